@@ -1,0 +1,22 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai::app {
+
+struct GuiOptions {
+    std::vector<std::string> files;          // study channels (or a DICOM folder)
+    std::optional<std::string> groundTruth;  // label map
+    std::string screenshotPath;              // save a window screenshot once the study shows
+    bool screenshotViews = false;            // also save each view as <stem>_<view>.png
+    bool quit = false;                       // exit after the study shows (and screenshots)
+    int width = 1600;
+    int height = 900;
+    std::string shaderFolder;                // development: read shaders here, reload on change
+};
+
+// Opens the window and runs until it closes. Returns the exit status.
+int runGui(const GuiOptions& options);
+
+} // namespace segxai::app

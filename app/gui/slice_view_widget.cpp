@@ -1,0 +1,202 @@
+#include "app/gui/slice_view_widget.h"
+
+#include <GLFW/glfw3.h>
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace segxai::app {
+namespace {
+
+Index3 clampedVoxel(const Geometry& g, const glm::dvec3& continuousIndex) {
+    Index3 v;
+    for (int a = 0; a < 3; ++a) {
+        v[a] = std::clamp<int64_t>(std::llround(continuousIndex[a]), 0, g.dims[a] - 1);
+    }
+    return v;
+}
+
+std::string capitalised(const char* name) {
+    std::string s(name);
+    if (!s.empty()) s[0] = char(std::toupper(static_cast<unsigned char>(s[0])));
+    return s;
+}
+
+} // namespace
+
+std::pair<int, int> SliceViewWidget::sliceAxisIndex(const Geometry& geometry,
+                                                    const ViewerState& state) const {
+    const glm::dvec3 normal = render::sliceFrame(axis(), state.convention).normal;
+    int best = 0;
+    double bestDot = -1.0;
+    for (int a = 0; a < 3; ++a) {
+        const double d = std::abs(glm::dot(geometry.direction[a], normal));
+        if (d > bestDot) {
+            bestDot = d;
+            best = a;
+        }
+    }
+    return {best, glm::dot(geometry.direction[best], normal) >= 0.0 ? 1 : -1};
+}
+
+render::SliceViewport SliceViewWidget::viewportFor(int width, int height, const ViewerState& state,
+                                                   const Geometry& geometry) const {
+    const render::SliceFrame frame = render::sliceFrame(axis(), state.convention);
+    glm::dvec3 corners[8];
+    for (int c = 0; c < 8; ++c) {
+        glm::dvec3 index;
+        for (int a = 0; a < 3; ++a) index[a] = (c >> a & 1) ? double(geometry.dims[a]) - 0.5 : -0.5;
+        corners[c] = geometry.voxelToWorld(index);
+    }
+    render::SliceViewport v = render::fitViewport(frame, corners, width, height);
+    const ViewCamera& camera = state.cameras[size_t(m_index)];
+    v.mmPerPixel /= camera.zoom;
+    v.center += camera.pan.x * frame.right + camera.pan.y * frame.up;
+    const glm::dvec3 cross = geometry.voxelToWorld(
+        glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
+    v.center += frame.normal * glm::dot(cross - v.center, frame.normal);
+    return v;
+}
+
+void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height,
+                               const ViewerState& state, const LoadedStudy& loaded,
+                               const GpuScene& gpu, render::SliceRenderer& renderer,
+                               float fontScale) const {
+    const Geometry& g = loaded.study->geometry;
+    const render::SliceViewport viewport = viewportFor(width, height, state, g);
+    render::SliceLayers layers;
+    layers.image = gpu.channel(state.displayChannel);
+    if (state.displayChannel < int(state.windows.size())) {
+        layers.windowLow = state.windows[size_t(state.displayChannel)].min;
+        layers.windowHigh = state.windows[size_t(state.displayChannel)].max;
+    }
+    if (state.showGroundTruth) {
+        layers.labels = gpu.groundTruth();
+        layers.labelColors = &gpu.labelColors();
+        layers.labelOpacity = state.labelOpacity;
+        layers.labelOutline = state.labelOutline;
+    }
+    render::SliceAnnotations annotations;
+    annotations.crosshair = state.showCrosshair;
+    annotations.crosshairWorld = g.voxelToWorld(
+        glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
+    annotations.fontSize = 15.0f * fontScale;
+    const auto [sliceAxis, sign] = sliceAxisIndex(g, state);
+    (void)sign;
+    annotations.topLeftText =
+        fmt::format("{}  {} / {}", capitalised(render::sliceAxisName(axis())),
+                    state.crosshair[size_t(sliceAxis)] + 1, g.dims[size_t(sliceAxis)]);
+    renderer.render(viewport, layers, annotations, target);
+}
+
+bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded,
+                           const GpuScene& gpu, render::SliceRenderer& renderer) {
+    const int width = std::max(1, int(size.x)), height = std::max(1, int(size.y));
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImGui::InvisibleButton("slice", ImVec2(float(width), float(height)),
+                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight |
+                               ImGuiButtonFlags_MouseButtonMiddle);
+    const bool changed = handleInput(origin, state, loaded);
+
+    m_viewport = viewportFor(width, height, state, loaded.study->geometry);
+    renderTo(m_framebuffer, width, height, state, loaded, gpu, renderer);
+    // The framebuffer's first row is the image's bottom: flip v.
+    ImGui::GetWindowDrawList()->AddImage(
+        reinterpret_cast<ImTextureID>(static_cast<intptr_t>(m_framebuffer.texture())), origin,
+        ImVec2(origin.x + float(width), origin.y + float(height)), ImVec2(0, 1), ImVec2(1, 0));
+    return changed;
+}
+
+bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state,
+                                  const LoadedStudy& loaded) {
+    ImGuiIO& io = ImGui::GetIO();
+    const Geometry& g = loaded.study->geometry;
+    const bool hovered = ImGui::IsItemHovered();
+    const bool active = ImGui::IsItemActive();
+    const glm::dvec2 mouse(io.MousePos.x - origin.x, io.MousePos.y - origin.y);
+    bool changed = false;
+    const auto [sliceAxis, sign] = sliceAxisIndex(g, state);
+
+    auto stepSlice = [&](int steps) {
+        auto& index = state.crosshair[size_t(sliceAxis)];
+        index = std::clamp<int64_t>(index + steps * sign, 0, g.dims[size_t(sliceAxis)] - 1);
+        changed = true;
+    };
+
+    if (hovered) {
+        const glm::dvec3 world = m_viewport.pixelToWorld(mouse);
+        const glm::dvec3 c = g.worldToVoxel(world);
+        HoverInfo hover;
+        hover.world = world;
+        hover.voxel = clampedVoxel(g, c);
+        hover.insideVolume = true;
+        for (int a = 0; a < 3; ++a) {
+            hover.insideVolume = hover.insideVolume && c[a] > -0.5 && c[a] < double(g.dims[a]) - 0.5;
+        }
+        state.hover = hover;
+
+        if (io.MouseWheel != 0.0f) stepSlice(io.MouseWheel > 0 ? 1 : -1);
+        if (!io.WantTextInput) {
+            if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageUp)) ||
+                ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) {
+                stepSlice(1);
+            }
+            if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageDown)) ||
+                ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) {
+                stepSlice(-1);
+            }
+            if (ImGui::IsKeyPressed(GLFW_KEY_R, false)) {
+                state.resetCameras();
+                changed = true;
+            }
+        }
+        if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+            state.maximised = state.maximised == m_index ? -1 : m_index;
+            changed = true;
+        }
+    }
+
+    if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
+        m_dragStart = io.MousePos;
+        if (state.displayChannel < int(state.windows.size())) {
+            m_windowAtDragStart = state.windows[size_t(state.displayChannel)];
+        }
+    }
+    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+        if (io.KeyCtrl && state.displayChannel < int(state.windows.size())) {
+            // Window/level: horizontal drag scales the width, vertical drag moves the level.
+            const ValueRange w0 = m_windowAtDragStart;
+            const double width0 = std::max(1e-6, double(w0.max - w0.min));
+            const double level0 = 0.5 * (w0.max + w0.min);
+            const double dx = io.MousePos.x - m_dragStart.x, dy = io.MousePos.y - m_dragStart.y;
+            const double width = width0 * std::exp(dx * 0.005);
+            const double level = level0 - dy * width0 * 0.003;
+            state.windows[size_t(state.displayChannel)] = {float(level - width / 2),
+                                                           float(level + width / 2)};
+            changed = true;
+        } else if (io.KeyShift) {
+            ViewCamera& camera = state.cameras[size_t(m_index)];
+            camera.pan += glm::dvec2(-io.MouseDelta.x, io.MouseDelta.y) * m_viewport.mmPerPixel;
+            changed = true;
+        } else {
+            const Index3 before = state.crosshair;
+            Index3 v = clampedVoxel(g, g.worldToVoxel(m_viewport.pixelToWorld(mouse)));
+            v[size_t(sliceAxis)] = before[size_t(sliceAxis)]; // stay on this view's slice
+            state.crosshair = v;
+            changed = changed || v != before;
+        }
+    }
+    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Right) && io.MouseDelta.y != 0.0f) {
+        ViewCamera& camera = state.cameras[size_t(m_index)];
+        camera.zoom = std::clamp(camera.zoom * std::exp(-io.MouseDelta.y * 0.01), 0.05, 100.0);
+        changed = true;
+    }
+    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Middle)) {
+        ViewCamera& camera = state.cameras[size_t(m_index)];
+        camera.pan += glm::dvec2(-io.MouseDelta.x, io.MouseDelta.y) * m_viewport.mmPerPixel;
+        changed = true;
+    }
+    return changed;
+}
+
+} // namespace segxai::app

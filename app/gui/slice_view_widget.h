@@ -1,0 +1,49 @@
+#pragma once
+#include "app/gui/gpu_scene.h"
+#include "app/gui/loaded_study.h"
+#include "app/gui/viewer_state.h"
+#include "render/gl_objects.h"
+#include "render/slice_renderer.h"
+
+#include <imgui.h>
+
+namespace segxai::app {
+
+// One linked slice view: renders the study through render::SliceRenderer into its own
+// framebuffer, shows it as an ImGui image, and turns mouse and keys into viewer-state
+// changes (ITK-SNAP habits: left = crosshair, wheel/PageUp/PageDown = slice, right drag =
+// zoom, middle or Shift+left drag = pan, Ctrl+left drag = window/level, double-click =
+// maximise, r = reset).
+class SliceViewWidget {
+public:
+    explicit SliceViewWidget(int viewIndex) : m_index(viewIndex) {}
+
+    // Draws the view filling `size` at the current ImGui cursor. True when state changed.
+    bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study,
+              const GpuScene& gpu, render::SliceRenderer& renderer);
+
+    render::SliceAxis axis() const { return kSliceAxes[size_t(m_index)]; }
+    const render::Framebuffer& framebuffer() const { return m_framebuffer; }
+    // The viewport used for the last draw (for screenshots and tests).
+    const render::SliceViewport& viewport() const { return m_viewport; }
+
+    // Renders at an arbitrary size (screenshots larger than the screen).
+    void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
+                  const LoadedStudy& study, const GpuScene& gpu, render::SliceRenderer& renderer,
+                  float fontScale = 1.0f) const;
+
+private:
+    render::SliceViewport viewportFor(int width, int height, const ViewerState& state,
+                                      const Geometry& geometry) const;
+    bool handleInput(const ImVec2& origin, ViewerState& state, const LoadedStudy& study);
+    // Index axis of the study closest to this view's normal, and the sign that moves along +normal.
+    std::pair<int, int> sliceAxisIndex(const Geometry& geometry, const ViewerState& state) const;
+
+    int m_index;
+    render::Framebuffer m_framebuffer;
+    render::SliceViewport m_viewport;
+    ImVec2 m_dragStart{};
+    ValueRange m_windowAtDragStart{};
+};
+
+} // namespace segxai::app

@@ -1,0 +1,87 @@
+#include "app/gui/study_panel.h"
+
+#include <filesystem>
+#include <imgui.h>
+
+namespace segxai::app {
+namespace {
+
+void drawChannels(Workspace& workspace) {
+    const LoadedStudy& loaded = *workspace.study();
+    ViewerState& state = workspace.viewer();
+    const Study& study = *loaded.study;
+    ImGui::TextDisabled("%s", study.geometry.describe().c_str());
+    for (int c = 0; c < int(study.channels.size()); ++c) {
+        ImGui::PushID(c);
+        if (ImGui::RadioButton(study.channels[size_t(c)].name.c_str(), state.displayChannel == c)) {
+            state.displayChannel = c;
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", study.sourcePaths[size_t(c)].c_str());
+        ImGui::PopID();
+    }
+    if (state.displayChannel >= int(state.windows.size())) return;
+    ValueRange& window = state.windows[size_t(state.displayChannel)];
+    const ValueRange full = loaded.fullRanges[size_t(state.displayChannel)];
+    const float span = std::max(1e-6f, full.max - full.min);
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    ImGui::DragFloatRange2("##window", &window.min, &window.max, span / 500.0f,
+                           full.min - span, full.max + span, "low %.4g", "high %.4g");
+    if (ImGui::Button("Auto window")) window = loaded.displayRanges[size_t(state.displayChannel)];
+    ImGui::SameLine();
+    if (ImGui::Button("Full range")) window = full;
+}
+
+void drawOverlay(Workspace& workspace) {
+    const Study& study = *workspace.study()->study;
+    ViewerState& state = workspace.viewer();
+    if (!study.groundTruth) {
+        ImGui::TextDisabled("No ground truth (File > Load ground truth...)");
+        return;
+    }
+    ImGui::Checkbox("Ground truth", &state.showGroundTruth);
+    ImGui::SameLine();
+    ImGui::Checkbox("Outline", &state.labelOutline);
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    ImGui::SliderFloat("##opacity", &state.labelOpacity, 0.0f, 1.0f, "opacity %.2f");
+}
+
+void drawCursor(Workspace& workspace) {
+    const Study& study = *workspace.study()->study;
+    const ViewerState& state = workspace.viewer();
+    const bool hovering = state.hover && state.hover->insideVolume;
+    const Index3 v = hovering ? state.hover->voxel : state.crosshair;
+    const glm::dvec3 world =
+        hovering ? state.hover->world : study.geometry.voxelToWorld(glm::dvec3(v[0], v[1], v[2]));
+    ImGui::TextDisabled(hovering ? "Under the mouse" : "At the crosshair");
+    ImGui::Text("voxel  %lld, %lld, %lld", (long long)v[0], (long long)v[1], (long long)v[2]);
+    ImGui::Text("world  %.1f, %.1f, %.1f mm (LPS)", world.x, world.y, world.z);
+    for (const Volume& channel : study.channels) {
+        ImGui::Text("%-8s %.5g", channel.name.c_str(), channel.at(v[0], v[1], v[2]));
+    }
+    if (study.groundTruth) ImGui::Text("label    %u", unsigned(study.groundTruth->at(v[0], v[1], v[2])));
+}
+
+} // namespace
+
+void drawStudyPanel(Workspace& workspace) {
+    if (!workspace.study()) {
+        ImGui::TextWrapped("No study open.");
+        return;
+    }
+    ViewerState& state = workspace.viewer();
+    if (ImGui::CollapsingHeader("Channels", ImGuiTreeNodeFlags_DefaultOpen)) drawChannels(workspace);
+    if (ImGui::CollapsingHeader("Labels", ImGuiTreeNodeFlags_DefaultOpen)) drawOverlay(workspace);
+    if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
+        bool radiological = state.convention == render::Convention::Radiological;
+        if (ImGui::Checkbox("Radiological (patient right on screen left)", &radiological)) {
+            state.convention =
+                radiological ? render::Convention::Radiological : render::Convention::Neurological;
+        }
+        ImGui::Checkbox("Linear interpolation", &state.linearInterpolation);
+        ImGui::Checkbox("Crosshair", &state.showCrosshair);
+        if (ImGui::Button("Reset views (r)")) state.resetCameras();
+    }
+    if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) drawCursor(workspace);
+}
+
+} // namespace segxai::app

@@ -1,0 +1,46 @@
+#pragma once
+#include "engine/geometry.h"
+#include "engine/volume.h"
+#include "render/slice_view.h"
+
+#include <array>
+#include <optional>
+#include <vector>
+
+namespace segxai::app {
+
+constexpr int kSliceViewCount = 3;
+constexpr std::array<render::SliceAxis, kSliceViewCount> kSliceAxes = {
+    render::SliceAxis::Axial, render::SliceAxis::Coronal, render::SliceAxis::Sagittal};
+
+// Zoom and pan of one view, relative to the view that fits the whole study.
+struct ViewCamera {
+    double zoom = 1.0;
+    glm::dvec2 pan{0.0}; // mm along the view's right and up
+};
+
+struct HoverInfo {
+    Index3 voxel{0, 0, 0};
+    glm::dvec3 world{0.0};
+    bool insideVolume = false;
+};
+
+// Everything the linked views share: crosshair, cameras, display settings. UI thread only.
+struct ViewerState {
+    Index3 crosshair{0, 0, 0}; // voxel index in the study grid (views slice through it)
+    render::Convention convention = render::Convention::Radiological;
+    std::array<ViewCamera, kSliceViewCount> cameras{};
+    int maximised = -1; // view index, or -1 for all views
+    int displayChannel = 0;
+    std::vector<ValueRange> windows; // display range per channel
+    bool linearInterpolation = true;
+    bool showCrosshair = true;
+    bool showGroundTruth = true;
+    float labelOpacity = 0.5f;
+    bool labelOutline = false;
+    std::optional<HoverInfo> hover;
+
+    void resetCameras() { cameras = {}; }
+};
+
+} // namespace segxai::app

@@ -1,0 +1,73 @@
+#pragma once
+#include "app/gui/loaded_study.h"
+#include "app/gui/viewer_state.h"
+#include "engine/image_io.h"
+#include "engine/job_runner.h"
+#include "engine/study.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai::app {
+
+// The open study and the commands that change it. Commands post jobs to the engine; results
+// arrive through processResults(), called once per frame from the one UI inbox. UI thread only.
+class Workspace {
+public:
+    explicit Workspace(JobRunner& jobs) : m_jobs(jobs) {}
+
+    // Replaces the study once the new one has loaded; the current one stays open on failure.
+    void openStudy(StudyRequest request);
+    // Reloads the current study with these extra channels / this ground truth.
+    void addChannels(const std::vector<std::string>& paths);
+    void loadGroundTruth(const std::string& path);
+    // Paths dropped on the window or given on the command line: opens them as a study when
+    // none is open, otherwise asks (see pendingDrop) how to use them.
+    void openPaths(const std::vector<std::string>& paths);
+    void cancelLoading();
+
+    void processResults();
+
+    // State read by panels.
+    const std::shared_ptr<const LoadedStudy>& study() const { return m_study; }
+    uint64_t studyGeneration() const { return m_studyGeneration; }
+    const StudyRequest& studyRequest() const { return m_request; }
+    ViewerState& viewer() { return m_viewer; }
+    JobRunner& jobs() { return m_jobs; }
+
+    // Dialog requests the UI answers (drop choice, DICOM series choice, errors).
+    struct DropChoice {
+        std::vector<std::string> paths;
+    };
+    struct SeriesChoice {
+        StudyRequest request;
+        size_t channel = 0;
+        std::vector<DicomSeries> series;
+    };
+    std::optional<DropChoice>& pendingDrop() { return m_pendingDrop; }
+    std::optional<SeriesChoice>& pendingSeriesChoice() { return m_pendingSeries; }
+    std::vector<std::string> takeErrors();
+
+private:
+    void submitLoad(StudyRequest request);
+    void adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequest& request);
+    void reportError(const std::string& message);
+
+    JobRunner& m_jobs;
+    std::shared_ptr<const LoadedStudy> m_study;
+    uint64_t m_studyGeneration = 0;
+    StudyRequest m_request;
+    ViewerState m_viewer;
+    std::optional<DropChoice> m_pendingDrop;
+    std::optional<SeriesChoice> m_pendingSeries;
+    std::vector<std::string> m_errors;
+    // Requests by job id, so a finished load knows what it loaded.
+    std::vector<std::pair<uint64_t, StudyRequest>> m_inFlight;
+};
+
+// True for file names that look like label maps (ground truth): *seg*, *label*, *mask*, *gt*.
+bool looksLikeLabelMap(const std::string& path);
+
+} // namespace segxai::app

@@ -1,0 +1,60 @@
+// segxai: the desktop application, or with a subcommand the same engine on the command line.
+#include "app/cli/command.h"
+#include "app/gui/gui_options.h"
+#include "engine/log.h"
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <map>
+
+namespace {
+
+const char* kDefaultStudy = "/usr/share/mricron/templates/ch2.nii.gz";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace segxai::app;
+    CLI::App parser("SegXAI: explain 3D medical image segmentation models.\n"
+                    "Without a subcommand, opens the viewer on FILES (or the demo study).",
+                    "segxai");
+    parser.set_version_flag("--version", "segxai 0.1.0");
+    parser.require_subcommand(0, 1);
+
+    GuiOptions gui;
+    std::string size;
+    parser.add_option("files", gui.files,
+                      "Study channel files (NIfTI, NRRD, MetaImage) or a DICOM folder");
+    parser.add_option("--gt", gui.groundTruth, "Ground-truth label map of the study");
+    parser.add_option("--screenshot", gui.screenshotPath,
+                      "Save a PNG of the window once the study is shown");
+    parser.add_flag("--screenshot-views", gui.screenshotViews,
+                    "With --screenshot, also save each view as <name>_<view>.png");
+    parser.add_flag("--quit", gui.quit, "Exit once the study is shown (and screenshots saved)");
+    parser.add_option("--size", size, "Window size WxH (default 1600x900)");
+    parser.add_option("--shader-dir", gui.shaderFolder,
+                      "Development: read shaders from this folder and reload them on change");
+
+    std::map<CLI::App*, CommandRun> commands;
+    auto add = [&](CommandRun run) { commands[parser.get_subcommands({}).back()] = run; };
+    add(registerInfoCommand(parser));
+
+    try {
+        parser.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return parser.exit(e);
+    }
+    for (auto& [command, run] : commands) {
+        if (command->parsed()) {
+            segxai::Log::instance().setEcho(true);
+            return run();
+        }
+    }
+
+    if (!size.empty() && std::sscanf(size.c_str(), "%dx%d", &gui.width, &gui.height) != 2) {
+        std::fprintf(stderr, "segxai: error: --size expects WxH, for example 1600x900\n");
+        return 2;
+    }
+    if (gui.files.empty() && std::filesystem::exists(kDefaultStudy)) gui.files = {kDefaultStudy};
+    return runGui(gui);
+}

@@ -1,0 +1,25 @@
+#include "engine/device.h"
+
+#include <fmt/format.h>
+#include <thread>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+namespace segxai {
+
+const ComputeDevice& computeDevice() {
+    static const ComputeDevice device = [] {
+        ComputeDevice d;
+        d.cuda = torch::cuda::is_available();
+        d.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+        at::set_num_threads(d.threads);
+        d.description =
+            d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(),
+                                 TORCH_VERSION)
+                   : fmt::format("CPU, {} threads, LibTorch {}", d.threads, TORCH_VERSION);
+        return d;
+    }();
+    return device;
+}
+
+} // namespace segxai

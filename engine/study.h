@@ -1,0 +1,31 @@
+#pragma once
+#include "engine/volume.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai {
+
+// What to load as one study: 1..N co-registered channel files (or DICOM folders) and an
+// optional ground-truth label map.
+struct StudyRequest {
+    std::vector<std::string> channelPaths;
+    std::optional<std::string> groundTruthPath;
+    // For DICOM folders holding several series: the series UID to read per channel path
+    // (empty: the series with the most slices).
+    std::vector<std::string> dicomSeries;
+};
+
+// One study in one grid: the first channel's. Other channels and the ground truth are
+// resampled onto it when their grids differ.
+struct Study {
+    Geometry geometry;
+    std::vector<Volume> channels;
+    std::optional<LabelVolume> groundTruth;
+    std::vector<std::string> sourcePaths; // one per channel
+    std::optional<std::string> groundTruthPath;
+    std::vector<std::string> warnings;
+};
+
+} // namespace segxai

@@ -1,0 +1,94 @@
+#include "render/slice_renderer.h"
+
+#include "render/shader_library.h"
+
+namespace segxai::render {
+
+void LabelColorTable::upload(const std::vector<glm::u8vec4>& colors) {
+    if (!m_texture) m_texture = createTexture();
+    glBindTexture(GL_TEXTURE_2D, m_texture.get());
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, GLsizei(colors.size()), 1, 0, GL_RGBA,
+                 GL_UNSIGNED_BYTE, colors.data());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+}
+
+SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font)
+    : m_shaders(shaders), m_canvas(shaders, font) {}
+
+void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& layers,
+                           const SliceAnnotations& annotations, Framebuffer& target) {
+    target.resize(viewport.width, viewport.height);
+    target.bind();
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_BLEND);
+    glClearColor(0, 0, 0, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+
+    const glm::dmat4 fragToWorld = viewport.fragCoordToWorld();
+    if (const ShaderProgram* program = m_shaders.program("fullscreen.vert", "slice.frag")) {
+        program->use();
+        program->set("u_background", glm::vec3(0.0f));
+        const bool hasImage = layers.image && layers.image->valid();
+        program->set("u_hasImage", hasImage ? 1 : 0);
+        program->set("u_image", 0);
+        if (hasImage) {
+            bindTexture(GL_TEXTURE_3D, layers.image->texture(), 0);
+            program->set("u_fragToImage", glm::mat4(layers.image->worldToTexture() * fragToWorld));
+            program->set("u_window", glm::vec2(layers.windowLow, layers.windowHigh));
+        }
+        const bool hasLabels = layers.labels && layers.labels->valid() && layers.labelColors &&
+                               layers.labelColors->valid();
+        program->set("u_hasLabels", hasLabels ? 1 : 0);
+        program->set("u_labels", 1);
+        program->set("u_labelColors", 2);
+        if (hasLabels) {
+            bindTexture(GL_TEXTURE_3D, layers.labels->texture(), 1);
+            bindTexture(GL_TEXTURE_2D, layers.labelColors->texture(), 2);
+            program->set("u_fragToLabels",
+                         glm::mat4(layers.labels->worldToTexture() * fragToWorld));
+            program->set("u_labelDims", layers.labels->dims());
+            program->set("u_labelOpacity", layers.labelOpacity);
+            program->set("u_labelOutline", layers.labelOutline ? 1 : 0);
+        }
+        if (!m_emptyVao) m_emptyVao = createVertexArray();
+        glBindVertexArray(m_emptyVao.get());
+        glDrawArrays(GL_TRIANGLES, 0, 3);
+        glBindVertexArray(0);
+        glActiveTexture(GL_TEXTURE0);
+    }
+
+    const float w = float(viewport.width), h = float(viewport.height);
+    m_canvas.begin(viewport.width, viewport.height);
+    if (annotations.crosshair) {
+        const glm::vec2 c = glm::vec2(viewport.worldToPixel(annotations.crosshairWorld));
+        const glm::vec2 p = glm::floor(c) + 0.5f; // crisp one-pixel lines
+        m_canvas.line({0, p.y}, {w, p.y}, 1.0f, annotations.crosshairColor);
+        m_canvas.line({p.x, 0}, {p.x, h}, 1.0f, annotations.crosshairColor);
+    }
+    const glm::vec4 textColor(1.0f, 1.0f, 0.85f, 1.0f);
+    const float fs = annotations.fontSize, pad = std::round(fs * 0.4f);
+    if (annotations.orientationLetters) {
+        const SliceFrame& f = viewport.frame;
+        const auto letter = [](const glm::dvec3& d) { return std::string(1, orientationLetter(d)); };
+        m_canvas.text({w * 0.5f, pad}, letter(f.up), fs * 1.2f, textColor, TextAnchor::TopCenter);
+        m_canvas.text({w * 0.5f, h - pad}, letter(-f.up), fs * 1.2f, textColor,
+                      TextAnchor::BottomCenter);
+        m_canvas.text({pad, h * 0.5f}, letter(-f.right), fs * 1.2f, textColor,
+                      TextAnchor::CenterLeft);
+        m_canvas.text({w - pad, h * 0.5f}, letter(f.right), fs * 1.2f, textColor,
+                      TextAnchor::CenterRight);
+    }
+    if (!annotations.topLeftText.empty()) {
+        m_canvas.text({pad, pad}, annotations.topLeftText, fs, textColor);
+    }
+    if (!annotations.bottomLeftText.empty()) {
+        m_canvas.text({pad, h - pad}, annotations.bottomLeftText, fs, textColor,
+                      TextAnchor::BottomLeft);
+    }
+    m_canvas.end();
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+} // namespace segxai::render

@@ -1,0 +1,53 @@
+#include "render/volume_texture.h"
+
+#include <glm/gtc/matrix_transform.hpp>
+
+namespace segxai::render {
+
+void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel,
+                            uint64_t generation) {
+    if (!m_texture) m_texture = createTexture();
+    m_dims = dims;
+    m_generation = generation;
+    // Voxel centre index n sits at texture coordinate (n + 0.5) / dims.
+    m_worldToTexture = glm::scale(glm::dmat4(1.0), 1.0 / glm::dvec3(dims)) *
+                       glm::translate(glm::dmat4(1.0), glm::dvec3(0.5)) * worldToVoxel;
+    glBindTexture(GL_TEXTURE_3D, m_texture.get());
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
+}
+
+void VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels,
+                                  const glm::dmat4& worldToVoxel, uint64_t generation) {
+    prepare(dims, worldToVoxel, generation);
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, dims.x, dims.y, dims.z, 0, GL_RED, GL_FLOAT, voxels);
+    setLinear(m_linear);
+}
+
+void VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
+                                 const glm::dmat4& worldToVoxel, uint64_t generation) {
+    prepare(dims, worldToVoxel, generation);
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16UI, dims.x, dims.y, dims.z, 0, GL_RED_INTEGER,
+                 GL_UNSIGNED_SHORT, labels);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+}
+
+void VolumeTexture::clear() {
+    m_texture.reset();
+    m_generation = 0;
+    m_dims = glm::ivec3(0);
+}
+
+void VolumeTexture::setLinear(bool linear) {
+    m_linear = linear;
+    if (!m_texture) return;
+    glBindTexture(GL_TEXTURE_3D, m_texture.get());
+    const GLint filter = linear ? GL_LINEAR : GL_NEAREST;
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, filter);
+}
+
+} // namespace segxai::render
