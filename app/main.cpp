@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     }
     for (auto& [command, run] : commands) {
         if (command->parsed()) {
-            segxai::Log::instance().setEcho(true);
+            segxai::Log::instance().setEcho(segxai::LogLevel::Info);
             return run();
         }
     }
@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "segxai: error: --size expects WxH, for example 1600x900\n");
         return 2;
     }
+    // Problems also go to the terminal the viewer was started from.
+    segxai::Log::instance().setEcho(segxai::LogLevel::Warning);
     if (gui.files.empty() && std::filesystem::exists(kDefaultStudy)) gui.files = {kDefaultStudy};
     return runGui(gui);
 }

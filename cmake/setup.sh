@@ -9,7 +9,7 @@ SEGXAI_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
     libtorch-dev libinsighttoolkit5-dev
     libimgui-dev libglfw3-dev libglm-dev libepoxy-dev libgl-dev
-    catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+    zlib1g-dev catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
     xvfb xauth libgl1-mesa-dri fonts-dejavu-core mricron-data
 )
 

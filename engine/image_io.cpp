@@ -3,6 +3,7 @@
 #include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/job_runner.h"
+#include "engine/nifti_check.h"
 
 #include <itkGDCMImageIO.h>
 #include <itkGDCMImageIOFactory.h>
@@ -31,15 +32,22 @@ namespace {
 using FloatImage = itk::Image<float, 3>;
 using LabelImage = itk::Image<uint16_t, 3>;
 
-void registerImageIO() {
+} // namespace
+
+void registerImageFormats() {
     static std::once_flag once;
     std::call_once(once, [] {
+        // ITK prints warnings to the console (e.g. "No Series were found"); SegXAI reports
+        // problems itself, as errors with the file name.
+        itk::Object::GlobalWarningDisplayOff();
         itk::NiftiImageIOFactory::RegisterOneFactory();
         itk::NrrdImageIOFactory::RegisterOneFactory();
         itk::MetaImageIOFactory::RegisterOneFactory();
         itk::GDCMImageIOFactory::RegisterOneFactory();
     });
 }
+
+namespace {
 
 std::string lowercase(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -182,11 +190,28 @@ std::vector<std::string> dicomFiles(const std::string& directory, const std::str
 itk::ImageIOBase::Pointer openImageIO(const std::string& path) {
     auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::ReadMode);
     if (!io) {
-        throw Error(fmt::format("{}: unsupported or unreadable image (SegXAI reads NIfTI, NRRD, "
-                                "MetaImage and DICOM)",
-                                path));
+        const std::string format = formatName(imageExtension(path));
+        throw Error(fmt::format("{}: cannot read as {}: the file is damaged or is not a {} file",
+                                path, format, format));
     }
     return io;
+}
+
+std::string pixelTypeName(itk::IOComponentEnum type) {
+    using C = itk::IOComponentEnum;
+    switch (type) {
+    case C::UCHAR: return "uint8";
+    case C::CHAR: return "int8";
+    case C::USHORT: return "uint16";
+    case C::SHORT: return "int16";
+    case C::UINT: return "uint32";
+    case C::INT: return "int32";
+    case C::ULONG: case C::ULONGLONG: return "uint64";
+    case C::LONG: case C::LONGLONG: return "int64";
+    case C::FLOAT: return "float32";
+    case C::DOUBLE: return "float64";
+    default: return itk::ImageIOBase::GetComponentTypeAsString(type);
+    }
 }
 
 ImageHeader headerFromIO(const std::string& path, itk::ImageIOBase& io, std::string format) {
@@ -195,7 +220,7 @@ ImageHeader headerFromIO(const std::string& path, itk::ImageIOBase& io, std::str
     header.format = std::move(format);
     header.dimensions = int(io.GetNumberOfDimensions());
     header.components = int(io.GetNumberOfComponents());
-    header.pixelType = itk::ImageIOBase::GetComponentTypeAsString(io.GetComponentType());
+    header.pixelType = pixelTypeName(io.GetComponentType());
     for (unsigned a = 0; a < io.GetNumberOfDimensions(); ++a) {
         header.size.push_back(int64_t(io.GetDimensions(a)));
     }
@@ -224,9 +249,15 @@ FloatImage::Pointer readFloatImage(const std::string& path, const std::string& d
             reader->Update();
             return reader->GetOutput();
         }
+        auto io = openImageIO(path);
+        if (header.format == "NIfTI") {
+            io->SetFileName(path);
+            io->ReadImageInformation();
+            checkNiftiComplete(path, io->GetImageSizeInBytes());
+        }
         auto reader = itk::ImageFileReader<FloatImage>::New();
         reader->SetFileName(path);
-        reader->SetImageIO(openImageIO(path));
+        reader->SetImageIO(io);
         observeProgress(*reader, job);
         reader->Update();
         return reader->GetOutput();
@@ -262,7 +293,7 @@ std::string volumeNameFromPath(const std::string& path) {
 }
 
 ImageHeader readImageHeader(const std::string& path, const std::string& dicomSeries) {
-    registerImageIO();
+    registerImageFormats();
     checkExists(path);
     std::error_code ec;
     std::string file = path;
@@ -331,7 +362,7 @@ LabelVolume readLabelVolume(const std::string& path, JobContext* job) {
 }
 
 std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
-    registerImageIO();
+    registerImageFormats();
     checkExists(directory);
     auto names = itk::GDCMSeriesFileNames::New();
     names->SetUseSeriesDetails(true);
@@ -347,6 +378,10 @@ std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
             io->SetFileName(files.front());
             io->ReadImageInformation();
             io->GetValueFromTag("0008|103e", s.description);
+            // DICOM pads strings to an even length with spaces.
+            while (!s.description.empty() && std::isspace((unsigned char)s.description.back())) {
+                s.description.pop_back();
+            }
         } catch (const itk::ExceptionObject&) {
             s.description = "(unreadable header)";
         }
@@ -362,7 +397,7 @@ namespace {
 template <typename Image, typename Voxel>
 void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels,
                 const std::string& path, const std::vector<std::string>& protectedPaths) {
-    registerImageIO();
+    registerImageFormats();
     const std::string ext = imageExtension(path);
     if (ext != ".nii" && ext != ".nii.gz" && ext != ".nrrd" && ext != ".mha" && ext != ".mhd") {
         throw Error(fmt::format("{}: cannot write '{}' files (use .nii.gz, .nii, .nrrd or .mha)",

@@ -29,6 +29,10 @@ struct DicomSeries {
 // Largest volume SegXAI reads, checked from the header before any allocation.
 constexpr size_t kMaxVoxels = size_t(1) << 31;
 
+// Registers ITK's NIfTI, NRRD, MetaImage and DICOM readers and writers (idempotent; the
+// functions below call it themselves).
+void registerImageFormats();
+
 // Extensions SegXAI reads (directories are read as DICOM series).
 bool isSupportedImagePath(const std::string& path);
 

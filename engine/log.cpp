@@ -16,7 +16,7 @@ Log& Log::instance() {
 void Log::write(LogLevel level, std::string message) {
     std::function<void(const LogEntry&)> sink;
     LogEntry entry;
-    bool echo;
+    bool echo = false;
     {
         std::lock_guard lock(m_mutex);
         entry = LogEntry{++m_sequence, level, std::chrono::system_clock::now(), std::move(message)};
@@ -25,12 +25,12 @@ void Log::write(LogLevel level, std::string message) {
             m_entries.erase(m_entries.begin(), m_entries.begin() + kKeptEntries / 5);
         }
         sink = m_sink;
-        echo = m_echo;
+        echo = m_echo && level >= *m_echo;
     }
     if (echo) {
-        const char* prefix = level == LogLevel::Error ? "error: "
-                             : level == LogLevel::Warning ? "warning: "
-                                                          : "";
+        const char* prefix = level == LogLevel::Error     ? "segxai: error: "
+                             : level == LogLevel::Warning ? "segxai: warning: "
+                                                          : "segxai: ";
         std::fprintf(stderr, "%s%s\n", prefix, entry.message.c_str());
     }
     if (sink) sink(entry);
@@ -50,9 +50,9 @@ void Log::setSink(std::function<void(const LogEntry&)> sink) {
     m_sink = std::move(sink);
 }
 
-void Log::setEcho(bool toStderr) {
+void Log::setEcho(std::optional<LogLevel> minimum) {
     std::lock_guard lock(m_mutex);
-    m_echo = toStderr;
+    m_echo = minimum;
 }
 
 } // namespace segxai

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,14 +29,15 @@ public:
     // Entries with a sequence number greater than `after`, oldest first.
     std::vector<LogEntry> since(uint64_t after) const;
     void setSink(std::function<void(const LogEntry&)> sink);
-    void setEcho(bool toStderr);
+    // Entries at or above `minimum` are also printed to stderr.
+    void setEcho(std::optional<LogLevel> minimum);
 
 private:
     mutable std::mutex m_mutex;
     std::vector<LogEntry> m_entries;
     uint64_t m_sequence = 0;
     std::function<void(const LogEntry&)> m_sink;
-    bool m_echo = false;
+    std::optional<LogLevel> m_echo;
 };
 
 template <typename... Args> void logInfo(fmt::format_string<Args...> f, Args&&... args) {

@@ -2,19 +2,27 @@
 
 #include "engine/parallel.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace segxai {
 namespace {
 
-// Maps a target voxel index to a source continuous index.
+// Maps a target voxel index to a source continuous index. Coefficients within rounding of a
+// whole number are snapped, so grids that share voxel centres resample exactly.
 glm::dmat4 targetToSource(const Geometry& source, const Geometry& target) {
-    return source.worldToVoxelMatrix() * target.voxelToWorldMatrix();
+    glm::dmat4 m = source.worldToVoxelMatrix() * target.voxelToWorldMatrix();
+    for (int c = 0; c < 4; ++c)
+        for (int r = 0; r < 3; ++r)
+            if (std::abs(m[c][r] - std::round(m[c][r])) < 1e-9) m[c][r] = std::round(m[c][r]);
+    return m;
 }
 
 } // namespace
 
 Volume resampleLinear(const Volume& source, const Geometry& target, float outside) {
+    if (source.geometry.sameGrid(target, 1e-9)) return source;
     Volume out(target, source.name);
     const glm::dmat4 map = targetToSource(source.geometry, target);
     const Geometry& sg = source.geometry;

@@ -1,6 +1,7 @@
 // `segxai info FILE...`: each file's geometry and value range as JSON.
 #include "app/cli/command.h"
 #include "engine/image_io.h"
+#include "engine/json_text.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,7 @@ CommandRun registerInfoCommand(CLI::App& parser) {
         return runReportingErrors([&] {
             nlohmann::json out = nlohmann::json::array();
             for (const auto& path : *files) out.push_back(fileInfo(path));
-            std::printf("%s\n", (files->size() == 1 ? out[0] : out).dump(2).c_str());
+            std::printf("%s", readableJson(files->size() == 1 ? out[0] : out).c_str());
             return 0;
         });
     };

@@ -229,7 +229,7 @@ void Application::handleAutomation() {
         }
         if (!m_errors.empty()) m_exitStatus = 1;
         m_automationDone = true;
-    } else if (m_jobs->idle() && !m_options.files.empty()) {
+    } else if (!m_workspace->loading() && !m_options.files.empty()) {
         m_exitStatus = 1; // the study failed to load; its error is on stderr
         m_automationDone = true;
     }

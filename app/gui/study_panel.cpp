@@ -73,9 +73,13 @@ void drawStudyPanel(Workspace& workspace) {
     if (ImGui::CollapsingHeader("Labels", ImGuiTreeNodeFlags_DefaultOpen)) drawOverlay(workspace);
     if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
         bool radiological = state.convention == render::Convention::Radiological;
-        if (ImGui::Checkbox("Radiological (patient right on screen left)", &radiological)) {
+        if (ImGui::Checkbox("Radiological view", &radiological)) {
             state.convention =
                 radiological ? render::Convention::Radiological : render::Convention::Neurological;
+        }
+        if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("On: the patient's right is on the screen's left (radiological).\n"
+                              "Off: neurological (patient's right on the right).");
         }
         ImGui::Checkbox("Linear interpolation", &state.linearInterpolation);
         ImGui::Checkbox("Crosshair", &state.showCrosshair);

@@ -32,6 +32,8 @@ public:
 
     // State read by panels.
     const std::shared_ptr<const LoadedStudy>& study() const { return m_study; }
+    // A load was requested and its result has not been processed yet.
+    bool loading() const { return !m_inFlight.empty(); }
     uint64_t studyGeneration() const { return m_studyGeneration; }
     const StudyRequest& studyRequest() const { return m_request; }
     ViewerState& viewer() { return m_viewer; }

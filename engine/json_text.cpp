@@ -1,0 +1,50 @@
+#include "engine/json_text.h"
+
+namespace segxai {
+namespace {
+
+bool isFlat(const nlohmann::json& array) {
+    for (const auto& item : array) {
+        if (item.is_structured()) return false;
+    }
+    return true;
+}
+
+void write(const nlohmann::json& value, int indent, int depth, std::string& out) {
+    const std::string pad(size_t(indent * (depth + 1)), ' ');
+    const std::string closePad(size_t(indent * depth), ' ');
+    if (value.is_object() && !value.empty()) {
+        out += "{\n";
+        size_t n = 0;
+        for (auto it = value.begin(); it != value.end(); ++it, ++n) {
+            out += pad + nlohmann::json(it.key()).dump() + ": ";
+            write(it.value(), indent, depth + 1, out);
+            out += n + 1 < value.size() ? ",\n" : "\n";
+        }
+        out += closePad + "}";
+    } else if (value.is_array() && !value.empty() && !isFlat(value)) {
+        out += "[\n";
+        for (size_t n = 0; n < value.size(); ++n) {
+            out += pad;
+            write(value[n], indent, depth + 1, out);
+            out += n + 1 < value.size() ? ",\n" : "\n";
+        }
+        out += closePad + "]";
+    } else if (value.is_array()) {
+        out += "[";
+        for (size_t n = 0; n < value.size(); ++n) out += (n ? ", " : "") + value[n].dump();
+        out += "]";
+    } else {
+        out += value.dump();
+    }
+}
+
+} // namespace
+
+std::string readableJson(const nlohmann::json& value, int indent) {
+    std::string out;
+    write(value, indent, 0, out);
+    return out + "\n";
+}
+
+} // namespace segxai

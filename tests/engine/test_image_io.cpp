@@ -1,0 +1,136 @@
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/volumes.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <itkImage.h>
+#include <itkImageFileWriter.h>
+#include <itkVector.h>
+
+using namespace segxai;
+
+namespace {
+
+void checkSameGeometry(const Geometry& a, const Geometry& b, double tolerance) {
+    CHECK(a.dims == b.dims);
+    for (int x = 0; x < 3; ++x) {
+        CHECK(a.spacing[x] == Approx(b.spacing[x]).margin(tolerance));
+        CHECK(a.origin[x] == Approx(b.origin[x]).margin(tolerance));
+        for (int y = 0; y < 3; ++y) CHECK(a.direction[x][y] == Approx(b.direction[x][y]).margin(tolerance));
+    }
+}
+
+} // namespace
+
+TEST_CASE("every writable format round-trips geometry and voxels", "[io]") {
+    test::TempDir dir;
+    const Volume original = test::makeVolume(test::obliqueGeometry(), [](auto i, auto j, auto k) {
+        return float(i) * 1.5f - float(j) * 0.25f + float(k * k);
+    });
+    for (const std::string name : {"v.nii", "v.nii.gz", "v.nrrd", "v.mha", "v.mhd"}) {
+        INFO(name);
+        const std::string path = dir.file(name);
+        writeVolume(original, path);
+        const Volume back = readVolume(path);
+        // NIfTI keeps its matrices in float32.
+        checkSameGeometry(back.geometry, original.geometry, 1e-5);
+        REQUIRE(back.voxels.size() == original.voxels.size());
+        for (size_t n = 0; n < back.voxels.size(); ++n) REQUIRE(back.voxels[n] == original.voxels[n]);
+        CHECK(back.name == "v");
+        const ImageHeader header = readImageHeader(path);
+        CHECK(header.pixelType == "float32");
+        CHECK(header.geometry.dims == original.geometry.dims);
+    }
+}
+
+TEST_CASE("label maps round-trip and must hold whole numbers", "[io]") {
+    test::TempDir dir;
+    Geometry g;
+    g.dims = {6, 5, 4};
+    LabelVolume labels(g, "gt");
+    for (size_t n = 0; n < labels.labels.size(); ++n) labels.labels[n] = uint16_t(n % 7);
+    writeLabelVolume(labels, dir.file("gt.nii.gz"));
+    const LabelVolume back = readLabelVolume(dir.file("gt.nii.gz"));
+    CHECK(back.labels == labels.labels);
+
+    const Volume fractional = test::makeVolume(g, [](auto i, auto, auto) { return i == 3 ? 0.5f : 1.0f; });
+    writeVolume(fractional, dir.file("soft.nii.gz"));
+    CHECK_THROWS_WITH(readLabelVolume(dir.file("soft.nii.gz")),
+                      Catch::Contains("soft.nii.gz") && Catch::Contains("not a label map") &&
+                          Catch::Contains("(3, 0, 0)"));
+}
+
+TEST_CASE("bad study files give one clear message naming the file", "[io]") {
+    test::TempDir dir;
+    CHECK_THROWS_WITH(readVolume(dir.file("missing.nii.gz")),
+                      Catch::Contains("missing.nii.gz") && Catch::Contains("not found"));
+
+    std::ofstream(dir.file("notes.txt")) << "hello";
+    CHECK_THROWS_WITH(readVolume(dir.file("notes.txt")),
+                      Catch::Contains("notes.txt") && Catch::Contains("unsupported file type"));
+
+    std::ofstream(dir.file("broken.nii")) << "this is not a NIfTI header";
+    CHECK_THROWS_WITH(readVolume(dir.file("broken.nii")), Catch::Contains("broken.nii"));
+
+    // A valid compressed file cut in half.
+    const Volume v = test::makeVolume(test::obliqueGeometry({30, 30, 30}),
+                                      [](auto i, auto j, auto k) { return float(i * j + k); });
+    writeVolume(v, dir.file("whole.nii.gz"));
+    const auto size = std::filesystem::file_size(dir.file("whole.nii.gz"));
+    std::filesystem::copy_file(dir.file("whole.nii.gz"), dir.file("cut.nii.gz"));
+    std::filesystem::resize_file(dir.file("cut.nii.gz"), size / 2);
+    CHECK_THROWS_WITH(readVolume(dir.file("cut.nii.gz")), Catch::Contains("cut.nii.gz"));
+}
+
+TEST_CASE("4D and vector images are refused where a 3D scalar volume is needed", "[io]") {
+    registerImageFormats();
+    test::TempDir dir;
+    using Image4 = itk::Image<float, 4>;
+    auto image4 = Image4::New();
+    Image4::RegionType region4;
+    region4.SetSize({{4, 5, 6, 3}});
+    image4->SetRegions(region4);
+    image4->Allocate(true);
+    auto writer4 = itk::ImageFileWriter<Image4>::New();
+    writer4->SetInput(image4);
+    writer4->SetFileName(dir.file("series.nii.gz"));
+    writer4->Update();
+    CHECK_THROWS_WITH(readVolume(dir.file("series.nii.gz")),
+                      Catch::Contains("series.nii.gz") && Catch::Contains("4D") &&
+                          Catch::Contains("4x5x6x3"));
+
+    // A 4D file with one time point is a 3D volume.
+    region4.SetSize({{4, 5, 6, 1}});
+    image4->SetRegions(region4);
+    image4->Allocate(true);
+    writer4->SetFileName(dir.file("single.nii.gz"));
+    writer4->Update();
+    CHECK(readVolume(dir.file("single.nii.gz")).geometry.dims == Index3{4, 5, 6});
+
+    using VectorImage = itk::Image<itk::Vector<float, 3>, 3>;
+    auto vectors = VectorImage::New();
+    VectorImage::RegionType region;
+    region.SetSize({{4, 5, 6}});
+    vectors->SetRegions(region);
+    vectors->Allocate(true);
+    auto writer = itk::ImageFileWriter<VectorImage>::New();
+    writer->SetInput(vectors);
+    writer->SetFileName(dir.file("field.nii.gz"));
+    writer->Update();
+    CHECK_THROWS_WITH(readVolume(dir.file("field.nii.gz")),
+                      Catch::Contains("field.nii.gz") && Catch::Contains("3 components"));
+}
+
+TEST_CASE("a header asking for an absurd size fails before allocating", "[io]") {
+    test::TempDir dir;
+    // A MetaImage header is plain text: claim 100,000^3 voxels.
+    std::ofstream(dir.file("huge.mhd")) << "ObjectType = Image\nNDims = 3\n"
+                                           "DimSize = 100000 100000 100000\n"
+                                           "ElementType = MET_FLOAT\nElementDataFile = huge.raw\n";
+    std::ofstream(dir.file("huge.raw")) << "x";
+    CHECK_THROWS_WITH(readVolume(dir.file("huge.mhd")),
+                      Catch::Contains("huge.mhd") && Catch::Contains("100000x100000x100000"));
+}

@@ -1,0 +1,15 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace segxai::test {
+
+struct ProcessResult {
+    int exitCode = -1;
+    std::string output; // stdout and stderr together
+};
+
+// Runs a program with arguments (no shell) and waits for it.
+ProcessResult runProcess(const std::vector<std::string>& arguments);
+
+} // namespace segxai::test
