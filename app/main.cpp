@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     // Problems also go to the terminal the viewer was started from.
-    segxai::Log::instance().setEcho(segxai::LogLevel::Warning);
+    segxai::Log::instance().setEcho(segxai::LogLevel::Info);
     if (gui.files.empty() && std::filesystem::exists(kDefaultStudy)) gui.files = {kDefaultStudy};
     return runGui(gui);
 }

@@ -1,6 +1,9 @@
 #include "app/gui/gpu_scene.h"
 
+#include "engine/log.h"
 #include "render/colormap.h"
+
+#include <chrono>
 
 #include <algorithm>
 
@@ -17,6 +20,7 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
     m_channels.clear();
     m_groundTruth.clear();
     if (!loaded) return;
+    const auto start = std::chrono::steady_clock::now();
     const Study& study = *loaded->study;
     for (const Volume& channel : study.channels) {
         auto texture = std::make_unique<render::VolumeTexture>();
@@ -31,6 +35,8 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
                                    gt.geometry.worldToVoxelMatrix(), generation);
     }
     m_labelColors.upload(render::labelPalette(std::clamp(loaded->maxLabel + 1, 256, 16384)));
+    logInfo("study uploaded to the GPU in {:.0f} ms",
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void GpuScene::setLinear(bool linear) {

@@ -1,0 +1,94 @@
+// The drop and open logic of the viewer, without a window: what dropped paths become.
+#include "app/gui/workspace.h"
+#include "engine/image_io.h"
+#include "tests/support/dicom_writer.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/volumes.h"
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+using namespace segxai;
+using namespace segxai::app;
+
+namespace {
+
+void settle(Workspace& workspace) {
+    for (int n = 0; n < 2000 && workspace.loading(); ++n) {
+        workspace.jobs().waitIdle();
+        workspace.processResults();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+} // namespace
+
+TEST_CASE("dropped files open as a study and a label-like name becomes the ground truth", "[workspace]") {
+    test::TempDir dir;
+    Geometry g;
+    g.dims = {6, 7, 8};
+    writeVolume(test::makeVolume(g, [](auto i, auto, auto) { return float(i); }), dir.file("t1.nii.gz"));
+    writeVolume(test::makeVolume(g, [](auto, auto j, auto) { return float(j); }), dir.file("flair.nii.gz"));
+    writeLabelVolume(LabelVolume(g, "x"), dir.file("lesion_seg.nii.gz"));
+    JobRunner jobs;
+    Workspace workspace(jobs);
+    workspace.openPaths({dir.file("t1.nii.gz"), dir.file("lesion_seg.nii.gz"), dir.file("flair.nii.gz")});
+    settle(workspace);
+    REQUIRE(workspace.study());
+    const Study& study = *workspace.study()->study;
+    REQUIRE(study.channels.size() == 2);
+    CHECK(study.channels[0].name == "t1");
+    CHECK(study.channels[1].name == "flair");
+    CHECK(study.groundTruth);
+    // The crosshair starts in the middle; windows come from the engine.
+    CHECK(workspace.viewer().crosshair == Index3{3, 3, 4});
+    CHECK(workspace.viewer().windows.size() == 2);
+
+    SECTION("a drop on an open study asks what to do, and adding a channel keeps the view") {
+        workspace.viewer().crosshair = {1, 2, 3};
+        workspace.openPaths({dir.file("t1.nii.gz")});
+        REQUIRE(workspace.pendingDrop());
+        workspace.pendingDrop().reset();
+        workspace.addChannels({dir.file("t1.nii.gz")});
+        settle(workspace);
+        CHECK(workspace.study()->study->channels.size() == 3);
+        CHECK(workspace.study()->study->channels[2].name == "t1_2");
+        CHECK(workspace.viewer().crosshair == Index3{1, 2, 3});
+    }
+    SECTION("a file that fails to load leaves the study open and reports the error") {
+        workspace.loadGroundTruth(dir.file("missing.nii.gz"));
+        settle(workspace);
+        CHECK(workspace.study()->study->channels.size() == 2);
+        const auto errors = workspace.takeErrors();
+        REQUIRE(errors.size() == 1);
+        CHECK_THAT(errors[0], Catch::Contains("missing.nii.gz"));
+    }
+    SECTION("an unsupported dropped file is refused with a message") {
+        workspace.openPaths({dir.file("notes.txt")});
+        CHECK_FALSE(workspace.pendingDrop());
+        CHECK(workspace.takeErrors().size() == 1);
+    }
+}
+
+TEST_CASE("a dropped DICOM folder with two series asks which to load", "[workspace]") {
+    test::TempDir dir;
+    Geometry g;
+    g.dims = {5, 5, 6};
+    test::writeDicomSeries(test::makeVolume(g, [](auto, auto, auto) { return 1.0f; }), dir.file("d"),
+                           "1.2.826.0.1.3680043.2.1125.30", "a", "a");
+    g.dims = {5, 5, 3};
+    test::writeDicomSeries(test::makeVolume(g, [](auto, auto, auto) { return 2.0f; }), dir.file("d"),
+                           "1.2.826.0.1.3680043.2.1125.40", "b", "b");
+    JobRunner jobs;
+    Workspace workspace(jobs);
+    workspace.openPaths({dir.file("d")});
+    REQUIRE(workspace.pendingSeriesChoice());
+    CHECK(workspace.pendingSeriesChoice()->series.size() == 2);
+    StudyRequest request = workspace.pendingSeriesChoice()->request;
+    request.dicomSeries = {workspace.pendingSeriesChoice()->series[1].uid};
+    workspace.pendingSeriesChoice().reset();
+    workspace.openStudy(request);
+    settle(workspace);
+    REQUIRE(workspace.study());
+    CHECK(workspace.study()->study->geometry.dims[2] == 3);
+}
