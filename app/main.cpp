@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
     std::map<CLI::App*, CommandRun> commands;
     auto add = [&](CommandRun run) { commands[parser.get_subcommands({}).back()] = run; };
     add(registerInfoCommand(parser));
+    add(registerSegmentCommand(parser));
+    add(registerLayersCommand(parser));
+    add(registerDemoDataCommand(parser));
 
     try {
         parser.parse(argc, argv);

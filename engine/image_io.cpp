@@ -3,7 +3,7 @@
 #include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/job_runner.h"
-#include "engine/nifti_check.h"
+#include "engine/nifti_header.h"
 
 #include <itkGDCMImageIO.h>
 #include <itkGDCMImageIOFactory.h>
@@ -271,6 +271,23 @@ FloatImage::Pointer readFloatImage(const std::string& path, const std::string& d
     }
 }
 
+// ITK places a NIfTI image by its qform when there is one; Python tools use the sform.
+Geometry placedGeometry(const std::string& path, const Geometry& fromItk,
+                        std::vector<std::string>* warnings) {
+    const std::string ext = imageExtension(path);
+    if (ext != ".nii" && ext != ".nii.gz") return fromItk;
+    const auto header = readNiftiHeaderInfo(path);
+    if (!header || header->sformCode <= 0) return fromItk;
+    const auto bySform = sformGeometry(*header, fromItk.dims);
+    if (!bySform || bySform->sameGrid(fromItk, 1e-4)) return fromItk;
+    if (warnings) {
+        warnings->push_back(fmt::format("{}: its qform and sform place the image differently; "
+                                        "using the sform, as nibabel, FSL and MONAI do",
+                                        volumeNameFromPath(path)));
+    }
+    return *bySform;
+}
+
 } // namespace
 
 bool isSupportedImagePath(const std::string& path) {
@@ -326,10 +343,11 @@ ImageHeader readImageHeader(const std::string& path, const std::string& dicomSer
     }
 }
 
-Volume readVolume(const std::string& path, const std::string& dicomSeries, JobContext* job) {
+Volume readVolume(const std::string& path, const std::string& dicomSeries, JobContext* job,
+                  std::vector<std::string>* warnings) {
     auto image = readFloatImage(path, dicomSeries, job);
     Volume volume;
-    volume.geometry = geometryFromImage(*image);
+    volume.geometry = placedGeometry(path, geometryFromImage(*image), warnings);
     volume.geometry.validate(path);
     volume.name = volumeNameFromPath(path);
     const float* buffer = image->GetBufferPointer();
@@ -337,10 +355,11 @@ Volume readVolume(const std::string& path, const std::string& dicomSeries, JobCo
     return volume;
 }
 
-LabelVolume readLabelVolume(const std::string& path, JobContext* job) {
+LabelVolume readLabelVolume(const std::string& path, JobContext* job,
+                            std::vector<std::string>* warnings) {
     auto image = readFloatImage(path, {}, job);
     LabelVolume labels;
-    labels.geometry = geometryFromImage(*image);
+    labels.geometry = placedGeometry(path, geometryFromImage(*image), warnings);
     labels.geometry.validate(path);
     labels.name = volumeNameFromPath(path);
     labels.labels.resize(labels.geometry.voxelCount());

@@ -39,10 +39,13 @@ bool isSupportedImagePath(const std::string& path);
 // Each of these throws segxai::Error naming the file and what is wrong: missing, unsupported
 // type, unreadable, 4D where 3D is needed, vector pixels, too large, invalid geometry.
 ImageHeader readImageHeader(const std::string& path, const std::string& dicomSeries = {});
+// NIfTI files whose qform and sform disagree are placed by the sform (as nibabel, FSL and
+// MONAI do, so SegXAI sees what a Python pipeline saw), with a note in `warnings`.
 Volume readVolume(const std::string& path, const std::string& dicomSeries = {},
-                  JobContext* job = nullptr);
+                  JobContext* job = nullptr, std::vector<std::string>* warnings = nullptr);
 // Label maps must hold integer values in 0..65535.
-LabelVolume readLabelVolume(const std::string& path, JobContext* job = nullptr);
+LabelVolume readLabelVolume(const std::string& path, JobContext* job = nullptr,
+                            std::vector<std::string>* warnings = nullptr);
 std::vector<DicomSeries> listDicomSeries(const std::string& directory);
 
 // Writes NIfTI/NRRD/MetaImage by extension, atomically (temporary name, then rename), so

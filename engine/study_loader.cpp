@@ -55,7 +55,7 @@ Study loadStudy(const StudyRequest& request, JobContext* job) {
             step = job->sub(float(c) / float(files), float(c + 1) / float(files));
             step->progress(0.0f, "reading " + volumeNameFromPath(path));
         }
-        Volume volume = readVolume(path, series, step ? &*step : nullptr);
+        Volume volume = readVolume(path, series, step ? &*step : nullptr, &study.warnings);
         volume.name = uniqueName(volume.name, study.channels);
         if (c == 0) {
             study.geometry = volume.geometry;
@@ -82,7 +82,7 @@ Study loadStudy(const StudyRequest& request, JobContext* job) {
             step = job->sub(float(files - 1) / float(files), 1.0f);
             step->progress(0.0f, "reading ground truth");
         }
-        LabelVolume labels = readLabelVolume(path, step ? &*step : nullptr);
+        LabelVolume labels = readLabelVolume(path, step ? &*step : nullptr, &study.warnings);
         if (!labels.geometry.sameGrid(study.geometry)) {
             checkOverlap(study.geometry, labels.geometry, path, request.channelPaths[0]);
             study.warnings.push_back(fmt::format("{}: grid {} differs from the study's; resampled "

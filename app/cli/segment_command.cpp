@@ -1,0 +1,72 @@
+// `segxai segment`: a study's labels (and probabilities) from a TorchScript model.
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "engine/image_io.h"
+#include "engine/inference.h"
+#include "engine/study_loader.h"
+
+#include <cstdio>
+#include <fmt/format.h>
+
+namespace segxai::app {
+namespace {
+
+struct SegmentOptions {
+    std::vector<std::string> studies;
+    std::string model;
+    std::string out;
+    std::string probabilities;
+};
+
+// All class probabilities in one file would need a 4D image; one file per class instead:
+// probs.nii.gz -> probs_<class>.nii.gz.
+std::string classPath(const std::string& path, const std::string& className) {
+    std::string name = className;
+    for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    const std::string ext = path.size() > 7 && path.compare(path.size() - 7, 7, ".nii.gz") == 0 ? ".nii.gz"
+                                                                                               : path.substr(path.rfind('.'));
+    return path.substr(0, path.size() - ext.size()) + "_" + name + ext;
+}
+
+int run(const SegmentOptions& o) {
+    ProgressBar progress("segment");
+    StudyRequest request;
+    request.channelPaths = o.studies;
+    const Study study = loadStudy(request);
+    const auto model = Model::load(o.model);
+    const Segmentation s = segmentStudy(*model, study, progress.context());
+    progress.finish();
+    std::vector<std::string> inputs = o.studies;
+    inputs.push_back(o.model);
+    writeLabelVolume(s.labels, o.out, inputs);
+    if (!o.probabilities.empty()) {
+        for (size_t c = 0; c < s.probabilities.size(); ++c) {
+            writeVolume(s.probabilities[c], classPath(o.probabilities, s.classNames[c]), inputs);
+        }
+    }
+    std::vector<size_t> counts(s.classNames.size(), 0);
+    for (uint16_t label : s.labels.labels) ++counts[label];
+    std::fprintf(stderr, "segmented in %.2f s on %s:", s.seconds, s.device.c_str());
+    for (size_t c = 0; c < counts.size(); ++c) std::fprintf(stderr, " %s %zu", s.classNames[c].c_str(), counts[c]);
+    std::fprintf(stderr, " voxels\n");
+    return 0;
+}
+
+} // namespace
+
+CommandRun registerSegmentCommand(CLI::App& parser) {
+    auto* command = parser.add_subcommand("segment", "Segment a study with a TorchScript model");
+    auto o = std::make_shared<SegmentOptions>();
+    command->add_option("--study", o->studies, "Study channel file, repeated in the model card's channel order")
+        ->required();
+    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")
+        ->required();
+    command->add_option("--out", o->out, "Labels (NIfTI, in the first study file's geometry)")->required();
+    command->add_option("--probs", o->probabilities,
+                        "Also write class probabilities, one file per class: NAME_<class>.nii.gz");
+    return [o] { return runReportingErrors([&] { return run(*o); }); };
+}
+
+} // namespace segxai::app

@@ -1,0 +1,92 @@
+#include "engine/torch/model_forward.h"
+
+#include "engine/error.h"
+#include "engine/job_runner.h"
+#include "engine/torch/model_impl.h"
+#include "engine/torch/sliding_window.h"
+#include "engine/torch/tensors.h"
+
+#include <fmt/format.h>
+#include <sstream>
+
+namespace segxai {
+namespace {
+
+std::string shapeText(const torch::Tensor& t) {
+    std::ostringstream s;
+    s << t.sizes();
+    return s.str();
+}
+
+// The first line of a TorchScript error: the message, without the interpreter's traceback.
+std::string firstLine(const std::string& what) {
+    std::istringstream in(what);
+    std::string line, text;
+    while (std::getline(in, line)) {
+        if (line.find("The following operation failed") != std::string::npos) continue;
+        if (line.find("Traceback") != std::string::npos) continue;
+        if (line.rfind("  ", 0) == 0 || line.empty()) continue;
+        text = line;
+        if (text.rfind("RuntimeError: ", 0) == 0) text = text.substr(14);
+        break;
+    }
+    return text.empty() ? what.substr(0, what.find('\n')) : text;
+}
+
+} // namespace
+
+torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
+    const Model::Impl& m = model.impl();
+    torch::IValue result;
+    try {
+        std::lock_guard lock(m.mutex);
+        result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
+    } catch (const c10::Error& e) {
+        throw Error(fmt::format("the model's forward failed on input {}: {}", shapeText(batch),
+                                firstLine(e.what())));
+    }
+    if (result.isTuple() && !result.toTuple()->elements().empty()) result = result.toTuple()->elements()[0];
+    if (result.isList() && result.toList().size() > 0) result = result.toList().get(0);
+    if (!result.isTensor()) {
+        throw Error(fmt::format("the model returned {} where a tensor [batch, classes, spatial...] "
+                                "is needed",
+                                result.tagKind()));
+    }
+    return result.toTensor();
+}
+
+torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job,
+                           bool checkFinite) {
+    const ModelCard& card = model.card();
+    Padding padding;
+    const torch::Tensor padded = padSpatial(input, std::max<int64_t>(1, card.divisibleBy), padding);
+    auto checked = [&](const torch::Tensor& batch) {
+        const torch::Tensor out = moduleForward(model, batch);
+        if (out.dim() != 5 || out.size(0) != batch.size(0) || out.size(2) != batch.size(2) ||
+            out.size(3) != batch.size(3) || out.size(4) != batch.size(4)) {
+            throw Error(fmt::format("the model's output {} is not [batch, classes, {}, {}, {}] for "
+                                    "input {}; SegXAI needs a per-voxel segmentation output",
+                                    shapeText(out), batch.size(2), batch.size(3), batch.size(4),
+                                    shapeText(batch)));
+        }
+        return out;
+    };
+    torch::Tensor out;
+    if (card.slidingWindow) {
+        out = slidingWindowForward(padded, *card.slidingWindow, checked, job);
+    } else {
+        if (job) job->progress(0.0f, "forward");
+        out = checked(padded).to(torch::kCPU);
+    }
+    out = cropSpatial(out, padding);
+    if (checkFinite) {
+        torch::NoGradGuard noGrad;
+        if (!torch::isfinite(out).all().item<bool>()) {
+            throw Error("the model's output holds NaN or infinite values (check the input "
+                        "normalisation in the model card)");
+        }
+    }
+    return out;
+}
+
+} // namespace segxai

@@ -1,0 +1,22 @@
+#pragma once
+// Engine-internal: one checked forward of a model on a prepared input tensor.
+#include "engine/model.h"
+
+#include <torch/torch.h>
+
+namespace segxai {
+
+class JobContext;
+
+// Runs the model on `input` ([1, C, X, Y, Z], CPU) the way its card says: padded to the
+// card's divisor, whole volume or sliding window, on the model's device; returns the output
+// cropped back to the input's spatial size, on the CPU. Works with and without autograd.
+// Throws segxai::Error when the forward throws or the output is not [1, K, X, Y, Z] of the
+// padded input's spatial size, or holds NaN or infinite values (checked when `checkFinite`).
+torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job,
+                           bool checkFinite = true);
+
+// The raw module forward of a batch (no padding, no checks beyond the exception boundary).
+torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch);
+
+} // namespace segxai

@@ -1,0 +1,28 @@
+#pragma once
+// Engine-internal: the torch side of Model. Include only from engine .cpp files.
+#include "engine/model.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <torch/script.h>
+
+namespace segxai {
+
+class LayerCapture;
+
+struct Model::Impl {
+    torch::jit::Module module;   // eval mode; parameters do not require grad
+    torch::Device device{torch::kCPU};
+    ModelCard card;
+    std::string path;
+    int64_t inputChannels = -1;
+    // TorchScript modules are not documented as safe for concurrent forwards; engine jobs
+    // that run the model hold this.
+    mutable std::mutex mutex;
+    // Rewritten forward graphs per layer path, built once (engine/torch/layer_capture.h).
+    mutable std::map<std::string, std::shared_ptr<const LayerCapture>> captures;
+    mutable std::mutex captureMutex;
+};
+
+} // namespace segxai

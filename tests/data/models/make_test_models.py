@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Builds the tiny TorchScript models and expected values the C++ tests use.
+
+Run with Debian's python3-torch:  /usr/bin/python3 tests/data/models/make_test_models.py
+Outputs land beside this script and are committed; rerunning reproduces them (fixed seeds).
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "assets", "models", "train"))
+from segxai_unet import UNet  # noqa: E402
+
+
+def formula_input(channels, shape):
+    """Deterministic input the C++ tests rebuild: x[c, i, j, k] = sin(0.3 i + 0.2 (c + 1) j + 0.1 k)."""
+    i = torch.arange(shape[0], dtype=torch.float64).view(-1, 1, 1)
+    j = torch.arange(shape[1], dtype=torch.float64).view(1, -1, 1)
+    k = torch.arange(shape[2], dtype=torch.float64).view(1, 1, -1)
+    x = torch.stack([torch.sin(0.3 * i + 0.2 * (c + 1) * j + 0.1 * k) for c in range(channels)])
+    return x.float().unsqueeze(0)
+
+
+class Tensors(nn.Module):
+    """A TorchScript container of named tensors (C++ reads module.attr(name).toTensor())."""
+
+    def __init__(self, tensors):
+        super().__init__()
+        for name, t in tensors.items():
+            self.register_buffer(name, t.detach().clone())
+
+    def forward(self):
+        return 0
+
+
+def save_tensors(tensors, name):
+    torch.jit.save(torch.jit.script(Tensors(tensors)), os.path.join(HERE, name))
+
+
+def write_card(name, card):
+    with open(os.path.join(HERE, name), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+
+
+def tiny_unet():
+    torch.manual_seed(1)
+    net = UNet(2, 3, channels=(4, 8, 16), strides=(2, 2), norm="batch")
+    for m in net.modules():  # non-trivial running statistics
+        if isinstance(m, nn.BatchNorm3d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    net.eval()
+    example = formula_input(2, (16, 20, 12))
+    torch.jit.save(torch.jit.trace(net, example), os.path.join(HERE, "tiny_unet_traced.pt"))
+    torch.jit.save(torch.jit.script(net), os.path.join(HERE, "tiny_unet_scripted.pt"))
+    card = {
+        "name": "tiny U-Net",
+        "description": "Random weights; for tests only.",
+        "input_channels": ["t1", "flair"],
+        "classes": [{"name": "background", "color": [0, 0, 0]},
+                    {"name": "lesion", "color": [255, 64, 32]},
+                    {"name": "edema", "color": [64, 200, 64]}],
+        "divisible_by": 4,
+        "cam_layer": "model.1.submodule.1",
+        "output": "logits",
+    }
+    write_card("tiny_unet_traced.json", card)
+    write_card("tiny_unet_scripted.json", card)
+
+    # Expected layer outputs and gradients of S = sum of class-1 logits over a box.
+    paths = ["model.0", "model.0.conv", "model.1", "model.1.submodule.0",
+             "model.1.submodule.1", "model.1.submodule.1.submodule", "model.1.submodule.2.adn.A",
+             "model.2"]
+    named = dict(net.named_modules())
+    expected = {}
+    for p in paths:
+        captured = {}
+        handle = named[p].register_forward_hook(lambda m, i, o: captured.__setitem__("a", o))
+        x = example.clone().requires_grad_(True)
+        out = net(x)
+        handle.remove()
+        a = captured["a"]
+        score = out[0, 1, 2:6, 3:9, 1:5].sum()
+        ga, gx = torch.autograd.grad(score, [a, x])
+        key = p.replace(".", "_")
+        expected["act_" + key] = a
+        expected["gact_" + key] = ga
+        expected["gin_" + key] = gx
+    expected["input"] = example
+    expected["output"] = net(example)
+    save_tensors(expected, "tiny_unet_expected.pt")
+
+
+def local_fcn():
+    """Fully convolutional, no strides, no global normalisation: sliding-window inference
+    must match whole-volume inference away from patch borders."""
+    torch.manual_seed(2)
+    net = nn.Sequential(nn.Conv3d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv3d(4, 4, 3, padding=1),
+                        nn.ReLU(), nn.Conv3d(4, 2, 1)).eval()
+    torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)), os.path.join(HERE, "local_fcn.pt"))
+
+
+class AxisProbe(nn.Module):
+    """Answers only for a (1, 1, 5, 6, 7) input, i.e. spatial axes in (i, j, k) order for a
+    5 x 6 x 7 study. Class 1 wins where the input increases along the first spatial axis."""
+
+    def forward(self, x):
+        if x.shape[2] != 5 or x.shape[3] != 6 or x.shape[4] != 7:
+            raise RuntimeError("axis probe expects spatial size 5 x 6 x 7 in (i, j, k) order")
+        diff = x - torch.roll(x, 1, 2)
+        return torch.cat([-diff, diff], dim=1)
+
+
+class Throws(nn.Module):
+    def forward(self, x):
+        if x.sum() > -1e30:
+            raise RuntimeError("deliberate failure inside forward")
+        return x
+
+
+class NanOutput(nn.Module):
+    def forward(self, x):
+        return torch.cat([x, x * float("nan")], dim=1)
+
+
+class WrongShape(nn.Module):
+    def forward(self, x):
+        return x.sum(dim=1)
+
+
+class Probabilities(nn.Module):
+    """Outputs softmax probabilities of two classes: class 1 where the input is positive."""
+
+    def forward(self, x):
+        return torch.softmax(torch.cat([-4.0 * x, 4.0 * x], dim=1), dim=1)
+
+
+def scripted_models():
+    for cls, name in [(AxisProbe, "axis_probe.pt"), (Throws, "throws.pt"),
+                      (NanOutput, "nan_output.pt"), (WrongShape, "wrong_shape.pt"),
+                      (Probabilities, "probabilities.pt")]:
+        torch.jit.save(torch.jit.script(cls()), os.path.join(HERE, name))
+    write_card("probabilities.json", {"name": "probabilities", "output": "probabilities",
+                                      "classes": ["negative", "positive"]})
+
+
+def bundle():
+    """A MONAI-bundle-style folder around the local FCN."""
+    root = os.path.join(HERE, "bundle")
+    os.makedirs(os.path.join(root, "configs"), exist_ok=True)
+    os.makedirs(os.path.join(root, "models"), exist_ok=True)
+    torch.manual_seed(2)
+    net = nn.Sequential(nn.Conv3d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv3d(4, 4, 3, padding=1),
+                        nn.ReLU(), nn.Conv3d(4, 2, 1)).eval()
+    torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)),
+                   os.path.join(root, "models", "model.ts"))
+    metadata = {
+        "version": "0.1.0",
+        "name": "test bundle",
+        "description": "A MONAI-bundle-shaped folder for tests.",
+        "network_data_format": {
+            "inputs": {"image": {"type": "image", "num_channels": 1, "spatial_shape": [96, 96, 96],
+                                 "channel_def": {"0": "T1"}}},
+            "outputs": {"pred": {"type": "image", "num_channels": 2, "spatial_shape": [96, 96, 96],
+                                 "channel_def": {"0": "background", "1": "tumour"}}},
+        },
+    }
+    with open(os.path.join(root, "configs", "metadata.json"), "w") as f:
+        json.dump(metadata, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    tiny_unet()
+    local_fcn()
+    scripted_models()
+    bundle()
+    print("test models written to", HERE)
