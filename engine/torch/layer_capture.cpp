@@ -2,6 +2,7 @@
 
 #include "engine/error.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/torch_errors.h"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -262,9 +263,8 @@ CapturedForward LayerCapture::forward(const torch::Tensor& input) const {
     try {
         std::lock_guard lock(m.mutex);
         m_function->run(stack);
-    } catch (const c10::Error& e) {
-        std::string what = e.what();
-        throw Error("the model's forward failed: " + what.substr(0, what.find('\n')));
+    } catch (const std::exception& e) {
+        throw Error("the model's forward failed: " + torchErrorMessage(e.what()));
     }
     const auto tuple = stack.back().toTuple();
     return {firstTensor(tuple->elements()[0]), tuple->elements()[1].toTensor()};
@@ -305,10 +305,9 @@ std::vector<LayerInfo> listModelLayers(const Model& model, const std::vector<int
         Stack stack{m.module._ivalue(), torch::zeros(shape, torch::TensorOptions().device(m.device))};
         try {
             function->run(stack);
-        } catch (const c10::Error& e) {
-            std::string what = e.what();
+        } catch (const std::exception& e) {
             throw Error(fmt::format("the model's forward failed on a zero input of shape [1, {}]: {}",
-                                    fmt::join(inputShape, ", "), what.substr(0, what.find('\n'))));
+                                    fmt::join(inputShape, ", "), torchErrorMessage(e.what())));
         }
         results = stack.back().toTuple()->elements().vec();
     }

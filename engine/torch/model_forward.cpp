@@ -5,6 +5,7 @@
 #include "engine/torch/model_impl.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"
+#include "engine/torch/torch_errors.h"
 
 #include <fmt/format.h>
 #include <sstream>
@@ -18,21 +19,6 @@ std::string shapeText(const torch::Tensor& t) {
     return s.str();
 }
 
-// The first line of a TorchScript error: the message, without the interpreter's traceback.
-std::string firstLine(const std::string& what) {
-    std::istringstream in(what);
-    std::string line, text;
-    while (std::getline(in, line)) {
-        if (line.find("The following operation failed") != std::string::npos) continue;
-        if (line.find("Traceback") != std::string::npos) continue;
-        if (line.rfind("  ", 0) == 0 || line.empty()) continue;
-        text = line;
-        if (text.rfind("RuntimeError: ", 0) == 0) text = text.substr(14);
-        break;
-    }
-    return text.empty() ? what.substr(0, what.find('\n')) : text;
-}
-
 } // namespace
 
 torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
@@ -41,9 +27,10 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     try {
         std::lock_guard lock(m.mutex);
         result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
-    } catch (const c10::Error& e) {
+    } catch (const std::exception& e) {
+        // c10::Error, and torch::jit::JITException for exceptions raised in scripted code.
         throw Error(fmt::format("the model's forward failed on input {}: {}", shapeText(batch),
-                                firstLine(e.what())));
+                                torchErrorMessage(e.what())));
     }
     if (result.isTuple() && !result.toTuple()->elements().empty()) result = result.toTuple()->elements()[0];
     if (result.isList() && result.toList().size() > 0) result = result.toList().get(0);

@@ -1,0 +1,161 @@
+// The model runtime on tiny TorchScript models made by tests/data/models/make_test_models.py.
+#include "engine/error.h"
+#include "engine/inference.h"
+#include "engine/model.h"
+#include "engine/resample.h"
+#include "engine/grid.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/volumes.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+using namespace segxai;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kModels = SEGXAI_TEST_DATA "/models/";
+
+Study studyOf(std::vector<Volume> channels) {
+    Study s;
+    s.geometry = channels.front().geometry;
+    s.channels = std::move(channels);
+    return s;
+}
+
+Geometry box(Index3 dims) {
+    Geometry g;
+    g.dims = dims;
+    return g;
+}
+
+// A model file copied beside a card of our own (cards live next to the model).
+std::string withCard(const test::TempDir& dir, const std::string& model, const std::string& card) {
+    const fs::path target = dir.path() / fs::path(model).filename();
+    fs::copy_file(kModels + model, target, fs::copy_options::overwrite_existing);
+    std::ofstream(fs::path(target).replace_extension(".json")) << card;
+    return target.string();
+}
+
+} // namespace
+
+TEST_CASE("spatial axes reach the model in (i, j, k) order", "[model]") {
+    // axis_probe answers only for a 5 x 6 x 7 input and marks where the input rises along
+    // the first spatial axis.
+    const auto model = Model::load(kModels + "axis_probe.pt");
+    auto value = [](int64_t i, int64_t j, int64_t k) { return float((i * 7 + j * 3 + k) % 5); };
+    const Study study = studyOf({test::makeVolume(box({5, 6, 7}), value)});
+    const Segmentation s = segmentStudy(*model, study);
+    for (int64_t k = 0; k < 7; ++k)
+        for (int64_t j = 0; j < 6; ++j)
+            for (int64_t i = 0; i < 5; ++i) {
+                const float rise = value(i, j, k) - value((i + 4) % 5, j, k);
+                REQUIRE(s.labels.at(i, j, k) == (rise > 0 ? 1 : 0));
+            }
+    CHECK(s.probabilities.size() == 2);
+    CHECK(s.classNames[1] == "class 1");
+
+    test::TempDir dir;
+    const auto reversed = Model::load(withCard(dir, "axis_probe.pt", R"({"axis_order": "kji"})"));
+    CHECK_THROWS_WITH(segmentStudy(*reversed, study),
+                      Catch::Contains("forward failed") && Catch::Contains("axis probe expects spatial size 5 x 6 x 7"));
+}
+
+TEST_CASE("sliding-window inference matches whole-volume inference", "[model]") {
+    test::TempDir dir;
+    const Volume input = test::makeVolume(box({40, 36, 30}), [](auto i, auto j, auto k) {
+        return float(std::sin(0.31 * i) + std::cos(0.23 * j) * std::sin(0.17 * k + 0.4));
+    });
+    const Study study = studyOf({input});
+    const auto whole = Model::load(withCard(dir, "local_fcn.pt", R"({"name": "whole"})"));
+    const Segmentation a = segmentStudy(*whole, study);
+    CHECK_FALSE(a.slidingWindow);
+    test::TempDir dir2;
+    const auto windowed = Model::load(withCard(dir2, "local_fcn.pt",
+                                               R"({"sliding_window": {"patch": [16, 16, 16], "overlap": 0.5}})"));
+    const Segmentation b = segmentStudy(*windowed, study);
+    CHECK(b.slidingWindow);
+    double worst = 0.0;
+    size_t agree = 0;
+    for (size_t n = 0; n < a.labels.labels.size(); ++n) {
+        worst = std::max(worst, double(std::abs(a.probabilities[1].voxels[n] - b.probabilities[1].voxels[n])));
+        agree += a.labels.labels[n] == b.labels.labels[n];
+    }
+    // The receptive field is 5 voxels; Gaussian blending gives window borders ~1e-3 weight.
+    CHECK(worst < 0.01);
+    CHECK(double(agree) / double(a.labels.labels.size()) > 0.999);
+}
+
+TEST_CASE("a card's spacing resamples the input and maps probabilities back", "[model]") {
+    // probabilities.pt: p(class 1) = sigmoid(8 x), so labels follow the input's sign.
+    Geometry g = box({30, 30, 30});
+    g.origin = {-15, -15, -15};
+    const Volume input = test::makeVolume(g, [&](auto i, auto j, auto k) {
+        return float(g.voxelToWorld({double(i), double(j), double(k)}).x + 0.3);
+    });
+    test::TempDir dir;
+    const auto model = Model::load(withCard(dir, "probabilities.pt",
+                                            R"({"output": "probabilities", "spacing_mm": 3, "classes": ["neg", "pos"]})"));
+    const Segmentation s = segmentStudy(*model, studyOf({input}));
+    REQUIRE(s.labels.geometry.sameGrid(g));
+    size_t wrong = 0;
+    for (int64_t k = 0; k < 30; ++k)
+        for (int64_t j = 0; j < 30; ++j)
+            for (int64_t i = 1; i < 29; ++i) wrong += s.labels.at(i, j, k) != (input.at(i, j, k) > 0 ? 1 : 0);
+    CHECK(wrong == 0);
+    CHECK(s.classNames == std::vector<std::string>{"neg", "pos"});
+    // Probabilities pass through unchanged (no softmax on top) and stay in [0, 1].
+    CHECK(s.probabilities[1].at(29, 5, 5) == Approx(1.0).margin(1e-3));
+}
+
+TEST_CASE("resampling to a coarser grid and back keeps a linear field", "[model]") {
+    Geometry g = box({40, 40, 40});
+    const Volume field = test::makeVolume(g, [](auto i, auto j, auto k) { return float(0.5 * i - 0.25 * j + k); });
+    const Geometry coarse = gridWithSpacing(g, glm::dvec3(2.0));
+    const Volume back = resampleLinear(resampleLinear(field, coarse), g);
+    for (int64_t i = 1; i < 38; ++i) CHECK(back.at(i, 20, 20) == Approx(field.at(i, 20, 20)).margin(1e-4));
+}
+
+TEST_CASE("a MONAI bundle folder loads with its channel and class names", "[model]") {
+    const auto model = Model::load(kModels + "bundle");
+    CHECK(model->card().name == "test bundle");
+    CHECK(model->card().inputChannels == std::vector<std::string>{"T1"});
+    REQUIRE(model->card().classes.size() == 2);
+    CHECK(model->card().classes[1].name == "tumour");
+    const Study study = studyOf({test::makeVolume(box({8, 9, 10}), [](auto i, auto, auto) { return float(i); })});
+    const Segmentation s = segmentStudy(*model, study);
+    CHECK(s.classNames[1] == "tumour");
+}
+
+TEST_CASE("a bare model's input channels come from its first convolution", "[model]") {
+    const auto model = Model::load(kModels + "local_fcn.pt");
+    CHECK(model->expectedInputChannels() == 1);
+    CHECK(model->card().source.find("defaults") != std::string::npos);
+    const Study twoChannels = studyOf({test::makeVolume(box({8, 8, 8}), [](auto, auto, auto) { return 1.0f; }),
+                                       test::makeVolume(box({8, 8, 8}), [](auto, auto, auto) { return 1.0f; })});
+    CHECK_THROWS_WITH(segmentStudy(*model, twoChannels), "model expects 1 input channel, study has 2");
+}
+
+TEST_CASE("broken models and bad outputs give clear errors", "[model]") {
+    const Study one = studyOf({test::makeVolume(box({8, 8, 8}), [](auto i, auto, auto) { return float(i); })});
+    test::TempDir dir;
+    std::ofstream(dir.file("garbage.pt")) << "not a zip archive";
+    CHECK_THROWS_WITH(Model::load(dir.file("garbage.pt")),
+                      Catch::Contains("garbage.pt") && Catch::Contains("not a TorchScript model"));
+    CHECK_THROWS_WITH(Model::load(dir.file("absent.pt")), Catch::Contains("absent.pt: model not found"));
+    CHECK_THROWS_WITH(Model::load(dir.path().string()), Catch::Contains("MONAI bundle"));
+
+    const auto tiny = Model::load(kModels + "tiny_unet_traced.pt");
+    CHECK_THROWS_WITH(segmentStudy(*tiny, one), "model expects 2 input channels (t1, flair), study has 1");
+    CHECK_THROWS_WITH(segmentStudy(*Model::load(kModels + "throws.pt"), one),
+                      Catch::Contains("deliberate failure inside forward"));
+    CHECK_THROWS_WITH(segmentStudy(*Model::load(kModels + "wrong_shape.pt"), one),
+                      Catch::Contains("is not [batch, classes, 8, 8, 8]"));
+    CHECK_THROWS_WITH(segmentStudy(*Model::load(kModels + "nan_output.pt"), one), Catch::Contains("NaN"));
+
+    const auto broken = withCard(dir, "local_fcn.pt", R"({"spacing_mm": "fine"})");
+    CHECK_THROWS_WITH(Model::load(broken), Catch::Contains("local_fcn.json") && Catch::Contains("spacing_mm"));
+}
