@@ -7,16 +7,10 @@
 #include <filesystem>
 #include <map>
 
-namespace {
-
-const char* kDefaultStudy = "/usr/share/mricron/templates/ch2.nii.gz";
-
-} // namespace
-
 int main(int argc, char** argv) {
     using namespace segxai::app;
     CLI::App parser("SegXAI: explain 3D medical image segmentation models.\n"
-                    "Without a subcommand, opens the viewer on FILES (or the demo study).",
+                    "Without a subcommand, opens the viewer on FILES (or the lesion demo).",
                     "segxai");
     parser.set_version_flag("--version", "segxai 0.1.0");
     parser.require_subcommand(0, 1);
@@ -26,12 +20,17 @@ int main(int argc, char** argv) {
     parser.add_option("files", gui.files,
                       "Study channel files (NIfTI, NRRD, MetaImage) or a DICOM folder");
     parser.add_option("--gt", gui.groundTruth, "Ground-truth label map of the study");
+    parser.add_option("--model", gui.model, "TorchScript model (card beside it) or MONAI bundle folder");
     parser.add_option("--screenshot", gui.screenshotPath,
                       "Save a PNG of the window once the study is shown");
     parser.add_flag("--screenshot-views", gui.screenshotViews,
                     "With --screenshot, also save each view as <name>_<view>.png");
+    parser.add_flag("--demo", gui.demo, "Open the lesion demo: a synthetic-lesion study and the demo model "
+                                        "(the default without files)");
     parser.add_flag("--quit", gui.quit, "Exit once the study is shown (and screenshots saved)");
     parser.add_option("--size", size, "Window size WxH (default 1600x900)");
+    parser.add_option("--panel", gui.panel, "Side panel shown first: study or model")
+        ->check(CLI::IsMember({"study", "model"}));
     parser.add_option("--shader-dir", gui.shaderFolder,
                       "Development: read shaders from this folder and reload them on change");
 
@@ -60,6 +59,6 @@ int main(int argc, char** argv) {
     }
     // Problems also go to the terminal the viewer was started from.
     segxai::Log::instance().setEcho(segxai::LogLevel::Info);
-    if (gui.files.empty() && std::filesystem::exists(kDefaultStudy)) gui.files = {kDefaultStudy};
+    gui.demo = gui.demo || (gui.files.empty() && gui.model.empty());
     return runGui(gui);
 }

@@ -2,6 +2,7 @@
 
 #include "engine/demo_random.h"
 #include "engine/error.h"
+#include "engine/grid.h"
 #include "engine/image_io.h"
 #include "engine/parallel.h"
 #include "engine/resample.h"
@@ -221,6 +222,26 @@ DemoTemplates DemoTemplates::load(const std::string& folder) {
     }
     if (t.whiteMatterVoxels.empty()) throw Error(folder + ": no deep white matter found for the lesion demo");
     return t;
+}
+
+void writeDemoCase(const DemoCase& c, const std::string& folder, double spacingMm) {
+    std::filesystem::create_directories(folder);
+    const Geometry grid = spacingMm > 0.0 ? gridWithSpacing(c.groundTruth.geometry, glm::dvec3(spacingMm))
+                                          : c.groundTruth.geometry;
+    for (const Volume& channel : c.channels) {
+        writeVolume(spacingMm > 0.0 ? resampleLinear(channel, grid) : channel, folder + "/" + channel.name + ".nii.gz");
+    }
+    writeLabelVolume(spacingMm > 0.0 ? resampleNearest(c.groundTruth, grid) : c.groundTruth, folder + "/gt.nii.gz");
+}
+
+DemoStudyFiles ensureDemoStudy(DemoTask task, const std::string& folder) {
+    DemoStudyFiles files;
+    for (const auto& channel : demoChannelNames(task)) files.channels.push_back(folder + "/" + channel + ".nii.gz");
+    files.groundTruth = folder + "/gt.nii.gz";
+    bool complete = std::filesystem::exists(files.groundTruth);
+    for (const auto& path : files.channels) complete = complete && std::filesystem::exists(path);
+    if (!complete) writeDemoCase(makeDemoCase(DemoTemplates::load(), task, kFirstHeldOutSeed), folder);
+    return files;
 }
 
 DemoCase makeDemoCase(const DemoTemplates& templates, DemoTask task, uint64_t seed) {

@@ -36,6 +36,18 @@ std::vector<std::string> demoClassNames(DemoTask task);
 std::vector<std::string> demoChannelNames(DemoTask task);
 const char* demoTaskName(DemoTask task);
 
+// Writes a case as NIfTI: <folder>/{t1,flair,gt}.nii.gz (lesions) or {t1,gt}.nii.gz,
+// resampled to an isotropic `spacingMm` when it is positive (linear; nearest for labels).
+void writeDemoCase(const DemoCase& demoCase, const std::string& folder, double spacingMm = 0.0);
+
+// The held-out demo study of a task in `folder` (written on first use): channel files and
+// ground truth, ready to open.
+struct DemoStudyFiles {
+    std::vector<std::string> channels;
+    std::string groundTruth;
+};
+DemoStudyFiles ensureDemoStudy(DemoTask task, const std::string& folder);
+
 // One synthetic case: lesions inserted (lesion task), then a random smooth deformation and
 // intensity changes (gain, gamma, bias field, noise). Deterministic in `seed`.
 DemoCase makeDemoCase(const DemoTemplates& templates, DemoTask task, uint64_t seed);

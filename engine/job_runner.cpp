@@ -103,6 +103,11 @@ bool JobRunner::idle() const {
     return m_queue.empty() && m_running.empty();
 }
 
+bool JobRunner::quiescent() const {
+    std::lock_guard lock(m_mutex);
+    return m_queue.empty() && m_running.empty() && m_inbox.empty();
+}
+
 void JobRunner::waitIdle() {
     std::unique_lock lock(m_mutex);
     m_idleChanged.wait(lock, [&] { return m_queue.empty() && m_running.empty(); });

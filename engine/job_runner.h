@@ -116,6 +116,8 @@ public:
     std::vector<JobResult> drain();
     std::vector<ActiveJob> active() const;
     bool idle() const;
+    // Idle, and every result drained: nothing more will come without a new request.
+    bool quiescent() const;
     // Blocks until nothing is queued or running (tests and the command line).
     void waitIdle();
     uint64_t latestGeneration(const std::string& slot) const;

@@ -56,7 +56,13 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     fs::path file = path;
-    if (fs::is_directory(path, ec)) {
+    // A folder holding model.pt (or model.ts) and its card, as SegXAI's demo models.
+    for (const char* name : {"model.pt", "model.ts"}) {
+        if (fs::is_directory(path, ec) && fs::exists(fs::path(path) / name, ec)) file = fs::path(path) / name;
+    }
+    if (file != fs::path(path)) {
+        if (const auto card = cardBeside(file)) impl->card = readModelCard(*card);
+    } else if (fs::is_directory(path, ec)) {
         const MonaiBundle bundle = readMonaiBundle(path);
         impl->card = bundle.card;
         file = bundle.modelFile;

@@ -26,8 +26,9 @@ public:
     struct Impl;
 
     // Loads `path`: a TorchScript file (.pt/.ts/.pth) with an optional card beside it
-    // (<name>.json, or model.json), or a MONAI bundle folder (configs/metadata.json +
-    // models/model.ts). Throws segxai::Error naming the file and what is wrong.
+    // (<name>.json, or model.json), a folder holding model.pt (or model.ts) and model.json,
+    // or a MONAI bundle folder (configs/metadata.json + models/model.ts). Throws
+    // segxai::Error naming the file and what is wrong.
     static std::shared_ptr<const Model> load(const std::string& path);
     ~Model();
 

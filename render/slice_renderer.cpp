@@ -14,6 +14,24 @@ void LabelColorTable::upload(const std::vector<glm::u8vec4>& colors) {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
 }
 
+void ColormapTexture::ensureUploaded() {
+    if (m_texture) return;
+    m_texture = createTexture();
+    std::vector<glm::u8vec4> rows;
+    for (int map = 0; map < kColormapCount; ++map) {
+        const auto table = colormapTable(Colormap(map));
+        rows.insert(rows.end(), table.begin(), table.end());
+    }
+    glBindTexture(GL_TEXTURE_2D, m_texture.get());
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kColormapSize, kColormapCount, 0, GL_RGBA, GL_UNSIGNED_BYTE,
+                 rows.data());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
 SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font)
     : m_shaders(shaders), m_canvas(shaders, font) {}
 
@@ -38,19 +56,36 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
             program->set("u_fragToImage", glm::mat4(layers.image->worldToTexture() * fragToWorld));
             program->set("u_window", glm::vec2(layers.windowLow, layers.windowHigh));
         }
-        const bool hasLabels = layers.labels && layers.labels->valid() && layers.labelColors &&
-                               layers.labelColors->valid();
-        program->set("u_hasLabels", hasLabels ? 1 : 0);
-        program->set("u_labels", 1);
-        program->set("u_labelColors", 2);
-        if (hasLabels) {
-            bindTexture(GL_TEXTURE_3D, layers.labels->texture(), 1);
-            bindTexture(GL_TEXTURE_2D, layers.labelColors->texture(), 2);
-            program->set("u_fragToLabels",
-                         glm::mat4(layers.labels->worldToTexture() * fragToWorld));
-            program->set("u_labelDims", layers.labels->dims());
-            program->set("u_labelOpacity", layers.labelOpacity);
-            program->set("u_labelOutline", layers.labelOutline ? 1 : 0);
+        const OverlayLayer& overlay = layers.overlay;
+        program->set("u_hasOverlay", overlay.visible() ? 1 : 0);
+        program->set("u_overlay", 1);
+        program->set("u_colormaps", 2);
+        if (overlay.visible()) {
+            m_colormaps.ensureUploaded();
+            bindTexture(GL_TEXTURE_3D, overlay.values->texture(), 1);
+            bindTexture(GL_TEXTURE_2D, m_colormaps.texture(), 2);
+            program->set("u_fragToOverlay", glm::mat4(overlay.values->worldToTexture() * fragToWorld));
+            program->set("u_colormapRow", ColormapTexture::row(overlay.colormap));
+            program->set("u_overlaySigned", overlay.signedMap ? 1 : 0);
+            program->set("u_overlayRange", overlay.signedMap ? glm::vec2(overlay.negativeExtent, overlay.positiveExtent)
+                                                             : glm::vec2(overlay.low, overlay.high));
+            program->set("u_overlayThreshold", overlay.threshold);
+            program->set("u_overlayOpacity", overlay.opacity);
+        }
+        for (int n = 0; n < 2; ++n) {
+            const LabelLayer& layer = layers.labels[size_t(n)];
+            const std::string suffix = std::to_string(n);
+            auto name = [&](const char* base) { return std::string(base) + suffix; };
+            program->set(name("u_hasLabels").c_str(), layer.visible() ? 1 : 0);
+            program->set(name("u_labels").c_str(), 3 + 2 * n);
+            program->set(name("u_labelColors").c_str(), 4 + 2 * n);
+            if (!layer.visible()) continue;
+            bindTexture(GL_TEXTURE_3D, layer.labels->texture(), 3 + 2 * n);
+            bindTexture(GL_TEXTURE_2D, layer.colors->texture(), 4 + 2 * n);
+            program->set(name("u_fragToLabels").c_str(), glm::mat4(layer.labels->worldToTexture() * fragToWorld));
+            program->set(name("u_labelDims").c_str(), layer.labels->dims());
+            program->set(name("u_labelOpacity").c_str(), layer.opacity);
+            program->set(name("u_labelOutline").c_str(), layer.outline ? 1 : 0);
         }
         if (!m_emptyVao) m_emptyVao = createVertexArray();
         glBindVertexArray(m_emptyVao.get());

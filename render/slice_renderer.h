@@ -1,10 +1,12 @@
 #pragma once
 #include "render/canvas_2d.h"
+#include "render/colormap.h"
 #include "render/gl_objects.h"
 #include "render/slice_view.h"
 #include "render/volume_texture.h"
 
 #include <glm/glm.hpp>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -23,16 +25,46 @@ private:
     TextureName m_texture;
 };
 
+// Every colour map as one row of a texture, uploaded once.
+class ColormapTexture {
+public:
+    void ensureUploaded();
+    GLuint texture() const { return m_texture.get(); }
+    // Texture coordinate of a map's row centre.
+    static float row(Colormap map) { return (float(int(map)) + 0.5f) / float(kColormapCount); }
+
+private:
+    TextureName m_texture;
+};
+
+struct LabelLayer {
+    const VolumeTexture* labels = nullptr;
+    const LabelColorTable* colors = nullptr;
+    float opacity = 0.5f;
+    bool outline = false;
+    bool visible() const { return labels && labels->valid() && colors && colors->valid(); }
+};
+
+// A scalar map over the image (probabilities, explanation maps). Unsigned maps use [low,
+// high]; signed maps are centred at zero with separate extents for each side.
+struct OverlayLayer {
+    const VolumeTexture* values = nullptr;
+    Colormap colormap = Colormap::Hot;
+    bool signedMap = false;
+    float low = 0.0f, high = 1.0f;                   // unsigned
+    float negativeExtent = 1.0f, positiveExtent = 1.0f; // signed
+    float threshold = 0.0f;                          // |value| below is transparent
+    float opacity = 0.6f;
+    bool visible() const { return values && values->valid(); }
+};
+
 // What a slice view shows: textures and their display settings (all uniforms).
 struct SliceLayers {
     const VolumeTexture* image = nullptr;
     float windowLow = 0.0f;
     float windowHigh = 1.0f;
-
-    const VolumeTexture* labels = nullptr;
-    const LabelColorTable* labelColors = nullptr;
-    float labelOpacity = 0.5f;
-    bool labelOutline = false;
+    OverlayLayer overlay;
+    std::array<LabelLayer, 2> labels; // drawn in order, on top of the overlay
 };
 
 // What is drawn on top, into the same framebuffer (so screenshots include it).
@@ -56,6 +88,7 @@ private:
     ShaderLibrary& m_shaders;
     Canvas2D m_canvas;
     VertexArrayName m_emptyVao;
+    ColormapTexture m_colormaps;
 };
 
 } // namespace segxai::render

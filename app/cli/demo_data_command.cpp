@@ -1,9 +1,6 @@
 // `segxai demo-data DIR`: the held-out demo studies (and, for training, more cases).
 #include "app/cli/command.h"
 #include "engine/demo_data.h"
-#include "engine/grid.h"
-#include "engine/image_io.h"
-#include "engine/resample.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -20,18 +17,6 @@ struct DemoDataOptions {
     double spacing = 0.0;    // 0: the template's 1 mm grid
 };
 
-void writeCase(const DemoCase& c, const std::filesystem::path& folder, double spacing) {
-    std::filesystem::create_directories(folder);
-    const Geometry grid = spacing > 0.0 ? gridWithSpacing(c.groundTruth.geometry, glm::dvec3(spacing))
-                                        : c.groundTruth.geometry;
-    for (const Volume& channel : c.channels) {
-        writeVolume(spacing > 0.0 ? resampleLinear(channel, grid) : channel,
-                    (folder / (channel.name + ".nii.gz")).string());
-    }
-    writeLabelVolume(spacing > 0.0 ? resampleNearest(c.groundTruth, grid) : c.groundTruth,
-                     (folder / "gt.nii.gz").string());
-}
-
 int run(const DemoDataOptions& o) {
     const DemoTemplates templates = DemoTemplates::load();
     std::vector<DemoTask> tasks;
@@ -40,14 +25,14 @@ int run(const DemoDataOptions& o) {
     for (DemoTask task : tasks) {
         const std::filesystem::path root = std::filesystem::path(o.folder) / demoTaskName(task);
         if (o.cases == 0) {
-            writeCase(makeDemoCase(templates, task, o.firstSeed), root, o.spacing);
+            writeDemoCase(makeDemoCase(templates, task, o.firstSeed), root.string(), o.spacing);
             std::printf("%s\n", root.string().c_str());
             continue;
         }
         for (int n = 0; n < o.cases; ++n) {
             const uint64_t seed = o.firstSeed + uint64_t(n);
             const DemoCase c = makeDemoCase(templates, task, seed);
-            writeCase(c, root / fmt::format("case_{:07d}", seed), o.spacing);
+            writeDemoCase(c, (root / fmt::format("case_{:07d}", seed)).string(), o.spacing);
             std::fprintf(stderr, "\r%s: %d / %d", demoTaskName(task), n + 1, o.cases);
         }
         std::fprintf(stderr, "\n");

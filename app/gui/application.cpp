@@ -1,5 +1,7 @@
 #include "app/gui/application.h"
 
+#include "app/asset_paths.h"
+#include "app/gui/model_panel.h"
 #include "app/gui/screenshot.h"
 #include "app/gui/status_bar.h"
 #include "app/gui/study_panel.h"
@@ -103,11 +105,19 @@ bool Application::initialise() {
 
 int Application::run() {
     if (!initialise()) return 1;
+    if (m_options.demo) m_workspace->openDemo(demoCacheFolder(), assetFolder() + "/models/lesions");
+    if (!m_options.model.empty()) m_workspace->openModel(m_options.model);
     if (!m_options.files.empty()) {
         StudyRequest request;
-        request.channelPaths = m_options.files;
+        for (const auto& path : m_options.files) {
+            if (isModelPath(path)) {
+                m_workspace->openModel(path);
+            } else {
+                request.channelPaths.push_back(path);
+            }
+        }
         request.groundTruthPath = m_options.groundTruth;
-        m_workspace->openStudy(request);
+        if (!request.channelPaths.empty()) m_workspace->openStudy(request);
     }
     int framesToDraw = 3;
     while (!glfwWindowShouldClose(m_window)) {
@@ -139,6 +149,8 @@ void Application::frame() {
     ViewerState& state = m_workspace->viewer();
     m_gpu.sync(m_workspace->study(), m_workspace->studyGeneration());
     m_gpu.setLinear(state.linearInterpolation);
+    m_gpu.syncSegmentation(m_workspace->segmentation(), m_workspace->segmentationGeneration(),
+                           m_workspace->model() ? &m_workspace->model()->model->card() : nullptr, state);
 
     std::string title = "SegXAI";
     if (const auto& loaded = m_workspace->study()) {
@@ -212,8 +224,11 @@ void Application::handleAutomation() {
         m_automationDone = true;
         return;
     }
-    if (m_workspace->study()) {
-        // A few frames let ImGui settle its layout before the picture is taken.
+    const bool quiet = m_jobs->quiescent() && !m_workspace->loading();
+    const bool settled = m_workspace->study() && quiet;
+    if (!settled) m_framesWithStudy = 0;
+    if (settled) {
+        // A few settled frames: results drained, ImGui's layout final.
         if (++m_framesWithStudy < 4) {
             glfwPostEmptyEvent();
             return;
@@ -229,7 +244,7 @@ void Application::handleAutomation() {
         }
         if (!m_errors.empty()) m_exitStatus = 1;
         m_automationDone = true;
-    } else if (!m_workspace->loading() && !m_options.files.empty()) {
+    } else if (!m_workspace->study() && quiet && (!m_options.files.empty() || m_options.demo)) {
         m_exitStatus = 1; // the study failed to load; its error is on stderr
         m_automationDone = true;
     }
@@ -244,6 +259,12 @@ void Application::drawMenuBar() {
                 "Open study", FileDialog::Mode::Open,
                 [this](const auto& paths) { m_workspace->openStudy(StudyRequest{paths, {}, {}}); },
                 isStudyFile, {}, true);
+        }
+        if (ImGui::MenuItem("Open model...")) {
+            m_fileDialog.open(
+                "Open model", FileDialog::Mode::Open,
+                [this](const auto& paths) { m_workspace->openModel(paths.front()); },
+                [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
         }
         if (ImGui::MenuItem("Add channel...", nullptr, false, hasStudy)) {
             m_fileDialog.open(
@@ -326,8 +347,20 @@ void Application::drawPanels() {
 
     ImGui::SetNextWindowPos(origin);
     ImGui::SetNextWindowSize(ImVec2(sideWidth, mainHeight));
-    ImGui::Begin("Study", nullptr, fixed);
-    drawStudyPanel(*m_workspace);
+    ImGui::Begin("Side", nullptr, fixed);
+    if (ImGui::BeginTabBar("sideTabs")) {
+        const bool first = ImGui::GetFrameCount() < 3;
+        const ImGuiTabItemFlags selectModel = first && m_options.panel == "model" ? ImGuiTabItemFlags_SetSelected : 0;
+        if (ImGui::BeginTabItem("Study")) {
+            drawStudyPanel(*m_workspace);
+            ImGui::EndTabItem();
+        }
+        if (ImGui::BeginTabItem("Model", nullptr, selectModel)) {
+            drawModelPanel(*m_workspace);
+            ImGui::EndTabItem();
+        }
+        ImGui::EndTabBar();
+    }
     ImGui::End();
 
     ImGui::SetNextWindowPos(ImVec2(origin.x + sideWidth, origin.y));

@@ -142,7 +142,7 @@ void FileDialog::draw() {
             if (m_selected.size() == 1 && fs::is_directory(*m_selected.begin())) {
                 folder = *m_selected.begin();
             }
-            if (ImGui::Button("Open folder (DICOM)")) accept({folder});
+            if (ImGui::Button("Open this folder")) accept({folder});
             ImGui::SameLine();
             ImGui::TextDisabled("%s", fs::path(folder).filename().string().c_str());
         }

@@ -34,7 +34,11 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
         m_groundTruth.uploadLabels(textureDims(gt.geometry), gt.labels.data(),
                                    gt.geometry.worldToVoxelMatrix(), generation);
     }
-    m_labelColors.upload(render::labelPalette(std::clamp(loaded->maxLabel + 1, 256, 16384)));
+    // Ground truth in ITK-SNAP's palette, but label 1 green: a model's first class is
+    // usually drawn red, and the two must stay apart.
+    auto palette = render::labelPalette(std::clamp(loaded->maxLabel + 1, 256, 16384));
+    std::swap(palette[1], palette[2]);
+    m_labelColors.upload(palette);
     logInfo("study uploaded to the GPU in {:.0f} ms",
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
@@ -43,6 +47,52 @@ void GpuScene::setLinear(bool linear) {
     if (linear == m_linear) return;
     m_linear = linear;
     for (auto& texture : m_channels) texture->setLinear(linear);
+}
+
+void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
+                                const ModelCard* card, const ViewerState& state) {
+    if (generation != m_segmentationGeneration) {
+        m_segmentationGeneration = generation;
+        m_segmentation.clear();
+        m_probability.clear();
+        m_probabilityClass = -1;
+        m_uploadedColors.clear();
+        if (segmentation) {
+            const LabelVolume& labels = segmentation->labels;
+            m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
+                                        labels.geometry.worldToVoxelMatrix(), generation);
+        }
+    }
+    if (!segmentation) return;
+    // Class colours from the card; hidden classes (and the background) transparent.
+    std::vector<glm::u8vec4> colors(segmentation->classNames.size());
+    for (size_t c = 0; c < colors.size(); ++c) {
+        const auto rgb = card && c < card->classes.size() ? card->classes[c].color : defaultClassColor(c);
+        const bool visible = c > 0 && (c >= state.classVisible.size() || state.classVisible[c]);
+        colors[c] = glm::u8vec4(rgb[0], rgb[1], rgb[2], visible ? 255 : 0);
+    }
+    if (colors != m_uploadedColors) {
+        m_segmentationColors.upload(colors);
+        m_uploadedColors = colors;
+    }
+    const int wanted = state.showProbability ? state.probabilityClass : -1;
+    if (wanted != m_probabilityClass) {
+        m_probabilityClass = wanted;
+        m_probability.clear();
+        if (wanted >= 0 && wanted < int(segmentation->probabilities.size())) {
+            const Volume& p = segmentation->probabilities[size_t(wanted)];
+            m_probability.uploadScalars(textureDims(p.geometry), p.voxels.data(), p.geometry.worldToVoxelMatrix(),
+                                        generation);
+        }
+    }
+}
+
+const render::VolumeTexture* GpuScene::segmentation() const {
+    return m_segmentation.valid() ? &m_segmentation : nullptr;
+}
+
+const render::VolumeTexture* GpuScene::probability() const {
+    return m_probability.valid() ? &m_probability : nullptr;
 }
 
 const render::VolumeTexture* GpuScene::channel(int index) const {

@@ -8,8 +8,11 @@ namespace segxai::app {
 struct GuiOptions {
     std::vector<std::string> files;          // study channels (or a DICOM folder)
     std::optional<std::string> groundTruth;  // label map
+    std::string model;                       // TorchScript file or MONAI bundle
+    bool demo = false;                       // open the lesion demo (study and model)
     std::string screenshotPath;              // save a window screenshot once the study shows
     bool screenshotViews = false;            // also save each view as <stem>_<view>.png
+    std::string panel = "study";             // side panel tab shown first: study or model
     bool quit = false;                       // exit after the study shows (and screenshots)
     int width = 1600;
     int height = 900;

@@ -70,11 +70,20 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
         layers.windowLow = state.windows[size_t(state.displayChannel)].min;
         layers.windowHigh = state.windows[size_t(state.displayChannel)].max;
     }
+    if (state.showProbability && gpu.probability()) {
+        layers.overlay.values = gpu.probability();
+        layers.overlay.colormap = render::Colormap(state.probabilityColormap);
+        layers.overlay.low = 0.0f;
+        layers.overlay.high = 1.0f;
+        layers.overlay.threshold = state.probabilityThreshold;
+        layers.overlay.opacity = state.probabilityOpacity;
+    }
+    if (state.showSegmentation) {
+        layers.labels[0] = {gpu.segmentation(), &gpu.segmentationColors(), state.segmentationOpacity,
+                            state.segmentationOutline};
+    }
     if (state.showGroundTruth) {
-        layers.labels = gpu.groundTruth();
-        layers.labelColors = &gpu.labelColors();
-        layers.labelOpacity = state.labelOpacity;
-        layers.labelOutline = state.labelOutline;
+        layers.labels[1] = {gpu.groundTruth(), &gpu.labelColors(), state.labelOpacity, state.labelOutline};
     }
     render::SliceAnnotations annotations;
     annotations.crosshair = state.showCrosshair;

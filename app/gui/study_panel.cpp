@@ -58,7 +58,12 @@ void drawCursor(Workspace& workspace) {
     for (const Volume& channel : study.channels) {
         ImGui::Text("%-8s %.5g", channel.name.c_str(), channel.at(v[0], v[1], v[2]));
     }
-    if (study.groundTruth) ImGui::Text("label    %u", unsigned(study.groundTruth->at(v[0], v[1], v[2])));
+    if (study.groundTruth) ImGui::Text("truth    %u", unsigned(study.groundTruth->at(v[0], v[1], v[2])));
+    if (const auto& s = workspace.segmentation(); s && s->labels.geometry.sameGrid(study.geometry)) {
+        const uint16_t label = s->labels.at(v[0], v[1], v[2]);
+        ImGui::Text("model    %s (p %.3f)", s->classNames[label].c_str(),
+                    s->probabilities[label].at(v[0], v[1], v[2]));
+    }
 }
 
 } // namespace

@@ -36,8 +36,19 @@ struct ViewerState {
     bool linearInterpolation = true;
     bool showCrosshair = true;
     bool showGroundTruth = true;
-    float labelOpacity = 0.5f;
-    bool labelOutline = false;
+    float labelOpacity = 0.8f;
+    bool labelOutline = true; // outlined, so a model's filled labels show beneath
+
+    // The model's segmentation and probabilities.
+    bool showSegmentation = true;
+    float segmentationOpacity = 0.45f;
+    bool segmentationOutline = false;
+    std::vector<bool> classVisible;     // per class of the segmentation
+    bool showProbability = false;
+    int probabilityClass = 1;
+    int probabilityColormap = 1;        // render::Colormap, hot
+    float probabilityOpacity = 0.6f;
+    float probabilityThreshold = 0.05f;
     std::optional<HoverInfo> hover;
 
     void resetCameras() { cameras = {}; }

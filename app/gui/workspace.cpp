@@ -1,6 +1,10 @@
 #include "app/gui/workspace.h"
 
+#include "engine/demo_data.h"
+#include "engine/inference.h"
 #include "engine/log.h"
+#include "engine/model_input.h"
+#include "engine/monai_bundle.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -9,7 +13,125 @@
 namespace segxai::app {
 
 namespace {
+
 const char* kLoadSlot = "study";
+const char* kModelSlot = "model";
+const char* kSegmentSlot = "segment";
+const char* kDemoSlot = "demo";
+
+// The model's input shape (C, X, Y, Z) for a study: its grid, padded to the card's divisor.
+std::vector<int64_t> inputShapeFor(const Model& model, const Geometry* studyGrid) {
+    const int64_t channels = std::max<int64_t>(1, model.expectedInputChannels());
+    if (!studyGrid) return {channels, 64, 64, 64};
+    const Geometry grid = modelGridFor(*studyGrid, model.card());
+    const int64_t d = std::max<int64_t>(1, model.card().divisibleBy);
+    auto padded = [&](int64_t n) { return (n + d - 1) / d * d; };
+    if (model.card().slidingWindow) {
+        const auto& p = model.card().slidingWindow->patch;
+        return {channels, p[0], p[1], p[2]};
+    }
+    return {channels, padded(grid.dims[0]), padded(grid.dims[1]), padded(grid.dims[2])};
+}
+
+std::shared_ptr<const LoadedModel> catalogue(std::shared_ptr<const Model> model, const Geometry* studyGrid,
+                                             std::vector<std::string> notes) {
+    auto loaded = std::make_shared<LoadedModel>();
+    loaded->layerInputShape = inputShapeFor(*model, studyGrid);
+    loaded->layers = model->layers(loaded->layerInputShape);
+    loaded->model = std::move(model);
+    loaded->notes = std::move(notes);
+    return loaded;
+}
+
+struct SegmentResult {
+    std::shared_ptr<const Segmentation> segmentation;
+    std::shared_ptr<const LoadedModel> model; // with the catalogue for this study's shape
+};
+
+} // namespace
+
+bool isModelPath(const std::string& path) {
+    std::error_code ec;
+    const std::filesystem::path p(path);
+    if (std::filesystem::is_directory(p, ec)) {
+        return std::filesystem::exists(p / "configs" / "metadata.json", ec) ||
+               std::filesystem::exists(p / "models" / "model.ts", ec) ||
+               std::filesystem::exists(p / "model.pt", ec) || std::filesystem::exists(p / "model.ts", ec);
+    }
+    const std::string ext = p.extension().string();
+    return ext == ".pt" || ext == ".ts" || ext == ".pth" || ext == ".torchscript";
+}
+
+bool Workspace::busy(const char* slot) const {
+    for (const auto& job : m_jobs.active()) {
+        if (job.slot == slot) return true;
+    }
+    return false;
+}
+
+void Workspace::openDemo(const std::string& cacheFolder, const std::string& modelPath) {
+    m_jobs.submit(kDemoSlot, "Preparing the lesion demo", [cacheFolder, modelPath](JobContext& job) {
+        job.progress(0.1f, "synthesising the demo study (first run only)");
+        const DemoStudyFiles files = ensureDemoStudy(DemoTask::Lesions, cacheFolder + "/lesions");
+        StudyRequest request;
+        request.channelPaths = files.channels;
+        request.groundTruthPath = files.groundTruth;
+        return std::any(std::make_pair(request, modelPath));
+    });
+}
+
+void Workspace::openModel(const std::string& path) {
+    std::optional<Geometry> grid;
+    if (m_study) grid = m_study->study->geometry;
+    m_jobs.submit(kModelSlot, "Loading model", [path, grid](JobContext& job) {
+        job.progress(0.1f, "reading TorchScript");
+        std::vector<std::string> notes;
+        std::error_code ec;
+        if (std::filesystem::is_directory(std::filesystem::path(path) / "configs", ec)) notes = readMonaiBundle(path).notes;
+        auto model = Model::load(path);
+        job.throwIfStopped();
+        job.progress(0.5f, "listing layers");
+        return std::any(catalogue(std::move(model), grid ? &*grid : nullptr, std::move(notes)));
+    });
+}
+
+void Workspace::segment() {
+    if (!m_study || !m_model) return;
+    auto study = m_study->study;
+    auto model = m_model;
+    m_jobs.submit(kSegmentSlot, "Segmenting", [study, model](JobContext& job) {
+        SegmentResult result;
+        result.segmentation = std::make_shared<const Segmentation>(segmentStudy(*model->model, *study, &job));
+        const auto shape = inputShapeFor(*model->model, &study->geometry);
+        result.model = shape == model->layerInputShape ? model : catalogue(model->model, &study->geometry, model->notes);
+        return std::any(result);
+    });
+}
+
+void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
+    m_model = std::move(model);
+    logInfo("model: {}", m_model->model->summary());
+    for (const auto& note : m_model->notes) logInfo("  {}", note);
+    if (m_model->model->card().syntheticData) logInfo("  this model was trained on synthetic data");
+    clearSegmentation();
+    if (m_study && autoSegment) segment();
+}
+
+void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentation,
+                                  std::shared_ptr<const LoadedModel> model) {
+    m_segmentation = std::move(segmentation);
+    ++m_segmentationGeneration;
+    if (model) m_model = std::move(model);
+    m_viewer.classVisible.assign(m_segmentation->classNames.size(), true);
+    m_viewer.probabilityClass = std::min<int>(std::max(1, m_viewer.probabilityClass),
+                                              int(m_segmentation->classNames.size()) - 1);
+    logInfo("segmented in {:.2f} s on {}", m_segmentation->seconds, m_segmentation->device);
+}
+
+void Workspace::clearSegmentation() {
+    if (!m_segmentation) return;
+    m_segmentation.reset();
+    ++m_segmentationGeneration;
 }
 
 bool looksLikeLabelMap(const std::string& path) {
@@ -68,7 +190,15 @@ void Workspace::loadGroundTruth(const std::string& path) {
     submitLoad(std::move(request));
 }
 
-void Workspace::openPaths(const std::vector<std::string>& paths) {
+void Workspace::openPaths(const std::vector<std::string>& given) {
+    std::vector<std::string> paths;
+    for (const auto& path : given) {
+        if (isModelPath(path)) {
+            openModel(path);
+        } else {
+            paths.push_back(path);
+        }
+    }
     if (paths.empty()) return;
     for (const auto& path : paths) {
         if (!isSupportedImagePath(path)) {
@@ -99,6 +229,8 @@ void Workspace::cancelLoading() {
 }
 
 void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequest& request) {
+    const bool sameChannels = m_study && request.channelPaths == m_request.channelPaths &&
+                              request.dicomSeries == m_request.dicomSeries;
     const bool sameStudy = m_study && !request.channelPaths.empty() &&
                            !m_request.channelPaths.empty() &&
                            request.channelPaths[0] == m_request.channelPaths[0] &&
@@ -122,10 +254,39 @@ void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequ
     logInfo("loaded study: {} channel(s), {}{}", study.channels.size(), study.geometry.describe(),
             study.groundTruth ? ", with ground truth" : "");
     for (const auto& warning : study.warnings) logWarning("{}", warning);
+    if (!sameChannels) {
+        clearSegmentation();
+        if (m_model && autoSegment) segment();
+    }
 }
 
 void Workspace::processResults() {
     for (JobResult& result : m_jobs.drain()) {
+        if (result.slot == kDemoSlot) {
+            if (result.status == JobStatus::Failed) {
+                reportError("the demo could not be prepared: " + result.error);
+            } else if (result.status == JobStatus::Succeeded) {
+                auto [request, modelPath] = std::any_cast<std::pair<StudyRequest, std::string>>(result.value);
+                logInfo("lesion demo: the lesions and the FLAIR contrast are synthetic (made from the "
+                        "Colin27 template); the model is SegXAI's demo model");
+                openModel(modelPath);
+                openStudy(request);
+            }
+            continue;
+        }
+        if (result.slot == kModelSlot || result.slot == kSegmentSlot) {
+            if (result.status == JobStatus::Failed) {
+                reportError(result.error);
+            } else if (result.status == JobStatus::Cancelled) {
+                logInfo("{} cancelled", result.title);
+            } else if (result.slot == kModelSlot) {
+                adoptModel(std::any_cast<std::shared_ptr<const LoadedModel>>(result.value));
+            } else {
+                auto r = std::any_cast<SegmentResult>(result.value);
+                adoptSegmentation(std::move(r.segmentation), std::move(r.model));
+            }
+            continue;
+        }
         if (result.slot != kLoadSlot) continue;
         auto it = std::find_if(m_inFlight.begin(), m_inFlight.end(),
                                [&](const auto& entry) { return entry.first == result.id; });

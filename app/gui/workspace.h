@@ -3,6 +3,8 @@
 #include "app/gui/viewer_state.h"
 #include "engine/image_io.h"
 #include "engine/job_runner.h"
+#include "engine/model.h"
+#include "engine/segmentation.h"
 #include "engine/study.h"
 
 #include <memory>
@@ -12,7 +14,15 @@
 
 namespace segxai::app {
 
-// The open study and the commands that change it. Commands post jobs to the engine; results
+// A model as the viewer holds it, with its layer catalogue for the open study's input shape.
+struct LoadedModel {
+    std::shared_ptr<const Model> model;
+    std::vector<LayerInfo> layers;
+    std::vector<int64_t> layerInputShape; // C, X, Y, Z the catalogue was made for
+    std::vector<std::string> notes;
+};
+
+// The open study, model and segmentation, and the commands that change them. Commands post jobs to the engine; results
 // arrive through processResults(), called once per frame from the one UI inbox. UI thread only.
 class Workspace {
 public:
@@ -28,6 +38,15 @@ public:
     void openPaths(const std::vector<std::string>& paths);
     void cancelLoading();
 
+    // The lesion demo: its held-out study (generated into `cacheFolder` on first use) and
+    // the demo model at `modelPath`.
+    void openDemo(const std::string& cacheFolder, const std::string& modelPath);
+    // Loads a TorchScript file or MONAI bundle folder; the current model stays on failure.
+    void openModel(const std::string& path);
+    // Segments the open study with the open model (engine thread).
+    void segment();
+    bool autoSegment = true; // segment when a study or a model arrives
+
     void processResults();
 
     // State read by panels.
@@ -36,6 +55,10 @@ public:
     bool loading() const { return !m_inFlight.empty(); }
     uint64_t studyGeneration() const { return m_studyGeneration; }
     const StudyRequest& studyRequest() const { return m_request; }
+    const std::shared_ptr<const LoadedModel>& model() const { return m_model; }
+    const std::shared_ptr<const Segmentation>& segmentation() const { return m_segmentation; }
+    uint64_t segmentationGeneration() const { return m_segmentationGeneration; }
+    bool busy(const char* slot) const;
     ViewerState& viewer() { return m_viewer; }
     JobRunner& jobs() { return m_jobs; }
 
@@ -55,11 +78,17 @@ public:
 private:
     void submitLoad(StudyRequest request);
     void adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequest& request);
+    void adoptModel(std::shared_ptr<const LoadedModel> model);
+    void adoptSegmentation(std::shared_ptr<const Segmentation> segmentation, std::shared_ptr<const LoadedModel> model);
+    void clearSegmentation();
     void reportError(const std::string& message);
 
     JobRunner& m_jobs;
     std::shared_ptr<const LoadedStudy> m_study;
     uint64_t m_studyGeneration = 0;
+    std::shared_ptr<const LoadedModel> m_model;
+    std::shared_ptr<const Segmentation> m_segmentation;
+    uint64_t m_segmentationGeneration = 0;
     StudyRequest m_request;
     ViewerState m_viewer;
     std::optional<DropChoice> m_pendingDrop;
@@ -68,6 +97,9 @@ private:
     // Requests by job id, so a finished load knows what it loaded.
     std::vector<std::pair<uint64_t, StudyRequest>> m_inFlight;
 };
+
+// True for TorchScript files (.pt, .ts, .pth) and MONAI bundle folders.
+bool isModelPath(const std::string& path);
 
 // True for file names that look like label maps (ground truth): *seg*, *label*, *mask*, *gt*.
 bool looksLikeLabelMap(const std::string& path);

@@ -185,9 +185,7 @@ TEST_CASE("labels are drawn in their palette colour - filled or as outlines", "[
     layers.image = &rig.texture;
     layers.windowLow = 0.0f;
     layers.windowHigh = 255.0f;
-    layers.labels = &labelTexture;
-    layers.labelColors = &colors;
-    layers.labelOpacity = 1.0f;
+    layers.labels[0] = {&labelTexture, &colors, 1.0f, false};
     SliceAnnotations none;
     none.crosshair = false;
     none.orientationLetters = false;
@@ -199,7 +197,7 @@ TEST_CASE("labels are drawn in their palette colour - filled or as outlines", "[
     CHECK(int(inside[1]) == 255);
     CHECK(int(inside[2]) == 0);
 
-    layers.labelOutline = true;
+    layers.labels[0].outline = true;
     rig.renderer.render(viewport, layers, none, rig.target);
     image = readFramebuffer(rig.target);
     // Inside the cube the image shows through; its edge is green.
