@@ -66,7 +66,7 @@ int insertLesions(Volume& t1, Volume& flair, LabelVolume& truth, const DemoTempl
         const int64_t n = candidates[size_t(random.integer(0, int64_t(candidates.size()) - 1))];
         const glm::dvec3 centre = g.voxelToWorld(glm::dvec3(double(n % g.dims[0]), double(n / g.dims[0] % g.dims[1]),
                                                             double(n / (g.dims[0] * g.dims[1]))));
-        const double radius = random.uniform(2.5, 7.0);
+        const double radius = random.uniform(3.0, 7.5);
         const glm::dvec3 axes(radius * random.uniform(0.6, 1.4), radius * random.uniform(0.6, 1.4),
                               radius * random.uniform(0.6, 1.4));
         const glm::dmat3 toLocal = glm::transpose(randomRotation(random));
@@ -81,7 +81,7 @@ int insertLesions(Volume& t1, Volume& flair, LabelVolume& truth, const DemoTempl
                     if (!templates.brain.labels[v]) continue;
                     const glm::dvec3 w = g.voxelToWorld(glm::dvec3(double(i), double(j), double(k)));
                     const glm::dvec3 local = toLocal * (w - centre) / axes;
-                    const double d = glm::length(local) * (1.0 + 0.25 * edge.at(w));
+                    const double d = glm::length(local) * (1.0 + 0.15 * edge.at(w));
                     const double m = std::clamp((1.15 - d) / 0.3, 0.0, 1.0);
                     if (m <= 0.0) continue;
                     flair.voxels[v] = float(flair.voxels[v] * (1.0 + flairGain * m));

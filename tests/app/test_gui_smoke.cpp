@@ -23,14 +23,15 @@ render::RgbaImage loadPng(const std::string& path) {
 
 bool bluish(const uint8_t* p) { return p[2] > 180 && p[2] > p[0] + 80; }
 
-// Bounding box of pixels that show the (red-labelled) volume: red dominant.
+// Bounding box of pixels that show the volume's edge: the ground truth covering the whole
+// volume is outlined in green (label 1) by default.
 struct Box { int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1; };
 Box volumeBox(const render::RgbaImage& image) {
     Box b;
     for (int y = 0; y < image.height; ++y)
         for (int x = 0; x < image.width; ++x) {
             const uint8_t* p = image.at(x, y);
-            if (p[0] > 60 && p[0] > p[1] + 40 && p[0] > p[2] + 40) {
+            if (p[1] > 60 && p[1] > p[0] + 40 && p[1] > p[2] + 40) {
                 b.x0 = std::min(b.x0, x); b.y0 = std::min(b.y0, y);
                 b.x1 = std::max(b.x1, x); b.y1 = std::max(b.y1, y);
             }
@@ -70,7 +71,7 @@ TEST_CASE("the app shows an anisotropic study in three views with the right aspe
     writeVolume(test::makeVolume(g, [](auto i, auto j, auto k) { return float(i + j + k); }),
                 dir.file("aniso.nii.gz"));
     LabelVolume labels(g, "mask");
-    std::fill(labels.labels.begin(), labels.labels.end(), uint16_t(1)); // red everywhere
+    std::fill(labels.labels.begin(), labels.labels.end(), uint16_t(1)); // outlined at the volume's edge
     writeLabelVolume(labels, dir.file("mask.nii.gz"));
 
     const std::string shot = dir.file("shot.png");
@@ -113,6 +114,30 @@ TEST_CASE("the app shows the Colin27 brain and exits cleanly", "[gui][real]") {
         CHECK(nonBlackShare(view) > 0.15);
         CHECK(hasCrosshair(view));
     }
+}
+
+TEST_CASE("with no files the app opens the lesion demo and shows the model's segmentation", "[gui][demo]") {
+    test::TempDir dir;
+    const std::string shot = dir.file("demo.png");
+    const auto run = test::runProcess({SEGXAI_BINARY, "--panel", "model", "--screenshot", shot, "--screenshot-views",
+                                       "--quit"},
+                                      {"XDG_CACHE_HOME=" + dir.path().string()});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("synthetic") && Catch::Contains("segmented in"));
+    // The demo study was written into the cache, and the model's lesions (filled, red) and
+    // the ground truth (outlined, green) both show on the axial view through the centre.
+    CHECK(std::filesystem::exists(dir.file("segxai/demo/lesions/flair.nii.gz")));
+    const render::RgbaImage axial = loadPng(dir.file("demo_axial.png"));
+    int red = 0, green = 0;
+    for (int y = 0; y < axial.height; ++y)
+        for (int x = 0; x < axial.width; ++x) {
+            const uint8_t* p = axial.at(x, y);
+            red += p[0] > p[1] + 60 && p[0] > p[2] + 60;
+            green += p[1] > p[0] + 60 && p[1] > p[2] + 60;
+        }
+    CHECK(red > 30);
+    CHECK(green > 10);
 }
 
 TEST_CASE("a broken study file gives a message and a failing exit status - no crash", "[gui]") {

@@ -10,7 +10,7 @@ extern char** environ;
 
 namespace segxai::test {
 
-ProcessResult runProcess(const std::vector<std::string>& arguments) {
+ProcessResult runProcess(const std::vector<std::string>& arguments, const std::vector<std::string>& environment) {
     ProcessResult result;
     int pipeFds[2];
     if (pipe(pipeFds) != 0) return result;
@@ -22,8 +22,12 @@ ProcessResult runProcess(const std::vector<std::string>& arguments) {
     std::vector<char*> argv;
     for (const auto& a : arguments) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) envp.push_back(*e);
+    for (const auto& e : environment) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     close(pipeFds[1]);
     if (spawned != 0) {

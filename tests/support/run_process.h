@@ -9,7 +9,9 @@ struct ProcessResult {
     std::string output; // stdout and stderr together
 };
 
-// Runs a program with arguments (no shell) and waits for it.
-ProcessResult runProcess(const std::vector<std::string>& arguments);
+// Runs a program with arguments (no shell) and waits for it. `environment` entries
+// ("NAME=value") are added to this process's environment.
+ProcessResult runProcess(const std::vector<std::string>& arguments,
+                         const std::vector<std::string>& environment = {});
 
 } // namespace segxai::test
