@@ -67,6 +67,48 @@ Volume resampleLinear(const Volume& source, const Geometry& target, float outsid
     return out;
 }
 
+std::vector<float> scatterLinear(const std::vector<float>& values, const Geometry& from, const Geometry& to) {
+    if (from.sameGrid(to, 1e-9)) return values;
+    std::vector<float> out(to.voxelCount(), 0.0f);
+    const glm::dmat4 map = targetToSource(to, from); // a `from` voxel to a `to` continuous index
+    for (int64_t k = 0; k < from.dims[2]; ++k)
+        for (int64_t j = 0; j < from.dims[1]; ++j)
+            for (int64_t i = 0; i < from.dims[0]; ++i) {
+                const float v = values[from.linearIndex(i, j, k)];
+                if (v == 0.0f) continue;
+                const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
+                int64_t base[3];
+                double frac[3];
+                bool inside = true;
+                for (int a = 0; a < 3; ++a) {
+                    if (to.dims[a] == 1) {
+                        inside = inside && std::abs(c[a]) <= 0.5;
+                        base[a] = 0;
+                        frac[a] = 0.0;
+                        continue;
+                    }
+                    inside = inside && c[a] >= -0.5 && c[a] <= double(to.dims[a]) - 0.5;
+                    const double clamped = std::clamp(c[a], 0.0, double(to.dims[a] - 1));
+                    base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), to.dims[a] - 2);
+                    frac[a] = clamped - double(base[a]);
+                }
+                if (!inside) continue;
+                for (int corner = 0; corner < 8; ++corner) {
+                    double w = 1.0;
+                    int64_t index[3];
+                    bool valid = true;
+                    for (int a = 0; a < 3; ++a) {
+                        const int bit = corner >> a & 1;
+                        if (to.dims[a] == 1 && bit) valid = false;
+                        index[a] = base[a] + bit;
+                        w *= bit ? frac[a] : 1.0 - frac[a];
+                    }
+                    if (valid && w > 0.0) out[to.linearIndex(index[0], index[1], index[2])] += float(w * v);
+                }
+            }
+    return out;
+}
+
 LabelVolume resampleNearest(const LabelVolume& source, const Geometry& target) {
     LabelVolume out(target, source.name);
     const glm::dmat4 map = targetToSource(source.geometry, target);

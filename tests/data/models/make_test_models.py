@@ -150,6 +150,93 @@ def scripted_models():
                                       "classes": ["negative", "positive"]})
 
 
+class TwoChannelLayer(nn.Module):
+    def forward(self, x):
+        return torch.cat([torch.relu(x), torch.relu(-x)], dim=1)
+
+
+class Tv1(nn.Module):
+    """methods.md TV1: layer A = (ReLU(x), ReLU(-x)); a 1x1 head without bias gives class 1
+    logits 2 A1 + 3 A2 and class 0 logits -A1 + A2 (scaled by `scale`)."""
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.layer = TwoChannelLayer()
+        self.head = nn.Conv3d(2, 2, 1, bias=False)
+        with torch.no_grad():
+            self.head.weight.copy_(scale * torch.tensor([[-1.0, 1.0], [2.0, 3.0]]).view(2, 2, 1, 1, 1))
+
+    def forward(self, x):
+        return self.head(self.layer(x))
+
+
+class Tv2(nn.Module):
+    """methods.md TV2: A = ReLU(x); a 3-tap head y(i) = A(i-1) + 2 A(i) + 3 A(i+1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.ReLU()
+        self.head = nn.Conv3d(1, 1, (3, 1, 1), padding=(1, 0, 0), bias=False)
+        with torch.no_grad():
+            self.head.weight.copy_(torch.tensor([1.0, 2.0, 3.0]).view(1, 1, 3, 1, 1))
+
+    def forward(self, x):
+        return self.head(self.layer(x))
+
+
+class Halve(nn.Module):
+    def forward(self, x):
+        return nn.functional.avg_pool3d(x, (2, 1, 1))
+
+
+class Tv3(nn.Module):
+    """methods.md TV3: a layer at half resolution along i feeding a head at full resolution
+    (class 0 = the upsampled layer value)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = Halve()
+
+    def forward(self, x):
+        a = self.layer(x)
+        return nn.functional.interpolate(a, scale_factor=(2.0, 1.0, 1.0), mode="nearest")
+
+
+class Cube(nn.Module):
+    def forward(self, x):
+        return x * x * x
+
+
+class Product(nn.Module):
+    def forward(self, x):
+        return x[:, 0:1] * x[:, 1:2]
+
+
+class Linear(nn.Module):
+    """Class 0 = 0.5 x0 - 2 x1, voxel by voxel."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Conv3d(2, 1, 1, bias=False)
+        with torch.no_grad():
+            self.head.weight.copy_(torch.tensor([0.5, -2.0]).view(1, 2, 1, 1, 1))
+
+    def forward(self, x):
+        return self.head(x)
+
+
+def toy_models():
+    """The hand-checkable test vectors of reference/methods.md as TorchScript models."""
+    for model, name, example in [(Tv1(), "tv1.pt", torch.zeros(1, 1, 4, 1, 1)),
+                                 (Tv1(3.0), "tv1_scaled.pt", torch.zeros(1, 1, 4, 1, 1)),
+                                 (Tv2(), "tv2.pt", torch.zeros(1, 1, 4, 1, 1)),
+                                 (Tv3(), "tv3.pt", torch.zeros(1, 1, 4, 1, 1)),
+                                 (Cube(), "cube.pt", torch.zeros(1, 1, 2, 1, 1)),
+                                 (Product(), "product.pt", torch.zeros(1, 2, 1, 1, 1)),
+                                 (Linear(), "linear.pt", torch.zeros(1, 2, 2, 2, 2))]:
+        torch.jit.save(torch.jit.trace(model.eval(), example), os.path.join(HERE, name))
+
+
 def bundle():
     """A MONAI-bundle-style folder around the local FCN."""
     root = os.path.join(HERE, "bundle")
@@ -180,5 +267,6 @@ if __name__ == "__main__":
     tiny_unet()
     local_fcn()
     scripted_models()
+    toy_models()
     bundle()
     print("test models written to", HERE)

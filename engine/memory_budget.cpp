@@ -1,0 +1,40 @@
+#include "engine/memory_budget.h"
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+namespace segxai {
+namespace {
+
+uint64_t statusKilobytes(const char* file, const char* key) {
+    std::ifstream in(file);
+    const std::string prefix(key);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0) return std::stoull(line.substr(prefix.size())) * 1024;
+    }
+    return 0;
+}
+
+} // namespace
+
+uint64_t availableMemoryBytes() { return statusKilobytes("/proc/meminfo", "MemAvailable:"); }
+
+PeakMemoryProbe::PeakMemoryProbe() {
+    std::ofstream("/proc/self/clear_refs") << "5"; // resets VmHWM to the current resident size
+    m_start = statusKilobytes("/proc/self/status", "VmRSS:");
+}
+
+uint64_t PeakMemoryProbe::growthBytes() const {
+    const uint64_t peak = statusKilobytes("/proc/self/status", "VmHWM:");
+    return peak > m_start ? peak - m_start : 0;
+}
+
+int batchForBudget(uint64_t bytesPerSample, int maximum) {
+    const uint64_t available = availableMemoryBytes();
+    const uint64_t budget = std::min<uint64_t>(available ? available / 2 : (1ull << 30), 8ull << 30);
+    if (bytesPerSample == 0) return std::max(1, std::min(maximum, 4));
+    return int(std::clamp<uint64_t>(budget / bytesPerSample, 1, uint64_t(std::max(1, maximum))));
+}
+
+} // namespace segxai

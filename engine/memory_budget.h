@@ -1,0 +1,24 @@
+#pragma once
+#include <cstdint>
+
+namespace segxai {
+
+// Memory the system can still give (MemAvailable), in bytes; 0 if unknown.
+uint64_t availableMemoryBytes();
+
+// The process's peak resident memory since construction (the peak counter is reset), for
+// measuring what one sample of a batched computation costs.
+class PeakMemoryProbe {
+public:
+    PeakMemoryProbe();
+    uint64_t growthBytes() const; // peak since construction minus resident at construction
+
+private:
+    uint64_t m_start = 0;
+};
+
+// How many samples fit a budget of half the available memory (at most 8 GB), given one
+// sample's cost: clamped to [1, maximum].
+int batchForBudget(uint64_t bytesPerSample, int maximum);
+
+} // namespace segxai

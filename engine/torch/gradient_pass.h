@@ -1,0 +1,51 @@
+#pragma once
+// Engine-internal: the score S of a target and one backward pass, for a batch of inputs, on
+// whole volumes or through sliding windows (per-window gradients stitched into the grid).
+#include "engine/explanation.h"
+
+#include <torch/torch.h>
+#include <vector>
+
+namespace segxai {
+
+class JobContext;
+
+// S = sum over model-grid voxels v of weights(v) * z_c(v) (logits, or probabilities for
+// models that output them). `weights` is [X, Y, Z] on the model grid.
+struct ScoreTarget {
+    torch::Tensor weights;
+    int64_t classIndex = 0;
+};
+
+struct PassOptions {
+    std::string layer;          // capture this layer (CAM methods); empty: none
+    bool wantCam = false;       // compute the three CAM maps
+    CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
+};
+
+struct PassResult {
+    std::vector<double> scores;  // S per sample
+    torch::Tensor inputGradient; // [B, C, X, Y, Z]
+    // CAM maps (when asked): [X, Y, Z] on the model grid after ReLU and upsampling, in the order
+    // Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++; and at the layer's own resolution
+    // (whole-volume models only) with the padding the input had.
+    std::vector<torch::Tensor> cams;
+    std::vector<torch::Tensor> layerCams;
+    std::vector<int64_t> layerShape;
+    std::array<int64_t, 3> padBefore{0, 0, 0};
+    std::array<int64_t, 3> paddedSize{0, 0, 0};
+};
+
+// One forward and one backward of the summed score of a batch [B, C, X, Y, Z].
+PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
+                        const PassOptions& options, JobContext* job);
+
+// Scores S of a batch without autograd (occlusion, completeness).
+std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target);
+
+// The three CAM maps from one layer's activation A and gradient G ([K, L...]), after ReLU,
+// at the layer's resolution: Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++.
+std::vector<torch::Tensor> camMaps(const torch::Tensor& activation, const torch::Tensor& gradient,
+                                   CamPlusPlusVariant variant);
+
+} // namespace segxai

@@ -1,0 +1,265 @@
+// reference/methods.md test vectors TV1-TV5 and properties, through explain() on tiny
+// TorchScript models (tests/data/models/make_test_models.py).
+#include "engine/error.h"
+#include "engine/explanation.h"
+#include "engine/model.h"
+#include "engine/quadrature.h"
+#include "tests/support/volumes.h"
+
+#include <catch2/catch.hpp>
+
+using namespace segxai;
+
+namespace {
+
+const std::string kModels = SEGXAI_TEST_DATA "/models/";
+
+// A study whose voxels along i hold `values` (dims values.size() x 1 x 1), per channel.
+Study line(const std::vector<std::vector<float>>& channels) {
+    Study s;
+    s.geometry.dims = {int64_t(channels[0].size()), 1, 1};
+    for (size_t c = 0; c < channels.size(); ++c) {
+        Volume v(s.geometry, "c" + std::to_string(c));
+        v.voxels = channels[c];
+        s.channels.push_back(v);
+    }
+    return s;
+}
+
+Target targetOf(const Study& s, int classIndex, const std::vector<int>& voxels) {
+    Target t;
+    t.classIndex = classIndex;
+    t.className = "class " + std::to_string(classIndex);
+    t.mask.assign(s.geometry.voxelCount(), 0);
+    for (int v : voxels) t.mask[size_t(v)] = 1;
+    t.voxelCount = voxels.size();
+    return t;
+}
+
+std::vector<float> values(const Explanation& e, size_t map = 0) { return e.maps.at(map).values.voxels; }
+
+void checkClose(const std::vector<float>& got, const std::vector<double>& want, double margin = 1e-5) {
+    REQUIRE(got.size() == want.size());
+    for (size_t n = 0; n < got.size(); ++n) {
+        INFO("element " << n);
+        CHECK(got[n] == Approx(want[n]).margin(margin));
+    }
+}
+
+ExplainParameters maxNormalised(const std::string& layer) {
+    ExplainParameters p;
+    p.layer = layer;
+    p.normalize = Normalize::Max;
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][tv]") {
+    const auto model = Model::load(kModels + "tv1.pt");
+    const Study s = line({{1, 2, -1, 3}});
+    const std::vector<Method> cams = {Method::SegGradCam, Method::SegHiResGradCam};
+
+    SECTION("class 1, T = {0, 1}") {
+        const auto e = explain(*model, s, targetOf(s, 1, {0, 1}), cams, maxNormalised("layer"));
+        CHECK(e[0].score == Approx(6.0));
+        checkClose(values(e[0]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
+        checkClose(values(e[1]), {0.5, 1.0, 0.0, 0.0});
+        // Un-normalised, the HiRes map sums to S and Grad-CAM is [1, 2, 1.5, 3].
+        const auto raw = explain(*model, s, targetOf(s, 1, {0, 1}), cams, ExplainParameters{.layer = "layer"});
+        checkClose(values(raw[0]), {1.0, 2.0, 1.5, 3.0});
+        double sum = 0.0;
+        for (float v : values(raw[1])) sum += v;
+        CHECK(sum == Approx(6.0));
+        REQUIRE(raw[1].layerMap);
+        CHECK(raw[1].layerMap->geometry.dims == Index3{4, 1, 1});
+        CHECK(raw[0].layer == "layer");
+        CHECK(raw[0].layerShape == std::vector<int64_t>{1, 2, 4, 1, 1});
+    }
+    SECTION("class 1, T = all: both maps are the logits") {
+        const auto e = explain(*model, s, targetOf(s, 1, {0, 1, 2, 3}), cams, maxNormalised("layer"));
+        checkClose(values(e[0]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
+        // HiRes equals Grad-CAM when G_k(u) is constant in u.
+        checkClose(values(e[1]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
+    }
+    SECTION("class 0, T = {2}") {
+        const auto raw = explain(*model, s, targetOf(s, 0, {2}), cams, ExplainParameters{.layer = "layer"});
+        CHECK(raw[0].score == Approx(1.0));
+        // weights (-0.25, 0.25): raw [-0.25, -0.5, 0.25, -0.75] before the ReLU
+        checkClose(values(raw[0]), {0.0, 0.0, 0.25, 0.0});
+        const auto e = explain(*model, s, targetOf(s, 0, {2}), cams, maxNormalised("layer"));
+        checkClose(values(e[0]), {0.0, 0.0, 1.0, 0.0});
+        checkClose(values(e[1]), {0.0, 0.0, 1.0, 0.0});
+    }
+    SECTION("with a 1x1 head, normalised Seg-Grad-CAM is the same for every target of a class") {
+        const auto a = explain(*model, s, targetOf(s, 1, {3}), {Method::SegGradCam}, maxNormalised("layer"));
+        const auto b = explain(*model, s, targetOf(s, 1, {0, 2}), {Method::SegGradCam}, maxNormalised("layer"));
+        checkClose(values(a[0]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
+        checkClose(values(b[0]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
+        // HiRes is zero outside T.
+        const auto h = explain(*model, s, targetOf(s, 1, {0, 2}), {Method::SegHiResGradCam}, maxNormalised("layer"));
+        CHECK(values(h[0])[1] == 0.0f);
+        CHECK(values(h[0])[3] == 0.0f);
+    }
+    SECTION("normalised maps do not change when S is multiplied by a positive constant") {
+        const auto scaled = Model::load(kModels + "tv1_scaled.pt");
+        const std::vector<Method> all = {Method::SegGradCam, Method::SegHiResGradCam, Method::SegGradCamPlusPlus,
+                                         Method::Saliency, Method::InputXGradient};
+        const auto a = explain(*model, s, targetOf(s, 1, {0, 1}), all, maxNormalised("layer"));
+        const auto b = explain(*scaled, s, targetOf(s, 1, {0, 1}), all, maxNormalised("layer"));
+        CHECK(b[0].score == Approx(3.0 * a[0].score));
+        for (size_t m = 0; m < all.size(); ++m) {
+            INFO(methodId(all[m]));
+            checkClose(values(b[m]), std::vector<double>(values(a[m]).begin(), values(a[m]).end()));
+        }
+    }
+}
+
+TEST_CASE("TV2: a 3-tap head spreads the gradient over the receptive field", "[explain][tv]") {
+    const auto model = Model::load(kModels + "tv2.pt");
+    const Study s = line({{1, 1, 1, 1}});
+    const auto raw = explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam, Method::Saliency},
+                             ExplainParameters{.layer = "layer"});
+    CHECK(raw[0].score == Approx(6.0));
+    checkClose(values(raw[2]), {1.0, 2.0, 3.0, 0.0}); // the gradient (ReLU passes it at A = 1)
+    checkClose(values(raw[1]), {1.0, 2.0, 3.0, 0.0}); // HiRes sums to y(1) = 6
+    const auto e = explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam},
+                           maxNormalised("layer"));
+    checkClose(values(e[0]), {1.0, 1.0, 1.0, 1.0});
+    checkClose(values(e[1]), {1.0 / 3, 2.0 / 3, 1.0, 0.0});
+}
+
+TEST_CASE("TV3: the ReLU comes before trilinear upsampling with align_corners false", "[explain][tv]") {
+    // The layer averages pairs: z = [-1, 1]; the target's gradient is constant.
+    const auto model = Model::load(kModels + "tv3.pt");
+    const Study s = line({{-2, 0, 0, 2}});
+    const auto e = explain(*model, s, targetOf(s, 0, {0, 1, 2, 3}), {Method::SegGradCam}, maxNormalised("layer"));
+    checkClose(values(e[0]), {0.0, 0.25, 0.75, 1.0});
+    REQUIRE(e[0].layerMap);
+    CHECK(e[0].layerMap->geometry.dims == Index3{2, 1, 1});
+    CHECK(e[0].layerMap->voxels[0] == 0.0f); // ReLU at the layer grid
+    // Layer voxel 0 covers input voxels 0 and 1: its centre sits at index 0.5.
+    CHECK(e[0].layerMap->geometry.voxelToWorld({0, 0, 0}).x == Approx(0.5));
+    CHECK(e[0].layerMap->geometry.spacing.x == Approx(2.0));
+}
+
+TEST_CASE("TV4: Integrated Gradients of x^3 under every quadrature rule", "[explain][tv]") {
+    const auto model = Model::load(kModels + "cube.pt");
+    const Study s = line({{1, 0}});
+    const std::vector<std::pair<QuadratureRule, double>> expected = {
+        {QuadratureRule::RiemannLeft, 0.92625},   {QuadratureRule::RiemannRight, 1.07625},
+        {QuadratureRule::RiemannMiddle, 0.999375}, {QuadratureRule::Trapezoid, 1.0013850},
+        {QuadratureRule::GaussLegendre, 1.0},
+    };
+    for (const auto& [rule, value] : expected) {
+        INFO(quadratureName(rule));
+        ExplainParameters p;
+        p.steps = 20;
+        p.rule = rule;
+        const auto e = explain(*model, s, targetOf(s, 0, {0}), {Method::IntegratedGradients}, p);
+        CHECK(values(e[0])[0] == Approx(value).epsilon(1e-5));
+        REQUIRE(e[0].completenessGap);
+        CHECK(*e[0].completenessGap == Approx(std::abs(value - 1.0)).margin(1e-5));
+    }
+    // f(x1, x2) = x1 x2 at (2, 3): IG = (3, 3), summing to 6.
+    const auto product = Model::load(kModels + "product.pt");
+    const Study two = line({{2}, {3}});
+    const auto e = explain(*product, two, targetOf(two, 0, {0}), {Method::IntegratedGradients}, ExplainParameters{});
+    REQUIRE(e[0].maps.size() == 2);
+    CHECK(values(e[0], 0)[0] == Approx(3.0));
+    CHECK(values(e[0], 1)[0] == Approx(3.0));
+    CHECK(*e[0].completenessGap < 1e-6);
+}
+
+TEST_CASE("TV5: SmoothGrad of a linear model is its weights; of x^3 it is 3 + 3 sigma^2", "[explain][tv]") {
+    const auto linear = Model::load(kModels + "linear.pt");
+    Study s;
+    s.geometry.dims = {2, 2, 2};
+    s.channels = {test::makeVolume(s.geometry, [](auto i, auto j, auto k) { return float(i + 2 * j - k); }, "a"),
+                  test::makeVolume(s.geometry, [](auto i, auto, auto k) { return float(3 * i * k); }, "b")};
+    ExplainParameters p;
+    p.samples = 7;
+    p.noiseFraction = 0.5;
+    const auto e = explain(*linear, s, targetOf(s, 0, {0, 1, 2, 3, 4, 5, 6, 7}), {Method::SmoothGrad}, p);
+    REQUIRE(e[0].maps.size() == 2);
+    CHECK(e[0].maps[0].channel == "a");
+    for (float v : values(e[0], 0)) CHECK(v == Approx(0.5f));
+    for (float v : values(e[0], 1)) CHECK(v == Approx(-2.0f));
+
+    // x^3 at x = 1, sigma = 0.1 (the channel spans 0..1): E = 3.03, standard error 0.6 / sqrt(n).
+    const auto cube = Model::load(kModels + "cube.pt");
+    const Study c = line({{1, 0}});
+    ExplainParameters q;
+    q.samples = 4000;
+    q.noiseFraction = 0.1;
+    q.seed = 11;
+    const auto m = explain(*cube, c, targetOf(c, 0, {0}), {Method::SmoothGrad}, q);
+    CHECK(values(m[0])[0] == Approx(3.03).margin(4 * 0.6 / std::sqrt(4000.0)));
+    // Seeded: the same seed gives the same map, another seed another.
+    q.samples = 10;
+    const auto a = explain(*cube, c, targetOf(c, 0, {0}), {Method::SmoothGrad}, q);
+    const auto b = explain(*cube, c, targetOf(c, 0, {0}), {Method::SmoothGrad}, q);
+    q.seed = 12;
+    const auto d = explain(*cube, c, targetOf(c, 0, {0}), {Method::SmoothGrad}, q);
+    CHECK(values(a[0]) == values(b[0]));
+    CHECK(values(a[0]) != values(d[0]));
+}
+
+TEST_CASE("quadrature rules integrate what they should exactly", "[explain]") {
+    // Gauss-Legendre with n points is exact up to degree 2n - 1.
+    const Quadrature g = quadrature(QuadratureRule::GaussLegendre, 5);
+    double integral = 0.0, weights = 0.0;
+    for (size_t j = 0; j < g.points.size(); ++j) {
+        integral += g.weights[j] * std::pow(g.points[j], 9);
+        weights += g.weights[j];
+    }
+    CHECK(integral == Approx(0.1).epsilon(1e-12));
+    CHECK(weights == Approx(1.0).epsilon(1e-12));
+    CHECK_THROWS_AS(quadrature(QuadratureRule::Trapezoid, 1), Error);
+    CHECK(parseQuadratureRule("gauss-legendre") == QuadratureRule::GaussLegendre);
+    CHECK_THROWS_WITH(parseQuadratureRule("simpson"), Catch::Contains("riemann-left"));
+}
+
+TEST_CASE("saliency, input x gradient and occlusion on a linear model", "[explain]") {
+    const auto model = Model::load(kModels + "linear.pt");
+    Study s;
+    s.geometry.dims = {2, 2, 2};
+    s.channels = {test::makeVolume(s.geometry, [](auto i, auto j, auto k) { return float(1 + i + 2 * j + 4 * k); }, "a"),
+                  test::makeVolume(s.geometry, [](auto, auto, auto) { return 1.0f; }, "b")};
+    const Target all = targetOf(s, 0, {0, 1, 2, 3, 4, 5, 6, 7});
+    ExplainParameters p;
+    p.window = 1;
+    p.stride = 1;
+    const auto e = explain(*model, s, all, {Method::Saliency, Method::SaliencyAbs, Method::InputXGradient, Method::Occlusion}, p);
+    for (float v : values(e[0], 1)) CHECK(v == Approx(-2.0f));
+    for (float v : values(e[1], 1)) CHECK(v == Approx(2.0f));
+    for (size_t n = 0; n < 8; ++n) CHECK(values(e[2], 0)[n] == Approx(0.5 * s.channels[0].voxels[n]));
+    // Occluding one voxel (both channels, zero baseline) drops S by 0.5 a - 2 b there.
+    REQUIRE(e[3].maps.size() == 1);
+    for (size_t n = 0; n < 8; ++n) CHECK(values(e[3])[n] == Approx(0.5 * s.channels[0].voxels[n] - 2.0));
+    // Larger windows: each voxel gets its window's drop.
+    p.window = 2;
+    p.stride = 2;
+    const auto w = explain(*model, s, all, {Method::Occlusion}, p);
+    double total = 0.0;
+    for (float a : s.channels[0].voxels) total += 0.5 * a - 2.0;
+    for (float v : values(w[0])) CHECK(v == Approx(total));
+}
+
+TEST_CASE("an empty target gives zero maps and a warning", "[explain]") {
+    const auto model = Model::load(kModels + "tv1.pt");
+    const Study s = line({{1, 2, -1, 3}});
+    const Target empty = [&] {
+        Target t = targetOf(s, 1, {});
+        t.warnings.push_back("target 'x' is empty: the maps are zero");
+        return t;
+    }();
+    const auto e = explain(*model, s, empty, {Method::SegGradCam, Method::Saliency, Method::IntegratedGradients},
+                           ExplainParameters{.layer = "layer"});
+    for (const auto& x : e) {
+        for (const auto& map : x.maps) {
+            for (float v : map.values.voxels) CHECK(v == 0.0f);
+        }
+        CHECK(x.warnings.size() >= 1);
+    }
+}
