@@ -8,6 +8,7 @@
 #include "engine/torch/model_impl.h"
 
 #include <filesystem>
+#include <torch/csrc/jit/api/function_impl.h>
 #include <fmt/format.h>
 
 namespace fs = std::filesystem;
@@ -24,19 +25,50 @@ std::optional<std::string> cardBeside(const fs::path& file) {
     return std::nullopt;
 }
 
-// Input channels a bare model expects, from its first 3D convolution's weight
-// [out, in / groups, kx, ky, kz].
-int64_t channelsFromFirstConvolution(const torch::jit::Module& module) {
-    for (const auto& named : module.named_modules()) {
-        const auto type = named.value.type()->name();
-        if (!type) continue;
-        const std::string name = type->name();
-        if (name != "Conv3d" || !named.value.hasattr("weight")) continue;
-        const torch::IValue weight = named.value.attr("weight");
-        if (!weight.isTensor() || weight.toTensor().dim() != 5) continue;
-        int64_t groups = 1;
-        if (named.value.hasattr("groups") && named.value.attr("groups").isInt()) groups = named.value.attr("groups").toInt();
-        return weight.toTensor().size(1) * groups;
+// The submodule a prim::CallMethod node calls: follow its prim::GetAttr chain from `self`.
+std::optional<torch::jit::Module> calledModule(const torch::jit::Module& owner, torch::jit::Node* call,
+                                               torch::jit::Value* self) {
+    std::vector<std::string> names;
+    torch::jit::Value* v = call->input(0);
+    while (v != self) {
+        torch::jit::Node* get = v->node();
+        if (get->kind() != c10::prim::GetAttr) return std::nullopt;
+        names.push_back(get->s(c10::attr::name));
+        v = get->input(0);
+    }
+    torch::jit::Module m = owner;
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+        const torch::IValue child = m.attr(*it);
+        if (!child.isModule()) return std::nullopt;
+        m = child.toModule();
+    }
+    return m;
+}
+
+// Input channels a bare model expects: follow the input through the forward graph to the
+// first module that consumes it; if that is a 3D convolution, its weight [out, in / groups,
+// kx, ky, kz] tells. -1 when the input meets anything else first.
+int64_t channelsOfFirstConsumer(const torch::jit::Module& module, int depth = 0) {
+    const auto method = module.find_method("forward");
+    if (!method || depth > 32) return -1;
+    const auto type = module.type()->name();
+    if (type && type->name() == "Conv3d" && module.hasattr("weight") && module.attr("weight").isTensor()) {
+        const torch::Tensor weight = module.attr("weight").toTensor();
+        if (weight.dim() != 5) return -1;
+        const int64_t groups = module.hasattr("groups") && module.attr("groups").isInt() ? module.attr("groups").toInt() : 1;
+        return weight.size(1) * groups;
+    }
+    const auto graph = torch::jit::toGraphFunction(method->function()).graph();
+    if (graph->inputs().size() < 2) return -1;
+    torch::jit::Value* self = graph->inputs()[0];
+    torch::jit::Value* input = graph->inputs()[1];
+    for (torch::jit::Node* node : graph->nodes()) {
+        bool consumes = false;
+        for (torch::jit::Value* v : node->inputs()) consumes = consumes || v == input;
+        if (!consumes) continue;
+        if (node->kind() != c10::prim::CallMethod || node->inputs().size() < 2 || node->input(1) != input) return -1;
+        const auto callee = calledModule(module, node, self);
+        return callee ? channelsOfFirstConsumer(*callee, depth + 1) : -1;
     }
     return -1;
 }
@@ -91,7 +123,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
     for (auto parameter : impl->module.parameters()) parameter.requires_grad_(false);
 
     impl->inputChannels = !impl->card.inputChannels.empty() ? int64_t(impl->card.inputChannels.size())
-                                                            : channelsFromFirstConvolution(impl->module);
+                                                            : channelsOfFirstConsumer(impl->module);
     return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 

@@ -175,11 +175,14 @@ Explanation smoothGrad(const Problem& p, const ExplainParameters& parameters, co
     const auto start = Clock::now();
     const torch::Tensor range = torch::amax(p.x, {2, 3, 4}, true) - torch::amin(p.x, {2, 3, 4}, true);
     const torch::Tensor sigma = parameters.noiseFraction * range; // [1, C, 1, 1, 1]
-    auto generator = at::make_generator<at::CPUGeneratorImpl>(parameters.seed);
     torch::Tensor sum = torch::zeros_like(p.x[0]);
     inBatches(parameters.samples, parameters.batch, job, "SmoothGrad sample", [&](int64_t first, int64_t count) {
-        const torch::Tensor noise = torch::randn({count, p.x.size(1), p.x.size(2), p.x.size(3), p.x.size(4)},
-                                                 generator, torch::kFloat32);
+        // One generator per sample, seeded from (seed, sample): the noise does not depend on
+        // how samples are batched.
+        const torch::Tensor noise = batchOf(first, count, [&](int64_t n) {
+            auto generator = at::make_generator<at::CPUGeneratorImpl>(parameters.seed * 0x9E3779B97F4A7C15ull + uint64_t(n));
+            return torch::randn({1, p.x.size(1), p.x.size(2), p.x.size(3), p.x.size(4)}, generator, torch::kFloat32);
+        });
         const PassResult r = gradientPass(p.model, p.x + noise * sigma, p.target, {}, nullptr);
         sum += r.inputGradient.sum(0);
     });

@@ -102,16 +102,36 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
         CHECK(values(h[0])[3] == 0.0f);
     }
     SECTION("normalised maps do not change when S is multiplied by a positive constant") {
+        // Holds for the methods linear in the gradient. Seg-Grad-CAM++'s closed form is not
+        // homogeneous in S (alpha = G^2 / (2 G^2 + sum(A) G^3) changes with |G|): checked apart.
         const auto scaled = Model::load(kModels + "tv1_scaled.pt");
-        const std::vector<Method> all = {Method::SegGradCam, Method::SegHiResGradCam, Method::SegGradCamPlusPlus,
-                                         Method::Saliency, Method::InputXGradient};
+        const std::vector<Method> all = {Method::SegGradCam, Method::SegHiResGradCam, Method::Saliency,
+                                         Method::InputXGradient};
         const auto a = explain(*model, s, targetOf(s, 1, {0, 1}), all, maxNormalised("layer"));
         const auto b = explain(*scaled, s, targetOf(s, 1, {0, 1}), all, maxNormalised("layer"));
         CHECK(b[0].score == Approx(3.0 * a[0].score));
         for (size_t m = 0; m < all.size(); ++m) {
             INFO(methodId(all[m]));
-            checkClose(values(b[m]), std::vector<double>(values(a[m]).begin(), values(a[m]).end()));
+            const std::vector<float> expected = values(a[m]);
+            checkClose(values(b[m]), std::vector<double>(expected.begin(), expected.end()));
         }
+        const auto plusA = explain(*model, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, maxNormalised("layer"));
+        const auto plusB = explain(*scaled, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, maxNormalised("layer"));
+        checkClose(values(plusA[0]), {5.0 / 21, 10.0 / 21, 1.0, 5.0 / 7});
+        checkClose(values(plusB[0]), {11.0 / 57, 22.0 / 57, 1.0, 11.0 / 19});
+    }
+    SECTION("class 1, T = {0, 1}: Seg-Grad-CAM++ by hand, both variants") {
+        // paper: alpha_1 = 4 / (8 + 6 * 8) = 1/14, w_1 = 2/7; alpha_2 = 9 / (18 + 27) = 1/5,
+        // w_2 = 6/5; map [2/7, 4/7, 6/5, 6/7].
+        ExplainParameters p = maxNormalised("layer");
+        const auto paper = explain(*model, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, p);
+        checkClose(values(paper[0]), {5.0 / 21, 10.0 / 21, 1.0, 5.0 / 7});
+        // monai: per-channel denominators 2 G^2 + sum(A G^3) = 8 + 24 and 18 + 0: w = (1/2, 3),
+        // map [1/2, 1, 3, 3/2].
+        p.variant = CamPlusPlusVariant::Monai;
+        const auto monai = explain(*model, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, p);
+        checkClose(values(monai[0]), {1.0 / 6, 1.0 / 3, 1.0, 0.5});
+        CHECK(monai[0].report()["parameters"]["variant"] == "monai");
     }
 }
 
