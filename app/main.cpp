@@ -27,10 +27,15 @@ int main(int argc, char** argv) {
                     "With --screenshot, also save each view as <name>_<view>.png");
     parser.add_flag("--demo", gui.demo, "Open the lesion demo: a synthetic-lesion study and the demo model "
                                         "(the default without files)");
+    parser.add_option("--explain", gui.explainMethod,
+                      "Explain the segmentation once it is ready: a method id (segxai explain --help) or all-gradient");
+    parser.add_option("--target", gui.explainTarget, "Target of --explain (default class:1)");
+    parser.add_option("--layer", gui.explainLayer, "CAM layer of --explain");
+    parser.add_option("--crosshair", gui.crosshair, "Initial crosshair voxel I,J,K");
     parser.add_flag("--quit", gui.quit, "Exit once the study is shown (and screenshots saved)");
     parser.add_option("--size", size, "Window size WxH (default 1600x900)");
-    parser.add_option("--panel", gui.panel, "Side panel shown first: study or model")
-        ->check(CLI::IsMember({"study", "model"}));
+    parser.add_option("--panel", gui.panel, "Side panel shown first: study, model or explain")
+        ->check(CLI::IsMember({"study", "model", "explain"}));
     parser.add_option("--shader-dir", gui.shaderFolder,
                       "Development: read shaders from this folder and reload them on change");
 
@@ -39,6 +44,7 @@ int main(int argc, char** argv) {
     add(registerInfoCommand(parser));
     add(registerSegmentCommand(parser));
     add(registerLayersCommand(parser));
+    add(registerExplainCommand(parser));
     add(registerDemoDataCommand(parser));
 
     try {

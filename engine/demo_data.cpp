@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <glm/gtc/matrix_transform.hpp>
 #include <glm/gtc/quaternion.hpp>
 
@@ -238,9 +239,17 @@ DemoStudyFiles ensureDemoStudy(DemoTask task, const std::string& folder) {
     DemoStudyFiles files;
     for (const auto& channel : demoChannelNames(task)) files.channels.push_back(folder + "/" + channel + ".nii.gz");
     files.groundTruth = folder + "/gt.nii.gz";
-    bool complete = std::filesystem::exists(files.groundTruth);
+    // The generator's version: a cached study from an older generator is made again.
+    const std::string version = "segxai demo data 2\n";
+    const std::string stamp = folder + "/version.txt";
+    std::string found;
+    if (std::ifstream in(stamp); in) std::getline(in, found, '\0');
+    bool complete = found == version && std::filesystem::exists(files.groundTruth);
     for (const auto& path : files.channels) complete = complete && std::filesystem::exists(path);
-    if (!complete) writeDemoCase(makeDemoCase(DemoTemplates::load(), task, kFirstHeldOutSeed), folder);
+    if (!complete) {
+        writeDemoCase(makeDemoCase(DemoTemplates::load(), task, kFirstHeldOutSeed), folder);
+        std::ofstream(stamp) << version;
+    }
     return files;
 }
 

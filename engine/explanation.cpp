@@ -142,7 +142,8 @@ nlohmann::json Explanation::report() const {
                         {"score", score},
                         {"score_on", scoreOn},
                         {"method_seconds", seconds},
-                        {"warnings", warnings}};
+                        {"warnings", warnings},
+                        {"notes", notes}};
     if (completenessGap) r["completeness_gap"] = *completenessGap;
     return r;
 }

@@ -89,6 +89,7 @@ struct Explanation {
     std::optional<double> completenessGap; // Integrated Gradients
     double seconds = 0.0;              // the method itself (shared passes split evenly)
     std::vector<std::string> warnings;
+    std::vector<std::string> notes;    // informational ("one pass served 6 methods")
 
     nlohmann::json report() const;     // target, score, method, every parameter, timing
 };

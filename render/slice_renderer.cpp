@@ -102,6 +102,13 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
         m_canvas.line({0, p.y}, {w, p.y}, 1.0f, annotations.crosshairColor);
         m_canvas.line({p.x, 0}, {p.x, h}, 1.0f, annotations.crosshairColor);
     }
+    for (const auto& [lo, hi] : annotations.boxes) {
+        const glm::vec2 a = glm::floor(lo) + 0.5f, b = glm::floor(hi) + 0.5f;
+        m_canvas.line({a.x, a.y}, {b.x, a.y}, 1.5f, annotations.boxColor);
+        m_canvas.line({b.x, a.y}, {b.x, b.y}, 1.5f, annotations.boxColor);
+        m_canvas.line({b.x, b.y}, {a.x, b.y}, 1.5f, annotations.boxColor);
+        m_canvas.line({a.x, b.y}, {a.x, a.y}, 1.5f, annotations.boxColor);
+    }
     const glm::vec4 textColor(1.0f, 1.0f, 0.85f, 1.0f);
     const float fs = annotations.fontSize, pad = std::round(fs * 0.4f);
     if (annotations.orientationLetters) {

@@ -75,6 +75,9 @@ struct SliceAnnotations {
     bool orientationLetters = true;
     float fontSize = 15.0f;
     std::string topLeftText;     // e.g. "Axial  91 / 181"
+    // Outlined rectangles in pixels (min, max corners), e.g. a box target crossing the slice.
+    std::vector<std::pair<glm::vec2, glm::vec2>> boxes;
+    glm::vec4 boxColor{1.0f, 0.85f, 0.2f, 1.0f};
     std::string bottomLeftText;  // e.g. world position
 };
 

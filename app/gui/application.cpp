@@ -137,6 +137,7 @@ int Application::run() {
 
 void Application::frame() {
     m_workspace->processResults();
+    startRequestedExplanation();
     for (auto& e : m_workspace->takeErrors()) m_errors.push_back(std::move(e));
     if (m_log.update() && !m_errors.empty()) m_showLog = true;
     if (!m_dropped.empty()) {
@@ -151,6 +152,8 @@ void Application::frame() {
     m_gpu.setLinear(state.linearInterpolation);
     m_gpu.syncSegmentation(m_workspace->segmentation(), m_workspace->segmentationGeneration(),
                            m_workspace->model() ? &m_workspace->model()->model->card() : nullptr, state);
+    m_gpu.syncExplanation(m_workspace->explanations(), m_workspace->explanationGeneration(), state.explanationIndex,
+                          state.explanationMap);
 
     std::string title = "SegXAI";
     if (const auto& loaded = m_workspace->study()) {
@@ -217,6 +220,37 @@ void Application::captureScreenshots() {
     }
 }
 
+void Application::startRequestedExplanation() {
+    if (!m_options.crosshair.empty() && m_workspace->study() && m_crosshairStudy != m_workspace->studyGeneration()) {
+        m_crosshairStudy = m_workspace->studyGeneration();
+        long long i = 0, j = 0, k = 0;
+        const Geometry& g = m_workspace->study()->study->geometry;
+        if (std::sscanf(m_options.crosshair.c_str(), "%lld,%lld,%lld", &i, &j, &k) == 3 && g.contains(i, j, k)) {
+            m_workspace->viewer().crosshair = {i, j, k};
+        } else {
+            m_errors.push_back("--crosshair " + m_options.crosshair + ": not a voxel of the study (I,J,K)");
+        }
+    }
+    if (m_options.explainMethod.empty() || m_explanationStarted || !m_workspace->segmentation()) return;
+    m_explanationStarted = true;
+    try {
+        ExplainChoice choice;
+        if (m_options.explainMethod == "all-gradient") {
+            for (Method m : allMethods()) {
+                if (isGradientFamily(m)) choice.methods.push_back(m);
+            }
+        } else {
+            choice.methods = {parseMethod(m_options.explainMethod)};
+        }
+        choice.target = parseTargetSpec(m_options.explainTarget);
+        choice.parameters.layer = m_options.explainLayer;
+        m_workspace->explain(choice);
+    } catch (const std::exception& e) {
+        m_errors.push_back(e.what());
+        logError("{}", e.what());
+    }
+}
+
 void Application::handleAutomation() {
     if (m_automationDone) return;
     const bool wantsAutomation = m_options.quit || !m_options.screenshotPath.empty();
@@ -224,7 +258,8 @@ void Application::handleAutomation() {
         m_automationDone = true;
         return;
     }
-    const bool quiet = m_jobs->quiescent() && !m_workspace->loading();
+    const bool explanationPending = !m_options.explainMethod.empty() && !m_explanationStarted && m_errors.empty();
+    const bool quiet = m_jobs->quiescent() && !m_workspace->loading() && !explanationPending;
     const bool settled = m_workspace->study() && quiet;
     if (!settled) m_framesWithStudy = 0;
     if (settled) {
@@ -339,7 +374,7 @@ void Application::drawPanels() {
     const ImVec2 origin = viewport->WorkPos, size = viewport->WorkSize;
     const float statusHeight = ImGui::GetFrameHeight() + 8.0f;
     const float logHeight = m_showLog ? 180.0f : 0.0f;
-    const float sideWidth = 300.0f;
+    const float sideWidth = 330.0f;
     const float mainHeight = size.y - statusHeight - logHeight;
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoTitleBar |
@@ -357,6 +392,11 @@ void Application::drawPanels() {
         }
         if (ImGui::BeginTabItem("Model", nullptr, selectModel)) {
             drawModelPanel(*m_workspace);
+            ImGui::EndTabItem();
+        }
+        const ImGuiTabItemFlags selectExplain = first && m_options.panel == "explain" ? ImGuiTabItemFlags_SetSelected : 0;
+        if (ImGui::BeginTabItem("Explain", nullptr, selectExplain)) {
+            m_explainPanel.draw(*m_workspace, m_fileDialog);
             ImGui::EndTabItem();
         }
         ImGui::EndTabBar();

@@ -1,4 +1,5 @@
 #pragma once
+#include "app/gui/explain_panel.h"
 #include "app/gui/file_dialog.h"
 #include "app/gui/gpu_scene.h"
 #include "app/gui/gui_options.h"
@@ -33,6 +34,7 @@ private:
     void drawPanels();
     void drawDialogs();
     void handleAutomation();
+    void startRequestedExplanation();
     void captureScreenshots();
     std::vector<std::string> inputPaths() const;
     void requestWindowScreenshot(const std::string& path) { m_windowShotPath = path; }
@@ -49,6 +51,7 @@ private:
     ViewerPanel m_viewer;
     LogPanel m_log;
     FileDialog m_fileDialog;
+    ExplainPanel m_explainPanel;
     bool m_showLog = false;
     bool m_showControls = false;
     std::vector<std::string> m_dropped;
@@ -56,6 +59,8 @@ private:
     std::string m_windowShotPath;
     int m_framesWithStudy = 0;
     bool m_automationDone = false;
+    bool m_explanationStarted = false;
+    uint64_t m_crosshairStudy = 0;
     int m_exitStatus = 0;
     std::string m_title;
 

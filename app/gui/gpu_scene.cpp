@@ -1,5 +1,6 @@
 #include "app/gui/gpu_scene.h"
 
+#include "app/gui/workspace.h"
 #include "engine/log.h"
 #include "render/colormap.h"
 
@@ -85,6 +86,23 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
                                         generation);
         }
     }
+}
+
+void GpuScene::syncExplanation(const std::shared_ptr<const ExplanationSet>& set, uint64_t generation, int index,
+                               int map) {
+    if (generation == m_explanationGeneration && m_explanationChoice == std::make_pair(index, map)) return;
+    m_explanationGeneration = generation;
+    m_explanationChoice = {index, map};
+    m_explanation.clear();
+    if (!set || index < 0 || index >= int(set->items.size())) return;
+    const auto& maps = set->items[size_t(index)].maps;
+    if (map < 0 || map >= int(maps.size())) return;
+    const Volume& v = maps[size_t(map)].values;
+    m_explanation.uploadScalars(textureDims(v.geometry), v.voxels.data(), v.geometry.worldToVoxelMatrix(), generation);
+}
+
+const render::VolumeTexture* GpuScene::explanation() const {
+    return m_explanation.valid() ? &m_explanation : nullptr;
 }
 
 const render::VolumeTexture* GpuScene::segmentation() const {

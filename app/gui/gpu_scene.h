@@ -28,6 +28,9 @@ public:
     const render::VolumeTexture* segmentation() const;
     const render::LabelColorTable& segmentationColors() const { return m_segmentationColors; }
     const render::VolumeTexture* probability() const;
+    // The displayed explanation map (uploaded when the set or the choice changes).
+    void syncExplanation(const std::shared_ptr<const struct ExplanationSet>& set, uint64_t generation, int index, int map);
+    const render::VolumeTexture* explanation() const;
 
 private:
     uint64_t m_generation = 0;
@@ -42,6 +45,9 @@ private:
     std::vector<glm::u8vec4> m_uploadedColors;
     render::VolumeTexture m_probability;
     int m_probabilityClass = -1;
+    render::VolumeTexture m_explanation;
+    uint64_t m_explanationGeneration = 0;
+    std::pair<int, int> m_explanationChoice{-1, -1};
 };
 
 } // namespace segxai::app

@@ -10,6 +10,10 @@ struct GuiOptions {
     std::optional<std::string> groundTruth;  // label map
     std::string model;                       // TorchScript file or MONAI bundle
     bool demo = false;                       // open the lesion demo (study and model)
+    std::string explainMethod;               // explain once segmented: a method id or all-gradient
+    std::string explainTarget = "class:1";   // ... this target
+    std::string explainLayer;                // ... with this CAM layer
+    std::string crosshair;                   // initial crosshair voxel "I,J,K"
     std::string screenshotPath;              // save a window screenshot once the study shows
     bool screenshotViews = false;            // also save each view as <stem>_<view>.png
     std::string panel = "study";             // side panel tab shown first: study or model

@@ -60,8 +60,8 @@ render::SliceViewport SliceViewWidget::viewportFor(int width, int height, const 
 
 void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height,
                                const ViewerState& state, const LoadedStudy& loaded,
-                               const GpuScene& gpu, render::SliceRenderer& renderer,
-                               float fontScale) const {
+                               const ExplanationSet* explanations, const GpuScene& gpu,
+                               render::SliceRenderer& renderer, float fontScale) const {
     const Geometry& g = loaded.study->geometry;
     const render::SliceViewport viewport = viewportFor(width, height, state, g);
     render::SliceLayers layers;
@@ -70,7 +70,21 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
         layers.windowLow = state.windows[size_t(state.displayChannel)].min;
         layers.windowHigh = state.windows[size_t(state.displayChannel)].max;
     }
-    if (state.showProbability && gpu.probability()) {
+    if (state.showExplanation && gpu.explanation() && explanations &&
+        state.explanationIndex < int(explanations->items.size())) {
+        const Explanation& e = explanations->items[size_t(state.explanationIndex)];
+        const size_t map = size_t(std::clamp(state.explanationMap, 0, int(e.maps.size()) - 1));
+        const float extent = explanations->extents[size_t(state.explanationIndex)][map].first / state.explanationGain;
+        render::OverlayLayer& o = layers.overlay;
+        o.values = gpu.explanation();
+        o.signedMap = e.maps[map].signedValues;
+        o.colormap = render::Colormap(o.signedMap ? state.signedColormap : state.unsignedColormap);
+        o.low = 0.0f;
+        o.high = extent;
+        o.negativeExtent = o.positiveExtent = extent;
+        o.threshold = state.explanationThreshold * extent;
+        o.opacity = state.explanationOpacity;
+    } else if (state.showProbability && gpu.probability()) {
         layers.overlay.values = gpu.probability();
         layers.overlay.colormap = render::Colormap(state.probabilityColormap);
         layers.overlay.low = 0.0f;
@@ -95,11 +109,31 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     annotations.topLeftText =
         fmt::format("{}  {} / {}", capitalised(render::sliceAxisName(axis())),
                     state.crosshair[size_t(sliceAxis)] + 1, g.dims[size_t(sliceAxis)]);
+    if (state.box) {
+        // The box's rectangle on this view when the slice passes through it.
+        const auto& [lo, hi] = *state.box;
+        const int64_t slice = state.crosshair[size_t(sliceAxis)];
+        if (slice >= lo[size_t(sliceAxis)] && slice <= hi[size_t(sliceAxis)]) {
+            glm::vec2 a(1e9f), b(-1e9f);
+            for (int corner = 0; corner < 8; ++corner) {
+                glm::dvec3 index;
+                for (int axis = 0; axis < 3; ++axis) {
+                    index[axis] = (corner >> axis & 1) ? double(hi[size_t(axis)]) + 0.5 : double(lo[size_t(axis)]) - 0.5;
+                }
+                index[sliceAxis] = double(slice);
+                const glm::vec2 p = glm::vec2(viewport.worldToPixel(g.voxelToWorld(index)));
+                a = glm::min(a, p);
+                b = glm::max(b, p);
+            }
+            annotations.boxes.push_back({a, b});
+        }
+    }
     renderer.render(viewport, layers, annotations, target);
 }
 
 bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded,
-                           const GpuScene& gpu, render::SliceRenderer& renderer) {
+                           const ExplanationSet* explanations, const GpuScene& gpu,
+                           render::SliceRenderer& renderer) {
     const int width = std::max(1, int(size.x)), height = std::max(1, int(size.y));
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("slice", ImVec2(float(width), float(height)),
@@ -108,7 +142,7 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
     const bool changed = handleInput(origin, state, loaded);
 
     m_viewport = viewportFor(width, height, state, loaded.study->geometry);
-    renderTo(m_framebuffer, width, height, state, loaded, gpu, renderer);
+    renderTo(m_framebuffer, width, height, state, loaded, explanations, gpu, renderer);
     // The framebuffer's first row is the image's bottom: flip v.
     ImGui::GetWindowDrawList()->AddImage(
         reinterpret_cast<ImTextureID>(static_cast<intptr_t>(m_framebuffer.texture())), origin,
@@ -171,7 +205,22 @@ bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state,
             m_windowAtDragStart = state.windows[size_t(state.displayChannel)];
         }
     }
-    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+    if (!ImGui::IsMouseDown(ImGuiMouseButton_Left)) m_boxAnchor.reset();
+    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left) && state.drawingBox && !io.KeyCtrl && !io.KeyShift) {
+        // Box target: the drag spans the box in this view's plane; the depth is around the slice.
+        Index3 v = clampedVoxel(g, g.worldToVoxel(m_viewport.pixelToWorld(mouse)));
+        const int64_t slice = state.crosshair[size_t(sliceAxis)];
+        if (!m_boxAnchor) m_boxAnchor = v;
+        Index3 lo, hi;
+        for (size_t a = 0; a < 3; ++a) {
+            lo[a] = std::min(v[a], (*m_boxAnchor)[a]);
+            hi[a] = std::max(v[a], (*m_boxAnchor)[a]);
+        }
+        lo[size_t(sliceAxis)] = std::max<int64_t>(0, slice - state.boxDepth);
+        hi[size_t(sliceAxis)] = std::min<int64_t>(g.dims[size_t(sliceAxis)] - 1, slice + state.boxDepth);
+        state.box = std::make_pair(lo, hi);
+        changed = true;
+    } else if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
         if (io.KeyCtrl && state.displayChannel < int(state.windows.size())) {
             // Window/level: horizontal drag scales the width, vertical drag moves the level.
             const ValueRange w0 = m_windowAtDragStart;

@@ -2,10 +2,12 @@
 #include "app/gui/gpu_scene.h"
 #include "app/gui/loaded_study.h"
 #include "app/gui/viewer_state.h"
+#include "app/gui/workspace.h"
 #include "render/gl_objects.h"
 #include "render/slice_renderer.h"
 
 #include <imgui.h>
+#include <optional>
 
 namespace segxai::app {
 
@@ -20,7 +22,7 @@ public:
 
     // Draws the view filling `size` at the current ImGui cursor. True when state changed.
     bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study,
-              const GpuScene& gpu, render::SliceRenderer& renderer);
+              const ExplanationSet* explanations, const GpuScene& gpu, render::SliceRenderer& renderer);
 
     render::SliceAxis axis() const { return kSliceAxes[size_t(m_index)]; }
     const render::Framebuffer& framebuffer() const { return m_framebuffer; }
@@ -29,8 +31,8 @@ public:
 
     // Renders at an arbitrary size (screenshots larger than the screen).
     void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
-                  const LoadedStudy& study, const GpuScene& gpu, render::SliceRenderer& renderer,
-                  float fontScale = 1.0f) const;
+                  const LoadedStudy& study, const ExplanationSet* explanations, const GpuScene& gpu,
+                  render::SliceRenderer& renderer, float fontScale = 1.0f) const;
 
 private:
     render::SliceViewport viewportFor(int width, int height, const ViewerState& state,
@@ -43,6 +45,7 @@ private:
     render::Framebuffer m_framebuffer;
     render::SliceViewport m_viewport;
     ImVec2 m_dragStart{};
+    std::optional<Index3> m_boxAnchor;
     ValueRange m_windowAtDragStart{};
 };
 

@@ -21,7 +21,7 @@ void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene&
     const ImVec2 start = ImGui::GetCursorPos();
     if (state.maximised >= 0) {
         ImGui::PushID(state.maximised);
-        m_views[size_t(state.maximised)].draw(size, state, *loaded, gpu, renderer);
+        m_views[size_t(state.maximised)].draw(size, state, *loaded, workspace.explanations().get(), gpu, renderer);
         ImGui::PopID();
         return;
     }
@@ -29,7 +29,7 @@ void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene&
     for (int v = 0; v < kSliceViewCount; ++v) {
         ImGui::SetCursorPos(ImVec2(start.x + float(v) * (width + gap), start.y));
         ImGui::PushID(v);
-        m_views[size_t(v)].draw(ImVec2(width, size.y), state, *loaded, gpu, renderer);
+        m_views[size_t(v)].draw(ImVec2(width, size.y), state, *loaded, workspace.explanations().get(), gpu, renderer);
         ImGui::PopID();
     }
 }

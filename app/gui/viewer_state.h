@@ -49,6 +49,21 @@ struct ViewerState {
     int probabilityColormap = 1;        // render::Colormap, hot
     float probabilityOpacity = 0.6f;
     float probabilityThreshold = 0.05f;
+
+    // Explanation maps.
+    bool showExplanation = true;
+    int explanationIndex = 0;         // which explanation of the set
+    int explanationMap = 0;           // which map (input channel) of it
+    int unsignedColormap = 2;         // render::Colormap, inferno
+    int signedColormap = 5;           // render::Colormap, blue-white-red
+    float explanationOpacity = 0.7f;
+    float explanationThreshold = 0.1f; // fraction of the extent below which nothing is drawn
+    float explanationGain = 1.0f;      // the colour map spans extent / gain
+
+    // A box target drawn on a slice: voxel corners, and its depth around the slice.
+    bool drawingBox = false;
+    std::optional<std::pair<Index3, Index3>> box;
+    int boxDepth = 5;
     std::optional<HoverInfo> hover;
 
     void resetCameras() { cameras = {}; }

@@ -7,6 +7,7 @@
 #include "engine/monai_bundle.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <regex>
 
@@ -18,6 +19,7 @@ const char* kLoadSlot = "study";
 const char* kModelSlot = "model";
 const char* kSegmentSlot = "segment";
 const char* kDemoSlot = "demo";
+const char* kExplainSlot = "explain";
 
 // The model's input shape (C, X, Y, Z) for a study: its grid, padded to the card's divisor.
 std::vector<int64_t> inputShapeFor(const Model& model, const Geometry* studyGrid) {
@@ -108,9 +110,48 @@ void Workspace::segment() {
     });
 }
 
+void Workspace::explain(const ExplainChoice& choice) {
+    if (!m_study || !m_model || !m_segmentation) {
+        reportError("explaining needs a study, a model and its segmentation");
+        return;
+    }
+    auto study = m_study->study;
+    auto model = m_model->model;
+    auto segmentation = m_segmentation;
+    m_jobs.submit(kExplainSlot, "Explaining", [study, model, segmentation, choice](JobContext& job) {
+        const auto start = std::chrono::steady_clock::now();
+        const Target target = resolveTarget(choice.target, *study, *segmentation, choice.parameters.instances);
+        auto set = std::make_shared<ExplanationSet>();
+        set->items = segxai::explain(*model, *study, target, choice.methods, choice.parameters, &job);
+        set->targetDescription = target.description;
+        for (const Explanation& e : set->items) {
+            std::vector<std::pair<float, float>> extents;
+            for (const ExplanationMap& map : e.maps) {
+                std::vector<float> magnitudes;
+                for (float v : map.values.voxels) {
+                    if (v != 0.0f) magnitudes.push_back(std::abs(v));
+                }
+                const ValueRange r = percentileRange(magnitudes, 0.0, 99.5);
+                const ValueRange full = finiteRange(magnitudes);
+                extents.push_back({r.max > 0.0f ? r.max : 1.0f, full.max});
+            }
+            set->extents.push_back(std::move(extents));
+        }
+        set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return std::any(std::shared_ptr<const ExplanationSet>(set));
+    });
+}
+
+void Workspace::clearExplanations() {
+    if (!m_explanations) return;
+    m_explanations.reset();
+    ++m_explanationGeneration;
+}
+
 void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
     m_model = std::move(model);
     logInfo("model: {}", m_model->model->summary());
+    clearExplanations();
     for (const auto& note : m_model->notes) logInfo("  {}", note);
     if (m_model->model->card().syntheticData) logInfo("  this model was trained on synthetic data");
     clearSegmentation();
@@ -129,6 +170,7 @@ void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentati
 }
 
 void Workspace::clearSegmentation() {
+    clearExplanations();
     if (!m_segmentation) return;
     m_segmentation.reset();
     ++m_segmentationGeneration;
@@ -271,6 +313,25 @@ void Workspace::processResults() {
                         "Colin27 template); the model is SegXAI's demo model");
                 openModel(modelPath);
                 openStudy(request);
+            }
+            continue;
+        }
+        if (result.slot == kExplainSlot) {
+            if (result.status == JobStatus::Failed) {
+                reportError(result.error);
+            } else if (result.status == JobStatus::Cancelled) {
+                logInfo("explanation cancelled");
+            } else {
+                m_explanations = std::any_cast<std::shared_ptr<const ExplanationSet>>(result.value);
+                ++m_explanationGeneration;
+                m_viewer.explanationIndex = 0;
+                m_viewer.explanationMap = 0;
+                m_viewer.showExplanation = true;
+                for (const Explanation& e : m_explanations->items) {
+                    logInfo("{}: {}, S = {:.5g} ({}), {:.2f} s", methodTitle(e.method), e.targetDescription, e.score,
+                            e.scoreOn, e.seconds);
+                    for (const auto& w : e.warnings) logWarning("{}", w);
+                }
             }
             continue;
         }

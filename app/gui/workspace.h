@@ -2,6 +2,7 @@
 #include "app/gui/loaded_study.h"
 #include "app/gui/viewer_state.h"
 #include "engine/image_io.h"
+#include "engine/explanation.h"
 #include "engine/job_runner.h"
 #include "engine/model.h"
 #include "engine/segmentation.h"
@@ -20,6 +21,23 @@ struct LoadedModel {
     std::vector<LayerInfo> layers;
     std::vector<int64_t> layerInputShape; // C, X, Y, Z the catalogue was made for
     std::vector<std::string> notes;
+};
+
+// What the Explain panel asks for.
+struct ExplainChoice {
+    std::vector<Method> methods;
+    ExplainParameters parameters;
+    TargetSpec target;
+};
+
+// Explanations of one target, with the display extents the engine thread worked out.
+struct ExplanationSet {
+    std::vector<Explanation> items;
+    // Per item and map: a robust extent (99.5th percentile of |value| over non-zero voxels)
+    // and the largest |value|.
+    std::vector<std::vector<std::pair<float, float>>> extents;
+    std::string targetDescription;
+    double seconds = 0.0;
 };
 
 // The open study, model and segmentation, and the commands that change them. Commands post jobs to the engine; results
@@ -45,6 +63,8 @@ public:
     void openModel(const std::string& path);
     // Segments the open study with the open model (engine thread).
     void segment();
+    // Explains the segmentation (engine thread); needs a study, a model and a segmentation.
+    void explain(const ExplainChoice& choice);
     bool autoSegment = true; // segment when a study or a model arrives
 
     void processResults();
@@ -58,6 +78,8 @@ public:
     const std::shared_ptr<const LoadedModel>& model() const { return m_model; }
     const std::shared_ptr<const Segmentation>& segmentation() const { return m_segmentation; }
     uint64_t segmentationGeneration() const { return m_segmentationGeneration; }
+    const std::shared_ptr<const ExplanationSet>& explanations() const { return m_explanations; }
+    uint64_t explanationGeneration() const { return m_explanationGeneration; }
     bool busy(const char* slot) const;
     ViewerState& viewer() { return m_viewer; }
     JobRunner& jobs() { return m_jobs; }
@@ -81,6 +103,7 @@ private:
     void adoptModel(std::shared_ptr<const LoadedModel> model);
     void adoptSegmentation(std::shared_ptr<const Segmentation> segmentation, std::shared_ptr<const LoadedModel> model);
     void clearSegmentation();
+    void clearExplanations();
     void reportError(const std::string& message);
 
     JobRunner& m_jobs;
@@ -89,6 +112,8 @@ private:
     std::shared_ptr<const LoadedModel> m_model;
     std::shared_ptr<const Segmentation> m_segmentation;
     uint64_t m_segmentationGeneration = 0;
+    std::shared_ptr<const ExplanationSet> m_explanations;
+    uint64_t m_explanationGeneration = 0;
     StudyRequest m_request;
     ViewerState m_viewer;
     std::optional<DropChoice> m_pendingDrop;

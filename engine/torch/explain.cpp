@@ -319,7 +319,7 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
             e.score = r.scores[0];
             e.seconds = seconds;
             if (gradientFamily.size() > 1) {
-                e.warnings.push_back(fmt::format("one forward and backward ({:.2f} s) served {} methods", seconds,
+                e.notes.push_back(fmt::format("one forward and backward ({:.2f} s) served {} methods", seconds,
                                                  gradientFamily.size()));
             }
             switch (m) {

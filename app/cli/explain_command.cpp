@@ -1,0 +1,175 @@
+// `segxai explain`: explanation maps of a model's prediction for one target, as NIfTI.
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "engine/atomic_file.h"
+#include "engine/error.h"
+#include "engine/explanation.h"
+#include "engine/image_io.h"
+#include "engine/inference.h"
+#include "engine/json_text.h"
+#include "engine/study_loader.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+
+namespace segxai::app {
+namespace {
+
+struct ExplainOptions {
+    std::vector<std::string> studies;
+    std::string groundTruth;
+    std::string model;
+    std::string method;
+    std::string target;
+    std::string out;
+    std::string report;
+    std::string rule = "riemann-middle";
+    std::string baseline = "zero";
+    std::string variant = "paper";
+    std::string normalize = "none";
+    ExplainParameters parameters;
+};
+
+double since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// "maps/saliency.nii.gz" + "t1" -> "maps/saliency_t1.nii.gz".
+std::string withSuffix(const std::string& path, const std::string& suffix) {
+    if (suffix.empty()) return path;
+    std::string stem = path, ext;
+    for (const char* e : {".nii.gz", ".nii", ".nrrd", ".mha"}) {
+        const std::string s(e);
+        if (path.size() > s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0) {
+            stem = path.substr(0, path.size() - s.size());
+            ext = s;
+            break;
+        }
+    }
+    if (ext.empty()) throw Error(path + ": maps are written as NIfTI (.nii.gz or .nii), NRRD or MetaImage");
+    return stem + "_" + suffix + ext;
+}
+
+int run(ExplainOptions& o) {
+    const auto start = std::chrono::steady_clock::now();
+    ExplainParameters& p = o.parameters;
+    p.rule = parseQuadratureRule(o.rule);
+    p.baseline = parseBaseline(o.baseline);
+    p.variant = o.variant == "monai" ? CamPlusPlusVariant::Monai : CamPlusPlusVariant::Paper;
+    p.normalize = o.normalize == "max" ? Normalize::Max : o.normalize == "minmax" ? Normalize::MinMax : Normalize::None;
+    const bool allGradient = o.method == "all-gradient";
+    std::vector<Method> methods;
+    if (allGradient) {
+        for (Method m : allMethods()) {
+            if (isGradientFamily(m)) methods.push_back(m);
+        }
+    } else {
+        methods = {parseMethod(o.method)};
+    }
+    const TargetSpec spec = parseTargetSpec(o.target);
+
+    ProgressBar progress("explain");
+    JobContext& job = *progress.context();
+    StudyRequest request;
+    request.channelPaths = o.studies;
+    if (!o.groundTruth.empty()) request.groundTruthPath = o.groundTruth;
+    job.progress(0.0f, "loading");
+    const Study study = loadStudy(request);
+    const auto model = Model::load(o.model);
+    const double loadSeconds = since(start);
+    auto segmentStep = job.sub(0.0f, 0.15f);
+    const Segmentation segmentation = segmentStudy(*model, study, &segmentStep);
+    const Target target = resolveTarget(spec, study, segmentation, p.instances);
+    const auto methodStart = std::chrono::steady_clock::now();
+    auto explainStep = job.sub(0.15f, 1.0f);
+    const std::vector<Explanation> explanations = explain(*model, study, target, methods, p, &explainStep);
+    const double methodSeconds = since(methodStart);
+    progress.finish();
+
+    std::vector<std::string> inputs = o.studies;
+    inputs.push_back(o.model);
+    if (!o.groundTruth.empty()) inputs.push_back(o.groundTruth);
+    if (allGradient) fs::create_directories(o.out);
+    nlohmann::json reports = nlohmann::json::array();
+    std::vector<std::string> written;
+    for (const Explanation& e : explanations) {
+        const std::string base = allGradient ? (fs::path(o.out) / (std::string(methodId(e.method)) + ".nii.gz")).string() : o.out;
+        const bool perChannel = e.maps.size() > 1;
+        for (const ExplanationMap& map : e.maps) {
+            const std::string path = withSuffix(base, perChannel ? map.channel : "");
+            writeVolume(map.values, path, inputs);
+            written.push_back(path);
+        }
+        if (e.layerMap) {
+            const std::string path = withSuffix(base, "layer");
+            writeVolume(*e.layerMap, path, inputs);
+            written.push_back(path);
+        }
+        nlohmann::json r = e.report();
+        r["files"] = written;
+        written.clear();
+        reports.push_back(r);
+        for (const auto& w : e.warnings) std::fprintf(stderr, "segxai: warning: %s\n", w.c_str());
+    }
+    const double total = since(start);
+    nlohmann::json report = allGradient ? nlohmann::json{{"methods", reports}} : reports[0];
+    report["study"] = o.studies;
+    report["model"] = o.model;
+    report["target_spec"] = o.target;
+    report["timing_s"] = {{"load", loadSeconds},
+                          {"segment", segmentation.seconds},
+                          {"method", methodSeconds},
+                          {"total", total}};
+    report["device"] = segmentation.device;
+    if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), inputs);
+    std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n", allGradient ? "all-gradient" : methodId(methods[0]),
+                 target.description.c_str(), explanations[0].score, methodSeconds, total);
+    return 0;
+}
+
+} // namespace
+
+CommandRun registerExplainCommand(CLI::App& parser) {
+    auto* command = parser.add_subcommand("explain", "Explain a model's segmentation of one target (NIfTI maps)");
+    auto o = std::make_shared<ExplainOptions>();
+    ExplainParameters& p = o->parameters;
+    command->add_option("--study", o->studies, "Study channel file, repeated in the card's channel order")->required();
+    command->add_option("--gt", o->groundTruth, "Ground-truth label map (for gt-instance targets)");
+    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
+    command->add_option("--method", o->method,
+                        "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "
+                        "smoothgrad, integrated-gradients, occlusion, or all-gradient (every gradient-family map "
+                        "from one pass, into the folder --out)")
+        ->required();
+    command->add_option("--target", o->target,
+                        "class:C, class:C:P, instance:I,J,K, gt-instance:I,J,K, mask:FILE, box:I0,J0,K0,I1,J1,K1, "
+                        "voxel:I,J,K, channel:C (voxels of the first study file)")
+        ->required();
+    command->add_option("--layer", p.layer, "CAM layer path (segxai layers lists them; default: the card's, else the bottleneck)");
+    command->add_option("--samples", p.samples, "SmoothGrad samples (20)")->check(CLI::Range(1, 100000));
+    command->add_option("--noise-frac", p.noiseFraction, "SmoothGrad noise: fraction of each channel's range (0.1)")
+        ->check(CLI::Range(0.0, 10.0));
+    command->add_option("--steps", p.steps, "Integrated Gradients steps (20)")->check(CLI::Range(1, 100000));
+    command->add_option("--rule", o->rule, "riemann-left, riemann-right, riemann-middle, trapezoid, gauss-legendre");
+    command->add_option("--baseline", o->baseline, "zero, min, blur, blur:SIGMA_MM or a value (IG and occlusion)");
+    command->add_option("--window", p.window, "Occlusion cube edge in model voxels (8)")->check(CLI::Range(1, 4096));
+    command->add_option("--stride", p.stride, "Occlusion stride in model voxels (8)")->check(CLI::Range(1, 4096));
+    command->add_option("--variant", o->variant, "Seg-Grad-CAM++ variant: paper or monai")
+        ->check(CLI::IsMember({"paper", "monai"}));
+    command->add_option("--normalize", o->normalize, "none, max or minmax (none)")
+        ->check(CLI::IsMember({"none", "max", "minmax"}));
+    command->add_option("--seed", p.seed, "Random seed (SmoothGrad)");
+    command->add_option("--batch", p.batch, "Samples per forward (0: sized to memory)")->check(CLI::Range(0, 4096));
+    command->add_option("--connectivity", p.instances.connectivity, "Instance connectivity: 6, 18 or 26 (26)")
+        ->check(CLI::IsMember({6, 18, 26}));
+    command->add_option("--min-size", p.instances.minimumSize, "Smallest instance in voxels (0)");
+    command->add_option("--out", o->out, "Map file (.nii.gz); a folder for all-gradient")->required();
+    command->add_option("--report", o->report, "JSON report: target, score, parameters, timing");
+    return [o] { return runReportingErrors([&] { return run(*o); }); };
+}
+
+} // namespace segxai::app
