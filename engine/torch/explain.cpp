@@ -334,11 +334,11 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
                 e.layer = layer;
                 e.layerShape = r.layerShape;
                 e.maps = {{"", toStudy(p, r.cams[size_t(index)], methodId(m), parameters.normalize), false}};
-                if (!r.layerCams.empty()) {
-                    e.layerMap = tensorToVolume(r.layerCams[size_t(index)], layerGrid(p.input.grid, r, p.reverseAxes),
-                                                p.reverseAxes, std::string(methodId(m)) + "_layer");
-                } else {
-                    e.warnings.push_back("sliding window: per-window maps are blended; no single layer-resolution map");
+                e.layerMap = tensorToVolume(r.layerCams[size_t(index)], layerGrid(p.input.grid, r, p.reverseAxes),
+                                            p.reverseAxes, std::string(methodId(m)) + "_layer");
+                if (model.card().slidingWindow) {
+                    e.notes.push_back("sliding window: the layer's activations are stitched across windows and its "
+                                      "gradients summed, then the map is made as for a whole volume");
                 }
             }
             }

@@ -128,47 +128,89 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
         }
     } else {
         // S = sum_v T(v) o(v) with o the blended output: window w contributes its output
-        // weighted by T * importance / (sum of the importances at v).
-        const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow);
+        // weighted by T * importance / (sum of the importances at v). Windows start on
+        // multiples of the card's divisor, so a layer's windows share one layer grid: the
+        // layer's activations are stitched (averaged where windows overlap, weighted by the
+        // importance map so that window borders, which see zero padding, count little), its gradients
+        // summed (S is a sum over windows), and the CAM maps made from the stitched pair
+        // exactly as for a whole volume.
+        const int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
+        const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
         const auto& p = plan.patch;
         const torch::Tensor importance = plan.importance.to(model.impl().device);
         torch::Tensor normaliser = torch::zeros({size[0], size[1], size[2]}, importance.options());
         for (const auto& s : plan.starts) {
             normaliser.slice(0, s[0], s[0] + p[0]).slice(1, s[1], s[1] + p[1]).slice(2, s[2], s[2] + p[2]) += importance;
         }
-        torch::Tensor camWeight;
+        torch::Tensor activationSum, activationCount, gradientSum;
+        std::array<int64_t, 3> stride{1, 1, 1};
         for (size_t w = 0; w < plan.starts.size(); ++w) {
             const auto& s = plan.starts[w];
-            auto region = [&](const torch::Tensor& t, int64_t first) {
-                return t.slice(first, s[0], s[0] + p[0]).slice(first + 1, s[1], s[1] + p[1]).slice(first + 2, s[2], s[2] + p[2]);
+            auto region = [&](const torch::Tensor& t, int64_t first, const std::array<int64_t, 3>& start,
+                              const std::array<int64_t, 3>& extent) {
+                return t.slice(first, start[0], start[0] + extent[0])
+                    .slice(first + 1, start[1], start[1] + extent[1])
+                    .slice(first + 2, start[2], start[2] + extent[2]);
             };
-            const torch::Tensor windowWeights = region(weights, 0) * importance / region(normaliser, 0);
-            if (windowWeights.abs().sum().item<double>() == 0.0) continue; // the target is not in this window
+            const torch::Tensor windowWeights = region(weights, 0, s, p) * importance / region(normaliser, 0, s, p);
+            const bool inTarget = windowWeights.abs().sum().item<double>() != 0.0;
+            if (!inTarget && layer.empty()) continue; // contributes nothing
             if (job) {
                 job->throwIfStopped();
                 job->progress(float(w) / float(plan.starts.size()), fmt::format("window {} of {}", w + 1, plan.starts.size()));
             }
-            WindowForward f = forwardWithGrad(model, region(padded, 2), layer);
-            const torch::Tensor perSample = (classScores(f.output, target.classIndex) * windowWeights).sum({1, 2, 3});
-            std::vector<torch::Tensor> wrt{f.leaf};
-            if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
-            const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
-            region(gradient, 2) += grads.back().to(torch::kCPU);
-            for (int64_t b = 0; b < batch; ++b) result.scores[size_t(b)] += perSample[b].item<double>();
-            if (f.activation.defined()) {
-                result.layerShape = f.activation.sizes().vec();
-                const auto cams = camMaps(f.activation[0].detach(), grads[0][0].detach(), options.variant);
-                if (camSums.empty()) {
-                    for (size_t m = 0; m < cams.size(); ++m) camSums.push_back(torch::zeros({size[0], size[1], size[2]}));
+            torch::Tensor activation, activationGradient;
+            if (inTarget) {
+                WindowForward f = forwardWithGrad(model, region(padded, 2, s, p), layer);
+                const torch::Tensor perSample = (classScores(f.output, target.classIndex) * windowWeights).sum({1, 2, 3});
+                std::vector<torch::Tensor> wrt{f.leaf};
+                if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
+                const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
+                region(gradient, 2, s, p) += grads.back().to(torch::kCPU);
+                for (int64_t b = 0; b < batch; ++b) result.scores[size_t(b)] += perSample[b].item<double>();
+                if (f.activation.defined()) {
+                    activation = f.activation[0].detach().to(torch::kCPU);
+                    activationGradient = grads[0][0].detach().to(torch::kCPU);
                 }
-                for (size_t m = 0; m < cams.size(); ++m) {
-                    region(camSums[m], 0) += (upsample(cams[m], {p[0], p[1], p[2]}) * importance).to(torch::kCPU);
-                }
+            } else {
+                // Outside the target: the layer's activation only, for the stitched grid.
+                torch::NoGradGuard noGrad;
+                activation = layerCapture(model, layer)->forward(region(padded, 2, s, p).slice(0, 0, 1).to(model.impl().device))
+                                 .activation[0].to(torch::kCPU);
             }
+            if (!activation.defined()) continue;
+            if (!activationSum.defined()) {
+                result.layerShape = {1, activation.size(0), activation.size(1), activation.size(2), activation.size(3)};
+                for (int a = 0; a < 3; ++a) {
+                    if (p[size_t(a)] % activation.size(a + 1) != 0 || alignment % (p[size_t(a)] / activation.size(a + 1)) != 0) {
+                        throw Error(fmt::format("layer '{}' ({} voxels across a {}-voxel window) does not share one grid "
+                                                "between windows; choose a layer whose stride divides {}",
+                                                layer, activation.size(a + 1), p[size_t(a)], alignment));
+                    }
+                    stride[size_t(a)] = p[size_t(a)] / activation.size(a + 1);
+                }
+                const std::vector<int64_t> grid{activation.size(0), size[0] / stride[0], size[1] / stride[1], size[2] / stride[2]};
+                activationSum = torch::zeros(grid);
+                gradientSum = torch::zeros(grid);
+                activationCount = torch::zeros({grid[1], grid[2], grid[3]});
+            }
+            const std::array<int64_t, 3> at{s[0] / stride[0], s[1] / stride[1], s[2] / stride[2]};
+            const std::array<int64_t, 3> extent{activation.size(1), activation.size(2), activation.size(3)};
+            const torch::Tensor layerImportance =
+                F::avg_pool3d(plan.importance.unsqueeze(0).unsqueeze(0),
+                              F::AvgPool3dFuncOptions({stride[0], stride[1], stride[2]}))[0][0];
+            region(activationSum, 1, at, extent) += activation * layerImportance;
+            region(activationCount, 0, at, extent) += layerImportance;
+            if (activationGradient.defined()) region(gradientSum, 1, at, extent) += activationGradient;
         }
-        for (auto& cam : camSums) cam = cam / normaliser.to(torch::kCPU);
-        if (options.wantCam && camSums.empty()) {
-            for (int m = 0; m < 3; ++m) camSums.push_back(torch::zeros({size[0], size[1], size[2]}));
+        if (options.wantCam) {
+            if (!activationSum.defined()) throw Error("no window produced the layer's activation");
+            const torch::Tensor stitched = activationSum / activationCount.clamp_min(1e-20);
+            result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2), stitched.size(3)};
+            for (const torch::Tensor& cam : camMaps(stitched, gradientSum, options.variant)) {
+                result.layerCams.push_back(cam);
+                camSums.push_back(upsample(cam, size));
+            }
         }
     }
     result.inputGradient = cropSpatial(gradient, padding);

@@ -10,9 +10,10 @@
 namespace segxai {
 namespace {
 
-std::vector<int64_t> axisStarts(int64_t size, int64_t patch, double overlap) {
+std::vector<int64_t> axisStarts(int64_t size, int64_t patch, double overlap, int64_t alignment) {
     if (size <= patch) return {0};
-    const int64_t interval = std::max<int64_t>(1, int64_t(double(patch) * (1.0 - overlap)));
+    int64_t interval = std::max<int64_t>(1, int64_t(double(patch) * (1.0 - overlap)));
+    if (alignment > 1) interval = std::max(alignment, interval / alignment * alignment);
     std::vector<int64_t> starts;
     for (int64_t s = 0;; s += interval) {
         const int64_t start = std::min(s, size - patch);
@@ -40,12 +41,12 @@ torch::Tensor importanceMap(const std::array<int64_t, 3>& patch, const SlidingWi
 
 } // namespace
 
-WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& window) {
+WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& window, int64_t alignment) {
     WindowPlan plan;
     plan.patch = window.patch;
-    const auto xs = axisStarts(size[0], plan.patch[0], window.overlap);
-    const auto ys = axisStarts(size[1], plan.patch[1], window.overlap);
-    const auto zs = axisStarts(size[2], plan.patch[2], window.overlap);
+    const auto xs = axisStarts(size[0], plan.patch[0], window.overlap, alignment);
+    const auto ys = axisStarts(size[1], plan.patch[1], window.overlap, alignment);
+    const auto zs = axisStarts(size[2], plan.patch[2], window.overlap, alignment);
     for (int64_t x : xs)
         for (int64_t y : ys)
             for (int64_t z : zs) plan.starts.push_back({x, y, z});

@@ -19,8 +19,10 @@ struct WindowPlan {
     torch::Tensor importance;                    // [X, Y, Z] of the patch, max 1
 };
 
-// Windows covering a spatial size that is at least the patch size on every axis.
-WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& window);
+// Windows covering a spatial size that is at least the patch size on every axis. With
+// `alignment` > 1, window starts are multiples of it (when size and patch are), so windows of a
+// layer with that stride share one layer grid.
+WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& window, int64_t alignment = 1);
 
 // Blended output of `forward` over windows of `input` ([1, C, X, Y, Z]); the input is padded
 // (symmetrically, with zeros) to at least the patch size and the output cropped back.
