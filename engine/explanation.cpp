@@ -1,6 +1,7 @@
 #include "engine/explanation.h"
 
 #include "engine/error.h"
+#include "engine/resample.h"
 
 #include <fmt/format.h>
 
@@ -60,6 +61,10 @@ bool isCamMethod(Method m) {
 
 bool isGradientFamily(Method m) {
     return isCamMethod(m) || m == Method::Saliency || m == Method::SaliencyAbs || m == Method::InputXGradient;
+}
+
+Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid) {
+    return map.values.geometry.sameGrid(studyGrid) ? map.values : resampleLinear(map.values, studyGrid);
 }
 
 Baseline parseBaseline(const std::string& text) {

@@ -66,12 +66,18 @@ struct ExplainParameters {
     InstanceOptions instances;  // for instance targets
 };
 
-// One map of an explanation, in the study's grid.
+// One map of an explanation. Its values live on the grid the model saw (the study grid, or
+// the card's spacing/orientation), placed in the world like any volume: views sample it in
+// world space, and inStudyGrid() resamples it for export, so the engine never pays for
+// resampling maps nobody writes.
 struct ExplanationMap {
     std::string channel;   // input channel for input-space methods; empty for CAM and occlusion
     Volume values;
     bool signedValues = false;
 };
+
+// The map on the study's grid (linear resampling; a copy when the grids are the same).
+Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid);
 
 struct Explanation {
     Method method = Method::SegGradCam;
@@ -96,8 +102,8 @@ struct Explanation {
 
 // Explains the model's prediction of `target` with each method in `methods`. Gradient-family
 // methods share one forward and one backward. Reports progress and stops on cancel. Maps are
-// in the study's grid; input-space maps are gradients with respect to the model's
-// (normalised) input. Throws segxai::Error (unknown layer, a forward that fails).
+// on the model's grid (see ExplanationMap); input-space maps are gradients with respect to
+// the model's (normalised) input. Throws segxai::Error (unknown layer, a forward that fails).
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
                                  const std::vector<Method>& methods, const ExplainParameters& parameters,
                                  JobContext* job = nullptr);

@@ -67,14 +67,17 @@ Volume resampleLinear(const Volume& source, const Geometry& target, float outsid
     return out;
 }
 
-std::vector<float> scatterLinear(const std::vector<float>& values, const Geometry& from, const Geometry& to) {
-    if (from.sameGrid(to, 1e-9)) return values;
+namespace {
+
+template <typename Value>
+std::vector<float> scatter(const std::vector<Value>& values, const Geometry& from, const Geometry& to) {
+    if (from.sameGrid(to, 1e-9)) return std::vector<float>(values.begin(), values.end());
     std::vector<float> out(to.voxelCount(), 0.0f);
     const glm::dmat4 map = targetToSource(to, from); // a `from` voxel to a `to` continuous index
     for (int64_t k = 0; k < from.dims[2]; ++k)
         for (int64_t j = 0; j < from.dims[1]; ++j)
             for (int64_t i = 0; i < from.dims[0]; ++i) {
-                const float v = values[from.linearIndex(i, j, k)];
+                const float v = float(values[from.linearIndex(i, j, k)]);
                 if (v == 0.0f) continue;
                 const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
                 int64_t base[3];
@@ -107,6 +110,16 @@ std::vector<float> scatterLinear(const std::vector<float>& values, const Geometr
                 }
             }
     return out;
+}
+
+} // namespace
+
+std::vector<float> scatterLinear(const std::vector<float>& values, const Geometry& from, const Geometry& to) {
+    return scatter(values, from, to);
+}
+
+std::vector<float> scatterLinear(const std::vector<uint8_t>& mask, const Geometry& from, const Geometry& to) {
+    return scatter(mask, from, to);
 }
 
 LabelVolume resampleNearest(const LabelVolume& source, const Geometry& target) {

@@ -13,5 +13,6 @@ LabelVolume resampleNearest(const LabelVolume& source, const Geometry& target);
 // sum(values * resampleLinear(f, from)) == sum(scatterLinear(values, from, to) * f) for any
 // f on `to`. Used to pull a target defined on the study grid back onto the model's grid.
 std::vector<float> scatterLinear(const std::vector<float>& values, const Geometry& from, const Geometry& to);
+std::vector<float> scatterLinear(const std::vector<uint8_t>& mask, const Geometry& from, const Geometry& to);
 
 } // namespace segxai

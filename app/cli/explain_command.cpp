@@ -101,7 +101,7 @@ int run(ExplainOptions& o) {
         const bool perChannel = e.maps.size() > 1;
         for (const ExplanationMap& map : e.maps) {
             const std::string path = withSuffix(base, perChannel ? map.channel : "");
-            writeVolume(map.values, path, inputs);
+            writeVolume(inStudyGrid(map, study.geometry), path, inputs);
             written.push_back(path);
         }
         if (e.layerMap) {

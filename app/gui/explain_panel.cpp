@@ -232,7 +232,7 @@ void ExplainPanel::drawResults(Workspace& workspace, FileDialog& files) {
     ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", robust / state.explanationGain);
     if (ImGui::Button("Save map as NIfTI...")) {
         const std::string name = std::string(methodId(e.method)) + (map.channel.empty() ? "" : "_" + map.channel) + ".nii.gz";
-        const Volume values = map.values;
+        const Volume values = inStudyGrid(map, workspace.study()->study->geometry);
         std::vector<std::string> inputs = workspace.studyRequest().channelPaths;
         files.open("Save map", FileDialog::Mode::Save, [values, inputs](const std::vector<std::string>& paths) {
             try {

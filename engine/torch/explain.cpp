@@ -35,9 +35,8 @@ struct Problem {
 };
 
 torch::Tensor targetWeights(const Target& target, const Geometry& studyGrid, const Geometry& modelGrid, bool reverse) {
-    std::vector<float> mask(target.mask.begin(), target.mask.end());
     Volume weights(modelGrid, "target");
-    weights.voxels = scatterLinear(mask, studyGrid, modelGrid);
+    weights.voxels = scatterLinear(target.mask, studyGrid, modelGrid);
     return volumesToTensor({weights}, reverse)[0][0];
 }
 
@@ -108,10 +107,9 @@ void normalise(Volume& v, Normalize n) {
     }
 }
 
-// A model-grid map [X, Y, Z] as a study-grid volume.
-Volume toStudy(const Problem& p, const torch::Tensor& map, const std::string& name, Normalize normalize) {
+// A model-grid map [X, Y, Z] as a volume on the model's grid.
+Volume toVolume(const Problem& p, const torch::Tensor& map, const std::string& name, Normalize normalize) {
     Volume v = tensorToVolume(map, p.input.grid, p.reverseAxes, name);
-    if (!v.geometry.sameGrid(p.study.geometry)) v = resampleLinear(v, p.study.geometry);
     normalise(v, normalize);
     return v;
 }
@@ -121,7 +119,7 @@ std::vector<ExplanationMap> perChannel(const Problem& p, const torch::Tensor& ma
     std::vector<ExplanationMap> out;
     for (size_t c = 0; c < p.study.channels.size(); ++c) {
         const std::string channel = p.study.channels[c].name;
-        out.push_back({channel, toStudy(p, maps[int64_t(c)], method + "_" + channel, normalize), signedValues});
+        out.push_back({channel, toVolume(p, maps[int64_t(c)], method + "_" + channel, normalize), signedValues});
     }
     return out;
 }
@@ -245,7 +243,7 @@ Explanation occlusion(const Problem& p, const ExplainParameters& parameters, con
             cube(count, c, 0) += 1.0;
         }
     });
-    e.maps = {{"", toStudy(p, sum / count.clamp_min(1.0), "occlusion", parameters.normalize), true}};
+    e.maps = {{"", toVolume(p, sum / count.clamp_min(1.0), "occlusion", parameters.normalize), true}};
     e.seconds = secondsSince(start);
     return e;
 }
@@ -269,8 +267,12 @@ std::string defaultCamLayer(const Model& model, const std::vector<LayerInfo>& la
 }
 
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
-                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
+                                 const std::vector<Method>& requested, const ExplainParameters& parameters,
                                  JobContext* job) {
+    std::vector<Method> methods;
+    for (Method m : requested) {
+        if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+    }
     if (methods.empty()) return {};
     if (target.mask.size() != study.geometry.voxelCount()) throw Error("the target does not belong to this study");
     if (job) job->progress(0.0f, "preparing the input");
@@ -311,7 +313,11 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
         auto sub = stepJob(1.0);
         if (sub) sub->progress(0.0f, "forward and backward");
         const auto start = Clock::now();
-        const PassResult r = gradientPass(model, p.x, p.target, {layer, wantCam, parameters.variant}, sub ? &*sub : nullptr);
+        PassOptions options{layer, wantCam, parameters.variant, {false, false, false}};
+        for (Method m : gradientFamily) {
+            if (isCamMethod(m)) options.cams[m == Method::SegGradCam ? 0 : m == Method::SegHiResGradCam ? 1 : 2] = true;
+        }
+        const PassResult r = gradientPass(model, p.x, p.target, options, sub ? &*sub : nullptr);
         const double seconds = secondsSince(start);
         const torch::Tensor gradient = r.inputGradient[0];
         for (Method m : gradientFamily) {
@@ -333,7 +339,7 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
                 const int index = m == Method::SegGradCam ? 0 : m == Method::SegHiResGradCam ? 1 : 2;
                 e.layer = layer;
                 e.layerShape = r.layerShape;
-                e.maps = {{"", toStudy(p, r.cams[size_t(index)], methodId(m), parameters.normalize), false}};
+                e.maps = {{"", toVolume(p, r.cams[size_t(index)], methodId(m), parameters.normalize), false}};
                 e.layerMap = tensorToVolume(r.layerCams[size_t(index)], layerGrid(p.input.grid, r, p.reverseAxes),
                                             p.reverseAxes, std::string(methodId(m)) + "_layer");
                 if (model.card().slidingWindow) {
@@ -357,7 +363,7 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
         if (m == Method::Occlusion) results[m] = occlusion(p, parameters, target, context);
     }
     std::vector<Explanation> ordered;
-    for (Method m : methods) ordered.push_back(results.at(m));
+    for (Method m : methods) ordered.push_back(std::move(results.at(m)));
     if (job) job->progress(1.0f, "explained");
     return ordered;
 }

@@ -65,15 +65,17 @@ torch::Tensor upsample(const torch::Tensor& map, const std::vector<int64_t>& siz
 
 } // namespace
 
-std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G, CamPlusPlusVariant variant) {
+std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G, CamPlusPlusVariant variant,
+                                   std::array<bool, 3> which) {
     const auto spatial = spatialDims(A);
     std::vector<int64_t> keep(size_t(A.dim()), 1);
     keep[0] = A.size(0);
+    std::vector<torch::Tensor> maps(3);
     // Seg-Grad-CAM: channel weights are the mean gradient.
-    const torch::Tensor weights = G.mean(spatial).view(keep);
-    torch::Tensor gradCam = torch::relu((weights * A).sum(0));
+    if (which[0]) maps[0] = torch::relu((G.mean(spatial).view(keep) * A).sum(0));
     // Seg-HiRes-Grad-CAM: gradient times activation, where the gradient lands.
-    torch::Tensor hiRes = torch::relu((G * A).sum(0));
+    if (which[1]) maps[1] = torch::relu((G * A).sum(0));
+    if (!which[2]) return maps;
     // Seg-Grad-CAM++ (the factor exp(S) cancels and overflows float32: left out).
     const torch::Tensor g2 = G.pow(2), g3 = G.pow(3);
     torch::Tensor alpha;
@@ -86,8 +88,8 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
         alpha = g2 / (denominator + 1e-7);
     }
     const torch::Tensor plusWeights = (alpha * torch::relu(G)).sum(spatial).view(keep);
-    torch::Tensor plusPlus = torch::relu((plusWeights * A).sum(0));
-    return {gradCam, hiRes, plusPlus};
+    maps[2] = torch::relu((plusWeights * A).sum(0));
+    return maps;
 }
 
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
@@ -121,9 +123,9 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
         for (int64_t b = 0; b < batch; ++b) result.scores[size_t(b)] = perSample[b].item<double>();
         if (f.activation.defined()) {
             result.layerShape = f.activation.sizes().vec();
-            for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(), options.variant)) {
-                result.layerCams.push_back(cam.to(torch::kCPU));
-                camSums.push_back(upsample(cam, size).to(torch::kCPU));
+            for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(), options.variant, options.cams)) {
+                result.layerCams.push_back(cam.defined() ? cam.to(torch::kCPU) : cam);
+                camSums.push_back(cam.defined() ? upsample(cam, size).to(torch::kCPU) : cam);
             }
         }
     } else {
@@ -207,14 +209,14 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
             if (!activationSum.defined()) throw Error("no window produced the layer's activation");
             const torch::Tensor stitched = activationSum / activationCount.clamp_min(1e-20);
             result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2), stitched.size(3)};
-            for (const torch::Tensor& cam : camMaps(stitched, gradientSum, options.variant)) {
+            for (const torch::Tensor& cam : camMaps(stitched, gradientSum, options.variant, options.cams)) {
                 result.layerCams.push_back(cam);
-                camSums.push_back(upsample(cam, size));
+                camSums.push_back(cam.defined() ? upsample(cam, size) : cam);
             }
         }
     }
     result.inputGradient = cropSpatial(gradient, padding);
-    for (auto& cam : camSums) result.cams.push_back(cropSpatial(cam, padding));
+    for (auto& cam : camSums) result.cams.push_back(cam.defined() ? cropSpatial(cam, padding) : cam);
     return result;
 }
 

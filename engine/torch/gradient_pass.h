@@ -3,6 +3,7 @@
 // whole volumes or through sliding windows (per-window gradients stitched into the grid).
 #include "engine/explanation.h"
 
+#include <array>
 #include <torch/torch.h>
 #include <vector>
 
@@ -19,16 +20,18 @@ struct ScoreTarget {
 
 struct PassOptions {
     std::string layer;          // capture this layer (CAM methods); empty: none
-    bool wantCam = false;       // compute the three CAM maps
+    bool wantCam = false;       // compute CAM maps
     CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
+    // Which maps, in the order Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++.
+    std::array<bool, 3> cams{true, true, true};
 };
 
 struct PassResult {
     std::vector<double> scores;  // S per sample
     torch::Tensor inputGradient; // [B, C, X, Y, Z]
     // CAM maps (when asked): [X, Y, Z] on the model grid after ReLU and upsampling, in the order
-    // Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++; and at the layer's own resolution
-    // (whole-volume models only) with the padding the input had.
+    // Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++ (undefined when not asked); and at the
+    // layer's own resolution, with the padding the input had.
     std::vector<torch::Tensor> cams;
     std::vector<torch::Tensor> layerCams;
     std::vector<int64_t> layerShape;
@@ -43,9 +46,10 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
 // Scores S of a batch without autograd (occlusion, completeness).
 std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target);
 
-// The three CAM maps from one layer's activation A and gradient G ([K, L...]), after ReLU,
-// at the layer's resolution: Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++.
+// The CAM maps from one layer's activation A and gradient G ([K, L...]), after ReLU, at the
+// layer's resolution: Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++ (those `which` asks for;
+// the others undefined).
 std::vector<torch::Tensor> camMaps(const torch::Tensor& activation, const torch::Tensor& gradient,
-                                   CamPlusPlusVariant variant);
+                                   CamPlusPlusVariant variant, std::array<bool, 3> which = {true, true, true});
 
 } // namespace segxai

@@ -175,7 +175,9 @@ TEST_CASE("every method gives finite maps that light up around a demo lesion", "
     for (const Explanation& e : explanations) {
         INFO(methodId(e.method));
         CHECK(e.score > 0.0);
-        for (const ExplanationMap& map : e.maps) {
+        for (const ExplanationMap& explanationMap : e.maps) {
+            const Volume values = inStudyGrid(explanationMap, study.geometry);
+            const ExplanationMap map{explanationMap.channel, values, explanationMap.signedValues};
             double near = 0.0, total = 0.0;
             bool finite = true;
             for (int64_t k = 0; k < g.dims[2]; ++k)
