@@ -191,7 +191,7 @@ TEST_CASE("TV4: Integrated Gradients of x^3 under every quadrature rule", "[expl
     CHECK(*e[0].completenessGap < 1e-6);
 }
 
-TEST_CASE("TV5: SmoothGrad of a linear model is its weights; of x^3 it is 3 + 3 sigma^2", "[explain][tv]") {
+TEST_CASE("TV5: SmoothGrad of a linear model is its weights and of x^3 it is 3 + 3 sigma^2", "[explain][tv]") {
     const auto linear = Model::load(kModels + "linear.pt");
     Study s;
     s.geometry.dims = {2, 2, 2};
