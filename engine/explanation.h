@@ -58,8 +58,8 @@ struct ExplainParameters {
     int steps = 20;             // Integrated Gradients
     QuadratureRule rule = QuadratureRule::RiemannMiddle;
     Baseline baseline;          // Integrated Gradients and occlusion
-    int window = 8;             // occlusion cube edge, model voxels
-    int stride = 8;             // occlusion step, model voxels
+    int window = 16;            // occlusion cube edge, model voxels
+    int stride = 16;            // occlusion step, model voxels
     Normalize normalize = Normalize::None;
     uint64_t seed = 0;
     int batch = 0;              // samples per forward; 0: sized to a memory budget

@@ -156,8 +156,8 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     command->add_option("--steps", p.steps, "Integrated Gradients steps (20)")->check(CLI::Range(1, 100000));
     command->add_option("--rule", o->rule, "riemann-left, riemann-right, riemann-middle, trapezoid, gauss-legendre");
     command->add_option("--baseline", o->baseline, "zero, min, blur, blur:SIGMA_MM or a value (IG and occlusion)");
-    command->add_option("--window", p.window, "Occlusion cube edge in model voxels (8)")->check(CLI::Range(1, 4096));
-    command->add_option("--stride", p.stride, "Occlusion stride in model voxels (8)")->check(CLI::Range(1, 4096));
+    command->add_option("--window", p.window, "Occlusion cube edge in model voxels (16)")->check(CLI::Range(1, 4096));
+    command->add_option("--stride", p.stride, "Occlusion stride in model voxels (16)")->check(CLI::Range(1, 4096));
     command->add_option("--variant", o->variant, "Seg-Grad-CAM++ variant: paper or monai")
         ->check(CLI::IsMember({"paper", "monai"}));
     command->add_option("--normalize", o->normalize, "none, max or minmax (none)")

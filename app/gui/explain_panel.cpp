@@ -222,7 +222,7 @@ void ExplainPanel::drawResults(Workspace& workspace, FileDialog& files) {
     if (isCamMethod(e.method)) ImGui::TextDisabled("layer %s", e.layer.c_str());
     ImGui::Checkbox("Show map", &state.showExplanation);
     if (map.signedValues) {
-        comboColormap("colours (signed)", state.signedColormap);
+        comboColormap("colours", state.signedColormap);
     } else {
         comboColormap("colours", state.unsignedColormap);
     }
@@ -254,6 +254,17 @@ void ExplainPanel::draw(Workspace& workspace, FileDialog& files) {
     if (!workspace.segmentation()) {
         ImGui::TextWrapped("Segment the study first (Model tab).");
         return;
+    }
+    // Results that arrived from elsewhere (the command line): show their method in the setup.
+    if (const auto& set = workspace.explanations(); set && workspace.explanationGeneration() != m_shownGeneration) {
+        m_shownGeneration = workspace.explanationGeneration();
+        if (set->items.size() == 1) {
+            const auto methods = allMethods();
+            m_method = int(std::find(methods.begin(), methods.end(), set->items[0].method) - methods.begin());
+            if (isCamMethod(set->items[0].method)) m_layer = set->items[0].layer;
+        } else if (set->items.size() > 1) {
+            m_method = -1;
+        }
     }
     if (drawSetup(workspace)) {
         try {

@@ -28,6 +28,7 @@ private:
     ExplainParameters m_parameters;
     int m_baseline = 0;           // zero, min, blur
     std::string m_error;
+    uint64_t m_shownGeneration = 0; // results the setup was last synchronised with
 };
 
 } // namespace segxai::app

@@ -325,8 +325,21 @@ void Workspace::processResults() {
                 m_explanations = std::any_cast<std::shared_ptr<const ExplanationSet>>(result.value);
                 ++m_explanationGeneration;
                 m_viewer.explanationIndex = 0;
-                m_viewer.explanationMap = 0;
                 m_viewer.showExplanation = true;
+                // Labels as outlines, so the map shows beneath them; and the input channel
+                // that carries most of the attribution first.
+                m_viewer.segmentationOutline = true;
+                m_viewer.explanationMap = 0;
+                const auto& maps = m_explanations->items.front().maps;
+                double best = -1.0;
+                for (size_t m = 0; m < maps.size(); ++m) {
+                    double total = 0.0;
+                    for (float v : maps[m].values.voxels) total += std::abs(v);
+                    if (total > best) {
+                        best = total;
+                        m_viewer.explanationMap = int(m);
+                    }
+                }
                 for (const Explanation& e : m_explanations->items) {
                     logInfo("{}: {}, S = {:.5g} ({}), {:.2f} s", methodTitle(e.method), e.targetDescription, e.score,
                             e.scoreOn, e.seconds);
