@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
                     "With --screenshot, also save each view as <name>_<view>.png");
     parser.add_flag("--demo", gui.demo, "Open the lesion demo: a synthetic-lesion study and the demo model "
                                         "(the default without files)");
-    parser.add_option("--explain", gui.explainMethod,
-                      "Explain the segmentation once it is ready: a method id (segxai explain --help) or all-gradient");
+    parser.add_option("--explain", gui.explainMethods,
+                      "Explain the segmentation once it is ready: a method id (segxai explain --help) or "
+                      "all-gradient; several (comma-separated) open side-by-side panels")
+        ->delimiter(',');
     parser.add_option("--target", gui.explainTarget, "Target of --explain (default class:1)");
     parser.add_option("--layer", gui.explainLayer, "CAM layer of --explain");
     parser.add_option("--crosshair", gui.crosshair, "Initial crosshair voxel I,J,K");

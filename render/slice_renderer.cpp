@@ -2,6 +2,9 @@
 
 #include "render/shader_library.h"
 
+#include <cmath>
+#include <cstdio>
+
 namespace segxai::render {
 
 void LabelColorTable::upload(const std::vector<glm::u8vec4>& colors) {
@@ -30,6 +33,35 @@ void ColormapTexture::ensureUploaded() {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+}
+
+void drawColourBar(Canvas2D& canvas, const ColourBar& bar, float width, float height, float fs) {
+    if (!bar.show) return;
+    const float pad = std::round(fs * 0.6f), barWidth = std::round(fs * 0.8f);
+    const float top = std::round(height * 0.55f), bottom = std::round(height - pad - fs * 1.6f);
+    if (bottom - top < 2.0f * fs) return;
+    const float right = width - pad - fs * 1.6f, left = right - barWidth;
+    const int steps = 64;
+    for (int n = 0; n < steps; ++n) {
+        const float t0 = float(n) / steps, t1 = float(n + 1) / steps;
+        const glm::vec3 c = colormapColor(bar.colormap, 0.5f * (t0 + t1));
+        canvas.rect({left, bottom - (bottom - top) * t1}, {right, bottom - (bottom - top) * t0 + 0.5f}, glm::vec4(c, 1.0f));
+    }
+    const glm::vec4 frame(1.0f, 1.0f, 0.85f, 0.9f), text(1.0f, 1.0f, 0.85f, 1.0f);
+    canvas.line({left, top}, {right, top}, 1.0f, frame);
+    canvas.line({right, top}, {right, bottom}, 1.0f, frame);
+    canvas.line({right, bottom}, {left, bottom}, 1.0f, frame);
+    canvas.line({left, bottom}, {left, top}, 1.0f, frame);
+    auto label = [](float v) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.3g", v);
+        return std::string(buffer);
+    };
+    const float small = fs * 0.85f;
+    canvas.text({left - 4.0f, top}, label(bar.high), small, text, TextAnchor::CenterRight);
+    canvas.text({left - 4.0f, bottom}, label(bar.low), small, text, TextAnchor::CenterRight);
+    if (bar.signedMap) canvas.text({left - 4.0f, 0.5f * (top + bottom)}, "0", small, text, TextAnchor::CenterRight);
+    if (!bar.title.empty()) canvas.text({right, top - 4.0f}, bar.title, small, text, TextAnchor::BottomRight);
 }
 
 SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font)
@@ -125,6 +157,10 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
     if (!annotations.topLeftText.empty()) {
         m_canvas.text({pad, pad}, annotations.topLeftText, fs, textColor);
     }
+    if (!annotations.topRightText.empty()) {
+        m_canvas.text({w - pad, pad}, annotations.topRightText, fs, textColor, TextAnchor::TopRight);
+    }
+    drawColourBar(m_canvas, annotations.colourBar, w, h, fs);
     if (!annotations.bottomLeftText.empty()) {
         m_canvas.text({pad, h - pad}, annotations.bottomLeftText, fs, textColor,
                       TextAnchor::BottomLeft);

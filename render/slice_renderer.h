@@ -67,6 +67,18 @@ struct SliceLayers {
     std::array<LabelLayer, 2> labels; // drawn in order, on top of the overlay
 };
 
+// A colour bar for the overlay, drawn at the view's lower right.
+struct ColourBar {
+    bool show = false;
+    Colormap colormap = Colormap::Inferno;
+    bool signedMap = false;
+    float low = 0.0f, high = 1.0f; // unsigned: the range; signed: -extent .. +extent
+    std::string title;
+};
+
+// Draws a colour bar with `canvas` in a view of `width` x `height` pixels.
+void drawColourBar(Canvas2D& canvas, const ColourBar& bar, float width, float height, float fontSize);
+
 // What is drawn on top, into the same framebuffer (so screenshots include it).
 struct SliceAnnotations {
     bool crosshair = true;
@@ -78,6 +90,8 @@ struct SliceAnnotations {
     // Outlined rectangles in pixels (min, max corners), e.g. a box target crossing the slice.
     std::vector<std::pair<glm::vec2, glm::vec2>> boxes;
     glm::vec4 boxColor{1.0f, 0.85f, 0.2f, 1.0f};
+    ColourBar colourBar;
+    std::string topRightText;    // e.g. the panel's method
     std::string bottomLeftText;  // e.g. world position
 };
 

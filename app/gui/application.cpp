@@ -152,8 +152,8 @@ void Application::frame() {
     m_gpu.setLinear(state.linearInterpolation);
     m_gpu.syncSegmentation(m_workspace->segmentation(), m_workspace->segmentationGeneration(),
                            m_workspace->model() ? &m_workspace->model()->model->card() : nullptr, state);
-    m_gpu.syncExplanation(m_workspace->explanations(), m_workspace->explanationGeneration(), state.explanationIndex,
-                          state.explanationMap);
+    m_workspace->updateDifference();
+    m_gpu.syncExplanations(*m_workspace);
 
     std::string title = "SegXAI";
     if (const auto& loaded = m_workspace->study()) {
@@ -231,20 +231,28 @@ void Application::startRequestedExplanation() {
             m_errors.push_back("--crosshair " + m_options.crosshair + ": not a voxel of the study (I,J,K)");
         }
     }
-    if (m_options.explainMethod.empty() || m_explanationStarted || !m_workspace->segmentation()) return;
+    if (m_options.explainMethods.empty() || m_explanationStarted || !m_workspace->segmentation()) return;
     m_explanationStarted = true;
     try {
-        ExplainChoice choice;
-        if (m_options.explainMethod == "all-gradient") {
-            for (Method m : allMethods()) {
-                if (isGradientFamily(m)) choice.methods.push_back(m);
+        // One panel per method; "all-gradient" is every gradient-family method in one panel.
+        const int count = int(std::min<size_t>(m_options.explainMethods.size(), kMaxPanels));
+        m_workspace->setPanelCount(count);
+        for (int p = 0; p < count; ++p) {
+            Panel& panel = m_workspace->panels()[size_t(p)];
+            const std::string& id = m_options.explainMethods[size_t(p)];
+            panel.methods.clear();
+            if (id == "all-gradient") {
+                for (Method m : allMethods()) {
+                    if (isGradientFamily(m)) panel.methods.push_back(m);
+                }
+            } else {
+                panel.methods = {parseMethod(id)};
             }
-        } else {
-            choice.methods = {parseMethod(m_options.explainMethod)};
+            panel.parameters.layer = m_options.explainLayer;
+            m_workspace->viewer().displays[size_t(p)] = m_workspace->viewer().displays[0];
         }
-        choice.target = parseTargetSpec(m_options.explainTarget);
-        choice.parameters.layer = m_options.explainLayer;
-        m_workspace->explain(choice);
+        if (count > 1) m_workspace->viewer().layout = Layout::Compare;
+        m_workspace->explainAllPanels(parseTargetSpec(m_options.explainTarget));
     } catch (const std::exception& e) {
         m_errors.push_back(e.what());
         logError("{}", e.what());
@@ -258,7 +266,7 @@ void Application::handleAutomation() {
         m_automationDone = true;
         return;
     }
-    const bool explanationPending = !m_options.explainMethod.empty() && !m_explanationStarted && m_errors.empty();
+    const bool explanationPending = !m_options.explainMethods.empty() && !m_explanationStarted && m_errors.empty();
     const bool quiet = m_jobs->quiescent() && !m_workspace->loading() && !explanationPending;
     const bool settled = m_workspace->study() && quiet;
     if (!settled) m_framesWithStudy = 0;

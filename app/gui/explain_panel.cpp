@@ -1,7 +1,9 @@
 #include "app/gui/explain_panel.h"
 
+#include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/log.h"
+#include "engine/map_statistics.h"
 #include "render/colormap.h"
 
 #include <fmt/format.h>
@@ -29,45 +31,78 @@ bool comboColormap(const char* label, int& colormap) {
 
 std::string voxelText(const Index3& v) { return fmt::format("{},{},{}", v[0], v[1], v[2]); }
 
-} // namespace
-
-ExplainChoice ExplainPanel::choice(const Workspace& workspace) const {
-    ExplainChoice c;
-    if (m_method < 0) {
-        for (Method m : allMethods()) {
-            if (isGradientFamily(m)) c.methods.push_back(m);
-        }
-    } else {
-        c.methods = {allMethods()[size_t(m_method)]};
-    }
-    c.parameters = m_parameters;
-    c.parameters.layer = m_layer;
-    c.parameters.baseline.kind = m_baseline == 0 ? Baseline::Kind::Zero
-                                 : m_baseline == 1 ? Baseline::Kind::ChannelMinimum
-                                                   : Baseline::Kind::Blurred;
-    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
-    const std::string cls = std::to_string(m_class);
-    std::string spec;
-    switch (m_target) {
-    case TargetKind::ClassRegion:
-        spec = "class:" + cls + (m_useThreshold ? fmt::format(":{:g}", m_threshold) : "");
-        break;
-    case TargetKind::Instance: spec = "instance:" + voxelText(state.crosshair); break;
-    case TargetKind::GroundTruthInstance: spec = "gt-instance:" + voxelText(state.crosshair); break;
-    case TargetKind::Box:
-        if (state.box) spec = "box:" + voxelText(state.box->first) + "," + voxelText(state.box->second) + "@" + cls;
-        break;
-    case TargetKind::Voxel: spec = "voxel:" + voxelText(state.crosshair) + "@" + cls; break;
-    case TargetKind::Channel: spec = "channel:" + cls; break;
-    }
-    if (!spec.empty()) c.target = parseTargetSpec(spec);
-    return c;
+std::string methodsLabel(const std::vector<Method>& methods) {
+    if (methods.size() > 1) return "All gradient methods (one pass)";
+    return methods.empty() ? "(none)" : methodTitle(methods.front());
 }
 
-void ExplainPanel::drawParameters() {
-    const bool all = m_method < 0;
-    const Method method = all ? Method::SegGradCam : allMethods()[size_t(m_method)];
-    ExplainParameters& p = m_parameters;
+const LoadedModel& panelModel(const Workspace& workspace, const Panel& panel) {
+    return panel.ownModel ? *panel.ownModel : *workspace.model();
+}
+
+} // namespace
+
+TargetSpec ExplainPanel::currentTarget(Workspace& workspace) {
+    const ViewerState& state = workspace.viewer();
+    const TargetSetup& t = state.target;
+    const std::string cls = std::to_string(t.classIndex);
+    switch (t.kind) {
+    case TargetSetup::Kind::ClassRegion:
+        return parseTargetSpec("class:" + cls + (t.useThreshold ? fmt::format(":{:g}", t.threshold) : ""));
+    case TargetSetup::Kind::Instance: return parseTargetSpec("instance:" + voxelText(state.crosshair));
+    case TargetSetup::Kind::GroundTruthInstance: return parseTargetSpec("gt-instance:" + voxelText(state.crosshair));
+    case TargetSetup::Kind::Box:
+        if (!state.box) throw Error("draw the box on a slice first");
+        return parseTargetSpec("box:" + voxelText(state.box->first) + "," + voxelText(state.box->second) + "@" + cls);
+    case TargetSetup::Kind::Voxel: return parseTargetSpec("voxel:" + voxelText(state.crosshair) + "@" + cls);
+    case TargetSetup::Kind::Channel: return parseTargetSpec("channel:" + cls);
+    }
+    return parseTargetSpec("class:" + cls);
+}
+
+void ExplainPanel::drawPanels(Workspace& workspace) {
+    ViewerState& state = workspace.viewer();
+    const int count = int(workspace.panels().size());
+    ImGui::TextUnformatted("Panel");
+    for (int p = 0; p < count; ++p) {
+        ImGui::SameLine();
+        const std::string label(1, char('A' + p));
+        if (ImGui::RadioButton(label.c_str(), state.activePanel == p)) state.activePanel = p;
+    }
+    ImGui::SameLine();
+    ImGui::BeginDisabled(count >= kMaxPanels);
+    if (ImGui::SmallButton("+")) {
+        workspace.setPanelCount(count + 1);
+        state.activePanel = count;
+        state.displays[size_t(count)] = state.displays[0];
+        state.layout = Layout::Compare;
+    }
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(count <= 1);
+    if (ImGui::SmallButton("-")) {
+        workspace.setPanelCount(count - 1);
+        state.activePanel = std::min(state.activePanel, count - 2);
+        if (count - 1 == 1) state.layout = Layout::Tri;
+    }
+    ImGui::EndDisabled();
+    state.activePanel = std::clamp(state.activePanel, 0, int(workspace.panels().size()) - 1);
+    if (workspace.panels().size() > 1) {
+        bool compare = state.layout == Layout::Compare;
+        if (ImGui::Checkbox("Side by side", &compare)) state.layout = compare ? Layout::Compare : Layout::Tri;
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-FLT_MIN);
+        ImGui::Combo("##compareView", &state.compareView, "axial\0coronal\0sagittal\0");
+        ImGui::Checkbox("Difference A - B", &state.showDifference);
+        ImGui::SameLine();
+        ImGui::Checkbox("of ranks", &state.rankDifference);
+    }
+}
+
+void ExplainPanel::drawParameters(Panel& panel) {
+    ExplainParameters& p = panel.parameters;
+    const bool all = panel.methods.size() > 1;
+    const Method method = panel.methods.empty() ? Method::SegGradCam : panel.methods.front();
     if (all || method == Method::SegGradCamPlusPlus) {
         int variant = int(p.variant);
         ImGui::Combo("Grad-CAM++ variant", &variant, "paper\0monai\0");
@@ -89,7 +124,10 @@ void ExplainPanel::drawParameters() {
         p.rule = QuadratureRule(rule);
     }
     if (method == Method::IntegratedGradients || method == Method::Occlusion) {
-        ImGui::Combo("baseline", &m_baseline, "zero\0channel minimum\0blurred input\0");
+        int baseline = p.baseline.kind == Baseline::Kind::Zero ? 0 : p.baseline.kind == Baseline::Kind::ChannelMinimum ? 1 : 2;
+        if (ImGui::Combo("baseline", &baseline, "zero\0channel minimum\0blurred input\0")) {
+            p.baseline.kind = baseline == 0 ? Baseline::Kind::Zero : baseline == 1 ? Baseline::Kind::ChannelMinimum : Baseline::Kind::Blurred;
+        }
     }
     if (method == Method::Occlusion) {
         ImGui::SliderInt("window", &p.window, 1, 64);
@@ -100,72 +138,88 @@ void ExplainPanel::drawParameters() {
     p.normalize = Normalize(normalize);
 }
 
-bool ExplainPanel::drawSetup(Workspace& workspace) {
-    const LoadedModel& model = *workspace.model();
-    const Segmentation& segmentation = *workspace.segmentation();
-    ViewerState& state = workspace.viewer();
-
+void ExplainPanel::drawMethod(Workspace& workspace, Panel& panel, FileDialog& files) {
     const auto methods = allMethods();
-    const char* methodLabel = m_method < 0 ? "All gradient methods (one pass)" : methodTitle(methods[size_t(m_method)]);
     ImGui::SetNextItemWidth(-FLT_MIN);
-    if (ImGui::BeginCombo("##method", methodLabel)) {
-        for (int m = 0; m < int(methods.size()); ++m) {
-            if (ImGui::Selectable(methodTitle(methods[size_t(m)]), m == m_method)) m_method = m;
+    if (ImGui::BeginCombo("##method", methodsLabel(panel.methods).c_str())) {
+        for (Method m : methods) {
+            if (ImGui::Selectable(methodTitle(m), panel.methods.size() == 1 && panel.methods[0] == m)) panel.methods = {m};
         }
-        if (ImGui::Selectable("All gradient methods (one pass)", m_method < 0)) m_method = -1;
+        if (ImGui::Selectable("All gradient methods (one pass)", panel.methods.size() > 1)) {
+            panel.methods.clear();
+            for (Method m : methods) {
+                if (isGradientFamily(m)) panel.methods.push_back(m);
+            }
+        }
         ImGui::EndCombo();
     }
-    const bool cam = m_method < 0 || isCamMethod(methods[size_t(m_method)]);
+    const bool cam = std::any_of(panel.methods.begin(), panel.methods.end(), isCamMethod);
     if (cam) {
-        if (m_layer.empty()) {
+        const LoadedModel& model = panelModel(workspace, panel);
+        if (panel.parameters.layer.empty()) {
             try {
-                m_layer = defaultCamLayer(*model.model, model.layers);
+                panel.parameters.layer = defaultCamLayer(*model.model, model.layers);
             } catch (const std::exception&) {
             }
         }
         ImGui::SetNextItemWidth(-FLT_MIN);
-        if (ImGui::BeginCombo("##layer", m_layer.empty() ? "(no layer)" : m_layer.c_str())) {
-            for (const LayerInfo& layer : model.layers) {
-                if (!layer.capturable || layer.shape.size() != 5) continue;
-                const std::string label = fmt::format("{}  {}x{}x{}x{}", layer.path, layer.shape[1], layer.shape[2],
-                                                      layer.shape[3], layer.shape[4]);
-                if (ImGui::Selectable(label.c_str(), layer.path == m_layer)) m_layer = layer.path;
+        const std::string& layer = panel.parameters.layer;
+        if (ImGui::BeginCombo("##layer", layer.empty() ? "(no layer)" : layer.c_str())) {
+            for (const LayerInfo& l : model.layers) {
+                if (!l.capturable || l.shape.size() != 5) continue;
+                const std::string label = fmt::format("{}  {}x{}x{}x{}", l.path, l.shape[1], l.shape[2], l.shape[3], l.shape[4]);
+                if (ImGui::Selectable(label.c_str(), l.path == layer)) panel.parameters.layer = l.path;
             }
             ImGui::EndCombo();
         }
     }
+    if (ImGui::TreeNode("Parameters")) {
+        drawParameters(panel);
+        const int index = int(&panel - workspace.panels().data());
+        ImGui::TextDisabled("model: %s", panel.modelPath.empty() ? "the study's model" : panel.modelPath.c_str());
+        if (ImGui::SmallButton("Another model for this panel...")) {
+            files.open("Panel model", FileDialog::Mode::Open,
+                       [&workspace, index](const auto& paths) { workspace.setPanelModel(index, paths.front()); },
+                       [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
+        }
+        if (!panel.modelPath.empty()) {
+            ImGui::SameLine();
+            if (ImGui::SmallButton("use the study's model")) workspace.setPanelModel(index, "");
+        }
+        ImGui::TreePop();
+    }
+}
 
-    int target = int(m_target);
+void ExplainPanel::drawTarget(Workspace& workspace) {
+    ViewerState& state = workspace.viewer();
+    TargetSetup& t = state.target;
+    const Segmentation& segmentation = *workspace.segmentation();
+    int kind = int(t.kind);
     ImGui::SetNextItemWidth(-FLT_MIN);
-    if (ImGui::Combo("##target", &target, kTargetNames, IM_ARRAYSIZE(kTargetNames))) m_target = TargetKind(target);
-    const bool needsClass = m_target != TargetKind::Instance && m_target != TargetKind::GroundTruthInstance;
-    if (needsClass) {
-        m_class = std::clamp(m_class, 0, int(segmentation.classNames.size()) - 1);
+    if (ImGui::Combo("##target", &kind, kTargetNames, IM_ARRAYSIZE(kTargetNames))) t.kind = TargetSetup::Kind(kind);
+    if (t.kind != TargetSetup::Kind::Instance && t.kind != TargetSetup::Kind::GroundTruthInstance) {
+        t.classIndex = std::clamp(t.classIndex, 0, int(segmentation.classNames.size()) - 1);
         ImGui::SetNextItemWidth(-FLT_MIN);
-        if (ImGui::BeginCombo("##class", segmentation.classNames[size_t(m_class)].c_str())) {
+        if (ImGui::BeginCombo("##class", segmentation.classNames[size_t(t.classIndex)].c_str())) {
             for (int c = 0; c < int(segmentation.classNames.size()); ++c) {
-                if (ImGui::Selectable(segmentation.classNames[size_t(c)].c_str(), c == m_class)) m_class = c;
+                if (ImGui::Selectable(segmentation.classNames[size_t(c)].c_str(), c == t.classIndex)) t.classIndex = c;
             }
             ImGui::EndCombo();
         }
     }
-    if (m_target == TargetKind::ClassRegion) {
-        ImGui::Checkbox("where p >", &m_useThreshold);
+    if (t.kind == TargetSetup::Kind::ClassRegion) {
+        ImGui::Checkbox("where p >", &t.useThreshold);
         ImGui::SameLine();
         ImGui::SetNextItemWidth(-FLT_MIN);
-        ImGui::SliderFloat("##threshold", &m_threshold, 0.0f, 0.99f, "%.2f");
+        ImGui::SliderFloat("##threshold", &t.threshold, 0.0f, 0.99f, "%.2f");
     }
-    if (m_target == TargetKind::Instance || m_target == TargetKind::GroundTruthInstance || m_target == TargetKind::Voxel) {
+    if (t.kind == TargetSetup::Kind::Instance || t.kind == TargetSetup::Kind::GroundTruthInstance ||
+        t.kind == TargetSetup::Kind::Voxel) {
         const Index3& v = state.crosshair;
-        ImGui::TextDisabled("crosshair voxel %lld, %lld, %lld (click a structure)", (long long)v[0], (long long)v[1], (long long)v[2]);
+        ImGui::TextDisabled("crosshair voxel %lld, %lld, %lld (click a structure)", (long long)v[0], (long long)v[1],
+                            (long long)v[2]);
     }
-    if (m_target == TargetKind::Instance || m_target == TargetKind::GroundTruthInstance) {
-        int connectivity = m_parameters.instances.connectivity == 6 ? 0 : m_parameters.instances.connectivity == 18 ? 1 : 2;
-        if (ImGui::Combo("neighbours", &connectivity, "6\0" "18\0" "26\0")) {
-            m_parameters.instances.connectivity = connectivity == 0 ? 6 : connectivity == 1 ? 18 : 26;
-        }
-    }
-    if (m_target == TargetKind::Box) {
+    if (t.kind == TargetSetup::Kind::Box) {
         ImGui::Checkbox("Draw the box on a slice (left drag)", &state.drawingBox);
         ImGui::SliderInt("depth (slices each side)", &state.boxDepth, 0, 50);
         if (state.box) {
@@ -180,56 +234,94 @@ bool ExplainPanel::drawSetup(Workspace& workspace) {
     } else {
         state.drawingBox = false;
     }
-    if (ImGui::TreeNode("Parameters")) {
-        drawParameters();
-        ImGui::TreePop();
+}
+
+double ExplainPanel::correlation(const Workspace& workspace, int panel) {
+    const auto& panels = workspace.panels();
+    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    const auto& a = panels[0].result;
+    const auto& b = panels[size_t(panel)].result;
+    const MapDisplay &da = state.displays[0], &db = state.displays[size_t(panel)];
+    const std::string key = fmt::format("{}/{}/{}/{}/{}/{}/{}", panel, panels[0].generation, panels[size_t(panel)].generation,
+                                        da.index, da.map, db.index, db.map);
+    if (auto it = m_correlations.find(key); it != m_correlations.end()) return it->second;
+    const Explanation& ea = a->items[size_t(std::clamp(da.index, 0, int(a->items.size()) - 1))];
+    const Explanation& eb = b->items[size_t(std::clamp(db.index, 0, int(b->items.size()) - 1))];
+    const double r = pearsonCorrelation(ea.maps[size_t(std::clamp(da.map, 0, int(ea.maps.size()) - 1))].values,
+                                        eb.maps[size_t(std::clamp(db.map, 0, int(eb.maps.size()) - 1))].values);
+    m_correlations[key] = r;
+    return r;
+}
+
+void ExplainPanel::drawFigures(Workspace& workspace) {
+    const auto& panels = workspace.panels();
+    const ViewerState& state = workspace.viewer();
+    if (!ImGui::BeginTable("figures", 5, ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) return;
+    ImGui::TableSetupColumn("panel");
+    ImGui::TableSetupColumn("min");
+    ImGui::TableSetupColumn("max");
+    ImGui::TableSetupColumn("in target");
+    ImGui::TableSetupColumn("r with A");
+    ImGui::TableHeadersRow();
+    for (int p = 0; p < int(panels.size()); ++p) {
+        const auto& set = panels[size_t(p)].result;
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::Text("%c", 'A' + p);
+        if (!set) continue;
+        const MapDisplay& d = state.displays[size_t(p)];
+        const size_t index = size_t(std::clamp(d.index, 0, int(set->items.size()) - 1));
+        const size_t map = size_t(std::clamp(d.map, 0, int(set->items[index].maps.size()) - 1));
+        const MapFigures& f = set->figures[index][map];
+        ImGui::TableNextColumn();
+        ImGui::Text("%.3g", f.minimum);
+        ImGui::TableNextColumn();
+        ImGui::Text("%.3g", f.maximum);
+        ImGui::TableNextColumn();
+        ImGui::Text("%.0f %%", 100.0 * f.shareInTarget);
+        ImGui::TableNextColumn();
+        if (p == 0) {
+            ImGui::TextDisabled("-");
+        } else if (panels[0].result) {
+            ImGui::Text("%.3f", correlation(workspace, p));
+        }
     }
-    const bool busy = workspace.busy("explain");
-    const bool ready = m_target != TargetKind::Box || state.box.has_value();
-    ImGui::BeginDisabled(busy || !ready);
-    const bool run = ImGui::Button(busy ? "Explaining..." : "Explain", ImVec2(-FLT_MIN, 0));
-    ImGui::EndDisabled();
-    return run;
+    ImGui::EndTable();
 }
 
 void ExplainPanel::drawResults(Workspace& workspace, FileDialog& files) {
-    const auto& set = workspace.explanations();
     ViewerState& state = workspace.viewer();
+    const Panel& panel = workspace.panels()[size_t(state.activePanel)];
+    const auto& set = panel.result;
     if (!set) return;
+    MapDisplay& display = state.displays[size_t(state.activePanel)];
     ImGui::Separator();
-    ImGui::TextWrapped("%s", set->targetDescription.c_str());
+    ImGui::TextWrapped("%c: %s", 'A' + state.activePanel, set->targetDescription.c_str());
     for (int n = 0; n < int(set->items.size()); ++n) {
         const Explanation& e = set->items[size_t(n)];
         const std::string label = fmt::format("{}  ({:.2f} s)##result{}", methodTitle(e.method), e.seconds, n);
-        if (ImGui::Selectable(label.c_str(), n == state.explanationIndex)) {
-            state.explanationIndex = n;
-            state.explanationMap = std::min<int>(state.explanationMap, int(e.maps.size()) - 1);
-        }
+        if (ImGui::Selectable(label.c_str(), n == display.index)) display.index = n;
     }
-    state.explanationIndex = std::clamp(state.explanationIndex, 0, int(set->items.size()) - 1);
-    const Explanation& e = set->items[size_t(state.explanationIndex)];
+    display.index = std::clamp(display.index, 0, int(set->items.size()) - 1);
+    const Explanation& e = set->items[size_t(display.index)];
     if (e.maps.size() > 1) {
         for (int m = 0; m < int(e.maps.size()); ++m) {
             if (m) ImGui::SameLine();
-            ImGui::RadioButton(e.maps[size_t(m)].channel.c_str(), &state.explanationMap, m);
+            ImGui::RadioButton(e.maps[size_t(m)].channel.c_str(), &display.map, m);
         }
     }
-    state.explanationMap = std::clamp(state.explanationMap, 0, int(e.maps.size()) - 1);
-    const ExplanationMap& map = e.maps[size_t(state.explanationMap)];
-    const auto [robust, largest] = set->extents[size_t(state.explanationIndex)][size_t(state.explanationMap)];
-    ImGui::TextDisabled("S = %.5g on %s; |map| up to %.4g", e.score, e.scoreOn.c_str(), largest);
+    display.map = std::clamp(display.map, 0, int(e.maps.size()) - 1);
+    const ExplanationMap& map = e.maps[size_t(display.map)];
+    const MapFigures& f = set->figures[size_t(display.index)][size_t(display.map)];
+    ImGui::TextDisabled("S = %.5g on %s", e.score, e.scoreOn.c_str());
     if (e.completenessGap) ImGui::TextDisabled("completeness gap %.4f", *e.completenessGap);
     if (isCamMethod(e.method)) ImGui::TextDisabled("layer %s", e.layer.c_str());
-    ImGui::Checkbox("Show map", &state.showExplanation);
-    if (map.signedValues) {
-        comboColormap("colours", state.signedColormap);
-    } else {
-        comboColormap("colours", state.unsignedColormap);
-    }
-    ImGui::SliderFloat("opacity##explanation", &state.explanationOpacity, 0.0f, 1.0f);
-    ImGui::SliderFloat("hide below", &state.explanationThreshold, 0.0f, 0.9f, "%.2f of the range");
-    ImGui::SliderFloat("gain", &state.explanationGain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
-    ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", robust / state.explanationGain);
+    ImGui::Checkbox("Show map", &display.show);
+    comboColormap("colours", map.signedValues ? display.signedColormap : display.unsignedColormap);
+    ImGui::SliderFloat("opacity##explanation", &display.opacity, 0.0f, 1.0f);
+    ImGui::SliderFloat("hide below", &display.threshold, 0.0f, 0.9f, "%.2f of the range");
+    ImGui::SliderFloat("gain", &display.gain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
+    ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", f.extent / display.gain);
     if (ImGui::Button("Save map as NIfTI...")) {
         const std::string name = std::string(methodId(e.method)) + (map.channel.empty() ? "" : "_" + map.channel) + ".nii.gz";
         const Volume values = inStudyGrid(map, workspace.study()->study->geometry);
@@ -243,6 +335,8 @@ void ExplainPanel::drawResults(Workspace& workspace, FileDialog& files) {
             }
         }, {}, name);
     }
+    ImGui::Separator();
+    drawFigures(workspace);
 }
 
 void ExplainPanel::draw(Workspace& workspace, FileDialog& files) {
@@ -255,20 +349,34 @@ void ExplainPanel::draw(Workspace& workspace, FileDialog& files) {
         ImGui::TextWrapped("Segment the study first (Model tab).");
         return;
     }
-    // Results that arrived from elsewhere (the command line): show their method in the setup.
-    if (const auto& set = workspace.explanations(); set && workspace.explanationGeneration() != m_shownGeneration) {
-        m_shownGeneration = workspace.explanationGeneration();
-        if (set->items.size() == 1) {
-            const auto methods = allMethods();
-            m_method = int(std::find(methods.begin(), methods.end(), set->items[0].method) - methods.begin());
-            if (isCamMethod(set->items[0].method)) m_layer = set->items[0].layer;
-        } else if (set->items.size() > 1) {
-            m_method = -1;
-        }
+    drawPanels(workspace);
+    ViewerState& state = workspace.viewer();
+    Panel& panel = workspace.panels()[size_t(state.activePanel)];
+    drawMethod(workspace, panel, files);
+    ImGui::Separator();
+    drawTarget(workspace);
+    const bool busy = workspace.busy("explain");
+    ImGui::BeginDisabled(busy);
+    const bool many = workspace.panels().size() > 1;
+    const float width = many ? ImGui::GetContentRegionAvail().x * 0.5f - 4.0f : -FLT_MIN;
+    int run = -2; // -1: all panels
+    if (ImGui::Button(busy ? "Explaining..." : fmt::format("Explain {}", many ? std::string("panel ") + char('A' + state.activePanel) : "").c_str(),
+                      ImVec2(width, 0))) {
+        run = state.activePanel;
     }
-    if (drawSetup(workspace)) {
+    if (many) {
+        ImGui::SameLine();
+        if (ImGui::Button("Explain all panels", ImVec2(-FLT_MIN, 0))) run = -1;
+    }
+    ImGui::EndDisabled();
+    if (run != -2) {
         try {
-            workspace.explain(choice(workspace));
+            const TargetSpec target = currentTarget(workspace);
+            if (run == -1) {
+                workspace.explainAllPanels(target);
+            } else {
+                workspace.explain(run, target);
+            }
             m_error.clear();
         } catch (const std::exception& e) {
             m_error = e.what();

@@ -2,33 +2,31 @@
 #include "app/gui/file_dialog.h"
 #include "app/gui/workspace.h"
 
+#include <map>
 #include <string>
 
 namespace segxai::app {
 
-// The Explain tab: method, layer, target (a class, the instance under the crosshair, a box
-// drawn on a slice, ...), parameters, Run; then the results, their display and export.
+// The Explain tab: comparison panels (each its method, layer, parameters and optionally its
+// own model), the shared target (a class, the instance under the crosshair, a box drawn on a
+// slice, ...), Explain; then each panel's results, their figures and display, and export.
 class ExplainPanel {
 public:
     void draw(Workspace& workspace, FileDialog& files);
+    // The target the tab describes (throws segxai::Error when it is incomplete, e.g. no box).
+    static TargetSpec currentTarget(Workspace& workspace);
 
 private:
-    enum class TargetKind { ClassRegion, Instance, GroundTruthInstance, Box, Voxel, Channel };
-    bool drawSetup(Workspace& workspace);
-    void drawParameters();
+    void drawPanels(Workspace& workspace);
+    void drawMethod(Workspace& workspace, Panel& panel, FileDialog& files);
+    void drawParameters(Panel& panel);
+    void drawTarget(Workspace& workspace);
     void drawResults(Workspace& workspace, FileDialog& files);
-    ExplainChoice choice(const Workspace& workspace) const;
+    void drawFigures(Workspace& workspace);
+    double correlation(const Workspace& workspace, int panel);
 
-    int m_method = 0;             // index into allMethods(); -1: all gradient methods
-    std::string m_layer;
-    TargetKind m_target = TargetKind::ClassRegion;
-    int m_class = 1;
-    bool m_useThreshold = false;
-    float m_threshold = 0.5f;
-    ExplainParameters m_parameters;
-    int m_baseline = 0;           // zero, min, blur
     std::string m_error;
-    uint64_t m_shownGeneration = 0; // results the setup was last synchronised with
+    std::map<std::string, double> m_correlations; // by panel generations and shown maps
 };
 
 } // namespace segxai::app

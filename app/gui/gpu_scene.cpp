@@ -5,6 +5,7 @@
 #include "render/colormap.h"
 
 #include <chrono>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -88,21 +89,37 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
     }
 }
 
-void GpuScene::syncExplanation(const std::shared_ptr<const ExplanationSet>& set, uint64_t generation, int index,
-                               int map) {
-    if (generation == m_explanationGeneration && m_explanationChoice == std::make_pair(index, map)) return;
-    m_explanationGeneration = generation;
-    m_explanationChoice = {index, map};
-    m_explanation.clear();
-    if (!set || index < 0 || index >= int(set->items.size())) return;
-    const auto& maps = set->items[size_t(index)].maps;
-    if (map < 0 || map >= int(maps.size())) return;
-    const Volume& v = maps[size_t(map)].values;
-    m_explanation.uploadScalars(textureDims(v.geometry), v.voxels.data(), v.geometry.worldToVoxelMatrix(), generation);
+void GpuScene::syncExplanations(const Workspace& workspace) {
+    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    auto upload = [&](int slot, const std::string& key, const Volume* v) {
+        if (key == m_mapKeys[size_t(slot)]) return;
+        m_mapKeys[size_t(slot)] = key;
+        m_maps[size_t(slot)].clear();
+        if (v) {
+            m_maps[size_t(slot)].uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(), 1);
+        }
+    };
+    for (int panel = 0; panel < kMaxPanels; ++panel) {
+        const auto& panels = workspace.panels();
+        const ExplanationSet* set = panel < int(panels.size()) ? panels[size_t(panel)].result.get() : nullptr;
+        if (!set || set->items.empty()) {
+            upload(panel, "", nullptr);
+            continue;
+        }
+        const MapDisplay& d = state.displays[size_t(panel)];
+        const size_t index = size_t(std::clamp(d.index, 0, int(set->items.size()) - 1));
+        const auto& maps = set->items[index].maps;
+        const size_t map = size_t(std::clamp(d.map, 0, int(maps.size()) - 1));
+        upload(panel, fmt::format("{}/{}/{}", panels[size_t(panel)].generation, index, map), &maps[map].values);
+    }
+    const auto& difference = workspace.difference();
+    upload(kMaxPanels, difference ? std::to_string(workspace.differenceGeneration()) : "",
+           difference ? &difference->values : nullptr);
 }
 
-const render::VolumeTexture* GpuScene::explanation() const {
-    return m_explanation.valid() ? &m_explanation : nullptr;
+const render::VolumeTexture* GpuScene::map(int panel) const {
+    if (panel < 0 || panel > kMaxPanels) return nullptr;
+    return m_maps[size_t(panel)].valid() ? &m_maps[size_t(panel)] : nullptr;
 }
 
 const render::VolumeTexture* GpuScene::segmentation() const {

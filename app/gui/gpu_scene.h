@@ -6,7 +6,9 @@
 #include "render/slice_renderer.h"
 #include "render/volume_texture.h"
 
+#include <array>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace segxai::app {
@@ -28,9 +30,11 @@ public:
     const render::VolumeTexture* segmentation() const;
     const render::LabelColorTable& segmentationColors() const { return m_segmentationColors; }
     const render::VolumeTexture* probability() const;
-    // The displayed explanation map (uploaded when the set or the choice changes).
-    void syncExplanation(const std::shared_ptr<const struct ExplanationSet>& set, uint64_t generation, int index, int map);
-    const render::VolumeTexture* explanation() const;
+    // The shown map of every comparison panel, and the difference view (uploaded when a
+    // panel's result or its shown map changes).
+    void syncExplanations(const class Workspace& workspace);
+    // Panel 0..kMaxPanels-1, or kMaxPanels for the difference view.
+    const render::VolumeTexture* map(int panel) const;
 
 private:
     uint64_t m_generation = 0;
@@ -45,9 +49,8 @@ private:
     std::vector<glm::u8vec4> m_uploadedColors;
     render::VolumeTexture m_probability;
     int m_probabilityClass = -1;
-    render::VolumeTexture m_explanation;
-    uint64_t m_explanationGeneration = 0;
-    std::pair<int, int> m_explanationChoice{-1, -1};
+    std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
+    std::array<std::string, kMaxPanels + 1> m_mapKeys;
 };
 
 } // namespace segxai::app

@@ -10,7 +10,7 @@ struct GuiOptions {
     std::optional<std::string> groundTruth;  // label map
     std::string model;                       // TorchScript file or MONAI bundle
     bool demo = false;                       // open the lesion demo (study and model)
-    std::string explainMethod;               // explain once segmented: a method id or all-gradient
+    std::vector<std::string> explainMethods; // explain once segmented: a panel per method id (or all-gradient)
     std::string explainTarget = "class:1";   // ... this target
     std::string explainLayer;                // ... with this CAM layer
     std::string crosshair;                   // initial crosshair voxel "I,J,K"

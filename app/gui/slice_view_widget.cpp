@@ -59,9 +59,8 @@ render::SliceViewport SliceViewWidget::viewportFor(int width, int height, const 
 }
 
 void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height,
-                               const ViewerState& state, const LoadedStudy& loaded,
-                               const ExplanationSet* explanations, const GpuScene& gpu,
-                               render::SliceRenderer& renderer, float fontScale) const {
+                               const ViewerState& state, const LoadedStudy& loaded, const MapOverlay& overlay,
+                               const GpuScene& gpu, render::SliceRenderer& renderer, float fontScale) const {
     const Geometry& g = loaded.study->geometry;
     const render::SliceViewport viewport = viewportFor(width, height, state, g);
     render::SliceLayers layers;
@@ -70,20 +69,20 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
         layers.windowLow = state.windows[size_t(state.displayChannel)].min;
         layers.windowHigh = state.windows[size_t(state.displayChannel)].max;
     }
-    if (state.showExplanation && gpu.explanation() && explanations &&
-        state.explanationIndex < int(explanations->items.size())) {
-        const Explanation& e = explanations->items[size_t(state.explanationIndex)];
-        const size_t map = size_t(std::clamp(state.explanationMap, 0, int(e.maps.size()) - 1));
-        const float extent = explanations->extents[size_t(state.explanationIndex)][map].first / state.explanationGain;
+    render::SliceAnnotations annotations;
+    if (overlay.values && overlay.display.show) {
+        const float extent = overlay.extent / overlay.display.gain;
         render::OverlayLayer& o = layers.overlay;
-        o.values = gpu.explanation();
-        o.signedMap = e.maps[map].signedValues;
-        o.colormap = render::Colormap(o.signedMap ? state.signedColormap : state.unsignedColormap);
+        o.values = overlay.values;
+        o.signedMap = overlay.signedMap;
+        o.colormap = render::Colormap(o.signedMap ? overlay.display.signedColormap : overlay.display.unsignedColormap);
         o.low = 0.0f;
         o.high = extent;
         o.negativeExtent = o.positiveExtent = extent;
-        o.threshold = state.explanationThreshold * extent;
-        o.opacity = state.explanationOpacity;
+        o.threshold = overlay.display.threshold * extent;
+        o.opacity = overlay.display.opacity;
+        annotations.colourBar = {true, o.colormap, o.signedMap, o.signedMap ? -extent : 0.0f, extent, ""};
+        annotations.topRightText = overlay.title;
     } else if (state.showProbability && gpu.probability()) {
         layers.overlay.values = gpu.probability();
         layers.overlay.colormap = render::Colormap(state.probabilityColormap);
@@ -91,6 +90,7 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
         layers.overlay.high = 1.0f;
         layers.overlay.threshold = state.probabilityThreshold;
         layers.overlay.opacity = state.probabilityOpacity;
+        annotations.colourBar = {true, layers.overlay.colormap, false, 0.0f, 1.0f, "probability"};
     }
     if (state.showSegmentation) {
         layers.labels[0] = {gpu.segmentation(), &gpu.segmentationColors(), state.segmentationOpacity,
@@ -99,7 +99,6 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     if (state.showGroundTruth) {
         layers.labels[1] = {gpu.groundTruth(), &gpu.labelColors(), state.labelOpacity, state.labelOutline};
     }
-    render::SliceAnnotations annotations;
     annotations.crosshair = state.showCrosshair;
     annotations.crosshairWorld = g.voxelToWorld(
         glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
@@ -132,8 +131,7 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
 }
 
 bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded,
-                           const ExplanationSet* explanations, const GpuScene& gpu,
-                           render::SliceRenderer& renderer) {
+                           const MapOverlay& overlay, const GpuScene& gpu, render::SliceRenderer& renderer) {
     const int width = std::max(1, int(size.x)), height = std::max(1, int(size.y));
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("slice", ImVec2(float(width), float(height)),
@@ -142,7 +140,7 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
     const bool changed = handleInput(origin, state, loaded);
 
     m_viewport = viewportFor(width, height, state, loaded.study->geometry);
-    renderTo(m_framebuffer, width, height, state, loaded, explanations, gpu, renderer);
+    renderTo(m_framebuffer, width, height, state, loaded, overlay, gpu, renderer);
     // The framebuffer's first row is the image's bottom: flip v.
     ImGui::GetWindowDrawList()->AddImage(
         reinterpret_cast<ImTextureID>(static_cast<intptr_t>(m_framebuffer.texture())), origin,

@@ -11,6 +11,15 @@
 
 namespace segxai::app {
 
+// The map a view shows over the image: a panel's explanation, the difference view, or none.
+struct MapOverlay {
+    const render::VolumeTexture* values = nullptr;
+    bool signedMap = false;
+    float extent = 1.0f; // the map's robust extent; the colour map spans extent / gain
+    MapDisplay display;
+    std::string title;   // panel and method, shown in the view and on the colour bar
+};
+
 // One linked slice view: renders the study through render::SliceRenderer into its own
 // framebuffer, shows it as an ImGui image, and turns mouse and keys into viewer-state
 // changes (ITK-SNAP habits: left = crosshair, wheel/PageUp/PageDown = slice, right drag =
@@ -18,11 +27,12 @@ namespace segxai::app {
 // maximise, r = reset).
 class SliceViewWidget {
 public:
+    // `viewIndex` selects the orientation (kSliceAxes) and the camera it shares.
     explicit SliceViewWidget(int viewIndex) : m_index(viewIndex) {}
 
     // Draws the view filling `size` at the current ImGui cursor. True when state changed.
-    bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study,
-              const ExplanationSet* explanations, const GpuScene& gpu, render::SliceRenderer& renderer);
+    bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study, const MapOverlay& overlay,
+              const GpuScene& gpu, render::SliceRenderer& renderer);
 
     render::SliceAxis axis() const { return kSliceAxes[size_t(m_index)]; }
     const render::Framebuffer& framebuffer() const { return m_framebuffer; }
@@ -31,7 +41,7 @@ public:
 
     // Renders at an arbitrary size (screenshots larger than the screen).
     void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
-                  const LoadedStudy& study, const ExplanationSet* explanations, const GpuScene& gpu,
+                  const LoadedStudy& study, const MapOverlay& overlay, const GpuScene& gpu,
                   render::SliceRenderer& renderer, float fontScale = 1.0f) const;
 
 private:

@@ -6,18 +6,31 @@
 
 namespace segxai::app {
 
-// The linked slice views laid out in the viewer area (side by side, or one maximised).
+// The views in the viewer area. Tri layout: axial, coronal and sagittal (one maximised on a
+// double-click), with the active panel's map. Compare layout: one view per comparison panel
+// (and the difference of A and B), all of the same orientation, sharing crosshair and camera.
 class ViewerPanel {
 public:
-    ViewerPanel() : m_views{SliceViewWidget(0), SliceViewWidget(1), SliceViewWidget(2)} {}
+    ViewerPanel();
+    void draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu, render::SliceRenderer& renderer);
+    // The widget of a tri-layout view (for screenshots of one view).
+    const SliceViewWidget& view(int index) const { return m_views[0][size_t(index)]; }
+    SliceViewWidget& view(int index) { return m_views[0][size_t(index)]; }
 
-    void draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu,
-              render::SliceRenderer& renderer);
-    const SliceViewWidget& view(int index) const { return m_views[size_t(index)]; }
-    SliceViewWidget& view(int index) { return m_views[size_t(index)]; }
+    // What a panel's view shows over the image (kMaxPanels: the difference view).
+    static MapOverlay overlayFor(const Workspace& workspace, const GpuScene& gpu, int panel);
+    // The cells of the current layout: each a panel (or kMaxPanels) and a view orientation.
+    struct Cell {
+        ImVec2 position; // relative to the viewer area
+        ImVec2 size;
+        int panel = 0;
+        int view = 0;
+    };
+    static std::vector<Cell> layout(const ViewerState& state, int panelCount, bool difference, const ImVec2& size);
 
 private:
-    std::array<SliceViewWidget, kSliceViewCount> m_views;
+    // One set of orientation widgets per cell slot (framebuffers are per widget).
+    std::array<std::array<SliceViewWidget, kSliceViewCount>, kMaxPanels + 1> m_views;
 };
 
 } // namespace segxai::app

@@ -10,6 +10,30 @@
 namespace segxai::app {
 
 constexpr int kSliceViewCount = 3;
+constexpr int kMaxPanels = 4;
+
+// How a panel's explanation map is drawn.
+struct MapDisplay {
+    bool show = true;
+    int index = 0;             // which explanation of the panel's set
+    int map = 0;               // which map (input channel) of it
+    int unsignedColormap = 2;  // render::Colormap, inferno
+    int signedColormap = 5;    // render::Colormap, blue-white-red
+    float opacity = 0.7f;
+    float threshold = 0.1f;    // fraction of the extent below which nothing is drawn
+    float gain = 1.0f;         // the colour map spans extent / gain
+};
+
+// What the Explain tab targets (the box itself is ViewerState::box).
+struct TargetSetup {
+    enum class Kind { ClassRegion, Instance, GroundTruthInstance, Box, Voxel, Channel };
+    Kind kind = Kind::ClassRegion;
+    int classIndex = 1;
+    bool useThreshold = false;
+    float threshold = 0.5f;
+};
+
+enum class Layout { Tri, Compare };
 constexpr std::array<render::SliceAxis, kSliceViewCount> kSliceAxes = {
     render::SliceAxis::Axial, render::SliceAxis::Coronal, render::SliceAxis::Sagittal};
 
@@ -50,15 +74,14 @@ struct ViewerState {
     float probabilityOpacity = 0.6f;
     float probabilityThreshold = 0.05f;
 
-    // Explanation maps.
-    bool showExplanation = true;
-    int explanationIndex = 0;         // which explanation of the set
-    int explanationMap = 0;           // which map (input channel) of it
-    int unsignedColormap = 2;         // render::Colormap, inferno
-    int signedColormap = 5;           // render::Colormap, blue-white-red
-    float explanationOpacity = 0.7f;
-    float explanationThreshold = 0.1f; // fraction of the extent below which nothing is drawn
-    float explanationGain = 1.0f;      // the colour map spans extent / gain
+    // Explanation maps: one display per comparison panel.
+    std::array<MapDisplay, kMaxPanels> displays{};
+    int activePanel = 0;
+    Layout layout = Layout::Tri;
+    int compareView = 0;              // the view compared panels show: axial, coronal, sagittal
+    bool showDifference = false;      // a difference view of panels A and B
+    bool rankDifference = false;      // ranks instead of normalised values
+    TargetSetup target;
 
     // A box target drawn on a slice: voxel corners, and its depth around the slice.
     bool drawingBox = false;

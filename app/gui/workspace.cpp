@@ -3,11 +3,16 @@
 #include "engine/demo_data.h"
 #include "engine/inference.h"
 #include "engine/log.h"
+#include "engine/map_statistics.h"
+
+#include <fmt/format.h>
 #include "engine/model_input.h"
 #include "engine/monai_bundle.h"
+#include "engine/resample.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 
@@ -20,6 +25,7 @@ const char* kModelSlot = "model";
 const char* kSegmentSlot = "segment";
 const char* kDemoSlot = "demo";
 const char* kExplainSlot = "explain";
+const char* kDifferenceSlot = "difference";
 
 // The model's input shape (C, X, Y, Z) for a study: its grid, padded to the card's divisor.
 std::vector<int64_t> inputShapeFor(const Model& model, const Geometry* studyGrid) {
@@ -65,8 +71,9 @@ bool isModelPath(const std::string& path) {
 }
 
 bool Workspace::busy(const char* slot) const {
+    const std::string prefix(slot);
     for (const auto& job : m_jobs.active()) {
-        if (job.slot == slot) return true;
+        if (job.slot == prefix || job.slot.rfind(prefix + ":", 0) == 0) return true;
     }
     return false;
 }
@@ -110,42 +117,180 @@ void Workspace::segment() {
     });
 }
 
-void Workspace::explain(const ExplainChoice& choice) {
+namespace {
+
+std::string panelSlot(int panel) { return std::string(kExplainSlot) + ":" + std::to_string(panel); }
+
+// The target on a map's grid (nearest neighbour), for the share of attribution inside it.
+std::vector<uint8_t> targetOnGrid(const Target& target, const Geometry& studyGrid, const Geometry& grid) {
+    if (studyGrid.sameGrid(grid)) return target.mask;
+    LabelVolume mask(studyGrid, "target");
+    std::copy(target.mask.begin(), target.mask.end(), mask.labels.begin());
+    const LabelVolume onGrid = resampleNearest(mask, grid);
+    return std::vector<uint8_t>(onGrid.labels.begin(), onGrid.labels.end());
+}
+
+MapFigures figuresOf(const ExplanationMap& map, const std::vector<uint8_t>& target) {
+    MapFigures f;
+    std::vector<float> magnitudes;
+    double total = 0.0;
+    for (float v : map.values.voxels) {
+        if (v != 0.0f) magnitudes.push_back(std::abs(v));
+        total += std::abs(v);
+    }
+    const ValueRange robust = percentileRange(magnitudes, 0.0, 99.5);
+    f.extent = robust.max > 0.0f ? robust.max : 1.0f;
+    const ValueRange range = finiteRange(map.values.voxels);
+    f.minimum = range.min;
+    f.maximum = range.max;
+    if (total > 0.0) {
+        double inside = 0.0;
+        for (size_t n = 0; n < map.values.voxels.size(); ++n) {
+            if (target[n]) inside += std::abs(map.values.voxels[n]);
+        }
+        f.shareInTarget = inside / total;
+    }
+    return f;
+}
+
+} // namespace
+
+void Workspace::explain(int panel, const TargetSpec& targetSpec) {
     if (!m_study || !m_model || !m_segmentation) {
         reportError("explaining needs a study, a model and its segmentation");
         return;
     }
+    if (panel < 0 || panel >= int(m_panels.size())) return;
+    const Panel& p = m_panels[size_t(panel)];
+    if (!p.modelPath.empty() && !p.ownModel) {
+        reportError("panel " + std::string(1, char('A' + panel)) + ": its model is still loading");
+        return;
+    }
     auto study = m_study->study;
-    auto model = m_model->model;
+    auto model = p.ownModel ? p.ownModel->model : m_model->model;
     auto segmentation = m_segmentation;
-    m_jobs.submit(kExplainSlot, "Explaining", [study, model, segmentation, choice](JobContext& job) {
+    const auto methods = p.methods;
+    const auto parameters = p.parameters;
+    m_jobs.submit(panelSlot(panel), fmt::format("Explaining (panel {})", char('A' + panel)),
+                  [study, model, segmentation, methods, parameters, targetSpec](JobContext& job) {
         const auto start = std::chrono::steady_clock::now();
-        const Target target = resolveTarget(choice.target, *study, *segmentation, choice.parameters.instances);
+        const Target target = resolveTarget(targetSpec, *study, *segmentation, parameters.instances);
         auto set = std::make_shared<ExplanationSet>();
-        set->items = segxai::explain(*model, *study, target, choice.methods, choice.parameters, &job);
+        set->items = segxai::explain(*model, *study, target, methods, parameters, &job);
         set->targetDescription = target.description;
+        set->targetSpec = targetSpec.text;
+        const auto onGrid = targetOnGrid(target, study->geometry, set->items.front().maps.front().values.geometry);
         for (const Explanation& e : set->items) {
-            std::vector<std::pair<float, float>> extents;
-            for (const ExplanationMap& map : e.maps) {
-                std::vector<float> magnitudes;
-                for (float v : map.values.voxels) {
-                    if (v != 0.0f) magnitudes.push_back(std::abs(v));
-                }
-                const ValueRange r = percentileRange(magnitudes, 0.0, 99.5);
-                const ValueRange full = finiteRange(magnitudes);
-                extents.push_back({r.max > 0.0f ? r.max : 1.0f, full.max});
-            }
-            set->extents.push_back(std::move(extents));
+            std::vector<MapFigures> figures;
+            for (const ExplanationMap& map : e.maps) figures.push_back(figuresOf(map, onGrid));
+            set->figures.push_back(std::move(figures));
         }
         set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return std::any(std::shared_ptr<const ExplanationSet>(set));
     });
 }
 
-void Workspace::clearExplanations() {
-    if (!m_explanations) return;
-    m_explanations.reset();
+void Workspace::updateDifference() {
+    const bool possible = m_viewer.showDifference && m_panels.size() >= 2 && m_panels[0].result && m_panels[1].result;
+    if (!possible) {
+        if (m_difference) {
+            m_difference.reset();
+            ++m_differenceGeneration;
+        }
+        m_differenceKey.clear();
+        return;
+    }
+    const MapDisplay& da = m_viewer.displays[0];
+    const MapDisplay& db = m_viewer.displays[1];
+    const std::string key = fmt::format("{}/{}/{}/{}/{}/{}/{}", m_panels[0].generation, m_panels[1].generation, da.index,
+                                        da.map, db.index, db.map, m_viewer.rankDifference);
+    if (key == m_differenceKey) return;
+    m_differenceKey = key;
+    auto a = m_panels[0].result, b = m_panels[1].result;
+    const bool ranks = m_viewer.rankDifference;
+    const size_t ia = size_t(std::clamp(da.index, 0, int(a->items.size()) - 1));
+    const size_t ib = size_t(std::clamp(db.index, 0, int(b->items.size()) - 1));
+    const size_t ma = size_t(std::clamp(da.map, 0, int(a->items[ia].maps.size()) - 1));
+    const size_t mb = size_t(std::clamp(db.map, 0, int(b->items[ib].maps.size()) - 1));
+    m_jobs.submit(kDifferenceSlot, "Difference of panels A and B", [a, b, ia, ib, ma, mb, ranks](JobContext&) {
+        auto d = std::make_shared<DifferenceView>();
+        d->values = mapDifference(a->items[ia].maps[ma].values, b->items[ib].maps[mb].values, ranks);
+        float extent = 0.0f;
+        for (float v : d->values.voxels) extent = std::max(extent, std::abs(v));
+        d->extent = extent > 0.0f ? extent : 1.0f;
+        d->description = fmt::format("{} - {}{}", methodTitle(a->items[ia].method), methodTitle(b->items[ib].method),
+                                     ranks ? " (ranks)" : " (normalised)");
+        return std::any(std::shared_ptr<const DifferenceView>(d));
+    });
+}
+
+void Workspace::explainAllPanels(const TargetSpec& target) {
+    for (int panel = 0; panel < int(m_panels.size()); ++panel) explain(panel, target);
+}
+
+void Workspace::setPanelCount(int count) {
+    count = std::clamp(count, 1, kMaxPanels);
+    while (int(m_panels.size()) < count) {
+        Panel panel = m_panels.back();
+        panel.result.reset();
+        m_panels.push_back(std::move(panel));
+    }
+    m_panels.resize(size_t(count));
     ++m_explanationGeneration;
+}
+
+void Workspace::setPanelModel(int panel, const std::string& path) {
+    if (panel < 0 || panel >= int(m_panels.size())) return;
+    Panel& p = m_panels[size_t(panel)];
+    p.modelPath = path;
+    p.ownModel.reset();
+    p.result.reset();
+    ++m_explanationGeneration;
+    if (path.empty()) return;
+    std::optional<Geometry> grid;
+    if (m_study) grid = m_study->study->geometry;
+    m_jobs.submit(std::string(kModelSlot) + ":" + std::to_string(panel), "Loading a panel's model", [path, grid](JobContext& job) {
+        job.progress(0.1f, "reading TorchScript");
+        return std::any(catalogue(Model::load(path), grid ? &*grid : nullptr, {}));
+    });
+}
+
+void Workspace::adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set) {
+    Panel& p = m_panels[size_t(panel)];
+    p.result = std::move(set);
+    ++p.generation;
+    ++m_explanationGeneration;
+    MapDisplay& display = m_viewer.displays[size_t(panel)];
+    display.index = 0;
+    display.show = true;
+    // Labels as outlines, so the map shows beneath them; and the input channel that carries
+    // most of the attribution first.
+    m_viewer.segmentationOutline = true;
+    display.map = 0;
+    const auto& maps = p.result->items.front().maps;
+    double best = -1.0;
+    for (size_t m = 0; m < maps.size(); ++m) {
+        double total = 0.0;
+        for (float v : maps[m].values.voxels) total += std::abs(v);
+        if (total > best) {
+            best = total;
+            display.map = int(m);
+        }
+    }
+    for (const Explanation& e : p.result->items) {
+        logInfo("panel {}: {}: {}, S = {:.5g} ({}), {:.2f} s", char('A' + panel), methodTitle(e.method),
+                e.targetDescription, e.score, e.scoreOn, e.seconds);
+        for (const auto& w : e.warnings) logWarning("{}", w);
+    }
+}
+
+void Workspace::clearExplanations() {
+    bool any = false;
+    for (Panel& panel : m_panels) {
+        any = any || panel.result;
+        panel.result.reset();
+    }
+    if (any) ++m_explanationGeneration;
 }
 
 void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
@@ -316,35 +461,32 @@ void Workspace::processResults() {
             }
             continue;
         }
-        if (result.slot == kExplainSlot) {
+        if (result.slot == kDifferenceSlot) {
+            if (result.status == JobStatus::Failed) reportError(result.error);
+            if (result.status == JobStatus::Succeeded) {
+                m_difference = std::any_cast<std::shared_ptr<const DifferenceView>>(result.value);
+                ++m_differenceGeneration;
+            }
+            continue;
+        }
+        if (result.slot.rfind(kExplainSlot, 0) == 0) {
+            const int panel = std::stoi(result.slot.substr(std::strlen(kExplainSlot) + 1));
             if (result.status == JobStatus::Failed) {
                 reportError(result.error);
             } else if (result.status == JobStatus::Cancelled) {
                 logInfo("explanation cancelled");
-            } else {
-                m_explanations = std::any_cast<std::shared_ptr<const ExplanationSet>>(result.value);
-                ++m_explanationGeneration;
-                m_viewer.explanationIndex = 0;
-                m_viewer.showExplanation = true;
-                // Labels as outlines, so the map shows beneath them; and the input channel
-                // that carries most of the attribution first.
-                m_viewer.segmentationOutline = true;
-                m_viewer.explanationMap = 0;
-                const auto& maps = m_explanations->items.front().maps;
-                double best = -1.0;
-                for (size_t m = 0; m < maps.size(); ++m) {
-                    double total = 0.0;
-                    for (float v : maps[m].values.voxels) total += std::abs(v);
-                    if (total > best) {
-                        best = total;
-                        m_viewer.explanationMap = int(m);
-                    }
-                }
-                for (const Explanation& e : m_explanations->items) {
-                    logInfo("{}: {}, S = {:.5g} ({}), {:.2f} s", methodTitle(e.method), e.targetDescription, e.score,
-                            e.scoreOn, e.seconds);
-                    for (const auto& w : e.warnings) logWarning("{}", w);
-                }
+            } else if (panel < int(m_panels.size())) {
+                adoptExplanations(panel, std::any_cast<std::shared_ptr<const ExplanationSet>>(result.value));
+            }
+            continue;
+        }
+        if (result.slot.rfind(std::string(kModelSlot) + ":", 0) == 0) {
+            const int panel = std::stoi(result.slot.substr(std::strlen(kModelSlot) + 1));
+            if (result.status == JobStatus::Failed) {
+                reportError(result.error);
+            } else if (result.status == JobStatus::Succeeded && panel < int(m_panels.size())) {
+                m_panels[size_t(panel)].ownModel = std::any_cast<std::shared_ptr<const LoadedModel>>(result.value);
+                logInfo("panel {} model: {}", char('A' + panel), m_panels[size_t(panel)].ownModel->model->summary());
             }
             continue;
         }

@@ -23,21 +23,39 @@ struct LoadedModel {
     std::vector<std::string> notes;
 };
 
-// What the Explain panel asks for.
-struct ExplainChoice {
-    std::vector<Method> methods;
-    ExplainParameters parameters;
-    TargetSpec target;
+// Figures of one map the engine thread worked out for display and comparison.
+struct MapFigures {
+    float extent = 1.0f;        // robust extent: 99.5th percentile of |value| over non-zero voxels
+    float minimum = 0.0f;
+    float maximum = 0.0f;
+    double shareInTarget = 0.0; // share of sum |value| on the target's voxels
 };
 
-// Explanations of one target, with the display extents the engine thread worked out.
+// Explanations of one target, as one comparison panel holds them.
 struct ExplanationSet {
     std::vector<Explanation> items;
-    // Per item and map: a robust extent (99.5th percentile of |value| over non-zero voxels)
-    // and the largest |value|.
-    std::vector<std::vector<std::pair<float, float>>> extents;
+    std::vector<std::vector<MapFigures>> figures; // per item, per map
     std::string targetDescription;
+    std::string targetSpec;
     double seconds = 0.0;
+};
+
+// The difference of panels A and B's shown maps (A - B of normalised maps, or of ranks).
+struct DifferenceView {
+    Volume values;
+    float extent = 1.0f;
+    std::string description;
+};
+
+// One comparison panel: its methods and parameters (optionally its own model), and its
+// latest explanations.
+struct Panel {
+    std::vector<Method> methods{Method::SegGradCam};
+    ExplainParameters parameters;
+    std::string modelPath;                         // empty: the workspace's model
+    std::shared_ptr<const LoadedModel> ownModel;   // loaded modelPath
+    std::shared_ptr<const ExplanationSet> result;
+    uint64_t generation = 0;
 };
 
 // The open study, model and segmentation, and the commands that change them. Commands post jobs to the engine; results
@@ -63,8 +81,16 @@ public:
     void openModel(const std::string& path);
     // Segments the open study with the open model (engine thread).
     void segment();
-    // Explains the segmentation (engine thread); needs a study, a model and a segmentation.
-    void explain(const ExplainChoice& choice);
+    // Explains the segmentation (engine thread) for one panel, or for every panel with the
+    // same target; needs a study, a model and a segmentation.
+    void explain(int panel, const TargetSpec& target);
+    void explainAllPanels(const TargetSpec& target);
+    // Comparison panels (1 to kMaxPanels); panel 0 always exists.
+    std::vector<Panel>& panels() { return m_panels; }
+    const std::vector<Panel>& panels() const { return m_panels; }
+    void setPanelCount(int count);
+    // Loads a model for one panel only (empty path: back to the workspace's model).
+    void setPanelModel(int panel, const std::string& path);
     bool autoSegment = true; // segment when a study or a model arrives
 
     void processResults();
@@ -78,7 +104,11 @@ public:
     const std::shared_ptr<const LoadedModel>& model() const { return m_model; }
     const std::shared_ptr<const Segmentation>& segmentation() const { return m_segmentation; }
     uint64_t segmentationGeneration() const { return m_segmentationGeneration; }
-    const std::shared_ptr<const ExplanationSet>& explanations() const { return m_explanations; }
+    // Keeps the difference view of panels A and B current (call once per frame).
+    void updateDifference();
+    const std::shared_ptr<const DifferenceView>& difference() const { return m_difference; }
+    uint64_t differenceGeneration() const { return m_differenceGeneration; }
+    // Any panel's explanations changed (for views that cache derived data).
     uint64_t explanationGeneration() const { return m_explanationGeneration; }
     bool busy(const char* slot) const;
     ViewerState& viewer() { return m_viewer; }
@@ -104,6 +134,7 @@ private:
     void adoptSegmentation(std::shared_ptr<const Segmentation> segmentation, std::shared_ptr<const LoadedModel> model);
     void clearSegmentation();
     void clearExplanations();
+    void adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set);
     void reportError(const std::string& message);
 
     JobRunner& m_jobs;
@@ -112,7 +143,10 @@ private:
     std::shared_ptr<const LoadedModel> m_model;
     std::shared_ptr<const Segmentation> m_segmentation;
     uint64_t m_segmentationGeneration = 0;
-    std::shared_ptr<const ExplanationSet> m_explanations;
+    std::vector<Panel> m_panels{Panel{}};
+    std::shared_ptr<const DifferenceView> m_difference;
+    uint64_t m_differenceGeneration = 0;
+    std::string m_differenceKey;
     uint64_t m_explanationGeneration = 0;
     StudyRequest m_request;
     ViewerState m_viewer;
