@@ -104,7 +104,7 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
             program->set("u_overlayThreshold", overlay.threshold);
             program->set("u_overlayOpacity", overlay.opacity);
         }
-        for (int n = 0; n < 2; ++n) {
+        for (int n = 0; n < int(layers.labels.size()); ++n) {
             const LabelLayer& layer = layers.labels[size_t(n)];
             const std::string suffix = std::to_string(n);
             auto name = [&](const char* base) { return std::string(base) + suffix; };

@@ -64,7 +64,7 @@ struct SliceLayers {
     float windowLow = 0.0f;
     float windowHigh = 1.0f;
     OverlayLayer overlay;
-    std::array<LabelLayer, 2> labels; // drawn in order, on top of the overlay
+    std::array<LabelLayer, 3> labels; // drawn in order, on top of the overlay
 };
 
 // A colour bar for the overlay, drawn at the view's lower right.

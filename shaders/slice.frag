@@ -1,6 +1,6 @@
 #version 330 core
 // One slice view: the image under window/level, a scalar overlay through a colour map
-// (probabilities, explanation maps), then up to two label layers (filled or outlined).
+// (probabilities, explanation maps), then up to three label layers (filled or outlined).
 uniform sampler3D u_image;
 uniform mat4 u_fragToImage;     // gl_FragCoord -> image texture coordinates
 uniform int u_hasImage;
@@ -31,6 +31,14 @@ uniform ivec3 u_labelDims1;
 uniform int u_hasLabels1;
 uniform float u_labelOpacity1;
 uniform int u_labelOutline1;
+
+uniform usampler3D u_labels2;
+uniform sampler2D u_labelColors2;
+uniform mat4 u_fragToLabels2;
+uniform ivec3 u_labelDims2;
+uniform int u_hasLabels2;
+uniform float u_labelOpacity2;
+uniform int u_labelOutline2;
 
 uniform vec3 u_background;
 
@@ -101,6 +109,10 @@ void main() {
     if (u_hasLabels1 != 0) {
         color = blendLabels(color, u_labels1, u_labelColors1, u_fragToLabels1, u_labelDims1,
                             u_labelOpacity1, u_labelOutline1);
+    }
+    if (u_hasLabels2 != 0) {
+        color = blendLabels(color, u_labels2, u_labelColors2, u_fragToLabels2, u_labelDims2,
+                            u_labelOpacity2, u_labelOutline2);
     }
     o_color = vec4(color, 1.0);
 }

@@ -154,6 +154,7 @@ void Application::frame() {
                            m_workspace->model() ? &m_workspace->model()->model->card() : nullptr, state);
     m_workspace->updateDifference();
     m_gpu.syncExplanations(*m_workspace);
+    m_gpu.syncSelection(m_workspace->instances(), state.selectedInstance);
 
     std::string title = "SegXAI";
     if (const auto& loaded = m_workspace->study()) {
@@ -407,6 +408,11 @@ void Application::drawPanels() {
             m_explainPanel.draw(*m_workspace, m_fileDialog);
             ImGui::EndTabItem();
         }
+        const ImGuiTabItemFlags selectInstances = first && m_options.panel == "instances" ? ImGuiTabItemFlags_SetSelected : 0;
+        if (ImGui::BeginTabItem("Instances", nullptr, selectInstances)) {
+            m_instancesPanel.draw(*m_workspace);
+            ImGui::EndTabItem();
+        }
         ImGui::EndTabBar();
     }
     ImGui::End();
@@ -418,6 +424,11 @@ void Application::drawPanels() {
                                        ImGuiWindowFlags_NoScrollWithMouse);
     m_viewer.draw(ImGui::GetContentRegionAvail(), *m_workspace, m_gpu, *m_sliceRenderer);
     ImGui::End();
+    if (m_workspace->viewer().pickPending) m_workspace->pickAtCrosshair();
+    if (!ImGui::GetIO().WantTextInput) {
+        if (ImGui::IsKeyPressed(GLFW_KEY_N, false)) stepInstances(*m_workspace, 1);
+        if (ImGui::IsKeyPressed(GLFW_KEY_P, false)) stepInstances(*m_workspace, -1);
+    }
     ImGui::PopStyleVar();
 
     if (m_showLog) {

@@ -1,6 +1,7 @@
 #pragma once
 #include "app/gui/explain_panel.h"
 #include "app/gui/file_dialog.h"
+#include "app/gui/instances_panel.h"
 #include "app/gui/gpu_scene.h"
 #include "app/gui/gui_options.h"
 #include "app/gui/log_panel.h"
@@ -52,6 +53,7 @@ private:
     LogPanel m_log;
     FileDialog m_fileDialog;
     ExplainPanel m_explainPanel;
+    InstancesPanel m_instancesPanel;
     bool m_showLog = false;
     bool m_showControls = false;
     std::vector<std::string> m_dropped;

@@ -61,6 +61,7 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         m_uploadedColors.clear();
         if (segmentation) {
             const LabelVolume& labels = segmentation->labels;
+            m_segmentationGrid = labels.geometry;
             m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
                                         labels.geometry.worldToVoxelMatrix(), generation);
         }
@@ -116,6 +117,21 @@ void GpuScene::syncExplanations(const Workspace& workspace) {
     upload(kMaxPanels, difference ? std::to_string(workspace.differenceGeneration()) : "",
            difference ? &difference->values : nullptr);
 }
+
+void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected) {
+    if (instances.get() == m_selectionSet && selected == m_selected) return;
+    m_selectionSet = instances.get();
+    m_selected = selected;
+    m_selection.clear();
+    if (!instances || selected == 0 || !m_segmentation.valid()) return;
+    std::vector<uint16_t> mask(instances->components.size());
+    for (size_t n = 0; n < mask.size(); ++n) mask[n] = instances->components[n] == selected;
+    // The components live on the segmentation's grid.
+    m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(), 1);
+    if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, {255, 240, 60, 255}});
+}
+
+const render::VolumeTexture* GpuScene::selection() const { return m_selection.valid() ? &m_selection : nullptr; }
 
 const render::VolumeTexture* GpuScene::map(int panel) const {
     if (panel < 0 || panel > kMaxPanels) return nullptr;

@@ -2,6 +2,7 @@
 #include "app/gui/loaded_study.h"
 #include "app/gui/viewer_state.h"
 #include "engine/model_card.h"
+#include "engine/instances.h"
 #include "engine/segmentation.h"
 #include "render/slice_renderer.h"
 #include "render/volume_texture.h"
@@ -33,6 +34,10 @@ public:
     // The shown map of every comparison panel, and the difference view (uploaded when a
     // panel's result or its shown map changes).
     void syncExplanations(const class Workspace& workspace);
+    // The picked structure, outlined in every view.
+    void syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected);
+    const render::VolumeTexture* selection() const;
+    const render::LabelColorTable& selectionColors() const { return m_selectionColors; }
     // Panel 0..kMaxPanels-1, or kMaxPanels for the difference view.
     const render::VolumeTexture* map(int panel) const;
 
@@ -45,11 +50,16 @@ private:
 
     uint64_t m_segmentationGeneration = 0;
     render::VolumeTexture m_segmentation;
+    Geometry m_segmentationGrid;
     render::LabelColorTable m_segmentationColors;
     std::vector<glm::u8vec4> m_uploadedColors;
     render::VolumeTexture m_probability;
     int m_probabilityClass = -1;
     std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
+    render::VolumeTexture m_selection;
+    render::LabelColorTable m_selectionColors;
+    const InstanceSet* m_selectionSet = nullptr;
+    int32_t m_selected = 0;
     std::array<std::string, kMaxPanels + 1> m_mapKeys;
 };
 

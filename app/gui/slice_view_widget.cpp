@@ -99,6 +99,7 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     if (state.showGroundTruth) {
         layers.labels[1] = {gpu.groundTruth(), &gpu.labelColors(), state.labelOpacity, state.labelOutline};
     }
+    layers.labels[2] = {gpu.selection(), &gpu.selectionColors(), 1.0f, true};
     annotations.crosshair = state.showCrosshair;
     annotations.crosshairWorld = g.voxelToWorld(
         glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
@@ -199,6 +200,8 @@ bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state,
 
     if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
         m_dragStart = io.MousePos;
+        // A plain click picks the structure under it (after the crosshair moves there).
+        if (!io.KeyCtrl && !io.KeyShift && !state.drawingBox) state.pickPending = true;
         if (state.displayChannel < int(state.windows.size())) {
             m_windowAtDragStart = state.windows[size_t(state.displayChannel)];
         }

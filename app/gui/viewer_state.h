@@ -83,6 +83,11 @@ struct ViewerState {
     bool rankDifference = false;      // ranks instead of normalised values
     TargetSetup target;
 
+    // The picked structure (an instance id of Workspace::instances(), 0: none), and a click
+    // that asks to pick what is under the crosshair.
+    int32_t selectedInstance = 0;
+    bool pickPending = false;
+
     // A box target drawn on a slice: voxel corners, and its depth around the slice.
     bool drawingBox = false;
     std::optional<std::pair<Index3, Index3>> box;

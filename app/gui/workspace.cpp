@@ -53,6 +53,7 @@ std::shared_ptr<const LoadedModel> catalogue(std::shared_ptr<const Model> model,
 
 struct SegmentResult {
     std::shared_ptr<const Segmentation> segmentation;
+    std::shared_ptr<const InstanceSet> instances;
     std::shared_ptr<const LoadedModel> model; // with the catalogue for this study's shape
 };
 
@@ -111,6 +112,8 @@ void Workspace::segment() {
     m_jobs.submit(kSegmentSlot, "Segmenting", [study, model](JobContext& job) {
         SegmentResult result;
         result.segmentation = std::make_shared<const Segmentation>(segmentStudy(*model->model, *study, &job));
+        job.progress(0.95f, "finding structures");
+        result.instances = std::make_shared<const InstanceSet>(findInstances(*result.segmentation));
         const auto shape = inputShapeFor(*model->model, &study->geometry);
         result.model = shape == model->layerInputShape ? model : catalogue(model->model, &study->geometry, model->notes);
         return std::any(result);
@@ -304,8 +307,10 @@ void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
 }
 
 void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentation,
-                                  std::shared_ptr<const LoadedModel> model) {
+                                  std::shared_ptr<const InstanceSet> instances, std::shared_ptr<const LoadedModel> model) {
     m_segmentation = std::move(segmentation);
+    m_instances = std::move(instances);
+    m_viewer.selectedInstance = 0;
     ++m_segmentationGeneration;
     if (model) m_model = std::move(model);
     m_viewer.classVisible.assign(m_segmentation->classNames.size(), true);
@@ -314,8 +319,32 @@ void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentati
     logInfo("segmented in {:.2f} s on {}", m_segmentation->seconds, m_segmentation->device);
 }
 
+void Workspace::pickAtCrosshair() {
+    m_viewer.pickPending = false;
+    if (!m_instances || !m_study) return;
+    const Index3& v = m_viewer.crosshair;
+    m_viewer.selectedInstance = m_instances->components[m_study->study->geometry.linearIndex(v[0], v[1], v[2])];
+}
+
+void Workspace::selectInstance(int listIndex) {
+    if (!m_instances || listIndex < 0 || listIndex >= int(m_instances->instances.size())) return;
+    const Instance& instance = m_instances->instances[size_t(listIndex)];
+    m_viewer.selectedInstance = instance.id;
+    m_viewer.crosshair = instance.representative;
+}
+
+int Workspace::selectedListIndex() const {
+    if (!m_instances) return -1;
+    for (size_t n = 0; n < m_instances->instances.size(); ++n) {
+        if (m_instances->instances[n].id == m_viewer.selectedInstance) return int(n);
+    }
+    return -1;
+}
+
 void Workspace::clearSegmentation() {
     clearExplanations();
+    m_instances.reset();
+    m_viewer.selectedInstance = 0;
     if (!m_segmentation) return;
     m_segmentation.reset();
     ++m_segmentationGeneration;
@@ -499,7 +528,7 @@ void Workspace::processResults() {
                 adoptModel(std::any_cast<std::shared_ptr<const LoadedModel>>(result.value));
             } else {
                 auto r = std::any_cast<SegmentResult>(result.value);
-                adoptSegmentation(std::move(r.segmentation), std::move(r.model));
+                adoptSegmentation(std::move(r.segmentation), std::move(r.instances), std::move(r.model));
             }
             continue;
         }

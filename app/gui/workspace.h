@@ -3,6 +3,7 @@
 #include "app/gui/viewer_state.h"
 #include "engine/image_io.h"
 #include "engine/explanation.h"
+#include "engine/instances.h"
 #include "engine/job_runner.h"
 #include "engine/model.h"
 #include "engine/segmentation.h"
@@ -103,6 +104,12 @@ public:
     const StudyRequest& studyRequest() const { return m_request; }
     const std::shared_ptr<const LoadedModel>& model() const { return m_model; }
     const std::shared_ptr<const Segmentation>& segmentation() const { return m_segmentation; }
+    // The segmentation's connected structures (26-connected), found with it.
+    const std::shared_ptr<const InstanceSet>& instances() const { return m_instances; }
+    // Selects the structure under the crosshair (none on background); steps through the list.
+    void pickAtCrosshair();
+    void selectInstance(int listIndex); // moves the crosshair to it
+    int selectedListIndex() const;
     uint64_t segmentationGeneration() const { return m_segmentationGeneration; }
     // Keeps the difference view of panels A and B current (call once per frame).
     void updateDifference();
@@ -131,7 +138,8 @@ private:
     void submitLoad(StudyRequest request);
     void adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequest& request);
     void adoptModel(std::shared_ptr<const LoadedModel> model);
-    void adoptSegmentation(std::shared_ptr<const Segmentation> segmentation, std::shared_ptr<const LoadedModel> model);
+    void adoptSegmentation(std::shared_ptr<const Segmentation> segmentation, std::shared_ptr<const InstanceSet> instances,
+                           std::shared_ptr<const LoadedModel> model);
     void clearSegmentation();
     void clearExplanations();
     void adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set);
@@ -142,6 +150,7 @@ private:
     uint64_t m_studyGeneration = 0;
     std::shared_ptr<const LoadedModel> m_model;
     std::shared_ptr<const Segmentation> m_segmentation;
+    std::shared_ptr<const InstanceSet> m_instances;
     uint64_t m_segmentationGeneration = 0;
     std::vector<Panel> m_panels{Panel{}};
     std::shared_ptr<const DifferenceView> m_difference;
