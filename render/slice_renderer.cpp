@@ -77,6 +77,8 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
     glClear(GL_COLOR_BUFFER_BIT);
 
     const glm::dmat4 fragToWorld = viewport.fragCoordToWorld();
+    // First, before any texture unit is bound for drawing: a first upload binds its texture.
+    m_colormaps.ensureUploaded();
     if (const ShaderProgram* program = m_shaders.program("fullscreen.vert", "slice.frag")) {
         program->use();
         program->set("u_background", glm::vec3(0.0f));
@@ -93,7 +95,6 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
         program->set("u_overlay", 1);
         program->set("u_colormaps", 2);
         if (overlay.visible()) {
-            m_colormaps.ensureUploaded();
             bindTexture(GL_TEXTURE_3D, overlay.values->texture(), 1);
             bindTexture(GL_TEXTURE_2D, m_colormaps.texture(), 2);
             program->set("u_fragToOverlay", glm::mat4(overlay.values->worldToTexture() * fragToWorld));

@@ -40,6 +40,7 @@ Application::~Application() {
     // Engine jobs stop before the GL objects and the window go.
     m_jobs.reset();
     m_sliceRenderer.reset();
+    m_volumeRenderer.reset();
     m_font.reset();
     m_shaders.reset();
     m_gpu = GpuScene{};
@@ -96,6 +97,7 @@ bool Application::initialise() {
     m_font = std::make_unique<render::FontAtlas>(render::FontAtlas::defaultFontPaths());
     if (!m_font->valid()) logWarning("no DejaVu Sans font found: views show no text");
     m_sliceRenderer = std::make_unique<render::SliceRenderer>(*m_shaders, *m_font);
+    m_volumeRenderer = std::make_unique<render::VolumeRenderer>(*m_shaders, *m_font);
     m_jobs = std::make_unique<JobRunner>([] { glfwPostEmptyEvent(); });
     m_workspace = std::make_unique<Workspace>(*m_jobs);
     logInfo("SegXAI {} on OpenGL {}; engine: {}", "0.1", reinterpret_cast<const char*>(
@@ -155,6 +157,7 @@ void Application::frame() {
     m_workspace->updateDifference();
     m_gpu.syncExplanations(*m_workspace);
     m_gpu.syncSelection(m_workspace->instances(), state.selectedInstance);
+    m_gpu.syncTransfer(state.transfer);
 
     std::string title = "SegXAI";
     if (const auto& loaded = m_workspace->study()) {
@@ -422,7 +425,7 @@ void Application::drawPanels() {
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
     ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoScrollbar |
                                        ImGuiWindowFlags_NoScrollWithMouse);
-    m_viewer.draw(ImGui::GetContentRegionAvail(), *m_workspace, m_gpu, *m_sliceRenderer);
+    m_viewer.draw(ImGui::GetContentRegionAvail(), *m_workspace, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
     ImGui::End();
     if (m_workspace->viewer().pickPending) m_workspace->pickAtCrosshair();
     if (!ImGui::GetIO().WantTextInput) {

@@ -11,6 +11,7 @@
 #include "render/font_atlas.h"
 #include "render/shader_library.h"
 #include "render/slice_renderer.h"
+#include "render/volume_renderer.h"
 
 #include <memory>
 #include <string>
@@ -48,6 +49,7 @@ private:
     std::unique_ptr<render::ShaderLibrary> m_shaders;
     std::unique_ptr<render::FontAtlas> m_font;
     std::unique_ptr<render::SliceRenderer> m_sliceRenderer;
+    std::unique_ptr<render::VolumeRenderer> m_volumeRenderer;
     GpuScene m_gpu;
     ViewerPanel m_viewer;
     LogPanel m_log;

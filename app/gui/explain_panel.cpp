@@ -92,7 +92,7 @@ void ExplainPanel::drawPanels(Workspace& workspace) {
         if (ImGui::Checkbox("Side by side", &compare)) state.layout = compare ? Layout::Compare : Layout::Tri;
         ImGui::SameLine();
         ImGui::SetNextItemWidth(-FLT_MIN);
-        ImGui::Combo("##compareView", &state.compareView, "axial\0coronal\0sagittal\0");
+        ImGui::Combo("##compareView", &state.compareView, "axial\0coronal\0sagittal\03D\0");
         ImGui::Checkbox("Difference A - B", &state.showDifference);
         ImGui::SameLine();
         ImGui::Checkbox("of ranks", &state.rankDifference);

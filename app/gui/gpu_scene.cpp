@@ -19,6 +19,7 @@ glm::ivec3 textureDims(const Geometry& g) { return {int(g.dims[0]), int(g.dims[1
 void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t generation) {
     if (generation == m_generation) return;
     m_generation = generation;
+    ++m_revision;
     m_channels.clear();
     m_groundTruth.clear();
     if (!loaded) return;
@@ -48,6 +49,7 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
 void GpuScene::setLinear(bool linear) {
     if (linear == m_linear) return;
     m_linear = linear;
+    ++m_revision;
     for (auto& texture : m_channels) texture->setLinear(linear);
 }
 
@@ -55,6 +57,7 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
                                 const ModelCard* card, const ViewerState& state) {
     if (generation != m_segmentationGeneration) {
         m_segmentationGeneration = generation;
+        ++m_revision;
         m_segmentation.clear();
         m_probability.clear();
         m_probabilityClass = -1;
@@ -75,12 +78,14 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         colors[c] = glm::u8vec4(rgb[0], rgb[1], rgb[2], visible ? 255 : 0);
     }
     if (colors != m_uploadedColors) {
+        ++m_revision;
         m_segmentationColors.upload(colors);
         m_uploadedColors = colors;
     }
     const int wanted = state.showProbability ? state.probabilityClass : -1;
     if (wanted != m_probabilityClass) {
         m_probabilityClass = wanted;
+        ++m_revision;
         m_probability.clear();
         if (wanted >= 0 && wanted < int(segmentation->probabilities.size())) {
             const Volume& p = segmentation->probabilities[size_t(wanted)];
@@ -95,6 +100,7 @@ void GpuScene::syncExplanations(const Workspace& workspace) {
     auto upload = [&](int slot, const std::string& key, const Volume* v) {
         if (key == m_mapKeys[size_t(slot)]) return;
         m_mapKeys[size_t(slot)] = key;
+        ++m_revision;
         m_maps[size_t(slot)].clear();
         if (v) {
             m_maps[size_t(slot)].uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(), 1);
@@ -122,6 +128,7 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     if (instances.get() == m_selectionSet && selected == m_selected) return;
     m_selectionSet = instances.get();
     m_selected = selected;
+    ++m_revision;
     m_selection.clear();
     if (!instances || selected == 0 || !m_segmentation.valid()) return;
     std::vector<uint16_t> mask(instances->components.size());
@@ -129,6 +136,15 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     // The components live on the segmentation's grid.
     m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(), 1);
     if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, {255, 240, 60, 255}});
+}
+
+void GpuScene::syncTransfer(const render::TransferFunction& function) {
+    const auto table = function.table();
+    if (table == m_transferTable && m_transfer.valid()) return;
+    m_transferTable = table;
+    m_transfer.update(function);
+    ++m_revision;
+    ++m_transferGeneration;
 }
 
 const render::VolumeTexture* GpuScene::selection() const { return m_selection.valid() ? &m_selection : nullptr; }

@@ -5,6 +5,7 @@
 #include "engine/instances.h"
 #include "engine/segmentation.h"
 #include "render/slice_renderer.h"
+#include "render/transfer_function.h"
 #include "render/volume_texture.h"
 
 #include <array>
@@ -20,6 +21,8 @@ class GpuScene {
 public:
     void sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t generation);
     void setLinear(bool linear);
+    // Increases whenever anything on the GPU changed (views compare it to skip re-rendering).
+    uint64_t revision() const { return m_revision; }
     // The segmentation's labels, class colours (hidden classes transparent) and the
     // probability of the displayed class. Uploads only what changed.
     void syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
@@ -38,11 +41,16 @@ public:
     void syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected);
     const render::VolumeTexture* selection() const;
     const render::LabelColorTable& selectionColors() const { return m_selectionColors; }
+    // The 3D view's transfer function (re-uploaded when it changed).
+    void syncTransfer(const render::TransferFunction& function);
+    const render::TransferTexture& transfer() const { return m_transfer; }
+    uint64_t transferGeneration() const { return m_transferGeneration; }
     // Panel 0..kMaxPanels-1, or kMaxPanels for the difference view.
     const render::VolumeTexture* map(int panel) const;
 
 private:
     uint64_t m_generation = 0;
+    uint64_t m_revision = 0;
     std::vector<std::unique_ptr<render::VolumeTexture>> m_channels;
     render::VolumeTexture m_groundTruth;
     render::LabelColorTable m_labelColors;
@@ -56,6 +64,9 @@ private:
     render::VolumeTexture m_probability;
     int m_probabilityClass = -1;
     std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
+    render::TransferTexture m_transfer;
+    uint64_t m_transferGeneration = 0;
+    std::vector<glm::u8vec4> m_transferTable;
     render::VolumeTexture m_selection;
     render::LabelColorTable m_selectionColors;
     const InstanceSet* m_selectionSet = nullptr;

@@ -1,5 +1,7 @@
 #include "app/gui/slice_view_widget.h"
 
+#include "app/gui/render_key.h"
+
 #include <GLFW/glfw3.h>
 #include <algorithm>
 #include <cmath>
@@ -141,7 +143,25 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
     const bool changed = handleInput(origin, state, loaded);
 
     m_viewport = viewportFor(width, height, state, loaded.study->geometry);
-    renderTo(m_framebuffer, width, height, state, loaded, overlay, gpu, renderer);
+    // Everything the picture depends on: rendered again only when this changes.
+    const ViewCamera& camera = state.cameras[size_t(m_index)];
+    const MapDisplay& d = overlay.display;
+    const ValueRange window = state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
+    const std::string key = renderKey(
+        width, height, state.crosshair[0], state.crosshair[1], state.crosshair[2], camera.zoom, camera.pan.x, camera.pan.y,
+        int(state.convention), state.displayChannel, window.min, window.max, state.linearInterpolation, state.showCrosshair,
+        state.showGroundTruth, state.labelOpacity, state.labelOutline, state.showSegmentation, state.segmentationOpacity,
+        state.segmentationOutline, state.showProbability, state.probabilityClass, state.probabilityColormap,
+        state.probabilityOpacity, state.probabilityThreshold, static_cast<const void*>(overlay.values), overlay.signedMap,
+        overlay.extent, overlay.title, d.show, d.unsignedColormap, d.signedColormap, d.opacity, d.threshold, d.gain,
+        state.box ? fmt::format("{},{},{}-{},{},{}", state.box->first[0], state.box->first[1], state.box->first[2],
+                                state.box->second[0], state.box->second[1], state.box->second[2])
+                  : std::string(),
+        gpu.revision());
+    if (key != m_renderedKey || !m_framebuffer.valid()) {
+        renderTo(m_framebuffer, width, height, state, loaded, overlay, gpu, renderer);
+        m_renderedKey = key;
+    }
     // The framebuffer's first row is the image's bottom: flip v.
     ImGui::GetWindowDrawList()->AddImage(
         reinterpret_cast<ImTextureID>(static_cast<intptr_t>(m_framebuffer.texture())), origin,

@@ -8,6 +8,7 @@
 
 #include <imgui.h>
 #include <optional>
+#include <string>
 
 namespace segxai::app {
 
@@ -55,6 +56,7 @@ private:
     render::Framebuffer m_framebuffer;
     render::SliceViewport m_viewport;
     ImVec2 m_dragStart{};
+    std::string m_renderedKey;
     std::optional<Index3> m_boxAnchor;
     ValueRange m_windowAtDragStart{};
 };

@@ -1,5 +1,8 @@
 #include "app/gui/study_panel.h"
 
+#include "app/gui/transfer_editor.h"
+#include "app/gui/volume_view_widget.h"
+
 #include <filesystem>
 #include <imgui.h>
 
@@ -89,6 +92,37 @@ void drawStudyPanel(Workspace& workspace) {
         ImGui::Checkbox("Linear interpolation", &state.linearInterpolation);
         ImGui::Checkbox("Crosshair", &state.showCrosshair);
         if (ImGui::Button("Reset views (r)")) state.resetCameras();
+    }
+    if (ImGui::CollapsingHeader("3D view")) {
+        using Preset = render::TransferFunction::Preset;
+        static int preset = 1; // MR soft, as ViewerState starts
+        ImGui::SetNextItemWidth(-FLT_MIN);
+        if (ImGui::BeginCombo("##preset", render::TransferFunction::presetName(Preset(preset)))) {
+            for (int p = 0; p < render::TransferFunction::kPresetCount; ++p) {
+                if (ImGui::Selectable(render::TransferFunction::presetName(Preset(p)), p == preset)) {
+                    preset = p;
+                    state.transfer = render::TransferFunction::preset(Preset(p));
+                }
+            }
+            ImGui::EndCombo();
+        }
+        drawTransferEditor(state.transfer);
+        ImGui::TextDisabled("over the channel's window; drag points, double-click adds, right-click edits");
+        ImGui::Checkbox("Maximum intensity", &state.mip);
+        ImGui::TextUnformatted("Cut above the crosshair:");
+        ImGui::SameLine();
+        ImGui::Checkbox("x", &state.clip[0]);
+        ImGui::SameLine();
+        ImGui::Checkbox("y", &state.clip[1]);
+        ImGui::SameLine();
+        ImGui::Checkbox("z", &state.clip[2]);
+        ImGui::Checkbox("Label shells", &state.labelShells);
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-FLT_MIN);
+        ImGui::SliderFloat("##shells", &state.shellOpacity, 0.0f, 1.0f, "opacity %.2f");
+        ImGui::SetNextItemWidth(-FLT_MIN);
+        ImGui::SliderFloat("##map3d", &state.mapOpacity3d, 0.0f, 1.0f, "map strength %.2f");
+        if (ImGui::Button("Reset camera")) VolumeViewWidget::placeCamera(state, workspace.study()->study->geometry);
     }
     if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) drawCursor(workspace);
 }

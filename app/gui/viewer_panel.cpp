@@ -48,9 +48,11 @@ std::vector<ViewerPanel::Cell> ViewerPanel::layout(const ViewerState& state, int
     const float gap = 2.0f;
     if (state.layout == Layout::Tri) {
         if (state.maximised >= 0) return {{ImVec2(0, 0), size, state.activePanel, state.maximised}};
-        const float width = (size.x - gap * (kSliceViewCount - 1)) / kSliceViewCount;
-        for (int v = 0; v < kSliceViewCount; ++v) {
-            cells.push_back({ImVec2(float(v) * (width + gap), 0), ImVec2(width, size.y), state.activePanel, v});
+        // ITK-SNAP's arrangement: axial | sagittal over coronal | 3D.
+        const float w = (size.x - gap) / 2.0f, h = (size.y - gap) / 2.0f;
+        const int views[4] = {0, 2, 1, kVolumeView};
+        for (int n = 0; n < 4; ++n) {
+            cells.push_back({ImVec2(float(n % 2) * (w + gap), float(n / 2) * (h + gap)), ImVec2(w, h), state.activePanel, views[n]});
         }
         return cells;
     }
@@ -67,7 +69,8 @@ std::vector<ViewerPanel::Cell> ViewerPanel::layout(const ViewerState& state, int
     return cells;
 }
 
-void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu, render::SliceRenderer& renderer) {
+void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu, render::SliceRenderer& slices,
+                       render::VolumeRenderer& volumes) {
     const auto& loaded = workspace.study();
     if (!loaded) {
         const char* hint = "Drop a study here (NIfTI, NRRD, MetaImage or a DICOM folder) and a model\n"
@@ -87,7 +90,12 @@ void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene&
         ImGui::SetCursorPos(ImVec2(start.x + cell.position.x, start.y + cell.position.y));
         ImGui::PushID(int(n));
         const size_t slot = state.layout == Layout::Tri ? 0 : n;
-        m_views[slot][size_t(cell.view)].draw(cell.size, state, *loaded, overlayFor(workspace, gpu, cell.panel), gpu, renderer);
+        const MapOverlay overlay = overlayFor(workspace, gpu, cell.panel);
+        if (cell.view == kVolumeView) {
+            m_volumes[slot].draw(cell.size, state, *loaded, overlay, gpu, volumes);
+        } else {
+            m_views[slot][size_t(cell.view)].draw(cell.size, state, *loaded, overlay, gpu, slices);
+        }
         ImGui::PopID();
     }
 }

@@ -2,6 +2,8 @@
 #include "engine/geometry.h"
 #include "engine/volume.h"
 #include "render/slice_view.h"
+#include "render/transfer_function.h"
+#include "render/volume_renderer.h"
 
 #include <array>
 #include <optional>
@@ -10,6 +12,7 @@
 namespace segxai::app {
 
 constexpr int kSliceViewCount = 3;
+constexpr int kVolumeView = 3; // view index of the 3D view
 constexpr int kMaxPanels = 4;
 
 // How a panel's explanation map is drawn.
@@ -78,7 +81,7 @@ struct ViewerState {
     std::array<MapDisplay, kMaxPanels> displays{};
     int activePanel = 0;
     Layout layout = Layout::Tri;
-    int compareView = 0;              // the view compared panels show: axial, coronal, sagittal
+    int compareView = 0;              // the view compared panels show: axial, coronal, sagittal, 3D
     bool showDifference = false;      // a difference view of panels A and B
     bool rankDifference = false;      // ranks instead of normalised values
     TargetSetup target;
@@ -93,6 +96,16 @@ struct ViewerState {
     std::optional<std::pair<Index3, Index3>> box;
     int boxDepth = 5;
     std::optional<HoverInfo> hover;
+
+    // The 3D view: one camera for every panel, the transfer function and what is fused.
+    render::OrbitCamera camera;
+    bool cameraPlaced = false;       // placed around the study once
+    render::TransferFunction transfer = render::TransferFunction::preset(render::TransferFunction::Preset::MrSoft);
+    bool mip = false;
+    std::array<bool, 3> clip{false, false, false}; // cut above the crosshair on world x, y, z
+    bool labelShells = true;
+    float shellOpacity = 0.85f;
+    float mapOpacity3d = 0.6f;
 
     void resetCameras() { cameras = {}; }
 };
