@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     parser.add_option("--target", gui.explainTarget, "Target of --explain (default class:1)");
     parser.add_option("--layer", gui.explainLayer, "CAM layer of --explain");
     parser.add_option("--crosshair", gui.crosshair, "Initial crosshair voxel I,J,K");
+    parser.add_option("--session", gui.session, "Open a saved session (.segxai)");
+    parser.add_option("--script", gui.script, "Run a script of viewer commands (see README, Scripts)");
     parser.add_flag("--quit", gui.quit, "Exit once the study is shown (and screenshots saved)");
     parser.add_option("--size", size, "Window size WxH (default 1600x900)");
     parser.add_option("--panel", gui.panel, "Side panel shown first: study, model, explain or instances")
@@ -67,6 +69,6 @@ int main(int argc, char** argv) {
     }
     // Problems also go to the terminal the viewer was started from.
     segxai::Log::instance().setEcho(segxai::LogLevel::Info);
-    gui.demo = gui.demo || (gui.files.empty() && gui.model.empty());
+    gui.demo = gui.demo || (gui.files.empty() && gui.model.empty() && gui.session.empty() && gui.script.empty());
     return runGui(gui);
 }

@@ -3,6 +3,7 @@
 #include "app/asset_paths.h"
 #include "app/gui/model_panel.h"
 #include "app/gui/screenshot.h"
+#include "app/gui/script.h"
 #include "app/gui/status_bar.h"
 #include "app/gui/study_panel.h"
 #include "engine/device.h"
@@ -28,10 +29,6 @@ void onGlfwError(int code, const char* description) {
     logError("window system: {} ({})", description, code);
 }
 
-bool isStudyFile(const std::filesystem::path& path) { return isSupportedImagePath(path.string()); }
-
-bool isPng(const std::filesystem::path& path) { return path.extension() == ".png"; }
-
 } // namespace
 
 Application::Application(GuiOptions options) : m_options(std::move(options)) {}
@@ -40,6 +37,7 @@ Application::~Application() {
     // Engine jobs stop before the GL objects and the window go.
     m_jobs.reset();
     m_sliceRenderer.reset();
+    m_figures.reset();
     m_volumeRenderer.reset();
     m_font.reset();
     m_shaders.reset();
@@ -98,6 +96,7 @@ bool Application::initialise() {
     if (!m_font->valid()) logWarning("no DejaVu Sans font found: views show no text");
     m_sliceRenderer = std::make_unique<render::SliceRenderer>(*m_shaders, *m_font);
     m_volumeRenderer = std::make_unique<render::VolumeRenderer>(*m_shaders, *m_font);
+    m_figures = std::make_unique<FigureRenderer>(*m_sliceRenderer, *m_volumeRenderer);
     m_jobs = std::make_unique<JobRunner>([] { glfwPostEmptyEvent(); });
     m_workspace = std::make_unique<Workspace>(*m_jobs);
     logInfo("SegXAI {} on OpenGL {}; engine: {}", "0.1", reinterpret_cast<const char*>(
@@ -107,6 +106,15 @@ bool Application::initialise() {
 
 int Application::run() {
     if (!initialise()) return 1;
+    if (!m_options.script.empty()) {
+        try {
+            m_script = ScriptRunner::load(m_options.script);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "segxai: error: %s\n", e.what());
+            return 1;
+        }
+    }
+    if (!m_options.session.empty()) openSessionFile(m_options.session);
     if (m_options.demo) m_workspace->openDemo(demoCacheFolder(), assetFolder() + "/models/lesions");
     if (!m_options.model.empty()) m_workspace->openModel(m_options.model);
     if (!m_options.files.empty()) {
@@ -133,6 +141,7 @@ int Application::run() {
         framesToDraw = framesToDraw > 0 ? framesToDraw - 1 : 2;
         frame();
         if (m_automationDone && m_options.quit) break;
+        if (m_exitStatus != 0 && m_script) break; // a script command failed
     }
     return m_exitStatus;
 }
@@ -140,11 +149,19 @@ int Application::run() {
 void Application::frame() {
     m_workspace->processResults();
     startRequestedExplanation();
+    // Script commands run one at a time, each once everything has settled and been drawn.
+    if (m_script && !m_script->done()) {
+        m_scriptSettledFrames = quiescent() && m_windowShotPath.empty() ? m_scriptSettledFrames + 1 : 0;
+        if (m_scriptSettledFrames >= 3) {
+            m_scriptSettledFrames = 0;
+            m_script->step(*this);
+        }
+        glfwPostEmptyEvent();
+    }
     for (auto& e : m_workspace->takeErrors()) m_errors.push_back(std::move(e));
     if (m_log.update() && !m_errors.empty()) m_showLog = true;
     if (!m_dropped.empty()) {
-        m_workspace->openPaths(m_dropped);
-        m_dropped.clear();
+        dropPaths(std::exchange(m_dropped, {}));
     }
     for (const auto& message : m_shaders->takeLog()) logWarning("{}", message);
     m_shaders->reloadChanged();
@@ -189,39 +206,6 @@ void Application::frame() {
     handleAutomation();
     captureScreenshots();
     glfwSwapBuffers(m_window);
-}
-
-std::vector<std::string> Application::inputPaths() const {
-    std::vector<std::string> paths = m_workspace->studyRequest().channelPaths;
-    if (m_workspace->studyRequest().groundTruthPath) {
-        paths.push_back(*m_workspace->studyRequest().groundTruthPath);
-    }
-    return paths;
-}
-
-void Application::saveView(int view, const std::string& path) {
-    try {
-        savePng(render::readFramebuffer(m_viewer.view(view).framebuffer()), path, inputPaths());
-        logInfo("saved {}", path);
-    } catch (const std::exception& e) {
-        m_errors.push_back(e.what());
-        logError("{}", e.what());
-    }
-}
-
-void Application::captureScreenshots() {
-    if (m_windowShotPath.empty()) return;
-    const std::string path = std::exchange(m_windowShotPath, {});
-    int width = 0, height = 0;
-    glfwGetFramebufferSize(m_window, &width, &height);
-    try {
-        // The back buffer holds the frame just drawn, exactly as it is about to be shown.
-        savePng(render::readFramebuffer(0, width, height), path, inputPaths());
-        logInfo("saved {}", path);
-    } catch (const std::exception& e) {
-        m_errors.push_back(e.what());
-        logError("{}", e.what());
-    }
 }
 
 void Application::startRequestedExplanation() {
@@ -284,100 +268,17 @@ void Application::handleAutomation() {
             m_windowShotPath = m_options.screenshotPath;
             if (m_options.screenshotViews) {
                 for (int v = 0; v < kSliceViewCount; ++v) {
-                    saveView(v, suffixedPath(m_options.screenshotPath,
-                                             render::sliceAxisName(kSliceAxes[size_t(v)])));
+                    saveViewImage(m_workspace->viewer().activePanel, v,
+                                  suffixedPath(m_options.screenshotPath, render::sliceAxisName(kSliceAxes[size_t(v)])));
                 }
+                saveViewImage(m_workspace->viewer().activePanel, kVolumeView, suffixedPath(m_options.screenshotPath, "3d"));
             }
         }
         if (!m_errors.empty()) m_exitStatus = 1;
         m_automationDone = true;
-    } else if (!m_workspace->study() && quiet && (!m_options.files.empty() || m_options.demo)) {
+    } else if (!m_workspace->study() && quiet && (!m_options.files.empty() || m_options.demo || !m_options.session.empty())) {
         m_exitStatus = 1; // the study failed to load; its error is on stderr
         m_automationDone = true;
-    }
-}
-
-void Application::drawMenuBar() {
-    if (!ImGui::BeginMainMenuBar()) return;
-    const bool hasStudy = m_workspace->study() != nullptr;
-    if (ImGui::BeginMenu("File")) {
-        if (ImGui::MenuItem("Open study...")) {
-            m_fileDialog.open(
-                "Open study", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->openStudy(StudyRequest{paths, {}, {}}); },
-                isStudyFile, {}, true);
-        }
-        if (ImGui::MenuItem("Open model...")) {
-            m_fileDialog.open(
-                "Open model", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->openModel(paths.front()); },
-                [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
-        }
-        if (ImGui::MenuItem("Add channel...", nullptr, false, hasStudy)) {
-            m_fileDialog.open(
-                "Add channel", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->addChannels(paths); }, isStudyFile, {},
-                true);
-        }
-        if (ImGui::MenuItem("Load ground truth...", nullptr, false, hasStudy)) {
-            m_fileDialog.open(
-                "Load ground truth", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->loadGroundTruth(paths.front()); },
-                isStudyFile);
-        }
-        ImGui::Separator();
-        if (ImGui::MenuItem("Save screenshot...", nullptr, false, hasStudy)) {
-            m_fileDialog.open(
-                "Save screenshot", FileDialog::Mode::Save,
-                [this](const auto& paths) { requestWindowScreenshot(paths.front()); }, isPng,
-                "segxai.png");
-        }
-        if (ImGui::BeginMenu("Save view as PNG", hasStudy)) {
-            for (int v = 0; v < kSliceViewCount; ++v) {
-                const std::string name = render::sliceAxisName(kSliceAxes[size_t(v)]);
-                if (ImGui::MenuItem((name + "...").c_str())) {
-                    m_fileDialog.open(
-                        "Save view", FileDialog::Mode::Save,
-                        [this, v](const auto& paths) { saveView(v, paths.front()); }, isPng,
-                        name + ".png");
-                }
-            }
-            ImGui::EndMenu();
-        }
-        ImGui::Separator();
-        if (ImGui::MenuItem("Quit", "Ctrl+Q")) glfwSetWindowShouldClose(m_window, GLFW_TRUE);
-        ImGui::EndMenu();
-    }
-    ViewerState& state = m_workspace->viewer();
-    if (ImGui::BeginMenu("View")) {
-        bool radiological = state.convention == render::Convention::Radiological;
-        if (ImGui::MenuItem("Radiological convention", nullptr, &radiological)) {
-            state.convention =
-                radiological ? render::Convention::Radiological : render::Convention::Neurological;
-        }
-        ImGui::MenuItem("Linear interpolation", nullptr, &state.linearInterpolation);
-        ImGui::MenuItem("Crosshair", nullptr, &state.showCrosshair);
-        if (ImGui::MenuItem("Reset views", "r")) state.resetCameras();
-        if (ImGui::BeginMenu("Maximise")) {
-            if (ImGui::MenuItem("All views", nullptr, state.maximised < 0)) state.maximised = -1;
-            for (int v = 0; v < kSliceViewCount; ++v) {
-                if (ImGui::MenuItem(render::sliceAxisName(kSliceAxes[size_t(v)]), nullptr,
-                                    state.maximised == v)) {
-                    state.maximised = v;
-                }
-            }
-            ImGui::EndMenu();
-        }
-        if (ImGui::MenuItem("Log", nullptr, &m_showLog)) m_log.markSeen();
-        ImGui::EndMenu();
-    }
-    if (ImGui::BeginMenu("Help")) {
-        ImGui::MenuItem("Mouse and keys", nullptr, &m_showControls);
-        ImGui::EndMenu();
-    }
-    ImGui::EndMainMenuBar();
-    if (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q, false)) {
-        glfwSetWindowShouldClose(m_window, GLFW_TRUE);
     }
 }
 
@@ -425,7 +326,8 @@ void Application::drawPanels() {
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
     ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoScrollbar |
                                        ImGuiWindowFlags_NoScrollWithMouse);
-    m_viewer.draw(ImGui::GetContentRegionAvail(), *m_workspace, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
+    m_viewerSize = ImGui::GetContentRegionAvail();
+    m_viewer.draw(m_viewerSize, *m_workspace, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
     ImGui::End();
     if (m_workspace->viewer().pickPending) m_workspace->pickAtCrosshair();
     if (!ImGui::GetIO().WantTextInput) {
@@ -447,89 +349,6 @@ void Application::drawPanels() {
     ImGui::Begin("Status", nullptr, fixed | ImGuiWindowFlags_NoScrollbar);
     drawStatusBar(*m_workspace, m_log, m_showLog, computeDevice().description);
     ImGui::End();
-}
-
-void Application::drawDialogs() {
-    m_fileDialog.draw();
-
-    auto& drop = m_workspace->pendingDrop();
-    if (drop) ImGui::OpenPopup("Use dropped files");
-    if (ImGui::BeginPopupModal("Use dropped files", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-        if (drop) {
-            for (const auto& path : drop->paths) ImGui::BulletText("%s", path.c_str());
-            if (ImGui::Button("Open as a new study")) {
-                m_workspace->openStudy(StudyRequest{drop->paths, {}, {}});
-                drop.reset();
-            }
-            ImGui::SameLine();
-            if (drop && ImGui::Button("Add as channel(s)")) {
-                m_workspace->addChannels(drop->paths);
-                drop.reset();
-            }
-            if (drop && drop->paths.size() == 1) {
-                ImGui::SameLine();
-                if (ImGui::Button("Load as ground truth")) {
-                    m_workspace->loadGroundTruth(drop->paths.front());
-                    drop.reset();
-                }
-            }
-            ImGui::SameLine();
-            if (drop && ImGui::Button("Cancel")) drop.reset();
-        }
-        if (!drop) ImGui::CloseCurrentPopup();
-        ImGui::EndPopup();
-    }
-
-    auto& series = m_workspace->pendingSeriesChoice();
-    if (series) ImGui::OpenPopup("Choose DICOM series");
-    if (ImGui::BeginPopupModal("Choose DICOM series", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-        if (series) {
-            ImGui::Text("%s holds %zu series:", series->request.channelPaths[series->channel].c_str(),
-                        series->series.size());
-            for (const auto& s : series->series) {
-                const std::string label = (s.description.empty() ? "(no description)" : s.description) +
-                                          "  -  " + std::to_string(s.sliceCount) + " slices##" + s.uid;
-                if (ImGui::Selectable(label.c_str())) {
-                    StudyRequest request = series->request;
-                    request.dicomSeries.resize(request.channelPaths.size());
-                    request.dicomSeries[series->channel] = s.uid;
-                    series.reset();
-                    m_workspace->openStudy(std::move(request));
-                    break;
-                }
-            }
-            if (series && ImGui::Button("Cancel")) series.reset();
-        }
-        if (!series) ImGui::CloseCurrentPopup();
-        ImGui::EndPopup();
-    }
-
-    if (!m_errors.empty() && !ImGui::IsPopupOpen("Error")) ImGui::OpenPopup("Error");
-    if (ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-        for (const auto& error : m_errors) {
-            ImGui::PushTextWrapPos(ImGui::GetFontSize() * 40.0f);
-            ImGui::TextColored(ImVec4(1.0f, 0.55f, 0.45f, 1), "%s", error.c_str());
-            ImGui::PopTextWrapPos();
-        }
-        if (ImGui::Button("OK") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter))) {
-            m_errors.clear();
-            ImGui::CloseCurrentPopup();
-        }
-        ImGui::EndPopup();
-    }
-
-    if (m_showControls) {
-        ImGui::Begin("Mouse and keys", &m_showControls, ImGuiWindowFlags_AlwaysAutoResize);
-        ImGui::Text("Left click / drag        move the crosshair (all views follow)");
-        ImGui::Text("Wheel, Page Up/Down      next / previous slice");
-        ImGui::Text("Right drag               zoom");
-        ImGui::Text("Middle or Shift+left drag  pan");
-        ImGui::Text("Ctrl+left drag           window (horizontal) and level (vertical)");
-        ImGui::Text("Double-click             maximise / restore a view");
-        ImGui::Text("r                        reset zoom and pan");
-        ImGui::Text("Drop files or a folder   open a study, add channels, load ground truth");
-        ImGui::End();
-    }
 }
 
 int runGui(const GuiOptions& options) {

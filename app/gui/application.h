@@ -1,5 +1,6 @@
 #pragma once
 #include "app/gui/explain_panel.h"
+#include "app/gui/figure.h"
 #include "app/gui/file_dialog.h"
 #include "app/gui/instances_panel.h"
 #include "app/gui/gpu_scene.h"
@@ -29,6 +30,27 @@ public:
     ~Application();
     int run();
 
+    // Commands: what menus, drops and scripts ask for. UI thread; a failure becomes a
+    // message (and exit status 1 in automation), never an exception.
+    void dropPaths(const std::vector<std::string>& paths);
+    void openSessionFile(const std::string& path);
+    void saveSessionFile(const std::string& path);
+    void saveWindowScreenshot(const std::string& path); // at the end of this frame
+    // The viewer's layout (the panel grid) or one view, at any size (0: as on screen).
+    void saveFigure(const std::string& path, int width = 0, int height = 0);
+    void saveViewImage(int panel, int view, const std::string& path, int width = 0, int height = 0);
+    void exportMap(int panel, const std::string& path);
+    void exportSegmentation(const std::string& path);
+    void compare(const std::vector<std::string>& methods);
+    void pickVoxel(const Index3& voxel);
+    void explainSelectedInstance();
+    void explainTarget(const std::string& targetSpec); // every panel
+    void setLayout(bool compare, int view);            // view -1: keep
+    void quit(int status);
+    // Nothing loading, computing, or waiting in the inbox.
+    bool quiescent() const;
+    void reportError(const std::string& message);
+
 private:
     bool initialise();
     void frame();
@@ -39,8 +61,8 @@ private:
     void startRequestedExplanation();
     void captureScreenshots();
     std::vector<std::string> inputPaths() const;
-    void requestWindowScreenshot(const std::string& path) { m_windowShotPath = path; }
-    void saveView(int view, const std::string& path);
+    std::vector<std::string> inputsToProtect() const;
+    ImVec2 cellSize(int view) const;
 
     GuiOptions m_options;
     GLFWwindow* m_window = nullptr;
@@ -67,6 +89,11 @@ private:
     uint64_t m_crosshairStudy = 0;
     int m_exitStatus = 0;
     std::string m_title;
+    ImVec2 m_viewerSize{1, 1};   // the viewer area on screen
+    int m_exportScale = 1;       // figures saved from the menu: times the on-screen size
+    std::unique_ptr<FigureRenderer> m_figures;
+    std::unique_ptr<class ScriptRunner> m_script;
+    int m_scriptSettledFrames = 0;
 
     friend void onDrop(GLFWwindow*, int, const char**);
 };

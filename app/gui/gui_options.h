@@ -14,6 +14,8 @@ struct GuiOptions {
     std::string explainTarget = "class:1";   // ... this target
     std::string explainLayer;                // ... with this CAM layer
     std::string crosshair;                   // initial crosshair voxel "I,J,K"
+    std::string session;                     // a saved session to open
+    std::string script;                      // commands to run (app/gui/script.h)
     std::string screenshotPath;              // save a window screenshot once the study shows
     bool screenshotViews = false;            // also save each view as <stem>_<view>.png
     std::string panel = "study";             // side panel tab shown first: study or model

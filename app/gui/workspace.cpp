@@ -1,5 +1,7 @@
 #include "app/gui/workspace.h"
 
+#include "app/gui/session.h"
+
 #include "engine/demo_data.h"
 #include "engine/inference.h"
 #include "engine/log.h"
@@ -164,9 +166,10 @@ void Workspace::explain(int panel, const TargetSpec& targetSpec) {
         return;
     }
     if (panel < 0 || panel >= int(m_panels.size())) return;
-    const Panel& p = m_panels[size_t(panel)];
+    Panel& p = m_panels[size_t(panel)];
     if (!p.modelPath.empty() && !p.ownModel) {
-        reportError("panel " + std::string(1, char('A' + panel)) + ": its model is still loading");
+        p.pendingTarget = targetSpec; // explained when its model arrives
+        logInfo("panel {}: explained once its model has loaded", char('A' + panel));
         return;
     }
     auto study = m_study->study;
@@ -227,6 +230,12 @@ void Workspace::updateDifference() {
     });
 }
 
+void Workspace::openSession(const Session& session) {
+    m_pendingSession = std::make_shared<const Session>(session);
+    if (!session.model.empty()) openModel(session.model);
+    submitLoad(session.study);
+}
+
 void Workspace::explainAllPanels(const TargetSpec& target) {
     for (int panel = 0; panel < int(m_panels.size()); ++panel) explain(panel, target);
 }
@@ -263,6 +272,12 @@ void Workspace::adoptExplanations(int panel, std::shared_ptr<const ExplanationSe
     p.result = std::move(set);
     ++p.generation;
     ++m_explanationGeneration;
+    for (const Explanation& e : p.result->items) {
+        logInfo("panel {}: {}: {}, S = {:.5g} ({}), {:.2f} s", char('A' + panel), methodTitle(e.method),
+                e.targetDescription, e.score, e.scoreOn, e.seconds);
+        for (const auto& w : e.warnings) logWarning("{}", w);
+    }
+    if (std::exchange(m_displayFromSession[size_t(panel)], false)) return; // as the session showed it
     MapDisplay& display = m_viewer.displays[size_t(panel)];
     display.index = 0;
     display.show = true;
@@ -279,11 +294,6 @@ void Workspace::adoptExplanations(int panel, std::shared_ptr<const ExplanationSe
             best = total;
             display.map = int(m);
         }
-    }
-    for (const Explanation& e : p.result->items) {
-        logInfo("panel {}: {}: {}, S = {:.5g} ({}), {:.2f} s", char('A' + panel), methodTitle(e.method),
-                e.targetDescription, e.score, e.scoreOn, e.seconds);
-        for (const auto& w : e.warnings) logWarning("{}", w);
     }
 }
 
@@ -317,6 +327,36 @@ void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentati
     m_viewer.probabilityClass = std::min<int>(std::max(1, m_viewer.probabilityClass),
                                               int(m_segmentation->classNames.size()) - 1);
     logInfo("segmented in {:.2f} s on {}", m_segmentation->seconds, m_segmentation->device);
+    if (m_pendingSession) restorePanels();
+}
+
+void Workspace::restorePanels() {
+    const auto session = std::move(m_pendingSession);
+    m_pendingSession.reset();
+    applyViewState(session->view, m_viewer);
+    if (!session->panels.empty()) {
+        setPanelCount(int(session->panels.size()));
+        for (size_t n = 0; n < session->panels.size(); ++n) {
+            const Session::PanelEntry& entry = session->panels[n];
+            m_panels[n].methods = entry.methods;
+            m_panels[n].parameters = entry.parameters;
+            if (!entry.modelPath.empty()) setPanelModel(int(n), entry.modelPath);
+        }
+    }
+    if (!session->targetSpec.empty()) {
+        const TargetSpec target = parseTargetSpec(session->targetSpec);
+        for (size_t n = 0; n < session->panels.size(); ++n) {
+            if (!session->panels[n].explained) continue;
+            m_displayFromSession[n] = true;
+            explain(int(n), target);
+        }
+    }
+    if (session->selectedVoxel && m_instances && m_study && m_study->study->geometry.contains((*session->selectedVoxel)[0],
+                                                                                              (*session->selectedVoxel)[1],
+                                                                                              (*session->selectedVoxel)[2])) {
+        const Index3& v = *session->selectedVoxel;
+        m_viewer.selectedInstance = m_instances->components[m_study->study->geometry.linearIndex(v[0], v[1], v[2])];
+    }
 }
 
 void Workspace::pickAtCrosshair() {
@@ -467,6 +507,7 @@ void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequ
         m_viewer.windows.resize(m_study->displayRanges.size());
         m_viewer.displayChannel = std::min(m_viewer.displayChannel, int(study.channels.size()) - 1);
     }
+    if (m_pendingSession) applyViewState(m_pendingSession->view, m_viewer);
     logInfo("loaded study: {} channel(s), {}{}", study.channels.size(), study.geometry.describe(),
             study.groundTruth ? ", with ground truth" : "");
     for (const auto& warning : study.warnings) logWarning("{}", warning);
@@ -514,8 +555,14 @@ void Workspace::processResults() {
             if (result.status == JobStatus::Failed) {
                 reportError(result.error);
             } else if (result.status == JobStatus::Succeeded && panel < int(m_panels.size())) {
-                m_panels[size_t(panel)].ownModel = std::any_cast<std::shared_ptr<const LoadedModel>>(result.value);
-                logInfo("panel {} model: {}", char('A' + panel), m_panels[size_t(panel)].ownModel->model->summary());
+                Panel& p = m_panels[size_t(panel)];
+                p.ownModel = std::any_cast<std::shared_ptr<const LoadedModel>>(result.value);
+                logInfo("panel {} model: {}", char('A' + panel), p.ownModel->model->summary());
+                if (p.pendingTarget) {
+                    const TargetSpec target = *p.pendingTarget;
+                    p.pendingTarget.reset();
+                    explain(panel, target);
+                }
             }
             continue;
         }
@@ -543,7 +590,10 @@ void Workspace::processResults() {
             adopt(std::any_cast<std::shared_ptr<const LoadedStudy>>(result.value), request);
             break;
         case JobStatus::Cancelled: logInfo("loading cancelled"); break;
-        case JobStatus::Failed: reportError(result.error); break;
+        case JobStatus::Failed:
+            reportError(result.error);
+            m_pendingSession.reset();
+            break;
         }
     }
 }

@@ -9,6 +9,7 @@
 #include "engine/segmentation.h"
 #include "engine/study.h"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +58,10 @@ struct Panel {
     std::shared_ptr<const LoadedModel> ownModel;   // loaded modelPath
     std::shared_ptr<const ExplanationSet> result;
     uint64_t generation = 0;
+    std::optional<TargetSpec> pendingTarget;       // explain once ownModel has loaded
 };
+
+struct Session;
 
 // The open study, model and segmentation, and the commands that change them. Commands post jobs to the engine; results
 // arrive through processResults(), called once per frame from the one UI inbox. UI thread only.
@@ -78,6 +82,9 @@ public:
     // The lesion demo: its held-out study (generated into `cacheFolder` on first use) and
     // the demo model at `modelPath`.
     void openDemo(const std::string& cacheFolder, const std::string& modelPath);
+    // Opens a saved session: loads its study and model, then restores its view, re-runs its
+    // panels' explanations and re-selects its picked structure once the study is segmented.
+    void openSession(const Session& session);
     // Loads a TorchScript file or MONAI bundle folder; the current model stays on failure.
     void openModel(const std::string& path);
     // Segments the open study with the open model (engine thread).
@@ -141,6 +148,7 @@ private:
     void adoptSegmentation(std::shared_ptr<const Segmentation> segmentation, std::shared_ptr<const InstanceSet> instances,
                            std::shared_ptr<const LoadedModel> model);
     void clearSegmentation();
+    void restorePanels(); // the pending session's panels, explanations and selection
     void clearExplanations();
     void adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set);
     void reportError(const std::string& message);
@@ -156,6 +164,8 @@ private:
     std::shared_ptr<const DifferenceView> m_difference;
     uint64_t m_differenceGeneration = 0;
     std::string m_differenceKey;
+    std::shared_ptr<const Session> m_pendingSession;
+    std::array<bool, kMaxPanels> m_displayFromSession{}; // keep a restored panel's display
     uint64_t m_explanationGeneration = 0;
     StudyRequest m_request;
     ViewerState m_viewer;

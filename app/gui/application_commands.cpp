@@ -1,0 +1,217 @@
+// The application's commands: exports, sessions, comparison, picking (menus and scripts).
+#include "app/gui/application.h"
+
+#include "app/gui/screenshot.h"
+#include "app/gui/session.h"
+#include "app/gui/viewer_panel.h"
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "engine/log.h"
+
+#include <GLFW/glfw3.h>
+#include <fmt/format.h>
+
+namespace segxai::app {
+
+void Application::reportError(const std::string& message) {
+    m_errors.push_back(message);
+    logError("{}", message);
+    if (m_script) m_exitStatus = 1;
+}
+
+std::vector<std::string> Application::inputsToProtect() const {
+    std::vector<std::string> paths = m_workspace->studyRequest().channelPaths;
+    if (m_workspace->studyRequest().groundTruthPath) paths.push_back(*m_workspace->studyRequest().groundTruthPath);
+    if (m_workspace->model()) paths.push_back(m_workspace->model()->model->path());
+    return paths;
+}
+
+bool Application::quiescent() const { return m_jobs->quiescent() && !m_workspace->loading(); }
+
+void Application::dropPaths(const std::vector<std::string>& paths) {
+    // A session file opens as a session; everything else as studies, models, ground truth.
+    std::vector<std::string> rest;
+    for (const auto& path : paths) {
+        if (isSessionPath(path)) {
+            openSessionFile(path);
+        } else {
+            rest.push_back(path);
+        }
+    }
+    if (!rest.empty()) m_workspace->openPaths(rest);
+}
+
+void Application::openSessionFile(const std::string& path) {
+    try {
+        m_workspace->openSession(readSession(path));
+        logInfo("opening session {}", path);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::saveSessionFile(const std::string& path) {
+    try {
+        if (!m_workspace->study()) throw Error("no study open: nothing to save");
+        saveSession(*m_workspace, path);
+        logInfo("saved session {}", path);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::saveWindowScreenshot(const std::string& path) { m_windowShotPath = path; }
+
+void Application::captureScreenshots() {
+    if (m_windowShotPath.empty()) return;
+    const std::string path = std::exchange(m_windowShotPath, {});
+    int width = 0, height = 0;
+    glfwGetFramebufferSize(m_window, &width, &height);
+    try {
+        // The back buffer holds the frame just drawn, exactly as it is about to be shown.
+        savePng(render::readFramebuffer(0, width, height), path, inputsToProtect());
+        logInfo("saved {}", path);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+ImVec2 Application::cellSize(int view) const {
+    const ViewerState& state = m_workspace->viewer();
+    for (const auto& cell : ViewerPanel::layout(state, int(m_workspace->panels().size()),
+                                                state.showDifference && m_workspace->difference(), m_viewerSize)) {
+        if (cell.view == view) return cell.size;
+    }
+    return ImVec2(m_viewerSize.x / 2, m_viewerSize.y / 2);
+}
+
+void Application::saveFigure(const std::string& path, int width, int height) {
+    try {
+        if (!m_workspace->study()) throw Error("no study open: nothing to draw");
+        if (width <= 0 || height <= 0) {
+            width = int(m_viewerSize.x) * m_exportScale;
+            height = int(m_viewerSize.y) * m_exportScale;
+        }
+        if (width > 16384 || height > 16384) throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
+        const float fontScale = std::max(1.0f, float(height) / std::max(1.0f, m_viewerSize.y));
+        savePng(m_figures->layout(*m_workspace, m_gpu, width, height, fontScale), path, inputsToProtect());
+        logInfo("saved {} ({}x{})", path, width, height);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::saveViewImage(int panel, int view, const std::string& path, int width, int height) {
+    try {
+        if (!m_workspace->study()) throw Error("no study open: nothing to draw");
+        const ImVec2 onScreen = cellSize(view);
+        if (width <= 0 || height <= 0) {
+            width = int(onScreen.x) * m_exportScale;
+            height = int(onScreen.y) * m_exportScale;
+        }
+        if (width > 16384 || height > 16384) throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
+        const float fontScale = std::max(1.0f, float(height) / std::max(1.0f, onScreen.y));
+        savePng(m_figures->view(*m_workspace, m_gpu, panel, view, width, height, fontScale), path, inputsToProtect());
+        logInfo("saved {} ({}x{})", path, width, height);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::exportMap(int panel, const std::string& path) {
+    try {
+        const auto& panels = m_workspace->panels();
+        if (panel < 0 || panel >= int(panels.size()) || !panels[size_t(panel)].result) {
+            throw Error(fmt::format("panel {} has no explanation to export", char('A' + panel)));
+        }
+        const ExplanationSet& set = *panels[size_t(panel)].result;
+        const MapDisplay& d = m_workspace->viewer().displays[size_t(panel)];
+        const Explanation& e = set.items[size_t(std::clamp(d.index, 0, int(set.items.size()) - 1))];
+        const ExplanationMap& map = e.maps[size_t(std::clamp(d.map, 0, int(e.maps.size()) - 1))];
+        writeVolume(inStudyGrid(map, m_workspace->study()->study->geometry), path, inputsToProtect());
+        logInfo("saved {} ({}{})", path, methodTitle(e.method), map.channel.empty() ? "" : ", " + map.channel);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::exportSegmentation(const std::string& path) {
+    try {
+        if (!m_workspace->segmentation()) throw Error("no segmentation to export");
+        writeLabelVolume(m_workspace->segmentation()->labels, path, inputsToProtect());
+        logInfo("saved {}", path);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::compare(const std::vector<std::string>& methods) {
+    try {
+        if (methods.empty() || methods.size() > size_t(kMaxPanels)) throw Error("compare needs 1 to 4 methods");
+        m_workspace->setPanelCount(int(methods.size()));
+        for (size_t p = 0; p < methods.size(); ++p) {
+            Panel& panel = m_workspace->panels()[p];
+            panel.methods.clear();
+            if (methods[p] == "all-gradient") {
+                for (Method m : allMethods()) {
+                    if (isGradientFamily(m)) panel.methods.push_back(m);
+                }
+            } else {
+                panel.methods = {parseMethod(methods[p])};
+            }
+            if (p > 0) {
+                panel.parameters = m_workspace->panels()[0].parameters;
+                m_workspace->viewer().displays[p] = m_workspace->viewer().displays[0];
+            }
+        }
+        m_workspace->viewer().layout = methods.size() > 1 ? Layout::Compare : Layout::Tri;
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::pickVoxel(const Index3& voxel) {
+    // The same path as a click: the crosshair moves there, then the structure under it is picked.
+    const auto& study = m_workspace->study();
+    if (!study || !study->study->geometry.contains(voxel[0], voxel[1], voxel[2])) {
+        reportError(fmt::format("voxel {},{},{} is not in the study", voxel[0], voxel[1], voxel[2]));
+        return;
+    }
+    m_workspace->viewer().crosshair = voxel;
+    m_workspace->viewer().pickPending = true;
+    m_workspace->pickAtCrosshair();
+    if (m_workspace->viewer().selectedInstance == 0) logWarning("nothing segmented at {},{},{}", voxel[0], voxel[1], voxel[2]);
+}
+
+void Application::explainSelectedInstance() {
+    const int index = m_workspace->selectedListIndex();
+    if (index < 0) {
+        reportError("no structure is picked: click one first");
+        return;
+    }
+    const Index3 v = m_workspace->instances()->instances[size_t(index)].representative;
+    m_workspace->viewer().crosshair = v;
+    m_workspace->viewer().target.kind = TargetSetup::Kind::Instance;
+    m_workspace->explainAllPanels(parseTargetSpec(fmt::format("instance:{},{},{}", v[0], v[1], v[2])));
+}
+
+void Application::explainTarget(const std::string& targetSpec) {
+    try {
+        m_workspace->explainAllPanels(parseTargetSpec(targetSpec));
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::setLayout(bool compare, int view) {
+    ViewerState& state = m_workspace->viewer();
+    state.layout = compare ? Layout::Compare : Layout::Tri;
+    if (view >= 0) state.compareView = view;
+}
+
+void Application::quit(int status) {
+    m_exitStatus = std::max(m_exitStatus, status);
+    glfwSetWindowShouldClose(m_window, GLFW_TRUE);
+}
+
+} // namespace segxai::app

@@ -1,0 +1,141 @@
+#include "app/gui/script.h"
+
+#include "app/gui/application.h"
+#include "engine/error.h"
+#include "engine/log.h"
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+
+namespace segxai::app {
+namespace {
+
+std::vector<std::string> tokens(const std::string& line, const std::string& where) {
+    std::vector<std::string> out;
+    std::string current;
+    bool quoted = false, any = false;
+    for (char c : line) {
+        if (c == '"') {
+            quoted = !quoted;
+            any = true;
+        } else if (!quoted && c == '#') {
+            break;
+        } else if (!quoted && std::isspace(static_cast<unsigned char>(c))) {
+            if (any) out.push_back(current);
+            current.clear();
+            any = false;
+        } else {
+            current += c;
+            any = true;
+        }
+    }
+    if (quoted) throw Error(where + ": unterminated quote");
+    if (any) out.push_back(current);
+    return out;
+}
+
+// Argument counts: minimum and maximum (-1: any).
+const std::map<std::string, std::pair<int, int>> kCommands = {
+    {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
+    {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
+    {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
+    {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
+};
+
+std::pair<int, int> size(const std::string& text, const std::string& where) {
+    int w = 0, h = 0;
+    if (std::sscanf(text.c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1) throw Error(where + ": expected a size WxH, not " + text);
+    return {w, h};
+}
+
+int panelIndex(const std::string& text, const std::string& where) {
+    if (text == "difference") return kMaxPanels;
+    if (text.size() == 1 && text[0] >= 'A' && text[0] < 'A' + kMaxPanels) return text[0] - 'A';
+    throw Error(where + ": a panel is A, B, C, D or difference, not " + text);
+}
+
+int viewIndex(const std::string& text, const std::string& where) {
+    const char* names[] = {"axial", "coronal", "sagittal", "3d"};
+    for (int v = 0; v <= kVolumeView; ++v) {
+        if (text == names[v]) return v;
+    }
+    throw Error(where + ": a view is axial, coronal, sagittal or 3d, not " + text);
+}
+
+} // namespace
+
+std::unique_ptr<ScriptRunner> ScriptRunner::load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(path + ": cannot open the script");
+    auto runner = std::make_unique<ScriptRunner>();
+    runner->m_path = path;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        const std::string where = fmt::format("{}:{}", path, number);
+        auto words = tokens(line, where);
+        if (words.empty()) continue;
+        auto it = kCommands.find(words[0]);
+        if (it == kCommands.end()) throw Error(where + ": unknown command '" + words[0] + "'");
+        const int arguments = int(words.size()) - 1;
+        if (arguments < it->second.first || (it->second.second >= 0 && arguments > it->second.second)) {
+            throw Error(fmt::format("{}: '{}' takes {} argument(s), not {}", where, words[0],
+                                    it->second.first == it->second.second ? std::to_string(it->second.first)
+                                                                          : fmt::format("{} or more", it->second.first),
+                                    arguments));
+        }
+        runner->m_lines.push_back(std::move(words));
+        runner->m_lineNumbers.push_back(number);
+    }
+    return runner;
+}
+
+bool ScriptRunner::step(Application& app) {
+    if (done()) return true;
+    const auto& w = m_lines[m_next];
+    const std::string where = fmt::format("{}:{}", m_path, m_lineNumbers[m_next]);
+    ++m_next;
+    logInfo("script: {}", fmt::join(w, " "));
+    try {
+        const std::string& c = w[0];
+        if (c == "drop") {
+            app.dropPaths(std::vector<std::string>(w.begin() + 1, w.end()));
+        } else if (c == "compare") {
+            app.compare(std::vector<std::string>(w.begin() + 1, w.end()));
+        } else if (c == "layout") {
+            app.setLayout(w[1] == "compare", w.size() > 2 ? viewIndex(w[2], where) : -1);
+        } else if (c == "pick") {
+            long long i = 0, j = 0, k = 0;
+            if (std::sscanf(w[1].c_str(), "%lld,%lld,%lld", &i, &j, &k) != 3) throw Error(where + ": pick takes I,J,K");
+            app.pickVoxel({i, j, k});
+        } else if (c == "explain-instance") {
+            app.explainSelectedInstance();
+        } else if (c == "explain") {
+            app.explainTarget(w[1]);
+        } else if (c == "screenshot") {
+            app.saveWindowScreenshot(w[1]);
+        } else if (c == "figure") {
+            const auto s = w.size() > 2 ? size(w[2], where) : std::pair<int, int>{0, 0};
+            app.saveFigure(w[1], s.first, s.second);
+        } else if (c == "view") {
+            const auto s = w.size() > 4 ? size(w[4], where) : std::pair<int, int>{0, 0};
+            app.saveViewImage(panelIndex(w[1], where), viewIndex(w[2], where), w[3], s.first, s.second);
+        } else if (c == "export-map") {
+            app.exportMap(panelIndex(w[1], where), w[2]);
+        } else if (c == "export-segmentation") {
+            app.exportSegmentation(w[1]);
+        } else if (c == "save-session") {
+            app.saveSessionFile(w[1]);
+        } else if (c == "open-session") {
+            app.openSessionFile(w[1]);
+        } else if (c == "quit") {
+            app.quit(w.size() > 1 ? std::stoi(w[1]) : 0);
+        }
+    } catch (const std::exception& e) {
+        app.reportError(e.what());
+    }
+    return done();
+}
+
+} // namespace segxai::app

@@ -1,0 +1,41 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace segxai::app {
+
+class Application;
+
+// A script of application commands, one per line, each run once the application is
+// quiescent (nothing loading or computing) and has drawn a few frames: for end-to-end tests
+// and reproducible figures. Paths may be quoted ("a b.nii.gz"); # starts a comment.
+//   drop PATH...                 as if dropped on the window (studies, models, sessions)
+//   compare METHOD...            one comparison panel per method (all-gradient: one panel)
+//   layout tri|compare [axial|coronal|sagittal|3d]
+//   pick I,J,K                   click: crosshair there, the structure under it picked
+//   explain-instance             explain the picked structure in every panel
+//   explain TARGET               explain TARGET (segxai explain's SPEC) in every panel
+//   screenshot PATH              the window
+//   figure PATH [WxH]            the panel grid
+//   view PANEL VIEW PATH [WxH]   one view: PANEL A-D or difference, VIEW axial|coronal|sagittal|3d
+//   export-map PANEL PATH        the panel's shown map, NIfTI in the study geometry
+//   export-segmentation PATH
+//   save-session PATH | open-session PATH
+//   quit [STATUS]
+class ScriptRunner {
+public:
+    // Throws segxai::Error naming the file and line of an unknown command or a bad argument.
+    static std::unique_ptr<ScriptRunner> load(const std::string& path);
+    // Runs the next command; true once every command has run.
+    bool step(Application& app);
+    bool done() const { return m_next >= m_lines.size(); }
+
+private:
+    std::string m_path;
+    std::vector<std::vector<std::string>> m_lines;
+    std::vector<int> m_lineNumbers;
+    size_t m_next = 0;
+};
+
+} // namespace segxai::app

@@ -1,0 +1,353 @@
+#include "app/gui/session.h"
+
+#include "engine/atomic_file.h"
+#include "engine/error.h"
+#include "engine/explain_parameters_json.h"
+#include "engine/json_text.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace segxai::app {
+namespace {
+
+json vec2(const glm::dvec2& v) { return {v.x, v.y}; }
+json vec3(const glm::dvec3& v) { return {v.x, v.y, v.z}; }
+json index3(const Index3& v) { return {v[0], v[1], v[2]}; }
+
+// Reads `key` into `out` when present with the right shape; leaves `out` alone otherwise.
+template <typename T> void take(const json& j, const char* key, T& out) {
+    auto it = j.find(key);
+    if (it == j.end()) return;
+    try {
+        if constexpr (std::is_same_v<T, bool>) {
+            if (it->is_boolean()) out = it->get<bool>();
+        } else if constexpr (std::is_arithmetic_v<T>) {
+            if (it->is_number() && std::isfinite(it->get<double>())) out = it->get<T>();
+        } else {
+            out = it->get<T>();
+        }
+    } catch (const std::exception&) {
+    }
+}
+
+void takeVec(const json& j, const char* key, glm::dvec3& out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array() || it->size() != 3) return;
+    for (int a = 0; a < 3; ++a) {
+        if (!(*it)[size_t(a)].is_number()) return;
+    }
+    out = {(*it)[0].get<double>(), (*it)[1].get<double>(), (*it)[2].get<double>()};
+}
+
+void takeVec(const json& j, const char* key, glm::dvec2& out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array() || it->size() != 2 || !(*it)[0].is_number() || !(*it)[1].is_number()) return;
+    out = {(*it)[0].get<double>(), (*it)[1].get<double>()};
+}
+
+std::optional<Index3> readIndex(const json& j) {
+    if (!j.is_array() || j.size() != 3) return std::nullopt;
+    Index3 v;
+    for (size_t a = 0; a < 3; ++a) {
+        if (!j[a].is_number_integer()) return std::nullopt;
+        v[a] = j[a].get<int64_t>();
+    }
+    return v;
+}
+
+std::string resolved(const std::string& path, const std::string& folder) {
+    if (path.empty() || folder.empty() || fs::path(path).is_absolute()) return path;
+    return (fs::path(folder) / path).lexically_normal().string();
+}
+
+std::string absolute(const std::string& path) {
+    std::error_code ec;
+    const fs::path a = fs::absolute(path, ec);
+    return ec ? path : a.lexically_normal().string();
+}
+
+} // namespace
+
+json viewStateToJson(const ViewerState& s) {
+    json cameras = json::array();
+    for (const auto& c : s.cameras) cameras.push_back({{"zoom", c.zoom}, {"pan", vec2(c.pan)}});
+    json windows = json::array();
+    for (const auto& w : s.windows) windows.push_back({w.min, w.max});
+    json displays = json::array();
+    for (const auto& d : s.displays) {
+        displays.push_back({{"show", d.show}, {"index", d.index}, {"map", d.map}, {"unsigned_colormap", d.unsignedColormap},
+                            {"signed_colormap", d.signedColormap}, {"opacity", d.opacity}, {"threshold", d.threshold},
+                            {"gain", d.gain}});
+    }
+    json transfer = json::array();
+    for (const auto& p : s.transfer.points) transfer.push_back({p.value, p.opacity, p.color.r, p.color.g, p.color.b});
+    std::vector<bool> visible = s.classVisible;
+    json view = {
+        {"crosshair", index3(s.crosshair)},
+        {"convention", s.convention == render::Convention::Radiological ? "radiological" : "neurological"},
+        {"cameras", cameras},
+        {"maximised", s.maximised},
+        {"layout", s.layout == Layout::Tri ? "tri" : "compare"},
+        {"compare_view", s.compareView},
+        {"active_panel", s.activePanel},
+        {"display_channel", s.displayChannel},
+        {"windows", windows},
+        {"linear_interpolation", s.linearInterpolation},
+        {"show_crosshair", s.showCrosshair},
+        {"show_ground_truth", s.showGroundTruth},
+        {"label_opacity", s.labelOpacity},
+        {"label_outline", s.labelOutline},
+        {"show_segmentation", s.showSegmentation},
+        {"segmentation_opacity", s.segmentationOpacity},
+        {"segmentation_outline", s.segmentationOutline},
+        {"class_visible", visible},
+        {"show_probability", s.showProbability},
+        {"probability_class", s.probabilityClass},
+        {"probability_colormap", s.probabilityColormap},
+        {"probability_opacity", s.probabilityOpacity},
+        {"probability_threshold", s.probabilityThreshold},
+        {"displays", displays},
+        {"show_difference", s.showDifference},
+        {"rank_difference", s.rankDifference},
+        {"target", {{"kind", int(s.target.kind)}, {"class", s.target.classIndex}, {"use_threshold", s.target.useThreshold},
+                    {"threshold", s.target.threshold}}},
+        {"box_depth", s.boxDepth},
+        {"camera", {{"target", vec3(s.camera.target)}, {"distance", s.camera.distance}, {"azimuth", s.camera.azimuth},
+                    {"elevation", s.camera.elevation}, {"pan", vec2(s.camera.pan)}, {"field_of_view", s.camera.fieldOfView}}},
+        {"transfer", transfer},
+        {"mip", s.mip},
+        {"clip", {s.clip[0], s.clip[1], s.clip[2]}},
+        {"label_shells", s.labelShells},
+        {"shell_opacity", s.shellOpacity},
+        {"map_opacity_3d", s.mapOpacity3d},
+    };
+    if (s.box) view["box"] = {index3(s.box->first), index3(s.box->second)};
+    return view;
+}
+
+void applyViewState(const json& v, ViewerState& s) {
+    if (!v.is_object()) return;
+    if (auto c = readIndex(v.value("crosshair", json()))) s.crosshair = *c;
+    if (v.value("convention", "") == "neurological") s.convention = render::Convention::Neurological;
+    if (v.value("convention", "") == "radiological") s.convention = render::Convention::Radiological;
+    if (auto it = v.find("cameras"); it != v.end() && it->is_array()) {
+        for (size_t n = 0; n < std::min(it->size(), s.cameras.size()); ++n) {
+            take((*it)[n], "zoom", s.cameras[n].zoom);
+            takeVec((*it)[n], "pan", s.cameras[n].pan);
+            s.cameras[n].zoom = std::clamp(s.cameras[n].zoom, 0.05, 100.0);
+        }
+    }
+    take(v, "maximised", s.maximised);
+    s.maximised = std::clamp(s.maximised, -1, kVolumeView);
+    s.layout = v.value("layout", "") == "compare" ? Layout::Compare : Layout::Tri;
+    take(v, "compare_view", s.compareView);
+    s.compareView = std::clamp(s.compareView, 0, kVolumeView);
+    take(v, "active_panel", s.activePanel);
+    take(v, "display_channel", s.displayChannel);
+    if (auto it = v.find("windows"); it != v.end() && it->is_array()) {
+        for (size_t n = 0; n < std::min(it->size(), s.windows.size()); ++n) {
+            const json& w = (*it)[n];
+            if (w.is_array() && w.size() == 2 && w[0].is_number() && w[1].is_number()) {
+                s.windows[n] = {w[0].get<float>(), w[1].get<float>()};
+            }
+        }
+    }
+    take(v, "linear_interpolation", s.linearInterpolation);
+    take(v, "show_crosshair", s.showCrosshair);
+    take(v, "show_ground_truth", s.showGroundTruth);
+    take(v, "label_opacity", s.labelOpacity);
+    take(v, "label_outline", s.labelOutline);
+    take(v, "show_segmentation", s.showSegmentation);
+    take(v, "segmentation_opacity", s.segmentationOpacity);
+    take(v, "segmentation_outline", s.segmentationOutline);
+    if (auto it = v.find("class_visible"); it != v.end() && it->is_array()) {
+        s.classVisible.clear();
+        for (const auto& b : *it) s.classVisible.push_back(b.is_boolean() && b.get<bool>());
+    }
+    take(v, "show_probability", s.showProbability);
+    take(v, "probability_class", s.probabilityClass);
+    take(v, "probability_colormap", s.probabilityColormap);
+    take(v, "probability_opacity", s.probabilityOpacity);
+    take(v, "probability_threshold", s.probabilityThreshold);
+    s.probabilityColormap = std::clamp(s.probabilityColormap, 0, render::kColormapCount - 1);
+    if (auto it = v.find("displays"); it != v.end() && it->is_array()) {
+        for (size_t n = 0; n < std::min(it->size(), s.displays.size()); ++n) {
+            const json& d = (*it)[n];
+            MapDisplay& m = s.displays[n];
+            take(d, "show", m.show);
+            take(d, "index", m.index);
+            take(d, "map", m.map);
+            take(d, "unsigned_colormap", m.unsignedColormap);
+            take(d, "signed_colormap", m.signedColormap);
+            take(d, "opacity", m.opacity);
+            take(d, "threshold", m.threshold);
+            take(d, "gain", m.gain);
+            m.unsignedColormap = std::clamp(m.unsignedColormap, 0, render::kColormapCount - 1);
+            m.signedColormap = std::clamp(m.signedColormap, 0, render::kColormapCount - 1);
+            m.gain = std::clamp(m.gain, 0.01f, 100.0f);
+        }
+    }
+    take(v, "show_difference", s.showDifference);
+    take(v, "rank_difference", s.rankDifference);
+    if (auto it = v.find("target"); it != v.end() && it->is_object()) {
+        int kind = int(s.target.kind);
+        take(*it, "kind", kind);
+        s.target.kind = TargetSetup::Kind(std::clamp(kind, 0, 5));
+        take(*it, "class", s.target.classIndex);
+        take(*it, "use_threshold", s.target.useThreshold);
+        take(*it, "threshold", s.target.threshold);
+    }
+    take(v, "box_depth", s.boxDepth);
+    if (auto it = v.find("box"); it != v.end() && it->is_array() && it->size() == 2) {
+        const auto a = readIndex((*it)[0]), b = readIndex((*it)[1]);
+        if (a && b) s.box = std::make_pair(*a, *b);
+    }
+    if (auto it = v.find("camera"); it != v.end() && it->is_object()) {
+        takeVec(*it, "target", s.camera.target);
+        take(*it, "distance", s.camera.distance);
+        take(*it, "azimuth", s.camera.azimuth);
+        take(*it, "elevation", s.camera.elevation);
+        takeVec(*it, "pan", s.camera.pan);
+        take(*it, "field_of_view", s.camera.fieldOfView);
+        s.camera.distance = std::clamp(s.camera.distance, 1.0, 1e5);
+        s.camera.fieldOfView = std::clamp(s.camera.fieldOfView, 5.0, 120.0);
+        s.cameraPlaced = true;
+    }
+    if (auto it = v.find("transfer"); it != v.end() && it->is_array() && !it->empty()) {
+        render::TransferFunction f;
+        for (const auto& p : *it) {
+            if (!p.is_array() || p.size() != 5) continue;
+            bool numbers = true;
+            for (const auto& x : p) numbers = numbers && x.is_number();
+            if (!numbers) continue;
+            f.points.push_back({std::clamp(p[0].get<float>(), 0.0f, 1.0f), std::clamp(p[1].get<float>(), 0.0f, 1.0f),
+                                glm::clamp(glm::vec3(p[2].get<float>(), p[3].get<float>(), p[4].get<float>()), 0.0f, 1.0f)});
+        }
+        if (!f.points.empty()) {
+            f.sortPoints();
+            s.transfer = f;
+        }
+    }
+    take(v, "mip", s.mip);
+    if (auto it = v.find("clip"); it != v.end() && it->is_array() && it->size() == 3) {
+        for (size_t a = 0; a < 3; ++a) s.clip[a] = (*it)[a].is_boolean() && (*it)[a].get<bool>();
+    }
+    take(v, "label_shells", s.labelShells);
+    take(v, "shell_opacity", s.shellOpacity);
+    take(v, "map_opacity_3d", s.mapOpacity3d);
+}
+
+json sessionToJson(const Workspace& workspace) {
+    const StudyRequest& request = workspace.studyRequest();
+    json channels = json::array();
+    for (const auto& path : request.channelPaths) channels.push_back(absolute(path));
+    json panels = json::array();
+    std::string target;
+    for (const Panel& p : workspace.panels()) {
+        panels.push_back({{"methods", methodsToJson(p.methods)},
+                          {"parameters", parametersToJson(p.parameters)},
+                          {"model", p.modelPath.empty() ? "" : absolute(p.modelPath)},
+                          {"explained", p.result != nullptr}});
+        if (p.result) target = p.result->targetSpec;
+    }
+    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    json session = {{"segxai_session", 1},
+                    {"study", {{"channels", channels},
+                               {"ground_truth", request.groundTruthPath ? absolute(*request.groundTruthPath) : ""},
+                               {"dicom_series", request.dicomSeries}}},
+                    {"model", workspace.model() ? absolute(workspace.model()->model->path()) : ""},
+                    {"panels", panels},
+                    {"target", target},
+                    {"view", viewStateToJson(state)}};
+    if (state.selectedInstance != 0 && workspace.instances()) {
+        for (const Instance& i : workspace.instances()->instances) {
+            if (i.id == state.selectedInstance) session["selected_voxel"] = index3(i.representative);
+        }
+    }
+    return session;
+}
+
+Session sessionFromJson(const json& j, const std::string& origin, const std::string& folder) {
+    if (!j.is_object() || !j.contains("segxai_session")) throw Error(origin + ": not a SegXAI session (no \"segxai_session\")");
+    if (!j["segxai_session"].is_number_integer() || j["segxai_session"].get<int>() != 1) {
+        throw Error(origin + ": session version " + j["segxai_session"].dump() + " is not one this SegXAI reads (1)");
+    }
+    Session s;
+    const json study = j.value("study", json::object());
+    if (!study.is_object()) throw Error(origin + ": 'study' must be an object");
+    const json channels = study.value("channels", json::array());
+    if (!channels.is_array() || channels.empty()) throw Error(origin + ": 'study.channels' must list the study's files");
+    for (const auto& c : channels) {
+        if (!c.is_string() || c.get<std::string>().empty()) throw Error(origin + ": 'study.channels' must be file paths");
+        s.study.channelPaths.push_back(resolved(c.get<std::string>(), folder));
+    }
+    if (auto gt = study.value("ground_truth", json("")); gt.is_string() && !gt.get<std::string>().empty()) {
+        s.study.groundTruthPath = resolved(gt.get<std::string>(), folder);
+    }
+    if (auto series = study.value("dicom_series", json::array()); series.is_array()) {
+        for (const auto& x : series) s.study.dicomSeries.push_back(x.is_string() ? x.get<std::string>() : "");
+    }
+    const json model = j.value("model", json(""));
+    if (!model.is_string()) throw Error(origin + ": 'model' must be a path");
+    s.model = resolved(model.get<std::string>(), folder);
+    const json panels = j.value("panels", json::array());
+    if (!panels.is_array() || panels.size() > size_t(kMaxPanels)) throw Error(origin + ": 'panels' must be a list of 1 to 4 panels");
+    for (size_t n = 0; n < panels.size(); ++n) {
+        const json& p = panels[n];
+        const std::string where = fmt::format("{}: panels[{}]", origin, n);
+        if (!p.is_object()) throw Error(where + " must be an object");
+        Session::PanelEntry entry;
+        entry.methods = methodsFromJson(p.value("methods", json::array({"seg-grad-cam"})), where);
+        if (entry.methods.empty()) throw Error(where + ": 'methods' is empty");
+        entry.parameters = parametersFromJson(p.value("parameters", json::object()), where);
+        const json panelModel = p.value("model", json(""));
+        if (!panelModel.is_string()) throw Error(where + ": 'model' must be a path");
+        entry.modelPath = resolved(panelModel.get<std::string>(), folder);
+        entry.explained = p.value("explained", false) == true;
+        s.panels.push_back(std::move(entry));
+    }
+    const json target = j.value("target", json(""));
+    if (!target.is_string()) throw Error(origin + ": 'target' must be a target spec");
+    s.targetSpec = target.get<std::string>();
+    if (!s.targetSpec.empty()) parseTargetSpec(s.targetSpec); // validate now, with its message
+    if (j.contains("selected_voxel")) s.selectedVoxel = readIndex(j["selected_voxel"]);
+    s.view = j.value("view", json::object());
+    return s;
+}
+
+Session readSession(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error(path + ": cannot open the session");
+    std::stringstream text;
+    text << in.rdbuf();
+    json j;
+    try {
+        j = json::parse(text.str());
+    } catch (const json::parse_error& e) {
+        throw Error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
+    }
+    return sessionFromJson(j, path, fs::path(path).parent_path().string());
+}
+
+void saveSession(const Workspace& workspace, const std::string& path) {
+    std::vector<std::string> inputs = workspace.studyRequest().channelPaths;
+    if (workspace.model()) inputs.push_back(workspace.model()->model->path());
+    writeFileAtomically(path, readableJson(sessionToJson(workspace)), inputs);
+}
+
+bool isSessionPath(const std::string& path) {
+    if (path.size() > 7 && path.compare(path.size() - 7, 7, ".segxai") == 0) return true;
+    if (fs::path(path).extension() != ".json") return false;
+    std::ifstream in(path);
+    char head[512] = {};
+    in.read(head, sizeof head - 1);
+    return std::string(head).find("\"segxai_session\"") != std::string::npos;
+}
+
+} // namespace segxai::app

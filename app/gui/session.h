@@ -1,0 +1,45 @@
+#pragma once
+#include "app/gui/viewer_state.h"
+#include "app/gui/workspace.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai::app {
+
+// A saved session: what to load (study, model), what was explained (panels and target) and
+// how it was shown (the whole view state), so that opening it gives the same picture.
+// Stored as JSON (extension .segxai): {"segxai_session": 1, ...}.
+struct Session {
+    StudyRequest study;
+    std::string model;
+    struct PanelEntry {
+        std::vector<Method> methods;
+        ExplainParameters parameters;
+        std::string modelPath;
+        bool explained = false;
+    };
+    std::vector<PanelEntry> panels;
+    std::string targetSpec;                 // the explained target ("" when none)
+    std::optional<Index3> selectedVoxel;    // a voxel of the picked structure
+    nlohmann::json view;                    // ViewerState, applied with applyViewState()
+};
+
+// The workspace's current session as JSON.
+nlohmann::json sessionToJson(const Workspace& workspace);
+// Reads a session; relative paths are taken relative to the session file's folder. Throws
+// segxai::Error naming the file and field on malformed content.
+Session readSession(const std::string& path);
+Session sessionFromJson(const nlohmann::json& json, const std::string& origin, const std::string& folder = {});
+// Writes the session atomically; never over an input file.
+void saveSession(const Workspace& workspace, const std::string& path);
+// Applies a saved view state onto `state` (fields missing or of the wrong type are skipped).
+void applyViewState(const nlohmann::json& view, ViewerState& state);
+nlohmann::json viewStateToJson(const ViewerState& state);
+
+// A file is a session when its name ends in .segxai (or it is JSON holding "segxai_session").
+bool isSessionPath(const std::string& path);
+
+} // namespace segxai::app
