@@ -36,6 +36,14 @@ int main(int argc, char** argv) {
     parser.add_option("--crosshair", gui.crosshair, "Initial crosshair voxel I,J,K");
     parser.add_option("--session", gui.session, "Open a saved session (.segxai)");
     parser.add_option("--script", gui.script, "Run a script of viewer commands (see README, Scripts)");
+    parser.add_option("--benchmark-frames", gui.benchmarkFrames,
+                      "Draw N frames once everything has settled (moving the crosshair, or turning the 3D camera) "
+                      "and print the median and p99 frame time");
+    parser.add_option("--layout", gui.benchmarkLayout, "Layout of --benchmark-frames: tri, compare, axial, coronal, "
+                                                      "sagittal or volume (default tri)")
+        ->check(CLI::IsMember({"tri", "compare", "axial", "coronal", "sagittal", "volume"}));
+    parser.add_flag("--benchmark-busy", gui.benchmarkBusy,
+                    "With --benchmark-frames: keep an explanation (SmoothGrad, 50 samples) running on the engine thread");
     parser.add_flag("--quit", gui.quit, "Exit once the study is shown (and screenshots saved)");
     parser.add_option("--size", size, "Window size WxH (default 1600x900)");
     parser.add_option("--panel", gui.panel, "Side panel shown first: study, model, explain or instances")
@@ -49,6 +57,7 @@ int main(int argc, char** argv) {
     add(registerSegmentCommand(parser));
     add(registerLayersCommand(parser));
     add(registerExplainCommand(parser));
+    add(registerRenderCommand(parser));
     add(registerDemoDataCommand(parser));
 
     try {

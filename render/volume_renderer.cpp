@@ -73,7 +73,9 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
             program->set("u_worldToMap", glm::mat4(layers.map.values->worldToTexture()));
             program->set("u_colormapRow", ColormapTexture::row(layers.map.colormap));
             program->set("u_mapSigned", layers.map.signedMap ? 1 : 0);
-            program->set("u_mapExtent", std::max(layers.map.signedMap ? layers.map.positiveExtent : layers.map.high, 1e-20f));
+            const float positive = std::max(layers.map.signedMap ? layers.map.positiveExtent : layers.map.high, 1e-20f);
+            const float negative = layers.map.signedMap ? std::max(layers.map.negativeExtent, 1e-20f) : positive;
+            program->set("u_mapExtent", glm::vec2(negative, positive));
             program->set("u_mapThreshold", layers.map.threshold);
             program->set("u_mapOpacity", layers.map.opacity);
         }

@@ -19,7 +19,7 @@ uniform int u_hasMap;
 uniform sampler2D u_colormaps;
 uniform float u_colormapRow;
 uniform int u_mapSigned;
-uniform float u_mapExtent;
+uniform vec2 u_mapExtent;   // unsigned: (high, high); signed: (negative extent, positive extent)
 uniform float u_mapThreshold;
 uniform float u_mapOpacity;
 
@@ -64,10 +64,12 @@ vec4 mapColor(vec3 world) {
     if (any(lessThan(t, vec3(0.0))) || any(greaterThan(t, vec3(1.0)))) return vec4(0.0);
     float v = texture(u_map, t).r;
     if (abs(v) < u_mapThreshold || isnan(v)) return vec4(0.0);
-    float s = u_mapSigned != 0 ? 0.5 + 0.5 * clamp(v / u_mapExtent, -1.0, 1.0) : clamp(v / u_mapExtent, 0.0, 1.0);
+    float extent = v >= 0.0 ? u_mapExtent.y : u_mapExtent.x;
+    float strength = clamp(abs(v) / extent, 0.0, 1.0);
+    float s = u_mapSigned != 0 ? 0.5 + 0.5 * sign(v) * strength : clamp(v / extent, 0.0, 1.0);
     if (abs(s - (u_mapSigned != 0 ? 0.5 : 0.0)) > abs(hottest - (u_mapSigned != 0 ? 0.5 : 0.0))) hottest = s;
     vec3 c = texture(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow)).rgb;
-    return vec4(c, u_mapOpacity * clamp(abs(v) / u_mapExtent, 0.0, 1.0));
+    return vec4(c, u_mapOpacity * strength);
 }
 
 void main() {
@@ -99,6 +101,7 @@ void main() {
     float rayLength = length(d);
     float dt = voxel * u_stepScale / rayLength;
     vec4 accumulated = vec4(0.0);
+    hottest = u_mapSigned != 0 ? 0.5 : 0.0; // a signed map's zero is the middle of its colour map
     // The map glows through the tissue: it accumulates on its own and is laid over the
     // tissue's picture at the end, so an attribution deep inside stays visible.
     vec4 glow = vec4(0.0);

@@ -7,12 +7,15 @@
 #include "app/gui/status_bar.h"
 #include "app/gui/study_panel.h"
 #include "engine/device.h"
+#include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/log.h"
 
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <imgui.h>
 
@@ -64,6 +67,7 @@ bool Application::initialise() {
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    if (m_options.hidden) glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
     m_window = glfwCreateWindow(m_options.width, m_options.height, "SegXAI", nullptr, nullptr);
     if (!m_window) {
         std::fprintf(stderr, "segxai: error: cannot create an OpenGL 3.3 window\n");
@@ -106,9 +110,10 @@ bool Application::initialise() {
 
 int Application::run() {
     if (!initialise()) return 1;
-    if (!m_options.script.empty()) {
+    if (!m_options.script.empty() || !m_options.scriptLines.empty()) {
         try {
-            m_script = ScriptRunner::load(m_options.script);
+            m_script = m_options.scriptLines.empty() ? ScriptRunner::load(m_options.script)
+                                                     : ScriptRunner::fromLines(m_options.scriptLines, "segxai render");
         } catch (const std::exception& e) {
             std::fprintf(stderr, "segxai: error: %s\n", e.what());
             return 1;
@@ -129,9 +134,28 @@ int Application::run() {
         request.groundTruthPath = m_options.groundTruth;
         if (!request.channelPaths.empty()) m_workspace->openStudy(request);
     }
+    if (m_options.benchmarkFrames > 0) {
+        m_benchmark = std::make_unique<FrameBenchmark>(m_options.benchmarkFrames, m_options.benchmarkLayout, m_options.benchmarkBusy);
+        glfwSwapInterval(0); // frames as fast as they can be drawn
+    }
     int framesToDraw = 3;
     while (!glfwWindowShouldClose(m_window)) {
-        if (framesToDraw > 0) {
+        if (m_benchmarkRunning) {
+            const auto start = std::chrono::steady_clock::now();
+            glfwPollEvents();
+            frame();
+            glFinish(); // the frame's GPU work included
+            m_benchmark->record(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+            if (m_benchmark->finished()) {
+                int width = 0, height = 0;
+                glfwGetFramebufferSize(m_window, &width, &height);
+                std::printf("%s\n", m_benchmark->report(width, height, m_benchmark->busy()).c_str());
+                std::fflush(stdout);
+                break;
+            }
+            continue;
+        }
+        if (framesToDraw > 0 || m_benchmark) {
             glfwPollEvents();
         } else if (!m_jobs->idle() || !m_options.shaderFolder.empty()) {
             glfwWaitEventsTimeout(0.1); // progress bars and shader reloads need frames
@@ -149,6 +173,7 @@ int Application::run() {
 void Application::frame() {
     m_workspace->processResults();
     startRequestedExplanation();
+    if (m_benchmark) driveBenchmark();
     // Script commands run one at a time, each once everything has settled and been drawn.
     if (m_script && !m_script->done()) {
         m_scriptSettledFrames = quiescent() && m_windowShotPath.empty() ? m_scriptSettledFrames + 1 : 0;
@@ -158,7 +183,10 @@ void Application::frame() {
         }
         glfwPostEmptyEvent();
     }
-    for (auto& e : m_workspace->takeErrors()) m_errors.push_back(std::move(e));
+    for (auto& e : m_workspace->takeErrors()) {
+        m_errors.push_back(std::move(e));
+        if (m_script) m_exitStatus = 1; // a script stops at its first failure
+    }
     if (m_log.update() && !m_errors.empty()) m_showLog = true;
     if (!m_dropped.empty()) {
         dropPaths(std::exchange(m_dropped, {}));
@@ -244,6 +272,43 @@ void Application::startRequestedExplanation() {
     } catch (const std::exception& e) {
         m_errors.push_back(e.what());
         logError("{}", e.what());
+    }
+}
+
+void Application::driveBenchmark() {
+    const auto& loaded = m_workspace->study();
+    if (m_benchmarkRunning) {
+        m_benchmark->advance(m_workspace->viewer(), loaded->study->geometry);
+        if (m_benchmark->busy() && !m_workspace->busy("explain")) {
+            // Keep the engine thread computing for the whole measurement.
+            m_workspace->explain(0, parseTargetSpec(m_options.explainTarget));
+        }
+        return;
+    }
+    const bool explanationPending = !m_options.explainMethods.empty() && !m_explanationStarted && m_errors.empty();
+    const bool settled = loaded && m_jobs->quiescent() && !m_workspace->loading() && !explanationPending;
+    m_benchmarkSettledFrames = settled ? m_benchmarkSettledFrames + 1 : 0;
+    const bool idle = m_jobs->quiescent() && !m_workspace->loading();
+    if (idle && (!m_errors.empty() || !loaded)) {
+        std::fprintf(stderr, "segxai: error: the benchmark could not start: %s\n",
+                     m_errors.empty() ? "no study is open" : m_errors.front().c_str());
+        quit(1);
+        return;
+    }
+    if (m_benchmarkSettledFrames < 4) return;
+    try {
+        m_benchmark->arrange(m_workspace->viewer(), int(m_workspace->panels().size()));
+        if (m_benchmark->busy()) {
+            if (!m_workspace->segmentation()) throw Error("--benchmark-busy needs a model (the engine thread explains)");
+            Panel& panel = m_workspace->panels()[0];
+            panel.methods = {Method::SmoothGrad};
+            panel.parameters.samples = 50;
+            m_workspace->explain(0, parseTargetSpec(m_options.explainTarget));
+        }
+        m_benchmarkRunning = true;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "segxai: error: %s\n", e.what());
+        quit(1);
     }
 }
 

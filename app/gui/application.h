@@ -1,6 +1,7 @@
 #pragma once
 #include "app/gui/explain_panel.h"
 #include "app/gui/figure.h"
+#include "app/gui/frame_benchmark.h"
 #include "app/gui/file_dialog.h"
 #include "app/gui/instances_panel.h"
 #include "app/gui/gpu_scene.h"
@@ -43,6 +44,8 @@ public:
     void exportSegmentation(const std::string& path);
     void compare(const std::vector<std::string>& methods);
     void pickVoxel(const Index3& voxel);
+    bool moveCrosshair(const Index3& voxel); // false (and a message) outside the study
+    void setLayer(const std::string& layer); // every panel's CAM layer
     void explainSelectedInstance();
     void explainTarget(const std::string& targetSpec); // every panel
     void setLayout(bool compare, int view);            // view -1: keep
@@ -58,6 +61,7 @@ private:
     void drawPanels();
     void drawDialogs();
     void handleAutomation();
+    void driveBenchmark(); // starts the frame benchmark once settled, then moves the view each frame
     void startRequestedExplanation();
     void captureScreenshots();
     std::vector<std::string> inputPaths() const;
@@ -93,6 +97,9 @@ private:
     int m_exportScale = 1;       // figures saved from the menu: times the on-screen size
     std::unique_ptr<FigureRenderer> m_figures;
     std::unique_ptr<class ScriptRunner> m_script;
+    std::unique_ptr<FrameBenchmark> m_benchmark;
+    bool m_benchmarkRunning = false;
+    int m_benchmarkSettledFrames = 0;
     int m_scriptSettledFrames = 0;
 
     friend void onDrop(GLFWwindow*, int, const char**);

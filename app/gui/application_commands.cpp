@@ -172,15 +172,24 @@ void Application::compare(const std::vector<std::string>& methods) {
 
 void Application::pickVoxel(const Index3& voxel) {
     // The same path as a click: the crosshair moves there, then the structure under it is picked.
-    const auto& study = m_workspace->study();
-    if (!study || !study->study->geometry.contains(voxel[0], voxel[1], voxel[2])) {
-        reportError(fmt::format("voxel {},{},{} is not in the study", voxel[0], voxel[1], voxel[2]));
-        return;
-    }
-    m_workspace->viewer().crosshair = voxel;
+    if (!moveCrosshair(voxel)) return;
     m_workspace->viewer().pickPending = true;
     m_workspace->pickAtCrosshair();
     if (m_workspace->viewer().selectedInstance == 0) logWarning("nothing segmented at {},{},{}", voxel[0], voxel[1], voxel[2]);
+}
+
+bool Application::moveCrosshair(const Index3& voxel) {
+    const auto& study = m_workspace->study();
+    if (!study || !study->study->geometry.contains(voxel[0], voxel[1], voxel[2])) {
+        reportError(fmt::format("voxel {},{},{} is not in the study", voxel[0], voxel[1], voxel[2]));
+        return false;
+    }
+    m_workspace->viewer().crosshair = voxel;
+    return true;
+}
+
+void Application::setLayer(const std::string& layer) {
+    for (Panel& panel : m_workspace->panels()) panel.parameters.layer = layer;
 }
 
 void Application::explainSelectedInstance() {

@@ -320,8 +320,18 @@ void ExplainPanel::drawResults(Workspace& workspace, FileDialog& files) {
     comboColormap("colours", map.signedValues ? display.signedColormap : display.unsignedColormap);
     ImGui::SliderFloat("opacity##explanation", &display.opacity, 0.0f, 1.0f);
     ImGui::SliderFloat("hide below", &display.threshold, 0.0f, 0.9f, "%.2f of the range");
-    ImGui::SliderFloat("gain", &display.gain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
-    ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", f.extent / display.gain);
+    if (map.signedValues) {
+        ImGui::Checkbox("separate negative range", &display.separateNegative);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Scale the negative side of the map on its own values, not on the positive side's");
+    }
+    const bool separate = map.signedValues && display.separateNegative;
+    ImGui::SliderFloat(separate ? "gain +" : "gain", &display.gain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
+    if (separate) {
+        ImGui::SliderFloat("gain -", &display.negativeGain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
+        ImGui::TextDisabled("colour range: -%.4g .. +%.4g", f.negativeExtent / display.negativeGain, f.extent / display.gain);
+    } else {
+        ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", f.extent / display.gain);
+    }
     if (ImGui::Button("Save map as NIfTI...")) {
         const std::string name = std::string(methodId(e.method)) + (map.channel.empty() ? "" : "_" + map.channel) + ".nii.gz";
         const Volume values = inStudyGrid(map, workspace.study()->study->geometry);

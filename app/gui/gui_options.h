@@ -16,6 +16,11 @@ struct GuiOptions {
     std::string crosshair;                   // initial crosshair voxel "I,J,K"
     std::string session;                     // a saved session to open
     std::string script;                      // commands to run (app/gui/script.h)
+    std::vector<std::string> scriptLines;    // ... or these (segxai render)
+    bool hidden = false;                     // no window on screen (segxai render)
+    int benchmarkFrames = 0;                 // draw this many frames, print median and p99 time
+    std::string benchmarkLayout = "tri";     // ... of this layout: tri, compare, axial, coronal, sagittal, volume
+    bool benchmarkBusy = false;              // ... while an explanation runs on the engine thread
     std::string screenshotPath;              // save a window screenshot once the study shows
     bool screenshotViews = false;            // also save each view as <stem>_<view>.png
     std::string panel = "study";             // side panel tab shown first: study or model

@@ -39,6 +39,7 @@ std::vector<std::string> tokens(const std::string& line, const std::string& wher
 // Argument counts: minimum and maximum (-1: any).
 const std::map<std::string, std::pair<int, int>> kCommands = {
     {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
+    {"crosshair", {1, 1}},   {"layer", {1, 1}},
     {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
     {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
     {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
@@ -66,14 +67,27 @@ int viewIndex(const std::string& text, const std::string& where) {
 
 } // namespace
 
+Index3 voxel(const std::string& text, const std::string& where) {
+    long long i = 0, j = 0, k = 0;
+    char extra = 0;
+    if (std::sscanf(text.c_str(), "%lld,%lld,%lld%c", &i, &j, &k, &extra) != 3) throw Error(where + ": expected a voxel I,J,K, not " + text);
+    return {i, j, k};
+}
+
 std::unique_ptr<ScriptRunner> ScriptRunner::load(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw Error(path + ": cannot open the script");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return fromLines(lines, path);
+}
+
+std::unique_ptr<ScriptRunner> ScriptRunner::fromLines(const std::vector<std::string>& lines, const std::string& origin) {
     auto runner = std::make_unique<ScriptRunner>();
-    runner->m_path = path;
-    std::string line;
-    for (int number = 1; std::getline(in, line); ++number) {
-        const std::string where = fmt::format("{}:{}", path, number);
+    runner->m_path = origin;
+    for (int number = 1; number <= int(lines.size()); ++number) {
+        const std::string& line = lines[size_t(number - 1)];
+        const std::string where = fmt::format("{}:{}", origin, number);
         auto words = tokens(line, where);
         if (words.empty()) continue;
         auto it = kCommands.find(words[0]);
@@ -106,9 +120,11 @@ bool ScriptRunner::step(Application& app) {
         } else if (c == "layout") {
             app.setLayout(w[1] == "compare", w.size() > 2 ? viewIndex(w[2], where) : -1);
         } else if (c == "pick") {
-            long long i = 0, j = 0, k = 0;
-            if (std::sscanf(w[1].c_str(), "%lld,%lld,%lld", &i, &j, &k) != 3) throw Error(where + ": pick takes I,J,K");
-            app.pickVoxel({i, j, k});
+            app.pickVoxel(voxel(w[1], where));
+        } else if (c == "crosshair") {
+            app.moveCrosshair(voxel(w[1], where));
+        } else if (c == "layer") {
+            app.setLayer(w[1]);
         } else if (c == "explain-instance") {
             app.explainSelectedInstance();
         } else if (c == "explain") {

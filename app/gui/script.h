@@ -13,6 +13,8 @@ class Application;
 //   drop PATH...                 as if dropped on the window (studies, models, sessions)
 //   compare METHOD...            one comparison panel per method (all-gradient: one panel)
 //   layout tri|compare [axial|coronal|sagittal|3d]
+//   crosshair I,J,K              move the crosshair (every view slices through it)
+//   layer PATH                   the CAM layer of every panel
 //   pick I,J,K                   click: crosshair there, the structure under it picked
 //   explain-instance             explain the picked structure in every panel
 //   explain TARGET               explain TARGET (segxai explain's SPEC) in every panel
@@ -27,6 +29,8 @@ class ScriptRunner {
 public:
     // Throws segxai::Error naming the file and line of an unknown command or a bad argument.
     static std::unique_ptr<ScriptRunner> load(const std::string& path);
+    // The same from lines in memory; `origin` names them in messages.
+    static std::unique_ptr<ScriptRunner> fromLines(const std::vector<std::string>& lines, const std::string& origin);
     // Runs the next command; true once every command has run.
     bool step(Application& app);
     bool done() const { return m_next >= m_lines.size(); }

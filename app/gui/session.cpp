@@ -83,7 +83,8 @@ json viewStateToJson(const ViewerState& s) {
     for (const auto& d : s.displays) {
         displays.push_back({{"show", d.show}, {"index", d.index}, {"map", d.map}, {"unsigned_colormap", d.unsignedColormap},
                             {"signed_colormap", d.signedColormap}, {"opacity", d.opacity}, {"threshold", d.threshold},
-                            {"gain", d.gain}});
+                            {"gain", d.gain}, {"separate_negative", d.separateNegative},
+                            {"negative_gain", d.negativeGain}});
     }
     json transfer = json::array();
     for (const auto& p : s.transfer.points) transfer.push_back({p.value, p.opacity, p.color.r, p.color.g, p.color.b});
@@ -188,9 +189,12 @@ void applyViewState(const json& v, ViewerState& s) {
             take(d, "opacity", m.opacity);
             take(d, "threshold", m.threshold);
             take(d, "gain", m.gain);
+            take(d, "separate_negative", m.separateNegative);
+            take(d, "negative_gain", m.negativeGain);
             m.unsignedColormap = std::clamp(m.unsignedColormap, 0, render::kColormapCount - 1);
             m.signedColormap = std::clamp(m.signedColormap, 0, render::kColormapCount - 1);
             m.gain = std::clamp(m.gain, 0.01f, 100.0f);
+            m.negativeGain = std::clamp(m.negativeGain, 0.01f, 100.0f);
         }
     }
     take(v, "show_difference", s.showDifference);

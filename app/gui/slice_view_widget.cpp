@@ -26,6 +26,14 @@ std::string capitalised(const char* name) {
 
 } // namespace
 
+MapOverlay::Range MapOverlay::range() const {
+    Range r;
+    r.positive = extent / display.gain;
+    r.negative = signedMap && display.separateNegative ? negativeExtent / display.negativeGain : r.positive;
+    r.threshold = display.threshold * (signedMap ? std::min(r.positive, r.negative) : r.positive);
+    return r;
+}
+
 std::pair<int, int> SliceViewWidget::sliceAxisIndex(const Geometry& geometry,
                                                     const ViewerState& state) const {
     const glm::dvec3 normal = render::sliceFrame(axis(), state.convention).normal;
@@ -73,17 +81,18 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     }
     render::SliceAnnotations annotations;
     if (overlay.values && overlay.display.show) {
-        const float extent = overlay.extent / overlay.display.gain;
+        const MapOverlay::Range range = overlay.range();
         render::OverlayLayer& o = layers.overlay;
         o.values = overlay.values;
         o.signedMap = overlay.signedMap;
         o.colormap = render::Colormap(o.signedMap ? overlay.display.signedColormap : overlay.display.unsignedColormap);
         o.low = 0.0f;
-        o.high = extent;
-        o.negativeExtent = o.positiveExtent = extent;
-        o.threshold = overlay.display.threshold * extent;
+        o.high = range.positive;
+        o.negativeExtent = range.negative;
+        o.positiveExtent = range.positive;
+        o.threshold = range.threshold;
         o.opacity = overlay.display.opacity;
-        annotations.colourBar = {true, o.colormap, o.signedMap, o.signedMap ? -extent : 0.0f, extent, ""};
+        annotations.colourBar = {true, o.colormap, o.signedMap, o.signedMap ? -range.negative : 0.0f, range.positive, ""};
         annotations.topRightText = overlay.title;
     } else if (state.showProbability && gpu.probability()) {
         layers.overlay.values = gpu.probability();
@@ -153,7 +162,8 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
         state.showGroundTruth, state.labelOpacity, state.labelOutline, state.showSegmentation, state.segmentationOpacity,
         state.segmentationOutline, state.showProbability, state.probabilityClass, state.probabilityColormap,
         state.probabilityOpacity, state.probabilityThreshold, static_cast<const void*>(overlay.values), overlay.signedMap,
-        overlay.extent, overlay.title, d.show, d.unsignedColormap, d.signedColormap, d.opacity, d.threshold, d.gain,
+        overlay.extent, overlay.negativeExtent, overlay.title, d.show, d.unsignedColormap, d.signedColormap, d.opacity,
+        d.threshold, d.gain, d.separateNegative, d.negativeGain,
         state.box ? fmt::format("{},{},{}-{},{},{}", state.box->first[0], state.box->first[1], state.box->first[2],
                                 state.box->second[0], state.box->second[1], state.box->second[2])
                   : std::string(),

@@ -16,9 +16,17 @@ namespace segxai::app {
 struct MapOverlay {
     const render::VolumeTexture* values = nullptr;
     bool signedMap = false;
-    float extent = 1.0f; // the map's robust extent; the colour map spans extent / gain
+    float extent = 1.0f;         // the map's robust extent of |value|
+    float negativeExtent = 1.0f; // ... of the negative values' magnitude (signed maps)
     MapDisplay display;
     std::string title;   // panel and method, shown in the view and on the colour bar
+
+    // The range the colour map spans: unsigned 0 .. positive; signed -negative .. +positive.
+    struct Range {
+        float negative = 1.0f, positive = 1.0f;
+        float threshold = 0.0f; // |value| below is not drawn
+    };
+    Range range() const;
 };
 
 // One linked slice view: renders the study through render::SliceRenderer into its own

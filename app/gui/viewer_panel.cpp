@@ -21,9 +21,9 @@ MapOverlay ViewerPanel::overlayFor(const Workspace& workspace, const GpuScene& g
         if (!difference) return overlay;
         overlay.values = gpu.map(kMaxPanels);
         overlay.signedMap = true;
-        overlay.extent = difference->extent;
+        overlay.extent = overlay.negativeExtent = difference->extent;
         overlay.display = state.displays[0];
-        overlay.display.gain = 1.0f;
+        overlay.display.gain = overlay.display.negativeGain = 1.0f;
         overlay.title = "A - B";
         return overlay;
     }
@@ -37,6 +37,7 @@ MapOverlay ViewerPanel::overlayFor(const Workspace& workspace, const GpuScene& g
     overlay.values = gpu.map(panel);
     overlay.signedMap = e.maps[map].signedValues;
     overlay.extent = set.figures[index][map].extent;
+    overlay.negativeExtent = set.figures[index][map].negativeExtent;
     overlay.title = fmt::format("{}{}{}", panels.size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
                                 methodTitle(e.method), e.maps[map].channel.empty() ? "" : " (" + e.maps[map].channel + ")");
     return overlay;

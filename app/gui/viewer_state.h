@@ -25,6 +25,10 @@ struct MapDisplay {
     float opacity = 0.7f;
     float threshold = 0.1f;    // fraction of the extent below which nothing is drawn
     float gain = 1.0f;         // the colour map spans extent / gain
+    // Signed maps: the negative side gets its own range (extent of the negative values /
+    // negativeGain) instead of sharing the positive one.
+    bool separateNegative = false;
+    float negativeGain = 1.0f;
 };
 
 // What the Explain tab targets (the box itself is ViewerState::box).

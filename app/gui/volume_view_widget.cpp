@@ -36,15 +36,16 @@ void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int heig
     annotations.fontSize = 15.0f * fontScale;
     annotations.topLeftText = state.mip ? "3D (MIP)" : "3D";
     if (overlay.values && overlay.display.show) {
-        const float extent = overlay.extent / overlay.display.gain;
+        const MapOverlay::Range range = overlay.range();
         render::OverlayLayer& m = layers.map;
         m.values = overlay.values;
         m.signedMap = overlay.signedMap;
         m.colormap = render::Colormap(m.signedMap ? overlay.display.signedColormap : overlay.display.unsignedColormap);
-        m.high = m.positiveExtent = m.negativeExtent = extent;
-        m.threshold = overlay.display.threshold * extent;
+        m.high = m.positiveExtent = range.positive;
+        m.negativeExtent = range.negative;
+        m.threshold = range.threshold;
         m.opacity = state.mapOpacity3d;
-        annotations.colourBar = {true, m.colormap, m.signedMap, m.signedMap ? -extent : 0.0f, extent, ""};
+        annotations.colourBar = {true, m.colormap, m.signedMap, m.signedMap ? -range.negative : 0.0f, range.positive, ""};
         annotations.topRightText = overlay.title;
     }
     if (state.labelShells && state.showSegmentation && gpu.segmentation()) {
@@ -98,21 +99,27 @@ bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const Loaded
                            ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
     const bool moved = handleInput(state, loaded);
     const auto now = std::chrono::steady_clock::now();
-    if (moved) m_lastInteraction = now;
+    const render::OrbitCamera& c = state.camera;
+    const std::string cameraKey = renderKey(c.azimuth, c.elevation, c.distance, c.pan.x, c.pan.y, c.target.x, c.target.y, c.target.z);
+    if (moved || (cameraKey != m_cameraKey && !m_cameraKey.empty())) m_lastInteraction = now;
+    m_cameraKey = cameraKey;
     // Coarse while the mouse moves and a moment after; then one full-quality frame.
     const bool interactive = now - m_lastInteraction < std::chrono::milliseconds(200);
     if (interactive) glfwPostEmptyEvent();
-    const render::OrbitCamera& c = state.camera;
     const int renderWidth = interactive ? std::max(1, width / 2) : width;
     const int renderHeight = interactive ? std::max(1, height / 2) : height;
     // Everything the picture depends on: it is rendered again only when this changes.
     const ValueRange window = state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
+    // The crosshair matters only to clipping.
+    const bool clipping = state.clip[0] || state.clip[1] || state.clip[2];
+    const Index3 clipAt = clipping ? state.crosshair : Index3{0, 0, 0};
     const std::string key = renderKey(
-        renderWidth, renderHeight, c.azimuth, c.elevation, c.distance, c.pan.x, c.pan.y, c.target.x, c.target.y, c.target.z,
+        renderWidth, renderHeight, cameraKey,
         state.displayChannel, window.min, window.max, state.mip, static_cast<const void*>(overlay.values), overlay.title,
-        overlay.display.show, overlay.display.gain, overlay.display.threshold, overlay.display.unsignedColormap,
+        overlay.display.show, overlay.display.gain, overlay.display.threshold, overlay.negativeExtent,
+        overlay.display.separateNegative, overlay.display.negativeGain, overlay.display.unsignedColormap,
         overlay.display.signedColormap, state.labelShells, state.shellOpacity, state.mapOpacity3d, state.showSegmentation,
-        state.clip[0], state.clip[1], state.clip[2], state.crosshair[0], state.crosshair[1], state.crosshair[2], gpu.revision());
+        state.clip[0], state.clip[1], state.clip[2], clipAt[0], clipAt[1], clipAt[2], gpu.revision());
     if (key != m_renderedKey || !m_framebuffer.valid()) {
         renderTo(m_framebuffer, renderWidth, renderHeight, state, loaded, overlay, gpu, renderer, interactive);
         m_renderedKey = key;

@@ -34,6 +34,7 @@ private:
     render::Framebuffer m_framebuffer;
     std::string m_renderedKey;
     std::chrono::steady_clock::time_point m_lastInteraction{};
+    std::string m_cameraKey; // the camera last drawn: any change (a linked panel, a script) counts as moving
 };
 
 } // namespace segxai::app

@@ -137,14 +137,17 @@ std::vector<uint8_t> targetOnGrid(const Target& target, const Geometry& studyGri
 
 MapFigures figuresOf(const ExplanationMap& map, const std::vector<uint8_t>& target) {
     MapFigures f;
-    std::vector<float> magnitudes;
+    std::vector<float> magnitudes, negatives;
     double total = 0.0;
     for (float v : map.values.voxels) {
         if (v != 0.0f) magnitudes.push_back(std::abs(v));
+        if (v < 0.0f) negatives.push_back(-v);
         total += std::abs(v);
     }
     const ValueRange robust = percentileRange(magnitudes, 0.0, 99.5);
     f.extent = robust.max > 0.0f ? robust.max : 1.0f;
+    const ValueRange robustNegative = percentileRange(negatives, 0.0, 99.5);
+    f.negativeExtent = robustNegative.max > 0.0f ? robustNegative.max : f.extent;
     const ValueRange range = finiteRange(map.values.voxels);
     f.minimum = range.min;
     f.maximum = range.max;

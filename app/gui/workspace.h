@@ -28,6 +28,7 @@ struct LoadedModel {
 // Figures of one map the engine thread worked out for display and comparison.
 struct MapFigures {
     float extent = 1.0f;        // robust extent: 99.5th percentile of |value| over non-zero voxels
+    float negativeExtent = 1.0f; // ... of |value| over the negative voxels (extent when none)
     float minimum = 0.0f;
     float maximum = 0.0f;
     double shareInTarget = 0.0; // share of sum |value| on the target's voxels
