@@ -23,10 +23,10 @@ VertexArrayName createVertexArray() {
     return VertexArrayName(n);
 }
 
-void Framebuffer::resize(int width, int height) {
+void Framebuffer::resize(int width, int height, GLenum internalFormat) {
     width = std::max(1, width);
     height = std::max(1, height);
-    if (m_framebuffer && width == m_width && height == m_height) return;
+    if (m_framebuffer && width == m_width && height == m_height && internalFormat == m_format) return;
     if (!m_framebuffer) {
         GLuint n = 0;
         glGenFramebuffers(1, &n);
@@ -34,7 +34,9 @@ void Framebuffer::resize(int width, int height) {
         m_color = createTexture();
     }
     glBindTexture(GL_TEXTURE_2D, m_color.get());
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    const bool single = internalFormat == GL_R32F || internalFormat == GL_R16;
+    glTexImage2D(GL_TEXTURE_2D, 0, internalFormat, width, height, 0, single ? GL_RED : GL_RGBA,
+                 internalFormat == GL_R32F ? GL_FLOAT : GL_UNSIGNED_BYTE, nullptr);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -48,6 +50,13 @@ void Framebuffer::resize(int width, int height) {
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     m_width = width;
     m_height = height;
+    m_format = internalFormat;
+}
+
+void Framebuffer::setFilter(GLenum filter) {
+    glBindTexture(GL_TEXTURE_2D, m_color.get());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
 }
 
 void Framebuffer::bind() const {

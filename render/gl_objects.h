@@ -60,10 +60,13 @@ TextureName createTexture();
 BufferName createBuffer();
 VertexArrayName createVertexArray();
 
-// An RGBA8 colour target. Resizing reallocates; the texture is what the UI shows.
+// A colour target (RGBA8 unless told otherwise). Resizing or a new format reallocates; the
+// texture is what the UI shows.
 class Framebuffer {
 public:
-    void resize(int width, int height);
+    void resize(int width, int height, GLenum internalFormat = GL_RGBA8);
+    // Sampling of the colour texture (linear unless told otherwise).
+    void setFilter(GLenum filter);
     void bind() const; // binds and sets the viewport
     GLuint texture() const { return m_color.get(); }
     GLuint name() const { return m_framebuffer.get(); }
@@ -76,6 +79,7 @@ private:
     TextureName m_color;
     int m_width = 0;
     int m_height = 0;
+    GLenum m_format = GL_RGBA8;
 };
 
 // A linked program with cached uniform setters.

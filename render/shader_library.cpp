@@ -35,6 +35,17 @@ GLuint compile(GLenum type, const std::string& source, const std::string& file,
     return shader;
 }
 
+// The defines go right after the #version line; #line keeps error line numbers those of the file.
+std::string withDefines(const std::string& source, const std::vector<std::string>& defines) {
+    if (defines.empty()) return source;
+    const size_t versionEnd = source.rfind("#version", 0) == 0 ? source.find('\n') : std::string::npos;
+    if (versionEnd == std::string::npos) return source;
+    std::string out = source.substr(0, versionEnd + 1);
+    for (const auto& d : defines) out += "#define " + d + "\n";
+    out += "#line 2\n";
+    return out + source.substr(versionEnd + 1);
+}
+
 } // namespace
 
 ShaderLibrary::ShaderLibrary(std::filesystem::path developmentFolder)
@@ -61,9 +72,9 @@ std::filesystem::file_time_type ShaderLibrary::stamp(const std::string& file) co
     return ec ? std::filesystem::file_time_type{} : t;
 }
 
-std::unique_ptr<ShaderProgram> ShaderLibrary::build(const std::string& vertexFile,
-                                                    const std::string& fragmentFile) {
-    const std::string vs = source(vertexFile), fs = source(fragmentFile);
+std::unique_ptr<ShaderProgram> ShaderLibrary::build(const std::string& vertexFile, const std::string& fragmentFile,
+                                                    const std::vector<std::string>& defines) {
+    const std::string vs = withDefines(source(vertexFile), defines), fs = withDefines(source(fragmentFile), defines);
     if (vs.empty() || fs.empty()) {
         m_log.push_back("shader missing: " + (vs.empty() ? vertexFile : fragmentFile));
         return nullptr;
@@ -92,13 +103,13 @@ std::unique_ptr<ShaderProgram> ShaderLibrary::build(const std::string& vertexFil
     return std::make_unique<ShaderProgram>(std::move(program));
 }
 
-const ShaderProgram* ShaderLibrary::program(const std::string& vertexFile,
-                                            const std::string& fragmentFile) {
-    auto key = std::make_pair(vertexFile, fragmentFile);
+const ShaderProgram* ShaderLibrary::program(const std::string& vertexFile, const std::string& fragmentFile,
+                                            const std::vector<std::string>& defines) {
+    Key key{vertexFile, fragmentFile, defines};
     auto it = m_programs.find(key);
     if (it == m_programs.end()) {
         Entry entry;
-        entry.program = build(vertexFile, fragmentFile);
+        entry.program = build(vertexFile, fragmentFile, defines);
         entry.stamp = std::max(stamp(vertexFile), stamp(fragmentFile));
         it = m_programs.emplace(key, std::move(entry)).first;
     }
@@ -108,13 +119,13 @@ const ShaderProgram* ShaderLibrary::program(const std::string& vertexFile,
 bool ShaderLibrary::reloadChanged() {
     if (m_folder.empty()) return false;
     bool changed = false;
-    for (auto& [files, entry] : m_programs) {
-        const auto now = std::max(stamp(files.first), stamp(files.second));
+    for (auto& [key, entry] : m_programs) {
+        const auto now = std::max(stamp(key.vertexFile), stamp(key.fragmentFile));
         if (now == entry.stamp) continue;
         entry.stamp = now;
-        if (auto rebuilt = build(files.first, files.second)) {
+        if (auto rebuilt = build(key.vertexFile, key.fragmentFile, key.defines)) {
             entry.program = std::move(rebuilt);
-            m_log.push_back("shader reloaded: " + files.first + " + " + files.second);
+            m_log.push_back("shader reloaded: " + key.vertexFile + " + " + key.fragmentFile);
             changed = true;
         }
     }

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace segxai::render {
@@ -17,8 +18,11 @@ class ShaderLibrary {
 public:
     explicit ShaderLibrary(std::filesystem::path developmentFolder = {});
 
-    // nullptr when the program has never compiled.
-    const ShaderProgram* program(const std::string& vertexFile, const std::string& fragmentFile);
+    // nullptr when the program has never compiled. `defines` ("HAS_OVERLAY", "STEPS 4") are
+    // #defined in both stages: each combination is its own program, so a feature that is off
+    // costs nothing (software rasterisers run both sides of every branch, even on uniforms).
+    const ShaderProgram* program(const std::string& vertexFile, const std::string& fragmentFile,
+                                 const std::vector<std::string>& defines = {});
     // Development mode: rebuilds programs whose files changed on disk. True if any did.
     bool reloadChanged();
     // Messages (compile errors, reloads) since the last call.
@@ -31,11 +35,18 @@ private:
     };
     std::string source(const std::string& file) const;
     std::filesystem::file_time_type stamp(const std::string& file) const;
-    std::unique_ptr<ShaderProgram> build(const std::string& vertexFile,
-                                         const std::string& fragmentFile);
+    std::unique_ptr<ShaderProgram> build(const std::string& vertexFile, const std::string& fragmentFile,
+                                         const std::vector<std::string>& defines);
 
     std::filesystem::path m_folder;
-    std::map<std::pair<std::string, std::string>, Entry> m_programs;
+    struct Key {
+        std::string vertexFile, fragmentFile;
+        std::vector<std::string> defines;
+        bool operator<(const Key& o) const {
+            return std::tie(vertexFile, fragmentFile, defines) < std::tie(o.vertexFile, o.fragmentFile, o.defines);
+        }
+    };
+    std::map<Key, Entry> m_programs;
     std::vector<std::string> m_log;
 };
 

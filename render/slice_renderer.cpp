@@ -67,37 +67,97 @@ void drawColourBar(Canvas2D& canvas, const ColourBar& bar, float width, float he
 SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font)
     : m_shaders(shaders), m_canvas(shaders, font) {}
 
+void SliceRenderer::reslice(const VolumeTexture* volume, const ResliceGrid& grid, size_t slot) {
+    const ShaderProgram* program = m_shaders.program("fullscreen.vert", "reslice.frag");
+    if (!program) return;
+    if (m_slices.size() <= slot) m_slices.resize(slot + 1);
+    Framebuffer& slice = m_slices[slot];
+    slice.resize(grid.size.x, grid.size.y, volume->holdsLabels() ? GL_R16 : GL_R32F);
+    slice.setFilter(volume->linear() ? GL_LINEAR : GL_NEAREST);
+    slice.bind();
+    program->use();
+    bindTexture(GL_TEXTURE_3D, volume->texture(), 0);
+    program->set("u_volume", 0);
+    program->set("u_fragToVolume", glm::mat4(grid.sliceFragToVolume));
+    glBindVertexArray(m_emptyVao.get());
+    glDrawArrays(GL_TRIANGLES, 0, 3);
+}
+
 void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& layers,
                            const SliceAnnotations& annotations, Framebuffer& target) {
-    target.resize(viewport.width, viewport.height);
-    target.bind();
-    glDisable(GL_DEPTH_TEST);
-    glDisable(GL_BLEND);
-    glClearColor(0, 0, 0, 1);
-    glClear(GL_COLOR_BUFFER_BIT);
-
-    const glm::dmat4 fragToWorld = viewport.fragCoordToWorld();
     // First, before any texture unit is bound for drawing: a first upload binds its texture.
     m_colormaps.ensureUploaded();
-    if (const ShaderProgram* program = m_shaders.program("fullscreen.vert", "slice.frag")) {
+    if (!m_emptyVao) m_emptyVao = createVertexArray();
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_BLEND);
+
+    // The volumes this view shows: image (unit 0), overlay (1), labels (3, 5, 7).
+    struct Source {
+        const VolumeTexture* volume = nullptr;
+        int unit = 0;
+        std::string feature, matrix;
+        ResliceGrid grid;
+    };
+    std::vector<Source> sources;
+    if (layers.image && layers.image->valid()) sources.push_back({layers.image, 0, "HAS_IMAGE", "u_fragToImage", {}});
+    if (layers.overlay.visible()) sources.push_back({layers.overlay.values, 1, "HAS_OVERLAY", "u_fragToOverlay", {}});
+    for (int n = 0; n < int(layers.labels.size()); ++n) {
+        if (!layers.labels[size_t(n)].visible()) continue;
+        const std::string suffix = std::to_string(n);
+        sources.push_back({layers.labels[size_t(n)].labels, 3 + 2 * n, "LABELS" + suffix, "u_fragToLabels" + suffix, {}});
+    }
+    // Resliced when every volume allows it and the slices hold fewer texels than the view has pixels.
+    bool resliced = true;
+    int64_t texels = 0;
+    for (Source& source : sources) {
+        source.grid = resliceGrid(viewport, source.volume->worldToVoxel(), source.volume->dims());
+        resliced = resliced && source.grid.kind != ResliceGrid::Kind::Direct;
+        texels += int64_t(source.grid.size.x) * source.grid.size.y;
+    }
+    resliced = resliced && texels <= int64_t(viewport.width) * viewport.height;
+
+    std::vector<std::string> features;
+    if (resliced) features.push_back("RESLICED");
+    for (size_t s = 0; s < sources.size(); ++s) {
+        Source& source = sources[s];
+        if (resliced && source.grid.kind == ResliceGrid::Kind::Outside) continue;
+        features.push_back(source.feature);
+        if (source.unit >= 3 && layers.labels[size_t((source.unit - 3) / 2)].outline) {
+            features.push_back("OUTLINE" + std::to_string((source.unit - 3) / 2));
+        }
+        if (resliced) reslice(source.volume, source.grid, s);
+    }
+
+    target.resize(viewport.width, viewport.height);
+    target.bind();
+    glClearColor(0, 0, 0, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    const glm::dmat4 fragToWorld = viewport.fragCoordToWorld();
+    if (const ShaderProgram* program = m_shaders.program("fullscreen.vert", "slice.frag", features)) {
         program->use();
         program->set("u_background", glm::vec3(0.0f));
-        const bool hasImage = layers.image && layers.image->valid();
-        program->set("u_hasImage", hasImage ? 1 : 0);
         program->set("u_image", 0);
-        if (hasImage) {
-            bindTexture(GL_TEXTURE_3D, layers.image->texture(), 0);
-            program->set("u_fragToImage", glm::mat4(layers.image->worldToTexture() * fragToWorld));
-            program->set("u_window", glm::vec2(layers.windowLow, layers.windowHigh));
-        }
-        const OverlayLayer& overlay = layers.overlay;
-        program->set("u_hasOverlay", overlay.visible() ? 1 : 0);
         program->set("u_overlay", 1);
         program->set("u_colormaps", 2);
+        for (int n = 0; n < int(layers.labels.size()); ++n) {
+            program->set(("u_labels" + std::to_string(n)).c_str(), 3 + 2 * n);
+            program->set(("u_labelColors" + std::to_string(n)).c_str(), 4 + 2 * n);
+        }
+        for (size_t s = 0; s < sources.size(); ++s) {
+            const Source& source = sources[s];
+            if (resliced && source.grid.kind == ResliceGrid::Kind::Outside) continue;
+            if (resliced) {
+                bindTexture(GL_TEXTURE_2D, m_slices[s].texture(), source.unit);
+                program->set(source.matrix.c_str(), glm::mat4(source.grid.viewFragToSlice));
+            } else {
+                bindTexture(GL_TEXTURE_3D, source.volume->texture(), source.unit);
+                program->set(source.matrix.c_str(), glm::mat4(source.volume->worldToTexture() * fragToWorld));
+            }
+        }
+        program->set("u_window", glm::vec2(layers.windowLow, layers.windowHigh));
+        const OverlayLayer& overlay = layers.overlay;
         if (overlay.visible()) {
-            bindTexture(GL_TEXTURE_3D, overlay.values->texture(), 1);
             bindTexture(GL_TEXTURE_2D, m_colormaps.texture(), 2);
-            program->set("u_fragToOverlay", glm::mat4(overlay.values->worldToTexture() * fragToWorld));
             program->set("u_colormapRow", ColormapTexture::row(overlay.colormap));
             program->set("u_overlaySigned", overlay.signedMap ? 1 : 0);
             program->set("u_overlayRange", overlay.signedMap ? glm::vec2(overlay.negativeExtent, overlay.positiveExtent)
@@ -107,20 +167,11 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
         }
         for (int n = 0; n < int(layers.labels.size()); ++n) {
             const LabelLayer& layer = layers.labels[size_t(n)];
-            const std::string suffix = std::to_string(n);
-            auto name = [&](const char* base) { return std::string(base) + suffix; };
-            program->set(name("u_hasLabels").c_str(), layer.visible() ? 1 : 0);
-            program->set(name("u_labels").c_str(), 3 + 2 * n);
-            program->set(name("u_labelColors").c_str(), 4 + 2 * n);
             if (!layer.visible()) continue;
-            bindTexture(GL_TEXTURE_3D, layer.labels->texture(), 3 + 2 * n);
+            const std::string suffix = std::to_string(n);
             bindTexture(GL_TEXTURE_2D, layer.colors->texture(), 4 + 2 * n);
-            program->set(name("u_fragToLabels").c_str(), glm::mat4(layer.labels->worldToTexture() * fragToWorld));
-            program->set(name("u_labelDims").c_str(), layer.labels->dims());
-            program->set(name("u_labelOpacity").c_str(), layer.opacity);
-            program->set(name("u_labelOutline").c_str(), layer.outline ? 1 : 0);
+            program->set(("u_labelOpacity" + suffix).c_str(), layer.opacity);
         }
-        if (!m_emptyVao) m_emptyVao = createVertexArray();
         glBindVertexArray(m_emptyVao.get());
         glDrawArrays(GL_TRIANGLES, 0, 3);
         glBindVertexArray(0);

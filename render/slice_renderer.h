@@ -2,6 +2,7 @@
 #include "render/canvas_2d.h"
 #include "render/colormap.h"
 #include "render/gl_objects.h"
+#include "render/slice_reslice.h"
 #include "render/slice_view.h"
 #include "render/volume_texture.h"
 
@@ -102,10 +103,14 @@ public:
                 const SliceAnnotations& annotations, Framebuffer& target);
 
 private:
+    // Draws `volume`'s slice into m_slices[slot] (render/slice_reslice.h).
+    void reslice(const VolumeTexture* volume, const ResliceGrid& grid, size_t slot);
+
     ShaderLibrary& m_shaders;
     Canvas2D m_canvas;
     VertexArrayName m_emptyVao;
     ColormapTexture m_colormaps;
+    std::vector<Framebuffer> m_slices; // one per volume of the view being drawn
 };
 
 } // namespace segxai::render

@@ -48,7 +48,15 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
         m[3] = glm::dvec4(-1.0, -1.0, z, 1.0);
         return m;
     };
-    const ShaderProgram* program = m_shaders.program("fullscreen.vert", "volume.frag");
+    const bool labels = layers.labels && layers.labels->valid() && layers.labels->shellNormalTexture() && layers.labelColors &&
+                        layers.labelColors->valid();
+    const bool selection = labels && layers.selection && layers.selection->valid();
+    std::vector<std::string> features;
+    if (layers.mip) features.push_back("MIP");
+    if (layers.map.visible()) features.push_back("HAS_MAP");
+    if (labels && !layers.mip) features.push_back("HAS_LABELS");
+    if (selection && !layers.mip) features.push_back("HAS_SELECTION");
+    const ShaderProgram* program = m_shaders.program("fullscreen.vert", "volume.frag", features);
     if (program && layers.image && layers.image->valid() && layers.transfer && layers.transfer->valid()) {
         // First, before any texture unit is bound for drawing: a first upload binds its texture.
         m_colormaps.ensureUploaded();
@@ -62,11 +70,9 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
         program->set("u_imageRange", glm::vec2(layers.low, layers.high));
         program->set("u_transfer", 1);
         bindTexture(GL_TEXTURE_2D, layers.transfer->texture(), 1);
-        program->set("u_mip", layers.mip ? 1 : 0);
         program->set("u_stepScale", layers.stepScale);
         program->set("u_map", 2);
         program->set("u_colormaps", 3);
-        program->set("u_hasMap", layers.map.visible() ? 1 : 0);
         if (layers.map.visible()) {
             bindTexture(GL_TEXTURE_3D, layers.map.values->texture(), 2);
             bindTexture(GL_TEXTURE_2D, m_colormaps.texture(), 3);
@@ -79,19 +85,17 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
             program->set("u_mapThreshold", layers.map.threshold);
             program->set("u_mapOpacity", layers.map.opacity);
         }
-        const bool labels = layers.labels && layers.labels->valid() && layers.labelColors && layers.labelColors->valid();
         program->set("u_labels", 4);
         program->set("u_labelColors", 5);
         program->set("u_selection", 6);
-        program->set("u_hasLabels", labels ? 1 : 0);
-        program->set("u_hasSelection", labels && layers.selection && layers.selection->valid() ? 1 : 0);
+        program->set("u_labelNormals", 7);
         if (labels) {
             bindTexture(GL_TEXTURE_3D, layers.labels->texture(), 4);
             bindTexture(GL_TEXTURE_2D, layers.labelColors->texture(), 5);
+            bindTexture(GL_TEXTURE_3D, layers.labels->shellNormalTexture(), 7);
             program->set("u_worldToLabels", glm::mat4(layers.labels->worldToTexture()));
-            program->set("u_labelDims", layers.labels->dims());
             program->set("u_labelOpacity", layers.labelOpacity);
-            if (layers.selection && layers.selection->valid()) bindTexture(GL_TEXTURE_3D, layers.selection->texture(), 6);
+            if (selection) bindTexture(GL_TEXTURE_3D, layers.selection->texture(), 6);
         }
         program->set("u_clipPoint", glm::vec3(layers.clipPoint));
         glUniform3i(program->location("u_clipAxes"), layers.clipAxes.x, layers.clipAxes.y, layers.clipAxes.z);

@@ -1,6 +1,9 @@
 #include "render/volume_texture.h"
 
+#include "render/shell_normals.h"
+
 #include <glm/gtc/matrix_transform.hpp>
+#include <vector>
 
 namespace segxai::render {
 
@@ -9,6 +12,7 @@ void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVox
     if (!m_texture) m_texture = createTexture();
     m_dims = dims;
     m_generation = generation;
+    m_worldToVoxel = worldToVoxel;
     // Voxel centre index n sits at texture coordinate (n + 0.5) / dims.
     m_worldToTexture = glm::scale(glm::dmat4(1.0), 1.0 / glm::dvec3(dims)) *
                        glm::translate(glm::dmat4(1.0), glm::dvec3(0.5)) * worldToVoxel;
@@ -22,28 +26,41 @@ void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVox
 void VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels,
                                   const glm::dmat4& worldToVoxel, uint64_t generation) {
     prepare(dims, worldToVoxel, generation);
+    m_labels = false;
     glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, dims.x, dims.y, dims.z, 0, GL_RED, GL_FLOAT, voxels);
     setLinear(m_linear);
 }
 
 void VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
-                                 const glm::dmat4& worldToVoxel, uint64_t generation) {
+                                 const glm::dmat4& worldToVoxel, uint64_t generation, bool shellNormals) {
     prepare(dims, worldToVoxel, generation);
-    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16UI, dims.x, dims.y, dims.z, 0, GL_RED_INTEGER,
+    m_labels = true;
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED,
                  GL_UNSIGNED_SHORT, labels);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    m_normals.reset();
+    if (shellNormals) {
+        const std::vector<glm::u8vec4> normals = render::shellNormals(dims, labels);
+        m_normals = createTexture();
+        glBindTexture(GL_TEXTURE_3D, m_normals.get());
+        glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals.data());
+        for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R}) glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    }
 }
 
 void VolumeTexture::clear() {
     m_texture.reset();
+    m_normals.reset();
     m_generation = 0;
     m_dims = glm::ivec3(0);
 }
 
 void VolumeTexture::setLinear(bool linear) {
     m_linear = linear;
-    if (!m_texture) return;
+    if (!m_texture || m_labels) return;
     glBindTexture(GL_TEXTURE_3D, m_texture.get());
     const GLint filter = linear ? GL_LINEAR : GL_NEAREST;
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, filter);

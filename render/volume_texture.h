@@ -6,7 +6,7 @@
 
 namespace segxai::render {
 
-// A volume on the GPU as a 3D texture in its own grid (R32F scalars or R16UI labels), with
+// A volume on the GPU as a 3D texture in its own grid (R32F scalars or R16 labels), with
 // the world-to-texture map the shaders sample through. Uploads happen only when the data's
 // generation is newer than the one on the GPU.
 class VolumeTexture {
@@ -14,25 +14,36 @@ public:
     // `worldToVoxel` maps world (mm) to continuous voxel index (voxel centres at integers).
     void uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                        uint64_t generation);
+    // With `shellNormals`, also the labels' shell normals (render/shell_normals.h) for the 3D view.
     void uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
-                      const glm::dmat4& worldToVoxel, uint64_t generation);
+                      const glm::dmat4& worldToVoxel, uint64_t generation, bool shellNormals = false);
     void clear();
 
     bool needsUpload(uint64_t generation) const { return !m_texture || generation != m_generation; }
     bool valid() const { return bool(m_texture); }
     GLuint texture() const { return m_texture.get(); }
+    // RGBA8 shell normals on the same grid, linear; 0 unless uploaded with the labels.
+    GLuint shellNormalTexture() const { return m_normals.get(); }
     const glm::ivec3& dims() const { return m_dims; }
-    // World (mm) to normalised texture coordinates.
+    // World (mm) to normalised texture coordinates, and to continuous voxel index.
     const glm::dmat4& worldToTexture() const { return m_worldToTexture; }
-    // Linear or nearest sampling of scalars (labels are always fetched exactly).
+    const glm::dmat4& worldToVoxel() const { return m_worldToVoxel; }
+    // Linear or nearest sampling of scalars (labels are always sampled nearest).
     void setLinear(bool linear);
+    bool linear() const { return m_linear && !m_labels; }
+    // Labels are stored as 16-bit normalised values (label n reads n / 65535): the sampling
+    // path software rasterisers run fastest, and exact for every uint16 label.
+    bool holdsLabels() const { return m_labels; }
 
 private:
     void prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation);
 
     TextureName m_texture;
+    TextureName m_normals;
     glm::ivec3 m_dims{0};
     glm::dmat4 m_worldToTexture{1.0};
+    glm::dmat4 m_worldToVoxel{1.0};
+    bool m_labels = false;
     uint64_t m_generation = 0;
     bool m_linear = true;
 };

@@ -1,7 +1,9 @@
 #version 330 core
 // GPU ray casting of the study: composite through a transfer function (or maximum intensity),
 // the explanation map fused along the ray, segmentation labels drawn as shaded shells, the
-// picked structure highlighted, and clipping at the crosshair planes.
+// picked structure highlighted, and clipping at the crosshair planes. Features that are off
+// are compiled out (MIP, HAS_MAP, HAS_LABELS, HAS_SELECTION): a software rasteriser runs
+// both sides of every branch on every step of every ray.
 uniform mat4 u_fragToWorldNear;  // gl_FragCoord -> world point on the near plane (homogeneous)
 uniform mat4 u_fragToWorldFar;   // ... on the far plane
 
@@ -10,12 +12,10 @@ uniform mat4 u_worldToImage;     // world -> image texture coordinates
 uniform vec3 u_imageDims;
 uniform vec2 u_imageRange;       // values mapped to the transfer function's 0..1
 uniform sampler2D u_transfer;    // one row: RGBA per normalised value (alpha per voxel step)
-uniform int u_mip;
 uniform float u_stepScale;       // 1: one voxel per step; larger while the mouse moves
 
 uniform sampler3D u_map;
 uniform mat4 u_worldToMap;
-uniform int u_hasMap;
 uniform sampler2D u_colormaps;
 uniform float u_colormapRow;
 uniform int u_mapSigned;
@@ -23,15 +23,13 @@ uniform vec2 u_mapExtent;   // unsigned: (high, high); signed: (negative extent,
 uniform float u_mapThreshold;
 uniform float u_mapOpacity;
 
-uniform usampler3D u_labels;
+uniform sampler3D u_labels;
 uniform mat4 u_worldToLabels;
-uniform ivec3 u_labelDims;
 uniform sampler2D u_labelColors;
-uniform int u_hasLabels;
+uniform sampler3D u_labelNormals;   // render/shell_normals.h, same grid as the labels
 uniform float u_labelOpacity;
 
-uniform usampler3D u_selection;
-uniform int u_hasSelection;
+uniform sampler3D u_selection;
 
 uniform vec3 u_clipPoint;        // world
 uniform ivec3 u_clipAxes;        // 1: keep only the side of the plane below the crosshair
@@ -40,21 +38,19 @@ uniform vec3 u_background;
 
 out vec4 o_color;
 
-uint labelAt(usampler3D labels, mat4 worldToTexture, vec3 world) {
+uint labelAt(sampler3D labels, mat4 worldToTexture, vec3 world) {
     vec3 t = (worldToTexture * vec4(world, 1.0)).xyz;
     if (any(lessThan(t, vec3(0.0))) || any(greaterThan(t, vec3(1.0)))) return 0u;
-    ivec3 v = clamp(ivec3(floor(t * vec3(u_labelDims))), ivec3(0), u_labelDims - 1);
-    return texelFetch(labels, v, 0).r;
+    return uint(texture(labels, t).r * 65535.0 + 0.5);
 }
 
-// Normal of a label's shell from the label field around a world point.
-vec3 shellNormal(vec3 world, uint label, float h) {
-    vec3 g;
-    g.x = float(labelAt(u_labels, u_worldToLabels, world + vec3(h, 0, 0)) == label) - float(labelAt(u_labels, u_worldToLabels, world - vec3(h, 0, 0)) == label);
-    g.y = float(labelAt(u_labels, u_worldToLabels, world + vec3(0, h, 0)) == label) - float(labelAt(u_labels, u_worldToLabels, world - vec3(0, h, 0)) == label);
-    g.z = float(labelAt(u_labels, u_worldToLabels, world + vec3(0, 0, h)) == label) - float(labelAt(u_labels, u_worldToLabels, world - vec3(0, 0, h)) == label);
-    float l = length(g);
-    return l > 0.0 ? -g / l : vec3(0.0);
+// Outward normal of the label shell at a world point (voxel axes; the light is a headlight,
+// so only |n . l| matters and axis flips do not).
+vec3 shellNormal(vec3 world) {
+    vec4 n = texture(u_labelNormals, (u_worldToLabels * vec4(world, 1.0)).xyz);
+    vec3 v = n.xyz * 2.0 - 1.0;
+    float l = length(v);
+    return l > 0.05 ? v / l : vec3(0.0);
 }
 
 float hottest = 0.0; // the map's largest colour-map position along the ray
@@ -108,22 +104,21 @@ void main() {
     float maximum = 0.0;
     vec4 maxMap = vec4(0.0);
     uint previousLabel = 0u;
-    float shellStep = length(direction) * dt * 0.5;
     for (float t = tNear; t < tFar; t += dt) {
         vec3 world = origin + t * direction;
         vec3 tex = o + t * d;
         float value = clamp((texture(u_image, tex).r - u_imageRange.x) / max(u_imageRange.y - u_imageRange.x, 1e-20), 0.0, 1.0);
-        if (u_mip != 0) {
-            maximum = max(maximum, value);
-            if (u_hasMap != 0) {
-                vec4 m = mapColor(world);
-                if (m.a > maxMap.a) maxMap = m;
-            }
-            continue;
-        }
+#ifdef MIP
+        maximum = max(maximum, value);
+#ifdef HAS_MAP
+        vec4 m = mapColor(world);
+        if (m.a > maxMap.a) maxMap = m;
+#endif
+#else
         vec4 sampleColor = texture(u_transfer, vec2(value * (255.0 / 256.0) + 0.5 / 256.0, 0.5));
         sampleColor.a = 1.0 - pow(1.0 - sampleColor.a, u_stepScale); // opacity for the step length
-        if (u_hasMap != 0 && glow.a < 0.98) {
+#ifdef HAS_MAP
+        if (glow.a < 0.98) {
             vec4 m = mapColor(world);
             if (m.a > 0.0) {
                 float a = 1.0 - pow(1.0 - m.a, u_stepScale);
@@ -131,29 +126,35 @@ void main() {
                 glow.a += (1.0 - glow.a) * a;
             }
         }
-        if (u_hasLabels != 0) {
-            uint label = labelAt(u_labels, u_worldToLabels, world);
-            if (label != 0u && label != previousLabel) {
-                vec4 lc = texelFetch(u_labelColors, ivec2(min(int(label), textureSize(u_labelColors, 0).x - 1), 0), 0);
-                if (lc.a > 0.0) {
-                    vec3 n = shellNormal(world, label, shellStep * 2.0);
-                    float light = 0.35 + 0.65 * abs(dot(n, u_lightDirection));
-                    vec3 shell = lc.rgb * light;
-                    if (u_hasSelection != 0 && labelAt(u_selection, u_worldToLabels, world) != 0u) shell = vec3(1.0, 0.94, 0.24) * light;
-                    sampleColor = vec4(mix(sampleColor.rgb, shell, u_labelOpacity), max(sampleColor.a, u_labelOpacity));
-                }
+#endif
+#ifdef HAS_LABELS
+        uint label = labelAt(u_labels, u_worldToLabels, world);
+        if (label != 0u && label != previousLabel) {
+            vec4 lc = texelFetch(u_labelColors, ivec2(min(int(label), textureSize(u_labelColors, 0).x - 1), 0), 0);
+            if (lc.a > 0.0) {
+                float light = 0.35 + 0.65 * abs(dot(shellNormal(world), u_lightDirection));
+                vec3 shell = lc.rgb * light;
+#ifdef HAS_SELECTION
+                if (labelAt(u_selection, u_worldToLabels, world) != 0u) shell = vec3(1.0, 0.94, 0.24) * light;
+#endif
+                sampleColor = vec4(mix(sampleColor.rgb, shell, u_labelOpacity), max(sampleColor.a, u_labelOpacity));
             }
-            previousLabel = label;
         }
+        previousLabel = label;
+#endif
         accumulated.rgb += (1.0 - accumulated.a) * sampleColor.a * sampleColor.rgb;
         accumulated.a += (1.0 - accumulated.a) * sampleColor.a;
-        if (accumulated.a > 0.98 && (u_hasMap == 0 || glow.a > 0.98)) break;
+#ifdef HAS_MAP
+        if (accumulated.a > 0.98 && glow.a > 0.98) break;
+#else
+        if (accumulated.a > 0.98) break;
+#endif
+#endif
     }
-    if (u_mip != 0) {
-        vec3 grey = vec3(maximum);
-        o_color = vec4(mix(grey, maxMap.rgb, maxMap.a), 1.0);
-        return;
-    }
+#ifdef MIP
+    o_color = vec4(mix(vec3(maximum), maxMap.rgb, maxMap.a), 1.0);
+    return;
+#endif
     vec3 tissue = accumulated.rgb + (1.0 - accumulated.a) * u_background;
     // The glow takes the colour of the hottest value along the ray, its opacity from the sum.
     vec3 glowColor = texture(u_colormaps, vec2(hottest * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow)).rgb;

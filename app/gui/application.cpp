@@ -389,7 +389,8 @@ void Application::drawPanels() {
     ImGui::SetNextWindowPos(ImVec2(origin.x + sideWidth, origin.y));
     ImGui::SetNextWindowSize(ImVec2(size.x - sideWidth, mainHeight));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-    ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoScrollbar |
+    // No background: the views cover the area, and a hidden fill costs a software rasteriser.
+    ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoScrollbar |
                                        ImGuiWindowFlags_NoScrollWithMouse);
     m_viewerSize = ImGui::GetContentRegionAvail();
     m_viewer.draw(m_viewerSize, *m_workspace, m_gpu, *m_sliceRenderer, *m_volumeRenderer);

@@ -66,7 +66,7 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
             const LabelVolume& labels = segmentation->labels;
             m_segmentationGrid = labels.geometry;
             m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
-                                        labels.geometry.worldToVoxelMatrix(), generation);
+                                        labels.geometry.worldToVoxelMatrix(), generation, true);
         }
     }
     if (!segmentation) return;

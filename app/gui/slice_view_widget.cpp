@@ -1,6 +1,7 @@
 #include "app/gui/slice_view_widget.h"
 
 #include "app/gui/render_key.h"
+#include "app/gui/view_image.h"
 
 #include <GLFW/glfw3.h>
 #include <algorithm>
@@ -172,10 +173,7 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
         renderTo(m_framebuffer, width, height, state, loaded, overlay, gpu, renderer);
         m_renderedKey = key;
     }
-    // The framebuffer's first row is the image's bottom: flip v.
-    ImGui::GetWindowDrawList()->AddImage(
-        reinterpret_cast<ImTextureID>(static_cast<intptr_t>(m_framebuffer.texture())), origin,
-        ImVec2(origin.x + float(width), origin.y + float(height)), ImVec2(0, 1), ImVec2(1, 0));
+    addViewImage(m_framebuffer.texture(), origin, ImVec2(origin.x + float(width), origin.y + float(height)));
     return changed;
 }
 

@@ -1,6 +1,7 @@
 #include "app/gui/volume_view_widget.h"
 
 #include "app/gui/render_key.h"
+#include "app/gui/view_image.h"
 
 #include <GLFW/glfw3.h>
 #include <algorithm>
@@ -56,7 +57,7 @@ void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int heig
     }
     layers.clipPoint = g.voxelToWorld(glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
     layers.clipAxes = glm::ivec3(state.clip[0], state.clip[1], state.clip[2]);
-    layers.stepScale = interactive ? 2.5f : 1.0f;
+    layers.stepScale = interactive ? 3.0f : 1.0f;
     renderer.render(state.camera, width, height, layers, annotations, target);
 }
 
@@ -124,8 +125,7 @@ bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const Loaded
         renderTo(m_framebuffer, renderWidth, renderHeight, state, loaded, overlay, gpu, renderer, interactive);
         m_renderedKey = key;
     }
-    ImGui::GetWindowDrawList()->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(m_framebuffer.texture())), origin,
-                                         ImVec2(origin.x + float(width), origin.y + float(height)), ImVec2(0, 1), ImVec2(1, 0));
+    addViewImage(m_framebuffer.texture(), origin, ImVec2(origin.x + float(width), origin.y + float(height)));
     return moved;
 }
 

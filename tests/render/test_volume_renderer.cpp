@@ -86,7 +86,7 @@ TEST_CASE("composite rendering, label shells, a fused map and clipping", "[rende
     rig.image.uploadScalars(sphere.dims, sphere.voxels.data(), sphere.worldToVoxel(), 1);
     rig.transfer.update(TransferFunction::preset(TransferFunction::Preset::MrBrain));
     VolumeTexture labels;
-    labels.uploadLabels(sphere.dims, sphere.labels.data(), sphere.worldToVoxel(), 1);
+    labels.uploadLabels(sphere.dims, sphere.labels.data(), sphere.worldToVoxel(), 1, true);
     LabelColorTable colors;
     colors.upload({{0, 0, 0, 0}, {0, 200, 0, 255}});
     OrbitCamera camera;
