@@ -10,7 +10,8 @@ namespace {
 int axisAlong(const glm::dmat4& voxelToWorld, const glm::dvec3& direction) {
     for (int a = 0; a < 3; ++a) {
         const glm::dvec3 axis = glm::normalize(glm::dvec3(voxelToWorld[a]));
-        if (std::abs(glm::dot(axis, direction)) > 1.0 - 1e-6) return a;
+        // Within 0.003 degrees: across 1,000 voxels the slice strays less than 0.05 voxel.
+        if (std::abs(glm::dot(axis, direction)) > 1.0 - 1e-9) return a;
     }
     return -1;
 }
