@@ -2,6 +2,7 @@
 // app, and checks what the three views show.
 #include "engine/image_io.h"
 #include "render/image_capture.h"
+#include "tests/support/golden.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
@@ -12,14 +13,9 @@
 #include <iterator>
 
 using namespace segxai;
+using segxai::test::loadPng;
 
 namespace {
-
-render::RgbaImage loadPng(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-    return render::decodePng(bytes);
-}
 
 bool bluish(const uint8_t* p) { return p[2] > 180 && p[2] > p[0] + 80; }
 
