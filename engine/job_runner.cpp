@@ -4,6 +4,12 @@
 #include <chrono>
 #include <exception>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace segxai {
 
 std::string JobControl::stage() const {
@@ -30,9 +36,15 @@ JobContext JobContext::sub(float begin, float end) const {
     return JobContext(*m_control, m_begin + span * begin, m_begin + span * end);
 }
 
-JobRunner::JobRunner(std::function<void()> wake, int workerCount) : m_wake(std::move(wake)) {
+JobRunner::JobRunner(std::function<void()> wake, int workerCount, bool yieldToUi) : m_wake(std::move(wake)) {
     for (int n = 0; n < std::max(1, workerCount); ++n) {
-        m_workers.emplace_back([this](std::stop_token stop) { workerLoop(stop); });
+        m_workers.emplace_back([this, yieldToUi](std::stop_token stop) {
+#ifdef __linux__
+            // Nice is per thread on Linux, and threads started from this one inherit it.
+            if (yieldToUi) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
+#endif
+            workerLoop(stop);
+        });
     }
 }
 

@@ -103,7 +103,10 @@ public:
 
     // `wake` is called from a worker after a result enters the inbox (the UI passes
     // glfwPostEmptyEvent through it, since the engine does not link GLFW).
-    explicit JobRunner(std::function<void()> wake = {}, int workerCount = 1);
+    // `yieldToUi`: workers (and the thread pools LibTorch starts from them) run at a lower
+    // scheduling priority, so a computing engine never makes the window stutter; with nothing
+    // else to run they get the whole machine.
+    explicit JobRunner(std::function<void()> wake = {}, int workerCount = 1, bool yieldToUi = false);
     ~JobRunner();
     JobRunner(const JobRunner&) = delete;
     JobRunner& operator=(const JobRunner&) = delete;

@@ -5,5 +5,5 @@ uniform mat4 u_fragToVolume;
 out vec4 o_value;
 
 void main() {
-    o_value = vec4(texture(u_volume, (u_fragToVolume * vec4(gl_FragCoord.xy, 0.0, 1.0)).xyz).r);
+    o_value = vec4(textureLod(u_volume, (u_fragToVolume * vec4(gl_FragCoord.xy, 0.0, 1.0)).xyz, 0.0).r);
 }

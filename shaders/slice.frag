@@ -1,14 +1,15 @@
 #version 330 core
 // One slice view: the image under window/level, a scalar overlay through a colour map
 // (probabilities, explanation maps), then up to three label layers (filled or outlined).
+// Every fetch names level 0 (textureLod): no derivatives to work out per pixel.
 // RESLICED: every volume comes as its slice, a 2D texture (render/slice_reslice.h), and the
 // matrices map gl_FragCoord to its coordinates (z = 0); otherwise volumes are 3D textures.
 #ifdef RESLICED
 #define VOLUME sampler2D
-#define SAMPLE(volume, t) texture(volume, (t).xy)
+#define SAMPLE(volume, t) textureLod(volume, (t).xy, 0.0)
 #else
 #define VOLUME sampler3D
-#define SAMPLE(volume, t) texture(volume, t)
+#define SAMPLE(volume, t) textureLod(volume, t, 0.0)
 #endif
 uniform VOLUME u_image;
 uniform mat4 u_fragToImage;     // gl_FragCoord -> image texture coordinates
@@ -52,7 +53,7 @@ uint labelAt(VOLUME labels, vec3 t) {
 
 vec4 labelColor(sampler2D colors, uint label) {
     float size = float(textureSize(colors, 0).x);
-    return texture(colors, vec2((min(float(label), size - 1.0) + 0.5) / size, 0.5));
+    return textureLod(colors, vec2((min(float(label), size - 1.0) + 0.5) / size, 0.5), 0.0);
 }
 
 // Features that are off are compiled out (HAS_IMAGE, HAS_OVERLAY, LABELS0..2, OUTLINE0..2):
@@ -114,7 +115,7 @@ void main() {
                 } else {
                     s = clamp((v - u_overlayRange.x) / max(u_overlayRange.y - u_overlayRange.x, 1e-20), 0.0, 1.0);
                 }
-                vec3 mapped = texture(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow)).rgb;
+                vec3 mapped = textureLod(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow), 0.0).rgb;
                 color = mix(color, mapped, u_overlayOpacity);
             }
         }

@@ -3,7 +3,8 @@
 // the explanation map fused along the ray, segmentation labels drawn as shaded shells, the
 // picked structure highlighted, and clipping at the crosshair planes. Features that are off
 // are compiled out (MIP, HAS_MAP, HAS_LABELS, HAS_SELECTION): a software rasteriser runs
-// both sides of every branch on every step of every ray.
+// both sides of every branch on every step of every ray. Every fetch names level 0
+// (textureLod): derivatives inside the ray loop are undefined, and cost a software rasteriser.
 uniform mat4 u_fragToWorldNear;  // gl_FragCoord -> world point on the near plane (homogeneous)
 uniform mat4 u_fragToWorldFar;   // ... on the far plane
 
@@ -41,13 +42,13 @@ out vec4 o_color;
 uint labelAt(sampler3D labels, mat4 worldToTexture, vec3 world) {
     vec3 t = (worldToTexture * vec4(world, 1.0)).xyz;
     if (any(lessThan(t, vec3(0.0))) || any(greaterThan(t, vec3(1.0)))) return 0u;
-    return uint(texture(labels, t).r * 65535.0 + 0.5);
+    return uint(textureLod(labels, t, 0.0).r * 65535.0 + 0.5);
 }
 
 // Outward normal of the label shell at a world point (voxel axes; the light is a headlight,
 // so only |n . l| matters and axis flips do not).
 vec3 shellNormal(vec3 world) {
-    vec4 n = texture(u_labelNormals, (u_worldToLabels * vec4(world, 1.0)).xyz);
+    vec4 n = textureLod(u_labelNormals, (u_worldToLabels * vec4(world, 1.0)).xyz, 0.0);
     vec3 v = n.xyz * 2.0 - 1.0;
     float l = length(v);
     return l > 0.05 ? v / l : vec3(0.0);
@@ -58,13 +59,13 @@ float hottest = 0.0; // the map's largest colour-map position along the ray
 vec4 mapColor(vec3 world) {
     vec3 t = (u_worldToMap * vec4(world, 1.0)).xyz;
     if (any(lessThan(t, vec3(0.0))) || any(greaterThan(t, vec3(1.0)))) return vec4(0.0);
-    float v = texture(u_map, t).r;
+    float v = textureLod(u_map, t, 0.0).r;
     if (abs(v) < u_mapThreshold || isnan(v)) return vec4(0.0);
     float extent = v >= 0.0 ? u_mapExtent.y : u_mapExtent.x;
     float strength = clamp(abs(v) / extent, 0.0, 1.0);
     float s = u_mapSigned != 0 ? 0.5 + 0.5 * sign(v) * strength : clamp(v / extent, 0.0, 1.0);
     if (abs(s - (u_mapSigned != 0 ? 0.5 : 0.0)) > abs(hottest - (u_mapSigned != 0 ? 0.5 : 0.0))) hottest = s;
-    vec3 c = texture(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow)).rgb;
+    vec3 c = textureLod(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow), 0.0).rgb;
     return vec4(c, u_mapOpacity * strength);
 }
 
@@ -107,7 +108,7 @@ void main() {
     for (float t = tNear; t < tFar; t += dt) {
         vec3 world = origin + t * direction;
         vec3 tex = o + t * d;
-        float value = clamp((texture(u_image, tex).r - u_imageRange.x) / max(u_imageRange.y - u_imageRange.x, 1e-20), 0.0, 1.0);
+        float value = clamp((textureLod(u_image, tex, 0.0).r - u_imageRange.x) / max(u_imageRange.y - u_imageRange.x, 1e-20), 0.0, 1.0);
 #ifdef MIP
         maximum = max(maximum, value);
 #ifdef HAS_MAP
@@ -115,7 +116,7 @@ void main() {
         if (m.a > maxMap.a) maxMap = m;
 #endif
 #else
-        vec4 sampleColor = texture(u_transfer, vec2(value * (255.0 / 256.0) + 0.5 / 256.0, 0.5));
+        vec4 sampleColor = textureLod(u_transfer, vec2(value * (255.0 / 256.0) + 0.5 / 256.0, 0.5), 0.0);
         sampleColor.a = 1.0 - pow(1.0 - sampleColor.a, u_stepScale); // opacity for the step length
 #ifdef HAS_MAP
         if (glow.a < 0.98) {
@@ -157,6 +158,6 @@ void main() {
 #endif
     vec3 tissue = accumulated.rgb + (1.0 - accumulated.a) * u_background;
     // The glow takes the colour of the hottest value along the ray, its opacity from the sum.
-    vec3 glowColor = texture(u_colormaps, vec2(hottest * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow)).rgb;
+    vec3 glowColor = textureLod(u_colormaps, vec2(hottest * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow), 0.0).rgb;
     o_color = vec4(mix(tissue, glowColor, glow.a), 1.0);
 }

@@ -101,7 +101,7 @@ bool Application::initialise() {
     m_sliceRenderer = std::make_unique<render::SliceRenderer>(*m_shaders, *m_font);
     m_volumeRenderer = std::make_unique<render::VolumeRenderer>(*m_shaders, *m_font);
     m_figures = std::make_unique<FigureRenderer>(*m_sliceRenderer, *m_volumeRenderer);
-    m_jobs = std::make_unique<JobRunner>([] { glfwPostEmptyEvent(); });
+    m_jobs = std::make_unique<JobRunner>([] { glfwPostEmptyEvent(); }, 1, true);
     m_workspace = std::make_unique<Workspace>(*m_jobs);
     logInfo("SegXAI {} on OpenGL {}; engine: {}", "0.1", reinterpret_cast<const char*>(
                 glGetString(GL_VERSION)), computeDevice().description);

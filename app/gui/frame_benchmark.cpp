@@ -59,9 +59,10 @@ double FrameBenchmark::percentile(std::vector<double> values, double p) {
 std::string FrameBenchmark::report(int width, int height, bool explaining) const {
     const double mean = m_times.empty() ? 0.0 : std::accumulate(m_times.begin(), m_times.end(), 0.0) / double(m_times.size());
     const double worst = m_times.empty() ? 0.0 : *std::max_element(m_times.begin(), m_times.end());
-    return fmt::format("layout {}, {}x{}, {} frames{}: median {:.1f} ms, p99 {:.1f} ms, mean {:.1f} ms, max {:.1f} ms", m_layout,
-                       width, height, m_times.size(), explaining ? " while explaining" : "", percentile(m_times, 50.0),
-                       percentile(m_times, 99.0), mean, worst);
+    const double best = m_times.empty() ? 0.0 : *std::min_element(m_times.begin(), m_times.end());
+    return fmt::format("layout {}, {}x{}, {} frames{}: median {:.1f} ms, p99 {:.1f} ms, mean {:.1f} ms, min {:.1f} ms, max {:.1f} ms",
+                       m_layout, width, height, m_times.size(), explaining ? " while explaining" : "",
+                       percentile(m_times, 50.0), percentile(m_times, 99.0), mean, best, worst);
 }
 
 } // namespace segxai::app

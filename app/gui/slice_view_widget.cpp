@@ -173,7 +173,7 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
         renderTo(m_framebuffer, width, height, state, loaded, overlay, gpu, renderer);
         m_renderedKey = key;
     }
-    addViewImage(m_framebuffer.texture(), origin, ImVec2(origin.x + float(width), origin.y + float(height)));
+    m_image.add(m_framebuffer, origin, ImVec2(origin.x + float(width), origin.y + float(height)));
     return changed;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "app/gui/gpu_scene.h"
 #include "app/gui/loaded_study.h"
+#include "app/gui/view_image.h"
 #include "app/gui/viewer_state.h"
 #include "app/gui/workspace.h"
 #include "render/gl_objects.h"
@@ -62,6 +63,7 @@ private:
 
     int m_index;
     render::Framebuffer m_framebuffer;
+    ViewImage m_image;
     render::SliceViewport m_viewport;
     ImVec2 m_dragStart{};
     std::string m_renderedKey;

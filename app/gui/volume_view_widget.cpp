@@ -125,7 +125,7 @@ bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const Loaded
         renderTo(m_framebuffer, renderWidth, renderHeight, state, loaded, overlay, gpu, renderer, interactive);
         m_renderedKey = key;
     }
-    addViewImage(m_framebuffer.texture(), origin, ImVec2(origin.x + float(width), origin.y + float(height)));
+    m_image.add(m_framebuffer, origin, ImVec2(origin.x + float(width), origin.y + float(height)));
     return moved;
 }
 

@@ -2,6 +2,7 @@
 #include "app/gui/gpu_scene.h"
 #include "app/gui/loaded_study.h"
 #include "app/gui/slice_view_widget.h"
+#include "app/gui/view_image.h"
 #include "app/gui/viewer_state.h"
 #include "render/volume_renderer.h"
 
@@ -32,6 +33,7 @@ private:
     bool handleInput(ViewerState& state, const LoadedStudy& study);
 
     render::Framebuffer m_framebuffer;
+    ViewImage m_image;
     std::string m_renderedKey;
     std::chrono::steady_clock::time_point m_lastInteraction{};
     std::string m_cameraKey; // the camera last drawn: any change (a linked panel, a script) counts as moving
