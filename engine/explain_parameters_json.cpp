@@ -90,7 +90,11 @@ std::vector<Method> methodsFromJson(const json& j, const std::string& origin) {
     std::vector<Method> methods;
     for (const auto& m : j) {
         if (!m.is_string()) throw Error(origin + ": 'methods' must be a list of method ids");
-        methods.push_back(parseMethod(m.get<std::string>()));
+        try {
+            methods.push_back(parseMethod(m.get<std::string>()));
+        } catch (const Error& e) {
+            throw Error(origin + ": " + e.what());
+        }
     }
     return methods;
 }

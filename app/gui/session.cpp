@@ -61,6 +61,51 @@ std::optional<Index3> readIndex(const json& j) {
     return v;
 }
 
+// The plain fields of the view state and of a map display, each written and read by one
+// entry here.
+template <typename Owner> struct Fields {
+    std::vector<std::pair<const char*, bool Owner::*>> flags;
+    std::vector<std::pair<const char*, int Owner::*>> integers;
+    std::vector<std::pair<const char*, float Owner::*>> numbers;
+
+    void write(const Owner& owner, json& out) const {
+        for (const auto& [key, member] : flags) out[key] = owner.*member;
+        for (const auto& [key, member] : integers) out[key] = owner.*member;
+        for (const auto& [key, member] : numbers) out[key] = owner.*member;
+    }
+    void read(const json& in, Owner& owner) const {
+        for (const auto& [key, member] : flags) take(in, key, owner.*member);
+        for (const auto& [key, member] : integers) take(in, key, owner.*member);
+        for (const auto& [key, member] : numbers) take(in, key, owner.*member);
+    }
+};
+
+const Fields<ViewerState>& viewFields() {
+    using S = ViewerState;
+    static const Fields<S> fields{
+        {{"linear_interpolation", &S::linearInterpolation}, {"show_crosshair", &S::showCrosshair},
+         {"show_ground_truth", &S::showGroundTruth}, {"label_outline", &S::labelOutline},
+         {"show_segmentation", &S::showSegmentation}, {"segmentation_outline", &S::segmentationOutline},
+         {"show_probability", &S::showProbability}, {"show_difference", &S::showDifference},
+         {"rank_difference", &S::rankDifference}, {"mip", &S::mip}, {"label_shells", &S::labelShells}},
+        {{"maximised", &S::maximised}, {"compare_view", &S::compareView}, {"active_panel", &S::activePanel},
+         {"display_channel", &S::displayChannel}, {"probability_class", &S::probabilityClass},
+         {"probability_colormap", &S::probabilityColormap}, {"box_depth", &S::boxDepth}},
+        {{"label_opacity", &S::labelOpacity}, {"segmentation_opacity", &S::segmentationOpacity},
+         {"probability_opacity", &S::probabilityOpacity}, {"probability_threshold", &S::probabilityThreshold},
+         {"shell_opacity", &S::shellOpacity}, {"map_opacity_3d", &S::mapOpacity3d}}};
+    return fields;
+}
+
+const Fields<MapDisplay>& displayFields() {
+    using D = MapDisplay;
+    static const Fields<D> fields{
+        {{"show", &D::show}, {"separate_negative", &D::separateNegative}},
+        {{"index", &D::index}, {"map", &D::map}, {"unsigned_colormap", &D::unsignedColormap}, {"signed_colormap", &D::signedColormap}},
+        {{"opacity", &D::opacity}, {"threshold", &D::threshold}, {"gain", &D::gain}, {"negative_gain", &D::negativeGain}}};
+    return fields;
+}
+
 std::string resolved(const std::string& path, const std::string& folder) {
     if (path.empty() || folder.empty() || fs::path(path).is_absolute()) return path;
     return (fs::path(folder) / path).lexically_normal().string();
@@ -81,10 +126,9 @@ json viewStateToJson(const ViewerState& s) {
     for (const auto& w : s.windows) windows.push_back({w.min, w.max});
     json displays = json::array();
     for (const auto& d : s.displays) {
-        displays.push_back({{"show", d.show}, {"index", d.index}, {"map", d.map}, {"unsigned_colormap", d.unsignedColormap},
-                            {"signed_colormap", d.signedColormap}, {"opacity", d.opacity}, {"threshold", d.threshold},
-                            {"gain", d.gain}, {"separate_negative", d.separateNegative},
-                            {"negative_gain", d.negativeGain}});
+        json display = json::object();
+        displayFields().write(d, display);
+        displays.push_back(display);
     }
     json transfer = json::array();
     for (const auto& p : s.transfer.points) transfer.push_back({p.value, p.opacity, p.color.r, p.color.g, p.color.b});
@@ -93,47 +137,29 @@ json viewStateToJson(const ViewerState& s) {
         {"crosshair", index3(s.crosshair)},
         {"convention", s.convention == render::Convention::Radiological ? "radiological" : "neurological"},
         {"cameras", cameras},
-        {"maximised", s.maximised},
         {"layout", s.layout == Layout::Tri ? "tri" : "compare"},
-        {"compare_view", s.compareView},
-        {"active_panel", s.activePanel},
-        {"display_channel", s.displayChannel},
         {"windows", windows},
-        {"linear_interpolation", s.linearInterpolation},
-        {"show_crosshair", s.showCrosshair},
-        {"show_ground_truth", s.showGroundTruth},
-        {"label_opacity", s.labelOpacity},
-        {"label_outline", s.labelOutline},
-        {"show_segmentation", s.showSegmentation},
-        {"segmentation_opacity", s.segmentationOpacity},
-        {"segmentation_outline", s.segmentationOutline},
         {"class_visible", visible},
-        {"show_probability", s.showProbability},
-        {"probability_class", s.probabilityClass},
-        {"probability_colormap", s.probabilityColormap},
-        {"probability_opacity", s.probabilityOpacity},
-        {"probability_threshold", s.probabilityThreshold},
         {"displays", displays},
-        {"show_difference", s.showDifference},
-        {"rank_difference", s.rankDifference},
         {"target", {{"kind", int(s.target.kind)}, {"class", s.target.classIndex}, {"use_threshold", s.target.useThreshold},
                     {"threshold", s.target.threshold}}},
-        {"box_depth", s.boxDepth},
         {"camera", {{"target", vec3(s.camera.target)}, {"distance", s.camera.distance}, {"azimuth", s.camera.azimuth},
                     {"elevation", s.camera.elevation}, {"pan", vec2(s.camera.pan)}, {"field_of_view", s.camera.fieldOfView}}},
         {"transfer", transfer},
-        {"mip", s.mip},
         {"clip", {s.clip[0], s.clip[1], s.clip[2]}},
-        {"label_shells", s.labelShells},
-        {"shell_opacity", s.shellOpacity},
-        {"map_opacity_3d", s.mapOpacity3d},
     };
+    viewFields().write(s, view);
     if (s.box) view["box"] = {index3(s.box->first), index3(s.box->second)};
     return view;
 }
 
 void applyViewState(const json& v, ViewerState& s) {
     if (!v.is_object()) return;
+    viewFields().read(v, s);
+    s.maximised = std::clamp(s.maximised, -1, kVolumeView);
+    s.compareView = std::clamp(s.compareView, 0, kVolumeView);
+    s.activePanel = std::clamp(s.activePanel, 0, kMaxPanels - 1);
+    s.probabilityColormap = std::clamp(s.probabilityColormap, 0, render::kColormapCount - 1);
     if (auto c = readIndex(v.value("crosshair", json()))) s.crosshair = *c;
     if (v.value("convention", "") == "neurological") s.convention = render::Convention::Neurological;
     if (v.value("convention", "") == "radiological") s.convention = render::Convention::Radiological;
@@ -144,13 +170,7 @@ void applyViewState(const json& v, ViewerState& s) {
             s.cameras[n].zoom = std::clamp(s.cameras[n].zoom, 0.05, 100.0);
         }
     }
-    take(v, "maximised", s.maximised);
-    s.maximised = std::clamp(s.maximised, -1, kVolumeView);
     s.layout = v.value("layout", "") == "compare" ? Layout::Compare : Layout::Tri;
-    take(v, "compare_view", s.compareView);
-    s.compareView = std::clamp(s.compareView, 0, kVolumeView);
-    take(v, "active_panel", s.activePanel);
-    take(v, "display_channel", s.displayChannel);
     if (auto it = v.find("windows"); it != v.end() && it->is_array()) {
         for (size_t n = 0; n < std::min(it->size(), s.windows.size()); ++n) {
             const json& w = (*it)[n];
@@ -159,46 +179,20 @@ void applyViewState(const json& v, ViewerState& s) {
             }
         }
     }
-    take(v, "linear_interpolation", s.linearInterpolation);
-    take(v, "show_crosshair", s.showCrosshair);
-    take(v, "show_ground_truth", s.showGroundTruth);
-    take(v, "label_opacity", s.labelOpacity);
-    take(v, "label_outline", s.labelOutline);
-    take(v, "show_segmentation", s.showSegmentation);
-    take(v, "segmentation_opacity", s.segmentationOpacity);
-    take(v, "segmentation_outline", s.segmentationOutline);
     if (auto it = v.find("class_visible"); it != v.end() && it->is_array()) {
         s.classVisible.clear();
         for (const auto& b : *it) s.classVisible.push_back(b.is_boolean() && b.get<bool>());
     }
-    take(v, "show_probability", s.showProbability);
-    take(v, "probability_class", s.probabilityClass);
-    take(v, "probability_colormap", s.probabilityColormap);
-    take(v, "probability_opacity", s.probabilityOpacity);
-    take(v, "probability_threshold", s.probabilityThreshold);
-    s.probabilityColormap = std::clamp(s.probabilityColormap, 0, render::kColormapCount - 1);
     if (auto it = v.find("displays"); it != v.end() && it->is_array()) {
         for (size_t n = 0; n < std::min(it->size(), s.displays.size()); ++n) {
-            const json& d = (*it)[n];
             MapDisplay& m = s.displays[n];
-            take(d, "show", m.show);
-            take(d, "index", m.index);
-            take(d, "map", m.map);
-            take(d, "unsigned_colormap", m.unsignedColormap);
-            take(d, "signed_colormap", m.signedColormap);
-            take(d, "opacity", m.opacity);
-            take(d, "threshold", m.threshold);
-            take(d, "gain", m.gain);
-            take(d, "separate_negative", m.separateNegative);
-            take(d, "negative_gain", m.negativeGain);
+            displayFields().read((*it)[n], m);
             m.unsignedColormap = std::clamp(m.unsignedColormap, 0, render::kColormapCount - 1);
             m.signedColormap = std::clamp(m.signedColormap, 0, render::kColormapCount - 1);
             m.gain = std::clamp(m.gain, 0.01f, 100.0f);
             m.negativeGain = std::clamp(m.negativeGain, 0.01f, 100.0f);
         }
     }
-    take(v, "show_difference", s.showDifference);
-    take(v, "rank_difference", s.rankDifference);
     if (auto it = v.find("target"); it != v.end() && it->is_object()) {
         int kind = int(s.target.kind);
         take(*it, "kind", kind);
@@ -207,7 +201,6 @@ void applyViewState(const json& v, ViewerState& s) {
         take(*it, "use_threshold", s.target.useThreshold);
         take(*it, "threshold", s.target.threshold);
     }
-    take(v, "box_depth", s.boxDepth);
     if (auto it = v.find("box"); it != v.end() && it->is_array() && it->size() == 2) {
         const auto a = readIndex((*it)[0]), b = readIndex((*it)[1]);
         if (a && b) s.box = std::make_pair(*a, *b);
@@ -238,13 +231,9 @@ void applyViewState(const json& v, ViewerState& s) {
             s.transfer = f;
         }
     }
-    take(v, "mip", s.mip);
     if (auto it = v.find("clip"); it != v.end() && it->is_array() && it->size() == 3) {
         for (size_t a = 0; a < 3; ++a) s.clip[a] = (*it)[a].is_boolean() && (*it)[a].get<bool>();
     }
-    take(v, "label_shells", s.labelShells);
-    take(v, "shell_opacity", s.shellOpacity);
-    take(v, "map_opacity_3d", s.mapOpacity3d);
 }
 
 json sessionToJson(const Workspace& workspace) {
