@@ -65,7 +65,7 @@ TEST_CASE("malformed sessions are refused with the field that is wrong", "[sessi
     CHECK(!errorOf(j).empty());
 }
 
-TEST_CASE("a view state survives the round trip; wrong or absurd values are ignored or clamped", "[session]") {
+TEST_CASE("a view state survives the round trip - wrong or absurd values are ignored or clamped", "[session]") {
     ViewerState original;
     original.crosshair = {3, 4, 5};
     original.convention = render::Convention::Neurological;
