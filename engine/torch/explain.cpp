@@ -34,12 +34,6 @@ struct Problem {
     bool reverseAxes = false;
 };
 
-torch::Tensor targetWeights(const Target& target, const Geometry& studyGrid, const Geometry& modelGrid, bool reverse) {
-    Volume weights(modelGrid, "target");
-    weights.voxels = scatterLinear(target.mask, studyGrid, modelGrid);
-    return volumesToTensor({weights}, reverse)[0][0];
-}
-
 // Per-sample memory of a computation, from running its first sample alone.
 template <typename Run> uint64_t measureOneSample(Run&& run) {
     PeakMemoryProbe probe;
@@ -278,7 +272,7 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
     if (job) job->progress(0.0f, "preparing the input");
     Problem p{model, study, prepareModelInput(study, model.card(), model.expectedInputChannels()), {}, {}, model.card().reverseAxes};
     p.x = volumesToTensor(p.input.channels, p.reverseAxes);
-    p.target = {targetWeights(target, study.geometry, p.input.grid, p.reverseAxes), target.classIndex};
+    p.target = {maskOnModelGrid(target.mask, study.geometry, p.input.grid, p.reverseAxes), target.classIndex};
 
     std::vector<Method> gradientFamily, others;
     for (Method m : methods) (isGradientFamily(m) ? gradientFamily : others).push_back(m);

@@ -22,6 +22,8 @@ std::vector<int64_t> spatialDims(const torch::Tensor& t) {
     return dims;
 }
 
+} // namespace
+
 // The output [B, K, X, Y, Z] of a forward, checked as forwardModel checks it.
 torch::Tensor checkedOutput(const torch::Tensor& out, const torch::Tensor& input) {
     if (out.dim() != 5 || out.size(0) != input.size(0) || out.size(2) != input.size(2) || out.size(3) != input.size(3) ||
@@ -37,11 +39,6 @@ torch::Tensor classScores(const torch::Tensor& out, int64_t classIndex) {
     }
     return out.select(1, classIndex);
 }
-
-// Pads the batch, makes it a leaf that requires grad; forward (with capture); S per sample.
-struct WindowForward {
-    torch::Tensor leaf, output, activation;
-};
 
 WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input, const std::string& layer) {
     WindowForward f;
@@ -62,8 +59,6 @@ torch::Tensor upsample(const torch::Tensor& map, const std::vector<int64_t>& siz
         .squeeze(0)
         .squeeze(0);
 }
-
-} // namespace
 
 std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G, CamPlusPlusVariant variant,
                                    std::array<bool, 3> which) {
@@ -92,19 +87,21 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
     return maps;
 }
 
+torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding) {
+    const ModelCard& card = model.card();
+    return padSpatial(batch, std::max<int64_t>(1, card.divisibleBy), padding,
+                      card.slidingWindow ? card.slidingWindow->patch : std::array<int64_t, 3>{1, 1, 1});
+}
+
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
                         const PassOptions& options, JobContext* job) {
     const ModelCard& card = model.card();
     PassResult result;
     const std::string layer = options.wantCam ? options.layer : std::string();
     Padding padding;
-    const torch::Tensor padded = padSpatial(inputs, std::max<int64_t>(1, card.divisibleBy), padding,
-                                            card.slidingWindow ? card.slidingWindow->patch : std::array<int64_t, 3>{1, 1, 1});
+    const torch::Tensor padded = padForModel(model, inputs, padding);
     Padding weightPadding;
-    const torch::Tensor weights = padSpatial(target.weights.unsqueeze(0), std::max<int64_t>(1, card.divisibleBy),
-                                             weightPadding, card.slidingWindow ? card.slidingWindow->patch : std::array<int64_t, 3>{1, 1, 1})
-                                      .squeeze(0)
-                                      .to(model.impl().device);
+    const torch::Tensor weights = padForModel(model, target.weights.unsqueeze(0), weightPadding).squeeze(0).to(model.impl().device);
     result.padBefore = padding.before;
     const std::vector<int64_t> size{padded.size(2), padded.size(3), padded.size(4)};
     result.paddedSize = {size[0], size[1], size[2]};

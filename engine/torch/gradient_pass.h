@@ -2,6 +2,7 @@
 // Engine-internal: the score S of a target and one backward pass, for a batch of inputs, on
 // whole volumes or through sliding windows (per-window gradients stitched into the grid).
 #include "engine/explanation.h"
+#include "engine/torch/tensors.h"
 
 #include <array>
 #include <torch/torch.h>
@@ -45,6 +46,30 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
 
 // Scores S of a batch without autograd (occlusion, completeness).
 std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target);
+
+// Several targets of one input [1, C, X, Y, Z] with one forward: a backward per target (the
+// graph kept between them). Sliding-window models run gradientPass() per target. Returns the
+// input gradient [1, C, X, Y, Z] of each target and, in `scores`, S of each.
+std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input,
+                                          const std::vector<ScoreTarget>& targets, std::vector<double>* scores = nullptr);
+// Seg-Grad-CAM++ of each target, [X, Y, Z] on the input's grid, with one forward capturing
+// `layer` and a backward per target (sliding-window models: gradientPass() per target).
+std::vector<torch::Tensor> camPlusPlusMaps(const Model& model, const torch::Tensor& input,
+                                           const std::vector<ScoreTarget>& targets, const std::string& layer,
+                                           CamPlusPlusVariant variant, JobContext* job);
+
+// Pieces of the passes, shared by the files that implement them.
+torch::Tensor checkedOutput(const torch::Tensor& out, const torch::Tensor& input);
+torch::Tensor classScores(const torch::Tensor& out, int64_t classIndex);
+struct WindowForward {
+    torch::Tensor leaf, output, activation;
+};
+// Makes the input a leaf that requires grad and runs the forward (capturing `layer` unless empty).
+WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input, const std::string& layer);
+// A [X, Y, Z] map trilinearly resized to `size` (align_corners false).
+torch::Tensor upsample(const torch::Tensor& map, const std::vector<int64_t>& size);
+// The padding gradientPass() gives a batch and its target weights.
+torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding);
 
 // The CAM maps from one layer's activation A and gradient G ([K, L...]), after ReLU, at the
 // layer's resolution: Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++ (those `which` asks for;

@@ -1,5 +1,7 @@
 #include "engine/torch/tensors.h"
 
+#include "engine/resample.h"
+
 #include <algorithm>
 
 namespace segxai {
@@ -31,6 +33,13 @@ Volume tensorChannelToVolume(const torch::Tensor& tensor, int64_t channel, const
                              bool reverseAxes, const std::string& name) {
     torch::Tensor t = tensor.dim() == 5 ? tensor[0] : tensor;
     return tensorToVolume(t[channel], grid, reverseAxes, name);
+}
+
+torch::Tensor maskOnModelGrid(const std::vector<uint8_t>& mask, const Geometry& studyGrid, const Geometry& modelGrid,
+                              bool reverseAxes) {
+    Volume weights(modelGrid, "target");
+    weights.voxels = scatterLinear(mask, studyGrid, modelGrid);
+    return volumesToTensor({weights}, reverseAxes)[0][0].clone();
 }
 
 torch::Tensor padSpatial(const torch::Tensor& tensor, int64_t divisor, Padding& padding,

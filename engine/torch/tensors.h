@@ -19,6 +19,12 @@ Volume tensorChannelToVolume(const torch::Tensor& tensor, int64_t channel, const
 Volume tensorToVolume(const torch::Tensor& tensor, const Geometry& grid, bool reverseAxes,
                       const std::string& name);
 
+// A study-grid mask as weights [X, Y, Z] on the model's grid: each study voxel's weight 1
+// spread over the model voxels that interpolate it (engine/resample.h, scatterLinear), so a
+// score summed with these weights equals the score of the study-grid mask.
+torch::Tensor maskOnModelGrid(const std::vector<uint8_t>& mask, const Geometry& studyGrid, const Geometry& modelGrid,
+                              bool reverseAxes);
+
 // Symmetric zero padding of the three spatial dimensions to a multiple of `divisor` (and at
 // least `minimum`), as MONAI's DivisiblePad / SpatialPad with method "symmetric".
 struct Padding {

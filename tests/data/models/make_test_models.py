@@ -237,6 +237,44 @@ def toy_models():
         torch.jit.save(torch.jit.trace(model.eval(), example), os.path.join(HERE, name))
 
 
+class Tv7(nn.Module):
+    """methods.md TV7: class 1 at output voxels 0 and 1 (of 3, along i) has input gradients
+    g1 = [0.5, -2, 0] and g2 = [1, 1, -0.1]; class 0 is zero."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("rows", torch.tensor([[0.5, -2.0, 0.0], [1.0, 1.0, -0.1], [0.0, 0.0, 0.0]]))
+
+    def forward(self, x):
+        line = x[:, 0, :, 0, 0]                                # [B, 3]
+        z = torch.matmul(line, self.rows.t())                  # z[v] = sum_i rows[v, i] x[i]
+        z = z.view(x.shape[0], 1, 3, 1, 1)
+        return torch.cat([torch.zeros_like(z), z], dim=1)
+
+
+class ContextBox(nn.Module):
+    """A lesion detector that needs context by construction: class 1 where the input is
+    above 1.5 AND no voxel of the 7 x 7 x 7 cube around it is zero (masked away); inputs are
+    >= 1 wherever they are kept. The cube costs 1/343 of its mean per zero voxel; a factor of
+    1e5 turns one missing voxel into a decisive penalty."""
+
+    def __init__(self):
+        super().__init__()
+        self.box = nn.Conv3d(1, 1, 7, padding=3, bias=False)
+        with torch.no_grad():
+            self.box.weight.fill_(1.0 / 343.0)
+
+    def forward(self, x):
+        kept = x - torch.relu(x - 1.0)                         # 1 where kept (x >= 1), 0 where zeroed
+        logit = 100.0 * (x - 1.5) - 1e5 * torch.relu(0.9999 - self.box(kept))
+        return torch.cat([torch.zeros_like(logit), logit], dim=1)
+
+
+def lesion_models():
+    torch.jit.save(torch.jit.trace(Tv7().eval(), torch.zeros(1, 1, 3, 1, 1)), os.path.join(HERE, "tv7.pt"))
+    torch.jit.save(torch.jit.trace(ContextBox().eval(), torch.zeros(1, 1, 16, 16, 16)), os.path.join(HERE, "context_box.pt"))
+
+
 def bundle():
     """A MONAI-bundle-style folder around the local FCN."""
     root = os.path.join(HERE, "bundle")
@@ -268,5 +306,6 @@ if __name__ == "__main__":
     local_fcn()
     scripted_models()
     toy_models()
+    lesion_models()
     bundle()
     print("test models written to", HERE)
