@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     add(registerLayersCommand(parser));
     add(registerExplainCommand(parser));
     add(registerRenderCommand(parser));
+    add(registerLesionsCommand(parser));
     add(registerDemoDataCommand(parser));
 
     try {

@@ -2,23 +2,27 @@
 
 #include "engine/distance_transform.h"
 #include "engine/error.h"
+#include "engine/resample.h"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <optional>
 
 namespace segxai {
 
-RingProfile ringProfile(const Volume& map, const std::vector<uint8_t>& lesionMask, const std::vector<double>& edges, int bins) {
-    const Geometry& g = map.geometry;
-    if (lesionMask.size() != g.voxelCount()) throw Error("the lesion mask is not on the map's grid");
-    if (edges.size() < 2) throw Error("rings need at least two edges");
-    RingProfile profile;
-    profile.regions.push_back({"inside", 0.0, 0.0});
-    for (size_t e = 0; e + 1 < edges.size(); ++e) {
-        profile.regions.push_back({fmt::format("{:g}-{:g} mm", edges[e], edges[e + 1]), edges[e], edges[e + 1]});
-    }
-    // The lesion's bounding box, grown by the outer ring's width.
+namespace {
+
+// The lesion's bounding box on the study grid grown by `marginMm`, with the lesion's mask and
+// the map's values (sampled at the box's voxel centres) in it.
+struct Crop {
+    Geometry box;
+    std::vector<uint8_t> mask;
+    std::vector<float> values;
+};
+
+std::optional<Crop> cropAround(const Volume& map, const Geometry& g, const std::vector<uint8_t>& lesionMask, double marginMm) {
+    if (lesionMask.size() != g.voxelCount()) throw Error("the lesion mask is not on the study's grid");
     Index3 low{g.dims[0], g.dims[1], g.dims[2]}, high{-1, -1, -1};
     for (int64_t k = 0; k < g.dims[2]; ++k)
         for (int64_t j = 0; j < g.dims[1]; ++j)
@@ -27,23 +31,48 @@ RingProfile ringProfile(const Volume& map, const std::vector<uint8_t>& lesionMas
                 low = {std::min(low[0], i), std::min(low[1], j), std::min(low[2], k)};
                 high = {std::max(high[0], i), std::max(high[1], j), std::max(high[2], k)};
             }
-    if (high[0] < 0) return profile; // an empty lesion
-    Geometry box = g;
-    for (int a = 0; a < 3; ++a) {
-        const int64_t margin = int64_t(std::ceil(edges.back() / g.spacing[a])) + 1;
-        low[size_t(a)] = std::max<int64_t>(0, low[size_t(a)] - margin);
-        high[size_t(a)] = std::min<int64_t>(g.dims[size_t(a)] - 1, high[size_t(a)] + margin);
-        box.dims[size_t(a)] = high[size_t(a)] - low[size_t(a)] + 1;
+    if (high[0] < 0) return std::nullopt; // an empty lesion
+    Crop crop;
+    crop.box = g;
+    for (size_t a = 0; a < 3; ++a) {
+        const int64_t margin = int64_t(std::ceil(marginMm / g.spacing[int(a)])) + 1;
+        low[a] = std::max<int64_t>(0, low[a] - margin);
+        high[a] = std::min<int64_t>(g.dims[a] - 1, high[a] + margin);
+        crop.box.dims[a] = high[a] - low[a] + 1;
     }
-    std::vector<uint8_t> boxMask(box.voxelCount());
-    std::vector<float> boxValues(box.voxelCount());
-    for (int64_t k = 0; k < box.dims[2]; ++k)
-        for (int64_t j = 0; j < box.dims[1]; ++j)
-            for (int64_t i = 0; i < box.dims[0]; ++i) {
-                const size_t n = g.linearIndex(i + low[0], j + low[1], k + low[2]);
-                boxMask[box.linearIndex(i, j, k)] = lesionMask[n];
-                boxValues[box.linearIndex(i, j, k)] = map.voxels[n];
+    crop.box.origin = g.voxelToWorld(glm::dvec3(double(low[0]), double(low[1]), double(low[2])));
+    crop.mask.resize(crop.box.voxelCount());
+    crop.values.resize(crop.box.voxelCount());
+    const bool sameGrid = map.geometry.sameGrid(g);
+    const Volume sampled = sameGrid ? Volume() : resampleLinear(map, crop.box);
+    for (int64_t k = 0; k < crop.box.dims[2]; ++k)
+        for (int64_t j = 0; j < crop.box.dims[1]; ++j)
+            for (int64_t i = 0; i < crop.box.dims[0]; ++i) {
+                const size_t n = g.linearIndex(i + low[0], j + low[1], k + low[2]), m = crop.box.linearIndex(i, j, k);
+                crop.mask[m] = lesionMask[n];
+                crop.values[m] = sameGrid ? map.voxels[n] : sampled.voxels[m];
             }
+    return crop;
+}
+
+} // namespace
+
+RingProfile ringProfile(const Volume& map, const Geometry& g, const std::vector<uint8_t>& lesionMask, const std::vector<double>& edges,
+                        int bins) {
+    if (edges.size() < 2) throw Error("rings need at least two edges");
+    RingProfile profile;
+    profile.regions.push_back({"inside", 0.0, 0.0});
+    for (size_t e = 0; e + 1 < edges.size(); ++e) {
+        profile.regions.push_back({fmt::format("{:g}-{:g} mm", edges[e], edges[e + 1]), edges[e], edges[e + 1]});
+    }
+    const std::optional<Crop> crop = cropAround(map, g, lesionMask, edges.back());
+    if (!crop) {
+        for (RingRegion& r : profile.regions) r.histogram.assign(size_t(bins), 0);
+        return profile;
+    }
+    const Geometry& box = crop->box;
+    const std::vector<uint8_t>& boxMask = crop->mask;
+    const std::vector<float>& boxValues = crop->values;
     const std::vector<float> distance = distanceToMask(box, boxMask);
     // Region of each voxel (-1: outside every region).
     std::vector<int> region(box.voxelCount(), -1);
@@ -105,12 +134,14 @@ RingProfile ringProfile(const Volume& map, const std::vector<uint8_t>& lesionMas
     return profile;
 }
 
-Peak peakOf(const Volume& map, const std::vector<uint8_t>& lesionMask) {
+Peak peakOf(const Volume& map, const Geometry& studyGrid, const std::vector<uint8_t>& lesionMask) {
     Peak p;
+    const std::optional<Crop> crop = cropAround(map, studyGrid, lesionMask, 0.0);
+    if (!crop) return p;
     bool any = false;
-    for (size_t n = 0; n < lesionMask.size() && n < map.voxels.size(); ++n) {
-        if (!lesionMask[n] || !std::isfinite(map.voxels[n])) continue;
-        const double v = map.voxels[n];
+    for (size_t n = 0; n < crop->mask.size(); ++n) {
+        if (!crop->mask[n] || !std::isfinite(crop->values[n])) continue;
+        const double v = crop->values[n];
         if (!any || v > p.maximum) p.maximum = v;
         if (!any || std::abs(v) > std::abs(p.maximumMagnitude)) p.maximumMagnitude = v;
         any = true;

@@ -32,9 +32,10 @@ struct RingProfile {
 
 constexpr double kRimMm = 2.0;
 
-// `map` and `lesionMask` on the same grid. Ring edges default to 0, 1, 2, 4, 8 mm. Works on
-// the lesion's bounding box grown by the outer edge, so it costs little per lesion.
-RingProfile ringProfile(const Volume& map, const std::vector<uint8_t>& lesionMask,
+// `lesionMask` on `studyGrid`; `map` on any grid placed in the world (a model's coarser grid
+// is sampled trilinearly at the study's voxel centres). Ring edges default to 0, 1, 2, 4,
+// 8 mm. Works on the lesion's bounding box grown by the outer edge: little work per lesion.
+RingProfile ringProfile(const Volume& map, const Geometry& studyGrid, const std::vector<uint8_t>& lesionMask,
                         const std::vector<double>& edgesMm = {0.0, 1.0, 2.0, 4.0, 8.0}, int bins = 21);
 
 // The largest value of a map over a lesion's voxels, and the value of largest magnitude
@@ -43,7 +44,7 @@ struct Peak {
     double maximum = 0.0;
     double maximumMagnitude = 0.0;
 };
-Peak peakOf(const Volume& map, const std::vector<uint8_t>& lesionMask);
+Peak peakOf(const Volume& map, const Geometry& studyGrid, const std::vector<uint8_t>& lesionMask);
 
 // Per element, the value of larger magnitude of a and b (a on ties): how the max-magnitude
 // SmoothGrad variant combines the gradients of a lesion's voxels (TV7).

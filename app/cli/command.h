@@ -14,6 +14,7 @@ CommandRun registerSegmentCommand(CLI::App& parser);
 CommandRun registerLayersCommand(CLI::App& parser);
 CommandRun registerExplainCommand(CLI::App& parser);
 CommandRun registerRenderCommand(CLI::App& parser);
+CommandRun registerLesionsCommand(CLI::App& parser);
 
 // Runs `body`, turning an exception into a one-line reason on stderr and exit status 1.
 int runReportingErrors(const std::function<int()>& body);

@@ -87,7 +87,7 @@ TEST_CASE("rings are measured in mm with the true spacing", "[lesions]") {
     Volume map(g, "map");
     for (float& v : map.voxels) v = -1.0f;
     map.at(10, 10, 4) = 2.0f;
-    const RingProfile profile = ringProfile(map, lesion);
+    const RingProfile profile = ringProfile(map, g, lesion);
     REQUIRE(profile.regions.size() == 5);
     // Expected counts by brute force.
     std::map<std::string, int64_t> expected;
@@ -208,7 +208,7 @@ TEST_CASE("TV7: max-magnitude aggregation keeps the signed value of largest magn
     const Geometry g = grid({3, 1, 1});
     Volume map(g, "map");
     map.voxels = {1.0f, -2.0f, -0.1f};
-    const Peak p = peakOf(map, {1, 1, 0});
+    const Peak p = peakOf(map, g, {1, 1, 0});
     CHECK(p.maximum == 1.0);
     CHECK(p.maximumMagnitude == -2.0);
 }
