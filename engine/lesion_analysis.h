@@ -46,9 +46,9 @@ std::vector<LesionMaps> explainLesions(const Model& model, const Study& study, c
                                        const LesionExplainOptions& options, JobContext* job = nullptr);
 
 // The context experiment: the model sees its input only inside the lesion dilated by d mm
-// (zero elsewhere, in its normalised input: what a masked, normalised image is), for d from
-// `stepMm` to `maxMm`. A lesion counts as detected where any of its voxels (on the model's
-// grid) has a probability of its class above `threshold`.
+// (zero elsewhere, in its normalised input: what a masked, normalised image is), for d = 0,
+// `stepMm`, 2 `stepMm`, ... up to `maxMm`. A lesion counts as detected where any of its voxels (on the model's
+// grid) has a probability of its class above `threshold`. d = 0 keeps the lesion alone.
 struct ContextPoint {
     double mm = 0.0;
     bool detected = false;

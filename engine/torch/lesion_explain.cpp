@@ -166,7 +166,7 @@ std::vector<ContextCurve> contextExperiment(const Model& model, const Study& stu
     const Geometry& grid = input.grid;
     const bool probabilities = model.card().outputsProbabilities;
     std::vector<double> distances;
-    for (double d = stepMm; d <= maxMm + 1e-9; d += stepMm) distances.push_back(d);
+    for (int n = 0; double(n) * stepMm <= maxMm + 1e-9; ++n) distances.push_back(double(n) * stepMm);
     std::vector<ContextCurve> curves(lesions.size());
     for (size_t l = 0; l < lesions.size(); ++l) {
         const Target& lesion = lesions[l];

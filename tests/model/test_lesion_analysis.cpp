@@ -147,7 +147,7 @@ TEST_CASE("the context experiment finds the context a model needs by constructio
     REQUIRE(expected > 1.0);
     const auto curves = contextExperiment(*model, study, {targetOf(g, 1, lesions.mask(1))}, 0.5, 8.0, 1.0);
     REQUIRE(curves.size() == 1);
-    REQUIRE(curves[0].points.size() == 8);
+    REQUIRE(curves[0].points.size() == 9); // 0, 1, ... 8 mm
     REQUIRE(curves[0].sufficientMm);
     CHECK(*curves[0].sufficientMm == expected);
     for (const ContextPoint& p : curves[0].points) {

@@ -1,0 +1,103 @@
+// `segxai lesions` on the lesion demo: every file, consistent with each other and the study.
+#include "engine/image_io.h"
+#include "tests/support/run_process.h"
+#include "tests/support/temp_dir.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+using namespace segxai;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Rows of a CSV file as fields (no quoting in SegXAI's CSVs).
+std::vector<std::vector<std::string>> readCsv(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> fields;
+        std::stringstream s(line);
+        for (std::string field; std::getline(s, field, ',');) fields.push_back(field);
+        if (!line.empty() && line.back() == ',') fields.push_back("");
+        rows.push_back(fields);
+    }
+    return rows;
+}
+
+} // namespace
+
+TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary of the demo's lesions", "[cli][lesions]") {
+    test::TempDir dir;
+    const std::string data = dir.file("demo");
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", data, "--task", "lesions"}).exitCode == 0);
+    const std::string study = data + "/lesions/";
+    const std::string out = dir.file("out");
+    const auto run = test::runProcess({SEGXAI_BINARY, "lesions", "--study", study + "t1.nii.gz", "--study", study + "flair.nii.gz",
+                                       "--gt", study + "gt.nii.gz", "--model", SEGXAI_ASSET_DIR "/models/lesions", "--out", out,
+                                       "--methods", "smoothgrad,seg-grad-cam++", "--samples", "2", "--context-max-mm", "2"});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("sensitivity") && Catch::Contains("positive saliency inside lesions"));
+
+    const auto instances = readCsv(out + "/instances.csv");
+    REQUIRE(instances.size() >= 2);
+    CHECK(instances[0][0] == "id");
+    CHECK(instances[0][1] == "group");
+    const size_t lesions = instances.size() - 1;
+    std::set<std::string> groups;
+    size_t truePositives = 0;
+    for (size_t r = 1; r < instances.size(); ++r) {
+        CHECK(instances[r][0] == std::to_string(r)); // ids 1..N in order
+        groups.insert(instances[r][1]);
+        truePositives += instances[r][1] == "TP";
+        CHECK(std::stod(instances[r][3]) == Approx(std::stod(instances[r][2]))); // 1 mm voxels: mm3 = voxels
+    }
+    for (const auto& g : groups) CHECK((g == "TP" || g == "FP" || g == "FN"));
+    REQUIRE(truePositives >= 1);
+
+    // Peaks: per lesion, SmoothGrad per channel (t1, flair) and Seg-Grad-CAM++.
+    const auto peaks = readCsv(out + "/peaks.csv");
+    CHECK(peaks.size() == 1 + lesions * 3);
+    // Rings: 5 regions per map.
+    const auto rings = readCsv(out + "/rings.csv");
+    CHECK(rings.size() == 1 + lesions * 3 * 5);
+    CHECK(rings[1][4] == "inside");
+    CHECK(rings[2][4] == "0-1 mm");
+    // Context: 0, 1, 2 mm for every true positive.
+    const auto context = readCsv(out + "/context.csv");
+    CHECK(context.size() == 1 + truePositives * 3);
+    CHECK(context[1][2] == "0");
+
+    const nlohmann::json summary = nlohmann::json::parse(std::ifstream(out + "/summary.json"));
+    CHECK(summary["lesions"]["count"] == lesions);
+    CHECK(summary["detection"]["sensitivity"].get<double>() >= 0.0);
+    CHECK(summary["findings"].size() == 4);
+    for (const auto& f : summary["findings"]) CHECK(!f["evidence"].get<std::string>().empty());
+    CHECK(summary["maps"]["methods"] == nlohmann::json::array({"smoothgrad", "seg-grad-cam++"}));
+    CHECK(summary["peak_saliency"].size() == 3 * 2); // (t1, flair, CAM++) x (maximum, maximum magnitude)
+
+    // The lesion map and the maps: in the study's geometry; lesion ids where the CSV says.
+    const LabelVolume ids = readLabelVolume(out + "/lesions.nii.gz");
+    const Volume t1 = readVolume(study + "t1.nii.gz");
+    CHECK(ids.geometry.sameGrid(t1.geometry));
+    for (size_t r = 1; r < instances.size(); ++r) {
+        const int64_t i = std::stoll(instances[r][9]), j = std::stoll(instances[r][10]), k = std::stoll(instances[r][11]);
+        CHECK(ids.at(i, j, k) == r);
+    }
+    const Volume map = readVolume(out + "/maps/lesion_1_smoothgrad_flair.nii.gz");
+    CHECK(map.geometry.sameGrid(t1.geometry));
+    CHECK(fs::exists(out + "/maps/lesion_1_seg-grad-cam++.nii.gz"));
+    CHECK(std::distance(fs::directory_iterator(out + "/maps"), fs::directory_iterator{}) == std::ptrdiff_t(lesions * 3));
+}
+
+TEST_CASE("segxai lesions refuses bad options with one line", "[cli][lesions]") {
+    const auto run = test::runProcess({SEGXAI_BINARY, "lesions", "--study", "/usr/share/mricron/templates/ch2.nii.gz", "--model",
+                                       SEGXAI_ASSET_DIR "/models/lesions", "--out", "/tmp/x", "--methods", "magic"});
+    CHECK(run.exitCode != 0);
+    CHECK_THAT(run.output, Catch::Contains("--methods"));
+}
