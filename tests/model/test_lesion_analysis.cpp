@@ -4,6 +4,7 @@
 #include "engine/inference.h"
 #include "engine/lesion_analysis.h"
 #include "engine/lesions.h"
+#include "engine/synthetic_lesion.h"
 #include "engine/model.h"
 #include "tests/support/volumes.h"
 
@@ -157,4 +158,34 @@ TEST_CASE("the context experiment finds the context a model needs by constructio
     }
     // A lesion that needs more context than offered has none.
     CHECK(!contextExperiment(*model, study, {targetOf(g, 1, lesions.mask(1))}, 0.5, expected - 1.0, 1.0)[0].sufficientMm);
+}
+
+TEST_CASE("a synthetic lesion is painted with its contrast and soft edge - and a sweep finds what the model detects", "[lesions][synthetic]") {
+    Geometry g;
+    g.dims = {24, 24, 24};
+    const Study study = studyOf(g, {[](auto, auto, auto) { return 1.0f; }});
+    SyntheticLesion lesion;
+    lesion.centre = g.voxelToWorld(glm::dvec3(12.0, 12.0, 12.0));
+    lesion.radiiMm = glm::dvec3(3.0);
+    lesion.contrast = {1.0};
+    lesion.edgeMm = 2.0;
+    const Study painted = withSyntheticLesion(study, lesion);
+    CHECK(painted.channels[0].at(12, 12, 12) == Approx(2.0f));    // the core: doubled
+    CHECK(painted.channels[0].at(12, 12, 15) == Approx(1.5f));    // on the surface: half the change
+    CHECK(painted.channels[0].at(12, 12, 17) == Approx(1.0f));    // past the edge: untouched
+    CHECK(painted.channels[0].at(12, 12, 14) > painted.channels[0].at(12, 12, 15));
+    CHECK_THROWS_WITH(withSyntheticLesion(study, SyntheticLesion{lesion.centre, lesion.radiiMm, {1.0, 2.0}, 1.0}),
+                      Catch::Contains("one contrast per channel"));
+
+    // context_box.pt finds voxels above 1.5 (with all their context kept): contrast x 0.25
+    // (1.25) is missed at every size, x 1 (2.0) found.
+    const auto model = Model::load(kModels + "context_box.pt");
+    const auto cells = syntheticSweep(*model, study, lesion, {2.0, 4.0}, {0.25, 1.0}, 1, 0.5);
+    REQUIRE(cells.size() == 4);
+    for (const auto& c : cells) {
+        INFO("radius " << c.radiusMm << " mm, contrast x" << c.contrastScale);
+        CHECK(c.detected == (c.contrastScale == 1.0));
+        CHECK(c.coreVoxels > 0);
+    }
+    CHECK(cells[3].coreVoxels > cells[1].coreVoxels);
 }
