@@ -181,7 +181,9 @@ void Application::frame() {
             m_scriptSettledFrames = 0;
             m_script->step(*this);
         }
-        glfwPostEmptyEvent();
+        // Settling counts frames; while the engine works, its results wake the loop instead
+        // (drawing flat out would take the engine's CPU).
+        if (m_scriptSettledFrames > 0 || quiescent()) glfwPostEmptyEvent();
     }
     for (auto& e : m_workspace->takeErrors()) {
         m_errors.push_back(std::move(e));
@@ -352,7 +354,7 @@ void Application::drawPanels() {
     const ImVec2 origin = viewport->WorkPos, size = viewport->WorkSize;
     const float statusHeight = ImGui::GetFrameHeight() + 8.0f;
     const float logHeight = m_showLog ? 180.0f : 0.0f;
-    const float sideWidth = 330.0f;
+    const float sideWidth = 370.0f;
     const float mainHeight = size.y - statusHeight - logHeight;
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoTitleBar |
@@ -382,6 +384,12 @@ void Application::drawPanels() {
             m_instancesPanel.draw(*m_workspace);
             ImGui::EndTabItem();
         }
+        const ImGuiTabItemFlags selectLesions = first && m_options.panel == "lesions" ? ImGuiTabItemFlags_SetSelected : 0;
+        if (ImGui::BeginTabItem("Lesions", nullptr, selectLesions)) {
+            m_lesionsPanel.draw(*m_workspace, m_fileDialog);
+            ImGui::EndTabItem();
+        }
+        for (auto& capture : m_lesionsPanel.takeCaptures()) m_regionCaptures.push_back({capture.path, capture.rect});
         ImGui::EndTabBar();
     }
     ImGui::End();

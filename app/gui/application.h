@@ -4,6 +4,7 @@
 #include "app/gui/frame_benchmark.h"
 #include "app/gui/file_dialog.h"
 #include "app/gui/instances_panel.h"
+#include "app/gui/lesions_panel.h"
 #include "app/gui/gpu_scene.h"
 #include "app/gui/gui_options.h"
 #include "app/gui/log_panel.h"
@@ -49,6 +50,8 @@ public:
     void explainSelectedInstance();
     void explainTarget(const std::string& targetSpec); // every panel
     void setLayout(bool compare, int view);            // view -1: keep
+    void analyseLesions(int samples);                  // the Lesions tab's analysis, its settings otherwise default
+    void showLesion(int id);
     void quit(int status);
     // Nothing loading, computing, or waiting in the inbox.
     bool quiescent() const;
@@ -82,6 +85,15 @@ private:
     FileDialog m_fileDialog;
     ExplainPanel m_explainPanel;
     InstancesPanel m_instancesPanel;
+    LesionsPanel m_lesionsPanel;
+    // Parts of the window to save once drawn (plots), a couple of frames after the request
+    // so that the file dialog that asked has gone.
+    struct RegionCapture {
+        std::string path;
+        plots::Rect rect;
+        int framesLeft = 2;
+    };
+    std::vector<RegionCapture> m_regionCaptures;
     bool m_showLog = false;
     bool m_showControls = false;
     std::vector<std::string> m_dropped;

@@ -9,6 +9,8 @@
 #include "engine/log.h"
 
 #include <GLFW/glfw3.h>
+#include <cmath>
+#include <imgui.h>
 #include <fmt/format.h>
 
 namespace segxai::app {
@@ -63,6 +65,32 @@ void Application::saveSessionFile(const std::string& path) {
 void Application::saveWindowScreenshot(const std::string& path) { m_windowShotPath = path; }
 
 void Application::captureScreenshots() {
+    for (auto it = m_regionCaptures.begin(); it != m_regionCaptures.end();) {
+        if (it->framesLeft-- > 0) {
+            ++it;
+            glfwPostEmptyEvent(); // draw the frames it waits for
+            continue;
+        }
+        try {
+            int width = 0, height = 0;
+            glfwGetFramebufferSize(m_window, &width, &height);
+            const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
+            const render::RgbaImage window = render::readFramebuffer(0, width, height);
+            const int x0 = std::clamp(int(std::lround(it->rect.min.x * scale.x)), 0, width);
+            const int y0 = std::clamp(int(std::lround(it->rect.min.y * scale.y)), 0, height);
+            const int x1 = std::clamp(int(std::lround(it->rect.max.x * scale.x)), x0, width);
+            const int y1 = std::clamp(int(std::lround(it->rect.max.y * scale.y)), y0, height);
+            render::RgbaImage part;
+            part.width = x1 - x0;
+            part.height = y1 - y0;
+            for (int y = y0; y < y1; ++y) part.pixels.insert(part.pixels.end(), window.at(x0, y), window.at(x0, y) + size_t(part.width) * 4);
+            savePng(part, it->path, inputsToProtect());
+            logInfo("saved {}", it->path);
+        } catch (const std::exception& e) {
+            reportError(e.what());
+        }
+        it = m_regionCaptures.erase(it);
+    }
     if (m_windowShotPath.empty()) return;
     const std::string path = std::exchange(m_windowShotPath, {});
     int width = 0, height = 0;
@@ -216,6 +244,22 @@ void Application::setLayout(bool compare, int view) {
     ViewerState& state = m_workspace->viewer();
     state.layout = compare ? Layout::Compare : Layout::Tri;
     if (view >= 0) state.compareView = view;
+}
+
+void Application::analyseLesions(int samples) {
+    LesionAnalysisOptions options;
+    options.explain.camPlusPlus = true;
+    options.explain.samples = samples;
+    m_workspace->analyseLesions(options);
+}
+
+void Application::showLesion(int id) {
+    const auto& analysis = m_workspace->lesionAnalysis();
+    if (!analysis || id < 1 || id > int(analysis->lesions.lesions.size())) {
+        reportError(fmt::format("there is no lesion {} (analyse the lesions first)", id));
+        return;
+    }
+    m_workspace->showLesion(id);
 }
 
 void Application::quit(int status) {

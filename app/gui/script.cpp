@@ -39,7 +39,7 @@ std::vector<std::string> tokens(const std::string& line, const std::string& wher
 // Argument counts: minimum and maximum (-1: any).
 const std::map<std::string, std::pair<int, int>> kCommands = {
     {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
-    {"crosshair", {1, 1}},   {"layer", {1, 1}},
+    {"crosshair", {1, 1}},   {"layer", {1, 1}},         {"analyse-lesions", {0, 1}}, {"show-lesion", {1, 1}},
     {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
     {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
     {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
@@ -125,6 +125,10 @@ bool ScriptRunner::step(Application& app) {
             app.moveCrosshair(voxel(w[1], where));
         } else if (c == "layer") {
             app.setLayer(w[1]);
+        } else if (c == "analyse-lesions") {
+            app.analyseLesions(w.size() > 1 ? std::stoi(w[1]) : 20);
+        } else if (c == "show-lesion") {
+            app.showLesion(std::stoi(w[1]));
         } else if (c == "explain-instance") {
             app.explainSelectedInstance();
         } else if (c == "explain") {

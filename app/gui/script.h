@@ -17,6 +17,8 @@ class Application;
 //   layer PATH                   the CAM layer of every panel
 //   pick I,J,K                   click: crosshair there, the structure under it picked
 //   explain-instance             explain the picked structure in every panel
+//   analyse-lesions [SAMPLES]    the Lesions tab's analysis (SmoothGrad and Seg-Grad-CAM++)
+//   show-lesion ID               views to that lesion, its maps in panel A
 //   explain TARGET               explain TARGET (segxai explain's SPEC) in every panel
 //   screenshot PATH              the window
 //   figure PATH [WxH]            the panel grid

@@ -163,6 +163,22 @@ MapFigures figuresOf(const ExplanationMap& map, const std::vector<uint8_t>& targ
 
 } // namespace
 
+std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> items, const Target& target, const Geometry& studyGrid,
+                                                   const std::string& targetSpec) {
+    auto set = std::make_shared<ExplanationSet>();
+    set->items = std::move(items);
+    set->targetDescription = target.description;
+    set->targetSpec = targetSpec;
+    if (set->items.empty() || set->items.front().maps.empty()) return set;
+    const auto onGrid = targetOnGrid(target, studyGrid, set->items.front().maps.front().values.geometry);
+    for (const Explanation& e : set->items) {
+        std::vector<MapFigures> figures;
+        for (const ExplanationMap& map : e.maps) figures.push_back(figuresOf(map, onGrid));
+        set->figures.push_back(std::move(figures));
+    }
+    return set;
+}
+
 void Workspace::explain(int panel, const TargetSpec& targetSpec) {
     if (!m_study || !m_model || !m_segmentation) {
         reportError("explaining needs a study, a model and its segmentation");
@@ -184,16 +200,8 @@ void Workspace::explain(int panel, const TargetSpec& targetSpec) {
                   [study, model, segmentation, methods, parameters, targetSpec](JobContext& job) {
         const auto start = std::chrono::steady_clock::now();
         const Target target = resolveTarget(targetSpec, *study, *segmentation, parameters.instances);
-        auto set = std::make_shared<ExplanationSet>();
-        set->items = segxai::explain(*model, *study, target, methods, parameters, &job);
-        set->targetDescription = target.description;
-        set->targetSpec = targetSpec.text;
-        const auto onGrid = targetOnGrid(target, study->geometry, set->items.front().maps.front().values.geometry);
-        for (const Explanation& e : set->items) {
-            std::vector<MapFigures> figures;
-            for (const ExplanationMap& map : e.maps) figures.push_back(figuresOf(map, onGrid));
-            set->figures.push_back(std::move(figures));
-        }
+        auto set = makeExplanationSet(segxai::explain(*model, *study, target, methods, parameters, &job), target,
+                                      study->geometry, targetSpec.text);
         set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return std::any(std::shared_ptr<const ExplanationSet>(set));
     });
@@ -386,6 +394,9 @@ int Workspace::selectedListIndex() const {
 
 void Workspace::clearSegmentation() {
     clearExplanations();
+    if (m_lesions) ++m_lesionGeneration;
+    m_lesions.reset();
+    m_shownLesion = 0;
     m_instances.reset();
     m_viewer.selectedInstance = 0;
     if (!m_segmentation) return;
@@ -497,6 +508,8 @@ void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequ
     m_study = std::move(loaded);
     m_request = request;
     ++m_studyGeneration;
+    m_synthetic.reset();
+    m_unpainted.reset();
     const Study& study = *m_study->study;
     if (!sameStudy) {
         m_viewer = ViewerState{};
@@ -522,6 +535,7 @@ void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequ
 
 void Workspace::processResults() {
     for (JobResult& result : m_jobs.drain()) {
+        if (processLesionResult(result)) continue;
         if (result.slot == kDemoSlot) {
             if (result.status == JobStatus::Failed) {
                 reportError("the demo could not be prepared: " + result.error);

@@ -6,7 +6,9 @@
 #include "engine/instances.h"
 #include "engine/job_runner.h"
 #include "engine/model.h"
+#include "engine/lesion_report.h"
 #include "engine/segmentation.h"
+#include "engine/synthetic_lesion.h"
 #include "engine/study.h"
 
 #include <array>
@@ -42,6 +44,10 @@ struct ExplanationSet {
     std::string targetSpec;
     double seconds = 0.0;
 };
+
+// The explanations of one target with the figures the panels show (maps on one grid).
+std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> items, const Target& target, const Geometry& studyGrid,
+                                                   const std::string& targetSpec);
 
 // The difference of panels A and B's shown maps (A - B of normalised maps, or of ranks).
 struct DifferenceView {
@@ -126,6 +132,26 @@ public:
     // Any panel's explanations changed (for views that cache derived data).
     uint64_t explanationGeneration() const { return m_explanationGeneration; }
     bool busy(const char* slot) const;
+
+    // Lesion-level analysis (app/gui/workspace_lesions.cpp). Runs on the engine thread; a new
+    // segmentation clears it.
+    void analyseLesions(const LesionAnalysisOptions& options);
+    const std::shared_ptr<const LesionAnalysis>& lesionAnalysis() const { return m_lesions; }
+    uint64_t lesionGeneration() const { return m_lesionGeneration; }
+    // Moves the views to a lesion, picks its structure and shows its maps in panel A.
+    // `method` indexes the lesion's maps (SmoothGrad, its max variant, Seg-Grad-CAM++, those
+    // computed), `map` the input channel; -1: the map most of the lesion's attribution is in.
+    void showLesion(int id, int method = -1, int map = -1);
+    int shownLesion() const { return m_shownLesion; }
+    // Paints a synthetic lesion into the open study, which is then segmented again; removing
+    // it reloads the study's files. Session files record the files, not the painted lesion.
+    void insertSyntheticLesion(const SyntheticLesion& lesion);
+    void removeSyntheticLesion();
+    const std::optional<SyntheticLesion>& syntheticLesion() const { return m_synthetic; }
+    // Paints and segments every radius x contrast scale of `lesion` (the open study unpainted).
+    void sweepSyntheticLesion(const SyntheticLesion& lesion, std::vector<double> radiiMm, std::vector<double> contrastScales,
+                              int classIndex, double threshold);
+    const std::shared_ptr<const std::vector<SyntheticDetection>>& syntheticSweepResult() const { return m_sweep; }
     ViewerState& viewer() { return m_viewer; }
     JobRunner& jobs() { return m_jobs; }
 
@@ -153,6 +179,8 @@ private:
     void clearExplanations();
     void adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set);
     void reportError(const std::string& message);
+    bool processLesionResult(JobResult& result); // true when it was one of the lesion slots
+    void adoptPixels(std::shared_ptr<const LoadedStudy> loaded); // same files and grid, other voxels
 
     JobRunner& m_jobs;
     std::shared_ptr<const LoadedStudy> m_study;
@@ -175,6 +203,12 @@ private:
     std::vector<std::string> m_errors;
     // Requests by job id, so a finished load knows what it loaded.
     std::vector<std::pair<uint64_t, StudyRequest>> m_inFlight;
+    std::shared_ptr<const LesionAnalysis> m_lesions;
+    uint64_t m_lesionGeneration = 0;
+    int m_shownLesion = 0;
+    std::optional<SyntheticLesion> m_synthetic;
+    std::shared_ptr<const std::vector<SyntheticDetection>> m_sweep;
+    std::shared_ptr<const LoadedStudy> m_unpainted; // the study before its synthetic lesion
 };
 
 // True for TorchScript files (.pt, .ts, .pth) and MONAI bundle folders.
