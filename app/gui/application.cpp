@@ -176,7 +176,8 @@ void Application::frame() {
     if (m_benchmark) driveBenchmark();
     // Script commands run one at a time, each once everything has settled and been drawn.
     if (m_script && !m_script->done()) {
-        m_scriptSettledFrames = quiescent() && m_windowShotPath.empty() ? m_scriptSettledFrames + 1 : 0;
+        const bool saving = !m_windowShotPath.empty() || !m_regionCaptures.empty() || m_lesionsPanel.capturing();
+        m_scriptSettledFrames = quiescent() && !saving ? m_scriptSettledFrames + 1 : 0;
         if (m_scriptSettledFrames >= 3) {
             m_scriptSettledFrames = 0;
             m_script->step(*this);
@@ -390,6 +391,7 @@ void Application::drawPanels() {
             ImGui::EndTabItem();
         }
         for (auto& capture : m_lesionsPanel.takeCaptures()) m_regionCaptures.push_back({capture.path, capture.rect});
+        if (m_lesionsPanel.capturing()) glfwPostEmptyEvent(); // the frames a plot capture waits for
         ImGui::EndTabBar();
     }
     ImGui::End();

@@ -50,8 +50,10 @@ public:
     void explainSelectedInstance();
     void explainTarget(const std::string& targetSpec); // every panel
     void setLayout(bool compare, int view);            // view -1: keep
-    void analyseLesions(int samples);                  // the Lesions tab's analysis, its settings otherwise default
+    void analyseLesions(int samples, double contextMm); // the Lesions tab's analysis, its settings otherwise default
     void showLesion(int id);
+    void saveLesionPlot(const std::string& plot, const std::string& path); // the Lesions tab must be shown
+    void saveLesionAnalysis(const std::string& folder);
     void quit(int status);
     // Nothing loading, computing, or waiting in the inbox.
     bool quiescent() const;
@@ -86,12 +88,10 @@ private:
     ExplainPanel m_explainPanel;
     InstancesPanel m_instancesPanel;
     LesionsPanel m_lesionsPanel;
-    // Parts of the window to save once drawn (plots), a couple of frames after the request
-    // so that the file dialog that asked has gone.
+    // Parts of the window to save once this frame is drawn (plots).
     struct RegionCapture {
         std::string path;
         plots::Rect rect;
-        int framesLeft = 2;
     };
     std::vector<RegionCapture> m_regionCaptures;
     bool m_showLog = false;

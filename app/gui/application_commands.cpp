@@ -66,11 +66,6 @@ void Application::saveWindowScreenshot(const std::string& path) { m_windowShotPa
 
 void Application::captureScreenshots() {
     for (auto it = m_regionCaptures.begin(); it != m_regionCaptures.end();) {
-        if (it->framesLeft-- > 0) {
-            ++it;
-            glfwPostEmptyEvent(); // draw the frames it waits for
-            continue;
-        }
         try {
             int width = 0, height = 0;
             glfwGetFramebufferSize(m_window, &width, &height);
@@ -80,6 +75,7 @@ void Application::captureScreenshots() {
             const int y0 = std::clamp(int(std::lround(it->rect.min.y * scale.y)), 0, height);
             const int x1 = std::clamp(int(std::lround(it->rect.max.x * scale.x)), x0, width);
             const int y1 = std::clamp(int(std::lround(it->rect.max.y * scale.y)), y0, height);
+            if (x1 - x0 < 2 || y1 - y0 < 2) throw Error(it->path + ": the plot is not on screen");
             render::RgbaImage part;
             part.width = x1 - x0;
             part.height = y1 - y0;
@@ -246,10 +242,12 @@ void Application::setLayout(bool compare, int view) {
     if (view >= 0) state.compareView = view;
 }
 
-void Application::analyseLesions(int samples) {
+void Application::analyseLesions(int samples, double contextMm) {
     LesionAnalysisOptions options;
     options.explain.camPlusPlus = true;
     options.explain.samples = samples;
+    options.contextMaxMm = contextMm;
+    options.context = contextMm > 0.0;
     m_workspace->analyseLesions(options);
 }
 
@@ -261,6 +259,14 @@ void Application::showLesion(int id) {
     }
     m_workspace->showLesion(id);
 }
+
+void Application::saveLesionPlot(const std::string& plot, const std::string& path) {
+    if (!m_lesionsPanel.capturePlot(plot, path)) {
+        reportError("the " + plot + " plot is not on screen (show the Lesions tab, and a lesion)");
+    }
+}
+
+void Application::saveLesionAnalysis(const std::string& folder) { m_workspace->saveLesionAnalysis(folder); }
 
 void Application::quit(int status) {
     m_exitStatus = std::max(m_exitStatus, status);

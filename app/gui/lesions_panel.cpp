@@ -61,6 +61,7 @@ bool isPng(const std::filesystem::path& p) { return p.extension() == ".png"; }
 } // namespace
 
 void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
+    m_shownPlots.clear();
     if (!workspace.study() || !workspace.model()) {
         ImGui::TextWrapped("Open a study and a lesion segmentation model: the analysis finds the model's lesions (with a ground "
                            "truth: true positives, false positives, missed lesions), explains each, measures saliency inside "
@@ -95,6 +96,18 @@ void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
         drawTable(workspace, *analysis);
         drawLesion(workspace, *analysis, files);
         drawGroups(*analysis, files);
+        ImGui::Separator();
+        ImGui::BeginDisabled(workspace.busy("lesion files"));
+        if (ImGui::Button("Save the analysis as files...", ImVec2(-FLT_MIN, 0))) {
+            files.open("Save the lesion analysis (a folder)", FileDialog::Mode::Open,
+                       [&workspace](const std::vector<std::string>& paths) { workspace.saveLesionAnalysis(paths.front()); }, {}, {},
+                       true);
+        }
+        ImGui::EndDisabled();
+        if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("instances.csv, rings.csv, peaks.csv, context.csv, summary.json, lesions.nii.gz and each lesion's\n"
+                              "maps, as segxai lesions writes them");
+        }
     }
     drawSynthetic(workspace);
     if (!m_message.empty()) ImGui::TextColored(ImVec4(1, 0.55f, 0.45f, 1), "%s", m_message.c_str());
@@ -322,11 +335,31 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
     exportButtons("groups", r, "peaks_by_group", csv, files);
 }
 
+bool LesionsPanel::capturePlot(const std::string& name, const std::string& path) {
+    if (!m_shownPlots.count(name)) return false;
+    m_pendingPlots.push_back({name, path});
+    return true;
+}
+
 void LesionsPanel::exportButtons(const char* id, const plots::Rect& rect, const std::string& name, std::string csv, FileDialog& files) {
+    m_shownPlots[id] = rect;
+    for (auto it = m_pendingPlots.begin(); it != m_pendingPlots.end();) {
+        if (it->name != id) {
+            ++it;
+            continue;
+        }
+        if (it->frames == 3) ImGui::SetScrollHereY(1.0f); // this line at the bottom: the plot above it shows
+        if (--it->frames > 0) {
+            ++it;
+            continue;
+        }
+        m_captures.push_back({it->path, rect});
+        it = m_pendingPlots.erase(it);
+    }
     ImGui::PushID(id);
     if (ImGui::SmallButton("PNG")) {
         files.open("Save plot", FileDialog::Mode::Save,
-                   [this, rect](const std::vector<std::string>& paths) { m_captures.push_back({paths.front(), rect}); }, isPng,
+                   [this, id](const std::vector<std::string>& paths) { m_pendingPlots.push_back({id, paths.front()}); }, isPng,
                    name + ".png");
     }
     ImGui::SameLine();

@@ -3,6 +3,7 @@
 #include "app/gui/plots.h"
 #include "app/gui/workspace.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ public:
         plots::Rect rect;
     };
     std::vector<Capture> takeCaptures() { return std::exchange(m_captures, {}); }
+    // Saves the plot last drawn under `name` ("rings", "context", "groups") as PNG; false when
+    // it is not on screen.
+    bool capturePlot(const std::string& name, const std::string& path);
+    bool capturing() const { return !m_pendingPlots.empty() || !m_captures.empty(); }
 
 private:
     void drawSettings(Workspace& workspace);
@@ -48,6 +53,13 @@ private:
     std::string m_sweepRadii = "1.5, 2, 3, 4, 6";
     std::string m_sweepContrasts = "0.25, 0.5, 1, 1.5";
     std::vector<Capture> m_captures;
+    std::map<std::string, plots::Rect> m_shownPlots; // this frame's plots by name
+    // Plots to save: scrolled into view first, captured a few frames later where they are then.
+    struct PendingPlot {
+        std::string name, path;
+        int frames = 3;
+    };
+    std::vector<PendingPlot> m_pendingPlots;
     std::string m_message;
 };
 

@@ -39,7 +39,8 @@ std::vector<std::string> tokens(const std::string& line, const std::string& wher
 // Argument counts: minimum and maximum (-1: any).
 const std::map<std::string, std::pair<int, int>> kCommands = {
     {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
-    {"crosshair", {1, 1}},   {"layer", {1, 1}},         {"analyse-lesions", {0, 1}}, {"show-lesion", {1, 1}},
+    {"crosshair", {1, 1}},   {"layer", {1, 1}},         {"analyse-lesions", {0, 2}}, {"show-lesion", {1, 1}},
+    {"save-lesion-plot", {2, 2}}, {"save-lesions", {1, 1}},
     {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
     {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
     {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
@@ -126,9 +127,13 @@ bool ScriptRunner::step(Application& app) {
         } else if (c == "layer") {
             app.setLayer(w[1]);
         } else if (c == "analyse-lesions") {
-            app.analyseLesions(w.size() > 1 ? std::stoi(w[1]) : 20);
+            app.analyseLesions(w.size() > 1 ? std::stoi(w[1]) : 20, w.size() > 2 ? std::stod(w[2]) : 10.0);
         } else if (c == "show-lesion") {
             app.showLesion(std::stoi(w[1]));
+        } else if (c == "save-lesion-plot") {
+            app.saveLesionPlot(w[1], w[2]);
+        } else if (c == "save-lesions") {
+            app.saveLesionAnalysis(w[1]);
         } else if (c == "explain-instance") {
             app.explainSelectedInstance();
         } else if (c == "explain") {

@@ -17,8 +17,11 @@ class Application;
 //   layer PATH                   the CAM layer of every panel
 //   pick I,J,K                   click: crosshair there, the structure under it picked
 //   explain-instance             explain the picked structure in every panel
-//   analyse-lesions [SAMPLES]    the Lesions tab's analysis (SmoothGrad and Seg-Grad-CAM++)
+//   analyse-lesions [SAMPLES [CONTEXT_MM]]  the Lesions tab's analysis (SmoothGrad, Seg-Grad-CAM++,
+//                                context up to CONTEXT_MM; defaults 20 and 10)
 //   show-lesion ID               views to that lesion, its maps in panel A
+//   save-lesion-plot rings|context|groups PNG   a Lesions tab plot (the tab shown: --panel lesions)
+//   save-lesions FOLDER          the lesion analysis as segxai lesions writes it
 //   explain TARGET               explain TARGET (segxai explain's SPEC) in every panel
 //   screenshot PATH              the window
 //   figure PATH [WxH]            the panel grid

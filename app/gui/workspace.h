@@ -143,6 +143,8 @@ public:
     // computed), `map` the input channel; -1: the map most of the lesion's attribution is in.
     void showLesion(int id, int method = -1, int map = -1);
     int shownLesion() const { return m_shownLesion; }
+    // Writes the analysis as `segxai lesions` does, into `folder` (on the engine thread).
+    void saveLesionAnalysis(const std::string& folder);
     // Paints a synthetic lesion into the open study, which is then segmented again; removing
     // it reloads the study's files. Session files record the files, not the painted lesion.
     void insertSyntheticLesion(const SyntheticLesion& lesion);

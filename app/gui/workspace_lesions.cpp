@@ -14,6 +14,7 @@ namespace {
 const char* kLesionSlot = "lesions";
 const char* kPaintSlot = "synthetic lesion";
 const char* kSweepSlot = "synthetic sweep";
+const char* kFilesSlot = "lesion files";
 
 std::shared_ptr<const LoadedStudy> viewable(std::shared_ptr<const Study> study) {
     auto loaded = std::make_shared<LoadedStudy>();
@@ -111,6 +112,23 @@ void Workspace::showLesion(int id, int method, int map) {
     display.map = std::clamp(display.map, 0, int(shown[size_t(display.index)].maps.size()) - 1);
 }
 
+void Workspace::saveLesionAnalysis(const std::string& folder) {
+    if (!m_lesions || !m_study) {
+        reportError("no lesion analysis to save");
+        return;
+    }
+    auto analysis = m_lesions;
+    auto study = m_study->study;
+    std::vector<std::string> inputs = m_request.channelPaths;
+    if (m_request.groundTruthPath) inputs.push_back(*m_request.groundTruthPath);
+    if (m_model) inputs.push_back(m_model->model->path());
+    m_jobs.submit(kFilesSlot, "Saving the lesion analysis", [analysis, study, folder, inputs](JobContext& job) {
+        job.progress(0.1f, "writing tables and maps");
+        writeLesionAnalysis(*analysis, *study, folder, true, inputs);
+        return std::any(folder);
+    });
+}
+
 void Workspace::insertSyntheticLesion(const SyntheticLesion& lesion) {
     if (!m_study) return;
     auto base = m_unpainted ? m_unpainted : m_study;
@@ -152,7 +170,8 @@ void Workspace::sweepSyntheticLesion(const SyntheticLesion& lesion, std::vector<
 
 bool Workspace::processLesionResult(JobResult& result) {
     const bool lesions = result.slot == kLesionSlot, paint = result.slot == kPaintSlot, sweep = result.slot == kSweepSlot;
-    if (!lesions && !paint && !sweep) return false;
+    const bool files = result.slot == kFilesSlot;
+    if (!lesions && !paint && !sweep && !files) return false;
     if (result.status == JobStatus::Failed) {
         reportError(result.error);
     } else if (result.status == JobStatus::Cancelled) {
@@ -172,6 +191,8 @@ bool Workspace::processLesionResult(JobResult& result) {
         adoptPixels(std::move(painted));
         logInfo("synthetic lesion painted in: radii {:.1f} x {:.1f} x {:.1f} mm; segmenting again", lesion.radiiMm.x,
                 lesion.radiiMm.y, lesion.radiiMm.z);
+    } else if (files) {
+        logInfo("saved the lesion analysis in {}", std::any_cast<std::string>(result.value));
     } else {
         m_sweep = std::any_cast<std::shared_ptr<const std::vector<SyntheticDetection>>>(result.value);
     }

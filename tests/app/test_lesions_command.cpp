@@ -1,5 +1,7 @@
 // `segxai lesions` on the lesion demo: every file, consistent with each other and the study.
 #include "engine/image_io.h"
+#include "render/image_capture.h"
+#include "tests/support/golden.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -100,4 +102,40 @@ TEST_CASE("segxai lesions refuses bad options with one line", "[cli][lesions]") 
                                        SEGXAI_ASSET_DIR "/models/lesions", "--out", "/tmp/x", "--methods", "magic"});
     CHECK(run.exitCode != 0);
     CHECK_THAT(run.output, Catch::Contains("--methods"));
+}
+
+TEST_CASE("the Lesions tab analyses the demo, shows a lesion, saves its plots and the analysis", "[gui][lesions]") {
+    test::TempDir dir;
+    const std::string script = dir.file("lesions.txt");
+    std::ofstream(script) << "analyse-lesions 2 2\n"
+                          << "show-lesion 1\n"
+                          << "save-lesion-plot rings \"" << dir.file("rings.png") << "\"\n"
+                          << "save-lesion-plot context \"" << dir.file("context.png") << "\"\n"
+                          << "save-lesion-plot groups \"" << dir.file("groups.png") << "\"\n"
+                          << "save-lesions \"" << dir.path().string() << "\"\n"
+                          << "screenshot \"" << dir.file("window.png") << "\"\n"
+                          << "quit\n";
+    const auto run = test::runProcess({SEGXAI_BINARY, "--demo", "--panel", "lesions", "--script", script},
+                                      {"XDG_CACHE_HOME=" + dir.file("cache")});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("lesions analysed") && Catch::Contains("panel A: SmoothGrad: lesion 1"));
+    // The rings plot: the lesion's positive (red) and the rim's negative (blue) shares.
+    const render::RgbaImage rings = test::loadPng(dir.file("rings.png"));
+    REQUIRE(rings.width > 100);
+    REQUIRE(rings.height > 50);
+    int red = 0, blue = 0;
+    for (int y = 0; y < rings.height; ++y)
+        for (int x = 0; x < rings.width; ++x) {
+            const uint8_t* p = rings.at(x, y);
+            red += p[0] > 180 && p[1] < 90 && p[2] < 90;
+            blue += p[2] > 180 && p[0] < 90;
+        }
+    CHECK(red > 50);
+    CHECK(blue > 5);
+    CHECK(test::loadPng(dir.file("context.png")).height > 50);
+    CHECK(test::loadPng(dir.file("groups.png")).height > 50);
+    CHECK(fs::exists(dir.file("summary.json")));
+    CHECK(fs::exists(dir.file("maps/lesion_1_smoothgrad_flair.nii.gz")));
+    CHECK(test::loadPng(dir.file("window.png")).width == 1600);
 }
