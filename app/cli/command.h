@@ -1,6 +1,11 @@
 #pragma once
+#include "engine/job_runner.h"
+#include "engine/model.h"
+#include "engine/study.h"
+
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 
 namespace segxai::app {
 
@@ -18,5 +23,15 @@ CommandRun registerLesionsCommand(CLI::App& parser);
 
 // Runs `body`, turning an exception into a one-line reason on stderr and exit status 1.
 int runReportingErrors(const std::function<int()>& body);
+
+// The study (--study files, --gt) and the model (--model) an analysis command works on, and
+// the input paths its outputs must never replace. Throws segxai::Error.
+struct CommandInputs {
+    Study study;
+    std::shared_ptr<const Model> model;
+    std::vector<std::string> paths;
+};
+CommandInputs loadCommandInputs(const std::vector<std::string>& studies, const std::string& groundTruth, const std::string& model,
+                                JobContext& job);
 
 } // namespace segxai::app

@@ -74,12 +74,9 @@ int run(ExplainOptions& o) {
 
     ProgressBar progress("explain");
     JobContext& job = *progress.context();
-    StudyRequest request;
-    request.channelPaths = o.studies;
-    if (!o.groundTruth.empty()) request.groundTruthPath = o.groundTruth;
-    job.progress(0.0f, "loading");
-    const Study study = loadStudy(request);
-    const auto model = Model::load(o.model);
+    const CommandInputs inputs = loadCommandInputs(o.studies, o.groundTruth, o.model, job);
+    const Study& study = inputs.study;
+    const auto& model = inputs.model;
     const double loadSeconds = since(start);
     auto segmentStep = job.sub(0.0f, 0.15f);
     const Segmentation segmentation = segmentStudy(*model, study, &segmentStep);
@@ -90,9 +87,7 @@ int run(ExplainOptions& o) {
     const double methodSeconds = since(methodStart);
     progress.finish();
 
-    std::vector<std::string> inputs = o.studies;
-    inputs.push_back(o.model);
-    if (!o.groundTruth.empty()) inputs.push_back(o.groundTruth);
+    const std::vector<std::string>& protectedPaths = inputs.paths;
     if (allGradient) fs::create_directories(o.out);
     nlohmann::json reports = nlohmann::json::array();
     std::vector<std::string> written;
@@ -101,12 +96,12 @@ int run(ExplainOptions& o) {
         const bool perChannel = e.maps.size() > 1;
         for (const ExplanationMap& map : e.maps) {
             const std::string path = withSuffix(base, perChannel ? map.channel : "");
-            writeVolume(inStudyGrid(map, study.geometry), path, inputs);
+            writeVolume(inStudyGrid(map, study.geometry), path, protectedPaths);
             written.push_back(path);
         }
         if (e.layerMap) {
             const std::string path = withSuffix(base, "layer");
-            writeVolume(*e.layerMap, path, inputs);
+            writeVolume(*e.layerMap, path, protectedPaths);
             written.push_back(path);
         }
         nlohmann::json r = e.report();
@@ -125,7 +120,7 @@ int run(ExplainOptions& o) {
                           {"method", methodSeconds},
                           {"total", total}};
     report["device"] = segmentation.device;
-    if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), inputs);
+    if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), protectedPaths);
     std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n", allGradient ? "all-gradient" : methodId(methods[0]),
                  target.description.c_str(), explanations[0].score, methodSeconds, total);
     return 0;

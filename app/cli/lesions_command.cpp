@@ -45,21 +45,15 @@ int run(LesionsOptions& o) {
 
     ProgressBar progress("lesions");
     JobContext& job = *progress.context();
-    StudyRequest request;
-    request.channelPaths = o.studies;
-    if (!o.groundTruth.empty()) request.groundTruthPath = o.groundTruth;
-    job.progress(0.0f, "loading");
-    const Study study = loadStudy(request);
-    const auto model = Model::load(o.model);
+    const CommandInputs inputs = loadCommandInputs(o.studies, o.groundTruth, o.model, job);
+    const Study& study = inputs.study;
+    const auto& model = inputs.model;
     JobContext segmenting = job.sub(0.0f, 0.1f);
     const Segmentation segmentation = segmentStudy(*model, study, &segmenting);
     JobContext analysing = job.sub(0.1f, 1.0f);
     const LesionAnalysis analysis = analyseLesions(*model, study, segmentation, o.analysis, &analysing);
     progress.finish();
-    std::vector<std::string> inputs = o.studies;
-    inputs.push_back(o.model);
-    if (!o.groundTruth.empty()) inputs.push_back(o.groundTruth);
-    writeLesionAnalysis(analysis, study, o.out, !o.noMaps, inputs);
+    writeLesionAnalysis(analysis, study, o.out, !o.noMaps, inputs.paths);
 
     std::map<std::string, int> groups;
     for (const Lesion& l : analysis.lesions.lesions) ++groups[lesionGroupName(l.group)];
