@@ -54,6 +54,8 @@ public:
     void showLesion(int id);
     void saveLesionPlot(const std::string& plot, const std::string& path); // the Lesions tab must be shown
     void saveLesionAnalysis(const std::string& folder);
+    void paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm);
+    void removeSyntheticLesion();
     void quit(int status);
     // Nothing loading, computing, or waiting in the inbox.
     bool quiescent() const;

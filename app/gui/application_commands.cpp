@@ -268,6 +268,27 @@ void Application::saveLesionPlot(const std::string& plot, const std::string& pat
 
 void Application::saveLesionAnalysis(const std::string& folder) { m_workspace->saveLesionAnalysis(folder); }
 
+void Application::paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm) {
+    const auto& study = m_workspace->study();
+    if (!study) {
+        reportError("open a study first");
+        return;
+    }
+    const Index3 v = m_workspace->viewer().crosshair;
+    SyntheticLesion lesion;
+    lesion.centre = study->study->geometry.voxelToWorld(glm::dvec3(double(v[0]), double(v[1]), double(v[2])));
+    lesion.radiiMm = glm::dvec3(radiusMm);
+    lesion.contrast = contrast;
+    lesion.edgeMm = edgeMm;
+    if (contrast.size() != study->study->channels.size()) {
+        reportError(fmt::format("synthetic-lesion: {} contrasts for {} channels", contrast.size(), study->study->channels.size()));
+        return;
+    }
+    m_workspace->insertSyntheticLesion(lesion);
+}
+
+void Application::removeSyntheticLesion() { m_workspace->removeSyntheticLesion(); }
+
 void Application::quit(int status) {
     m_exitStatus = std::max(m_exitStatus, status);
     glfwSetWindowShouldClose(m_window, GLFW_TRUE);

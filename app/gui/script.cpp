@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 namespace segxai::app {
 namespace {
@@ -40,7 +41,7 @@ std::vector<std::string> tokens(const std::string& line, const std::string& wher
 const std::map<std::string, std::pair<int, int>> kCommands = {
     {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
     {"crosshair", {1, 1}},   {"layer", {1, 1}},         {"analyse-lesions", {0, 2}}, {"show-lesion", {1, 1}},
-    {"save-lesion-plot", {2, 2}}, {"save-lesions", {1, 1}},
+    {"save-lesion-plot", {2, 2}}, {"save-lesions", {1, 1}}, {"synthetic-lesion", {2, 3}}, {"remove-synthetic-lesion", {0, 0}},
     {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
     {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
     {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
@@ -134,6 +135,13 @@ bool ScriptRunner::step(Application& app) {
             app.saveLesionPlot(w[1], w[2]);
         } else if (c == "save-lesions") {
             app.saveLesionAnalysis(w[1]);
+        } else if (c == "synthetic-lesion") {
+            std::vector<double> contrast;
+            std::stringstream list(w[2]);
+            for (std::string item; std::getline(list, item, ',');) contrast.push_back(std::stod(item));
+            app.paintSyntheticLesion(std::stod(w[1]), contrast, w.size() > 3 ? std::stod(w[3]) : 1.0);
+        } else if (c == "remove-synthetic-lesion") {
+            app.removeSyntheticLesion();
         } else if (c == "explain-instance") {
             app.explainSelectedInstance();
         } else if (c == "explain") {

@@ -22,6 +22,9 @@ class Application;
 //   show-lesion ID               views to that lesion, its maps in panel A
 //   save-lesion-plot rings|context|groups PNG   a Lesions tab plot (the tab shown: --panel lesions)
 //   save-lesions FOLDER          the lesion analysis as segxai lesions writes it
+//   synthetic-lesion RADIUS C1[,C2...] [EDGE]  a spherical lesion at the crosshair (contrast per
+//                                channel, edge in mm), then segmented again
+//   remove-synthetic-lesion
 //   explain TARGET               explain TARGET (segxai explain's SPEC) in every panel
 //   screenshot PATH              the window
 //   figure PATH [WxH]            the panel grid

@@ -107,7 +107,9 @@ TEST_CASE("segxai lesions refuses bad options with one line", "[cli][lesions]") 
 TEST_CASE("the Lesions tab analyses the demo, shows a lesion, saves its plots and the analysis", "[gui][lesions]") {
     test::TempDir dir;
     const std::string script = dir.file("lesions.txt");
-    std::ofstream(script) << "analyse-lesions 2 2\n"
+    std::ofstream(script) << "crosshair 120,95,110\n"
+                          << "synthetic-lesion 4 -0.3,0.8\n"
+                          << "analyse-lesions 2 2\n"
                           << "show-lesion 1\n"
                           << "save-lesion-plot rings \"" << dir.file("rings.png") << "\"\n"
                           << "save-lesion-plot context \"" << dir.file("context.png") << "\"\n"
@@ -120,6 +122,11 @@ TEST_CASE("the Lesions tab analyses the demo, shows a lesion, saves its plots an
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.output, Catch::Contains("lesions analysed") && Catch::Contains("panel A: SmoothGrad: lesion 1"));
+    // The synthetic lesion was painted in and the study segmented again before the analysis.
+    CHECK_THAT(run.output, Catch::Contains("synthetic lesion painted in"));
+    const auto first = run.output.find("segmented in"), painted = run.output.find("synthetic lesion painted in");
+    CHECK(run.output.find("segmented in", painted) != std::string::npos);
+    CHECK(first < painted);
     // The rings plot: the lesion's positive (red) and the rim's negative (blue) shares.
     const render::RgbaImage rings = test::loadPng(dir.file("rings.png"));
     REQUIRE(rings.width > 100);
