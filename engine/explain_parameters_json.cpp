@@ -38,6 +38,8 @@ json parametersToJson(const ExplainParameters& p) {
             {"baseline", baselineText(p.baseline)},
             {"window", p.window},
             {"stride", p.stride},
+            {"feature_cube", p.featureCube},
+            {"coalitions", p.coalitions},
             {"normalize", p.normalize == Normalize::None ? "none" : p.normalize == Normalize::Max ? "max" : "minmax"},
             {"seed", p.seed},
             {"batch", p.batch},
@@ -59,6 +61,8 @@ ExplainParameters parametersFromJson(const json& j, const std::string& origin) {
     p.baseline = parseBaseline(read<std::string>(j, "baseline", baselineText(p.baseline), origin));
     p.window = read<int>(j, "window", p.window, origin);
     p.stride = read<int>(j, "stride", p.stride, origin);
+    p.featureCube = read<int>(j, "feature_cube", p.featureCube, origin);
+    p.coalitions = read<int>(j, "coalitions", p.coalitions, origin);
     const std::string normalize = read<std::string>(j, "normalize", "none", origin);
     if (normalize != "none" && normalize != "max" && normalize != "minmax") {
         throw Error(origin + ": 'normalize' must be \"none\", \"max\" or \"minmax\"");
@@ -73,6 +77,8 @@ ExplainParameters parametersFromJson(const json& j, const std::string& origin) {
     if (p.window < 1 || p.stride < 1) throw Error(origin + ": 'window' and 'stride' must be at least 1");
     if (!(p.noiseFraction >= 0.0 && p.noiseFraction <= 10.0)) throw Error(origin + ": 'noise_fraction' must be from 0 to 10");
     if (p.batch < 0) throw Error(origin + ": 'batch' must not be negative");
+    if (p.featureCube < 0) throw Error(origin + ": 'feature_cube' must not be negative");
+    if (p.coalitions < 1 || p.coalitions > 100000) throw Error(origin + ": 'coalitions' must be from 1 to 100000");
     if (p.instances.connectivity != 6 && p.instances.connectivity != 18 && p.instances.connectivity != 26) {
         throw Error(origin + ": 'connectivity' must be 6, 18 or 26");
     }

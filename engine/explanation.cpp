@@ -23,6 +23,8 @@ constexpr MethodName kMethods[] = {
     {Method::SmoothGrad, "smoothgrad", "SmoothGrad"},
     {Method::IntegratedGradients, "integrated-gradients", "Integrated Gradients"},
     {Method::Occlusion, "occlusion", "Occlusion"},
+    {Method::SegmentAblation, "segment-ablation", "Segment ablation"},
+    {Method::KernelShap, "kernel-shap", "KernelSHAP"},
 };
 } // namespace
 
@@ -54,6 +56,8 @@ std::vector<Method> allMethods() {
     for (const auto& m : kMethods) methods.push_back(m.method);
     return methods;
 }
+
+bool isFeatureMethod(Method m) { return m == Method::SegmentAblation || m == Method::KernelShap; }
 
 bool isCamMethod(Method m) {
     return m == Method::SegGradCam || m == Method::SegHiResGradCam || m == Method::SegGradCamPlusPlus;
@@ -135,7 +139,15 @@ nlohmann::json Explanation::report() const {
         p["stride"] = x.stride;
         p["baseline"] = baselineText(x.baseline);
     }
-    if (!isCamMethod(method) && method != Method::Occlusion) p["gradient_of"] = "the model's normalised input";
+    if (isFeatureMethod(method)) {
+        p["features"] = x.featureCube > 0 ? fmt::format("cubes of {} model voxels", x.featureCube) : "the predicted segments";
+        p["baseline"] = baselineText(x.baseline);
+        p["spread"] = "a feature's value divided evenly over its voxels";
+        if (method == Method::KernelShap) p["coalitions"] = x.coalitions;
+    }
+    if (!isCamMethod(method) && method != Method::Occlusion && !isFeatureMethod(method)) {
+        p["gradient_of"] = "the model's normalised input";
+    }
     p["batch"] = x.batch;
     nlohmann::json r = {{"method", methodId(method)},
                         {"method_title", methodTitle(method)},

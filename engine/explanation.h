@@ -26,6 +26,8 @@ enum class Method {
     SmoothGrad,
     IntegratedGradients,
     Occlusion,
+    SegmentAblation, // perturbation over features: predicted segments, or cubes
+    KernelShap,
 };
 
 const char* methodId(Method method);     // "seg-grad-cam", ...
@@ -60,6 +62,8 @@ struct ExplainParameters {
     Baseline baseline;          // Integrated Gradients and occlusion
     int window = 16;            // occlusion cube edge, model voxels
     int stride = 16;            // occlusion step, model voxels
+    int featureCube = 0;        // segment ablation, KernelSHAP: 0: the predicted segments; n: cubes of n model voxels
+    int coalitions = 64;        // KernelSHAP: sampled coalitions (beside the empty and the full one)
     Normalize normalize = Normalize::None;
     uint64_t seed = 0;
     int batch = 0;              // samples per forward; 0: sized to a memory budget
@@ -103,10 +107,23 @@ struct Explanation {
 // Explains the model's prediction of `target` with each method in `methods`. Gradient-family
 // methods share one forward and one backward. Reports progress and stops on cancel. Maps are
 // on the model's grid (see ExplanationMap); input-space maps are gradients with respect to
-// the model's (normalised) input. Throws segxai::Error (unknown layer, a forward that fails).
+// the model's (normalised) input. `segments` (the predicted labels, study grid) are the
+// features of segment ablation and KernelSHAP unless parameters.featureCube asks for cubes.
+// Throws segxai::Error (unknown layer, a forward that fails, segment features without segments).
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
                                  const std::vector<Method>& methods, const ExplainParameters& parameters,
-                                 JobContext* job = nullptr);
+                                 JobContext* job = nullptr, const LabelVolume* segments = nullptr);
+
+// Many targets with one method, sharing the work: gradient methods one forward and a
+// backward per target (per sample or step for SmoothGrad and IG), perturbation methods one
+// forward per perturbed input scoring every target. Same maps as explain() target by target.
+std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets, Method method,
+                                        const ExplainParameters& parameters, const LabelVolume* segments = nullptr,
+                                        JobContext* job = nullptr);
+
+// Perturbation methods: map value of a feature spread over its voxels (its value / its
+// voxel count on the model grid), so a segment's sum is its value.
+bool isFeatureMethod(Method method);
 
 // The layer CAM methods use when none is given: the card's cam_layer, else the capturable
 // layer with the smallest spatial size (the deepest, on ties).

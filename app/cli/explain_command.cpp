@@ -83,7 +83,7 @@ int run(ExplainOptions& o) {
     const Target target = resolveTarget(spec, study, segmentation, p.instances);
     const auto methodStart = std::chrono::steady_clock::now();
     auto explainStep = job.sub(0.15f, 1.0f);
-    const std::vector<Explanation> explanations = explain(*model, study, target, methods, p, &explainStep);
+    const std::vector<Explanation> explanations = explain(*model, study, target, methods, p, &explainStep, &segmentation.labels);
     const double methodSeconds = since(methodStart);
     progress.finish();
 
@@ -153,6 +153,10 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     command->add_option("--baseline", o->baseline, "zero, min, blur, blur:SIGMA_MM or a value (IG and occlusion)");
     command->add_option("--window", p.window, "Occlusion cube edge in model voxels (16)")->check(CLI::Range(1, 4096));
     command->add_option("--stride", p.stride, "Occlusion stride in model voxels (16)")->check(CLI::Range(1, 4096));
+    command->add_option("--feature-cube", p.featureCube,
+                        "Segment ablation, KernelSHAP: features are cubes of N model voxels (default 0: the predicted segments)")
+        ->check(CLI::Range(0, 4096));
+    command->add_option("--coalitions", p.coalitions, "KernelSHAP: sampled coalitions (64)")->check(CLI::Range(1, 100000));
     command->add_option("--variant", o->variant, "Seg-Grad-CAM++ variant: paper or monai")
         ->check(CLI::IsMember({"paper", "monai"}));
     command->add_option("--normalize", o->normalize, "none, max or minmax (none)")

@@ -200,7 +200,7 @@ void Workspace::explain(int panel, const TargetSpec& targetSpec) {
                   [study, model, segmentation, methods, parameters, targetSpec](JobContext& job) {
         const auto start = std::chrono::steady_clock::now();
         const Target target = resolveTarget(targetSpec, *study, *segmentation, parameters.instances);
-        auto set = makeExplanationSet(segxai::explain(*model, *study, target, methods, parameters, &job), target,
+        auto set = makeExplanationSet(segxai::explain(*model, *study, target, methods, parameters, &job, &segmentation->labels), target,
                                       study->geometry, targetSpec.text);
         set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return std::any(std::shared_ptr<const ExplanationSet>(set));

@@ -6,6 +6,7 @@
 #include "engine/memory_budget.h"
 #include "engine/model_input.h"
 #include "engine/resample.h"
+#include "engine/torch/explain_common.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/tensors.h"
@@ -18,148 +19,6 @@
 
 namespace segxai {
 namespace {
-
-namespace F = torch::nn::functional;
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Everything the methods share: the model input, the target on the model grid.
-struct Problem {
-    const Model& model;
-    const Study& study;
-    ModelInput input;
-    torch::Tensor x; // [1, C, X, Y, Z]
-    ScoreTarget target;
-    bool reverseAxes = false;
-};
-
-// Per-sample memory of a computation, from running its first sample alone.
-template <typename Run> uint64_t measureOneSample(Run&& run) {
-    PeakMemoryProbe probe;
-    run();
-    return probe.growthBytes();
-}
-
-torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm, bool reverse) {
-    torch::Tensor out = x;
-    for (int axis = 0; axis < 3; ++axis) {
-        const int gridAxis = reverse ? 2 - axis : axis;
-        const double sigma = sigmaMm / grid.spacing[gridAxis];
-        const int64_t radius = std::max<int64_t>(1, int64_t(std::ceil(3.0 * sigma)));
-        torch::Tensor k = torch::arange(-radius, radius + 1, torch::kFloat32);
-        k = torch::exp(-0.5 * (k / float(sigma)).pow(2));
-        k = k / k.sum();
-        std::vector<int64_t> shape{1, 1, 1, 1, 1};
-        shape[size_t(2 + axis)] = 2 * radius + 1;
-        std::vector<int64_t> padding{0, 0, 0};
-        padding[size_t(axis)] = radius;
-        const int64_t channels = out.size(1);
-        out = F::conv3d(out, k.view(shape).repeat({channels, 1, 1, 1, 1}),
-                        F::Conv3dFuncOptions().padding(padding).groups(channels));
-    }
-    return out;
-}
-
-torch::Tensor baselineFor(const Problem& p, const Baseline& b) {
-    switch (b.kind) {
-    case Baseline::Kind::Zero: return torch::zeros_like(p.x);
-    case Baseline::Kind::Value: return torch::full_like(p.x, b.value);
-    case Baseline::Kind::ChannelMinimum: return torch::amin(p.x, {2, 3, 4}, true).expand_as(p.x).clone();
-    case Baseline::Kind::Blurred: return gaussianBlur(p.x, p.input.grid, b.blurSigmaMm, p.reverseAxes);
-    }
-    return torch::zeros_like(p.x);
-}
-
-// The grid of a layer's activation in the world: layer voxel u covers input voxels
-// [u s, (u + 1) s) of the padded input (align_corners = false), s = padded / layer size.
-Geometry layerGrid(const Geometry& modelGrid, const PassResult& pass, bool reverse) {
-    Geometry g = modelGrid;
-    glm::dvec3 firstCentre;
-    for (int t = 0; t < 3; ++t) {
-        const int a = reverse ? 2 - t : t; // grid axis of tensor axis t
-        const int64_t layerSize = pass.layerShape[size_t(2 + t)];
-        const double scale = double(pass.paddedSize[size_t(t)]) / double(layerSize);
-        g.dims[a] = layerSize;
-        g.spacing[a] = modelGrid.spacing[a] * scale;
-        firstCentre[a] = 0.5 * scale - 0.5 - double(pass.padBefore[size_t(t)]);
-    }
-    g.origin = modelGrid.voxelToWorld(firstCentre);
-    return g;
-}
-
-void normalise(Volume& v, Normalize n) {
-    if (n == Normalize::None || v.voxels.empty()) return;
-    const ValueRange r = finiteRange(v.voxels);
-    if (n == Normalize::Max) {
-        const float scale = std::max(std::abs(r.min), std::abs(r.max));
-        if (scale > 0.0f) {
-            for (float& x : v.voxels) x /= scale;
-        }
-    } else if (r.max > r.min) {
-        for (float& x : v.voxels) x = (x - r.min) / (r.max - r.min);
-    }
-}
-
-// A model-grid map [X, Y, Z] as a volume on the model's grid.
-Volume toVolume(const Problem& p, const torch::Tensor& map, const std::string& name, Normalize normalize) {
-    Volume v = tensorToVolume(map, p.input.grid, p.reverseAxes, name);
-    normalise(v, normalize);
-    return v;
-}
-
-std::vector<ExplanationMap> perChannel(const Problem& p, const torch::Tensor& maps, const std::string& method,
-                                       Normalize normalize, bool signedValues) {
-    std::vector<ExplanationMap> out;
-    for (size_t c = 0; c < p.study.channels.size(); ++c) {
-        const std::string channel = p.study.channels[c].name;
-        out.push_back({channel, toVolume(p, maps[int64_t(c)], method + "_" + channel, normalize), signedValues});
-    }
-    return out;
-}
-
-Explanation base(Method method, const ExplainParameters& parameters, const Target& target, const Model& model) {
-    Explanation e;
-    e.method = method;
-    e.parameters = parameters;
-    e.classIndex = target.classIndex;
-    e.className = target.className;
-    e.targetDescription = target.description;
-    e.targetVoxels = target.voxelCount;
-    e.scoreOn = model.card().outputsProbabilities ? "probabilities" : "logits";
-    e.warnings = target.warnings;
-    return e;
-}
-
-// Inputs of a batch in `count` items from `first`, made by `make(index)` ([1, C, ...] each).
-template <typename Make> torch::Tensor batchOf(int64_t first, int64_t count, Make&& make) {
-    std::vector<torch::Tensor> items;
-    for (int64_t n = first; n < first + count; ++n) items.push_back(make(n));
-    return torch::cat(items, 0);
-}
-
-// Runs `total` samples in batches sized to the memory budget (or the user's batch size):
-// the first sample alone, measured, then the rest. `run(first, count)` does the work.
-template <typename Run>
-void inBatches(int64_t total, int requested, JobContext* job, const char* stage, Run&& run) {
-    int64_t done = 0;
-    int batch = requested;
-    if (batch <= 0) {
-        const uint64_t perSample = measureOneSample([&] { run(0, 1); });
-        done = 1;
-        batch = batchForBudget(perSample, 16);
-    }
-    while (done < total) {
-        if (job) {
-            job->throwIfStopped();
-            job->progress(float(done) / float(total), fmt::format("{} {} of {}", stage, done + 1, total));
-        }
-        const int64_t count = std::min<int64_t>(batch, total - done);
-        run(done, count);
-        done += count;
-    }
-    if (job) job->progress(1.0f, stage);
-}
 
 Explanation smoothGrad(const Problem& p, const ExplainParameters& parameters, const Target& target, JobContext* job) {
     Explanation e = base(Method::SmoothGrad, parameters, target, p.model);
@@ -262,7 +121,7 @@ std::string defaultCamLayer(const Model& model, const std::vector<LayerInfo>& la
 
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
                                  const std::vector<Method>& requested, const ExplainParameters& parameters,
-                                 JobContext* job) {
+                                 JobContext* job, const LabelVolume* segments) {
     std::vector<Method> methods;
     for (Method m : requested) {
         if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
@@ -290,6 +149,8 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
     for (Method m : others) {
         work.push_back({m, m == Method::SmoothGrad ? parameters.samples
                            : m == Method::IntegratedGradients ? parameters.steps + 1.0
+                           : m == Method::KernelShap          ? 0.3 * parameters.coalitions
+                           : m == Method::SegmentAblation     ? 3.0
                                                               : 0.3 * std::pow(std::max(1, 64 / std::max(1, parameters.stride)), 3)});
     }
     double totalWork = 0.0;
@@ -355,6 +216,7 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
         if (m == Method::SmoothGrad) results[m] = smoothGrad(p, parameters, target, context);
         if (m == Method::IntegratedGradients) results[m] = integratedGradients(p, parameters, target, context);
         if (m == Method::Occlusion) results[m] = occlusion(p, parameters, target, context);
+        if (isFeatureMethod(m)) results[m] = explainTargets(model, study, {target}, m, parameters, segments, context)[0];
     }
     std::vector<Explanation> ordered;
     for (Method m : methods) ordered.push_back(std::move(results.at(m)));

@@ -52,11 +52,16 @@ std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, 
 // input gradient [1, C, X, Y, Z] of each target and, in `scores`, S of each.
 std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input,
                                           const std::vector<ScoreTarget>& targets, std::vector<double>* scores = nullptr);
-// Seg-Grad-CAM++ of each target, [X, Y, Z] on the input's grid, with one forward capturing
-// `layer` and a backward per target (sliding-window models: gradientPass() per target).
-std::vector<torch::Tensor> camPlusPlusMaps(const Model& model, const torch::Tensor& input,
-                                           const std::vector<ScoreTarget>& targets, const std::string& layer,
-                                           CamPlusPlusVariant variant, JobContext* job);
+// The CAM maps `which` asks for (Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++) of each
+// target, [X, Y, Z] on the input's grid, with one forward capturing `layer` and a backward per
+// target (sliding-window models: gradientPass() per target).
+std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
+                                                          const std::vector<ScoreTarget>& targets, const std::string& layer,
+                                                          CamPlusPlusVariant variant, std::array<bool, 3> which, JobContext* job);
+// S of every target for every input of a batch [B, C, X, Y, Z], from one forward (no autograd):
+// [B][targets].
+std::vector<std::vector<double>> scoresForTargets(const Model& model, const torch::Tensor& inputs,
+                                                  const std::vector<ScoreTarget>& targets);
 
 // Pieces of the passes, shared by the files that implement them.
 torch::Tensor checkedOutput(const torch::Tensor& out, const torch::Tensor& input);

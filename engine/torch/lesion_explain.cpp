@@ -138,9 +138,9 @@ std::vector<LesionMaps> explainLesions(const Model& model, const Study& study, c
                 const std::vector<int64_t> shape{x.size(1), x.size(2), x.size(3), x.size(4)};
                 layer = defaultCamLayer(model, model.card().camLayer.empty() ? model.layers(shape) : std::vector<LayerInfo>{});
             }
-            const auto maps = camPlusPlusMaps(model, x, scoreTargets, layer, options.variant, job);
+            const auto maps = camMapsForTargets(model, x, scoreTargets, layer, options.variant, {false, false, true}, job);
             for (size_t t = 0; t < targets.size(); ++t) {
-                results[t].camPlusPlus = ExplanationMap{"", tensorToVolume(maps[t], input.grid, reverse, "seg-grad-cam++"), false};
+                results[t].camPlusPlus = ExplanationMap{"", tensorToVolume(maps[t][2], input.grid, reverse, "seg-grad-cam++"), false};
             }
         }
         torch::Tensor out;

@@ -2,6 +2,7 @@
 #include "engine/error.h"
 #include "engine/job_runner.h"
 #include "engine/torch/gradient_pass.h"
+#include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
 
 #include <torch/csrc/autograd/autograd.h>
@@ -41,14 +42,14 @@ std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tenso
     return gradients;
 }
 
-std::vector<torch::Tensor> camPlusPlusMaps(const Model& model, const torch::Tensor& input, const std::vector<ScoreTarget>& targets,
-                                           const std::string& layer, CamPlusPlusVariant variant, JobContext* job) {
-    std::vector<torch::Tensor> maps;
+std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
+                                                          const std::vector<ScoreTarget>& targets, const std::string& layer,
+                                                          CamPlusPlusVariant variant, std::array<bool, 3> which, JobContext* job) {
+    std::vector<std::vector<torch::Tensor>> maps;
     if (model.card().slidingWindow) {
         for (size_t t = 0; t < targets.size(); ++t) {
             if (job) job->throwIfStopped();
-            const PassResult r = gradientPass(model, input, targets[t], {layer, true, variant, {false, false, true}}, nullptr);
-            maps.push_back(r.cams[2]);
+            maps.push_back(gradientPass(model, input, targets[t], {layer, true, variant, which}, nullptr).cams);
         }
         return maps;
     }
@@ -61,10 +62,31 @@ std::vector<torch::Tensor> camPlusPlusMaps(const Model& model, const torch::Tens
         if (job) job->throwIfStopped();
         const torch::Tensor score = (classScores(f.output, targets[t].classIndex) * paddedWeights(model, targets[t])).sum();
         const auto grads = torch::autograd::grad({score}, {f.activation}, {}, /*retain_graph=*/t + 1 < targets.size());
-        const torch::Tensor cam = camMaps(f.activation[0].detach(), grads[0][0].detach(), variant, {false, false, true})[2];
-        maps.push_back(cropSpatial(upsample(cam, size).to(torch::kCPU), padding));
+        std::vector<torch::Tensor> cams;
+        for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(), variant, which)) {
+            cams.push_back(cam.defined() ? cropSpatial(upsample(cam, size).to(torch::kCPU), padding) : cam);
+        }
+        maps.push_back(std::move(cams));
     }
     return maps;
+}
+
+std::vector<std::vector<double>> scoresForTargets(const Model& model, const torch::Tensor& inputs,
+                                                  const std::vector<ScoreTarget>& targets) {
+    torch::InferenceMode noGrad;
+    std::vector<std::vector<double>> scores;
+    auto score = [&](const torch::Tensor& out) {
+        std::vector<double> row;
+        for (const ScoreTarget& t : targets) row.push_back((classScores(out, t.classIndex).to(torch::kCPU)[0] * t.weights).sum().item<double>());
+        return row;
+    };
+    if (!model.card().slidingWindow) {
+        const torch::Tensor out = forwardModel(model, inputs, nullptr, false);
+        for (int64_t b = 0; b < out.size(0); ++b) scores.push_back(score(out.slice(0, b, b + 1)));
+        return scores;
+    }
+    for (int64_t b = 0; b < inputs.size(0); ++b) scores.push_back(score(forwardModel(model, inputs.slice(0, b, b + 1), nullptr, false)));
+    return scores;
 }
 
 } // namespace segxai

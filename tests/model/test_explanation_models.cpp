@@ -171,7 +171,8 @@ TEST_CASE("every method gives finite maps that light up around a demo lesion", "
     p.window = 24;
     p.stride = 24;
     p.layer = "model.1";
-    const auto explanations = explain(*model, study, lesion, allMethods(), p);
+    p.coalitions = 8;
+    const auto explanations = explain(*model, study, lesion, allMethods(), p, nullptr, &s.labels);
     for (const Explanation& e : explanations) {
         INFO(methodId(e.method));
         CHECK(e.score > 0.0);
