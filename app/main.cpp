@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
     add(registerExplainCommand(parser));
     add(registerRenderCommand(parser));
     add(registerLesionsCommand(parser));
+    add(registerAggregateCommand(parser));
+    add(registerEvaluateCommand(parser));
     add(registerDemoDataCommand(parser));
 
     try {

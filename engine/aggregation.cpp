@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <fmt/format.h>
 
 namespace segxai {
@@ -101,10 +102,18 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
     for (uint16_t label : segmentation.labels.labels) {
         if (label < K) ++m.segmentVoxels[label];
     }
+    // On the maps' own grid (the model's): the segments resampled there once, nearest
+    // neighbour, rather than every map interpolated onto the study's finer grid.
+    std::optional<LabelVolume> onMapGrid;
     for (const Explanation& e : explanations) {
         std::vector<const Volume*> maps;
         for (const ExplanationMap& map : e.maps) maps.push_back(&map.values);
-        m.rows.push_back(aggregateOverSegments(maps, segmentation.labels, K));
+        if (maps.empty()) continue;
+        const Geometry& grid = maps.front()->geometry;
+        if (!onMapGrid || !onMapGrid->geometry.sameGrid(grid)) {
+            onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels : resampleNearest(segmentation.labels, grid);
+        }
+        m.rows.push_back(aggregateOverSegments(maps, *onMapGrid, K));
     }
     return m;
 }

@@ -46,7 +46,9 @@ struct AggregationMatrix {
 
 // The class x segment matrix of one study and one method: each class of `classes` (empty:
 // every foreground class) explained with its predicted region as the target, all in one
-// shared pass (explainTargets). Throws segxai::Error like explain().
+// shared pass (explainTargets). The shares are taken on the maps' own grid (the model's),
+// with the predicted segments resampled onto it nearest-neighbour; segmentVoxels counts the
+// study's voxels. Throws segxai::Error like explain().
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation, Method method,
                                  const ExplainParameters& parameters, std::vector<int> classes = {}, JobContext* job = nullptr);
 

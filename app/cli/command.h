@@ -1,4 +1,5 @@
 #pragma once
+#include "engine/explanation.h"
 #include "engine/job_runner.h"
 #include "engine/model.h"
 #include "engine/study.h"
@@ -20,9 +21,21 @@ CommandRun registerLayersCommand(CLI::App& parser);
 CommandRun registerExplainCommand(CLI::App& parser);
 CommandRun registerRenderCommand(CLI::App& parser);
 CommandRun registerLesionsCommand(CLI::App& parser);
+CommandRun registerAggregateCommand(CLI::App& parser);
+CommandRun registerEvaluateCommand(CLI::App& parser);
 
 // Runs `body`, turning an exception into a one-line reason on stderr and exit status 1.
 int runReportingErrors(const std::function<int()>& body);
+
+// The explanation parameters every explaining command takes (--layer, --samples, ...):
+// registered on a subcommand, turned into ExplainParameters after parsing.
+struct ParameterOptions {
+    ExplainParameters parameters;
+    std::string rule = "riemann-middle", baseline = "zero", variant = "paper", normalize = "none";
+    // Throws segxai::Error for a bad rule or baseline.
+    ExplainParameters resolved() const;
+};
+void addParameterOptions(CLI::App& command, ParameterOptions& options);
 
 // The study (--study files, --gt) and the model (--model) an analysis command works on, and
 // the input paths its outputs must never replace. Throws segxai::Error.

@@ -27,11 +27,7 @@ struct ExplainOptions {
     std::string target;
     std::string out;
     std::string report;
-    std::string rule = "riemann-middle";
-    std::string baseline = "zero";
-    std::string variant = "paper";
-    std::string normalize = "none";
-    ExplainParameters parameters;
+    ParameterOptions parameterOptions;
 };
 
 double since(std::chrono::steady_clock::time_point t) {
@@ -56,11 +52,7 @@ std::string withSuffix(const std::string& path, const std::string& suffix) {
 
 int run(ExplainOptions& o) {
     const auto start = std::chrono::steady_clock::now();
-    ExplainParameters& p = o.parameters;
-    p.rule = parseQuadratureRule(o.rule);
-    p.baseline = parseBaseline(o.baseline);
-    p.variant = o.variant == "monai" ? CamPlusPlusVariant::Monai : CamPlusPlusVariant::Paper;
-    p.normalize = o.normalize == "max" ? Normalize::Max : o.normalize == "minmax" ? Normalize::MinMax : Normalize::None;
+    const ExplainParameters p = o.parameterOptions.resolved();
     const bool allGradient = o.method == "all-gradient";
     std::vector<Method> methods;
     if (allGradient) {
@@ -131,7 +123,7 @@ int run(ExplainOptions& o) {
 CommandRun registerExplainCommand(CLI::App& parser) {
     auto* command = parser.add_subcommand("explain", "Explain a model's segmentation of one target (NIfTI maps)");
     auto o = std::make_shared<ExplainOptions>();
-    ExplainParameters& p = o->parameters;
+    ExplainParameters& p = o->parameterOptions.parameters;
     command->add_option("--study", o->studies, "Study channel file, repeated in the card's channel order")->required();
     command->add_option("--gt", o->groundTruth, "Ground-truth label map (for gt-instance targets)");
     command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
@@ -144,25 +136,7 @@ CommandRun registerExplainCommand(CLI::App& parser) {
                         "class:C, class:C:P, instance:I,J,K, gt-instance:I,J,K, mask:FILE, box:I0,J0,K0,I1,J1,K1, "
                         "voxel:I,J,K, channel:C (voxels of the first study file)")
         ->required();
-    command->add_option("--layer", p.layer, "CAM layer path (segxai layers lists them; default: the card's, else the bottleneck)");
-    command->add_option("--samples", p.samples, "SmoothGrad samples (20)")->check(CLI::Range(1, 100000));
-    command->add_option("--noise-frac", p.noiseFraction, "SmoothGrad noise: fraction of each channel's range (0.1)")
-        ->check(CLI::Range(0.0, 10.0));
-    command->add_option("--steps", p.steps, "Integrated Gradients steps (20)")->check(CLI::Range(1, 100000));
-    command->add_option("--rule", o->rule, "riemann-left, riemann-right, riemann-middle, trapezoid, gauss-legendre");
-    command->add_option("--baseline", o->baseline, "zero, min, blur, blur:SIGMA_MM or a value (IG and occlusion)");
-    command->add_option("--window", p.window, "Occlusion cube edge in model voxels (16)")->check(CLI::Range(1, 4096));
-    command->add_option("--stride", p.stride, "Occlusion stride in model voxels (16)")->check(CLI::Range(1, 4096));
-    command->add_option("--feature-cube", p.featureCube,
-                        "Segment ablation, KernelSHAP: features are cubes of N model voxels (default 0: the predicted segments)")
-        ->check(CLI::Range(0, 4096));
-    command->add_option("--coalitions", p.coalitions, "KernelSHAP: sampled coalitions (64)")->check(CLI::Range(1, 100000));
-    command->add_option("--variant", o->variant, "Seg-Grad-CAM++ variant: paper or monai")
-        ->check(CLI::IsMember({"paper", "monai"}));
-    command->add_option("--normalize", o->normalize, "none, max or minmax (none)")
-        ->check(CLI::IsMember({"none", "max", "minmax"}));
-    command->add_option("--seed", p.seed, "Random seed (SmoothGrad)");
-    command->add_option("--batch", p.batch, "Samples per forward (0: sized to memory)")->check(CLI::Range(0, 4096));
+    addParameterOptions(*command, o->parameterOptions);
     command->add_option("--connectivity", p.instances.connectivity, "Instance connectivity: 6, 18 or 26 (26)")
         ->check(CLI::IsMember({6, 18, 26}));
     command->add_option("--min-size", p.instances.minimumSize, "Smallest instance in voxels (0)");

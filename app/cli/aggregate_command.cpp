@@ -1,0 +1,246 @@
+// `segxai aggregate`: the Agg2Exp class x segment matrix of one study or a cohort (CSV), and
+// `segxai evaluate`: the faithfulness benchmark of several methods.
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "engine/aggregation.h"
+#include "engine/atomic_file.h"
+#include "engine/error.h"
+#include "engine/faithfulness.h"
+#include "engine/inference.h"
+#include "engine/json_text.h"
+#include "engine/manifest.h"
+#include "engine/study_loader.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+
+namespace segxai::app {
+namespace {
+
+struct CohortOptions {
+    std::vector<std::string> studies;
+    std::string manifest;
+    std::string model;
+    std::string classes = "all";
+    ParameterOptions parameters;
+};
+
+// The studies to run: --study files as one study, or every row of --manifest.
+std::vector<ManifestEntry> studiesOf(const CohortOptions& o) {
+    if (!o.manifest.empty() && !o.studies.empty()) throw Error("give --study files or --manifest, not both");
+    if (!o.manifest.empty()) {
+        Manifest m = readManifest(o.manifest);
+        if (m.studies.empty()) throw Error(o.manifest + ": no studies");
+        return m.studies;
+    }
+    if (o.studies.empty()) throw Error("give the study's files (--study, one per channel) or a cohort (--manifest)");
+    ManifestEntry e;
+    e.id = fs::path(o.studies.front()).filename().string();
+    e.request.channelPaths = o.studies;
+    return {e};
+}
+
+// "all" (every foreground class), or names and indices separated by commas.
+std::vector<int> classesOf(const std::string& text, const Segmentation& s) {
+    std::vector<int> out;
+    if (text == "all") return out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        int found = -1;
+        for (size_t c = 0; c < s.classNames.size(); ++c) {
+            if (s.classNames[c] == item || std::to_string(c) == item) found = int(c);
+        }
+        if (found < 0) throw Error("--classes: the model has no class '" + item + "'");
+        out.push_back(found);
+    }
+    return out;
+}
+
+void addCohortOptions(CLI::App* c, CohortOptions& o) {
+    c->add_option("--study", o.studies, "Study channel file, repeated in the card's channel order (one study)");
+    c->add_option("--manifest", o.manifest, "A cohort: CSV with a header id,<channel>...[,gt] and a study per row");
+    c->add_option("--model", o.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
+    c->add_option("--classes", o.classes, "Target classes: all (the foreground classes) or names / indices, comma-separated");
+    addParameterOptions(*c, o.parameters);
+}
+
+struct AggregateOptions : CohortOptions {
+    std::string method;
+    std::string out;
+};
+
+int runAggregate(const AggregateOptions& o) {
+    const Method method = parseMethod(o.method);
+    const ExplainParameters p = o.parameters.resolved();
+    const auto entries = studiesOf(o);
+    const auto model = Model::load(o.model);
+    ProgressBar progress("aggregate");
+    std::vector<AggregationMatrix> matrices;
+    std::vector<std::string> inputs{o.model};
+    for (size_t s = 0; s < entries.size(); ++s) {
+        JobContext study = progress.context()->sub(float(s) / float(entries.size()), float(s + 1) / float(entries.size()));
+        study.progress(0.0f, "loading " + entries[s].id);
+        const Study loaded = loadStudy(entries[s].request);
+        for (const auto& path : entries[s].request.channelPaths) inputs.push_back(path);
+        JobContext segmenting = study.sub(0.0f, 0.1f), explaining = study.sub(0.1f, 1.0f);
+        const Segmentation segmentation = segmentStudy(*model, loaded, &segmenting);
+        matrices.push_back(aggregateStudy(*model, loaded, segmentation, method, p, classesOf(o.classes, segmentation), &explaining));
+        if (s > 0 && (matrices[s].classNames != matrices[0].classNames || matrices[s].targetClasses != matrices[0].targetClasses)) {
+            throw Error("study " + entries[s].id + " does not have the first study's classes");
+        }
+    }
+    progress.finish();
+    const auto columns = aggregationColumns(matrices.front());
+    std::string csv = "study";
+    for (const auto& c : columns) csv += "," + c;
+    csv += "\n";
+    auto row = [&](const std::string& id, const AggregationMatrix& m) {
+        std::string line = id;
+        for (double v : aggregationRow(m)) line += fmt::format(",{:.6g}", v);
+        return line + "\n";
+    };
+    for (size_t s = 0; s < matrices.size(); ++s) csv += row(entries[s].id, matrices[s]);
+    writeFileAtomically(o.out, csv, inputs);
+    const AggregationMatrix mean = cohortMean(matrices);
+    if (matrices.size() > 1) {
+        const fs::path out(o.out);
+        const std::string cohort = (out.parent_path() / (out.stem().string() + "_cohort_mean.csv")).string();
+        std::string text = "study";
+        for (const auto& c : columns) text += "," + c;
+        writeFileAtomically(cohort, text + "\n" + row("cohort_mean", mean), inputs);
+    }
+    // The cohort's |E| masses, rows = target classes, on stderr.
+    std::fprintf(stderr, "%s: share of each class's |attribution| per predicted segment (%zu stud%s)\n", o.method.c_str(),
+                 matrices.size(), matrices.size() == 1 ? "y" : "ies");
+    std::fprintf(stderr, "%-14s", "class \\ in");
+    for (const auto& name : mean.classNames) std::fprintf(stderr, " %10.10s", name.c_str());
+    std::fprintf(stderr, "\n");
+    for (size_t r = 0; r < mean.rows.size(); ++r) {
+        std::fprintf(stderr, "%-14.14s", mean.classNames[size_t(mean.targetClasses[r])].c_str());
+        for (size_t k = 0; k < mean.classNames.size(); ++k) std::fprintf(stderr, " %10.3f", mean.mass(AttributionPart::Absolute, r, k));
+        std::fprintf(stderr, "\n");
+    }
+    return 0;
+}
+
+struct EvaluateOptions : CohortOptions {
+    std::vector<std::string> methods{"saliency",         "input-x-gradient",     "seg-grad-cam", "seg-hires-grad-cam",
+                                     "smoothgrad",       "integrated-gradients", "segment-ablation", "kernel-shap"};
+    std::vector<std::string> metrics;
+    MetricOptions metricOptions;
+    std::string out;
+};
+
+int runEvaluate(EvaluateOptions& o) {
+    Benchmark b;
+    for (const auto& m : o.methods) b.methods.push_back(parseMethod(m));
+    b.metrics = o.metrics.empty() ? allMetrics() : std::vector<Metric>{};
+    for (const auto& m : o.metrics) b.metrics.push_back(parseMetric(m));
+    b.options = o.metricOptions;
+    b.options.baseline = parseBaseline(o.parameters.baseline);
+    const ExplainParameters p = o.parameters.resolved();
+    const auto entries = studiesOf(o);
+    const auto model = Model::load(o.model);
+    std::error_code ec;
+    fs::create_directories(o.out, ec);
+    if (ec) throw Error(o.out + ": cannot create the folder (" + ec.message() + ")");
+    ProgressBar progress("evaluate");
+    std::vector<std::string> inputs{o.model};
+    for (size_t s = 0; s < entries.size(); ++s) {
+        JobContext study = progress.context()->sub(float(s) / float(entries.size()), float(s + 1) / float(entries.size()));
+        study.progress(0.0f, "loading " + entries[s].id);
+        const Study loaded = loadStudy(entries[s].request);
+        for (const auto& path : entries[s].request.channelPaths) inputs.push_back(path);
+        JobContext segmenting = study.sub(0.0f, 0.05f), evaluating = study.sub(0.05f, 1.0f);
+        const Segmentation segmentation = segmentStudy(*model, loaded, &segmenting);
+        std::vector<int> classes = classesOf(o.classes, segmentation);
+        if (classes.empty()) {
+            for (int c = 1; c < int(segmentation.classNames.size()); ++c) classes.push_back(c);
+        }
+        std::vector<Target> targets;
+        for (int c : classes) {
+            Target t = resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), loaded, segmentation);
+            t.description = entries[s].id + ": " + segmentation.classNames[size_t(c)];
+            if (t.voxelCount > 0) targets.push_back(std::move(t));
+        }
+        const auto evaluations = evaluateMethods(*model, loaded, targets, b.methods, p, b.metrics, b.options, &segmentation.labels,
+                                                 &evaluating);
+        b.evaluations.insert(b.evaluations.end(), evaluations.begin(), evaluations.end());
+    }
+    progress.finish();
+    b.summarise();
+    const fs::path out(o.out);
+    writeFileAtomically((out / "benchmark.csv").string(), b.csv(), inputs);
+    writeFileAtomically((out / "benchmark.json").string(), readableJson(b.toJson()) + "\n", inputs);
+    writeFileAtomically((out / "curves.csv").string(), b.curvesCsv(), inputs);
+    std::fprintf(stderr, "%-22s", "method");
+    std::vector<std::string> shown;
+    for (Metric m : b.metrics) {
+        if (m == Metric::Deletion) {
+            shown.push_back("deletion-morf");
+        } else if (m == Metric::Insertion) {
+            shown.push_back("insertion-morf");
+        } else {
+            shown.push_back(metricId(m));
+        }
+    }
+    for (const auto& s : shown) std::fprintf(stderr, " %16.16s", s.c_str());
+    std::fprintf(stderr, " %10s\n", "s/target");
+    for (Method m : b.methods) {
+        const std::string id = methodId(m);
+        std::fprintf(stderr, "%-22s", id.c_str());
+        for (const auto& s : shown) {
+            auto it = b.summary[id].find(s);
+            if (it == b.summary[id].end()) {
+                std::fprintf(stderr, " %16s", "-");
+            } else {
+                std::fprintf(stderr, " %16s", fmt::format("{:.3f}+-{:.3f}", it->second.first, it->second.second).c_str());
+            }
+        }
+        std::fprintf(stderr, " %10.2f\n", b.seconds[id]);
+    }
+    std::fprintf(stderr, "most faithful: %s (%s)\n", b.mostFaithful.empty() ? "-" : b.mostFaithful.c_str(), b.ranking.c_str());
+    return 0;
+}
+
+} // namespace
+
+CommandRun registerAggregateCommand(CLI::App& parser) {
+    auto* c = parser.add_subcommand("aggregate", "Agg2Exp: where each class's attribution lies across the predicted segments "
+                                                 "(a class x segment matrix per study, as CSV)");
+    auto o = std::make_shared<AggregateOptions>();
+    addCohortOptions(c, *o);
+    c->add_option("--method", o->method, "Explanation method (segxai explain --help lists them)")->required();
+    c->add_option("--out", o->out, "CSV: a row per study, columns {class}_explanation_in_{segment}_mass and _mean "
+                                   "(|E|; then _positive_ and _negative_ parts); with several studies also <out>_cohort_mean.csv")
+        ->required();
+    return [o] { return runReportingErrors([&] { return runAggregate(*o); }); };
+}
+
+CommandRun registerEvaluateCommand(CLI::App& parser) {
+    auto* c = parser.add_subcommand("evaluate", "Faithfulness benchmark: methods x metrics over every class of one study or a "
+                                                "cohort, with run times");
+    auto o = std::make_shared<EvaluateOptions>();
+    addCohortOptions(c, *o);
+    c->add_option("--methods", o->methods, "Methods to compare (default: saliency, input-x-gradient, seg-grad-cam, "
+                                           "seg-hires-grad-cam, smoothgrad, integrated-gradients, segment-ablation, kernel-shap)")
+        ->delimiter(',');
+    c->add_option("--metrics", o->metrics, "faithfulness-correlation, deletion, insertion, sensitivity, complexity, "
+                                           "randomisation (default: all)")
+        ->delimiter(',');
+    MetricOptions& m = o->metricOptions;
+    c->add_option("--runs", m.correlationRuns, "Faithfulness correlation: random subsets (50)")->check(CLI::Range(2, 100000));
+    c->add_option("--subset", m.subsetFraction, "... each this share of the voxels (0.01)")->check(CLI::Range(1e-6, 1.0));
+    c->add_option("--curve-steps", m.curveSteps, "Deletion and insertion: steps (10)")->check(CLI::Range(1, 1000));
+    c->add_option("--sensitivity-samples", m.sensitivitySamples, "Average sensitivity: noisy inputs (2)")->check(CLI::Range(1, 1000));
+    c->add_option("--sensitivity-radius", m.sensitivityRadius, "... uniform noise, fraction of each channel's range (0.02)");
+    c->add_option("--epsilon", m.complexityEpsilon, "Effective complexity: |E| > epsilon max |E| (0.01)");
+    c->add_option("--stages", m.randomisationStages, "Cascading randomisation: stages of layers (4)")->check(CLI::Range(1, 100));
+    c->add_option("--out", o->out, "Folder for benchmark.csv, benchmark.json and curves.csv")->required();
+    return [o] { return runReportingErrors([&] { return runEvaluate(*o); }); };
+}
+
+} // namespace segxai::app
