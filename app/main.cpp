@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
                     "With --benchmark-frames: keep an explanation (SmoothGrad, 50 samples) running on the engine thread");
     parser.add_flag("--quit", gui.quit, "Exit once the study is shown (and screenshots saved)");
     parser.add_option("--size", size, "Window size WxH (default 1600x900)");
-    parser.add_option("--panel", gui.panel, "Side panel shown first: study, model, explain, instances or lesions")
-        ->check(CLI::IsMember({"study", "model", "explain", "instances", "lesions"}));
+    parser.add_option("--panel", gui.panel, "Side panel shown first: study, model, explain, instances, lesions or aggregation")
+        ->check(CLI::IsMember({"study", "model", "explain", "instances", "lesions", "aggregation"}));
     parser.add_option("--shader-dir", gui.shaderFolder,
                       "Development: read shaders from this folder and reload them on change");
 

@@ -75,7 +75,8 @@ SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, cons
 }
 
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation, Method method,
-                                 const ExplainParameters& parameters, std::vector<int> classes, JobContext* job) {
+                                 const ExplainParameters& parameters, std::vector<int> classes, JobContext* job,
+                                 std::vector<Explanation>* maps) {
     const int K = int(segmentation.classNames.size());
     if (classes.empty()) {
         for (int c = 1; c < K; ++c) classes.push_back(c);
@@ -106,15 +107,16 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
     // neighbour, rather than every map interpolated onto the study's finer grid.
     std::optional<LabelVolume> onMapGrid;
     for (const Explanation& e : explanations) {
-        std::vector<const Volume*> maps;
-        for (const ExplanationMap& map : e.maps) maps.push_back(&map.values);
-        if (maps.empty()) continue;
-        const Geometry& grid = maps.front()->geometry;
+        std::vector<const Volume*> channels;
+        for (const ExplanationMap& map : e.maps) channels.push_back(&map.values);
+        if (channels.empty()) continue;
+        const Geometry& grid = channels.front()->geometry;
         if (!onMapGrid || !onMapGrid->geometry.sameGrid(grid)) {
             onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels : resampleNearest(segmentation.labels, grid);
         }
-        m.rows.push_back(aggregateOverSegments(maps, *onMapGrid, K));
+        m.rows.push_back(aggregateOverSegments(channels, *onMapGrid, K));
     }
+    if (maps) *maps = explanations;
     return m;
 }
 

@@ -49,8 +49,10 @@ struct AggregationMatrix {
 // shared pass (explainTargets). The shares are taken on the maps' own grid (the model's),
 // with the predicted segments resampled onto it nearest-neighbour; segmentVoxels counts the
 // study's voxels. Throws segxai::Error like explain().
+// `maps`, when given, receives each class's explanation (rows' order).
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation, Method method,
-                                 const ExplainParameters& parameters, std::vector<int> classes = {}, JobContext* job = nullptr);
+                                 const ExplainParameters& parameters, std::vector<int> classes = {}, JobContext* job = nullptr,
+                                 std::vector<Explanation>* maps = nullptr);
 
 // The cohort view: the mean over studies of each cell (studies must share classes and rows).
 AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies);

@@ -176,7 +176,8 @@ void Application::frame() {
     if (m_benchmark) driveBenchmark();
     // Script commands run one at a time, each once everything has settled and been drawn.
     if (m_script && !m_script->done()) {
-        const bool saving = !m_windowShotPath.empty() || !m_regionCaptures.empty() || m_lesionsPanel.capturing();
+        const bool saving = !m_windowShotPath.empty() || !m_regionCaptures.empty() || m_lesionsPanel.plots().busy() ||
+                            m_aggregationPanel.plots().busy();
         m_scriptSettledFrames = quiescent() && !saving ? m_scriptSettledFrames + 1 : 0;
         if (m_scriptSettledFrames >= 3) {
             m_scriptSettledFrames = 0;
@@ -390,8 +391,15 @@ void Application::drawPanels() {
             m_lesionsPanel.draw(*m_workspace, m_fileDialog);
             ImGui::EndTabItem();
         }
-        for (auto& capture : m_lesionsPanel.takeCaptures()) m_regionCaptures.push_back({capture.path, capture.rect});
-        if (m_lesionsPanel.capturing()) glfwPostEmptyEvent(); // the frames a plot capture waits for
+        const ImGuiTabItemFlags selectAggregation = first && m_options.panel == "aggregation" ? ImGuiTabItemFlags_SetSelected : 0;
+        if (ImGui::BeginTabItem("Aggregation", nullptr, selectAggregation)) {
+            m_aggregationPanel.draw(*m_workspace, m_fileDialog);
+            ImGui::EndTabItem();
+        }
+        for (PlotExport* exporter : {&m_lesionsPanel.plots(), &m_aggregationPanel.plots()}) {
+            for (auto& capture : exporter->take()) m_regionCaptures.push_back({capture.path, capture.rect});
+            if (exporter->busy()) glfwPostEmptyEvent(); // the frames a plot capture waits for
+        }
         ImGui::EndTabBar();
     }
     ImGui::End();

@@ -4,6 +4,7 @@
 #include "app/gui/frame_benchmark.h"
 #include "app/gui/file_dialog.h"
 #include "app/gui/instances_panel.h"
+#include "app/gui/aggregation_panel.h"
 #include "app/gui/lesions_panel.h"
 #include "app/gui/gpu_scene.h"
 #include "app/gui/gui_options.h"
@@ -54,6 +55,9 @@ public:
     void showLesion(int id);
     void saveLesionPlot(const std::string& plot, const std::string& path); // the Lesions tab must be shown
     void saveLesionAnalysis(const std::string& folder);
+    void aggregate(Method method);
+    void showAggregation(const std::string& className, const std::string& segmentName);
+    void benchmark(const std::vector<Method>& methods, const std::vector<Metric>& metrics);
     void paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm);
     void removeSyntheticLesion();
     void quit(int status);
@@ -90,6 +94,7 @@ private:
     ExplainPanel m_explainPanel;
     InstancesPanel m_instancesPanel;
     LesionsPanel m_lesionsPanel;
+    AggregationPanel m_aggregationPanel;
     // Parts of the window to save once this frame is drawn (plots).
     struct RegionCapture {
         std::string path;

@@ -261,7 +261,7 @@ void Application::showLesion(int id) {
 }
 
 void Application::saveLesionPlot(const std::string& plot, const std::string& path) {
-    if (!m_lesionsPanel.capturePlot(plot, path)) {
+    if (!m_lesionsPanel.plots().request(plot, path) && !m_aggregationPanel.plots().request(plot, path)) {
         reportError("the " + plot + " plot is not on screen (show the Lesions tab, and a lesion)");
     }
 }
@@ -288,6 +288,50 @@ void Application::paintSyntheticLesion(double radiusMm, const std::vector<double
 }
 
 void Application::removeSyntheticLesion() { m_workspace->removeSyntheticLesion(); }
+
+void Application::aggregate(Method method) {
+    ExplainParameters p;
+    p.samples = 10;
+    p.steps = 10;
+    p.coalitions = 32;
+    m_workspace->aggregate(method, p);
+}
+
+void Application::showAggregation(const std::string& className, const std::string& segmentName) {
+    const auto& a = m_workspace->aggregation();
+    if (!a) {
+        reportError("aggregate first");
+        return;
+    }
+    const auto& m = a->matrix;
+    auto indexOf = [&](const std::string& name) {
+        for (size_t c = 0; c < m.classNames.size(); ++c) {
+            if (m.classNames[c] == name || std::to_string(c) == name) return int(c);
+        }
+        return -1;
+    };
+    const int cls = indexOf(className);
+    const auto row = std::find(m.targetClasses.begin(), m.targetClasses.end(), cls);
+    const int segment = segmentName.empty() ? -1 : indexOf(segmentName);
+    if (row == m.targetClasses.end() || (!segmentName.empty() && segment < 0)) {
+        reportError("show-aggregation: no class " + className + (segmentName.empty() ? "" : " or segment " + segmentName));
+        return;
+    }
+    m_workspace->showAggregationCell(int(row - m.targetClasses.begin()), segment, AttributionPart::Absolute);
+}
+
+void Application::benchmark(const std::vector<Method>& methods, const std::vector<Metric>& metrics) {
+    ExplainParameters p;
+    p.samples = 5;
+    p.steps = 5;
+    p.coalitions = 16;
+    MetricOptions options;
+    options.correlationRuns = 10;
+    options.curveSteps = 4;
+    options.sensitivitySamples = 1;
+    options.randomisationStages = 2;
+    m_workspace->runBenchmark(methods, metrics, p, options);
+}
 
 void Application::quit(int status) {
     m_exitStatus = std::max(m_exitStatus, status);

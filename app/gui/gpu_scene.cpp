@@ -1,5 +1,7 @@
 #include "app/gui/gpu_scene.h"
 
+#include "render/colormap.h"
+
 #include "app/gui/workspace.h"
 #include "engine/log.h"
 #include "render/colormap.h"
@@ -76,6 +78,10 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         const auto rgb = card && c < card->classes.size() ? card->classes[c].color : defaultClassColor(c);
         const bool visible = c > 0 && (c >= state.classVisible.size() || state.classVisible[c]);
         colors[c] = glm::u8vec4(rgb[0], rgb[1], rgb[2], visible ? 255 : 0);
+        if (c > 0 && c < state.segmentShading.size()) {
+            const glm::vec3 shade = render::colormapColor(render::Colormap::Inferno, std::clamp(state.segmentShading[c], 0.0f, 1.0f));
+            colors[c] = glm::u8vec4(glm::u8vec3(glm::round(shade * 255.0f)), visible ? 255 : 0);
+        }
     }
     if (colors != m_uploadedColors) {
         ++m_revision;

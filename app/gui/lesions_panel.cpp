@@ -61,7 +61,7 @@ bool isPng(const std::filesystem::path& p) { return p.extension() == ".png"; }
 } // namespace
 
 void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
-    m_shownPlots.clear();
+    m_plots.beginFrame();
     if (!workspace.study() || !workspace.model()) {
         ImGui::TextWrapped("Open a study and a lesion segmentation model: the analysis finds the model's lesions (with a ground "
                            "truth: true positives, false positives, missed lesions), explains each, measures saliency inside "
@@ -292,7 +292,7 @@ void LesionsPanel::drawLesion(Workspace& workspace, const LesionAnalysis& a, Fil
             for (int64_t count : region.histogram) csv += fmt::format(",{}", count);
             csv += "\n";
         }
-        exportButtons("rings", r, fmt::format("lesion_{}_rings", id), csv, files);
+        m_plots.buttons("rings", r, fmt::format("lesion_{}_rings", id), csv, files, m_message);
     }
     auto context = a.context.find(id);
     if (context != a.context.end()) {
@@ -302,7 +302,7 @@ void LesionsPanel::drawLesion(Workspace& workspace, const LesionAnalysis& a, Fil
         for (const ContextPoint& p : context->second.points) {
             csv += fmt::format("{:g},{},{:.6g}\n", p.mm, p.detected ? 1 : 0, p.meanProbability);
         }
-        exportButtons("context", r, fmt::format("lesion_{}_context", id), csv, files);
+        m_plots.buttons("context", r, fmt::format("lesion_{}_context", id), csv, files, m_message);
     }
 }
 
@@ -332,51 +332,7 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
         for (size_t n = 0; n < values.size(); ++n) csv += fmt::format("{}{:.6g}", n ? ";" : "", values[n]);
         csv += "\n";
     }
-    exportButtons("groups", r, "peaks_by_group", csv, files);
-}
-
-bool LesionsPanel::capturePlot(const std::string& name, const std::string& path) {
-    if (!m_shownPlots.count(name)) return false;
-    m_pendingPlots.push_back({name, path});
-    return true;
-}
-
-void LesionsPanel::exportButtons(const char* id, const plots::Rect& rect, const std::string& name, std::string csv, FileDialog& files) {
-    m_shownPlots[id] = rect;
-    for (auto it = m_pendingPlots.begin(); it != m_pendingPlots.end();) {
-        if (it->name != id) {
-            ++it;
-            continue;
-        }
-        if (it->frames == 3) ImGui::SetScrollHereY(1.0f); // this line at the bottom: the plot above it shows
-        if (--it->frames > 0) {
-            ++it;
-            continue;
-        }
-        m_captures.push_back({it->path, rect});
-        it = m_pendingPlots.erase(it);
-    }
-    ImGui::PushID(id);
-    if (ImGui::SmallButton("PNG")) {
-        files.open("Save plot", FileDialog::Mode::Save,
-                   [this, id](const std::vector<std::string>& paths) { m_pendingPlots.push_back({id, paths.front()}); }, isPng,
-                   name + ".png");
-    }
-    ImGui::SameLine();
-    if (ImGui::SmallButton("CSV")) {
-        files.open("Save table", FileDialog::Mode::Save,
-                   [this, csv](const std::vector<std::string>& paths) {
-                       try {
-                           writeFileAtomically(paths.front(), csv);
-                           logInfo("saved {}", paths.front());
-                           m_message.clear();
-                       } catch (const std::exception& e) {
-                           m_message = e.what();
-                       }
-                   },
-                   isCsv, name + ".csv");
-    }
-    ImGui::PopID();
+    m_plots.buttons("groups", r, "peaks_by_group", csv, files, m_message);
 }
 
 void LesionsPanel::drawSynthetic(Workspace& workspace) {

@@ -1,5 +1,6 @@
 #pragma once
 #include "app/gui/file_dialog.h"
+#include "app/gui/plot_export.h"
 #include "app/gui/plots.h"
 #include "app/gui/workspace.h"
 
@@ -21,17 +22,7 @@ class LesionsPanel {
 public:
     void draw(Workspace& workspace, FileDialog& files);
 
-    // A picture of part of the window the panel asked for: the application reads it back
-    // once the frame is drawn.
-    struct Capture {
-        std::string path;
-        plots::Rect rect;
-    };
-    std::vector<Capture> takeCaptures() { return std::exchange(m_captures, {}); }
-    // Saves the plot last drawn under `name` ("rings", "context", "groups") as PNG; false when
-    // it is not on screen.
-    bool capturePlot(const std::string& name, const std::string& path);
-    bool capturing() const { return !m_pendingPlots.empty() || !m_captures.empty(); }
+    PlotExport& plots() { return m_plots; }
 
 private:
     void drawSettings(Workspace& workspace);
@@ -40,8 +31,6 @@ private:
     void drawLesion(Workspace& workspace, const LesionAnalysis& analysis, FileDialog& files);
     void drawGroups(const LesionAnalysis& analysis, FileDialog& files);
     void drawSynthetic(Workspace& workspace);
-    // "PNG" and "CSV" buttons under a plot.
-    void exportButtons(const char* id, const plots::Rect& rect, const std::string& name, std::string csv, FileDialog& files);
 
     LesionAnalysisOptions m_options;
     bool m_optionsSet = false;
@@ -52,14 +41,7 @@ private:
     SyntheticLesion m_synthetic;
     std::string m_sweepRadii = "1.5, 2, 3, 4, 6";
     std::string m_sweepContrasts = "0.25, 0.5, 1, 1.5";
-    std::vector<Capture> m_captures;
-    std::map<std::string, plots::Rect> m_shownPlots; // this frame's plots by name
-    // Plots to save: scrolled into view first, captured a few frames later where they are then.
-    struct PendingPlot {
-        std::string name, path;
-        int frames = 3;
-    };
-    std::vector<PendingPlot> m_pendingPlots;
+    PlotExport m_plots;
     std::string m_message;
 };
 

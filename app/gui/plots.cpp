@@ -189,4 +189,97 @@ Rect boxPlot(const char* id, const std::map<std::string, std::vector<double>>& g
     return r;
 }
 
+ImU32 seriesColour(size_t n) {
+    static const ImU32 colours[] = {IM_COL32(90, 200, 110, 255),  IM_COL32(230, 160, 60, 255), IM_COL32(150, 130, 230, 255),
+                                    IM_COL32(90, 170, 240, 255),  IM_COL32(230, 90, 110, 255), IM_COL32(220, 220, 90, 255),
+                                    IM_COL32(120, 220, 220, 255), IM_COL32(200, 130, 200, 255)};
+    return colours[n % (sizeof colours / sizeof colours[0])];
+}
+
+Rect bars(const char* id, const std::vector<std::string>& labels, const std::vector<double>& means, const std::vector<double>& sds,
+          const char* label, ImVec2 size) {
+    const Rect r = reserve(id, size);
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const float fs = ImGui::GetFontSize();
+    if (means.empty()) return r;
+    double low = 0.0, high = 0.0;
+    for (size_t n = 0; n < means.size(); ++n) {
+        const double sd = n < sds.size() && std::isfinite(sds[n]) ? sds[n] : 0.0;
+        if (!std::isfinite(means[n])) continue;
+        low = std::min(low, means[n] - sd);
+        high = std::max(high, means[n] + sd);
+    }
+    if (high - low < 1e-12) high = low + 1.0;
+    const float labelHeight = fs * 1.2f;
+    const ImVec2 a(r.min.x + fs * 2.8f, r.min.y + fs * 0.6f), b(r.max.x - fs * 0.4f, r.max.y - labelHeight * 2.0f - fs * 1.2f);
+    draw->AddRect(a, b, kFrame);
+    auto y = [&](double v) { return b.y - float((v - low) / (high - low)) * (b.y - a.y); };
+    draw->AddLine(ImVec2(a.x, y(0.0)), ImVec2(b.x, y(0.0)), kDim);
+    draw->AddText(ImVec2(r.min.x + 2.0f, a.y - 2.0f), kDim, tick(high).c_str());
+    draw->AddText(ImVec2(r.min.x + 2.0f, b.y - fs), kDim, tick(low).c_str());
+    const float slot = (b.x - a.x) / float(means.size()), half = slot * 0.32f;
+    for (size_t n = 0; n < means.size(); ++n) {
+        const float centre = a.x + slot * (float(n) + 0.5f);
+        if (std::isfinite(means[n])) {
+            draw->AddRectFilled(ImVec2(centre - half, std::min(y(0.0), y(means[n]))), ImVec2(centre + half, std::max(y(0.0), y(means[n]))),
+                                seriesColour(n));
+            const double sd = n < sds.size() && std::isfinite(sds[n]) ? sds[n] : 0.0;
+            draw->AddLine(ImVec2(centre, y(means[n] - sd)), ImVec2(centre, y(means[n] + sd)), kText, 1.5f);
+            draw->AddLine(ImVec2(centre - half * 0.5f, y(means[n] - sd)), ImVec2(centre + half * 0.5f, y(means[n] - sd)), kText);
+            draw->AddLine(ImVec2(centre - half * 0.5f, y(means[n] + sd)), ImVec2(centre + half * 0.5f, y(means[n] + sd)), kText);
+        }
+        // Labels on two alternating rows, so long method names do not overlap.
+        const std::string text = n < labels.size() ? labels[n] : std::string();
+        const float row = b.y + 2.0f + float(n % 2) * labelHeight;
+        draw->AddText(ImVec2(centre - ImGui::CalcTextSize(text.c_str()).x * 0.5f, row), seriesColour(n), text.c_str());
+    }
+    draw->AddText(ImVec2(a.x, r.max.y - fs * 1.2f), kDim, label);
+    return r;
+}
+
+Rect lines(const char* id, const std::vector<Series>& series, const char* label, ImVec2 size) {
+    const Rect r = reserve(id, size);
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const float fs = ImGui::GetFontSize();
+    double xLow = 0.0, xHigh = 1.0, yLow = 0.0, yHigh = 1.0;
+    bool any = false;
+    for (const Series& s : series) {
+        for (size_t n = 0; n < s.x.size() && n < s.y.size(); ++n) {
+            if (!std::isfinite(s.y[n])) continue;
+            if (!any) {
+                xLow = xHigh = s.x[n];
+                yLow = std::min(0.0, s.y[n]);
+                yHigh = std::max(1.0, s.y[n]);
+                any = true;
+            }
+            xLow = std::min(xLow, s.x[n]);
+            xHigh = std::max(xHigh, s.x[n]);
+            yLow = std::min(yLow, s.y[n]);
+            yHigh = std::max(yHigh, s.y[n]);
+        }
+    }
+    if (xHigh - xLow < 1e-12) xHigh = xLow + 1.0;
+    const float legendHeight = fs * 1.15f * float((series.size() + 1) / 2);
+    const ImVec2 a(r.min.x + fs * 2.4f, r.min.y + fs * 0.6f), b(r.max.x - fs * 0.5f, r.max.y - fs * 2.6f - legendHeight);
+    draw->AddRect(a, b, kFrame);
+    auto at = [&](double x, double y) {
+        return ImVec2(a.x + float((x - xLow) / (xHigh - xLow)) * (b.x - a.x), b.y - float((y - yLow) / (yHigh - yLow)) * (b.y - a.y));
+    };
+    if (yLow < 0.0) draw->AddLine(at(xLow, 0.0), at(xHigh, 0.0), kDim);
+    for (size_t k = 0; k < series.size(); ++k) {
+        const Series& s = series[k];
+        for (size_t n = 1; n < s.x.size() && n < s.y.size(); ++n) {
+            if (std::isfinite(s.y[n]) && std::isfinite(s.y[n - 1])) draw->AddLine(at(s.x[n - 1], s.y[n - 1]), at(s.x[n], s.y[n]), seriesColour(k), 1.5f);
+        }
+        const float column = (r.max.x - r.min.x) * 0.5f * float(k % 2);
+        const ImVec2 p(r.min.x + fs * 0.4f + column, b.y + fs * 1.3f + fs * 1.15f * float(k / 2));
+        draw->AddRectFilled(ImVec2(p.x, p.y + fs * 0.35f), ImVec2(p.x + fs * 0.8f, p.y + fs * 0.65f), seriesColour(k));
+        draw->AddText(ImVec2(p.x + fs, p.y), kText, s.name.c_str());
+    }
+    draw->AddText(ImVec2(r.min.x + 2.0f, a.y - 2.0f), kDim, tick(yHigh).c_str());
+    draw->AddText(ImVec2(r.min.x + 2.0f, b.y - fs), kDim, tick(yLow).c_str());
+    draw->AddText(ImVec2(a.x, b.y + 2.0f), kDim, label);
+    return r;
+}
+
 } // namespace segxai::app::plots

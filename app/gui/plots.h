@@ -27,6 +27,20 @@ Rect contextCurve(const char* id, const ContextCurve& curve, double threshold, I
 // Box plots of values per group (median, quartiles, whiskers at 1.5 IQR, every value as a dot).
 Rect boxPlot(const char* id, const std::map<std::string, std::vector<double>>& groups, const char* label, ImVec2 size);
 
+// Bars with error bars (mean +- sd) per label, zero marked.
+Rect bars(const char* id, const std::vector<std::string>& labels, const std::vector<double>& means, const std::vector<double>& sds,
+          const char* label, ImVec2 size);
+
+// Lines of y against x, one per named series, with a legend; y from 0 unless values go below.
+struct Series {
+    std::string name;
+    std::vector<double> x, y;
+};
+Rect lines(const char* id, const std::vector<Series>& series, const char* label, ImVec2 size);
+
+// A colour for the n-th series (distinct, readable on dark).
+ImU32 seriesColour(size_t n);
+
 // Quartiles by linear interpolation (numpy's default), for box plots and their CSV.
 struct Quartiles {
     double q1 = 0.0, median = 0.0, q3 = 0.0, low = 0.0, high = 0.0; // whiskers: extremes within 1.5 IQR

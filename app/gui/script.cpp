@@ -41,7 +41,8 @@ std::vector<std::string> tokens(const std::string& line, const std::string& wher
 const std::map<std::string, std::pair<int, int>> kCommands = {
     {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
     {"crosshair", {1, 1}},   {"layer", {1, 1}},         {"analyse-lesions", {0, 2}}, {"show-lesion", {1, 1}},
-    {"save-lesion-plot", {2, 2}}, {"save-lesions", {1, 1}}, {"synthetic-lesion", {2, 3}}, {"remove-synthetic-lesion", {0, 0}},
+    {"save-lesion-plot", {2, 2}}, {"save-plot", {2, 2}}, {"save-lesions", {1, 1}}, {"aggregate", {1, 1}},
+    {"show-aggregation", {1, 2}}, {"benchmark", {2, 2}}, {"synthetic-lesion", {2, 3}}, {"remove-synthetic-lesion", {0, 0}},
     {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
     {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
     {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
@@ -131,8 +132,19 @@ bool ScriptRunner::step(Application& app) {
             app.analyseLesions(w.size() > 1 ? std::stoi(w[1]) : 20, w.size() > 2 ? std::stod(w[2]) : 10.0);
         } else if (c == "show-lesion") {
             app.showLesion(std::stoi(w[1]));
-        } else if (c == "save-lesion-plot") {
+        } else if (c == "save-lesion-plot" || c == "save-plot") {
             app.saveLesionPlot(w[1], w[2]);
+        } else if (c == "aggregate") {
+            app.aggregate(parseMethod(w[1]));
+        } else if (c == "show-aggregation") {
+            app.showAggregation(w[1], w.size() > 2 ? w[2] : std::string());
+        } else if (c == "benchmark") {
+            std::vector<Method> methods;
+            std::vector<Metric> metrics;
+            std::stringstream m(w[1]), k(w[2]);
+            for (std::string item; std::getline(m, item, ',');) methods.push_back(parseMethod(item));
+            for (std::string item; std::getline(k, item, ',');) metrics.push_back(parseMetric(item));
+            app.benchmark(methods, metrics);
         } else if (c == "save-lesions") {
             app.saveLesionAnalysis(w[1]);
         } else if (c == "synthetic-lesion") {

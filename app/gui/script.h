@@ -21,6 +21,10 @@ class Application;
 //                                context up to CONTEXT_MM; defaults 20 and 10)
 //   show-lesion ID               views to that lesion, its maps in panel A
 //   save-lesion-plot rings|context|groups PNG   a Lesions tab plot (the tab shown: --panel lesions)
+//   save-plot NAME PNG           a plot of the Lesions or Aggregation tab (matrix, bars, deletion, ...)
+//   aggregate METHOD             every class explained, the class x segment matrix
+//   show-aggregation CLASS [SEGMENT]  that class's map (in that segment), segments shaded by its mass
+//   benchmark METHODS METRICS    the faithfulness benchmark (comma-separated lists)
 //   save-lesions FOLDER          the lesion analysis as segxai lesions writes it
 //   synthetic-lesion RADIUS C1[,C2...] [EDGE]  a spherical lesion at the crosshair (contrast per
 //                                channel, edge in mm), then segmented again

@@ -75,6 +75,9 @@ struct ViewerState {
     float segmentationOpacity = 0.45f;
     bool segmentationOutline = false;
     std::vector<bool> classVisible;     // per class of the segmentation
+    // Segments coloured by a value per class (0..1, through inferno) instead of their class
+    // colours: the attribution mass of the Aggregation tab's chosen class. Empty: off.
+    std::vector<float> segmentShading;
     bool showProbability = false;
     int probabilityClass = 1;
     int probabilityColormap = 1;        // render::Colormap, hot

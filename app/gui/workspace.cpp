@@ -396,6 +396,9 @@ void Workspace::clearSegmentation() {
     clearExplanations();
     if (m_lesions) ++m_lesionGeneration;
     m_lesions.reset();
+    m_aggregation.reset();
+    m_benchmark.reset();
+    m_viewer.segmentShading.clear();
     m_shownLesion = 0;
     m_instances.reset();
     m_viewer.selectedInstance = 0;
@@ -535,7 +538,7 @@ void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequ
 
 void Workspace::processResults() {
     for (JobResult& result : m_jobs.drain()) {
-        if (processLesionResult(result)) continue;
+        if (processLesionResult(result) || processAggregationResult(result)) continue;
         if (result.slot == kDemoSlot) {
             if (result.status == JobStatus::Failed) {
                 reportError("the demo could not be prepared: " + result.error);

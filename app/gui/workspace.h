@@ -6,6 +6,8 @@
 #include "engine/instances.h"
 #include "engine/job_runner.h"
 #include "engine/model.h"
+#include "engine/aggregation.h"
+#include "engine/faithfulness.h"
 #include "engine/lesion_report.h"
 #include "engine/segmentation.h"
 #include "engine/synthetic_lesion.h"
@@ -154,6 +156,23 @@ public:
     void sweepSyntheticLesion(const SyntheticLesion& lesion, std::vector<double> radiiMm, std::vector<double> contrastScales,
                               int classIndex, double threshold);
     const std::shared_ptr<const std::vector<SyntheticDetection>>& syntheticSweepResult() const { return m_sweep; }
+
+    // Agg2Exp and the faithfulness benchmark (app/gui/workspace_aggregation.cpp), on the engine
+    // thread; a new segmentation clears them.
+    struct Aggregation {
+        AggregationMatrix matrix;
+        std::vector<Explanation> maps; // per row
+        double seconds = 0.0;
+    };
+    void aggregate(Method method, const ExplainParameters& parameters);
+    const std::shared_ptr<const Aggregation>& aggregation() const { return m_aggregation; }
+    // Shows row `row`'s class map restricted to segment `segment` (-1: the whole map) in panel A,
+    // and shades the segments by that class's attribution mass (`part`) in every view and in 3D.
+    void showAggregationCell(int row, int segment, AttributionPart part);
+    void clearSegmentShading();
+    void runBenchmark(std::vector<Method> methods, std::vector<Metric> metrics, const ExplainParameters& parameters,
+                      const MetricOptions& options);
+    const std::shared_ptr<const Benchmark>& benchmark() const { return m_benchmark; }
     ViewerState& viewer() { return m_viewer; }
     JobRunner& jobs() { return m_jobs; }
 
@@ -182,6 +201,7 @@ private:
     void adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set);
     void reportError(const std::string& message);
     bool processLesionResult(JobResult& result); // true when it was one of the lesion slots
+    bool processAggregationResult(JobResult& result);
     void adoptPixels(std::shared_ptr<const LoadedStudy> loaded); // same files and grid, other voxels
 
     JobRunner& m_jobs;
@@ -211,6 +231,8 @@ private:
     std::optional<SyntheticLesion> m_synthetic;
     std::shared_ptr<const std::vector<SyntheticDetection>> m_sweep;
     std::shared_ptr<const LoadedStudy> m_unpainted; // the study before its synthetic lesion
+    std::shared_ptr<const Aggregation> m_aggregation;
+    std::shared_ptr<const Benchmark> m_benchmark;
 };
 
 // True for TorchScript files (.pt, .ts, .pth) and MONAI bundle folders.

@@ -146,3 +146,32 @@ TEST_CASE("the Lesions tab analyses the demo, shows a lesion, saves its plots an
     CHECK(fs::exists(dir.file("maps/lesion_1_smoothgrad_flair.nii.gz")));
     CHECK(test::loadPng(dir.file("window.png")).width == 1600);
 }
+
+TEST_CASE("the Aggregation tab aggregates every class, shows a cell and runs a small benchmark", "[gui][aggregation]") {
+    test::TempDir dir;
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", dir.file("demo"), "--task", "anatomy"}).exitCode == 0);
+    const std::string script = dir.file("aggregation.txt");
+    std::ofstream(script) << "aggregate saliency\n"
+                          << "show-aggregation frontal frontal\n"
+                          << "save-plot matrix \"" << dir.file("matrix.png") << "\"\n"
+                          << "benchmark saliency,input-x-gradient faithfulness-correlation,complexity\n"
+                          << "save-plot bars \"" << dir.file("bars.png") << "\"\n"
+                          << "quit\n";
+    const auto run = test::runProcess({SEGXAI_BINARY, dir.file("demo/anatomy/t1.nii.gz"), SEGXAI_ASSET_DIR "/models/anatomy", "--panel",
+                                       "aggregation", "--script", script});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("8 classes aggregated over 9 segments") &&
+                               Catch::Contains("its Saliency map in segment frontal") && Catch::Contains("most faithful"));
+    // The heatmap: inferno cells, the brightest (yellow) on the diagonal rows.
+    const render::RgbaImage matrix = test::loadPng(dir.file("matrix.png"));
+    REQUIRE(matrix.width > 100);
+    int yellow = 0;
+    for (int y = 0; y < matrix.height; ++y)
+        for (int x = 0; x < matrix.width; ++x) {
+            const uint8_t* p = matrix.at(x, y);
+            yellow += p[0] > 220 && p[1] > 200 && p[2] < 170;
+        }
+    CHECK(yellow > 100);
+    CHECK(test::loadPng(dir.file("bars.png")).height > 50);
+}
