@@ -4,6 +4,7 @@
 #include "engine/resample.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <optional>
 #include <fmt/format.h>
@@ -147,13 +148,25 @@ AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies) {
     return mean;
 }
 
+namespace {
+// Class names as column-name parts: anything but letters, digits and '_' becomes '_', so R's
+// read.csv and pandas see the same names ("deep grey" -> "deep_grey").
+std::string columnPart(const std::string& name) {
+    std::string part = name;
+    for (char& ch : part)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') ch = '_';
+    return part;
+}
+} // namespace
+
 std::vector<std::string> aggregationColumns(const AggregationMatrix& m) {
     std::vector<std::string> columns;
     for (int p = 0; p < kAttributionParts; ++p) {
         const std::string part = p == 0 ? "" : std::string("_") + attributionPartName(AttributionPart(p));
         for (int c : m.targetClasses) {
             for (const std::string& segment : m.classNames) {
-                const std::string base = fmt::format("{}_explanation_in_{}{}", m.classNames[size_t(c)], segment, part);
+                const std::string base = fmt::format("{}_explanation_in_{}{}", columnPart(m.classNames[size_t(c)]),
+                                                      columnPart(segment), part);
                 columns.push_back(base + "_mass");
                 columns.push_back(base + "_mean");
             }

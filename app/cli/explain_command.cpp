@@ -129,8 +129,8 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
     command->add_option("--method", o->method,
                         "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "
-                        "smoothgrad, integrated-gradients, occlusion, or all-gradient (every gradient-family map "
-                        "from one pass, into the folder --out)")
+                        "smoothgrad, integrated-gradients, occlusion, segment-ablation, kernel-shap, or all-gradient "
+                        "(every gradient-family map from one pass, into the folder --out)")
         ->required();
     command->add_option("--target", o->target,
                         "class:C, class:C:P, instance:I,J,K, gt-instance:I,J,K, mask:FILE, box:I0,J0,K0,I1,J1,K1, "

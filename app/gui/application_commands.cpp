@@ -262,7 +262,7 @@ void Application::showLesion(int id) {
 
 void Application::saveLesionPlot(const std::string& plot, const std::string& path) {
     if (!m_lesionsPanel.plots().request(plot, path) && !m_aggregationPanel.plots().request(plot, path)) {
-        reportError("the " + plot + " plot is not on screen (show the Lesions tab, and a lesion)");
+        reportError("the " + plot + " plot is not on screen (show the Lesions tab and a lesion, or the Aggregation tab)");
     }
 }
 

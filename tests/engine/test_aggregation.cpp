@@ -89,4 +89,10 @@ TEST_CASE("the cohort mean and the Agg2Exp column names", "[aggregation]") {
     CHECK(columns[12] == "liver_explanation_in_background_positive_mass");
     CHECK(row[0] == Approx(0.45));
     CHECK(row[1] == Approx(0.30));
+
+    AggregationMatrix spaced = m;
+    spaced.classNames = {"background", "deep grey", "white-matter"};
+    const auto names = aggregationColumns(spaced);
+    CHECK(names[2] == "deep_grey_explanation_in_deep_grey_mass"); // R and pandas read the same names
+    CHECK(names[10] == "white_matter_explanation_in_white_matter_mass");
 }
