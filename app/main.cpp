@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
     add(registerLesionsCommand(parser));
     add(registerAggregateCommand(parser));
     add(registerEvaluateCommand(parser));
+    add(registerBatchCommand(parser));
+    add(registerMergeCommand(parser));
     add(registerDemoDataCommand(parser));
 
     try {

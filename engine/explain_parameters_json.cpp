@@ -1,32 +1,13 @@
 #include "engine/explain_parameters_json.h"
 
 #include "engine/error.h"
+#include "engine/json_fields.h"
 
 #include <fmt/format.h>
 
 namespace segxai {
-namespace {
-
 using nlohmann::json;
 
-template <typename T> T read(const json& j, const char* key, T fallback, const std::string& origin) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return fallback;
-    try {
-        if constexpr (std::is_same_v<T, bool>) {
-            if (!it->is_boolean()) throw std::invalid_argument("");
-        } else if constexpr (std::is_arithmetic_v<T>) {
-            if (!it->is_number()) throw std::invalid_argument("");
-        } else {
-            if (!it->is_string()) throw std::invalid_argument("");
-        }
-        return it->get<T>();
-    } catch (const std::exception&) {
-        throw Error(fmt::format("{}: '{}' has the wrong type ({})", origin, key, it->type_name()));
-    }
-}
-
-} // namespace
 
 json parametersToJson(const ExplainParameters& p) {
     return {{"layer", p.layer},
@@ -50,28 +31,28 @@ json parametersToJson(const ExplainParameters& p) {
 ExplainParameters parametersFromJson(const json& j, const std::string& origin) {
     if (!j.is_object()) throw Error(origin + ": explanation parameters must be a JSON object");
     ExplainParameters p;
-    p.layer = read<std::string>(j, "layer", p.layer, origin);
-    const std::string variant = read<std::string>(j, "variant", "paper", origin);
+    p.layer = jsonField<std::string>(j, "layer", p.layer, origin);
+    const std::string variant = jsonField<std::string>(j, "variant", "paper", origin);
     if (variant != "paper" && variant != "monai") throw Error(origin + ": 'variant' must be \"paper\" or \"monai\"");
     p.variant = variant == "monai" ? CamPlusPlusVariant::Monai : CamPlusPlusVariant::Paper;
-    p.samples = read<int>(j, "samples", p.samples, origin);
-    p.noiseFraction = read<double>(j, "noise_fraction", p.noiseFraction, origin);
-    p.steps = read<int>(j, "steps", p.steps, origin);
-    p.rule = parseQuadratureRule(read<std::string>(j, "rule", quadratureName(p.rule), origin));
-    p.baseline = parseBaseline(read<std::string>(j, "baseline", baselineText(p.baseline), origin));
-    p.window = read<int>(j, "window", p.window, origin);
-    p.stride = read<int>(j, "stride", p.stride, origin);
-    p.featureCube = read<int>(j, "feature_cube", p.featureCube, origin);
-    p.coalitions = read<int>(j, "coalitions", p.coalitions, origin);
-    const std::string normalize = read<std::string>(j, "normalize", "none", origin);
+    p.samples = jsonField<int>(j, "samples", p.samples, origin);
+    p.noiseFraction = jsonField<double>(j, "noise_fraction", p.noiseFraction, origin);
+    p.steps = jsonField<int>(j, "steps", p.steps, origin);
+    p.rule = parseQuadratureRule(jsonField<std::string>(j, "rule", quadratureName(p.rule), origin));
+    p.baseline = parseBaseline(jsonField<std::string>(j, "baseline", baselineText(p.baseline), origin));
+    p.window = jsonField<int>(j, "window", p.window, origin);
+    p.stride = jsonField<int>(j, "stride", p.stride, origin);
+    p.featureCube = jsonField<int>(j, "feature_cube", p.featureCube, origin);
+    p.coalitions = jsonField<int>(j, "coalitions", p.coalitions, origin);
+    const std::string normalize = jsonField<std::string>(j, "normalize", "none", origin);
     if (normalize != "none" && normalize != "max" && normalize != "minmax") {
         throw Error(origin + ": 'normalize' must be \"none\", \"max\" or \"minmax\"");
     }
     p.normalize = normalize == "max" ? Normalize::Max : normalize == "minmax" ? Normalize::MinMax : Normalize::None;
-    p.seed = read<uint64_t>(j, "seed", p.seed, origin);
-    p.batch = read<int>(j, "batch", p.batch, origin);
-    p.instances.connectivity = read<int>(j, "connectivity", p.instances.connectivity, origin);
-    p.instances.minimumSize = read<int64_t>(j, "min_size", p.instances.minimumSize, origin);
+    p.seed = jsonField<uint64_t>(j, "seed", p.seed, origin);
+    p.batch = jsonField<int>(j, "batch", p.batch, origin);
+    p.instances.connectivity = jsonField<int>(j, "connectivity", p.instances.connectivity, origin);
+    p.instances.minimumSize = jsonField<int64_t>(j, "min_size", p.instances.minimumSize, origin);
     if (p.samples < 1 || p.samples > 100000) throw Error(origin + ": 'samples' must be from 1 to 100000");
     if (p.steps < 1 || p.steps > 100000) throw Error(origin + ": 'steps' must be from 1 to 100000");
     if (p.window < 1 || p.stride < 1) throw Error(origin + ": 'window' and 'stride' must be at least 1");

@@ -69,7 +69,8 @@ struct Benchmark {
 
     void summarise();
     nlohmann::json toJson() const;
-    std::string csv() const;      // method, metric, mean, sd, n
+    // method, metric, mean, sd, n, better, and (withSeconds) seconds_per_target
+    std::string csv(bool withSeconds = true) const;
     std::string curvesCsv() const; // method, target, curve, fraction, score
 };
 

@@ -110,16 +110,17 @@ nlohmann::json Benchmark::toJson() const {
     return j;
 }
 
-std::string Benchmark::csv() const {
+std::string Benchmark::csv(bool withSeconds) const {
     std::map<std::string, std::map<std::string, size_t>> counts;
     for (const MethodEvaluation& e : evaluations) {
         for (const auto& [metric, v] : e.values) counts[e.method][metric] += std::isfinite(v);
     }
-    std::string out = "method,metric,mean,sd,n,better,seconds_per_target\n";
+    std::string out = withSeconds ? "method,metric,mean,sd,n,better,seconds_per_target\n" : "method,metric,mean,sd,n,better\n";
     for (const auto& [method, metrics] : summary) {
         for (const auto& [metric, ms] : metrics) {
-            out += fmt::format("{},{},{:.6g},{:.6g},{},{},{:.4g}\n", method, metric, ms.first, ms.second, counts[method][metric],
-                               lowerIsBetter(metric) ? "lower" : "higher", seconds.count(method) ? seconds.at(method) : 0.0);
+            out += fmt::format("{},{},{:.6g},{:.6g},{},{}", method, metric, ms.first, ms.second, counts[method][metric],
+                               lowerIsBetter(metric) ? "lower" : "higher");
+            out += withSeconds ? fmt::format(",{:.4g}\n", seconds.count(method) ? seconds.at(method) : 0.0) : std::string("\n");
         }
     }
     return out;

@@ -1,5 +1,6 @@
 #include "engine/manifest.h"
 
+#include "engine/csv.h"
 #include "engine/error.h"
 
 #include <filesystem>
@@ -16,36 +17,6 @@ namespace {
 std::string trimmed(const std::string& s) {
     const size_t a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
-}
-
-// Comma-separated fields; double quotes protect commas ("" is a quote).
-std::vector<std::string> fields(const std::string& line, const std::string& where) {
-    std::vector<std::string> out;
-    std::string current;
-    bool quoted = false;
-    for (size_t n = 0; n < line.size(); ++n) {
-        const char c = line[n];
-        if (quoted) {
-            if (c == '"' && n + 1 < line.size() && line[n + 1] == '"') {
-                current += '"';
-                ++n;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                current += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            out.push_back(trimmed(current));
-            current.clear();
-        } else {
-            current += c;
-        }
-    }
-    if (quoted) throw Error(where + ": an unclosed quote");
-    out.push_back(trimmed(current));
-    return out;
 }
 
 std::string resolved(const std::string& path, const std::string& folder) {
@@ -66,7 +37,7 @@ Manifest parseManifest(const std::string& text, const std::string& origin, const
     for (int number = 1; std::getline(in, line); ++number) {
         const std::string where = fmt::format("{}:{}", origin, number);
         if (trimmed(line).empty() || trimmed(line)[0] == '#') continue;
-        const auto f = fields(line, where);
+        const auto f = splitCsvLine(line, where);
         if (header.empty()) {
             header = f;
             for (size_t c = 0; c < header.size(); ++c) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <malloc.h>
 #include <string>
 
 namespace segxai {
@@ -19,6 +20,14 @@ uint64_t statusKilobytes(const char* file, const char* key) {
 } // namespace
 
 uint64_t availableMemoryBytes() { return statusKilobytes("/proc/meminfo", "MemAvailable:"); }
+
+uint64_t residentMemoryBytes() { return statusKilobytes("/proc/self/status", "VmRSS:"); }
+
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 PeakMemoryProbe::PeakMemoryProbe() {
     std::ofstream("/proc/self/clear_refs") << "5"; // resets VmHWM to the current resident size

@@ -6,6 +6,13 @@ namespace segxai {
 // Memory the system can still give (MemAvailable), in bytes; 0 if unknown.
 uint64_t availableMemoryBytes();
 
+// The process's resident memory now (VmRSS), in bytes; 0 if unknown.
+uint64_t residentMemoryBytes();
+
+// Hands memory the allocator keeps after large frees back to the system (glibc's
+// malloc_trim), so a long batch's resident size stays what it uses.
+void releaseFreedMemory();
+
 // The process's peak resident memory since construction (the peak counter is reset), for
 // measuring what one sample of a batched computation costs.
 class PeakMemoryProbe {

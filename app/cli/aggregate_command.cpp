@@ -4,6 +4,7 @@
 #include "app/cli/progress_bar.h"
 #include "engine/aggregation.h"
 #include "engine/atomic_file.h"
+#include "engine/batch_config.h"
 #include "engine/error.h"
 #include "engine/faithfulness.h"
 #include "engine/inference.h"
@@ -43,20 +44,13 @@ std::vector<ManifestEntry> studiesOf(const CohortOptions& o) {
     return {e};
 }
 
-// "all" (every foreground class), or names and indices separated by commas.
+// --classes as class indices (empty: every foreground class).
 std::vector<int> classesOf(const std::string& text, const Segmentation& s) {
-    std::vector<int> out;
-    if (text == "all") return out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        int found = -1;
-        for (size_t c = 0; c < s.classNames.size(); ++c) {
-            if (s.classNames[c] == item || std::to_string(c) == item) found = int(c);
-        }
-        if (found < 0) throw Error("--classes: the model has no class '" + item + "'");
-        out.push_back(found);
+    try {
+        return parseClassList(text, s.classNames);
+    } catch (const Error& e) {
+        throw Error(std::string("--classes: ") + e.what());
     }
-    return out;
 }
 
 void addCohortOptions(CLI::App* c, CohortOptions& o) {

@@ -23,6 +23,8 @@ CommandRun registerRenderCommand(CLI::App& parser);
 CommandRun registerLesionsCommand(CLI::App& parser);
 CommandRun registerAggregateCommand(CLI::App& parser);
 CommandRun registerEvaluateCommand(CLI::App& parser);
+CommandRun registerBatchCommand(CLI::App& parser);
+CommandRun registerMergeCommand(CLI::App& parser);
 
 // Runs `body`, turning an exception into a one-line reason on stderr and exit status 1.
 int runReportingErrors(const std::function<int()>& body);

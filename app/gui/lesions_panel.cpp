@@ -55,9 +55,6 @@ std::vector<double> parseList(const std::string& text) {
     return out;
 }
 
-bool isCsv(const std::filesystem::path& p) { return p.extension() == ".csv"; }
-bool isPng(const std::filesystem::path& p) { return p.extension() == ".png"; }
-
 } // namespace
 
 void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
