@@ -6,6 +6,7 @@
 #include "engine/error.h"
 #include "engine/faithfulness.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -201,6 +202,14 @@ MergeSummary mergeBatch(const std::string& dir) {
         const Benchmark b = cohortBenchmark(metrics);
         write("cohort_benchmark.csv", b.csv(false));
         write("cohort_benchmark.json", json{{"most_faithful", b.mostFaithful}, {"ranking", b.ranking}, {"evaluations", b.evaluations.size()}}.dump(2) + "\n");
+    }
+    // Tables of an earlier configuration that this merge did not write would look current.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("cohort_", 0) == 0 && std::find(summary.tables.begin(), summary.tables.end(), name) == summary.tables.end()) {
+            fs::remove(entry.path(), ec);
+        }
     }
     return summary;
 }
