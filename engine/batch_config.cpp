@@ -3,6 +3,7 @@
 #include "engine/error.h"
 #include "engine/explain_parameters_json.h"
 #include "engine/json_fields.h"
+#include "engine/json_text.h"
 
 #include <fmt/format.h>
 #include <fstream>
@@ -90,17 +91,10 @@ BatchLesions lesionsFrom(const json& j, const std::string& origin) {
     o.lesions.connectivity = jsonField<int>(j, "connectivity", o.lesions.connectivity, origin);
     o.lesions.minimumSize = jsonField<int64_t>(j, "min_size", o.lesions.minimumSize, origin);
     LesionExplainOptions& e = o.explain;
-    e.smoothGradMean = e.smoothGradMax = e.camPlusPlus = false;
-    for (const auto& m : stringList(j, "methods", {"smoothgrad", "seg-grad-cam++"}, origin)) {
-        if (m == "smoothgrad") {
-            e.smoothGradMean = true;
-        } else if (m == "smoothgrad-max") {
-            e.smoothGradMax = true;
-        } else if (m == "seg-grad-cam++") {
-            e.camPlusPlus = true;
-        } else {
-            throw Error(origin + ": lesion methods are smoothgrad, smoothgrad-max and seg-grad-cam++, not " + m);
-        }
+    try {
+        setLesionMethods(e, stringList(j, "methods", {"smoothgrad", "seg-grad-cam++"}, origin));
+    } catch (const Error& error) {
+        throw Error(origin + ": " + error.what());
     }
     e.samples = jsonField<int>(j, "samples", e.samples, origin);
     e.noiseFraction = jsonField<double>(j, "noise_fraction", e.noiseFraction, origin);
@@ -185,13 +179,9 @@ json metricsJson(const BatchMetrics& m) {
 json lesionsJson(const BatchLesions& l) {
     const LesionAnalysisOptions& o = l.options;
     const LesionExplainOptions& e = o.explain;
-    json methods = json::array();
-    if (e.smoothGradMean) methods.push_back("smoothgrad");
-    if (e.smoothGradMax) methods.push_back("smoothgrad-max");
-    if (e.camPlusPlus) methods.push_back("seg-grad-cam++");
     return {{"class", o.lesions.classIndex},     {"threshold", o.lesions.threshold},
             {"connectivity", o.lesions.connectivity}, {"min_size", o.lesions.minimumSize},
-            {"methods", methods},                {"samples", e.samples},
+            {"methods", lesionMethods(e)},       {"samples", e.samples},
             {"noise_fraction", e.noiseFraction}, {"seed", e.seed},
             {"max_chunks", e.maxChunks},         {"layer", e.layer},
             {"context_max_mm", o.contextMaxMm},  {"context_step_mm", o.contextStepMm},
@@ -257,19 +247,7 @@ BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
     return c;
 }
 
-BatchConfig readBatchConfig(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path + ": cannot open the batch configuration");
-    std::stringstream text;
-    text << in.rdbuf();
-    json j;
-    try {
-        j = json::parse(text.str());
-    } catch (const json::parse_error& e) {
-        throw Error(fmt::format("{}: not valid JSON ({})", path, e.what()));
-    }
-    return batchConfigFromJson(j, path);
-}
+BatchConfig readBatchConfig(const std::string& path) { return batchConfigFromJson(readJsonFile(path, "batch configuration"), path); }
 
 std::vector<int> parseClassList(const std::string& text, const std::vector<std::string>& classNames) {
     std::vector<int> out;

@@ -5,6 +5,7 @@
 #include "engine/csv.h"
 #include "engine/error.h"
 #include "engine/faithfulness.h"
+#include "engine/json_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,15 +31,7 @@ std::optional<std::string> fileText(const fs::path& path) {
     return text.str();
 }
 
-json readJson(const fs::path& path) {
-    const auto text = fileText(path);
-    if (!text) throw Error(path.string() + ": cannot read");
-    try {
-        return json::parse(*text);
-    } catch (const std::exception& e) {
-        throw Error(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
-    }
-}
+json readJson(const fs::path& path) { return readJsonFile(path.string(), "file"); }
 
 std::vector<std::string> linesOf(const std::string& text) {
     std::vector<std::string> lines;

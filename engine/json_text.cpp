@@ -1,5 +1,11 @@
 #include "engine/json_text.h"
 
+#include "engine/error.h"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
 namespace segxai {
 namespace {
 
@@ -45,6 +51,18 @@ std::string readableJson(const nlohmann::json& value, int indent) {
     std::string out;
     write(value, indent, 0, out);
     return out + "\n";
+}
+
+nlohmann::json readJsonFile(const std::string& path, const std::string& what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+        return nlohmann::json::parse(text.str());
+    } catch (const nlohmann::json::parse_error& e) {
+        throw Error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
+    }
 }
 
 } // namespace segxai

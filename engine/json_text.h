@@ -8,4 +8,8 @@ namespace segxai {
 // one line ("dims": [181, 217, 181]). Parses back to the same value.
 std::string readableJson(const nlohmann::json& value, int indent = 2);
 
+// A JSON file parsed. Throws segxai::Error "<path>: cannot open the <what>" or
+// "<path>: not valid JSON (...)".
+nlohmann::json readJsonFile(const std::string& path, const std::string& what);
+
 } // namespace segxai

@@ -257,11 +257,7 @@ json LesionAnalysis::summary() const {
                           {"voxel_dice", lesions.voxelDice}};
     }
     const LesionExplainOptions& e = options.explain;
-    json methods = json::array();
-    if (e.smoothGradMean) methods.push_back("smoothgrad");
-    if (e.smoothGradMax) methods.push_back("smoothgrad-max");
-    if (e.camPlusPlus) methods.push_back("seg-grad-cam++");
-    s["maps"] = {{"methods", methods}, {"samples", e.samples}, {"noise_fraction", e.noiseFraction}, {"seed", e.seed},
+    s["maps"] = {{"methods", lesionMethods(e)}, {"samples", e.samples}, {"noise_fraction", e.noiseFraction}, {"seed", e.seed},
                  {"max_chunks", e.maxChunks}, {"layer", e.layer},
                  {"max_variant", "per input voxel, the signed chunk gradient of largest magnitude (chunks: median splits of "
                                  "the lesion along its longest extent), averaged over the noise samples"}};
@@ -357,6 +353,29 @@ void writeLesionAnalysis(const LesionAnalysis& a, const Study& study, const std:
     }
     json summary = a.summary();
     writeFileAtomically(path("summary.json"), readableJson(summary) + "\n", inputs);
+}
+
+std::vector<std::string> lesionMethods(const LesionExplainOptions& e) {
+    std::vector<std::string> methods;
+    if (e.smoothGradMean) methods.push_back("smoothgrad");
+    if (e.smoothGradMax) methods.push_back("smoothgrad-max");
+    if (e.camPlusPlus) methods.push_back("seg-grad-cam++");
+    return methods;
+}
+
+void setLesionMethods(LesionExplainOptions& e, const std::vector<std::string>& methods) {
+    e.smoothGradMean = e.smoothGradMax = e.camPlusPlus = false;
+    for (const std::string& m : methods) {
+        if (m == "smoothgrad") {
+            e.smoothGradMean = true;
+        } else if (m == "smoothgrad-max") {
+            e.smoothGradMax = true;
+        } else if (m == "seg-grad-cam++") {
+            e.camPlusPlus = true;
+        } else if (m != "none") {
+            throw Error("lesion methods are smoothgrad, smoothgrad-max, seg-grad-cam++ or none, not " + m);
+        }
+    }
 }
 
 } // namespace segxai

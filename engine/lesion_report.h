@@ -71,6 +71,11 @@ struct LesionAnalysis {
 // ground-truth voxels), with the analysis' class.
 Target lesionTarget(const LesionSet& lesions, int id);
 
+// The lesion maps asked for, by name ("smoothgrad", "smoothgrad-max", "seg-grad-cam++"), and
+// back; "none" asks for none. Throws segxai::Error for another name.
+std::vector<std::string> lesionMethods(const LesionExplainOptions& options);
+void setLesionMethods(LesionExplainOptions& options, const std::vector<std::string>& methods);
+
 // Runs the whole analysis. Progress and cancel through `job`; throws segxai::Error.
 LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segmentation& segmentation,
                               const LesionAnalysisOptions& options, JobContext* job = nullptr);

@@ -27,17 +27,10 @@ struct LesionsOptions {
 
 int run(LesionsOptions& o) {
     LesionExplainOptions& e = o.analysis.explain;
-    e.smoothGradMean = e.smoothGradMax = e.camPlusPlus = false;
-    for (const std::string& m : o.methods) {
-        if (m == "smoothgrad") {
-            e.smoothGradMean = true;
-        } else if (m == "smoothgrad-max") {
-            e.smoothGradMax = true;
-        } else if (m == "seg-grad-cam++") {
-            e.camPlusPlus = true;
-        } else if (m != "none") {
-            throw Error("--methods: smoothgrad, smoothgrad-max, seg-grad-cam++ or none, not " + m);
-        }
+    try {
+        setLesionMethods(e, o.methods);
+    } catch (const Error& error) {
+        throw Error(std::string("--methods: ") + error.what());
     }
     e.layer = o.layer;
     o.analysis.contextAllLesions = o.allContext;

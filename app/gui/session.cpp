@@ -315,17 +315,7 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
 }
 
 Session readSession(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(path + ": cannot open the session");
-    std::stringstream text;
-    text << in.rdbuf();
-    json j;
-    try {
-        j = json::parse(text.str());
-    } catch (const json::parse_error& e) {
-        throw Error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
-    }
-    return sessionFromJson(j, path, fs::path(path).parent_path().string());
+    return sessionFromJson(readJsonFile(path, "session"), path, fs::path(path).parent_path().string());
 }
 
 void saveSession(const Workspace& workspace, const std::string& path) {
