@@ -1,5 +1,7 @@
 #include "engine/device.h"
 
+#include "engine/cpu_cores.h"
+
 #include <fmt/format.h>
 #include <thread>
 #include <torch/torch.h>
@@ -11,7 +13,7 @@ const ComputeDevice& computeDevice() {
     static const ComputeDevice device = [] {
         ComputeDevice d;
         d.cuda = torch::cuda::is_available();
-        d.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+        d.threads = usableCores();
         at::set_num_threads(d.threads);
         d.description =
             d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(),

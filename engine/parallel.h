@@ -1,4 +1,6 @@
 #pragma once
+#include "engine/cpu_cores.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <exception>
@@ -8,11 +10,11 @@
 
 namespace segxai {
 
-// Runs body(begin, end) over [0, count) split into contiguous chunks on all cores. The first
+// Runs body(begin, end) over [0, count) split into contiguous chunks on every usable core. The first
 // exception thrown by any chunk is rethrown on the caller's thread.
 template <typename Body> void parallelFor(int64_t count, Body&& body, int64_t minChunk = 1) {
     const int64_t threads = std::clamp<int64_t>(
-        std::min<int64_t>(std::thread::hardware_concurrency(), count / std::max<int64_t>(1, minChunk)),
+        std::min<int64_t>(usableCores(), count / std::max<int64_t>(1, minChunk)),
         1, 64);
     if (threads <= 1) {
         body(int64_t(0), count);
