@@ -48,8 +48,8 @@ int runBatchCommand(BatchOptions& o) {
     const BatchResult r = runBatch(o.request, control, [&](const BatchStudyEvent& e) { progress.onEvent(e); });
     progress.finish();
     g_control = nullptr;
-    std::fprintf(stderr, "segxai batch: %zu studies in this run: %zu computed, %zu skipped (already done), %zu failed%s\n",
-                 r.selected, r.done, r.skipped, r.failed, r.cancelled ? "; interrupted" : "");
+    std::fprintf(stderr, "segxai batch: %zu stud%s in this run: %zu computed, %zu skipped (already done), %zu failed%s\n",
+                 r.selected, r.selected == 1 ? "y" : "ies", r.done, r.skipped, r.failed, r.cancelled ? "; interrupted" : "");
     if (r.merged) {
         std::fprintf(stderr, "segxai batch: merged %zu of %zu studies into %s (%zu tables)\n", r.merged->done, r.merged->studies,
                      o.request.out.c_str(), r.merged->tables.size());
