@@ -79,12 +79,18 @@ std::string formatName(const std::string& ext) {
     while (!description.empty() && std::isspace((unsigned char)description.back())) {
         description.pop_back();
     }
+    if (description.find("orthonormal direction cosines") != std::string::npos) {
+        throw Error(fmt::format("{}: its orientation matrix is degenerate (a zero spacing, or axes that are not "
+                                "perpendicular), so the image cannot be placed in space; fix the header (ITK: {})",
+                                path, description));
+    }
     throw Error(fmt::format("{}: cannot read: {}", path, description));
 }
 
 void checkExists(const std::string& path) {
     std::error_code ec;
     const auto status = fs::status(path, ec);
+    if (ec == std::errc::too_many_symbolic_link_levels) throw Error(path + ": a loop of symbolic links (it points back to itself)");
     if (ec || !fs::exists(status)) throw Error(path + ": file not found");
 }
 
@@ -326,6 +332,9 @@ ImageHeader readImageHeader(const std::string& path, const std::string& dicomSer
                                     path, imageExtension(path)));
         }
         format = formatName(imageExtension(path));
+        if (format == "NIfTI") {
+            if (const auto nifti = readNiftiHeaderInfo(path)) checkNiftiSizes(path, *nifti);
+        }
     }
     try {
         auto io = openImageIO(file);

@@ -14,10 +14,15 @@ struct NiftiHeaderInfo {
     int qformCode = 0;
     int sformCode = 0;
     std::array<std::array<double, 4>, 3> sform{}; // srow_x, srow_y, srow_z (RAS, mm)
+    std::array<int64_t, 8> dim{};                 // dim[0]: the number of dimensions, then the sizes
 };
 
 // Empty when the file is not a NIfTI file SegXAI recognises.
 std::optional<NiftiHeaderInfo> readNiftiHeaderInfo(const std::string& path);
+
+// Throws segxai::Error naming the file when the header's dimension count is not 1 to 7 or a
+// size is zero or negative (ITK would read such a size as 1 and go on).
+void checkNiftiSizes(const std::string& path, const NiftiHeaderInfo& header);
 
 // The grid the sform describes (converted to LPS), or empty when it has shear or is
 // degenerate and so cannot be a Geometry.

@@ -3,7 +3,9 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
+#include <array>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <itkImage.h>
@@ -133,4 +135,60 @@ TEST_CASE("a header asking for an absurd size fails before allocating", "[io]") 
     std::ofstream(dir.file("huge.raw")) << "x";
     CHECK_THROWS_WITH(readVolume(dir.file("huge.mhd")),
                       Catch::Contains("huge.mhd") && Catch::Contains("100000x100000x100000"));
+}
+
+namespace {
+
+// A NIfTI-1 file written byte by byte, so its header can say what no writer would.
+void writeRawNifti(const std::string& path, std::vector<int16_t> dims, std::array<float, 3> spacing,
+                   std::array<std::array<float, 4>, 3> sform, size_t dataBytes) {
+    std::vector<char> bytes(352 + dataBytes, 0);
+    auto put = [&](size_t offset, auto value) { std::memcpy(bytes.data() + offset, &value, sizeof(value)); };
+    put(0, int32_t(348));
+    put(40, int16_t(dims.size()));
+    for (size_t d = 0; d < 7; ++d) put(42 + 2 * d, int16_t(d < dims.size() ? dims[d] : 1));
+    put(70, int16_t(16)); // float32
+    put(72, int16_t(32));
+    put(76, 1.0f);
+    for (size_t a = 0; a < 3; ++a) put(80 + 4 * a, spacing[a]);
+    put(108, 352.0f);
+    put(112, 1.0f);
+    put(254, int16_t(1)); // sform only
+    for (size_t r = 0; r < 3; ++r)
+        for (size_t c = 0; c < 4; ++c) put(280 + 16 * r + 4 * c, sform[r][c]);
+    std::memcpy(bytes.data() + 344, "n+1", 4);
+    std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+const std::array<std::array<float, 4>, 3> kIdentity{{{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}}};
+
+} // namespace
+
+TEST_CASE("hostile headers: zero or negative sizes, a degenerate orientation, 5D, symbolic link loops", "[io]") {
+    test::TempDir dir;
+    writeRawNifti(dir.file("ok.nii"), {4, 5, 3}, {1, 1, 1}, kIdentity, 4 * 5 * 3 * 4);
+    CHECK(readVolume(dir.file("ok.nii")).geometry.dims == Index3{4, 5, 3});
+
+    writeRawNifti(dir.file("negative.nii"), {4, -5, 3}, {1, 1, 1}, kIdentity, 240);
+    CHECK_THROWS_WITH(readImageHeader(dir.file("negative.nii")),
+                      Catch::Contains("negative.nii") && Catch::Contains("4 x -5 x 3") && Catch::Contains("at least 1"));
+    writeRawNifti(dir.file("zero.nii"), {4, 0, 3}, {1, 1, 1}, kIdentity, 0);
+    CHECK_THROWS_WITH(readVolume(dir.file("zero.nii")), Catch::Contains("4 x 0 x 3"));
+    writeRawNifti(dir.file("nodims.nii"), {}, {1, 1, 1}, kIdentity, 0);
+    CHECK_THROWS_WITH(readVolume(dir.file("nodims.nii")), Catch::Contains("0 dimensions"));
+
+    writeRawNifti(dir.file("flat.nii"), {4, 5, 3}, {0, 1, 1}, {{{0, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}}}, 240);
+    CHECK_THROWS_WITH(readVolume(dir.file("flat.nii")), Catch::Contains("flat.nii") && Catch::Contains("orientation matrix is degenerate"));
+    writeRawNifti(dir.file("sheared.nii"), {4, 5, 3}, {1, 1, 1}, {{{1, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 1, 0}}}, 240);
+    CHECK_THROWS_WITH(readVolume(dir.file("sheared.nii")), Catch::Contains("degenerate"));
+
+    writeRawNifti(dir.file("five.nii"), {4, 5, 3, 1, 2}, {1, 1, 1}, kIdentity, 480);
+    CHECK_THROWS_WITH(readVolume(dir.file("five.nii")), Catch::Contains("5D image (4x5x3x1x2)"));
+
+    std::filesystem::create_symlink(dir.file("b.nii"), dir.file("a.nii"));
+    std::filesystem::create_symlink(dir.file("a.nii"), dir.file("b.nii"));
+    CHECK_THROWS_WITH(readVolume(dir.file("a.nii")), Catch::Contains("a.nii") && Catch::Contains("loop of symbolic links"));
+    std::filesystem::create_directories(dir.file("series"));
+    std::filesystem::create_directory_symlink(dir.file("series"), dir.file("series/again"));
+    CHECK_THROWS_WITH(readVolume(dir.file("series")), Catch::Contains("no DICOM series"));
 }
