@@ -3,6 +3,7 @@
 #include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/job_runner.h"
+#include "engine/memory_budget.h"
 #include "engine/nifti_header.h"
 
 #include <itkGDCMImageIO.h>
@@ -166,6 +167,13 @@ void checkHeader(const ImageHeader& header) {
                                 "reads",
                                 header.path, header.geometry.voxelCount(),
                                 header.geometry.describe(), kMaxVoxels));
+    }
+    // Reading holds the file's voxels, their float copy and the study's own: about 12 bytes a
+    // voxel. Refuse before allocating rather than be killed by the system half-way.
+    const uint64_t needed = uint64_t(header.geometry.voxelCount()) * 12, available = availableMemoryBytes();
+    if (available > 0 && needed > available) {
+        throw Error(fmt::format("{}: reading it needs about {:.1f} GB of memory ({}), and only {:.1f} GB is available",
+                                header.path, double(needed) / 1e9, header.geometry.describe(), double(available) / 1e9));
     }
 }
 

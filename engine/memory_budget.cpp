@@ -1,6 +1,7 @@
 #include "engine/memory_budget.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <malloc.h>
 #include <string>
@@ -19,7 +20,15 @@ uint64_t statusKilobytes(const char* file, const char* key) {
 
 } // namespace
 
-uint64_t availableMemoryBytes() { return statusKilobytes("/proc/meminfo", "MemAvailable:"); }
+uint64_t availableMemoryBytes() {
+    uint64_t available = statusKilobytes("/proc/meminfo", "MemAvailable:");
+    if (const char* limit = std::getenv("SEGXAI_MEMORY_LIMIT_MB")) {
+        char* end = nullptr;
+        const unsigned long long mb = std::strtoull(limit, &end, 10);
+        if (end != limit && *end == '\0' && mb > 0) available = available ? std::min<uint64_t>(available, mb << 20) : mb << 20;
+    }
+    return available;
+}
 
 uint64_t residentMemoryBytes() { return statusKilobytes("/proc/self/status", "VmRSS:"); }
 

@@ -3,7 +3,8 @@
 
 namespace segxai {
 
-// Memory the system can still give (MemAvailable), in bytes; 0 if unknown.
+// Memory the system can still give (MemAvailable), in bytes, at most SEGXAI_MEMORY_LIMIT_MB
+// when that is set (a share of a shared node, or a test); 0 if unknown.
 uint64_t availableMemoryBytes();
 
 // The process's resident memory now (VmRSS), in bytes; 0 if unknown.

@@ -6,6 +6,7 @@
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <thread>
 
 using namespace segxai;
@@ -67,6 +68,32 @@ TEST_CASE("dropped files open as a study and a label-like name becomes the groun
         workspace.openPaths({dir.file("notes.txt")});
         CHECK_FALSE(workspace.pendingDrop());
         CHECK(workspace.takeErrors().size() == 1);
+    }
+    SECTION("hostile input: a damaged study, a damaged model, a model for other channels") {
+        const auto before = workspace.study();
+        auto finish = [&] { // the model slot is not a load: wait for it and whatever it starts
+            for (int n = 0; n < 3; ++n) {
+                workspace.jobs().waitIdle();
+                workspace.processResults();
+            }
+        };
+        std::ofstream(dir.file("damaged.nii.gz"), std::ios::binary) << "\x1f\x8b\x08 cut short";
+        workspace.openStudy(StudyRequest{{dir.file("damaged.nii.gz")}, {}, {}});
+        settle(workspace);
+        std::ofstream(dir.file("garbage.pt"), std::ios::binary) << "PK not a model";
+        workspace.openModel(dir.file("garbage.pt"));
+        finish();
+        workspace.openModel(SEGXAI_TEST_DATA "/models/axis_probe.pt"); // throws inside forward on this grid
+        finish();
+        // Each gives its message; the study that was open is still open, untouched.
+        CHECK(workspace.study() == before);
+        CHECK(workspace.study()->study->channels.size() == 2);
+        const auto errors = workspace.takeErrors();
+        std::string all;
+        for (const auto& e : errors) all += e + "\n";
+        INFO(all);
+        CHECK_THAT(all, Catch::Contains("damaged.nii.gz") && Catch::Contains("garbage.pt") &&
+                            Catch::Contains("forward failed"));
     }
 }
 

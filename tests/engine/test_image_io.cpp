@@ -5,6 +5,7 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +136,15 @@ TEST_CASE("a header asking for an absurd size fails before allocating", "[io]") 
     std::ofstream(dir.file("huge.raw")) << "x";
     CHECK_THROWS_WITH(readVolume(dir.file("huge.mhd")),
                       Catch::Contains("huge.mhd") && Catch::Contains("100000x100000x100000"));
+
+    // Within the voxel limit but more than the memory there is: refused with both figures.
+    std::ofstream(dir.file("large.mhd")) << "ObjectType = Image\nNDims = 3\nDimSize = 400 400 400\n"
+                                            "ElementType = MET_SHORT\nElementDataFile = large.raw\n";
+    std::ofstream(dir.file("large.raw")) << "x";
+    setenv("SEGXAI_MEMORY_LIMIT_MB", "100", 1);
+    CHECK_THROWS_WITH(readVolume(dir.file("large.mhd")), Catch::Contains("large.mhd: reading it needs about 0.8 GB of memory") &&
+                                                              Catch::Contains("only 0.1 GB is available"));
+    unsetenv("SEGXAI_MEMORY_LIMIT_MB");
 }
 
 namespace {
