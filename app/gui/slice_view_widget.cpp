@@ -185,7 +185,11 @@ bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state,
     const bool active = ImGui::IsItemActive();
     const glm::dvec2 mouse(io.MousePos.x - origin.x, io.MousePos.y - origin.y);
     bool changed = false;
-    const auto [sliceAxis, sign] = sliceAxisIndex(g, state);
+    // Plain copies: lambdas may capture structured bindings only from C++20 compilers newer
+    // than the clang the fuzz build uses.
+    const auto axisAndSign = sliceAxisIndex(g, state);
+    const auto sliceAxis = axisAndSign.first;
+    const auto sign = axisAndSign.second;
 
     auto stepSlice = [&](int steps) {
         auto& index = state.crosshair[size_t(sliceAxis)];

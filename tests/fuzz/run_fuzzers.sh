@@ -19,18 +19,19 @@ declare -A corpus=([modelCard]=model_card [session]=session [manifest]=manifest 
                    [batchConfig]=batch_config [commandLine]=command_line [studyFile]=study_file)
 harnesses=("$@")
 [ ${#harnesses[@]} -eq 0 ] && harnesses=(modelCard session manifest specGrammars batchConfig commandLine studyFile)
-# clang 14 cannot compile LibTorch 1.13's headers as C++20: the harnesses link the regular
-# (gcc) build's LibTorch objects; everything they fuzz is compiled with clang, instrumented.
+# clang 14 cannot compile LibTorch 1.13's headers as C++20 and Debian's ITK headers accept gcc
+# only: the harnesses link the regular (gcc) build's LibTorch and ITK objects; everything
+# they fuzz is compiled with clang, instrumented.
 if [ -f "$SEGXAI_BUILD/CMakeCache.txt" ]; then
     cmake --build "$SEGXAI_BUILD" --target engine || exit 1
 else
     segxai_build || exit 1
 fi
-torch_objects=$(find "$SEGXAI_BUILD/engine/CMakeFiles/engine_torch.dir" -name '*.o' | sort | paste -sd ';')
+objects=$(find "$SEGXAI_BUILD/engine/CMakeFiles/engine_torch.dir" "$SEGXAI_BUILD/engine/CMakeFiles/engine_itk.dir" -name '*.o' | sort | paste -sd ';')
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGXAI_FUZZ=ON \
-    -DSEGXAI_BUILD_BENCHMARKS=OFF -DSEGXAI_PREBUILT_TORCH_OBJECTS="$torch_objects" "${launcher[@]}" >/dev/null || exit 1
+    -DSEGXAI_BUILD_BENCHMARKS=OFF -DSEGXAI_PREBUILT_OBJECTS="$objects" "${launcher[@]}" >/dev/null || exit 1
 targets=()
 for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
 cmake --build "$build" --target "${targets[@]}" || exit 1
