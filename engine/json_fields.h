@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -17,8 +19,15 @@ template <typename T> T jsonField(const nlohmann::json& object, const char* key,
     if constexpr (std::is_same_v<T, bool>) {
         ok = it->is_boolean();
     } else if constexpr (std::is_integral_v<T>) {
-        ok = it->is_number_integer() || (it->is_number_float() && it->template get<double>() == double(T(it->template get<double>())));
-        if (ok && std::is_unsigned_v<T> && it->template get<double>() < 0.0) ok = false;
+        // A whole number within T's range (converting one outside it is undefined).
+        const double v = it->is_number() ? it->template get<double>() : NAN;
+        ok = std::isfinite(v) && v == std::floor(v) && v >= double(std::numeric_limits<T>::lowest()) &&
+             v < double(std::numeric_limits<T>::max()) + 1.0;
+        if (ok && it->is_number_integer()) {
+            if constexpr (std::is_unsigned_v<T>) {
+                ok = it->is_number_unsigned() || it->template get<int64_t>() >= 0;
+            }
+        }
     } else if constexpr (std::is_arithmetic_v<T>) {
         ok = it->is_number();
     } else {

@@ -58,10 +58,19 @@ nlohmann::json readJsonFile(const std::string& path, const std::string& what) {
     if (!in) throw Error(fmt::format("{}: cannot open the {}", path, what));
     std::stringstream text;
     text << in.rdbuf();
+    return parseJsonText(text.str(), path);
+}
+
+nlohmann::json parseJsonText(const std::string& text, const std::string& origin) {
     try {
-        return nlohmann::json::parse(text.str());
+        return nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-        throw Error(fmt::format("{}: not valid JSON (byte {})", path, e.byte));
+        throw Error(fmt::format("{}: not valid JSON (byte {})", origin, e.byte));
+    } catch (const nlohmann::json::exception& e) {
+        // A number too large for any type: the library's message names it.
+        std::string what = e.what();
+        if (const auto bracket = what.find("] "); bracket != std::string::npos) what = what.substr(bracket + 2);
+        throw Error(fmt::format("{}: not valid JSON ({})", origin, what));
     }
 }
 

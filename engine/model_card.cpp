@@ -217,13 +217,7 @@ std::string ModelCard::className(size_t index) const {
 }
 
 ModelCard parseModelCard(const std::string& jsonText, const std::string& origin) {
-    nlohmann::json root;
-    try {
-        root = nlohmann::json::parse(jsonText);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Error(fmt::format("{}: not valid JSON (byte {}): {}", origin, e.byte, e.what()));
-    }
-    return CardReader(root, origin).read();
+    return CardReader(parseJsonText(jsonText, origin), origin).read();
 }
 
 ModelCard readModelCard(const std::string& path) {

@@ -1,6 +1,7 @@
 #include "engine/monai_bundle.h"
 
 #include "engine/error.h"
+#include "engine/json_text.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -15,17 +16,7 @@ using nlohmann::json;
 namespace segxai {
 namespace {
 
-json readJson(const fs::path& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(path.string() + ": cannot open");
-    std::stringstream text;
-    text << in.rdbuf();
-    try {
-        return json::parse(text.str());
-    } catch (const json::parse_error& e) {
-        throw Error(fmt::format("{}: not valid JSON (byte {})", path.string(), e.byte));
-    }
-}
+json readJson(const fs::path& path) { return readJsonFile(path.string(), "file"); }
 
 // channel_def {"0": "background", "1": "spleen"} in index order.
 std::vector<std::string> channelNames(const json& entry, size_t count) {
