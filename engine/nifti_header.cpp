@@ -35,8 +35,10 @@ std::optional<NiftiHeaderInfo> parseHeader(const unsigned char* header, size_t s
     if (swap) sizeofHeader = readAt<int32_t>(header, 0, true);
     NiftiHeaderInfo info;
     if (sizeofHeader == 348) {
+        // vox_offset is a float: a damaged header may hold anything, and converting a value
+        // beyond uint64's range is undefined; 1e12 bytes is past the end of any real file.
         const float offset = readAt<float>(header, 108, swap);
-        info.voxelOffset = offset >= 348.0f ? uint64_t(offset) : 348;
+        info.voxelOffset = !(offset >= 348.0f) ? 348 : offset > 1e12f ? uint64_t(1e12) : uint64_t(offset);
         info.qformCode = readAt<int16_t>(header, 252, swap);
         info.sformCode = readAt<int16_t>(header, 254, swap);
         for (size_t r = 0; r < 3; ++r)

@@ -37,6 +37,10 @@ for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
 cmake --build "$build" --target "${targets[@]}" || exit 1
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+export LSAN_OPTIONS=suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0
+# Study files claiming huge sizes are refused by the memory check rather than read for
+# seconds (that check is part of what is fuzzed).
+export SEGXAI_MEMORY_LIMIT_MB=${SEGXAI_MEMORY_LIMIT_MB:-1024}
 export UBSAN_OPTIONS=print_stacktrace=1
 failed=0
 for h in "${harnesses[@]}"; do
