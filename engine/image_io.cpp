@@ -201,6 +201,15 @@ std::vector<std::string> dicomFiles(const std::string& directory, const std::str
     return names->GetFileNames(chosen);
 }
 
+// ITK's readers and writers share factories and, in its NIfTI library, global state: two
+// engine threads reading at once (the batch prefetcher, a second worker) race inside ITK
+// (ThreadSanitizer reports it). Image I/O is disk-bound, so it is serialised; computation on
+// other threads goes on meanwhile. Recursive: readers call readImageHeader.
+std::recursive_mutex& itkMutex() {
+    static std::recursive_mutex mutex;
+    return mutex;
+}
+
 itk::ImageIOBase::Pointer openImageIO(const std::string& path) {
     auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::ReadMode);
     if (!io) {
@@ -324,6 +333,7 @@ std::string volumeNameFromPath(const std::string& path) {
 }
 
 ImageHeader readImageHeader(const std::string& path, const std::string& dicomSeries) {
+    const std::lock_guard lock(itkMutex());
     registerImageFormats();
     checkExists(path);
     std::error_code ec;
@@ -362,6 +372,7 @@ ImageHeader readImageHeader(const std::string& path, const std::string& dicomSer
 
 Volume readVolume(const std::string& path, const std::string& dicomSeries, JobContext* job,
                   std::vector<std::string>* warnings) {
+    const std::lock_guard lock(itkMutex());
     auto image = readFloatImage(path, dicomSeries, job);
     Volume volume;
     volume.geometry = placedGeometry(path, geometryFromImage(*image), warnings);
@@ -374,6 +385,7 @@ Volume readVolume(const std::string& path, const std::string& dicomSeries, JobCo
 
 LabelVolume readLabelVolume(const std::string& path, JobContext* job,
                             std::vector<std::string>* warnings) {
+    const std::lock_guard lock(itkMutex());
     auto image = readFloatImage(path, {}, job);
     LabelVolume labels;
     labels.geometry = placedGeometry(path, geometryFromImage(*image), warnings);
@@ -398,6 +410,7 @@ LabelVolume readLabelVolume(const std::string& path, JobContext* job,
 }
 
 std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
+    const std::lock_guard lock(itkMutex());
     registerImageFormats();
     checkExists(directory);
     auto names = itk::GDCMSeriesFileNames::New();
@@ -458,11 +471,13 @@ void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels,
 
 void writeVolume(const Volume& volume, const std::string& path,
                  const std::vector<std::string>& protectedPaths) {
+    const std::lock_guard lock(itkMutex());
     writeImage<FloatImage>(volume.geometry, volume.voxels, path, protectedPaths);
 }
 
 void writeLabelVolume(const LabelVolume& labels, const std::string& path,
                       const std::vector<std::string>& protectedPaths) {
+    const std::lock_guard lock(itkMutex());
     writeImage<LabelImage>(labels.geometry, labels.labels, path, protectedPaths);
 }
 
