@@ -4,6 +4,7 @@
 #include "engine/error.h"
 #include "engine/job_runner.h"
 #include "engine/memory_budget.h"
+#include "engine/metaimage_header.h"
 #include "engine/nifti_header.h"
 
 #include <itkGDCMImageIO.h>
@@ -352,6 +353,8 @@ ImageHeader readImageHeader(const std::string& path, const std::string& dicomSer
         format = formatName(imageExtension(path));
         if (format == "NIfTI") {
             if (const auto nifti = readNiftiHeaderInfo(path)) checkNiftiSizes(path, *nifti);
+        } else if (format == "MetaImage") {
+            checkMetaImageHeader(path);
         }
     }
     try {

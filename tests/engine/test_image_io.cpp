@@ -141,6 +141,15 @@ TEST_CASE("a header asking for an absurd size fails before allocating", "[io]") 
     std::ofstream(dir.file("large.mhd")) << "ObjectType = Image\nNDims = 3\nDimSize = 400 400 400\n"
                                             "ElementType = MET_SHORT\nElementDataFile = large.raw\n";
     std::ofstream(dir.file("large.raw")) << "x";
+    // MetaImage headers that would make ITK's reader write past its buffer never reach it.
+    std::ofstream(dir.file("twice.mha")) << "ObjectType = Image\nNDims = 1\nDimSize = 4 5 3\nNDims = 0\n"
+                                            "ElementType = MET_FLOAT\nElementDataFile = LOCAL\n";
+    CHECK_THROWS_WITH(readVolume(dir.file("twice.mha")), Catch::Contains("twice.mha: damaged MetaImage header: 'NDims' is given twice"));
+    std::ofstream(dir.file("mismatch.mha")) << "NDims = 2\nDimSize = 4 5 3\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n";
+    CHECK_THROWS_WITH(readVolume(dir.file("mismatch.mha")), Catch::Contains("DimSize has 3 numbers for NDims 2"));
+    std::ofstream(dir.file("binary.mha")) << "NDims = 3\nDimSize = 4 5 3\nElementDatanane = LOCAL\n\x01\x02\x03\n";
+    CHECK_THROWS_WITH(readVolume(dir.file("binary.mha")), Catch::Contains("line 4 is not 'Key = Value'"));
+
     setenv("SEGXAI_MEMORY_LIMIT_MB", "100", 1);
     CHECK_THROWS_WITH(readVolume(dir.file("large.mhd")), Catch::Contains("large.mhd: reading it needs about 0.8 GB of memory") &&
                                                               Catch::Contains("only 0.1 GB is available"));
