@@ -1,5 +1,6 @@
 #include "app/cli/batch_progress.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ void BatchProgress::finish() {
 }
 
 std::string BatchProgress::duration(double seconds) {
+    if (seconds < 9.95) return fmt::format("{:.1f}s", std::max(0.0, seconds));
     const long s = long(seconds + 0.5);
     if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
     if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);

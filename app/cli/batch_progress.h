@@ -20,7 +20,7 @@ public:
     void onEvent(const BatchStudyEvent& event); // from runBatch's thread
     void finish();
 
-    // "1h05m", "4m10s", "12s".
+    // "1h05m", "4m10s", "12s", "0.4s".
     static std::string duration(double seconds);
 
 private:
