@@ -37,9 +37,11 @@ std::vector<torch::Tensor> chunksOf(const torch::Tensor& weights, int maxChunks)
     }
     std::vector<torch::Tensor> chunks;
     for (const torch::Tensor& g : groups) {
-        torch::Tensor w = torch::zeros_like(weights);
-        const std::vector<at::indexing::TensorIndex> at{g.select(1, 0), g.select(1, 1), g.select(1, 2)};
-        w.index_put_(at, weights.index(at));
+        // Flat indices: copying LibTorch 1.13's TensorIndex reads an uninitialised bool
+        // (UndefinedBehaviorSanitizer reports it in its header).
+        torch::Tensor w = torch::zeros_like(weights, torch::MemoryFormat::Contiguous);
+        const torch::Tensor flat = (g.select(1, 0) * weights.size(1) + g.select(1, 1)) * weights.size(2) + g.select(1, 2);
+        w.view(-1).index_copy_(0, flat, weights.reshape(-1).index_select(0, flat));
         chunks.push_back(w);
     }
     return chunks;
