@@ -323,5 +323,7 @@ TEST_CASE("resident memory after 50 studies stays within 10 percent of after 5",
     const double after5 = resident("case05"), after50 = resident("case50");
     INFO("resident after 5 studies: " << after5 / 1048576.0 << " MiB, after 50: " << after50 / 1048576.0 << " MiB");
     CHECK(after5 > 0.0);
+#if !defined(__SANITIZE_ADDRESS__) // ASan's quarantine keeps freed memory resident by design
     CHECK(after50 <= 1.10 * after5);
+#endif
 }

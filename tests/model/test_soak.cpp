@@ -166,7 +166,9 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
     CHECK(outcomes[JobStatus::Failed] > 10);     // the broken study, instances on background
     CHECK(outcomes[JobStatus::Cancelled] > 10);
     CHECK(residentAfterWarmUp > 0);
+#if !defined(__SANITIZE_ADDRESS__) // ASan's quarantine keeps freed memory resident by design
     CHECK(double(residentAtEnd) < 1.05 * double(residentAfterWarmUp));
+#endif
     WARN("failures:\n" << kinds);
     WARN("soak: succeeded " << outcomes[JobStatus::Succeeded] << ", failed " << outcomes[JobStatus::Failed] << ", cancelled "
                             << outcomes[JobStatus::Cancelled] << "; resident " << residentAfterWarmUp / 1048576.0 << " -> "
