@@ -220,16 +220,7 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         JobContext evaluating = stage(wMetrics);
         evaluating.progress(0.0f, "faithfulness metrics");
         const BatchMetrics& m = *config.metrics;
-        std::vector<int> classes = parseClassList(m.classes, s.classNames);
-        if (classes.empty()) {
-            for (int c = 1; c < int(s.classNames.size()); ++c) classes.push_back(c);
-        }
-        std::vector<Target> targets;
-        for (int c : classes) {
-            Target target = resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), study, s);
-            target.description = s.classNames[size_t(c)];
-            if (target.voxelCount > 0) targets.push_back(std::move(target));
-        }
+        const std::vector<Target> targets = classTargets(study, s, parseClassList(m.classes, s.classNames));
         Benchmark b;
         b.methods = m.methods;
         b.metrics = m.metrics;

@@ -249,4 +249,17 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
     return t;
 }
 
+std::vector<Target> classTargets(const Study& study, const Segmentation& segmentation, std::vector<int> classes) {
+    if (classes.empty()) {
+        for (int c = 1; c < int(segmentation.classNames.size()); ++c) classes.push_back(c);
+    }
+    std::vector<Target> targets;
+    for (int c : classes) {
+        Target t = resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), study, segmentation);
+        t.description = segmentation.classNames[size_t(c)];
+        if (t.voxelCount > 0) targets.push_back(std::move(t));
+    }
+    return targets;
+}
+
 } // namespace segxai

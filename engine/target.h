@@ -56,4 +56,8 @@ struct Target {
 Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentation& segmentation,
                      const InstanceOptions& instances = {});
 
+// The predicted region of each class in `classes` (empty: every foreground class) that has
+// voxels, described by the class name: the targets of the faithfulness metrics.
+std::vector<Target> classTargets(const Study& study, const Segmentation& segmentation, std::vector<int> classes);
+
 } // namespace segxai

@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fmt/format.h>
 
 namespace fs = std::filesystem;
@@ -61,6 +62,25 @@ void addCohortOptions(CLI::App* c, CohortOptions& o) {
     addParameterOptions(*c, o.parameters);
 }
 
+// Loads and segments each study in turn (progress split evenly between studies, the first
+// `segmentShare` of each for segmenting) and hands it to `body`. Returns the input paths
+// outputs must never replace: --model and every study's channels.
+std::vector<std::string> forEachStudy(
+    const std::vector<ManifestEntry>& entries, const std::string& modelArgument, const Model& model, JobContext& job, float segmentShare,
+    const std::function<void(const ManifestEntry&, const Study&, const Segmentation&, JobContext&)>& body) {
+    std::vector<std::string> inputs{modelArgument};
+    for (size_t s = 0; s < entries.size(); ++s) {
+        JobContext study = job.sub(float(s) / float(entries.size()), float(s + 1) / float(entries.size()));
+        study.progress(0.0f, "loading " + entries[s].id);
+        const Study loaded = loadStudy(entries[s].request);
+        for (const auto& path : entries[s].request.channelPaths) inputs.push_back(path);
+        JobContext segmenting = study.sub(0.0f, segmentShare), rest = study.sub(segmentShare, 1.0f);
+        const Segmentation segmentation = segmentStudy(model, loaded, &segmenting);
+        body(entries[s], loaded, segmentation, rest);
+    }
+    return inputs;
+}
+
 struct AggregateOptions : CohortOptions {
     std::string method;
     std::string out;
@@ -73,19 +93,14 @@ int runAggregate(const AggregateOptions& o) {
     const auto model = Model::load(o.model);
     ProgressBar progress("aggregate");
     std::vector<AggregationMatrix> matrices;
-    std::vector<std::string> inputs{o.model};
-    for (size_t s = 0; s < entries.size(); ++s) {
-        JobContext study = progress.context()->sub(float(s) / float(entries.size()), float(s + 1) / float(entries.size()));
-        study.progress(0.0f, "loading " + entries[s].id);
-        const Study loaded = loadStudy(entries[s].request);
-        for (const auto& path : entries[s].request.channelPaths) inputs.push_back(path);
-        JobContext segmenting = study.sub(0.0f, 0.1f), explaining = study.sub(0.1f, 1.0f);
-        const Segmentation segmentation = segmentStudy(*model, loaded, &segmenting);
-        matrices.push_back(aggregateStudy(*model, loaded, segmentation, method, p, classesOf(o.classes, segmentation), &explaining));
-        if (s > 0 && (matrices[s].classNames != matrices[0].classNames || matrices[s].targetClasses != matrices[0].targetClasses)) {
-            throw Error("study " + entries[s].id + " does not have the first study's classes");
-        }
-    }
+    const std::vector<std::string> inputs = forEachStudy(
+        entries, o.model, *model, *progress.context(), 0.1f,
+        [&](const ManifestEntry& entry, const Study& loaded, const Segmentation& segmentation, JobContext& explaining) {
+            matrices.push_back(aggregateStudy(*model, loaded, segmentation, method, p, classesOf(o.classes, segmentation), &explaining));
+            if (matrices.back().classNames != matrices[0].classNames || matrices.back().targetClasses != matrices[0].targetClasses) {
+                throw Error("study " + entry.id + " does not have the first study's classes");
+            }
+        });
     progress.finish();
     const auto columns = aggregationColumns(matrices.front());
     std::string csv = "study";
@@ -142,28 +157,15 @@ int runEvaluate(EvaluateOptions& o) {
     fs::create_directories(o.out, ec);
     if (ec) throw Error(o.out + ": cannot create the folder (" + ec.message() + ")");
     ProgressBar progress("evaluate");
-    std::vector<std::string> inputs{o.model};
-    for (size_t s = 0; s < entries.size(); ++s) {
-        JobContext study = progress.context()->sub(float(s) / float(entries.size()), float(s + 1) / float(entries.size()));
-        study.progress(0.0f, "loading " + entries[s].id);
-        const Study loaded = loadStudy(entries[s].request);
-        for (const auto& path : entries[s].request.channelPaths) inputs.push_back(path);
-        JobContext segmenting = study.sub(0.0f, 0.05f), evaluating = study.sub(0.05f, 1.0f);
-        const Segmentation segmentation = segmentStudy(*model, loaded, &segmenting);
-        std::vector<int> classes = classesOf(o.classes, segmentation);
-        if (classes.empty()) {
-            for (int c = 1; c < int(segmentation.classNames.size()); ++c) classes.push_back(c);
-        }
-        std::vector<Target> targets;
-        for (int c : classes) {
-            Target t = resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), loaded, segmentation);
-            t.description = entries[s].id + ": " + segmentation.classNames[size_t(c)];
-            if (t.voxelCount > 0) targets.push_back(std::move(t));
-        }
-        const auto evaluations = evaluateMethods(*model, loaded, targets, b.methods, p, b.metrics, b.options, &segmentation.labels,
-                                                 &evaluating);
-        b.evaluations.insert(b.evaluations.end(), evaluations.begin(), evaluations.end());
-    }
+    const std::vector<std::string> inputs = forEachStudy(
+        entries, o.model, *model, *progress.context(), 0.05f,
+        [&](const ManifestEntry& entry, const Study& loaded, const Segmentation& segmentation, JobContext& evaluating) {
+            std::vector<Target> targets = classTargets(loaded, segmentation, classesOf(o.classes, segmentation));
+            for (Target& t : targets) t.description = entry.id + ": " + t.description;
+            const auto evaluations = evaluateMethods(*model, loaded, targets, b.methods, p, b.metrics, b.options, &segmentation.labels,
+                                                     &evaluating);
+            b.evaluations.insert(b.evaluations.end(), evaluations.begin(), evaluations.end());
+        });
     progress.finish();
     b.summarise();
     const fs::path out(o.out);
