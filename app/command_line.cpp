@@ -12,6 +12,8 @@ CommandLine::CommandLine()
     parser.add_option("files", gui.files,
                       "Study channel files (NIfTI, NRRD, MetaImage) or a DICOM folder");
     parser.add_option("--gt", gui.groundTruth, "Ground-truth label map of the study");
+    parser.add_flag("--no-channel-matching", gui.keepChannelOrder,
+                    "Feed the files to the model in the order given, without matching their names to its inputs");
     parser.add_option("--model", gui.model, "TorchScript model (card beside it) or MONAI bundle folder");
     parser.add_option("--screenshot", gui.screenshotPath,
                       "Save a PNG of the window once the study is shown");

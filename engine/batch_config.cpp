@@ -4,6 +4,7 @@
 #include "engine/explain_parameters_json.h"
 #include "engine/json_fields.h"
 #include "engine/json_text.h"
+#include "engine/lesion_options_json.h"
 
 #include <fmt/format.h>
 #include <fstream>
@@ -15,32 +16,9 @@ namespace {
 
 using nlohmann::json;
 
-void refuseUnknownKeys(const json& object, const std::set<std::string>& known, const std::string& origin) {
-    if (!object.is_object()) throw Error(origin + " must be a JSON object");
-    for (const auto& [key, value] : object.items()) {
-        if (known.count(key) == 0) {
-            std::string list;
-            for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-            throw Error(fmt::format("{}: unknown key '{}' (known: {})", origin, key, list));
-        }
-    }
-}
-
 ExplainParameters parametersOf(const json& section, const std::string& origin) {
     auto it = section.find("parameters");
     return it == section.end() ? ExplainParameters{} : parametersFromJson(*it, origin + ".parameters");
-}
-
-std::vector<std::string> stringList(const json& section, const char* key, std::vector<std::string> fallback, const std::string& origin) {
-    auto it = section.find(key);
-    if (it == section.end()) return fallback;
-    if (!it->is_array()) throw Error(fmt::format("{}: '{}' must be a list of strings", origin, key));
-    std::vector<std::string> out;
-    for (const auto& item : *it) {
-        if (!item.is_string()) throw Error(fmt::format("{}: '{}' must be a list of strings", origin, key));
-        out.push_back(item.get<std::string>());
-    }
-    return out;
 }
 
 std::vector<Method> methodList(const json& section, const std::string& origin, std::vector<Method> fallback) {
@@ -80,42 +58,9 @@ BatchExplanation explanationFrom(const json& j, const std::string& origin) {
 }
 
 BatchLesions lesionsFrom(const json& j, const std::string& origin) {
-    refuseUnknownKeys(j,
-                      {"class", "methods", "samples", "noise_fraction", "seed", "max_chunks", "layer", "context_max_mm",
-                       "context_step_mm", "context_all", "threshold", "connectivity", "min_size", "write_maps"},
-                      origin);
     BatchLesions l;
-    LesionAnalysisOptions& o = l.options;
-    o.lesions.classIndex = jsonField<int>(j, "class", o.lesions.classIndex, origin);
-    o.lesions.threshold = jsonField<double>(j, "threshold", o.lesions.threshold, origin);
-    o.lesions.connectivity = jsonField<int>(j, "connectivity", o.lesions.connectivity, origin);
-    o.lesions.minimumSize = jsonField<int64_t>(j, "min_size", o.lesions.minimumSize, origin);
-    LesionExplainOptions& e = o.explain;
-    try {
-        setLesionMethods(e, stringList(j, "methods", {"smoothgrad", "seg-grad-cam++"}, origin));
-    } catch (const Error& error) {
-        throw Error(origin + ": " + error.what());
-    }
-    e.samples = jsonField<int>(j, "samples", e.samples, origin);
-    e.noiseFraction = jsonField<double>(j, "noise_fraction", e.noiseFraction, origin);
-    e.seed = jsonField<uint64_t>(j, "seed", e.seed, origin);
-    e.maxChunks = jsonField<int>(j, "max_chunks", e.maxChunks, origin);
-    e.layer = jsonField<std::string>(j, "layer", e.layer, origin);
-    o.contextMaxMm = jsonField<double>(j, "context_max_mm", o.contextMaxMm, origin);
-    o.contextStepMm = jsonField<double>(j, "context_step_mm", o.contextStepMm, origin);
-    o.contextAllLesions = jsonField<bool>(j, "context_all", o.contextAllLesions, origin);
-    o.context = o.contextMaxMm > 0.0;
+    l.options = lesionOptionsFromJson(j, origin, {"write_maps"});
     l.writeMaps = jsonField<bool>(j, "write_maps", l.writeMaps, origin);
-    if (o.lesions.classIndex < 1) throw Error(origin + ": 'class' must be a foreground class index (1 or more)");
-    if (!(o.lesions.threshold > 0.0 && o.lesions.threshold < 1.0)) throw Error(origin + ": 'threshold' must be between 0 and 1");
-    if (o.lesions.connectivity != 6 && o.lesions.connectivity != 18 && o.lesions.connectivity != 26) {
-        throw Error(origin + ": 'connectivity' must be 6, 18 or 26");
-    }
-    if (e.samples < 1 || e.samples > 100000) throw Error(origin + ": 'samples' must be from 1 to 100000");
-    if (e.maxChunks < 1) throw Error(origin + ": 'max_chunks' must be at least 1");
-    if (!(o.contextMaxMm >= 0.0) || !(o.contextStepMm > 0.0)) {
-        throw Error(origin + ": 'context_max_mm' must be 0 or more and 'context_step_mm' more than 0");
-    }
     return l;
 }
 
@@ -177,15 +122,9 @@ json metricsJson(const BatchMetrics& m) {
 }
 
 json lesionsJson(const BatchLesions& l) {
-    const LesionAnalysisOptions& o = l.options;
-    const LesionExplainOptions& e = o.explain;
-    return {{"class", o.lesions.classIndex},     {"threshold", o.lesions.threshold},
-            {"connectivity", o.lesions.connectivity}, {"min_size", o.lesions.minimumSize},
-            {"methods", lesionMethods(e)},       {"samples", e.samples},
-            {"noise_fraction", e.noiseFraction}, {"seed", e.seed},
-            {"max_chunks", e.maxChunks},         {"layer", e.layer},
-            {"context_max_mm", o.contextMaxMm},  {"context_step_mm", o.contextStepMm},
-            {"context_all", o.contextAllLesions}, {"write_maps", l.writeMaps}};
+    json j = lesionOptionsToJson(l.options);
+    j["write_maps"] = l.writeMaps;
+    return j;
 }
 
 } // namespace

@@ -7,9 +7,11 @@
 #include "engine/device.h"
 #include "engine/error.h"
 #include "engine/json_text.h"
+#include "engine/log.h"
 #include "engine/manifest.h"
 #include "engine/memory_budget.h"
 #include "engine/model.h"
+#include "engine/study_channels.h"
 #include "engine/study_prefetcher.h"
 
 #include <chrono>
@@ -55,13 +57,15 @@ std::string writeBatchDescription(const BatchRequest& request, const BatchConfig
 BatchResult runBatch(const BatchRequest& request, JobControl& control, const std::function<void(const BatchStudyEvent&)>& onEvent) {
     using Clock = std::chrono::steady_clock;
     const BatchConfig config = readBatchConfig(request.config);
-    const Manifest manifest = readManifest(request.manifest);
+    Manifest manifest = readManifest(request.manifest);
     if (manifest.studies.empty()) throw Error(request.manifest + ": no studies");
     for (const auto& s : manifest.studies) checkStudyId(s.id);
+    const std::shared_ptr<const Model> model = Model::load(request.model);
+    const ChannelMatch match = matchManifest(manifest, model->card().inputChannels, request.keepChannelOrder, request.manifest);
+    if (match.reorders()) logInfo("channels: {} (manifest columns matched to the model's inputs by name)", match.mapping);
     std::error_code ec;
     fs::create_directories(request.out, ec);
     if (ec || !fs::is_directory(request.out)) throw Error(request.out + ": cannot create the output folder (" + ec.message() + ")");
-    const std::shared_ptr<const Model> model = Model::load(request.model);
     const std::string configHash = writeBatchDescription(request, config, manifest);
 
     // This run's studies; finished ones are skipped before anything is loaded.

@@ -16,6 +16,7 @@ struct BatchRequest {
     std::string manifest, model, config, out;
     std::optional<Shard> shard; // nullopt: every study
     size_t prefetch = 1;        // studies loaded ahead of the one being computed
+    bool keepChannelOrder = false; // the manifest's columns in the model's order: no matching
 };
 
 struct BatchStudyEvent {

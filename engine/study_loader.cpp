@@ -47,20 +47,24 @@ Study loadStudy(const StudyRequest& request, JobContext* job) {
     if (request.channelPaths.empty()) throw Error("a study needs at least one image file");
     Study study;
     const size_t files = request.channelPaths.size() + (request.groundTruthPath ? 1 : 0);
-    for (size_t c = 0; c < request.channelPaths.size(); ++c) {
+    const size_t reference = request.referenceChannel < request.channelPaths.size() ? request.referenceChannel : 0;
+    const std::string& referencePath = request.channelPaths[reference];
+    std::vector<Volume> volumes(request.channelPaths.size());
+    // The reference channel first: the others are resampled onto its grid.
+    for (size_t step = 0; step < request.channelPaths.size(); ++step) {
+        const size_t c = step == 0 ? reference : step <= reference ? step - 1 : step;
         const std::string& path = request.channelPaths[c];
         const std::string series = c < request.dicomSeries.size() ? request.dicomSeries[c] : "";
-        std::optional<JobContext> step;
+        std::optional<JobContext> part;
         if (job) {
-            step = job->sub(float(c) / float(files), float(c + 1) / float(files));
-            step->progress(0.0f, "reading " + volumeNameFromPath(path));
+            part = job->sub(float(step) / float(files), float(step + 1) / float(files));
+            part->progress(0.0f, "reading " + volumeNameFromPath(path));
         }
-        Volume volume = readVolume(path, series, step ? &*step : nullptr, &study.warnings);
-        volume.name = uniqueName(volume.name, study.channels);
-        if (c == 0) {
+        Volume volume = readVolume(path, series, part ? &*part : nullptr, &study.warnings);
+        if (step == 0) {
             study.geometry = volume.geometry;
         } else if (!volume.geometry.sameGrid(study.geometry)) {
-            checkOverlap(study.geometry, volume.geometry, path, request.channelPaths[0]);
+            checkOverlap(study.geometry, volume.geometry, path, referencePath);
             study.warnings.push_back(fmt::format("{}: grid {} differs from {}; resampled onto it "
                                                  "(linear)",
                                                  volume.name, volume.geometry.describe(),
@@ -71,9 +75,13 @@ Study loadStudy(const StudyRequest& request, JobContext* job) {
             study.warnings.push_back(
                 fmt::format("{}: {} voxels were NaN or infinite; set to 0", volume.name, bad));
         }
-        study.channels.push_back(std::move(volume));
-        study.sourcePaths.push_back(path);
+        volumes[c] = std::move(volume);
         if (job) job->throwIfStopped();
+    }
+    for (size_t c = 0; c < volumes.size(); ++c) {
+        volumes[c].name = uniqueName(volumes[c].name, study.channels);
+        study.channels.push_back(std::move(volumes[c]));
+        study.sourcePaths.push_back(request.channelPaths[c]);
     }
     if (request.groundTruthPath) {
         const std::string& path = *request.groundTruthPath;
@@ -84,7 +92,7 @@ Study loadStudy(const StudyRequest& request, JobContext* job) {
         }
         LabelVolume labels = readLabelVolume(path, step ? &*step : nullptr, &study.warnings);
         if (!labels.geometry.sameGrid(study.geometry)) {
-            checkOverlap(study.geometry, labels.geometry, path, request.channelPaths[0]);
+            checkOverlap(study.geometry, labels.geometry, path, referencePath);
             study.warnings.push_back(fmt::format("{}: grid {} differs from the study's; resampled "
                                                  "onto it (nearest neighbour)",
                                                  labels.name, labels.geometry.describe()));

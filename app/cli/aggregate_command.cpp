@@ -9,7 +9,9 @@
 #include "engine/faithfulness.h"
 #include "engine/inference.h"
 #include "engine/json_text.h"
+#include "engine/log.h"
 #include "engine/manifest.h"
+#include "engine/study_channels.h"
 #include "engine/study_loader.h"
 
 #include <cstdio>
@@ -23,25 +25,28 @@ namespace segxai::app {
 namespace {
 
 struct CohortOptions {
-    std::vector<std::string> studies;
+    StudyOptions study;
     std::string manifest;
     std::string model;
     std::string classes = "all";
     ParameterOptions parameters;
 };
 
-// The studies to run: --study files as one study, or every row of --manifest.
-std::vector<ManifestEntry> studiesOf(const CohortOptions& o) {
-    if (!o.manifest.empty() && !o.studies.empty()) throw Error("give --study files or --manifest, not both");
+// The studies to run: --study files as one study, or every row of --manifest, with their
+// channels in the model's input order.
+std::vector<ManifestEntry> studiesOf(const CohortOptions& o, const Model& model) {
+    if (!o.manifest.empty() && !o.study.files.empty()) throw Error("give --study files or --manifest, not both");
     if (!o.manifest.empty()) {
         Manifest m = readManifest(o.manifest);
         if (m.studies.empty()) throw Error(o.manifest + ": no studies");
+        const ChannelMatch match = matchManifest(m, model.card().inputChannels, o.study.keepChannelOrder, o.manifest);
+        if (match.reorders()) logInfo("channels: {} (manifest columns matched to the model's inputs by name)", match.mapping);
         return m.studies;
     }
-    if (o.studies.empty()) throw Error("give the study's files (--study, one per channel) or a cohort (--manifest)");
+    if (o.study.files.empty()) throw Error("give the study's files (--study, one per channel) or a cohort (--manifest)");
     ManifestEntry e;
-    e.id = fs::path(o.studies.front()).filename().string();
-    e.request.channelPaths = o.studies;
+    e.id = fs::path(o.study.files.front()).filename().string();
+    e.request = matchedToModel(o.study.request(), model);
     return {e};
 }
 
@@ -55,7 +60,7 @@ std::vector<int> classesOf(const std::string& text, const Segmentation& s) {
 }
 
 void addCohortOptions(CLI::App* c, CohortOptions& o) {
-    c->add_option("--study", o.studies, "Study channel file, repeated in the card's channel order (one study)");
+    addStudyOptions(*c, o.study, false, false);
     c->add_option("--manifest", o.manifest, "A cohort: CSV with a header id,<channel>...[,gt] and a study per row");
     c->add_option("--model", o.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
     c->add_option("--classes", o.classes, "Target classes: all (the foreground classes) or names / indices, comma-separated");
@@ -89,8 +94,8 @@ struct AggregateOptions : CohortOptions {
 int runAggregate(const AggregateOptions& o) {
     const Method method = parseMethod(o.method);
     const ExplainParameters p = o.parameters.resolved();
-    const auto entries = studiesOf(o);
     const auto model = Model::load(o.model);
+    const auto entries = studiesOf(o, *model);
     ProgressBar progress("aggregate");
     std::vector<AggregationMatrix> matrices;
     const std::vector<std::string> inputs = forEachStudy(
@@ -151,8 +156,8 @@ int runEvaluate(EvaluateOptions& o) {
     b.options = o.metricOptions;
     b.options.baseline = parseBaseline(o.parameters.baseline);
     const ExplainParameters p = o.parameters.resolved();
-    const auto entries = studiesOf(o);
     const auto model = Model::load(o.model);
+    const auto entries = studiesOf(o, *model);
     std::error_code ec;
     fs::create_directories(o.out, ec);
     if (ec) throw Error(o.out + ": cannot create the folder (" + ec.message() + ")");

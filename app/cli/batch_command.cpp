@@ -82,6 +82,8 @@ CommandRun registerBatchCommand(CLI::App& parser) {
     c->add_option("--manifest", r.manifest, "CSV: a header id,<channel>...[,gt] and one study per row (paths relative to it)")
         ->required();
     c->add_option("--model", r.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
+    c->add_flag("--no-channel-matching", r.keepChannelOrder,
+                "Feed the manifest's channel columns to the model in their order, without matching their names to its inputs");
     c->add_option("--config", r.config, "batch.json: segmentation, explanations and targets, lesions, aggregation, metrics")
         ->required();
     c->add_option("--out", r.out, "Output folder: DIR/<id>/ per study, cohort tables in DIR")->required();

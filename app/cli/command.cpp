@@ -1,6 +1,8 @@
 #include "app/cli/command.h"
 
 #include "engine/job_runner.h"
+#include "engine/log.h"
+#include "engine/study_channels.h"
 #include "engine/quadrature.h"
 #include "engine/study_loader.h"
 
@@ -50,15 +52,43 @@ void addParameterOptions(CLI::App& command, ParameterOptions& o) {
     command.add_option("--batch", p.batch, "Samples per forward (0: sized to memory)")->check(CLI::Range(0, 4096));
 }
 
-CommandInputs loadCommandInputs(const std::vector<std::string>& studies, const std::string& groundTruth, const std::string& model,
-                                JobContext& job) {
-    StudyRequest request;
-    request.channelPaths = studies;
-    if (!groundTruth.empty()) request.groundTruthPath = groundTruth;
+StudyRequest StudyOptions::request() const {
+    StudyRequest r;
+    r.channelPaths = files;
+    if (!groundTruth.empty()) r.groundTruthPath = groundTruth;
+    r.keepChannelOrder = keepChannelOrder;
+    return r;
+}
+
+void addStudyOptions(CLI::App& command, StudyOptions& o, bool required, bool groundTruth) {
+    auto* study = command.add_option("--study", o.files,
+                                     "Study channel file (repeat for more channels; matched to the model's inputs by name)");
+    if (required) study->required();
+    if (groundTruth) command.add_option("--gt", o.groundTruth, "Ground-truth label map");
+    command.add_flag("--no-channel-matching", o.keepChannelOrder,
+                     "Feed the --study files to the model in the order given, without matching their names to its inputs");
+}
+
+StudyRequest matchedToModel(StudyRequest request, const Model& model) {
+    const ChannelMatch match = matchStudyRequestOrThrow(request, model.card().inputChannels);
+    for (const auto& w : match.warnings) logWarning("channels: {}", w);
+    if (match.outcome == ChannelMatch::Outcome::Reordered) {
+        logInfo("channels: {} (matched to the model's inputs by name; --no-channel-matching keeps the given order)", match.mapping);
+    } else if (match.outcome == ChannelMatch::Outcome::Unrecognised) {
+        logInfo("channels: {} (in the order given: {})", match.mapping, match.reason);
+    } else if (request.channelPaths.size() > 1) {
+        logInfo("channels: {}", match.mapping);
+    }
+    return request;
+}
+
+CommandInputs loadCommandInputs(const StudyOptions& studyOptions, const std::string& model, JobContext& job) {
     job.progress(0.0f, "loading");
-    CommandInputs inputs{loadStudy(request), Model::load(model), studies};
+    auto loadedModel = Model::load(model);
+    const StudyRequest request = matchedToModel(studyOptions.request(), *loadedModel);
+    CommandInputs inputs{loadStudy(request, nullptr), std::move(loadedModel), request.channelPaths};
     inputs.paths.push_back(model);
-    if (!groundTruth.empty()) inputs.paths.push_back(groundTruth);
+    if (request.groundTruthPath) inputs.paths.push_back(*request.groundTruthPath);
     return inputs;
 }
 

@@ -39,6 +39,20 @@ struct ParameterOptions {
 };
 void addParameterOptions(CLI::App& command, ParameterOptions& options);
 
+// The study a command reads: --study files (one per channel), --gt, --no-channel-matching.
+struct StudyOptions {
+    std::vector<std::string> files;
+    std::string groundTruth;
+    bool keepChannelOrder = false;
+    StudyRequest request() const;
+};
+// `required`: --study must be given; `groundTruth`: the command takes --gt.
+void addStudyOptions(CLI::App& command, StudyOptions& options, bool required = true, bool groundTruth = true);
+
+// The request with its channels in the model's input order, matched by name (the mapping is
+// logged). Throws segxai::Error when the names are ambiguous.
+StudyRequest matchedToModel(StudyRequest request, const Model& model);
+
 // The study (--study files, --gt) and the model (--model) an analysis command works on, and
 // the input paths its outputs must never replace. Throws segxai::Error.
 struct CommandInputs {
@@ -46,7 +60,6 @@ struct CommandInputs {
     std::shared_ptr<const Model> model;
     std::vector<std::string> paths;
 };
-CommandInputs loadCommandInputs(const std::vector<std::string>& studies, const std::string& groundTruth, const std::string& model,
-                                JobContext& job);
+CommandInputs loadCommandInputs(const StudyOptions& study, const std::string& model, JobContext& job);
 
 } // namespace segxai::app

@@ -20,8 +20,7 @@ namespace segxai::app {
 namespace {
 
 struct ExplainOptions {
-    std::vector<std::string> studies;
-    std::string groundTruth;
+    StudyOptions study;
     std::string model;
     std::string method;
     std::string target;
@@ -66,7 +65,7 @@ int run(ExplainOptions& o) {
 
     ProgressBar progress("explain");
     JobContext& job = *progress.context();
-    const CommandInputs inputs = loadCommandInputs(o.studies, o.groundTruth, o.model, job);
+    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job);
     const Study& study = inputs.study;
     const auto& model = inputs.model;
     const double loadSeconds = since(start);
@@ -104,7 +103,7 @@ int run(ExplainOptions& o) {
     }
     const double total = since(start);
     nlohmann::json report = allGradient ? nlohmann::json{{"methods", reports}} : reports[0];
-    report["study"] = o.studies;
+    report["study"] = inputs.study.sourcePaths;
     report["model"] = o.model;
     report["target_spec"] = o.target;
     report["timing_s"] = {{"load", loadSeconds},
@@ -124,8 +123,7 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     auto* command = parser.add_subcommand("explain", "Explain a model's segmentation of one target (NIfTI maps)");
     auto o = std::make_shared<ExplainOptions>();
     ExplainParameters& p = o->parameterOptions.parameters;
-    command->add_option("--study", o->studies, "Study channel file, repeated in the card's channel order")->required();
-    command->add_option("--gt", o->groundTruth, "Ground-truth label map (for gt-instance targets)");
+    addStudyOptions(*command, o->study);
     command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
     command->add_option("--method", o->method,
                         "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "

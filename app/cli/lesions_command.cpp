@@ -14,8 +14,7 @@ namespace segxai::app {
 namespace {
 
 struct LesionsOptions {
-    std::vector<std::string> studies;
-    std::string groundTruth;
+    StudyOptions study;
     std::string model;
     std::string out;
     std::vector<std::string> methods{"smoothgrad", "seg-grad-cam++"};
@@ -38,7 +37,7 @@ int run(LesionsOptions& o) {
 
     ProgressBar progress("lesions");
     JobContext& job = *progress.context();
-    const CommandInputs inputs = loadCommandInputs(o.studies, o.groundTruth, o.model, job);
+    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job);
     const Study& study = inputs.study;
     const auto& model = inputs.model;
     JobContext segmenting = job.sub(0.0f, 0.1f);
@@ -73,8 +72,8 @@ CommandRun registerLesionsCommand(CLI::App& parser) {
                                                "group, and the context each needs");
     auto o = std::make_shared<LesionsOptions>();
     LesionAnalysisOptions& a = o->analysis;
-    c->add_option("--study", o->studies, "Study channel file, repeated in the model card's channel order")->required();
-    c->add_option("--gt", o->groundTruth, "Ground-truth lesion mask (non-zero = lesion): TP, FP and FN need it");
+    addStudyOptions(*c, o->study, true, false);
+    c->add_option("--gt", o->study.groundTruth, "Ground-truth lesion mask (non-zero = lesion): TP, FP and FN need it");
     c->add_option("--model", o->model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
     c->add_option("--out", o->out, "Folder for instances.csv, rings.csv, context.csv, peaks.csv, summary.json, "
                                    "lesions.nii.gz and maps/")->required();

@@ -14,8 +14,7 @@ namespace segxai::app {
 namespace {
 
 struct RenderOptions {
-    std::vector<std::string> studies;
-    std::string groundTruth;
+    StudyOptions study;
     std::string model;
     std::string method;
     std::vector<std::string> methods;
@@ -91,8 +90,7 @@ CommandRun registerRenderCommand(CLI::App& parser) {
     CLI::App* c = parser.add_subcommand(
         "render", "Render a figure (PNG) of a study, its segmentation and explanation maps, exactly as the viewer "
                   "draws it, in a hidden window (needs a display: under Xvfb, xvfb-run)");
-    c->add_option("--study", o->studies, "Study channel file (repeat for more channels)")->required();
-    c->add_option("--gt", o->groundTruth, "Ground-truth label map");
+    addStudyOptions(*c, o->study);
     c->add_option("--model", o->model, "TorchScript model, model folder or MONAI bundle (segments the study)");
     c->add_option("--method", o->method, "Explanation method (segxai explain --help), or all-gradient");
     c->add_option("--methods", o->methods, "Methods compared side by side, one panel each (comma-separated)")->delimiter(',');
@@ -109,8 +107,9 @@ CommandRun registerRenderCommand(CLI::App& parser) {
     return [o] {
         return runReportingErrors([&] {
             GuiOptions gui;
-            gui.files = o->studies;
-            if (!o->groundTruth.empty()) gui.groundTruth = o->groundTruth;
+            gui.files = o->study.files;
+            if (!o->study.groundTruth.empty()) gui.groundTruth = o->study.groundTruth;
+            gui.keepChannelOrder = o->study.keepChannelOrder;
             gui.model = o->model;
             gui.scriptLines = scriptFor(*o);
             gui.hidden = true;

@@ -12,7 +12,7 @@ namespace segxai::app {
 namespace {
 
 struct SegmentOptions {
-    std::vector<std::string> studies;
+    StudyOptions study;
     std::string model;
     std::string out;
     std::string probabilities;
@@ -32,13 +32,12 @@ std::string classPath(const std::string& path, const std::string& className) {
 
 int run(const SegmentOptions& o) {
     ProgressBar progress("segment");
-    StudyRequest request;
-    request.channelPaths = o.studies;
-    const Study study = loadStudy(request);
     const auto model = Model::load(o.model);
+    const StudyRequest request = matchedToModel(o.study.request(), *model);
+    const Study study = loadStudy(request);
     const Segmentation s = segmentStudy(*model, study, progress.context());
     progress.finish();
-    std::vector<std::string> inputs = o.studies;
+    std::vector<std::string> inputs = request.channelPaths;
     inputs.push_back(o.model);
     writeLabelVolume(s.labels, o.out, inputs);
     if (!o.probabilities.empty()) {
@@ -59,8 +58,7 @@ int run(const SegmentOptions& o) {
 CommandRun registerSegmentCommand(CLI::App& parser) {
     auto* command = parser.add_subcommand("segment", "Segment a study with a TorchScript model");
     auto o = std::make_shared<SegmentOptions>();
-    command->add_option("--study", o->studies, "Study channel file, repeated in the model card's channel order")
-        ->required();
+    addStudyOptions(*command, o->study, true, false);
     command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")
         ->required();
     command->add_option("--out", o->out, "Labels (NIfTI, in the first study file's geometry)")->required();

@@ -74,7 +74,6 @@ void AggregationPanel::drawAggregation(Workspace& workspace, FileDialog& files) 
     const bool busy = workspace.busy("aggregate");
     ImGui::BeginDisabled(busy);
     if (ImGui::Button(busy ? "Aggregating..." : "Aggregate every class", ImVec2(-FLT_MIN, 0))) {
-        m_row = m_segment = -1;
         workspace.aggregate(method, m_parameters);
     }
     ImGui::EndDisabled();
@@ -90,10 +89,14 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
     ImGui::RadioButton("mean", &m_mean, 1);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+    // The cell on show is panel A's (a session reopens it too).
+    const MapSource* shown = workspace.shownAggregationCell();
+    const int shownRow = shown ? shown->row : -1, shownSegment = shown ? shown->segment : -1;
+    if (shown) m_part = int(shown->part);
     const int partBefore = m_part;
     ImGui::Combo("##part", &m_part, "|E|\0positive part\0negative part\0");
     const AttributionPart part = AttributionPart(m_part);
-    if (partBefore != m_part && m_row >= 0) workspace.showAggregationCell(m_row, m_segment, part);
+    if (partBefore != m_part && shownRow >= 0) workspace.showAggregationCell(shownRow, shownSegment, part);
     const size_t K = m.classNames.size();
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
@@ -110,10 +113,8 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
             const std::string rowLabel = shortName(m.classNames[size_t(m.targetClasses[r])]) + "##row" + std::to_string(r);
-            if (ImGui::Selectable(rowLabel.c_str(), m_row == int(r) && m_segment < 0)) {
-                m_row = int(r);
-                m_segment = -1;
-                workspace.showAggregationCell(m_row, -1, part);
+            if (ImGui::Selectable(rowLabel.c_str(), shownRow == int(r) && shownSegment < 0)) {
+                workspace.showAggregationCell(int(r), -1, part);
             }
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: its whole map", m.classNames[size_t(m.targetClasses[r])].c_str());
             for (size_t k = 0; k < K; ++k) {
@@ -125,10 +126,8 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
                 const std::string text = m_mean ? fmt::format("{:.2g}##{}_{}", values[k], r, k)
                                                 : fmt::format("{}##{}_{}", values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100))) : "1",
                                                               r, k);
-                if (ImGui::Selectable(text.c_str(), m_row == int(r) && m_segment == int(k))) {
-                    m_row = int(r);
-                    m_segment = int(k);
-                    workspace.showAggregationCell(m_row, m_segment, part);
+                if (ImGui::Selectable(text.c_str(), shownRow == int(r) && shownSegment == int(k))) {
+                    workspace.showAggregationCell(int(r), int(k), part);
                 }
                 ImGui::PopStyleColor();
                 if (ImGui::IsItemHovered()) {

@@ -30,7 +30,6 @@ private:
     ExplainParameters m_parameters;
     int m_mean = 0;               // 0: mass, 1: mean
     int m_part = 0;               // AttributionPart
-    int m_row = -1, m_segment = -1;
     std::vector<bool> m_benchmarkMethods;
     std::vector<bool> m_benchmarkMetrics;
     MetricOptions m_metricOptions;

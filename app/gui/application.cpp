@@ -132,6 +132,7 @@ int Application::run() {
             }
         }
         request.groundTruthPath = m_options.groundTruth;
+        request.keepChannelOrder = m_options.keepChannelOrder;
         if (!request.channelPaths.empty()) m_workspace->openStudy(request);
     }
     if (m_options.benchmarkFrames > 0) {

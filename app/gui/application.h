@@ -71,6 +71,7 @@ private:
     void drawMenuBar();
     void drawPanels();
     void drawDialogs();
+    void drawChannelChoice();
     void handleAutomation();
     void driveBenchmark(); // starts the frame benchmark once settled, then moves the view each frame
     void startRequestedExplanation();
@@ -105,6 +106,7 @@ private:
     bool m_showControls = false;
     std::vector<std::string> m_dropped;
     std::vector<std::string> m_errors;
+    std::vector<int> m_channelChoiceOrder; // per model input: the file chosen for it
     std::string m_windowShotPath;
     int m_framesWithStudy = 0;
     bool m_automationDone = false;

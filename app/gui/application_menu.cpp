@@ -6,6 +6,7 @@
 #include "engine/log.h"
 
 #include <GLFW/glfw3.h>
+#include <algorithm>
 #include <fmt/format.h>
 #include <filesystem>
 #include <imgui.h>
@@ -137,6 +138,49 @@ void Application::drawMenuBar() {
     }
 }
 
+// Ambiguous channel names: the user says which file feeds which model input.
+void Application::drawChannelChoice() {
+    auto& choice = m_workspace->pendingChannelChoice();
+    if (choice && !ImGui::IsPopupOpen("Which file is which input?")) {
+        m_channelChoiceOrder.resize(choice->inputs.size());
+        for (size_t i = 0; i < m_channelChoiceOrder.size(); ++i) m_channelChoiceOrder[i] = int(i);
+        ImGui::OpenPopup("Which file is which input?");
+    }
+    if (!ImGui::BeginPopupModal("Which file is which input?", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+    if (choice && m_channelChoiceOrder.size() == choice->inputs.size() && choice->channels.size() == choice->inputs.size()) {
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 32.0f);
+        ImGui::TextWrapped("The file names do not say which of the model's inputs each file is (%s).", choice->reason.c_str());
+        ImGui::PopTextWrapPos();
+        for (size_t i = 0; i < choice->inputs.size(); ++i) {
+            ImGui::PushID(int(i));
+            ImGui::SetNextItemWidth(ImGui::GetFontSize() * 16.0f);
+            const int current = m_channelChoiceOrder[i];
+            if (ImGui::BeginCombo(choice->inputs[i].c_str(), choice->channels[size_t(current)].c_str())) {
+                for (size_t c = 0; c < choice->channels.size(); ++c) {
+                    if (ImGui::Selectable(choice->channels[c].c_str(), int(c) == current)) m_channelChoiceOrder[i] = int(c);
+                }
+                ImGui::EndCombo();
+            }
+            ImGui::PopID();
+        }
+        std::vector<size_t> order(m_channelChoiceOrder.begin(), m_channelChoiceOrder.end());
+        std::vector<size_t> sorted = order;
+        std::sort(sorted.begin(), sorted.end());
+        const bool permutation = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+        ImGui::BeginDisabled(!permutation);
+        if (ImGui::Button("Use this order")) {
+            choice.reset();
+            m_workspace->setChannelOrder(order);
+        }
+        ImGui::EndDisabled();
+        if (!permutation && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Each file feeds one input.");
+        ImGui::SameLine();
+        if (choice && ImGui::Button("Cancel")) choice.reset(); // not segmented until an order is chosen
+    }
+    if (!choice) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+}
+
 void Application::drawDialogs() {
     m_fileDialog.draw();
 
@@ -191,6 +235,8 @@ void Application::drawDialogs() {
         if (!series) ImGui::CloseCurrentPopup();
         ImGui::EndPopup();
     }
+
+    drawChannelChoice();
 
     if (!m_errors.empty() && !ImGui::IsPopupOpen("Error")) ImGui::OpenPopup("Error");
     if (ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {

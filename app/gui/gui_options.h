@@ -8,6 +8,7 @@ namespace segxai::app {
 struct GuiOptions {
     std::vector<std::string> files;          // study channels (or a DICOM folder)
     std::optional<std::string> groundTruth;  // label map
+    bool keepChannelOrder = false;           // files in the model's input order: no matching by name
     std::string model;                       // TorchScript file or MONAI bundle
     bool demo = false;                       // open the lesion demo (study and model)
     std::vector<std::string> explainMethods; // explain once segmented: a panel per method id (or all-gradient)

@@ -242,6 +242,13 @@ void LesionsPanel::drawLesion(Workspace& workspace, const LesionAnalysis& a, Fil
     const auto methods = methodsOf(a);
     if (methods.empty()) return;
     ImGui::Separator();
+    // What panel A shows of the lesion (a session reopens it too).
+    const auto& panels = workspace.panels();
+    if (!panels.empty() && panels[0].result && panels[0].result->source.kind == MapSource::Kind::Lesion) {
+        const MapDisplay& shown = workspace.viewer().displays[0];
+        m_method = shown.index;
+        if (shown.index < int(methods.size()) && methods[size_t(shown.index)] != "seg-grad-cam++") m_channel = shown.map;
+    }
     m_method = std::clamp(m_method, 0, int(methods.size()) - 1);
     const int before = m_method, channelBefore = m_channel;
     if (ImGui::BeginCombo("map", methodLabel(methods[size_t(m_method)]))) {

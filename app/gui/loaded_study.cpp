@@ -1,5 +1,7 @@
 #include "app/gui/loaded_study.h"
 
+#include "engine/study_channels.h"
+
 #include "engine/job_runner.h"
 
 #include <algorithm>
@@ -19,6 +21,7 @@ std::shared_ptr<const LoadedStudy> loadStudyForViewing(const StudyRequest& reque
         const auto& labels = study->groundTruth->labels;
         loaded->maxLabel = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end());
     }
+    loaded->channelNames = channelNamesOf(request);
     loaded->study = std::move(study);
     return loaded;
 }

@@ -15,6 +15,7 @@ struct LoadedStudy {
     std::vector<ValueRange> displayRanges; // per channel, robust (0.5 and 99.5 percentiles)
     std::vector<ValueRange> fullRanges;    // per channel, min and max
     int maxLabel = 0;                      // largest ground-truth label (0 if none)
+    std::vector<std::string> channelNames; // what each channel is called (engine/study_channels.h)
 };
 
 // Runs on the engine thread.

@@ -24,7 +24,7 @@ void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
     if (card.syntheticData) {
         ImGui::TextColored(ImVec4(1.0f, 0.8f, 0.35f, 1.0f), "Trained on synthetic data.");
     }
-    if (ImGui::TreeNode("Input")) {
+    if (ImGui::TreeNodeEx("Input", ImGuiTreeNodeFlags_DefaultOpen)) {
         const auto* study = workspace.study() ? workspace.study()->study.get() : nullptr;
         const int64_t expected = model.expectedInputChannels();
         for (int64_t c = 0; c < std::max<int64_t>(expected, 0); ++c) {
@@ -34,6 +34,17 @@ void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
         }
         if (study && expected >= 0 && size_t(expected) != study->channels.size()) {
             ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "The study has %zu channel(s).", study->channels.size());
+        }
+        if (const auto& match = workspace.channelMatch(); study && match) {
+            using Outcome = ChannelMatch::Outcome;
+            const char* how = !workspace.channelMatching()            ? "in the order you set (Study tab)"
+                              : match->outcome == Outcome::InOrder     ? "matched by name"
+                              : match->outcome == Outcome::Reordered   ? "matched by name (reordered)"
+                              : match->outcome == Outcome::Unrecognised ? "in the order given: the names do not say"
+                              : match->outcome == Outcome::Ambiguous   ? "ambiguous names: choose the order"
+                                                                       : "in the order given";
+            ImGui::TextDisabled("channels %s", how);
+            for (const auto& w : match->warnings) ImGui::TextColored(ImVec4(1.0f, 0.7f, 0.3f, 1.0f), "%s", w.c_str());
         }
         if (card.spacingMm) {
             ImGui::Text("resampled to %g x %g x %g mm", (*card.spacingMm)[0], (*card.spacingMm)[1], (*card.spacingMm)[2]);

@@ -3,7 +3,9 @@
 #include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/explain_parameters_json.h"
+#include "engine/json_fields.h"
 #include "engine/json_text.h"
+#include "engine/lesion_options_json.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -104,6 +106,73 @@ const Fields<MapDisplay>& displayFields() {
         {{"index", &D::index}, {"map", &D::map}, {"unsigned_colormap", &D::unsignedColormap}, {"signed_colormap", &D::signedColormap}},
         {{"opacity", &D::opacity}, {"threshold", &D::threshold}, {"gain", &D::gain}, {"negative_gain", &D::negativeGain}}};
     return fields;
+}
+
+const char* sourceName(MapSource::Kind kind) {
+    switch (kind) {
+    case MapSource::Kind::Lesion: return "lesion";
+    case MapSource::Kind::AggregationCell: return "aggregation";
+    default: return "explanation";
+    }
+}
+
+MapSource::Kind sourceKind(const json& j, const std::string& where) {
+    const std::string name = jsonField<std::string>(j, "shows", "explanation", where);
+    if (name == "explanation") return MapSource::Kind::Explanation;
+    if (name == "lesion") return MapSource::Kind::Lesion;
+    if (name == "aggregation") return MapSource::Kind::AggregationCell;
+    throw Error(where + ": 'shows' must be explanation, lesion or aggregation, not '" + name + "'");
+}
+
+json syntheticToJson(const SyntheticLesion& l) {
+    return {{"centre_mm", vec3(l.centre)}, {"radii_mm", vec3(l.radiiMm)}, {"contrast", l.contrast}, {"edge_mm", l.edgeMm}};
+}
+
+SyntheticLesion syntheticFromJson(const json& j, const std::string& where) {
+    refuseUnknownKeys(j, {"centre_mm", "radii_mm", "contrast", "edge_mm"}, where);
+    SyntheticLesion l;
+    auto vector = [&](const char* key) {
+        auto it = j.find(key);
+        if (it == j.end() || !it->is_array() || it->size() != 3 || !(*it)[0].is_number() || !(*it)[1].is_number() ||
+            !(*it)[2].is_number()) {
+            throw Error(fmt::format("{}: '{}' must be three numbers", where, key));
+        }
+        return glm::dvec3((*it)[0].get<double>(), (*it)[1].get<double>(), (*it)[2].get<double>());
+    };
+    l.centre = vector("centre_mm");
+    l.radiiMm = vector("radii_mm");
+    const json contrast = j.value("contrast", json::array());
+    if (!contrast.is_array() || contrast.empty()) throw Error(where + ": 'contrast' must list a number per channel");
+    for (const auto& c : contrast) {
+        if (!c.is_number()) throw Error(where + ": 'contrast' must list a number per channel");
+        l.contrast.push_back(c.get<double>());
+    }
+    l.edgeMm = jsonField<double>(j, "edge_mm", l.edgeMm, where);
+    return l;
+}
+
+json aggregationToJson(const Session::AggregationEntry& a) {
+    return {{"method", methodId(a.method)}, {"parameters", parametersToJson(a.parameters)}, {"row", a.row}, {"segment", a.segment},
+            {"part", attributionPartName(a.part)}};
+}
+
+Session::AggregationEntry aggregationFromJson(const json& j, const std::string& where) {
+    refuseUnknownKeys(j, {"method", "parameters", "row", "segment", "part"}, where);
+    Session::AggregationEntry a;
+    try {
+        a.method = parseMethod(jsonField<std::string>(j, "method", "saliency", where));
+    } catch (const Error& e) {
+        throw Error(where + ": " + e.what());
+    }
+    a.parameters = parametersFromJson(j.value("parameters", json::object()), where + ".parameters");
+    a.row = jsonField<int>(j, "row", -1, where);
+    a.segment = jsonField<int>(j, "segment", -1, where);
+    const std::string part = jsonField<std::string>(j, "part", "abs", where);
+    for (int p = 0; p < kAttributionParts; ++p) {
+        if (part == attributionPartName(AttributionPart(p))) a.part = AttributionPart(p);
+    }
+    if (part != attributionPartName(a.part)) throw Error(where + ": 'part' must be abs, positive or negative");
+    return a;
 }
 
 std::string resolved(const std::string& path, const std::string& folder) {
@@ -246,18 +315,34 @@ json sessionToJson(const Workspace& workspace) {
         panels.push_back({{"methods", methodsToJson(p.methods)},
                           {"parameters", parametersToJson(p.parameters)},
                           {"model", p.modelPath.empty() ? "" : absolute(p.modelPath)},
-                          {"explained", p.result != nullptr}});
-        if (p.result) target = p.result->targetSpec;
+                          {"explained", p.result != nullptr},
+                          {"shows", sourceName(p.result ? p.result->source.kind : MapSource::Kind::Explanation)}});
+        if (p.result && p.result->source.kind == MapSource::Kind::Explanation) target = p.result->source.target.text;
     }
     const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
     json session = {{"segxai_session", 1},
                     {"study", {{"channels", channels},
                                {"ground_truth", request.groundTruthPath ? absolute(*request.groundTruthPath) : ""},
-                               {"dicom_series", request.dicomSeries}}},
+                               {"dicom_series", request.dicomSeries},
+                               {"keep_channel_order", request.keepChannelOrder},
+                               {"reference_channel", request.referenceChannel}}},
                     {"model", workspace.model() ? absolute(workspace.model()->model->path()) : ""},
                     {"panels", panels},
                     {"target", target},
                     {"view", viewStateToJson(state)}};
+    if (workspace.syntheticLesion()) session["synthetic_lesion"] = syntheticToJson(*workspace.syntheticLesion());
+    if (const auto& lesions = workspace.lesionAnalysis()) {
+        session["lesions"] = {{"options", lesionOptionsToJson(lesions->options)}, {"shown", workspace.shownLesion()}};
+    }
+    if (const auto& a = workspace.aggregation()) {
+        Session::AggregationEntry entry{a->method, a->parameters};
+        if (const MapSource* cell = workspace.shownAggregationCell()) {
+            entry.row = cell->row;
+            entry.segment = cell->segment;
+            entry.part = cell->part;
+        }
+        session["aggregation"] = aggregationToJson(entry);
+    }
     if (state.selectedInstance != 0 && workspace.instances()) {
         for (const Instance& i : workspace.instances()->instances) {
             if (i.id == state.selectedInstance) session["selected_voxel"] = index3(i.representative);
@@ -286,6 +371,15 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
     if (auto series = study.value("dicom_series", json::array()); series.is_array()) {
         for (const auto& x : series) s.study.dicomSeries.push_back(x.is_string() ? x.get<std::string>() : "");
     }
+    s.study.keepChannelOrder = jsonField<bool>(study, "keep_channel_order", false, origin + ": study");
+    s.study.referenceChannel = jsonField<size_t>(study, "reference_channel", 0, origin + ": study");
+    if (s.study.referenceChannel >= s.study.channelPaths.size()) throw Error(origin + ": 'study.reference_channel' is not one of its channels");
+    if (auto it = j.find("synthetic_lesion"); it != j.end() && !it->is_null()) {
+        s.synthetic = syntheticFromJson(*it, origin + ": synthetic_lesion");
+        if (s.synthetic->contrast.size() != s.study.channelPaths.size()) {
+            throw Error(origin + ": synthetic_lesion: 'contrast' must give one number per study channel");
+        }
+    }
     const json model = j.value("model", json(""));
     if (!model.is_string()) throw Error(origin + ": 'model' must be a path");
     s.model = resolved(model.get<std::string>(), folder);
@@ -303,12 +397,33 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
         if (!panelModel.is_string()) throw Error(where + ": 'model' must be a path");
         entry.modelPath = resolved(panelModel.get<std::string>(), folder);
         entry.explained = p.value("explained", false) == true;
+        entry.shows = sourceKind(p, where);
+        if (n > 0 && entry.shows != MapSource::Kind::Explanation) throw Error(where + ": only panel A shows lesions and aggregation cells");
         s.panels.push_back(std::move(entry));
     }
     const json target = j.value("target", json(""));
     if (!target.is_string()) throw Error(origin + ": 'target' must be a target spec");
     s.targetSpec = target.get<std::string>();
     if (!s.targetSpec.empty()) parseTargetSpec(s.targetSpec); // validate now, with its message
+    if (auto it = j.find("lesions"); it != j.end() && !it->is_null()) {
+        const std::string where = origin + ": lesions";
+        if (!it->is_object()) throw Error(where + " must be an object");
+        refuseUnknownKeys(*it, {"options", "shown"}, where);
+        s.lesions = Session::LesionEntry{lesionOptionsFromJson(it->value("options", json::object()), where + ".options"),
+                                         jsonField<int>(*it, "shown", 0, where)};
+    }
+    if (auto it = j.find("aggregation"); it != j.end() && !it->is_null()) {
+        s.aggregation = aggregationFromJson(*it, origin + ": aggregation");
+    }
+    for (const auto& p : s.panels) {
+        if (!p.explained) continue;
+        if (p.shows == MapSource::Kind::Lesion && !(s.lesions && s.lesions->shown > 0)) {
+            throw Error(origin + ": panel A shows a lesion, but 'lesions' names none");
+        }
+        if (p.shows == MapSource::Kind::AggregationCell && !(s.aggregation && s.aggregation->row >= 0)) {
+            throw Error(origin + ": panel A shows an aggregation cell, but 'aggregation' names none");
+        }
+    }
     if (j.contains("selected_voxel")) s.selectedVoxel = readIndex(j["selected_voxel"]);
     s.view = j.value("view", json::object());
     return s;

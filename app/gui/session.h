@@ -9,20 +9,36 @@
 
 namespace segxai::app {
 
-// A saved session: what to load (study, model), what was explained (panels and target) and
-// how it was shown (the whole view state), so that opening it gives the same picture.
+// A saved session: what to load (study, model, a painted synthetic lesion), what each panel
+// shows (an explanation of a target, a lesion's maps, a cell of the Agg2Exp matrix), the
+// analyses those came from, and how it was shown (the whole view state), so that opening it
+// computes again what is needed and gives the same picture.
 // Stored as JSON (extension .segxai): {"segxai_session": 1, ...}.
 struct Session {
     StudyRequest study;
     std::string model;
+    std::optional<SyntheticLesion> synthetic; // painted into the study before segmenting
     struct PanelEntry {
         std::vector<Method> methods;
         ExplainParameters parameters;
         std::string modelPath;
         bool explained = false;
+        MapSource::Kind shows = MapSource::Kind::Explanation; // what its maps are, when explained
     };
     std::vector<PanelEntry> panels;
     std::string targetSpec;                 // the explained target ("" when none)
+    struct LesionEntry {
+        LesionAnalysisOptions options;
+        int shown = 0;                      // the lesion picked in the table (0: none)
+    };
+    std::optional<LesionEntry> lesions;     // a lesion analysis to run again
+    struct AggregationEntry {
+        Method method = Method::Saliency;
+        ExplainParameters parameters;
+        int row = -1, segment = -1;         // the cell shown (row -1: none)
+        AttributionPart part = AttributionPart::Absolute;
+    };
+    std::optional<AggregationEntry> aggregation; // an Agg2Exp aggregation to run again
     std::optional<Index3> selectedVoxel;    // a voxel of the picked structure
     nlohmann::json view;                    // ViewerState, applied with applyViewState()
 };

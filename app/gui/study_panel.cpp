@@ -4,23 +4,66 @@
 #include "app/gui/volume_view_widget.h"
 
 #include <filesystem>
+#include <numeric>
+#include <optional>
 #include <imgui.h>
 
 namespace segxai::app {
 namespace {
+
+// The identity order of `count` channels with `a` and `b` swapped.
+std::vector<size_t> swapped(size_t count, size_t a, size_t b) {
+    std::vector<size_t> order(count);
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::swap(order[a], order[b]);
+    return order;
+}
 
 void drawChannels(Workspace& workspace) {
     const LoadedStudy& loaded = *workspace.study();
     ViewerState& state = workspace.viewer();
     const Study& study = *loaded.study;
     ImGui::TextDisabled("%s", study.geometry.describe().c_str());
-    for (int c = 0; c < int(study.channels.size()); ++c) {
+    const int count = int(study.channels.size());
+    const auto* model = workspace.model() ? &workspace.model()->model->card() : nullptr;
+    std::optional<std::vector<size_t>> moved; // a new channel order the user asked for
+    for (int c = 0; c < count; ++c) {
         ImGui::PushID(c);
         if (ImGui::RadioButton(study.channels[size_t(c)].name.c_str(), state.displayChannel == c)) {
             state.displayChannel = c;
         }
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", study.sourcePaths[size_t(c)].c_str());
+        if (model && size_t(c) < model->inputChannels.size()) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("-> %s", model->inputChannels[size_t(c)].c_str());
+        }
+        if (count > 1) {
+            // Up and down: the order is the model's input order.
+            ImGui::SameLine(ImGui::GetContentRegionAvail().x + ImGui::GetCursorPosX() - 2.0f * ImGui::GetFrameHeight() - 4.0f);
+            ImGui::BeginDisabled(c == 0 || workspace.loading());
+            if (ImGui::ArrowButton("##up", ImGuiDir_Up)) {
+                moved = swapped(size_t(count), size_t(c), size_t(c - 1));
+            }
+            ImGui::EndDisabled();
+            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Move up (the model's input order)");
+            ImGui::SameLine();
+            ImGui::BeginDisabled(c + 1 == count || workspace.loading());
+            if (ImGui::ArrowButton("##down", ImGuiDir_Down)) {
+                moved = swapped(size_t(count), size_t(c), size_t(c + 1));
+            }
+            ImGui::EndDisabled();
+            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Move down (the model's input order)");
+        }
         ImGui::PopID();
+    }
+    if (moved) workspace.setChannelOrder(*moved);
+    if (count > 1) {
+        bool matching = workspace.channelMatching();
+        if (ImGui::Checkbox("Match channels to the model by name", &matching)) workspace.setChannelMatching(matching);
+        if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("On: the channels are put in the order of the model card's inputs, by their file names\n"
+                              "(t1, FLAIR, T1w, _0000 ...). Moving a channel by hand turns this off.");
+        }
     }
     if (state.displayChannel >= int(state.windows.size())) return;
     ValueRange& window = state.windows[size_t(state.displayChannel)];

@@ -11,6 +11,7 @@
 #include "engine/model_input.h"
 #include "engine/monai_bundle.h"
 #include "engine/resample.h"
+#include "engine/study_channels.h"
 
 #include <algorithm>
 #include <chrono>
@@ -164,11 +165,11 @@ MapFigures figuresOf(const ExplanationMap& map, const std::vector<uint8_t>& targ
 } // namespace
 
 std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> items, const Target& target, const Geometry& studyGrid,
-                                                   const std::string& targetSpec) {
+                                                   MapSource source) {
     auto set = std::make_shared<ExplanationSet>();
     set->items = std::move(items);
     set->targetDescription = target.description;
-    set->targetSpec = targetSpec;
+    set->source = std::move(source);
     if (set->items.empty() || set->items.front().maps.empty()) return set;
     const auto onGrid = targetOnGrid(target, studyGrid, set->items.front().maps.front().values.geometry);
     for (const Explanation& e : set->items) {
@@ -201,7 +202,7 @@ void Workspace::explain(int panel, const TargetSpec& targetSpec) {
         const auto start = std::chrono::steady_clock::now();
         const Target target = resolveTarget(targetSpec, *study, *segmentation, parameters.instances);
         auto set = makeExplanationSet(segxai::explain(*model, *study, target, methods, parameters, &job, &segmentation->labels), target,
-                                      study->geometry, targetSpec.text);
+                                      study->geometry, MapSource{MapSource::Kind::Explanation, targetSpec});
         set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return std::any(std::shared_ptr<const ExplanationSet>(set));
     });
@@ -324,7 +325,71 @@ void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
     for (const auto& note : m_model->notes) logInfo("  {}", note);
     if (m_model->model->card().syntheticData) logInfo("  this model was trained on synthetic data");
     clearSegmentation();
-    if (m_study && autoSegment) segment();
+    segmentWhenReady();
+}
+
+bool Workspace::matchChannelsToModel() {
+    m_channelMatch.reset();
+    m_pendingChannels.reset();
+    if (!m_study || !m_model) return false;
+    StudyRequest request = m_request;
+    const auto& inputs = m_model->model->card().inputChannels;
+    const ChannelMatch match = matchStudyRequest(request, inputs, m_study->channelNames);
+    m_channelMatch = match;
+    for (const auto& w : match.warnings) logWarning("channels: {}", w);
+    switch (match.outcome) {
+    case ChannelMatch::Outcome::Reordered:
+        logInfo("channels matched to the model's inputs by name: {}; reloading the study in that order", match.mapping);
+        submitLoad(std::move(request));
+        return true;
+    case ChannelMatch::Outcome::Ambiguous: {
+        ChannelChoice choice;
+        for (const auto& path : m_request.channelPaths) choice.channels.push_back(std::filesystem::path(path).filename().string());
+        choice.inputs = inputs;
+        choice.reason = match.reason;
+        m_pendingChannels = std::move(choice);
+        logWarning("channels: {}; which file is which input?", match.reason);
+        return true;
+    }
+    case ChannelMatch::Outcome::Unrecognised:
+        logInfo("channels: {} (in the order given: {})", match.mapping, match.reason);
+        return false;
+    default: return false;
+    }
+}
+
+void Workspace::segmentWhenReady() {
+    if (matchChannelsToModel()) return;
+    if (m_study && m_model && autoSegment) segment();
+}
+
+void Workspace::setChannelMatching(bool on) {
+    if (!m_study || on == channelMatching()) return;
+    m_request.keepChannelOrder = !on;
+    if (on && !m_segmentation) {
+        segmentWhenReady();
+    } else if (on) {
+        if (matchChannelsToModel()) clearSegmentation();
+    } else {
+        m_channelMatch.reset();
+        m_pendingChannels.reset();
+    }
+}
+
+void Workspace::setChannelOrder(const std::vector<size_t>& order) {
+    if (!m_study || order.size() != m_request.channelPaths.size()) return;
+    StudyRequest request = m_request;
+    request.channelPaths = reordered(m_request.channelPaths, order);
+    if (request.dicomSeries.size() == order.size()) request.dicomSeries = reordered(m_request.dicomSeries, order);
+    request.referenceChannel = size_t(std::find(order.begin(), order.end(), m_request.referenceChannel) - order.begin());
+    request.keepChannelOrder = true;
+    m_pendingChannels.reset();
+    if (request.channelPaths == m_request.channelPaths) {
+        m_request.keepChannelOrder = true;
+        segmentWhenReady();
+        return;
+    }
+    submitLoad(std::move(request));
 }
 
 void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentation,
@@ -338,7 +403,8 @@ void Workspace::adoptSegmentation(std::shared_ptr<const Segmentation> segmentati
     m_viewer.probabilityClass = std::min<int>(std::max(1, m_viewer.probabilityClass),
                                               int(m_segmentation->classNames.size()) - 1);
     logInfo("segmented in {:.2f} s on {}", m_segmentation->seconds, m_segmentation->device);
-    if (m_pendingSession) restorePanels();
+    // A session with a painted lesion is restored once the painted study is segmented.
+    if (m_pendingSession && (!m_pendingSession->synthetic || m_synthetic)) restorePanels();
 }
 
 void Workspace::restorePanels() {
@@ -357,17 +423,72 @@ void Workspace::restorePanels() {
     if (!session->targetSpec.empty()) {
         const TargetSpec target = parseTargetSpec(session->targetSpec);
         for (size_t n = 0; n < session->panels.size(); ++n) {
-            if (!session->panels[n].explained) continue;
+            if (!session->panels[n].explained || session->panels[n].shows != MapSource::Kind::Explanation) continue;
             m_displayFromSession[n] = true;
             explain(int(n), target);
         }
     }
-    if (session->selectedVoxel && m_instances && m_study && m_study->study->geometry.contains((*session->selectedVoxel)[0],
-                                                                                              (*session->selectedVoxel)[1],
-                                                                                              (*session->selectedVoxel)[2])) {
-        const Index3& v = *session->selectedVoxel;
-        m_viewer.selectedInstance = m_instances->components[m_study->study->geometry.linearIndex(v[0], v[1], v[2])];
+    applySessionSelection(*session);
+    // The analyses panel A's maps (or the tabs) came from are computed again, then shown.
+    m_restoringLesions = session->lesions.has_value();
+    m_restoringAggregation = session->aggregation.has_value();
+    if (m_restoringLesions || m_restoringAggregation) m_restoringSession = session;
+    if (session->lesions) analyseLesions(session->lesions->options);
+    if (session->aggregation) aggregate(session->aggregation->method, session->aggregation->parameters);
+}
+
+void Workspace::applySessionSelection(const Session& session) {
+    if (!session.selectedVoxel || !m_instances || !m_study) return;
+    const Index3& v = *session.selectedVoxel;
+    if (!m_study->study->geometry.contains(v[0], v[1], v[2])) return;
+    m_viewer.selectedInstance = m_instances->components[m_study->study->geometry.linearIndex(v[0], v[1], v[2])];
+}
+
+namespace {
+
+// What showLesion() and showAggregationCell() move, put back as the session had it.
+void restoreShownState(const ViewerState& saved, ViewerState& state) {
+    state.displays[0] = saved.displays[0];
+    state.crosshair = saved.crosshair;
+    state.showSegmentation = saved.showSegmentation;
+    state.segmentationOutline = saved.segmentationOutline;
+}
+
+} // namespace
+
+void Workspace::restoreLesionView() {
+    if (!std::exchange(m_restoringLesions, false) || !m_restoringSession) return;
+    const auto session = m_restoringSession;
+    if (!m_restoringAggregation) m_restoringSession.reset();
+    const int id = session->lesions->shown;
+    const bool panelShows = !session->panels.empty() && session->panels[0].explained &&
+                            session->panels[0].shows == MapSource::Kind::Lesion;
+    if (!panelShows) {
+        m_shownLesion = id;
+        return;
     }
+    ViewerState saved = m_viewer;
+    applyViewState(session->view, saved);
+    m_displayFromSession[0] = true;
+    showLesion(id, saved.displays[0].index, saved.displays[0].map);
+    restoreShownState(saved, m_viewer);
+    applySessionSelection(*session);
+}
+
+void Workspace::restoreAggregationView() {
+    if (!std::exchange(m_restoringAggregation, false) || !m_restoringSession) return;
+    const auto session = m_restoringSession;
+    if (!m_restoringLesions) m_restoringSession.reset();
+    const Session::AggregationEntry& cell = *session->aggregation;
+    const bool panelShows = !session->panels.empty() && session->panels[0].explained &&
+                            session->panels[0].shows == MapSource::Kind::AggregationCell;
+    if (!panelShows || cell.row < 0) return;
+    ViewerState saved = m_viewer;
+    applyViewState(session->view, saved);
+    m_displayFromSession[0] = true;
+    showAggregationCell(cell.row, cell.segment, cell.part);
+    restoreShownState(saved, m_viewer);
+    applySessionSelection(*session);
 }
 
 void Workspace::pickAtCrosshair() {
@@ -394,6 +515,8 @@ int Workspace::selectedListIndex() const {
 
 void Workspace::clearSegmentation() {
     clearExplanations();
+    m_restoringSession.reset();
+    m_restoringLesions = m_restoringAggregation = false;
     if (m_lesions) ++m_lesionGeneration;
     m_lesions.reset();
     m_aggregation.reset();
@@ -504,9 +627,10 @@ void Workspace::cancelLoading() {
 void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequest& request) {
     const bool sameChannels = m_study && request.channelPaths == m_request.channelPaths &&
                               request.dicomSeries == m_request.dicomSeries;
-    const bool sameStudy = m_study && !request.channelPaths.empty() &&
-                           !m_request.channelPaths.empty() &&
-                           request.channelPaths[0] == m_request.channelPaths[0] &&
+    auto referencePath = [](const StudyRequest& r) {
+        return r.channelPaths.empty() ? std::string() : r.channelPaths[std::min(r.referenceChannel, r.channelPaths.size() - 1)];
+    };
+    const bool sameStudy = m_study && !request.channelPaths.empty() && referencePath(request) == referencePath(m_request) &&
                            loaded->study->geometry.sameGrid(m_study->study->geometry);
     m_study = std::move(loaded);
     m_request = request;
@@ -526,13 +650,16 @@ void Workspace::adopt(std::shared_ptr<const LoadedStudy> loaded, const StudyRequ
         m_viewer.windows.resize(m_study->displayRanges.size());
         m_viewer.displayChannel = std::min(m_viewer.displayChannel, int(study.channels.size()) - 1);
     }
-    if (m_pendingSession) applyViewState(m_pendingSession->view, m_viewer);
+    if (m_pendingSession) {
+        applyViewState(m_pendingSession->view, m_viewer);
+        if (m_pendingSession->synthetic) insertSyntheticLesion(*m_pendingSession->synthetic);
+    }
     logInfo("loaded study: {} channel(s), {}{}", study.channels.size(), study.geometry.describe(),
             study.groundTruth ? ", with ground truth" : "");
     for (const auto& warning : study.warnings) logWarning("{}", warning);
     if (!sameChannels) {
         clearSegmentation();
-        if (m_model && autoSegment) segment();
+        segmentWhenReady();
     }
 }
 

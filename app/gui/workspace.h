@@ -7,6 +7,7 @@
 #include "engine/job_runner.h"
 #include "engine/model.h"
 #include "engine/aggregation.h"
+#include "engine/channel_matching.h"
 #include "engine/faithfulness.h"
 #include "engine/lesion_report.h"
 #include "engine/segmentation.h"
@@ -38,18 +39,30 @@ struct MapFigures {
     double shareInTarget = 0.0; // share of sum |value| on the target's voxels
 };
 
+// Where a panel's maps came from, so that a session can make them again: an explanation of
+// a target, a lesion's maps from the lesion analysis, or a cell of the Agg2Exp matrix.
+struct MapSource {
+    enum class Kind { Explanation, Lesion, AggregationCell };
+    Kind kind = Kind::Explanation;
+    TargetSpec target;   // Explanation
+    int lesion = 0;      // Lesion: its id in the lesion analysis
+    int row = 0;         // AggregationCell: the matrix row (target class) ...
+    int segment = -1;    // ... restricted to this segment (-1: the whole map)
+    AttributionPart part = AttributionPart::Absolute; // ... segments shaded by this part's mass
+};
+
 // Explanations of one target, as one comparison panel holds them.
 struct ExplanationSet {
     std::vector<Explanation> items;
     std::vector<std::vector<MapFigures>> figures; // per item, per map
     std::string targetDescription;
-    std::string targetSpec;
+    MapSource source;
     double seconds = 0.0;
 };
 
 // The explanations of one target with the figures the panels show (maps on one grid).
 std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> items, const Target& target, const Geometry& studyGrid,
-                                                   const std::string& targetSpec);
+                                                   MapSource source);
 
 // The difference of panels A and B's shown maps (A - B of normalised maps, or of ranks).
 struct DifferenceView {
@@ -87,6 +100,17 @@ public:
     // none is open, otherwise asks (see pendingDrop) how to use them.
     void openPaths(const std::vector<std::string>& paths);
     void cancelLoading();
+
+    // The study's channels as the model's inputs. With matching on (the default), a study and
+    // a model that name their channels are put in the model's order (the study reloads in
+    // it); ambiguous names are asked about (pendingChannelChoice). A user's own order turns
+    // matching off for the study.
+    const std::optional<ChannelMatch>& channelMatch() const { return m_channelMatch; }
+    bool channelMatching() const { return !m_request.keepChannelOrder; }
+    void setChannelMatching(bool on);
+    // Reloads the study with its channels in this order (order[i]: the current channel that
+    // becomes channel i), as the user's own: matching is turned off for it.
+    void setChannelOrder(const std::vector<size_t>& order);
 
     // The lesion demo: its held-out study (generated into `cacheFolder` on first use) and
     // the demo model at `modelPath`.
@@ -162,6 +186,8 @@ public:
     struct Aggregation {
         AggregationMatrix matrix;
         std::vector<Explanation> maps; // per row
+        Method method = Method::Saliency;
+        ExplainParameters parameters;
         double seconds = 0.0;
     };
     void aggregate(Method method, const ExplainParameters& parameters);
@@ -170,6 +196,8 @@ public:
     // and shades the segments by that class's attribution mass (`part`) in every view and in 3D.
     void showAggregationCell(int row, int segment, AttributionPart part);
     void clearSegmentShading();
+    // The cell panel A shows (nullptr when it shows something else).
+    const MapSource* shownAggregationCell() const;
     void runBenchmark(std::vector<Method> methods, std::vector<Metric> metrics, const ExplainParameters& parameters,
                       const MetricOptions& options);
     const std::shared_ptr<const Benchmark>& benchmark() const { return m_benchmark; }
@@ -185,6 +213,12 @@ public:
         size_t channel = 0;
         std::vector<DicomSeries> series;
     };
+    struct ChannelChoice {
+        std::vector<std::string> channels; // file names, in the study's order
+        std::vector<std::string> inputs;   // the model's input names
+        std::string reason;
+    };
+    std::optional<ChannelChoice>& pendingChannelChoice() { return m_pendingChannels; }
     std::optional<DropChoice>& pendingDrop() { return m_pendingDrop; }
     std::optional<SeriesChoice>& pendingSeriesChoice() { return m_pendingSeries; }
     std::vector<std::string> takeErrors();
@@ -197,12 +231,20 @@ private:
                            std::shared_ptr<const LoadedModel> model);
     void clearSegmentation();
     void restorePanels(); // the pending session's panels, explanations and selection
+    // Once a restored analysis arrives: what panel A showed from it, then the session's view.
+    void restoreLesionView();
+    void restoreAggregationView();
+    void applySessionSelection(const Session& session);
     void clearExplanations();
     void adoptExplanations(int panel, std::shared_ptr<const ExplanationSet> set);
     void reportError(const std::string& message);
     bool processLesionResult(JobResult& result); // true when it was one of the lesion slots
     bool processAggregationResult(JobResult& result);
     void adoptPixels(std::shared_ptr<const LoadedStudy> loaded); // same files and grid, other voxels
+    // Matches the channels to the model; true when the study reloads or a choice is asked for
+    // first (segment then).
+    bool matchChannelsToModel();
+    void segmentWhenReady();
 
     JobRunner& m_jobs;
     std::shared_ptr<const LoadedStudy> m_study;
@@ -215,12 +257,16 @@ private:
     std::shared_ptr<const DifferenceView> m_difference;
     uint64_t m_differenceGeneration = 0;
     std::string m_differenceKey;
-    std::shared_ptr<const Session> m_pendingSession;
+    std::shared_ptr<const Session> m_pendingSession;   // waiting for its study to be segmented
+    std::shared_ptr<const Session> m_restoringSession; // its lesion or aggregation results to show
+    bool m_restoringLesions = false, m_restoringAggregation = false;
     std::array<bool, kMaxPanels> m_displayFromSession{}; // keep a restored panel's display
     uint64_t m_explanationGeneration = 0;
     StudyRequest m_request;
     ViewerState m_viewer;
     std::optional<DropChoice> m_pendingDrop;
+    std::optional<ChannelChoice> m_pendingChannels;
+    std::optional<ChannelMatch> m_channelMatch;
     std::optional<SeriesChoice> m_pendingSeries;
     std::vector<std::string> m_errors;
     // Requests by job id, so a finished load knows what it loaded.

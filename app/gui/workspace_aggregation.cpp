@@ -29,6 +29,8 @@ void Workspace::aggregate(Method method, const ExplainParameters& parameters) {
         const auto start = std::chrono::steady_clock::now();
         auto result = std::make_shared<Aggregation>();
         result->matrix = aggregateStudy(*model, *study, *segmentation, method, parameters, {}, &job, &result->maps);
+        result->method = method;
+        result->parameters = parameters;
         result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return std::any(std::shared_ptr<const Aggregation>(result));
     });
@@ -57,7 +59,12 @@ void Workspace::showAggregationCell(int row, int segment, AttributionPart part) 
     target.mask.resize(m_segmentation->labels.labels.size());
     for (size_t n = 0; n < target.mask.size(); ++n) target.mask[n] = m_segmentation->labels.labels[n] == cls;
     target.description = e.targetDescription;
-    auto set = makeExplanationSet({e}, target, m_study->study->geometry, fmt::format("class:{}", cls));
+    MapSource source;
+    source.kind = MapSource::Kind::AggregationCell;
+    source.row = row;
+    source.segment = segment;
+    source.part = part;
+    auto set = makeExplanationSet({e}, target, m_study->study->geometry, source);
     if (m_panels.empty()) setPanelCount(1);
     adoptExplanations(0, std::move(set));
     // Segments shaded by where this class's attribution lies.
@@ -70,6 +77,12 @@ void Workspace::showAggregationCell(int row, int segment, AttributionPart part) 
 }
 
 void Workspace::clearSegmentShading() { m_viewer.segmentShading.clear(); }
+
+const MapSource* Workspace::shownAggregationCell() const {
+    if (m_panels.empty() || !m_panels[0].result) return nullptr;
+    const MapSource& source = m_panels[0].result->source;
+    return source.kind == MapSource::Kind::AggregationCell ? &source : nullptr;
+}
 
 void Workspace::runBenchmark(std::vector<Method> methods, std::vector<Metric> metrics, const ExplainParameters& parameters,
                              const MetricOptions& options) {
@@ -100,6 +113,7 @@ void Workspace::runBenchmark(std::vector<Method> methods, std::vector<Metric> me
 bool Workspace::processAggregationResult(JobResult& result) {
     const bool aggregate = result.slot == kAggregateSlot, benchmark = result.slot == kBenchmarkSlot;
     if (!aggregate && !benchmark) return false;
+    if (aggregate && result.status != JobStatus::Succeeded) m_restoringAggregation = false;
     if (result.status == JobStatus::Failed) {
         reportError(result.error);
     } else if (result.status == JobStatus::Cancelled) {
@@ -108,6 +122,7 @@ bool Workspace::processAggregationResult(JobResult& result) {
         m_aggregation = std::any_cast<std::shared_ptr<const Aggregation>>(result.value);
         logInfo("{}: {} classes aggregated over {} segments in {:.1f} s", m_aggregation->matrix.method,
                 m_aggregation->matrix.rows.size(), m_aggregation->matrix.classNames.size(), m_aggregation->seconds);
+        restoreAggregationView();
     } else {
         m_benchmark = std::any_cast<std::shared_ptr<const Benchmark>>(result.value);
         logInfo("faithfulness benchmark: most faithful {} ({})", m_benchmark->mostFaithful, m_benchmark->ranking);

@@ -87,8 +87,10 @@ void Workspace::showLesion(int id, int method, int map) {
     std::vector<Explanation> items = lesionExplanations(*m_lesions, id);
     if (items.empty()) return;
     const Target target = lesionTarget(m_lesions->lesions, id);
-    auto set = makeExplanationSet(std::move(items), target, m_study->study->geometry,
-                                  fmt::format("lesion {} ({})", id, lesionGroupName(lesion.group)));
+    MapSource source;
+    source.kind = MapSource::Kind::Lesion;
+    source.lesion = id;
+    auto set = makeExplanationSet(std::move(items), target, m_study->study->geometry, source);
     if (m_panels.empty()) setPanelCount(1);
     const int count = int(set->items.size());
     adoptExplanations(0, std::move(set));
@@ -172,6 +174,7 @@ bool Workspace::processLesionResult(JobResult& result) {
     const bool lesions = result.slot == kLesionSlot, paint = result.slot == kPaintSlot, sweep = result.slot == kSweepSlot;
     const bool files = result.slot == kFilesSlot;
     if (!lesions && !paint && !sweep && !files) return false;
+    if (lesions && result.status != JobStatus::Succeeded) m_restoringLesions = false;
     if (result.status == JobStatus::Failed) {
         reportError(result.error);
     } else if (result.status == JobStatus::Cancelled) {
@@ -184,6 +187,7 @@ bool Workspace::processLesionResult(JobResult& result) {
         for (const Finding& f : m_lesions->findings) {
             logInfo("  {}: {} ({})", f.name, !f.holds ? "not assessable" : *f.holds ? "holds" : "does not hold", f.evidence);
         }
+        restoreLesionView();
     } else if (paint) {
         auto [painted, lesion] = std::any_cast<std::pair<std::shared_ptr<const LoadedStudy>, SyntheticLesion>>(result.value);
         if (!m_unpainted) m_unpainted = m_study;

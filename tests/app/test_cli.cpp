@@ -83,6 +83,39 @@ TEST_CASE("segxai segment and layers work on a TorchScript model", "[cli]") {
     CHECK_THAT(layers.output, Catch::Contains("model.1.submodule.1") && Catch::Contains("[1, 24, 4, 5, 3]"));
 }
 
+TEST_CASE("segxai segment matches the study's files to the model's inputs by name", "[cli][channels]") {
+    test::TempDir dir;
+    const auto study = tinyStudy(dir); // t1, flair: the card's order
+    auto segment = [&](std::vector<std::string> files, const std::string& out, bool keepOrder) {
+        std::vector<std::string> args{SEGXAI_BINARY, "segment"};
+        for (const auto& f : files) args.insert(args.end(), {"--study", f});
+        args.insert(args.end(), {"--model", kTiny, "--out", dir.file(out + ".nii.gz"), "--probs", dir.file(out + "_p.nii.gz")});
+        if (keepOrder) args.push_back("--no-channel-matching");
+        return test::runProcess(args);
+    };
+    const auto given = segment({study[0], study[1]}, "given", false);
+    REQUIRE(given.exitCode == 0);
+    CHECK_THAT(given.output, Catch::Contains("channels: t1 <- t1.nii.gz, flair <- flair.nii.gz"));
+    // [flair, t1] on the command line: reordered, said so, and the same probabilities.
+    const auto swapped = segment({study[1], study[0]}, "swapped", false);
+    INFO(swapped.output);
+    REQUIRE(swapped.exitCode == 0);
+    CHECK_THAT(swapped.output, Catch::Contains("channels: t1 <- t1.nii.gz, flair <- flair.nii.gz (matched to the model's inputs"));
+    CHECK(readVolume(dir.file("swapped_p_lesion.nii.gz")).voxels == readVolume(dir.file("given_p_lesion.nii.gz")).voxels);
+    // --no-channel-matching feeds them as given: flair into the t1 input.
+    const auto kept = segment({study[1], study[0]}, "kept", true);
+    REQUIRE(kept.exitCode == 0);
+    CHECK(readVolume(dir.file("kept_p_lesion.nii.gz")).voxels != readVolume(dir.file("given_p_lesion.nii.gz")).voxels);
+    // Names that fit both inputs are refused before anything is written.
+    std::filesystem::copy_file(study[0], dir.file("t1_flair_a.nii.gz"));
+    std::filesystem::copy_file(study[1], dir.file("t1_flair_b.nii.gz"));
+    const auto ambiguous = segment({dir.file("t1_flair_a.nii.gz"), dir.file("t1_flair_b.nii.gz")}, "ambiguous", false);
+    CHECK(ambiguous.exitCode == 1);
+    CHECK_THAT(ambiguous.output, Catch::Contains("cannot tell which study file is which model input") &&
+                                     Catch::Contains("--no-channel-matching"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("ambiguous.nii.gz")));
+}
+
 TEST_CASE("segxai explain writes maps in the study's geometry and a report", "[cli]") {
     test::TempDir dir;
     const auto study = tinyStudy(dir);

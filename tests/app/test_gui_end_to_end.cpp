@@ -239,3 +239,64 @@ TEST_CASE("segxai render draws a comparison figure headless through the viewer's
     run = test::runProcess({SEGXAI_BINARY, "render", "--study", study, "--out", study});
     CHECK(run.exitCode != 0);
 }
+
+TEST_CASE("a session saved from each tab reopens to the same figure", "[gui][e2e][session]") {
+    test::TempDir dir;
+    const fs::path data = dir.path() / "data";
+    auto demo = test::runProcess({SEGXAI_BINARY, "demo-data", data.string()});
+    INFO(demo.output);
+    REQUIRE(demo.exitCode == 0);
+    const std::string t1 = (data / "lesions/t1.nii.gz").string(), flair = (data / "lesions/flair.nii.gz").string(),
+                      gt = (data / "lesions/gt.nii.gz").string(), lesionModel = std::string(SEGXAI_ASSET_DIR) + "/models/lesions",
+                      anatomyT1 = (data / "anatomy/t1.nii.gz").string(),
+                      anatomyModel = std::string(SEGXAI_ASSET_DIR) + "/models/anatomy";
+    const std::string reference = dir.file("reference.nii.gz");
+    auto segment = test::runProcess({SEGXAI_BINARY, "segment", "--study", t1, "--study", flair, "--model", lesionModel, "--out", reference});
+    REQUIRE(segment.exitCode == 0);
+    const Index3 lesion = largestStructureVoxel(readLabelVolume(reference));
+    const std::string at = std::to_string(lesion[0]) + "," + std::to_string(lesion[1]) + "," + std::to_string(lesion[2]);
+
+    struct Tab {
+        const char* name;
+        std::vector<std::string> steps; // after the drop
+        const char* shows;              // what panel A shows in the saved session
+    };
+    // FLAIR is dropped before T1: the channels are matched to the model's inputs by name.
+    const std::string lesionDrop = "drop " + quoted(flair) + " " + quoted(t1) + " " + quoted(gt) + " " + quoted(lesionModel);
+    const std::vector<Tab> tabs = {
+        {"explain", {lesionDrop, "compare seg-grad-cam saliency", "explain class:lesion"}, "explanation"},
+        {"instances", {lesionDrop, "compare seg-hires-grad-cam", "pick " + at, "explain-instance"}, "explanation"},
+        {"lesions", {lesionDrop, "analyse-lesions 3 0", "show-lesion 3", "crosshair " + at}, "lesion"},
+        {"aggregation", {"drop " + quoted(anatomyT1) + " " + quoted(anatomyModel), "aggregate saliency", "show-aggregation occipital frontal"},
+         "aggregation"},
+    };
+    for (const Tab& tab : tabs) {
+        INFO(tab.name);
+        {
+            const std::string session = dir.file(std::string(tab.name) + ".segxai");
+            const std::string figure = dir.file(std::string(tab.name) + ".png"), again = dir.file(std::string(tab.name) + "_again.png");
+            std::vector<std::string> lines = tab.steps;
+            lines.push_back("figure " + quoted(figure) + " 900x600");
+            lines.push_back("save-session " + quoted(session));
+            if (std::string(tab.name) != "aggregation") lines.push_back("export-segmentation " + quoted(dir.file("segmentation.nii.gz")));
+            lines.push_back("quit");
+            writeScript(dir.file("save.txt"), lines);
+            auto run = test::runProcess({SEGXAI_BINARY, "--script", dir.file("save.txt"), "--size", "1400x900"});
+            INFO(run.output);
+            REQUIRE(run.exitCode == 0);
+            const nlohmann::json saved = readJson(session);
+            CHECK(saved["panels"][0]["shows"] == tab.shows);
+            if (std::string(tab.name) != "aggregation") {
+                // The channels in the model's order, whatever the drop's: the right lesions.
+                CHECK(saved["study"]["channels"] == nlohmann::json::array({fs::absolute(t1).string(), fs::absolute(flair).string()}));
+                CHECK(readLabelVolume(dir.file("segmentation.nii.gz")).labels == readLabelVolume(reference).labels);
+            }
+            writeScript(dir.file("reopen.txt"), {"drop " + quoted(session), "figure " + quoted(again) + " 900x600", "quit"});
+            auto reopened = test::runProcess({SEGXAI_BINARY, "--script", dir.file("reopen.txt"), "--size", "1400x900"});
+            INFO(reopened.output);
+            REQUIRE(reopened.exitCode == 0);
+            CHECK_THAT(reopened.output, !Catch::Contains("error"));
+            CHECK(test::compareImages(test::loadPng(again), test::loadPng(figure), std::string("session_") + tab.name) == "");
+        }
+    }
+}

@@ -119,3 +119,59 @@ TEST_CASE("a dropped DICOM folder with two series asks which to load", "[workspa
     REQUIRE(workspace.study());
     CHECK(workspace.study()->study->geometry.dims[2] == 3);
 }
+
+TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, flair] before it is segmented",
+          "[workspace][channels]") {
+    test::TempDir dir;
+    Geometry g;
+    g.dims = {16, 20, 12};
+    writeVolume(test::makeVolume(g, [](auto i, auto, auto) { return float(i); }), dir.file("t1.nii.gz"));
+    writeVolume(test::makeVolume(g, [](auto, auto j, auto) { return float(j); }), dir.file("flair.nii.gz"));
+    JobRunner jobs;
+    Workspace workspace(jobs);
+    auto finish = [&] {
+        for (int n = 0; n < 20 && (!jobs.idle() || workspace.loading()); ++n) {
+            jobs.waitIdle();
+            workspace.processResults();
+        }
+    };
+    workspace.openModel(SEGXAI_TEST_DATA "/models/tiny_unet_traced.pt"); // card: t1, flair
+    finish();
+    workspace.openStudy(StudyRequest{{dir.file("flair.nii.gz"), dir.file("t1.nii.gz")}, {}, {}});
+    finish();
+    REQUIRE(workspace.study());
+    REQUIRE(workspace.segmentation());
+    const Study& study = *workspace.study()->study;
+    CHECK(study.channels[0].name == "t1");
+    CHECK(study.channels[1].name == "flair");
+    CHECK(workspace.studyRequest().channelPaths[0] == dir.file("t1.nii.gz"));
+    REQUIRE(workspace.channelMatch());
+    CHECK(workspace.channelMatch()->mapping == "t1 <- t1.nii.gz, flair <- flair.nii.gz");
+    CHECK(workspace.takeErrors().empty());
+
+    SECTION("the user's own order turns matching off and is kept") {
+        workspace.setChannelOrder({1, 0});
+        finish();
+        CHECK(workspace.study()->study->channels[0].name == "flair");
+        CHECK_FALSE(workspace.channelMatching());
+        CHECK(workspace.segmentation());
+        workspace.setChannelMatching(true); // back to the model's order
+        finish();
+        CHECK(workspace.study()->study->channels[0].name == "t1");
+        CHECK(workspace.segmentation());
+    }
+    SECTION("ambiguous names are asked about and not segmented until answered") {
+        std::filesystem::copy_file(dir.file("t1.nii.gz"), dir.file("t1_flair_a.nii.gz"));
+        std::filesystem::copy_file(dir.file("flair.nii.gz"), dir.file("t1_flair_b.nii.gz"));
+        workspace.openStudy(StudyRequest{{dir.file("t1_flair_b.nii.gz"), dir.file("t1_flair_a.nii.gz")}, {}, {}});
+        finish();
+        REQUIRE(workspace.pendingChannelChoice());
+        CHECK(workspace.pendingChannelChoice()->inputs == std::vector<std::string>{"t1", "flair"});
+        CHECK_FALSE(workspace.segmentation());
+        workspace.pendingChannelChoice().reset();
+        workspace.setChannelOrder({1, 0});
+        finish();
+        CHECK(workspace.study()->study->channels[0].name == "t1_flair_a");
+        CHECK(workspace.segmentation());
+    }
+}
