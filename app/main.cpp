@@ -1,6 +1,6 @@
 // segxai: the desktop application, or with a subcommand the same engine on the command line.
 #include "app/command_line.h"
-#include "engine/log.h"
+#include "engine/core/log.h"
 
 #include <cstdio>
 

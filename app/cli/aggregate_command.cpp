@@ -2,17 +2,17 @@
 // `segxai evaluate`: the faithfulness benchmark of several methods.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
-#include "engine/aggregation.h"
-#include "engine/atomic_file.h"
-#include "engine/batch_config.h"
-#include "engine/error.h"
-#include "engine/faithfulness.h"
-#include "engine/inference.h"
-#include "engine/json_text.h"
-#include "engine/log.h"
-#include "engine/manifest.h"
-#include "engine/study_channels.h"
-#include "engine/study_loader.h"
+#include "engine/analysis/aggregation.h"
+#include "engine/io/atomic_file.h"
+#include "engine/batch/batch_config.h"
+#include "engine/core/error.h"
+#include "engine/explain/faithfulness.h"
+#include "engine/model/inference.h"
+#include "engine/io/json_text.h"
+#include "engine/core/log.h"
+#include "engine/io/manifest.h"
+#include "engine/io/study_channels.h"
+#include "engine/io/study_loader.h"
 
 #include <cstdio>
 #include <filesystem>

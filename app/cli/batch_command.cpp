@@ -2,9 +2,9 @@
 // job array; `segxai merge`: the cohort tables of a batch folder.
 #include "app/cli/batch_progress.h"
 #include "app/cli/command.h"
-#include "engine/batch_merge.h"
-#include "engine/batch_runner.h"
-#include "engine/error.h"
+#include "engine/batch/batch_merge.h"
+#include "engine/batch/batch_runner.h"
+#include "engine/core/error.h"
 
 #include <atomic>
 #include <csignal>

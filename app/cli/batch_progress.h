@@ -1,5 +1,5 @@
 #pragma once
-#include "engine/batch_runner.h"
+#include "engine/batch/batch_runner.h"
 
 #include <atomic>
 #include <chrono>

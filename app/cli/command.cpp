@@ -1,10 +1,10 @@
 #include "app/cli/command.h"
 
-#include "engine/job_runner.h"
-#include "engine/log.h"
-#include "engine/study_channels.h"
-#include "engine/quadrature.h"
-#include "engine/study_loader.h"
+#include "engine/core/job_runner.h"
+#include "engine/core/log.h"
+#include "engine/io/study_channels.h"
+#include "engine/explain/quadrature.h"
+#include "engine/io/study_loader.h"
 
 #include <cstdio>
 #include <exception>

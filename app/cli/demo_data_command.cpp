@@ -1,6 +1,6 @@
 // `segxai demo-data DIR`: the held-out demo studies (and, for training, more cases).
 #include "app/cli/command.h"
-#include "engine/demo_data.h"
+#include "engine/demo/demo_data.h"
 
 #include <cstdio>
 #include <filesystem>

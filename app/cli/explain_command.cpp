@@ -1,13 +1,13 @@
 // `segxai explain`: explanation maps of a model's prediction for one target, as NIfTI.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
-#include "engine/atomic_file.h"
-#include "engine/error.h"
-#include "engine/explanation.h"
-#include "engine/image_io.h"
-#include "engine/inference.h"
-#include "engine/json_text.h"
-#include "engine/study_loader.h"
+#include "engine/io/atomic_file.h"
+#include "engine/core/error.h"
+#include "engine/explain/explanation.h"
+#include "engine/io/image_io.h"
+#include "engine/model/inference.h"
+#include "engine/io/json_text.h"
+#include "engine/io/study_loader.h"
 
 #include <chrono>
 #include <cstdio>

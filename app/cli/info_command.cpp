@@ -1,7 +1,7 @@
 // `segxai info FILE...`: each file's geometry and value range as JSON.
 #include "app/cli/command.h"
-#include "engine/image_io.h"
-#include "engine/json_text.h"
+#include "engine/io/image_io.h"
+#include "engine/io/json_text.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>

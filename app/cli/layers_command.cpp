@@ -1,7 +1,7 @@
 // `segxai layers`: every submodule path of a model with its output shape.
 #include "app/cli/command.h"
-#include "engine/error.h"
-#include "engine/model.h"
+#include "engine/core/error.h"
+#include "engine/model/model.h"
 
 #include <cstdio>
 #include <sstream>

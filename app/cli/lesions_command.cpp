@@ -1,10 +1,10 @@
 // `segxai lesions`: the lesion-level analysis of a study (engine/lesion_report.h) as files.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
-#include "engine/error.h"
-#include "engine/inference.h"
-#include "engine/lesion_report.h"
-#include "engine/study_loader.h"
+#include "engine/core/error.h"
+#include "engine/model/inference.h"
+#include "engine/analysis/lesion_report.h"
+#include "engine/io/study_loader.h"
 
 #include <cstdio>
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 #pragma once
-#include "engine/job_runner.h"
+#include "engine/core/job_runner.h"
 
 #include <atomic>
 #include <string>

@@ -2,10 +2,10 @@
 // by the viewer's own code in a hidden window: the same picture the viewer shows.
 #include "app/cli/command.h"
 #include "app/gui/gui_options.h"
-#include "engine/error.h"
-#include "engine/explanation.h"
-#include "engine/log.h"
-#include "engine/target.h"
+#include "engine/core/error.h"
+#include "engine/explain/explanation.h"
+#include "engine/core/log.h"
+#include "engine/explain/target.h"
 
 #include <fmt/format.h>
 #include <map>

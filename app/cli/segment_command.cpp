@@ -1,9 +1,9 @@
 // `segxai segment`: a study's labels (and probabilities) from a TorchScript model.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
-#include "engine/image_io.h"
-#include "engine/inference.h"
-#include "engine/study_loader.h"
+#include "engine/io/image_io.h"
+#include "engine/model/inference.h"
+#include "engine/io/study_loader.h"
 
 #include <cstdio>
 #include <fmt/format.h>

@@ -1,15 +1,15 @@
 #include "app/gui/application.h"
 
 #include "app/asset_paths.h"
-#include "app/gui/model_panel.h"
-#include "app/gui/screenshot.h"
-#include "app/gui/script.h"
-#include "app/gui/status_bar.h"
-#include "app/gui/study_panel.h"
-#include "engine/device.h"
-#include "engine/error.h"
-#include "engine/image_io.h"
-#include "engine/log.h"
+#include "app/gui/panels/model_panel.h"
+#include "app/gui/views/screenshot.h"
+#include "app/gui/automation/script.h"
+#include "app/gui/panels/status_bar.h"
+#include "app/gui/panels/study_panel.h"
+#include "engine/model/device.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
+#include "engine/core/log.h"
 
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>

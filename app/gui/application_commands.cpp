@@ -1,12 +1,12 @@
 // The application's commands: exports, sessions, comparison, picking (menus and scripts).
 #include "app/gui/application.h"
 
-#include "app/gui/screenshot.h"
-#include "app/gui/session.h"
-#include "app/gui/viewer_panel.h"
-#include "engine/error.h"
-#include "engine/image_io.h"
-#include "engine/log.h"
+#include "app/gui/views/screenshot.h"
+#include "app/gui/state/session.h"
+#include "app/gui/views/viewer_panel.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
+#include "engine/core/log.h"
 
 #include <GLFW/glfw3.h>
 #include <cmath>

@@ -1,9 +1,9 @@
 // The menu bar and the modal dialogs of the application.
 #include "app/gui/application.h"
 
-#include "app/gui/session.h"
-#include "engine/image_io.h"
-#include "engine/log.h"
+#include "app/gui/state/session.h"
+#include "engine/io/image_io.h"
+#include "engine/core/log.h"
 
 #include <GLFW/glfw3.h>
 #include <algorithm>

@@ -1,11 +1,11 @@
 // The explanation methods of reference/methods.md on a model and a study (engine/explanation.h).
-#include "engine/explanation.h"
+#include "engine/explain/explanation.h"
 
-#include "engine/error.h"
-#include "engine/job_runner.h"
-#include "engine/memory_budget.h"
-#include "engine/model_input.h"
-#include "engine/resample.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
+#include "engine/model/model_input.h"
+#include "engine/core/resample.h"
 #include "engine/torch/explain_common.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/model_impl.h"

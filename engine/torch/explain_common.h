@@ -1,10 +1,10 @@
 #pragma once
 // Engine-internal: what the explanation methods share (engine/torch/explain.cpp and the
 // files that explain many targets at once).
-#include "engine/explanation.h"
-#include "engine/job_runner.h"
-#include "engine/memory_budget.h"
-#include "engine/model_input.h"
+#include "engine/explain/explanation.h"
+#include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
+#include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 
 #include <chrono>

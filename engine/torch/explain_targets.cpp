@@ -1,9 +1,9 @@
 // Many targets with one method, sharing the model's passes (engine/explanation.h,
 // explainTargets), and the perturbation methods over features: segment ablation, KernelSHAP.
-#include "engine/error.h"
-#include "engine/explanation.h"
-#include "engine/quadrature.h"
-#include "engine/resample.h"
+#include "engine/core/error.h"
+#include "engine/explain/explanation.h"
+#include "engine/explain/quadrature.h"
+#include "engine/core/resample.h"
 #include "engine/torch/explain_common.h"
 #include "engine/torch/tensors.h"
 

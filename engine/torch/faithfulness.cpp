@@ -1,7 +1,7 @@
 // Faithfulness and quality metrics of explanation maps (engine/faithfulness.h).
-#include "engine/faithfulness.h"
+#include "engine/explain/faithfulness.h"
 
-#include "engine/error.h"
+#include "engine/core/error.h"
 #include "engine/torch/explain_common.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/tensors.h"

@@ -1,7 +1,7 @@
 #include "engine/torch/gradient_pass.h"
 
-#include "engine/error.h"
-#include "engine/job_runner.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"

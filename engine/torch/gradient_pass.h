@@ -1,7 +1,7 @@
 #pragma once
 // Engine-internal: the score S of a target and one backward pass, for a batch of inputs, on
 // whole volumes or through sliding windows (per-window gradients stitched into the grid).
-#include "engine/explanation.h"
+#include "engine/explain/explanation.h"
 #include "engine/torch/tensors.h"
 
 #include <array>

@@ -1,6 +1,6 @@
 #include "engine/torch/layer_capture.h"
 
-#include "engine/error.h"
+#include "engine/core/error.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/torch_errors.h"
 

@@ -12,7 +12,7 @@
 // The rewritten graph runs with the SIMPLE executor: with LibTorch 1.13's profiling executor,
 // from the second run on, autodiff fuses batch_norm -> dropout -> relu into a differentiable
 // subgraph and the gradient with respect to an activation inside it comes back undefined.
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 #include <memory>
 #include <string>

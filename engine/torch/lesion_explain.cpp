@@ -1,10 +1,10 @@
 // Many lesions explained at once, and the context experiment (engine/lesion_analysis.h).
-#include "engine/lesion_analysis.h"
+#include "engine/analysis/lesion_analysis.h"
 
-#include "engine/distance_transform.h"
-#include "engine/error.h"
-#include "engine/job_runner.h"
-#include "engine/model_input.h"
+#include "engine/analysis/distance_transform.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
+#include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"

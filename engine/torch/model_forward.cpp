@@ -1,7 +1,7 @@
 #include "engine/torch/model_forward.h"
 
-#include "engine/error.h"
-#include "engine/job_runner.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"

@@ -1,6 +1,6 @@
 #pragma once
 // Engine-internal: one checked forward of a model on a prepared input tensor.
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 #include <torch/torch.h>
 

@@ -1,6 +1,6 @@
 #pragma once
 // Engine-internal: the torch side of Model. Include only from engine .cpp files.
-#include "engine/model.h"
+#include "engine/model/model.h"
 
 #include <map>
 #include <memory>

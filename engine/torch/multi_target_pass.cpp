@@ -1,6 +1,6 @@
 // Several targets of one input with one forward (engine/torch/gradient_pass.h).
-#include "engine/error.h"
-#include "engine/job_runner.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"

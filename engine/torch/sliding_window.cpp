@@ -1,6 +1,6 @@
 #include "engine/torch/sliding_window.h"
 
-#include "engine/job_runner.h"
+#include "engine/core/job_runner.h"
 #include "engine/torch/tensors.h"
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 // Engine-internal: sliding-window inference (MONAI's algorithm): windows of the card's patch
 // size overlapping by the card's fraction, outputs blended with a Gaussian (or constant)
 // importance map.
-#include "engine/model_card.h"
+#include "engine/model/model_card.h"
 
 #include <array>
 #include <functional>

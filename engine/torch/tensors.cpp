@@ -1,6 +1,6 @@
 #include "engine/torch/tensors.h"
 
-#include "engine/resample.h"
+#include "engine/core/resample.h"
 
 #include <algorithm>
 

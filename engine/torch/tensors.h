@@ -2,7 +2,7 @@
 // Engine-internal: volumes <-> tensors in the layout models expect. Study voxel (i, j, k) is
 // tensor element [.., i, j, k] (nibabel's and MONAI's order); ITK's buffer runs i fastest,
 // so its natural view (k, j, i) is permuted. Cards may ask for (k, j, i) instead.
-#include "engine/volume.h"
+#include "engine/core/volume.h"
 
 #include <array>
 #include <torch/torch.h>

@@ -1,6 +1,6 @@
 // `segxai aggregate` and `segxai evaluate` on a small U-Net: the Agg2Exp columns, a cohort
 // from a manifest, and the benchmark's files.
-#include "engine/image_io.h"
+#include "engine/io/image_io.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"

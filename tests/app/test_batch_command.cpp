@@ -1,6 +1,6 @@
 // `segxai batch` and `segxai merge` as a cluster runs them: shards in separate processes,
 // a shard killed mid-run, failures, reruns, and memory over many studies.
-#include "engine/image_io.h"
+#include "engine/io/image_io.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"

@@ -1,4 +1,4 @@
-#include "engine/image_io.h"
+#include "engine/io/image_io.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"

@@ -2,8 +2,8 @@
 // commands (app/gui/script.h). A study and a model arrive through the drop code path, two
 // methods are compared, a lesion is picked and explained, a screenshot, a figure, maps, the
 // segmentation and a session are exported; the session is reopened and gives the same picture.
-#include "engine/connected_components.h"
-#include "engine/image_io.h"
+#include "engine/analysis/connected_components.h"
+#include "engine/io/image_io.h"
 #include "render/image_capture.h"
 #include "tests/support/golden.h"
 #include "tests/support/run_process.h"

@@ -1,6 +1,6 @@
 // Starts the real segxai under Xvfb on a study, lets it draw, saves screenshots through the
 // app, and checks what the three views show.
-#include "engine/image_io.h"
+#include "engine/io/image_io.h"
 #include "render/image_capture.h"
 #include "tests/support/golden.h"
 #include "tests/support/run_process.h"

@@ -1,5 +1,5 @@
 // `segxai lesions` on the lesion demo: every file, consistent with each other and the study.
-#include "engine/image_io.h"
+#include "engine/io/image_io.h"
 #include "render/image_capture.h"
 #include "tests/support/golden.h"
 #include "tests/support/run_process.h"

@@ -1,7 +1,7 @@
 // Session files: what they hold, how relative paths resolve, and how malformed ones are
 // refused with a message naming the field (or, for view settings, ignored field by field).
-#include "app/gui/session.h"
-#include "engine/error.h"
+#include "app/gui/state/session.h"
+#include "engine/core/error.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // The drop and open logic of the viewer, without a window: what dropped paths become.
-#include "app/gui/workspace.h"
-#include "engine/image_io.h"
+#include "app/gui/state/workspace.h"
+#include "engine/io/image_io.h"
 #include "tests/support/dicom_writer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"

@@ -2,11 +2,11 @@
 // ratio to (1 forward + K backwards) measured with the bare passes right before and after.
 //   build/tests/bench_aggregation [repeats = 5] [samples = 5]
 // Bar (issue "Aggregation"): <= 1.15 x (1 forward + K backwards) per sample.
-#include "engine/aggregation.h"
-#include "engine/demo_data.h"
-#include "engine/device.h"
-#include "engine/inference.h"
-#include "engine/model_input.h"
+#include "engine/analysis/aggregation.h"
+#include "engine/demo/demo_data.h"
+#include "engine/model/device.h"
+#include "engine/model/inference.h"
+#include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
 

@@ -7,13 +7,13 @@
 // explain() as the command line and the viewer call it (input preparation, target mapping
 // and map conversion included). Each ratio divides by a reference measured right before it,
 // so slow drifts of this shared machine cancel.
-#include "engine/demo_data.h"
-#include "engine/device.h"
-#include "engine/explanation.h"
-#include "engine/inference.h"
-#include "engine/model.h"
-#include "engine/model_input.h"
-#include "engine/resample.h"
+#include "engine/demo/demo_data.h"
+#include "engine/model/device.h"
+#include "engine/explain/explanation.h"
+#include "engine/model/inference.h"
+#include "engine/model/model.h"
+#include "engine/model/model_input.h"
+#include "engine/core/resample.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
 

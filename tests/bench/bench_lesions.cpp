@@ -3,13 +3,13 @@
 //   build/tests/bench_lesions [repeats = 5] [samples = 5]
 // Bar (issue "Lesion-level analysis"): all-lesion SmoothGrad <= 1.1 x n x (1 forward + L
 // backwards). Also printed: what explaining the lesions one by one would cost.
-#include "engine/demo_data.h"
-#include "engine/device.h"
-#include "engine/explanation.h"
-#include "engine/inference.h"
-#include "engine/lesion_analysis.h"
-#include "engine/lesion_report.h"
-#include "engine/model_input.h"
+#include "engine/demo/demo_data.h"
+#include "engine/model/device.h"
+#include "engine/explain/explanation.h"
+#include "engine/model/inference.h"
+#include "engine/analysis/lesion_analysis.h"
+#include "engine/analysis/lesion_report.h"
+#include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
 

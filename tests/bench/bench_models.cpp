@@ -1,10 +1,10 @@
 // Benchmark (prints, never fails): forward and forward+backward (input gradient) time and peak
 // memory of the demo models at their working size.
 //   build/tests/bench_models [repeats]
-#include "engine/demo_data.h"
-#include "engine/device.h"
-#include "engine/model.h"
-#include "engine/model_input.h"
+#include "engine/demo/demo_data.h"
+#include "engine/model/device.h"
+#include "engine/model/model.h"
+#include "engine/model/model_input.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/tensors.h"
 #include "tests/bench/peak_memory.h"

@@ -1,6 +1,6 @@
 // Agg2Exp aggregation: TV6 by hand, masses summing to 1, invariance to scaling, the cohort
 // mean and the column names existing analyses read.
-#include "engine/aggregation.h"
+#include "engine/analysis/aggregation.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "engine/atomic_file.h"
-#include "engine/error.h"
-#include "engine/image_io.h"
+#include "engine/io/atomic_file.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

@@ -1,11 +1,11 @@
 // The pieces of `segxai batch` that need no model: shards (given and from a scheduler's
 // environment), batch.json, study folders that appear only when complete, prefetching.
-#include "engine/batch_config.h"
-#include "engine/batch_folder.h"
-#include "engine/error.h"
-#include "engine/image_io.h"
-#include "engine/shard.h"
-#include "engine/study_prefetcher.h"
+#include "engine/batch/batch_config.h"
+#include "engine/batch/batch_folder.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
+#include "engine/batch/shard.h"
+#include "engine/io/study_prefetcher.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

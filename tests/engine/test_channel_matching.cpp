@@ -1,10 +1,10 @@
 // Study channels matched to a model's inputs by name (engine/channel_matching.h,
 // engine/study_channels.h).
-#include "engine/channel_matching.h"
-#include "engine/error.h"
-#include "engine/image_io.h"
-#include "engine/study_channels.h"
-#include "engine/study_loader.h"
+#include "engine/io/channel_matching.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
+#include "engine/io/study_channels.h"
+#include "engine/io/study_loader.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

@@ -1,5 +1,5 @@
-#include "engine/image_io.h"
-#include "engine/study_loader.h"
+#include "engine/io/image_io.h"
+#include "engine/io/study_loader.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>

@@ -1,5 +1,5 @@
-#include "engine/connected_components.h"
-#include "engine/error.h"
+#include "engine/analysis/connected_components.h"
+#include "engine/core/error.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
-#include "engine/error.h"
-#include "engine/geometry.h"
+#include "engine/core/error.h"
+#include "engine/core/geometry.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

@@ -1,5 +1,5 @@
-#include "engine/error.h"
-#include "engine/image_io.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

@@ -1,5 +1,5 @@
-#include "engine/error.h"
-#include "engine/job_runner.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>

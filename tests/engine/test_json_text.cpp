@@ -1,4 +1,4 @@
-#include "engine/json_text.h"
+#include "engine/io/json_text.h"
 
 #include <catch2/catch.hpp>
 

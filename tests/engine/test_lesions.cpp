@@ -1,9 +1,9 @@
 // Lesion-level analysis without a model: distances in anisotropic voxels, rings, TP/FP/FN
 // matching with known answers, rank tests against scipy, max-magnitude aggregation (TV7).
-#include "engine/distance_transform.h"
-#include "engine/lesion_maps.h"
-#include "engine/lesions.h"
-#include "engine/rank_tests.h"
+#include "engine/analysis/distance_transform.h"
+#include "engine/analysis/lesion_maps.h"
+#include "engine/analysis/lesions.h"
+#include "engine/analysis/rank_tests.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "engine/error.h"
-#include "engine/model_card.h"
-#include "engine/model_input.h"
+#include "engine/core/error.h"
+#include "engine/model/model_card.h"
+#include "engine/model/model_input.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "engine/resample.h"
+#include "engine/core/resample.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
-#include "engine/error.h"
-#include "engine/image_io.h"
-#include "engine/job_runner.h"
-#include "engine/study_loader.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
+#include "engine/core/job_runner.h"
+#include "engine/io/study_loader.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

@@ -1,6 +1,6 @@
-#include "engine/error.h"
-#include "engine/image_io.h"
-#include "engine/target.h"
+#include "engine/core/error.h"
+#include "engine/io/image_io.h"
+#include "engine/explain/target.h"
 #include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>

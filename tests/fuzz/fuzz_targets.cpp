@@ -1,17 +1,17 @@
 #include "tests/fuzz/fuzz_targets.h"
 
 #include "app/command_line.h"
-#include "app/gui/session.h"
-#include "engine/batch_config.h"
-#include "engine/error.h"
-#include "engine/explanation.h"
-#include "engine/image_io.h"
-#include "engine/manifest.h"
-#include "engine/model_card.h"
-#include "engine/quadrature.h"
-#include "engine/shard.h"
-#include "engine/study_loader.h"
-#include "engine/target.h"
+#include "app/gui/state/session.h"
+#include "engine/batch/batch_config.h"
+#include "engine/core/error.h"
+#include "engine/explain/explanation.h"
+#include "engine/io/image_io.h"
+#include "engine/io/manifest.h"
+#include "engine/model/model_card.h"
+#include "engine/explain/quadrature.h"
+#include "engine/batch/shard.h"
+#include "engine/io/study_loader.h"
+#include "engine/explain/target.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,9 +1,9 @@
 // Many targets explained together equal explain() target by target; segment ablation and
 // KernelSHAP recover an additive model's contributions; the class x segment matrix.
-#include "engine/aggregation.h"
-#include "engine/explanation.h"
-#include "engine/inference.h"
-#include "engine/model.h"
+#include "engine/analysis/aggregation.h"
+#include "engine/explain/explanation.h"
+#include "engine/model/inference.h"
+#include "engine/model/model.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

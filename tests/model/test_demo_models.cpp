@@ -1,11 +1,11 @@
 // The shipped demo models on held-out demo studies (seeds never used in training), through
 // the product's own path: the study in its 1 mm grid, segmented by segmentStudy.
-#include "engine/connected_components.h"
-#include "engine/demo_data.h"
-#include "engine/grid.h"
-#include "engine/image_io.h"
-#include "engine/inference.h"
-#include "engine/resample.h"
+#include "engine/analysis/connected_components.h"
+#include "engine/demo/demo_data.h"
+#include "engine/core/grid.h"
+#include "engine/io/image_io.h"
+#include "engine/model/inference.h"
+#include "engine/core/resample.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,9 @@
 // Explanations on real models: CAM maps against Python's hooks, sliding windows against
 // whole volumes, and the demo lesion model.
-#include "engine/demo_data.h"
-#include "engine/explanation.h"
-#include "engine/inference.h"
-#include "engine/model.h"
+#include "engine/demo/demo_data.h"
+#include "engine/explain/explanation.h"
+#include "engine/model/inference.h"
+#include "engine/model/model.h"
 #include "engine/torch/tensors.h"
 #include "tests/support/volumes.h"
 

@@ -1,9 +1,9 @@
 // reference/methods.md test vectors TV1-TV5 and properties, through explain() on tiny
 // TorchScript models (tests/data/models/make_test_models.py).
-#include "engine/error.h"
-#include "engine/explanation.h"
-#include "engine/model.h"
-#include "engine/quadrature.h"
+#include "engine/core/error.h"
+#include "engine/explain/explanation.h"
+#include "engine/model/model.h"
+#include "engine/explain/quadrature.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

@@ -1,8 +1,8 @@
 // Faithfulness metrics on models where the answer is known: input x gradient of a linear
 // model has faithfulness correlation 1 under a zero baseline; deleting the voxels of a model
 // that adds up positive contributions lowers its score step by step.
-#include "engine/faithfulness.h"
-#include "engine/model.h"
+#include "engine/explain/faithfulness.h"
+#include "engine/model/model.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

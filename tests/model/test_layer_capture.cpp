@@ -1,6 +1,6 @@
 // Layer capture against Python forward hooks (tests/data/models/tiny_unet_expected.pt).
-#include "engine/error.h"
-#include "engine/model.h"
+#include "engine/core/error.h"
+#include "engine/model/model.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_impl.h"
 

@@ -1,11 +1,11 @@
 // Lesion explanations and the context experiment on TorchScript models built to know the
 // answer (tests/data/models/make_test_models.py): TV7 through the max-magnitude SmoothGrad,
 // shared-forward maps equal to explain()'s one by one, a context need fixed by construction.
-#include "engine/inference.h"
-#include "engine/lesion_analysis.h"
-#include "engine/lesions.h"
-#include "engine/synthetic_lesion.h"
-#include "engine/model.h"
+#include "engine/model/inference.h"
+#include "engine/analysis/lesion_analysis.h"
+#include "engine/analysis/lesions.h"
+#include "engine/analysis/synthetic_lesion.h"
+#include "engine/model/model.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>

@@ -1,9 +1,9 @@
 // The model runtime on tiny TorchScript models made by tests/data/models/make_test_models.py.
-#include "engine/error.h"
-#include "engine/inference.h"
-#include "engine/model.h"
-#include "engine/resample.h"
-#include "engine/grid.h"
+#include "engine/core/error.h"
+#include "engine/model/inference.h"
+#include "engine/model/model.h"
+#include "engine/core/resample.h"
+#include "engine/core/grid.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

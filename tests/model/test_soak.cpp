@@ -3,13 +3,13 @@
 // while requests supersede and cancel each other at random moments. Nothing may crash or
 // hang, every job must end as succeeded, failed with a message or cancelled, and resident
 // memory after warm-up may not grow by 5 %.
-#include "engine/explanation.h"
-#include "engine/image_io.h"
-#include "engine/inference.h"
-#include "engine/job_runner.h"
-#include "engine/memory_budget.h"
-#include "engine/model.h"
-#include "engine/study_loader.h"
+#include "engine/explain/explanation.h"
+#include "engine/io/image_io.h"
+#include "engine/model/inference.h"
+#include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
+#include "engine/model/model.h"
+#include "engine/io/study_loader.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 

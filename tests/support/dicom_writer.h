@@ -1,5 +1,5 @@
 #pragma once
-#include "engine/volume.h"
+#include "engine/core/volume.h"
 
 #include <string>
 

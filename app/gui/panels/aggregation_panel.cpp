@@ -1,0 +1,276 @@
+#include "app/gui/panels/aggregation_panel.h"
+
+#include "engine/io/atomic_file.h"
+#include "engine/io/json_text.h"
+#include "engine/core/log.h"
+#include "render/colormap.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <imgui.h>
+
+namespace segxai::app {
+namespace {
+
+// The metrics' summary keys in display order, with what "better" means.
+const std::vector<std::pair<std::string, const char*>> kShownMetrics = {
+    {"faithfulness-correlation", "higher is better"}, {"deletion-morf", "lower is better"},  {"deletion-lerf", "higher is better"},
+    {"insertion-morf", "higher is better"},           {"insertion-lerf", "lower is better"}, {"sensitivity", "lower is better"},
+    {"complexity", "lower is better"},                {"randomisation", "lower is better (the map follows the weights)"}};
+
+std::string shortName(const std::string& name) { return name.size() <= 5 ? name : name.substr(0, 4) + "."; }
+
+} // namespace
+
+void AggregationPanel::draw(Workspace& workspace, FileDialog& files) {
+    m_plots.beginFrame();
+    if (!workspace.study() || !workspace.model()) {
+        ImGui::TextWrapped("Open a study and a model: every class's prediction is explained, and the share of its "
+                           "attribution that lies in each predicted segment is shown as a class x segment matrix (Agg2Exp). "
+                           "The benchmark then scores the methods' faithfulness.");
+        return;
+    }
+    if (!workspace.segmentation()) {
+        ImGui::TextWrapped("Segment the study first (Model tab).");
+        return;
+    }
+    if (!m_initialised) {
+        m_initialised = true;
+        m_parameters.samples = 10;
+        m_parameters.steps = 10;
+        m_parameters.coalitions = 32;
+        const auto methods = allMethods();
+        m_method = int(std::find(methods.begin(), methods.end(), Method::Saliency) - methods.begin());
+        m_benchmarkMethods.assign(methods.size(), false);
+        for (Method m : {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SegHiResGradCam, Method::SmoothGrad,
+                         Method::IntegratedGradients, Method::SegmentAblation, Method::KernelShap}) {
+            m_benchmarkMethods[size_t(std::find(methods.begin(), methods.end(), m) - methods.begin())] = true;
+        }
+        m_benchmarkMetrics.assign(allMetrics().size(), true);
+        m_metricOptions.correlationRuns = 20;
+        m_metricOptions.curveSteps = 5;
+        m_metricOptions.sensitivitySamples = 1;
+        m_metricOptions.randomisationStages = 2;
+    }
+    drawAggregation(workspace, files);
+    ImGui::Separator();
+    drawBenchmark(workspace, files);
+    if (!m_message.empty()) ImGui::TextColored(ImVec4(1, 0.55f, 0.45f, 1), "%s", m_message.c_str());
+}
+
+void AggregationPanel::drawAggregation(Workspace& workspace, FileDialog& files) {
+    const auto methods = allMethods();
+    if (ImGui::BeginCombo("method", methodTitle(methods[size_t(m_method)]))) {
+        for (int m = 0; m < int(methods.size()); ++m) {
+            if (ImGui::Selectable(methodTitle(methods[size_t(m)]), m == m_method)) m_method = m;
+        }
+        ImGui::EndCombo();
+    }
+    const Method method = methods[size_t(m_method)];
+    if (method == Method::SmoothGrad) ImGui::SliderInt("samples", &m_parameters.samples, 1, 100);
+    if (method == Method::IntegratedGradients) ImGui::SliderInt("steps", &m_parameters.steps, 2, 100);
+    if (method == Method::KernelShap) ImGui::SliderInt("coalitions", &m_parameters.coalitions, 8, 512);
+    const bool busy = workspace.busy("aggregate");
+    ImGui::BeginDisabled(busy);
+    if (ImGui::Button(busy ? "Aggregating..." : "Aggregate every class", ImVec2(-FLT_MIN, 0))) {
+        workspace.aggregate(method, m_parameters);
+    }
+    ImGui::EndDisabled();
+    if (const auto& a = workspace.aggregation()) drawMatrix(workspace, *a, files);
+}
+
+void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggregation& a, FileDialog& files) {
+    const AggregationMatrix& m = a.matrix;
+    ImGui::TextDisabled("%s, %zu classes in %.1f s: share of each class's attribution (rows) in each predicted segment",
+                        m.method.c_str(), m.rows.size(), a.seconds);
+    ImGui::RadioButton("mass", &m_mean, 0);
+    ImGui::SameLine();
+    ImGui::RadioButton("mean", &m_mean, 1);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
+    // The cell on show is panel A's (a session reopens it too).
+    const MapSource* shown = workspace.shownAggregationCell();
+    const int shownRow = shown ? shown->row : -1, shownSegment = shown ? shown->segment : -1;
+    if (shown) m_part = int(shown->part);
+    const int partBefore = m_part;
+    ImGui::Combo("##part", &m_part, "|E|\0positive part\0negative part\0");
+    const AttributionPart part = AttributionPart(m_part);
+    if (partBefore != m_part && shownRow >= 0) workspace.showAggregationCell(shownRow, shownSegment, part);
+    const size_t K = m.classNames.size();
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
+    if (ImGui::BeginTable("matrix", int(K) + 1, flags)) {
+        // Fit the panel: the label column, then K cells (each with a border).
+        const float label = ImGui::GetFontSize() * 3.2f;
+        const float cell = std::max(22.0f, (ImGui::GetContentRegionAvail().x - label - 2.0f * float(K + 1)) / float(K));
+        ImGui::TableSetupColumn("class", ImGuiTableColumnFlags_WidthFixed, label);
+        for (size_t k = 0; k < K; ++k) ImGui::TableSetupColumn(shortName(m.classNames[k]).c_str(), ImGuiTableColumnFlags_WidthFixed, cell);
+        ImGui::TableHeadersRow();
+        for (size_t r = 0; r < m.rows.size(); ++r) {
+            const auto& values = m_mean ? m.rows[r].mean[size_t(part)] : m.rows[r].mass[size_t(part)];
+            const double most = *std::max_element(values.begin(), values.end());
+            ImGui::TableNextRow();
+            ImGui::TableNextColumn();
+            const std::string rowLabel = shortName(m.classNames[size_t(m.targetClasses[r])]) + "##row" + std::to_string(r);
+            if (ImGui::Selectable(rowLabel.c_str(), shownRow == int(r) && shownSegment < 0)) {
+                workspace.showAggregationCell(int(r), -1, part);
+            }
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: its whole map", m.classNames[size_t(m.targetClasses[r])].c_str());
+            for (size_t k = 0; k < K; ++k) {
+                ImGui::TableNextColumn();
+                const float t = most > 0.0 ? float(values[k] / most) : 0.0f;
+                const glm::vec3 c = render::colormapColor(render::Colormap::Inferno, t);
+                ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, 1.0f)));
+                ImGui::PushStyleColor(ImGuiCol_Text, t > 0.6f ? ImVec4(0, 0, 0, 1) : ImVec4(1, 1, 1, 1));
+                const std::string text = m_mean ? fmt::format("{:.2g}##{}_{}", values[k], r, k)
+                                                : fmt::format("{}##{}_{}", values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100))) : "1",
+                                                              r, k);
+                if (ImGui::Selectable(text.c_str(), shownRow == int(r) && shownSegment == int(k))) {
+                    workspace.showAggregationCell(int(r), int(k), part);
+                }
+                ImGui::PopStyleColor();
+                if (ImGui::IsItemHovered()) {
+                    ImGui::SetTooltip("%s's attribution in %s: %s %.4g\nclick: its map there, segments shaded by its mass",
+                                      m.classNames[size_t(m.targetClasses[r])].c_str(), m.classNames[k].c_str(),
+                                      m_mean ? "mean" : "mass", values[k]);
+                }
+            }
+        }
+        ImGui::EndTable();
+    }
+    const plots::Rect rect{origin, ImVec2(origin.x + ImGui::GetContentRegionAvail().x, ImGui::GetCursorScreenPos().y)};
+    std::string csv = "study";
+    for (const auto& c : aggregationColumns(m)) csv += "," + c;
+    csv += "\n" + std::string("open study");
+    for (double v : aggregationRow(m)) csv += fmt::format(",{:.6g}", v);
+    m_plots.buttons("matrix", rect, fmt::format("agg2exp_{}", m.method), csv + "\n", files, m_message);
+    if (!workspace.viewer().segmentShading.empty()) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("class colours")) workspace.clearSegmentShading();
+    }
+}
+
+void AggregationPanel::drawBenchmark(Workspace& workspace, FileDialog& files) {
+    if (ImGui::CollapsingHeader("Faithfulness benchmark")) {
+        const auto methods = allMethods();
+        ImGui::TextDisabled("methods");
+        for (size_t m = 0; m < methods.size(); ++m) {
+            if (m % 2) ImGui::SameLine(ImGui::GetContentRegionAvail().x * 0.5f);
+            bool on = m_benchmarkMethods[m];
+            if (ImGui::Checkbox(methodTitle(methods[m]), &on)) m_benchmarkMethods[m] = on;
+        }
+        ImGui::TextDisabled("metrics");
+        const auto metrics = allMetrics();
+        for (size_t m = 0; m < metrics.size(); ++m) {
+            if (m % 2) ImGui::SameLine(ImGui::GetContentRegionAvail().x * 0.5f);
+            bool on = m_benchmarkMetrics[m];
+            if (ImGui::Checkbox(metricId(metrics[m]), &on)) m_benchmarkMetrics[m] = on;
+        }
+        ImGui::SliderInt("subsets", &m_metricOptions.correlationRuns, 5, 200);
+        ImGui::SliderInt("curve steps", &m_metricOptions.curveSteps, 2, 50);
+        ImGui::SliderInt("noisy inputs", &m_metricOptions.sensitivitySamples, 1, 10);
+        ImGui::SliderInt("random stages", &m_metricOptions.randomisationStages, 1, 8);
+        std::vector<Method> chosen;
+        std::vector<Metric> chosenMetrics;
+        for (size_t m = 0; m < methods.size(); ++m) {
+            if (m_benchmarkMethods[m]) chosen.push_back(methods[m]);
+        }
+        for (size_t m = 0; m < metrics.size(); ++m) {
+            if (m_benchmarkMetrics[m]) chosenMetrics.push_back(metrics[m]);
+        }
+        const bool busy = workspace.busy("benchmark");
+        ImGui::BeginDisabled(busy || chosen.empty() || chosenMetrics.empty());
+        if (ImGui::Button(busy ? "Evaluating..." : "Run the benchmark (every class)", ImVec2(-FLT_MIN, 0))) {
+            workspace.runBenchmark(chosen, chosenMetrics, m_parameters, m_metricOptions);
+        }
+        ImGui::EndDisabled();
+        ImGui::TextDisabled("samples, steps and coalitions as above; it can take minutes");
+    }
+    if (const auto& b = workspace.benchmark()) drawBenchmarkResults(*b, files);
+}
+
+void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& files) {
+    ImGui::TextColored(ImVec4(0.4f, 0.85f, 0.5f, 1), "most faithful: %s", b.mostFaithful.empty() ? "-" : b.mostFaithful.c_str());
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+    ImGui::TextWrapped("%s", b.ranking.c_str());
+    ImGui::PopStyleColor();
+    std::vector<std::string> available;
+    for (const auto& [key, unused] : kShownMetrics) {
+        for (const auto& [method, values] : b.summary) {
+            if (values.count(key)) {
+                available.push_back(key);
+                break;
+            }
+        }
+    }
+    if (available.empty()) return;
+    m_shownMetric = std::clamp(m_shownMetric, 0, int(available.size()) - 1);
+    if (ImGui::BeginCombo("metric", available[size_t(m_shownMetric)].c_str())) {
+        for (int n = 0; n < int(available.size()); ++n) {
+            if (ImGui::Selectable(available[size_t(n)].c_str(), n == m_shownMetric)) m_shownMetric = n;
+        }
+        ImGui::EndCombo();
+    }
+    const std::string key = available[size_t(m_shownMetric)];
+    std::vector<std::string> labels;
+    std::vector<double> means, sds;
+    for (Method m : b.methods) {
+        const std::string id = methodId(m);
+        auto method = b.summary.find(id);
+        if (method == b.summary.end()) continue;
+        auto it = method->second.find(key);
+        labels.push_back(shortName(id));
+        means.push_back(it == method->second.end() ? NAN : it->second.first);
+        sds.push_back(it == method->second.end() ? NAN : it->second.second);
+    }
+    const char* better = "";
+    for (const auto& [k, text] : kShownMetrics) {
+        if (k == key) better = text;
+    }
+    const float width = ImGui::GetContentRegionAvail().x;
+    const plots::Rect barsRect =
+        plots::bars("##bars", labels, means, sds, fmt::format("{}: {}", key, better).c_str(), ImVec2(width, ImGui::GetFontSize() * 10.0f));
+    m_plots.buttons("bars", barsRect, "benchmark_" + key, b.csv(), files, m_message);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("JSON")) {
+        const std::string json = readableJson(b.toJson()) + "\n";
+        files.open("Save the benchmark", FileDialog::Mode::Save,
+                   [this, json](const std::vector<std::string>& paths) {
+                       try {
+                           writeFileAtomically(paths.front(), json);
+                           logInfo("saved {}", paths.front());
+                       } catch (const std::exception& e) {
+                           m_message = e.what();
+                       }
+                   },
+                   [](const std::filesystem::path& p) { return p.extension() == ".json"; }, "benchmark.json");
+    }
+    // Mean deletion curves (most relevant first) per method.
+    std::vector<plots::Series> series;
+    for (Method m : b.methods) {
+        plots::Series s;
+        s.name = methodId(m);
+        size_t count = 0;
+        for (const MethodEvaluation& e : b.evaluations) {
+            auto it = e.curves.find("deletion-morf");
+            if (e.method != s.name || it == e.curves.end()) continue;
+            if (s.x.empty()) {
+                s.x = it->second.fractions;
+                s.y.assign(s.x.size(), 0.0);
+            }
+            for (size_t n = 0; n < s.y.size() && n < it->second.scores.size(); ++n) s.y[n] += it->second.scores[n];
+            ++count;
+        }
+        if (count == 0) continue;
+        for (double& y : s.y) y /= double(count);
+        series.push_back(s);
+    }
+    if (!series.empty()) {
+        const plots::Rect curvesRect = plots::lines("##deletion", series, "deletion, most relevant first: S / S(clean)",
+                                                    ImVec2(width, ImGui::GetFontSize() * 12.0f));
+        m_plots.buttons("deletion", curvesRect, "deletion_curves", b.curvesCsv(), files, m_message);
+    }
+}
+
+} // namespace segxai::app

@@ -1,0 +1,94 @@
+#include "app/gui/panels/instances_panel.h"
+
+#include "engine/explain/target.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <imgui.h>
+#include <numeric>
+
+namespace segxai::app {
+
+void stepInstances(Workspace& workspace, int step) {
+    const auto& set = workspace.instances();
+    if (!set || set->instances.empty()) return;
+    const int count = int(set->instances.size());
+    const int current = workspace.selectedListIndex();
+    workspace.selectInstance(current < 0 ? (step > 0 ? 0 : count - 1) : (current + step + count) % count);
+}
+
+void InstancesPanel::draw(Workspace& workspace) {
+    const auto& set = workspace.instances();
+    if (!set) {
+        ImGui::TextWrapped("Segment a study to list its structures.");
+        return;
+    }
+    const auto& classes = workspace.segmentation()->classNames;
+    const Geometry& g = workspace.study()->study->geometry;
+    ImGui::Text("%zu structures (26-connected)", set->instances.size());
+    const int selected = workspace.selectedListIndex();
+    ImGui::BeginDisabled(selected < 0);
+    if (ImGui::Button("Explain this instance", ImVec2(-FLT_MIN, 0))) {
+        const Index3 v = set->instances[size_t(selected)].representative;
+        workspace.viewer().crosshair = v;
+        workspace.viewer().target.kind = TargetSetup::Kind::Instance;
+        workspace.explainAllPanels(parseTargetSpec(fmt::format("instance:{},{},{}", v[0], v[1], v[2])));
+    }
+    ImGui::EndDisabled();
+    ImGui::TextDisabled("click a row or a structure in a view; N / P step through");
+
+    if (m_sorted != set.get() || m_order.size() != set->instances.size()) {
+        m_order.resize(set->instances.size());
+        std::iota(m_order.begin(), m_order.end(), 0);
+        m_sorted = set.get();
+    }
+    const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
+                                  ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_BordersInnerV;
+    if (!ImGui::BeginTable("instances", 5, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_DefaultSort);
+    ImGui::TableSetupColumn("class");
+    ImGui::TableSetupColumn("mm3");
+    ImGui::TableSetupColumn("mean p");
+    ImGui::TableSetupColumn("centroid (mm)", ImGuiTableColumnFlags_NoSort);
+    ImGui::TableHeadersRow();
+    if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs && specs->SpecsDirty) {
+        if (specs->SpecsCount > 0) {
+            m_sortColumn = specs->Specs[0].ColumnIndex;
+            m_ascending = specs->Specs[0].SortDirection == ImGuiSortDirection_Ascending;
+        }
+        auto key = [&](int n) -> double {
+            const Instance& x = set->instances[size_t(n)];
+            switch (m_sortColumn) {
+            case 1: return x.classIndex;
+            case 2: return x.volumeMm3;
+            case 3: return x.meanProbability;
+            default: return n;
+            }
+        };
+        std::stable_sort(m_order.begin(), m_order.end(), [&](int a, int b) {
+            return m_ascending ? key(a) < key(b) : key(a) > key(b);
+        });
+        specs->SpecsDirty = false;
+    }
+    for (int n : m_order) {
+        const Instance& x = set->instances[size_t(n)];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        const std::string label = fmt::format("{}##instance{}", n + 1, n);
+        if (ImGui::Selectable(label.c_str(), n == selected, ImGuiSelectableFlags_SpanAllColumns)) workspace.selectInstance(n);
+        if (n == selected && ImGui::IsWindowAppearing()) ImGui::SetScrollHereY();
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(classes[size_t(x.classIndex)].c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%.0f", x.volumeMm3);
+        ImGui::TableNextColumn();
+        ImGui::Text("%.2f", x.meanProbability);
+        ImGui::TableNextColumn();
+        const glm::dvec3 w = g.voxelToWorld(x.centroid);
+        ImGui::Text("%.0f, %.0f, %.0f", w.x, w.y, w.z);
+    }
+    ImGui::EndTable();
+}
+
+} // namespace segxai::app

@@ -1,0 +1,23 @@
+#pragma once
+#include "app/gui/state/workspace.h"
+
+namespace segxai::app {
+
+// The Instances tab: every connected structure of the segmentation (index, class, volume,
+// mean probability, centroid), sortable; a click or N / P selects one and moves the views to
+// it; "Explain this instance" runs every comparison panel with it as the target.
+class InstancesPanel {
+public:
+    void draw(Workspace& workspace);
+
+private:
+    std::vector<int> m_order; // list indices in display order
+    int m_sortColumn = 0;
+    bool m_ascending = true;
+    const InstanceSet* m_sorted = nullptr;
+};
+
+// N / P (when no text field has focus): next / previous instance, in the list's order.
+void stepInstances(Workspace& workspace, int step);
+
+} // namespace segxai::app

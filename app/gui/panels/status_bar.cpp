@@ -1,0 +1,42 @@
+#include "app/gui/panels/status_bar.h"
+
+#include <imgui.h>
+
+namespace segxai::app {
+
+void drawStatusBar(Workspace& workspace, LogPanel& log, bool& showLog,
+                   const std::string& deviceDescription) {
+    const auto jobs = workspace.jobs().active();
+    if (jobs.empty()) {
+        ImGui::TextDisabled("Ready");
+    } else {
+        const ActiveJob& job = jobs.front();
+        ImGui::Text("%s", job.title.c_str());
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(220);
+        const std::string overlay = job.running ? job.stage : "queued";
+        ImGui::ProgressBar(job.fraction, ImVec2(220, 0), overlay.c_str());
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Cancel")) workspace.jobs().cancel(job.id);
+        if (jobs.size() > 1) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("(+%zu queued)", jobs.size() - 1);
+        }
+    }
+    ImGui::SameLine();
+    const int problems = log.unseenProblems();
+    const float right = ImGui::GetWindowContentRegionMax().x;
+    const std::string logLabel = problems ? "Log (" + std::to_string(problems) + " new)" : "Log";
+    const float deviceWidth = ImGui::CalcTextSize(deviceDescription.c_str()).x;
+    ImGui::SetCursorPosX(right - deviceWidth - ImGui::CalcTextSize(logLabel.c_str()).x - 40);
+    if (problems) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.75f, 0.3f, 1));
+    if (ImGui::SmallButton(logLabel.c_str())) {
+        showLog = !showLog;
+        log.markSeen();
+    }
+    if (problems) ImGui::PopStyleColor();
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", deviceDescription.c_str());
+}
+
+} // namespace segxai::app

@@ -1,0 +1,180 @@
+#include "app/gui/views/gpu_scene.h"
+
+#include "render/colormap.h"
+
+#include "app/gui/state/workspace.h"
+#include "engine/core/log.h"
+#include "render/colormap.h"
+
+#include <chrono>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace segxai::app {
+namespace {
+
+glm::ivec3 textureDims(const Geometry& g) { return {int(g.dims[0]), int(g.dims[1]), int(g.dims[2])}; }
+
+} // namespace
+
+void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t generation) {
+    if (generation == m_generation) return;
+    m_generation = generation;
+    ++m_revision;
+    m_channels.clear();
+    m_groundTruth.clear();
+    if (!loaded) return;
+    const auto start = std::chrono::steady_clock::now();
+    const Study& study = *loaded->study;
+    for (const Volume& channel : study.channels) {
+        auto texture = std::make_unique<render::VolumeTexture>();
+        texture->setLinear(m_linear);
+        texture->uploadScalars(textureDims(channel.geometry), channel.voxels.data(),
+                               channel.geometry.worldToVoxelMatrix(), generation);
+        m_channels.push_back(std::move(texture));
+    }
+    if (study.groundTruth) {
+        const LabelVolume& gt = *study.groundTruth;
+        m_groundTruth.uploadLabels(textureDims(gt.geometry), gt.labels.data(),
+                                   gt.geometry.worldToVoxelMatrix(), generation);
+    }
+    // Ground truth in ITK-SNAP's palette, but label 1 green: a model's first class is
+    // usually drawn red, and the two must stay apart.
+    auto palette = render::labelPalette(std::clamp(loaded->maxLabel + 1, 256, 16384));
+    std::swap(palette[1], palette[2]);
+    m_labelColors.upload(palette);
+    logInfo("study uploaded to the GPU in {:.0f} ms",
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+}
+
+void GpuScene::setLinear(bool linear) {
+    if (linear == m_linear) return;
+    m_linear = linear;
+    ++m_revision;
+    for (auto& texture : m_channels) texture->setLinear(linear);
+}
+
+void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
+                                const ModelCard* card, const ViewerState& state) {
+    if (generation != m_segmentationGeneration) {
+        m_segmentationGeneration = generation;
+        ++m_revision;
+        m_segmentation.clear();
+        m_probability.clear();
+        m_probabilityClass = -1;
+        m_uploadedColors.clear();
+        if (segmentation) {
+            const LabelVolume& labels = segmentation->labels;
+            m_segmentationGrid = labels.geometry;
+            m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
+                                        labels.geometry.worldToVoxelMatrix(), generation, true);
+        }
+    }
+    if (!segmentation) return;
+    // Class colours from the card; hidden classes (and the background) transparent.
+    std::vector<glm::u8vec4> colors(segmentation->classNames.size());
+    for (size_t c = 0; c < colors.size(); ++c) {
+        const auto rgb = card && c < card->classes.size() ? card->classes[c].color : defaultClassColor(c);
+        const bool visible = c > 0 && (c >= state.classVisible.size() || state.classVisible[c]);
+        colors[c] = glm::u8vec4(rgb[0], rgb[1], rgb[2], visible ? 255 : 0);
+        if (c > 0 && c < state.segmentShading.size()) {
+            const glm::vec3 shade = render::colormapColor(render::Colormap::Inferno, std::clamp(state.segmentShading[c], 0.0f, 1.0f));
+            colors[c] = glm::u8vec4(glm::u8vec3(glm::round(shade * 255.0f)), visible ? 255 : 0);
+        }
+    }
+    if (colors != m_uploadedColors) {
+        ++m_revision;
+        m_segmentationColors.upload(colors);
+        m_uploadedColors = colors;
+    }
+    const int wanted = state.showProbability ? state.probabilityClass : -1;
+    if (wanted != m_probabilityClass) {
+        m_probabilityClass = wanted;
+        ++m_revision;
+        m_probability.clear();
+        if (wanted >= 0 && wanted < int(segmentation->probabilities.size())) {
+            const Volume& p = segmentation->probabilities[size_t(wanted)];
+            m_probability.uploadScalars(textureDims(p.geometry), p.voxels.data(), p.geometry.worldToVoxelMatrix(),
+                                        generation);
+        }
+    }
+}
+
+void GpuScene::syncExplanations(const Workspace& workspace) {
+    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    auto upload = [&](int slot, const std::string& key, const Volume* v) {
+        if (key == m_mapKeys[size_t(slot)]) return;
+        m_mapKeys[size_t(slot)] = key;
+        ++m_revision;
+        m_maps[size_t(slot)].clear();
+        if (v) {
+            m_maps[size_t(slot)].uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(), 1);
+        }
+    };
+    for (int panel = 0; panel < kMaxPanels; ++panel) {
+        const auto& panels = workspace.panels();
+        const ExplanationSet* set = panel < int(panels.size()) ? panels[size_t(panel)].result.get() : nullptr;
+        if (!set || set->items.empty()) {
+            upload(panel, "", nullptr);
+            continue;
+        }
+        const MapDisplay& d = state.displays[size_t(panel)];
+        const size_t index = size_t(std::clamp(d.index, 0, int(set->items.size()) - 1));
+        const auto& maps = set->items[index].maps;
+        const size_t map = size_t(std::clamp(d.map, 0, int(maps.size()) - 1));
+        upload(panel, fmt::format("{}/{}/{}", panels[size_t(panel)].generation, index, map), &maps[map].values);
+    }
+    const auto& difference = workspace.difference();
+    upload(kMaxPanels, difference ? std::to_string(workspace.differenceGeneration()) : "",
+           difference ? &difference->values : nullptr);
+}
+
+void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected) {
+    if (instances.get() == m_selectionSet && selected == m_selected) return;
+    m_selectionSet = instances.get();
+    m_selected = selected;
+    ++m_revision;
+    m_selection.clear();
+    if (!instances || selected == 0 || !m_segmentation.valid()) return;
+    std::vector<uint16_t> mask(instances->components.size());
+    for (size_t n = 0; n < mask.size(); ++n) mask[n] = instances->components[n] == selected;
+    // The components live on the segmentation's grid.
+    m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(), 1);
+    if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, {255, 240, 60, 255}});
+}
+
+void GpuScene::syncTransfer(const render::TransferFunction& function) {
+    const auto table = function.table();
+    if (table == m_transferTable && m_transfer.valid()) return;
+    m_transferTable = table;
+    m_transfer.update(function);
+    ++m_revision;
+    ++m_transferGeneration;
+}
+
+const render::VolumeTexture* GpuScene::selection() const { return m_selection.valid() ? &m_selection : nullptr; }
+
+const render::VolumeTexture* GpuScene::map(int panel) const {
+    if (panel < 0 || panel > kMaxPanels) return nullptr;
+    return m_maps[size_t(panel)].valid() ? &m_maps[size_t(panel)] : nullptr;
+}
+
+const render::VolumeTexture* GpuScene::segmentation() const {
+    return m_segmentation.valid() ? &m_segmentation : nullptr;
+}
+
+const render::VolumeTexture* GpuScene::probability() const {
+    return m_probability.valid() ? &m_probability : nullptr;
+}
+
+const render::VolumeTexture* GpuScene::channel(int index) const {
+    if (index < 0 || index >= int(m_channels.size())) return nullptr;
+    return m_channels[size_t(index)].get();
+}
+
+const render::VolumeTexture* GpuScene::groundTruth() const {
+    return m_groundTruth.valid() ? &m_groundTruth : nullptr;
+}
+
+} // namespace segxai::app

@@ -1,0 +1,77 @@
+#pragma once
+#include "app/gui/state/loaded_study.h"
+#include "app/gui/state/viewer_state.h"
+#include "engine/model/model_card.h"
+#include "engine/explain/instances.h"
+#include "engine/model/segmentation.h"
+#include "render/slice_renderer.h"
+#include "render/transfer_function.h"
+#include "render/volume_texture.h"
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace segxai::app {
+
+// GPU mirrors of the current study: a 3D texture per channel, the ground-truth labels and
+// their colours. sync() uploads only what a newer study generation changed.
+class GpuScene {
+public:
+    void sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t generation);
+    void setLinear(bool linear);
+    // Increases whenever anything on the GPU changed (views compare it to skip re-rendering).
+    uint64_t revision() const { return m_revision; }
+    // The segmentation's labels, class colours (hidden classes transparent) and the
+    // probability of the displayed class. Uploads only what changed.
+    void syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
+                          const ModelCard* card, const ViewerState& state);
+
+    const render::VolumeTexture* channel(int index) const;
+    const render::VolumeTexture* groundTruth() const;
+    const render::LabelColorTable& labelColors() const { return m_labelColors; }
+    const render::VolumeTexture* segmentation() const;
+    const render::LabelColorTable& segmentationColors() const { return m_segmentationColors; }
+    const render::VolumeTexture* probability() const;
+    // The shown map of every comparison panel, and the difference view (uploaded when a
+    // panel's result or its shown map changes).
+    void syncExplanations(const class Workspace& workspace);
+    // The picked structure, outlined in every view.
+    void syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected);
+    const render::VolumeTexture* selection() const;
+    const render::LabelColorTable& selectionColors() const { return m_selectionColors; }
+    // The 3D view's transfer function (re-uploaded when it changed).
+    void syncTransfer(const render::TransferFunction& function);
+    const render::TransferTexture& transfer() const { return m_transfer; }
+    uint64_t transferGeneration() const { return m_transferGeneration; }
+    // Panel 0..kMaxPanels-1, or kMaxPanels for the difference view.
+    const render::VolumeTexture* map(int panel) const;
+
+private:
+    uint64_t m_generation = 0;
+    uint64_t m_revision = 0;
+    std::vector<std::unique_ptr<render::VolumeTexture>> m_channels;
+    render::VolumeTexture m_groundTruth;
+    render::LabelColorTable m_labelColors;
+    bool m_linear = true;
+
+    uint64_t m_segmentationGeneration = 0;
+    render::VolumeTexture m_segmentation;
+    Geometry m_segmentationGrid;
+    render::LabelColorTable m_segmentationColors;
+    std::vector<glm::u8vec4> m_uploadedColors;
+    render::VolumeTexture m_probability;
+    int m_probabilityClass = -1;
+    std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
+    render::TransferTexture m_transfer;
+    uint64_t m_transferGeneration = 0;
+    std::vector<glm::u8vec4> m_transferTable;
+    render::VolumeTexture m_selection;
+    render::LabelColorTable m_selectionColors;
+    const InstanceSet* m_selectionSet = nullptr;
+    int32_t m_selected = 0;
+    std::array<std::string, kMaxPanels + 1> m_mapKeys;
+};
+
+} // namespace segxai::app

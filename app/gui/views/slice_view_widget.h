@@ -1,0 +1,74 @@
+#pragma once
+#include "app/gui/views/gpu_scene.h"
+#include "app/gui/state/loaded_study.h"
+#include "app/gui/views/view_image.h"
+#include "app/gui/state/viewer_state.h"
+#include "app/gui/state/workspace.h"
+#include "render/gl_objects.h"
+#include "render/slice_renderer.h"
+
+#include <imgui.h>
+#include <optional>
+#include <string>
+
+namespace segxai::app {
+
+// The map a view shows over the image: a panel's explanation, the difference view, or none.
+struct MapOverlay {
+    const render::VolumeTexture* values = nullptr;
+    bool signedMap = false;
+    float extent = 1.0f;         // the map's robust extent of |value|
+    float negativeExtent = 1.0f; // ... of the negative values' magnitude (signed maps)
+    MapDisplay display;
+    std::string title;   // panel and method, shown in the view and on the colour bar
+
+    // The range the colour map spans: unsigned 0 .. positive; signed -negative .. +positive.
+    struct Range {
+        float negative = 1.0f, positive = 1.0f;
+        float threshold = 0.0f; // |value| below is not drawn
+    };
+    Range range() const;
+};
+
+// One linked slice view: renders the study through render::SliceRenderer into its own
+// framebuffer, shows it as an ImGui image, and turns mouse and keys into viewer-state
+// changes (ITK-SNAP habits: left = crosshair, wheel/PageUp/PageDown = slice, right drag =
+// zoom, middle or Shift+left drag = pan, Ctrl+left drag = window/level, double-click =
+// maximise, r = reset).
+class SliceViewWidget {
+public:
+    // `viewIndex` selects the orientation (kSliceAxes) and the camera it shares.
+    explicit SliceViewWidget(int viewIndex) : m_index(viewIndex) {}
+
+    // Draws the view filling `size` at the current ImGui cursor. True when state changed.
+    bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study, const MapOverlay& overlay,
+              const GpuScene& gpu, render::SliceRenderer& renderer);
+
+    render::SliceAxis axis() const { return kSliceAxes[size_t(m_index)]; }
+    const render::Framebuffer& framebuffer() const { return m_framebuffer; }
+    // The viewport used for the last draw (for screenshots and tests).
+    const render::SliceViewport& viewport() const { return m_viewport; }
+
+    // Renders at an arbitrary size (screenshots larger than the screen).
+    void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
+                  const LoadedStudy& study, const MapOverlay& overlay, const GpuScene& gpu,
+                  render::SliceRenderer& renderer, float fontScale = 1.0f) const;
+
+private:
+    render::SliceViewport viewportFor(int width, int height, const ViewerState& state,
+                                      const Geometry& geometry) const;
+    bool handleInput(const ImVec2& origin, ViewerState& state, const LoadedStudy& study);
+    // Index axis of the study closest to this view's normal, and the sign that moves along +normal.
+    std::pair<int, int> sliceAxisIndex(const Geometry& geometry, const ViewerState& state) const;
+
+    int m_index;
+    render::Framebuffer m_framebuffer;
+    ViewImage m_image;
+    render::SliceViewport m_viewport;
+    ImVec2 m_dragStart{};
+    std::string m_renderedKey;
+    std::optional<Index3> m_boxAnchor;
+    ValueRange m_windowAtDragStart{};
+};
+
+} // namespace segxai::app

@@ -1,0 +1,104 @@
+#include "app/gui/views/viewer_panel.h"
+
+#include <fmt/format.h>
+#include <imgui.h>
+
+namespace segxai::app {
+
+namespace {
+template <size_t... I> std::array<std::array<SliceViewWidget, kSliceViewCount>, kMaxPanels + 1> makeViews(std::index_sequence<I...>) {
+    return {((void)I, std::array<SliceViewWidget, kSliceViewCount>{SliceViewWidget(0), SliceViewWidget(1), SliceViewWidget(2)})...};
+}
+} // namespace
+
+ViewerPanel::ViewerPanel() : m_views(makeViews(std::make_index_sequence<kMaxPanels + 1>{})) {}
+
+MapOverlay ViewerPanel::overlayFor(const Workspace& workspace, const GpuScene& gpu, int panel) {
+    MapOverlay overlay;
+    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    if (panel == kMaxPanels) {
+        const auto& difference = workspace.difference();
+        if (!difference) return overlay;
+        overlay.values = gpu.map(kMaxPanels);
+        overlay.signedMap = true;
+        overlay.extent = overlay.negativeExtent = difference->extent;
+        overlay.display = state.displays[0];
+        overlay.display.gain = overlay.display.negativeGain = 1.0f;
+        overlay.title = "A - B";
+        return overlay;
+    }
+    const auto& panels = workspace.panels();
+    if (panel >= int(panels.size()) || !panels[size_t(panel)].result) return overlay;
+    const ExplanationSet& set = *panels[size_t(panel)].result;
+    overlay.display = state.displays[size_t(panel)];
+    const size_t index = size_t(std::clamp(overlay.display.index, 0, int(set.items.size()) - 1));
+    const Explanation& e = set.items[index];
+    const size_t map = size_t(std::clamp(overlay.display.map, 0, int(e.maps.size()) - 1));
+    overlay.values = gpu.map(panel);
+    overlay.signedMap = e.maps[map].signedValues;
+    overlay.extent = set.figures[index][map].extent;
+    overlay.negativeExtent = set.figures[index][map].negativeExtent;
+    overlay.title = fmt::format("{}{}{}", panels.size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
+                                methodTitle(e.method), e.maps[map].channel.empty() ? "" : " (" + e.maps[map].channel + ")");
+    return overlay;
+}
+
+std::vector<ViewerPanel::Cell> ViewerPanel::layout(const ViewerState& state, int panelCount, bool difference,
+                                                   const ImVec2& size) {
+    std::vector<Cell> cells;
+    const float gap = 2.0f;
+    if (state.layout == Layout::Tri) {
+        if (state.maximised >= 0) return {{ImVec2(0, 0), size, state.activePanel, state.maximised}};
+        // ITK-SNAP's arrangement: axial | sagittal over coronal | 3D.
+        const float w = (size.x - gap) / 2.0f, h = (size.y - gap) / 2.0f;
+        const int views[4] = {0, 2, 1, kVolumeView};
+        for (int n = 0; n < 4; ++n) {
+            cells.push_back({ImVec2(float(n % 2) * (w + gap), float(n / 2) * (h + gap)), ImVec2(w, h), state.activePanel, views[n]});
+        }
+        return cells;
+    }
+    const int count = panelCount + (difference ? 1 : 0);
+    const int columns = count <= 3 ? count : (count == 4 ? 2 : 3);
+    const int rows = (count + columns - 1) / columns;
+    const float w = (size.x - gap * float(columns - 1)) / float(columns);
+    const float h = (size.y - gap * float(rows - 1)) / float(rows);
+    for (int n = 0; n < count; ++n) {
+        const int panel = n < panelCount ? n : kMaxPanels;
+        cells.push_back({ImVec2(float(n % columns) * (w + gap), float(n / columns) * (h + gap)), ImVec2(w, h), panel,
+                         state.compareView});
+    }
+    return cells;
+}
+
+void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu, render::SliceRenderer& slices,
+                       render::VolumeRenderer& volumes) {
+    const auto& loaded = workspace.study();
+    if (!loaded) {
+        const char* hint = "Drop a study here (NIfTI, NRRD, MetaImage or a DICOM folder) and a model\n"
+                           "(TorchScript or a MONAI bundle), or use File > Open study... and Open model...";
+        const ImVec2 textSize = ImGui::CalcTextSize(hint);
+        ImGui::SetCursorPos(ImVec2((size.x - textSize.x) * 0.5f, (size.y - textSize.y) * 0.5f));
+        ImGui::TextDisabled("%s", hint);
+        return;
+    }
+    ViewerState& state = workspace.viewer();
+    state.hover.reset();
+    const ImVec2 start = ImGui::GetCursorPos();
+    const bool difference = state.showDifference && workspace.difference() != nullptr;
+    const auto cells = layout(state, int(workspace.panels().size()), difference, size);
+    for (size_t n = 0; n < cells.size(); ++n) {
+        const Cell& cell = cells[n];
+        ImGui::SetCursorPos(ImVec2(start.x + cell.position.x, start.y + cell.position.y));
+        ImGui::PushID(int(n));
+        const size_t slot = state.layout == Layout::Tri ? 0 : n;
+        const MapOverlay overlay = overlayFor(workspace, gpu, cell.panel);
+        if (cell.view == kVolumeView) {
+            m_volumes[slot].draw(cell.size, state, *loaded, overlay, gpu, volumes);
+        } else {
+            m_views[slot][size_t(cell.view)].draw(cell.size, state, *loaded, overlay, gpu, slices);
+        }
+        ImGui::PopID();
+    }
+}
+
+} // namespace segxai::app

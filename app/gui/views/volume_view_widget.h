@@ -1,0 +1,42 @@
+#pragma once
+#include "app/gui/views/gpu_scene.h"
+#include "app/gui/state/loaded_study.h"
+#include "app/gui/views/slice_view_widget.h"
+#include "app/gui/views/view_image.h"
+#include "app/gui/state/viewer_state.h"
+#include "render/volume_renderer.h"
+
+#include <chrono>
+#include <imgui.h>
+#include <string>
+
+namespace segxai::app {
+
+// The 3D view: ray casting of the displayed channel through the transfer function, the
+// overlay's map fused along the ray, labels as shells, the picked structure highlighted,
+// clipping at the crosshair. Left drag rotates, right drag or the wheel zooms, middle or
+// Shift+left drag pans, double-click maximises, r resets. While the mouse moves it renders
+// at half resolution with a coarser step; it renders only when something it shows changed.
+class VolumeViewWidget {
+public:
+    bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study, const MapOverlay& overlay,
+              const GpuScene& gpu, render::VolumeRenderer& renderer);
+    void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state, const LoadedStudy& study,
+                  const MapOverlay& overlay, const GpuScene& gpu, render::VolumeRenderer& renderer, bool interactive,
+                  float fontScale = 1.0f) const;
+    const render::Framebuffer& framebuffer() const { return m_framebuffer; }
+
+    // Places the camera around the study (done once per study, and by r).
+    static void placeCamera(ViewerState& state, const Geometry& geometry);
+
+private:
+    bool handleInput(ViewerState& state, const LoadedStudy& study);
+
+    render::Framebuffer m_framebuffer;
+    ViewImage m_image;
+    std::string m_renderedKey;
+    std::chrono::steady_clock::time_point m_lastInteraction{};
+    std::string m_cameraKey; // the camera last drawn: any change (a linked panel, a script) counts as moving
+};
+
+} // namespace segxai::app

@@ -1,0 +1,183 @@
+#include "engine/core/job_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace segxai {
+
+std::string JobControl::stage() const {
+    std::lock_guard lock(m_stageMutex);
+    return m_stage;
+}
+
+void JobControl::report(float fraction, std::string_view stage) {
+    m_fraction.store(fraction, std::memory_order_relaxed);
+    std::lock_guard lock(m_stageMutex);
+    m_stage.assign(stage);
+}
+
+void JobContext::progress(float fraction, std::string_view stage) {
+    m_control->report(m_begin + (m_end - m_begin) * std::clamp(fraction, 0.0f, 1.0f), stage);
+}
+
+void JobContext::progress(float fraction) {
+    m_control->report(m_begin + (m_end - m_begin) * std::clamp(fraction, 0.0f, 1.0f));
+}
+
+JobContext JobContext::sub(float begin, float end) const {
+    const float span = m_end - m_begin;
+    return JobContext(*m_control, m_begin + span * begin, m_begin + span * end);
+}
+
+JobRunner::JobRunner(std::function<void()> wake, int workerCount, bool yieldToUi) : m_wake(std::move(wake)) {
+    for (int n = 0; n < std::max(1, workerCount); ++n) {
+        m_workers.emplace_back([this, yieldToUi](std::stop_token stop) {
+#ifdef __linux__
+            // Nice is per thread on Linux, and threads started from this one inherit it.
+            if (yieldToUi) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
+#endif
+            workerLoop(stop);
+        });
+    }
+}
+
+JobRunner::~JobRunner() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_queue.clear();
+        for (auto& [id, job] : m_running) job->control->requestStop();
+    }
+    for (auto& worker : m_workers) worker.request_stop();
+    m_queueChanged.notify_all();
+    m_workers.clear(); // joins
+}
+
+uint64_t JobRunner::submit(std::string slot, std::string title, Work work) {
+    uint64_t id;
+    {
+        std::lock_guard lock(m_mutex);
+        id = m_nextId++;
+        const uint64_t generation = ++m_generations[slot];
+        std::erase_if(m_queue, [&](const Job& job) { return job.slot == slot; });
+        for (auto& [runningId, job] : m_running) {
+            if (job->slot == slot) job->control->requestStop();
+        }
+        m_queue.push_back(Job{id, std::move(slot), generation, std::move(title), std::move(work),
+                              std::make_shared<JobControl>()});
+    }
+    m_queueChanged.notify_one();
+    return id;
+}
+
+void JobRunner::cancel(uint64_t id) {
+    std::lock_guard lock(m_mutex);
+    std::erase_if(m_queue, [&](const Job& job) { return job.id == id; });
+    if (auto it = m_running.find(id); it != m_running.end()) it->second->control->requestStop();
+    m_idleChanged.notify_all();
+}
+
+void JobRunner::cancelAll() {
+    std::lock_guard lock(m_mutex);
+    m_queue.clear();
+    for (auto& [id, job] : m_running) job->control->requestStop();
+    m_idleChanged.notify_all();
+}
+
+std::vector<JobResult> JobRunner::drain() {
+    std::lock_guard lock(m_mutex);
+    std::vector<JobResult> results;
+    results.swap(m_inbox);
+    std::erase_if(results,
+                  [&](const JobResult& r) { return r.generation < m_generations[r.slot]; });
+    return results;
+}
+
+std::vector<ActiveJob> JobRunner::active() const {
+    std::lock_guard lock(m_mutex);
+    std::vector<ActiveJob> jobs;
+    for (const auto& [id, job] : m_running) {
+        jobs.push_back({id, job->slot, job->title, job->control->fraction(),
+                        job->control->stage(), true});
+    }
+    for (const Job& job : m_queue) jobs.push_back({job.id, job.slot, job.title, 0.0f, {}, false});
+    return jobs;
+}
+
+bool JobRunner::idle() const {
+    std::lock_guard lock(m_mutex);
+    return m_queue.empty() && m_running.empty();
+}
+
+bool JobRunner::quiescent() const {
+    std::lock_guard lock(m_mutex);
+    return m_queue.empty() && m_running.empty() && m_inbox.empty();
+}
+
+void JobRunner::waitIdle() {
+    std::unique_lock lock(m_mutex);
+    m_idleChanged.wait(lock, [&] { return m_queue.empty() && m_running.empty(); });
+}
+
+uint64_t JobRunner::latestGeneration(const std::string& slot) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_generations.find(slot);
+    return it == m_generations.end() ? 0 : it->second;
+}
+
+void JobRunner::workerLoop(std::stop_token stop) {
+    while (true) {
+        Job job;
+        {
+            std::unique_lock lock(m_mutex);
+            if (!m_queueChanged.wait(lock, stop, [&] { return !m_queue.empty(); })) return;
+            job = std::move(m_queue.front());
+            m_queue.pop_front();
+            m_running[job.id] = &job;
+        }
+        JobResult result = run(job);
+        {
+            std::lock_guard lock(m_mutex);
+            m_running.erase(job.id);
+            m_inbox.push_back(std::move(result));
+        }
+        m_idleChanged.notify_all();
+        if (m_wake) m_wake();
+    }
+}
+
+JobResult JobRunner::run(Job& job) {
+    JobResult result;
+    result.id = job.id;
+    result.slot = job.slot;
+    result.generation = job.generation;
+    result.title = job.title;
+    const auto start = std::chrono::steady_clock::now();
+    JobContext context(*job.control);
+    try {
+        context.progress(0.0f, "starting");
+        result.value = job.work(context);
+        result.status = job.control->stopRequested() ? JobStatus::Cancelled : JobStatus::Succeeded;
+    } catch (const JobCancelled&) {
+        result.status = JobStatus::Cancelled;
+    } catch (const std::exception& e) {
+        // c10::Error and itk::ExceptionObject both derive from std::exception.
+        result.status = JobStatus::Failed;
+        result.error = e.what();
+    } catch (...) {
+        result.status = JobStatus::Failed;
+        result.error = "unknown error";
+    }
+    if (result.status != JobStatus::Succeeded) result.value.reset();
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+} // namespace segxai

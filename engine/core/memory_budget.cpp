@@ -1,0 +1,58 @@
+#include "engine/core/memory_budget.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <malloc.h>
+#include <string>
+
+namespace segxai {
+namespace {
+
+uint64_t statusKilobytes(const char* file, const char* key) {
+    std::ifstream in(file);
+    const std::string prefix(key);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0) return std::stoull(line.substr(prefix.size())) * 1024;
+    }
+    return 0;
+}
+
+} // namespace
+
+uint64_t availableMemoryBytes() {
+    uint64_t available = statusKilobytes("/proc/meminfo", "MemAvailable:");
+    if (const char* limit = std::getenv("SEGXAI_MEMORY_LIMIT_MB")) {
+        char* end = nullptr;
+        const unsigned long long mb = std::strtoull(limit, &end, 10);
+        if (end != limit && *end == '\0' && mb > 0) available = available ? std::min<uint64_t>(available, mb << 20) : mb << 20;
+    }
+    return available;
+}
+
+uint64_t residentMemoryBytes() { return statusKilobytes("/proc/self/status", "VmRSS:"); }
+
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
+PeakMemoryProbe::PeakMemoryProbe() {
+    std::ofstream("/proc/self/clear_refs") << "5"; // resets VmHWM to the current resident size
+    m_start = statusKilobytes("/proc/self/status", "VmRSS:");
+}
+
+uint64_t PeakMemoryProbe::growthBytes() const {
+    const uint64_t peak = statusKilobytes("/proc/self/status", "VmHWM:");
+    return peak > m_start ? peak - m_start : 0;
+}
+
+int batchForBudget(uint64_t bytesPerSample, int maximum) {
+    const uint64_t available = availableMemoryBytes();
+    const uint64_t budget = std::min<uint64_t>(available ? available / 2 : (1ull << 30), 8ull << 30);
+    if (bytesPerSample == 0) return std::max(1, std::min(maximum, 4));
+    return int(std::clamp<uint64_t>(budget / bytesPerSample, 1, uint64_t(std::max(1, maximum))));
+}
+
+} // namespace segxai

@@ -1,0 +1,144 @@
+#include "engine/core/resample.h"
+
+#include "engine/core/parallel.h"
+
+#include <algorithm>
+
+#include <cmath>
+
+namespace segxai {
+namespace {
+
+// Maps a target voxel index to a source continuous index. Coefficients within rounding of a
+// whole number are snapped, so grids that share voxel centres resample exactly.
+glm::dmat4 targetToSource(const Geometry& source, const Geometry& target) {
+    glm::dmat4 m = source.worldToVoxelMatrix() * target.voxelToWorldMatrix();
+    for (int c = 0; c < 4; ++c)
+        for (int r = 0; r < 3; ++r)
+            if (std::abs(m[c][r] - std::round(m[c][r])) < 1e-9) m[c][r] = std::round(m[c][r]);
+    return m;
+}
+
+} // namespace
+
+Volume resampleLinear(const Volume& source, const Geometry& target, float outside) {
+    if (source.geometry.sameGrid(target, 1e-9)) return source;
+    Volume out(target, source.name);
+    const glm::dmat4 map = targetToSource(source.geometry, target);
+    const Geometry& sg = source.geometry;
+    const int64_t nx = sg.dims[0], ny = sg.dims[1], nz = sg.dims[2];
+    // Degenerate axes (a single slice) are sampled at their only index.
+    auto sample = [&](glm::dvec3 c) -> float {
+        int64_t base[3];
+        double frac[3];
+        for (int a = 0; a < 3; ++a) {
+            if (sg.dims[a] == 1) {
+                if (std::abs(c[a]) > 0.5) return outside;
+                base[a] = 0;
+                frac[a] = 0.0;
+                continue;
+            }
+            if (c[a] < -0.5 || c[a] > double(sg.dims[a]) - 0.5) return outside;
+            const double clamped = std::clamp(c[a], 0.0, double(sg.dims[a] - 1));
+            base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), sg.dims[a] - 2);
+            frac[a] = clamped - double(base[a]);
+        }
+        const int64_t sx = nx > 1 ? 1 : 0, sy = ny > 1 ? nx : 0, sz = nz > 1 ? nx * ny : 0;
+        const float* p = source.voxels.data() + base[0] + nx * (base[1] + ny * base[2]);
+        const double fx = frac[0], fy = frac[1], fz = frac[2];
+        const double c00 = p[0] * (1 - fx) + p[sx] * fx;
+        const double c10 = p[sy] * (1 - fx) + p[sy + sx] * fx;
+        const double c01 = p[sz] * (1 - fx) + p[sz + sx] * fx;
+        const double c11 = p[sz + sy] * (1 - fx) + p[sz + sy + sx] * fx;
+        const double c0 = c00 * (1 - fy) + c10 * fy;
+        const double c1 = c01 * (1 - fy) + c11 * fy;
+        return float(c0 * (1 - fz) + c1 * fz);
+    };
+    parallelFor(target.dims[2], [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k) {
+            for (int64_t j = 0; j < target.dims[1]; ++j) {
+                for (int64_t i = 0; i < target.dims[0]; ++i) {
+                    const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
+                    out.at(i, j, k) = sample(c);
+                }
+            }
+        }
+    });
+    return out;
+}
+
+namespace {
+
+template <typename Value>
+std::vector<float> scatter(const std::vector<Value>& values, const Geometry& from, const Geometry& to) {
+    if (from.sameGrid(to, 1e-9)) return std::vector<float>(values.begin(), values.end());
+    std::vector<float> out(to.voxelCount(), 0.0f);
+    const glm::dmat4 map = targetToSource(to, from); // a `from` voxel to a `to` continuous index
+    for (int64_t k = 0; k < from.dims[2]; ++k)
+        for (int64_t j = 0; j < from.dims[1]; ++j)
+            for (int64_t i = 0; i < from.dims[0]; ++i) {
+                const float v = float(values[from.linearIndex(i, j, k)]);
+                if (v == 0.0f) continue;
+                const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
+                int64_t base[3];
+                double frac[3];
+                bool inside = true;
+                for (int a = 0; a < 3; ++a) {
+                    if (to.dims[a] == 1) {
+                        inside = inside && std::abs(c[a]) <= 0.5;
+                        base[a] = 0;
+                        frac[a] = 0.0;
+                        continue;
+                    }
+                    inside = inside && c[a] >= -0.5 && c[a] <= double(to.dims[a]) - 0.5;
+                    const double clamped = std::clamp(c[a], 0.0, double(to.dims[a] - 1));
+                    base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), to.dims[a] - 2);
+                    frac[a] = clamped - double(base[a]);
+                }
+                if (!inside) continue;
+                for (int corner = 0; corner < 8; ++corner) {
+                    double w = 1.0;
+                    int64_t index[3];
+                    bool valid = true;
+                    for (int a = 0; a < 3; ++a) {
+                        const int bit = corner >> a & 1;
+                        if (to.dims[a] == 1 && bit) valid = false;
+                        index[a] = base[a] + bit;
+                        w *= bit ? frac[a] : 1.0 - frac[a];
+                    }
+                    if (valid && w > 0.0) out[to.linearIndex(index[0], index[1], index[2])] += float(w * v);
+                }
+            }
+    return out;
+}
+
+} // namespace
+
+std::vector<float> scatterLinear(const std::vector<float>& values, const Geometry& from, const Geometry& to) {
+    return scatter(values, from, to);
+}
+
+std::vector<float> scatterLinear(const std::vector<uint8_t>& mask, const Geometry& from, const Geometry& to) {
+    return scatter(mask, from, to);
+}
+
+LabelVolume resampleNearest(const LabelVolume& source, const Geometry& target) {
+    LabelVolume out(target, source.name);
+    const glm::dmat4 map = targetToSource(source.geometry, target);
+    const Geometry& sg = source.geometry;
+    parallelFor(target.dims[2], [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k) {
+            for (int64_t j = 0; j < target.dims[1]; ++j) {
+                for (int64_t i = 0; i < target.dims[0]; ++i) {
+                    const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
+                    const int64_t si = std::llround(c.x), sj = std::llround(c.y),
+                                  sk = std::llround(c.z);
+                    out.at(i, j, k) = sg.contains(si, sj, sk) ? source.at(si, sj, sk) : 0;
+                }
+            }
+        }
+    });
+    return out;
+}
+
+} // namespace segxai

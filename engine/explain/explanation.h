@@ -1,0 +1,132 @@
+#pragma once
+#include "engine/model/model.h"
+#include "engine/explain/quadrature.h"
+#include "engine/model/segmentation.h"
+#include "engine/io/study.h"
+#include "engine/explain/target.h"
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai {
+
+class JobContext;
+
+// The explanation methods of reference/methods.md.
+enum class Method {
+    SegGradCam,
+    SegHiResGradCam,
+    SegGradCamPlusPlus,
+    Saliency,
+    SaliencyAbs,
+    InputXGradient,
+    SmoothGrad,
+    IntegratedGradients,
+    Occlusion,
+    SegmentAblation, // perturbation over features: predicted segments, or cubes
+    KernelShap,
+};
+
+const char* methodId(Method method);     // "seg-grad-cam", ...
+const char* methodTitle(Method method);  // "Seg-Grad-CAM", ...
+Method parseMethod(const std::string& id); // throws segxai::Error listing the ids
+bool isCamMethod(Method method);
+// Gradient family: one forward and one backward per target serves all of them.
+bool isGradientFamily(Method method);
+std::vector<Method> allMethods();
+
+enum class Normalize { None, Max, MinMax };
+enum class CamPlusPlusVariant { Paper, Monai };
+
+// What the input is replaced by: Integrated Gradients' path start, occlusion's fill.
+struct Baseline {
+    enum class Kind { Zero, ChannelMinimum, Value, Blurred };
+    Kind kind = Kind::Zero;
+    double value = 0.0;       // Kind::Value (in normalised model-input units)
+    double blurSigmaMm = 5.0; // Kind::Blurred: Gaussian blur of the input
+};
+// "zero", "min", "blur", "blur:SIGMA_MM" or a number. Throws segxai::Error.
+Baseline parseBaseline(const std::string& text);
+std::string baselineText(const Baseline& baseline);
+
+struct ExplainParameters {
+    std::string layer;          // CAM layer path; empty: the card's cam_layer, else the bottleneck
+    CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
+    int samples = 20;           // SmoothGrad
+    double noiseFraction = 0.10; // sigma = fraction * (max - min) of each input channel
+    int steps = 20;             // Integrated Gradients
+    QuadratureRule rule = QuadratureRule::RiemannMiddle;
+    Baseline baseline;          // Integrated Gradients and occlusion
+    int window = 16;            // occlusion cube edge, model voxels
+    int stride = 16;            // occlusion step, model voxels
+    int featureCube = 0;        // segment ablation, KernelSHAP: 0: the predicted segments; n: cubes of n model voxels
+    int coalitions = 64;        // KernelSHAP: sampled coalitions (beside the empty and the full one)
+    Normalize normalize = Normalize::None;
+    uint64_t seed = 0;
+    int batch = 0;              // samples per forward; 0: sized to a memory budget
+    InstanceOptions instances;  // for instance targets
+};
+
+// One map of an explanation. Its values live on the grid the model saw (the study grid, or
+// the card's spacing/orientation), placed in the world like any volume: views sample it in
+// world space, and inStudyGrid() resamples it for export, so the engine never pays for
+// resampling maps nobody writes.
+struct ExplanationMap {
+    std::string channel;   // input channel for input-space methods; empty for CAM and occlusion
+    Volume values;
+    bool signedValues = false;
+};
+
+// The map on the study's grid (linear resampling; a copy when the grids are the same).
+Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid);
+
+struct Explanation {
+    Method method = Method::SegGradCam;
+    ExplainParameters parameters;
+    std::string layer;                 // CAM methods: the layer used
+    std::vector<int64_t> layerShape;   // its activation shape
+    int classIndex = 0;
+    std::string className;
+    std::string targetDescription;
+    size_t targetVoxels = 0;
+    double score = 0.0;                // S(x) = sum over the target of the class score
+    std::string scoreOn;               // "logits" or "probabilities"
+    std::vector<ExplanationMap> maps;  // CAM and occlusion: one; input-space: one per channel
+    std::optional<Volume> layerMap;    // CAM: the map at the layer's own resolution, placed in the world
+    std::optional<double> completenessGap; // Integrated Gradients
+    double seconds = 0.0;              // the method itself (shared passes split evenly)
+    std::vector<std::string> warnings;
+    std::vector<std::string> notes;    // informational ("one pass served 6 methods")
+
+    nlohmann::json report() const;     // target, score, method, every parameter, timing
+};
+
+// Explains the model's prediction of `target` with each method in `methods`. Gradient-family
+// methods share one forward and one backward. Reports progress and stops on cancel. Maps are
+// on the model's grid (see ExplanationMap); input-space maps are gradients with respect to
+// the model's (normalised) input. `segments` (the predicted labels, study grid) are the
+// features of segment ablation and KernelSHAP unless parameters.featureCube asks for cubes.
+// Throws segxai::Error (unknown layer, a forward that fails, segment features without segments).
+std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
+                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
+                                 JobContext* job = nullptr, const LabelVolume* segments = nullptr);
+
+// Many targets with one method, sharing the work: gradient methods one forward and a
+// backward per target (per sample or step for SmoothGrad and IG), perturbation methods one
+// forward per perturbed input scoring every target. Same maps as explain() target by target.
+std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets, Method method,
+                                        const ExplainParameters& parameters, const LabelVolume* segments = nullptr,
+                                        JobContext* job = nullptr);
+
+// Perturbation methods: map value of a feature spread over its voxels (its value / its
+// voxel count on the model grid), so a segment's sum is its value.
+bool isFeatureMethod(Method method);
+
+// The layer CAM methods use when none is given: the card's cam_layer, else the capturable
+// layer with the smallest spatial size (the deepest, on ties).
+std::string defaultCamLayer(const Model& model, const std::vector<LayerInfo>& layers);
+
+} // namespace segxai

@@ -1,0 +1,487 @@
+#include "engine/io/image_io.h"
+
+#include "engine/io/atomic_file.h"
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
+#include "engine/io/metaimage_header.h"
+#include "engine/io/nifti_header.h"
+
+#include <itkGDCMImageIO.h>
+#include <itkGDCMImageIOFactory.h>
+#include <itkGDCMSeriesFileNames.h>
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkImageIOFactory.h>
+#include <itkImageSeriesReader.h>
+#include <itkMetaImageIOFactory.h>
+#include <itkNiftiImageIOFactory.h>
+#include <itkNrrdImageIOFactory.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <mutex>
+
+namespace fs = std::filesystem;
+
+namespace segxai {
+namespace {
+
+using FloatImage = itk::Image<float, 3>;
+using LabelImage = itk::Image<uint16_t, 3>;
+
+} // namespace
+
+void registerImageFormats() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // ITK prints warnings to the console (e.g. "No Series were found"); SegXAI reports
+        // problems itself, as errors with the file name.
+        itk::Object::GlobalWarningDisplayOff();
+        itk::NiftiImageIOFactory::RegisterOneFactory();
+        itk::NrrdImageIOFactory::RegisterOneFactory();
+        itk::MetaImageIOFactory::RegisterOneFactory();
+        itk::GDCMImageIOFactory::RegisterOneFactory();
+    });
+}
+
+namespace {
+
+std::string lowercase(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+// The image extension of a path, compound ones included (".nii.gz").
+std::string imageExtension(const std::string& path) {
+    const std::string name = lowercase(fs::path(path).filename().string());
+    for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"}) {
+        const std::string e(ext);
+        if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0) {
+            return e;
+        }
+    }
+    return fs::path(name).extension().string();
+}
+
+std::string formatName(const std::string& ext) {
+    if (ext == ".nii" || ext == ".nii.gz") return "NIfTI";
+    if (ext == ".nrrd" || ext == ".nhdr") return "NRRD";
+    if (ext == ".mha" || ext == ".mhd") return "MetaImage";
+    return "DICOM";
+}
+
+// ITK's messages carry source locations; users need the description only.
+[[noreturn]] void rethrowItk(const std::string& path, const itk::ExceptionObject& e) {
+    std::string description = e.GetDescription();
+    while (!description.empty() && std::isspace((unsigned char)description.back())) {
+        description.pop_back();
+    }
+    if (description.find("orthonormal direction cosines") != std::string::npos) {
+        throw Error(fmt::format("{}: its orientation matrix is degenerate (a zero spacing, or axes that are not "
+                                "perpendicular), so the image cannot be placed in space; fix the header (ITK: {})",
+                                path, description));
+    }
+    throw Error(fmt::format("{}: cannot read: {}", path, description));
+}
+
+void checkExists(const std::string& path) {
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec == std::errc::too_many_symbolic_link_levels) throw Error(path + ": a loop of symbolic links (it points back to itself)");
+    if (ec || !fs::exists(status)) throw Error(path + ": file not found");
+}
+
+Geometry geometryFromIO(const itk::ImageIOBase& io) {
+    Geometry g;
+    const unsigned n = io.GetNumberOfDimensions();
+    for (unsigned a = 0; a < 3; ++a) {
+        g.dims[a] = a < n ? int64_t(io.GetDimensions(a)) : 1;
+        g.spacing[a] = a < n ? io.GetSpacing(a) : 1.0;
+        g.origin[a] = a < n ? io.GetOrigin(a) : 0.0;
+        for (unsigned b = 0; b < 3; ++b) {
+            const std::vector<double> axis = a < n ? io.GetDirection(a) : std::vector<double>{};
+            g.direction[a][b] = b < axis.size() ? axis[b] : (a == b ? 1.0 : 0.0);
+        }
+    }
+    return g;
+}
+
+template <typename Image> Geometry geometryFromImage(const Image& image) {
+    Geometry g;
+    const auto size = image.GetLargestPossibleRegion().GetSize();
+    for (unsigned a = 0; a < 3; ++a) {
+        g.dims[a] = int64_t(size[a]);
+        g.spacing[a] = image.GetSpacing()[a];
+        g.origin[a] = image.GetOrigin()[a];
+        for (unsigned b = 0; b < 3; ++b) g.direction[a][b] = image.GetDirection()(b, a);
+    }
+    return g;
+}
+
+template <typename Image> typename Image::Pointer imageFromGeometry(const Geometry& g) {
+    auto image = Image::New();
+    typename Image::RegionType region;
+    typename Image::SpacingType spacing;
+    typename Image::PointType origin;
+    typename Image::DirectionType direction;
+    for (unsigned a = 0; a < 3; ++a) {
+        region.SetSize(a, size_t(g.dims[a]));
+        spacing[a] = g.spacing[a];
+        origin[a] = g.origin[a];
+        for (unsigned b = 0; b < 3; ++b) direction(b, a) = g.direction[a][b];
+    }
+    image->SetRegions(region);
+    image->SetSpacing(spacing);
+    image->SetOrigin(origin);
+    image->SetDirection(direction);
+    image->Allocate();
+    return image;
+}
+
+void checkHeader(const ImageHeader& header) {
+    if (header.dimensions > 3) {
+        for (size_t a = 3; a < header.size.size(); ++a) {
+            if (header.size[a] > 1) {
+                std::string dims;
+                for (size_t b = 0; b < header.size.size(); ++b) {
+                    dims += (b ? "x" : "") + std::to_string(header.size[b]);
+                }
+                throw Error(fmt::format("{}: {}D image ({}) where a 3D volume is needed; "
+                                        "split it into 3D volumes first",
+                                        header.path, header.dimensions, dims));
+            }
+        }
+    }
+    if (header.components != 1) {
+        throw Error(fmt::format("{}: has {} components per voxel ({}); SegXAI reads scalar "
+                                "volumes",
+                                header.path, header.components, header.pixelType));
+    }
+    header.geometry.validate(header.path);
+    if (header.geometry.voxelCount() > kMaxVoxels) {
+        throw Error(fmt::format("{}: header asks for {} voxels ({}), more than the {} SegXAI "
+                                "reads",
+                                header.path, header.geometry.voxelCount(),
+                                header.geometry.describe(), kMaxVoxels));
+    }
+    // Reading holds the file's voxels, their float copy and the study's own: about 12 bytes a
+    // voxel. Refuse before allocating rather than be killed by the system half-way.
+    const uint64_t needed = uint64_t(header.geometry.voxelCount()) * 12, available = availableMemoryBytes();
+    if (available > 0 && needed > available) {
+        throw Error(fmt::format("{}: reading it needs about {:.1f} GB of memory ({}), and only {:.1f} GB is available",
+                                header.path, double(needed) / 1e9, header.geometry.describe(), double(available) / 1e9));
+    }
+}
+
+std::vector<std::string> dicomFiles(const std::string& directory, const std::string& uid,
+                                    std::string* chosenUid) {
+    auto names = itk::GDCMSeriesFileNames::New();
+    names->SetUseSeriesDetails(true);
+    names->SetDirectory(directory);
+    const auto& uids = names->GetSeriesUIDs();
+    if (uids.empty()) throw Error(directory + ": no DICOM series found in this folder");
+    std::string chosen = uid;
+    if (chosen.empty()) {
+        size_t most = 0;
+        for (const auto& candidate : uids) {
+            const size_t count = names->GetFileNames(candidate).size();
+            if (count > most) {
+                most = count;
+                chosen = candidate;
+            }
+        }
+    } else if (std::find(uids.begin(), uids.end(), uid) == uids.end()) {
+        throw Error(fmt::format("{}: no DICOM series with UID {}", directory, uid));
+    }
+    if (chosenUid) *chosenUid = chosen;
+    return names->GetFileNames(chosen);
+}
+
+// ITK's readers and writers share factories and, in its NIfTI library, global state: two
+// engine threads reading at once (the batch prefetcher, a second worker) race inside ITK
+// (ThreadSanitizer reports it). Image I/O is disk-bound, so it is serialised; computation on
+// other threads goes on meanwhile. Recursive: readers call readImageHeader.
+std::recursive_mutex& itkMutex() {
+    static std::recursive_mutex mutex;
+    return mutex;
+}
+
+itk::ImageIOBase::Pointer openImageIO(const std::string& path) {
+    auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::ReadMode);
+    if (!io) {
+        const std::string format = formatName(imageExtension(path));
+        throw Error(fmt::format("{}: cannot read as {}: the file is damaged or is not a {} file",
+                                path, format, format));
+    }
+    return io;
+}
+
+std::string pixelTypeName(itk::IOComponentEnum type) {
+    using C = itk::IOComponentEnum;
+    switch (type) {
+    case C::UCHAR: return "uint8";
+    case C::CHAR: return "int8";
+    case C::USHORT: return "uint16";
+    case C::SHORT: return "int16";
+    case C::UINT: return "uint32";
+    case C::INT: return "int32";
+    case C::ULONG: case C::ULONGLONG: return "uint64";
+    case C::LONG: case C::LONGLONG: return "int64";
+    case C::FLOAT: return "float32";
+    case C::DOUBLE: return "float64";
+    default: return itk::ImageIOBase::GetComponentTypeAsString(type);
+    }
+}
+
+ImageHeader headerFromIO(const std::string& path, itk::ImageIOBase& io, std::string format) {
+    ImageHeader header;
+    header.path = path;
+    header.format = std::move(format);
+    header.dimensions = int(io.GetNumberOfDimensions());
+    header.components = int(io.GetNumberOfComponents());
+    header.pixelType = pixelTypeName(io.GetComponentType());
+    for (unsigned a = 0; a < io.GetNumberOfDimensions(); ++a) {
+        header.size.push_back(int64_t(io.GetDimensions(a)));
+    }
+    header.geometry = geometryFromIO(io);
+    return header;
+}
+
+template <typename Reader> void observeProgress(Reader& reader, JobContext* job) {
+    if (!job) return;
+    reader.AddObserver(itk::ProgressEvent(), [&reader, job](const itk::EventObject&) {
+        job->progress(float(reader.GetProgress()));
+        if (job->stopRequested()) reader.AbortGenerateDataOn();
+    });
+}
+
+FloatImage::Pointer readFloatImage(const std::string& path, const std::string& dicomSeries,
+                                   JobContext* job) {
+    const ImageHeader header = readImageHeader(path, dicomSeries);
+    checkHeader(header);
+    try {
+        if (fs::is_directory(path)) {
+            auto reader = itk::ImageSeriesReader<FloatImage>::New();
+            reader->SetImageIO(itk::GDCMImageIO::New());
+            reader->SetFileNames(dicomFiles(path, dicomSeries, nullptr));
+            observeProgress(*reader, job);
+            reader->Update();
+            return reader->GetOutput();
+        }
+        auto io = openImageIO(path);
+        if (header.format == "NIfTI") {
+            io->SetFileName(path);
+            io->ReadImageInformation();
+            checkNiftiComplete(path, io->GetImageSizeInBytes());
+        }
+        auto reader = itk::ImageFileReader<FloatImage>::New();
+        reader->SetFileName(path);
+        reader->SetImageIO(io);
+        observeProgress(*reader, job);
+        reader->Update();
+        return reader->GetOutput();
+    } catch (const itk::ProcessAborted&) {
+        throw JobCancelled{};
+    } catch (const itk::ExceptionObject& e) {
+        rethrowItk(path, e);
+    } catch (const std::bad_alloc&) {
+        throw Error(fmt::format("{}: not enough memory to read {}", path,
+                                header.geometry.describe()));
+    }
+}
+
+// ITK places a NIfTI image by its qform when there is one; Python tools use the sform.
+Geometry placedGeometry(const std::string& path, const Geometry& fromItk,
+                        std::vector<std::string>* warnings) {
+    const std::string ext = imageExtension(path);
+    if (ext != ".nii" && ext != ".nii.gz") return fromItk;
+    const auto header = readNiftiHeaderInfo(path);
+    if (!header || header->sformCode <= 0) return fromItk;
+    const auto bySform = sformGeometry(*header, fromItk.dims);
+    if (!bySform || bySform->sameGrid(fromItk, 1e-4)) return fromItk;
+    if (warnings) {
+        warnings->push_back(fmt::format("{}: its qform and sform place the image differently; "
+                                        "using the sform, as nibabel, FSL and MONAI do",
+                                        volumeNameFromPath(path)));
+    }
+    return *bySform;
+}
+
+} // namespace
+
+bool isSupportedImagePath(const std::string& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return true;
+    const std::string ext = imageExtension(path);
+    return ext == ".nii" || ext == ".nii.gz" || ext == ".nrrd" || ext == ".nhdr" ||
+           ext == ".mha" || ext == ".mhd" || ext == ".dcm";
+}
+
+std::string volumeNameFromPath(const std::string& path) {
+    fs::path p(path);
+    std::string name = p.filename().string();
+    if (name.empty()) name = p.parent_path().filename().string(); // "dir/"
+    const std::string ext = imageExtension(name);
+    if (!fs::is_directory(path) && name.size() > ext.size()) {
+        name = name.substr(0, name.size() - ext.size());
+    }
+    return name;
+}
+
+ImageHeader readImageHeader(const std::string& path, const std::string& dicomSeries) {
+    const std::lock_guard lock(itkMutex());
+    registerImageFormats();
+    checkExists(path);
+    std::error_code ec;
+    std::string file = path;
+    std::string format;
+    if (fs::is_directory(path, ec)) {
+        const auto files = dicomFiles(path, dicomSeries, nullptr);
+        file = files.front();
+        format = "DICOM";
+    } else {
+        if (!isSupportedImagePath(path)) {
+            throw Error(fmt::format("{}: unsupported file type '{}' (SegXAI reads .nii, .nii.gz, "
+                                    ".nrrd, .nhdr, .mha, .mhd and DICOM folders)",
+                                    path, imageExtension(path)));
+        }
+        format = formatName(imageExtension(path));
+        if (format == "NIfTI") {
+            if (const auto nifti = readNiftiHeaderInfo(path)) checkNiftiSizes(path, *nifti);
+        } else if (format == "MetaImage") {
+            checkMetaImageHeader(path);
+        }
+    }
+    try {
+        auto io = openImageIO(file);
+        io->SetFileName(file);
+        io->ReadImageInformation();
+        ImageHeader header = headerFromIO(path, *io, format);
+        if (format == "DICOM" && fs::is_directory(path, ec)) {
+            header.size.resize(3);
+            header.size[2] = int64_t(dicomFiles(path, dicomSeries, nullptr).size());
+            header.geometry.dims[2] = header.size[2];
+        }
+        return header;
+    } catch (const itk::ExceptionObject& e) {
+        rethrowItk(path, e);
+    }
+}
+
+Volume readVolume(const std::string& path, const std::string& dicomSeries, JobContext* job,
+                  std::vector<std::string>* warnings) {
+    const std::lock_guard lock(itkMutex());
+    auto image = readFloatImage(path, dicomSeries, job);
+    Volume volume;
+    volume.geometry = placedGeometry(path, geometryFromImage(*image), warnings);
+    volume.geometry.validate(path);
+    volume.name = volumeNameFromPath(path);
+    const float* buffer = image->GetBufferPointer();
+    volume.voxels.assign(buffer, buffer + volume.geometry.voxelCount());
+    return volume;
+}
+
+LabelVolume readLabelVolume(const std::string& path, JobContext* job,
+                            std::vector<std::string>* warnings) {
+    const std::lock_guard lock(itkMutex());
+    auto image = readFloatImage(path, {}, job);
+    LabelVolume labels;
+    labels.geometry = placedGeometry(path, geometryFromImage(*image), warnings);
+    labels.geometry.validate(path);
+    labels.name = volumeNameFromPath(path);
+    labels.labels.resize(labels.geometry.voxelCount());
+    const float* buffer = image->GetBufferPointer();
+    for (size_t n = 0; n < labels.labels.size(); ++n) {
+        const float v = buffer[n];
+        if (!(v >= 0.0f && v <= 65535.0f) || v != std::floor(v)) {
+            const Geometry& g = labels.geometry;
+            const size_t i = n % size_t(g.dims[0]);
+            const size_t j = n / size_t(g.dims[0]) % size_t(g.dims[1]);
+            const size_t k = n / size_t(g.dims[0] * g.dims[1]);
+            throw Error(fmt::format("{}: not a label map: voxel ({}, {}, {}) holds {}; labels "
+                                    "must be whole numbers from 0 to 65535",
+                                    path, i, j, k, v));
+        }
+        labels.labels[n] = uint16_t(v);
+    }
+    return labels;
+}
+
+std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
+    const std::lock_guard lock(itkMutex());
+    registerImageFormats();
+    checkExists(directory);
+    auto names = itk::GDCMSeriesFileNames::New();
+    names->SetUseSeriesDetails(true);
+    names->SetDirectory(directory);
+    std::vector<DicomSeries> series;
+    for (const auto& uid : names->GetSeriesUIDs()) {
+        DicomSeries s;
+        s.uid = uid;
+        const auto files = names->GetFileNames(uid);
+        s.sliceCount = files.size();
+        try {
+            auto io = itk::GDCMImageIO::New();
+            io->SetFileName(files.front());
+            io->ReadImageInformation();
+            io->GetValueFromTag("0008|103e", s.description);
+            // DICOM pads strings to an even length with spaces.
+            while (!s.description.empty() && std::isspace((unsigned char)s.description.back())) {
+                s.description.pop_back();
+            }
+        } catch (const itk::ExceptionObject&) {
+            s.description = "(unreadable header)";
+        }
+        series.push_back(std::move(s));
+    }
+    std::sort(series.begin(), series.end(),
+              [](const DicomSeries& a, const DicomSeries& b) { return a.sliceCount > b.sliceCount; });
+    return series;
+}
+
+namespace {
+
+template <typename Image, typename Voxel>
+void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels,
+                const std::string& path, const std::vector<std::string>& protectedPaths) {
+    registerImageFormats();
+    const std::string ext = imageExtension(path);
+    if (ext != ".nii" && ext != ".nii.gz" && ext != ".nrrd" && ext != ".mha" && ext != ".mhd") {
+        throw Error(fmt::format("{}: cannot write '{}' files (use .nii.gz, .nii, .nrrd or .mha)",
+                                path, ext));
+    }
+    auto image = imageFromGeometry<Image>(geometry);
+    std::copy(voxels.begin(), voxels.end(), image->GetBufferPointer());
+    writeAtomically(path, ext, protectedPaths, [&](const std::string& temporaryPath) {
+        try {
+            auto writer = itk::ImageFileWriter<Image>::New();
+            writer->SetFileName(temporaryPath);
+            writer->SetInput(image);
+            writer->SetUseCompression(true);
+            writer->Update();
+        } catch (const itk::ExceptionObject& e) {
+            throw Error(fmt::format("{}: cannot write: {}", path, e.GetDescription()));
+        }
+    });
+}
+
+} // namespace
+
+void writeVolume(const Volume& volume, const std::string& path,
+                 const std::vector<std::string>& protectedPaths) {
+    const std::lock_guard lock(itkMutex());
+    writeImage<FloatImage>(volume.geometry, volume.voxels, path, protectedPaths);
+}
+
+void writeLabelVolume(const LabelVolume& labels, const std::string& path,
+                      const std::vector<std::string>& protectedPaths) {
+    const std::lock_guard lock(itkMutex());
+    writeImage<LabelImage>(labels.geometry, labels.labels, path, protectedPaths);
+}
+
+} // namespace segxai

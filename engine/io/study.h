@@ -1,0 +1,37 @@
+#pragma once
+#include "engine/core/volume.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai {
+
+// What to load as one study: 1..N co-registered channel files (or DICOM folders) and an
+// optional ground-truth label map.
+struct StudyRequest {
+    std::vector<std::string> channelPaths;
+    std::optional<std::string> groundTruthPath;
+    // For DICOM folders holding several series: the series UID to read per channel path
+    // (empty: the series with the most slices).
+    std::vector<std::string> dicomSeries;
+    // The channels are in the model's order as given: do not match them to the model's input
+    // names (engine/study_channels.h). Set by --no-channel-matching and by a user's own order.
+    bool keepChannelOrder = false;
+    // The channel whose grid is the study's grid: the file the user gave first, wherever
+    // matching moved it (voxel targets and outputs refer to that file's grid).
+    size_t referenceChannel = 0;
+};
+
+// One study in one grid: the first channel's. Other channels and the ground truth are
+// resampled onto it when their grids differ.
+struct Study {
+    Geometry geometry;
+    std::vector<Volume> channels;
+    std::optional<LabelVolume> groundTruth;
+    std::vector<std::string> sourcePaths; // one per channel
+    std::optional<std::string> groundTruthPath;
+    std::vector<std::string> warnings;
+};
+
+} // namespace segxai

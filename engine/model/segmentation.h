@@ -1,0 +1,20 @@
+#pragma once
+#include "engine/core/volume.h"
+
+#include <string>
+#include <vector>
+
+namespace segxai {
+
+// A model's answer for a study, in the study's grid: per-class probabilities (softmax of the
+// logits, or the model's own probabilities) and their argmax.
+struct Segmentation {
+    std::vector<std::string> classNames;
+    std::vector<Volume> probabilities; // one per class
+    LabelVolume labels;
+    double seconds = 0.0;              // preprocessing + forward + mapping back
+    std::string device;
+    bool slidingWindow = false;
+};
+
+} // namespace segxai

@@ -1,0 +1,27 @@
+#include "engine/model/device.h"
+
+#include "engine/core/cpu_cores.h"
+
+#include <fmt/format.h>
+#include <thread>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+namespace segxai {
+
+const ComputeDevice& computeDevice() {
+    static const ComputeDevice device = [] {
+        ComputeDevice d;
+        d.cuda = torch::cuda::is_available();
+        d.threads = usableCores();
+        at::set_num_threads(d.threads);
+        d.description =
+            d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(),
+                                 TORCH_VERSION)
+                   : fmt::format("CPU, {} threads, LibTorch {}", d.threads, TORCH_VERSION);
+        return d;
+    }();
+    return device;
+}
+
+} // namespace segxai

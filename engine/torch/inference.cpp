@@ -1,0 +1,79 @@
+#include "engine/model/inference.h"
+
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
+#include "engine/model/model_input.h"
+#include "engine/core/resample.h"
+#include "engine/torch/model_forward.h"
+#include "engine/torch/model_impl.h"
+#include "engine/torch/tensors.h"
+
+#include <chrono>
+#include <fmt/format.h>
+
+namespace segxai {
+namespace {
+
+// Per-class probabilities from the model's output [1, K, X, Y, Z].
+torch::Tensor toProbabilities(const torch::Tensor& output, bool alreadyProbabilities) {
+    if (alreadyProbabilities) return output;
+    if (output.size(1) == 1) {
+        // One sigmoid channel: background and foreground.
+        const torch::Tensor p = torch::sigmoid(output);
+        return torch::cat({1.0 - p, p}, 1);
+    }
+    return torch::softmax(output, 1);
+}
+
+} // namespace
+
+Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
+    const auto start = std::chrono::steady_clock::now();
+    const Model::Impl& m = model.impl();
+    const ModelCard& card = m.card;
+    if (job) job->progress(0.02f, "preparing input");
+    const ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
+    if (job) job->throwIfStopped();
+
+    torch::Tensor output;
+    {
+        torch::InferenceMode noAutograd;
+        std::optional<JobContext> forwardJob;
+        if (job) forwardJob = job->sub(0.1f, 0.85f);
+        output = forwardModel(model, volumesToTensor(input.channels, card.reverseAxes),
+                              forwardJob ? &*forwardJob : nullptr);
+        if (job) job->progress(0.86f, "mapping back");
+        output = toProbabilities(output, card.outputsProbabilities).contiguous();
+    }
+
+    Segmentation segmentation;
+    segmentation.device = m.device.str();
+    segmentation.slidingWindow = card.slidingWindow.has_value();
+    const int64_t classes = output.size(1);
+    for (int64_t c = 0; c < classes; ++c) {
+        segmentation.classNames.push_back(card.className(size_t(c)));
+        Volume p = tensorChannelToVolume(output, c, input.grid, card.reverseAxes, card.className(size_t(c)));
+        if (!input.grid.sameGrid(study.geometry)) p = resampleLinear(p, study.geometry);
+        segmentation.probabilities.push_back(std::move(p));
+        if (job) job->throwIfStopped();
+    }
+    segmentation.labels = LabelVolume(study.geometry, "segmentation");
+    const size_t voxels = study.geometry.voxelCount();
+    for (size_t n = 0; n < voxels; ++n) {
+        uint16_t best = 0;
+        float bestValue = segmentation.probabilities[0].voxels[n];
+        for (int64_t c = 1; c < classes; ++c) {
+            const float v = segmentation.probabilities[size_t(c)].voxels[n];
+            if (v > bestValue) {
+                bestValue = v;
+                best = uint16_t(c);
+            }
+        }
+        segmentation.labels.labels[n] = best;
+    }
+    segmentation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (job) job->progress(1.0f, "segmented");
+    return segmentation;
+}
+
+} // namespace segxai
