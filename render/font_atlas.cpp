@@ -19,7 +19,6 @@ FontAtlas::FontAtlas(const std::vector<std::filesystem::path>& candidates) {
         std::ifstream in(path, std::ios::binary);
         if (!in) continue;
         m_fontData.assign(std::istreambuf_iterator<char>(in), {});
-        m_path = path.string();
         if (!m_fontData.empty()) break;
     }
 }

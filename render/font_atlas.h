@@ -34,7 +34,6 @@ public:
     // Reads the first font that exists among `candidates`; valid() tells whether one did.
     explicit FontAtlas(const std::vector<std::filesystem::path>& candidates);
     bool valid() const { return !m_fontData.empty(); }
-    const std::string& fontPath() const { return m_path; }
 
     // Baked at a whole pixel size (created on first use, on the GL thread).
     const Baked& baked(float pixelSize);
@@ -44,7 +43,6 @@ public:
 
 private:
     std::vector<unsigned char> m_fontData;
-    std::string m_path;
     std::map<int, std::unique_ptr<Baked>> m_baked;
 };
 

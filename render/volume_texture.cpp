@@ -23,16 +23,19 @@ void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVox
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
 }
 
-void VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels,
+bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels,
                                   const glm::dmat4& worldToVoxel, uint64_t generation) {
+    if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
     m_labels = false;
     glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, dims.x, dims.y, dims.z, 0, GL_RED, GL_FLOAT, voxels);
     setLinear(m_linear);
+    return true;
 }
 
-void VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
+bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
                                  const glm::dmat4& worldToVoxel, uint64_t generation, bool shellNormals) {
+    if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
     m_labels = true;
     glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED,
@@ -49,6 +52,7 @@ void VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
         glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
         glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     }
+    return true;
 }
 
 void VolumeTexture::clear() {

@@ -7,19 +7,20 @@
 namespace segxai::render {
 
 // A volume on the GPU as a 3D texture in its own grid (R32F scalars or R16 labels), with
-// the world-to-texture map the shaders sample through. Uploads happen only when the data's
-// generation is newer than the one on the GPU.
+// the world-to-texture map the shaders sample through. The data's generation (never 0) says
+// what is on the GPU: an upload of the generation it already holds does nothing.
 class VolumeTexture {
 public:
     // `worldToVoxel` maps world (mm) to continuous voxel index (voxel centres at integers).
-    void uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
+    // Return whether they uploaded.
+    bool uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                        uint64_t generation);
     // With `shellNormals`, also the labels' shell normals (render/shell_normals.h) for the 3D view.
-    void uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
+    bool uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
                       const glm::dmat4& worldToVoxel, uint64_t generation, bool shellNormals = false);
     void clear();
 
-    bool needsUpload(uint64_t generation) const { return !m_texture || generation != m_generation; }
+    uint64_t generation() const { return m_generation; }
     bool valid() const { return bool(m_texture); }
     GLuint texture() const { return m_texture.get(); }
     // RGBA8 shell normals on the same grid, linear; 0 unless uploaded with the labels.

@@ -10,6 +10,7 @@
 #include "engine/core/error.h"
 #include "engine/io/image_io.h"
 #include "engine/core/log.h"
+#include "render/window_target.h"
 
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
@@ -101,10 +102,12 @@ bool Application::initialise() {
     m_sliceRenderer = std::make_unique<render::SliceRenderer>(*m_shaders, *m_font);
     m_volumeRenderer = std::make_unique<render::VolumeRenderer>(*m_shaders, *m_font);
     m_figures = std::make_unique<FigureRenderer>(*m_sliceRenderer, *m_volumeRenderer);
-    m_jobs = std::make_unique<JobRunner>([] { glfwPostEmptyEvent(); }, 1, true);
-    m_workspace = std::make_unique<Workspace>(*m_jobs);
-    logInfo("SegXAI {} on OpenGL {}; engine: {}", "0.1", reinterpret_cast<const char*>(
-                glGetString(GL_VERSION)), computeDevice().description);
+    JobRunner::Options jobs;
+    jobs.wake = [] { glfwPostEmptyEvent(); };
+    jobs.yieldToUi = true;
+    m_jobs = std::make_unique<JobRunner>(std::move(jobs));
+    m_document = std::make_unique<Document>(*m_jobs);
+    logInfo("SegXAI {} on OpenGL {}; engine: {}", "0.1", render::openGlVersion(), computeDevice().description);
     return true;
 }
 
@@ -120,20 +123,20 @@ int Application::run() {
         }
     }
     if (!m_options.session.empty()) openSessionFile(m_options.session);
-    if (m_options.demo) m_workspace->openDemo(demoCacheFolder(), assetFolder() + "/models/lesions");
-    if (!m_options.model.empty()) m_workspace->openModel(m_options.model);
+    if (m_options.demo) m_document->workspace.openDemo(demoCacheFolder(), assetFolder() + "/models/lesions");
+    if (!m_options.model.empty()) m_document->workspace.openModel(m_options.model);
     if (!m_options.files.empty()) {
         StudyRequest request;
         for (const auto& path : m_options.files) {
             if (isModelPath(path)) {
-                m_workspace->openModel(path);
+                m_document->workspace.openModel(path);
             } else {
                 request.channelPaths.push_back(path);
             }
         }
         request.groundTruthPath = m_options.groundTruth;
         request.keepChannelOrder = m_options.keepChannelOrder;
-        if (!request.channelPaths.empty()) m_workspace->openStudy(request);
+        if (!request.channelPaths.empty()) m_document->workspace.openStudy(request);
     }
     if (m_options.benchmarkFrames > 0) {
         m_benchmark = std::make_unique<FrameBenchmark>(m_options.benchmarkFrames, m_options.benchmarkLayout, m_options.benchmarkBusy);
@@ -145,7 +148,7 @@ int Application::run() {
             const auto start = std::chrono::steady_clock::now();
             glfwPollEvents();
             frame();
-            glFinish(); // the frame's GPU work included
+            render::finishGpuWork(); // the frame's GPU work included
             m_benchmark->record(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
             if (m_benchmark->finished()) {
                 int width = 0, height = 0;
@@ -172,7 +175,7 @@ int Application::run() {
 }
 
 void Application::frame() {
-    m_workspace->processResults();
+    m_document->update();
     startRequestedExplanation();
     if (m_benchmark) driveBenchmark();
     // Script commands run one at a time, each once everything has settled and been drawn.
@@ -188,7 +191,7 @@ void Application::frame() {
         // (drawing flat out would take the engine's CPU).
         if (m_scriptSettledFrames > 0 || quiescent()) glfwPostEmptyEvent();
     }
-    for (auto& e : m_workspace->takeErrors()) {
+    for (auto& e : m_document->messages().take()) {
         m_errors.push_back(std::move(e));
         if (m_script) m_exitStatus = 1; // a script stops at its first failure
     }
@@ -199,18 +202,17 @@ void Application::frame() {
     for (const auto& message : m_shaders->takeLog()) logWarning("{}", message);
     m_shaders->reloadChanged();
 
-    ViewerState& state = m_workspace->viewer();
-    m_gpu.sync(m_workspace->study(), m_workspace->studyGeneration());
+    ViewerState& state = m_document->workspace.viewer();
+    m_gpu.sync(m_document->workspace.study(), m_document->workspace.studyGeneration());
     m_gpu.setLinear(state.linearInterpolation);
-    m_gpu.syncSegmentation(m_workspace->segmentation(), m_workspace->segmentationGeneration(),
-                           m_workspace->model() ? &m_workspace->model()->model->card() : nullptr, state);
-    m_workspace->updateDifference();
-    m_gpu.syncExplanations(*m_workspace);
-    m_gpu.syncSelection(m_workspace->instances(), state.selectedInstance);
+    m_gpu.syncSegmentation(m_document->workspace.segmentation(), m_document->workspace.segmentationGeneration(),
+                           m_document->workspace.model() ? &m_document->workspace.model()->model->card() : nullptr, state);
+    m_gpu.syncExplanations(m_document->comparison);
+    m_gpu.syncSelection(m_document->workspace.instances(), state.selectedInstance);
     m_gpu.syncTransfer(state.transfer);
 
     std::string title = "SegXAI";
-    if (const auto& loaded = m_workspace->study()) {
+    if (const auto& loaded = m_document->workspace.study()) {
         title += " - ";
         for (size_t c = 0; c < loaded->study->channels.size(); ++c) {
             title += (c ? " + " : "") + loaded->study->channels[c].name;
@@ -231,10 +233,7 @@ void Application::frame() {
 
     int width = 0, height = 0;
     glfwGetFramebufferSize(m_window, &width, &height);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glViewport(0, 0, width, height);
-    glClearColor(0.08f, 0.08f, 0.09f, 1.0f);
-    glClear(GL_COLOR_BUFFER_BIT);
+    render::clearWindow(width, height, 0.08f, 0.08f, 0.09f);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     handleAutomation();
     captureScreenshots();
@@ -242,24 +241,24 @@ void Application::frame() {
 }
 
 void Application::startRequestedExplanation() {
-    if (!m_options.crosshair.empty() && m_workspace->study() && m_crosshairStudy != m_workspace->studyGeneration()) {
-        m_crosshairStudy = m_workspace->studyGeneration();
+    if (!m_options.crosshair.empty() && m_document->workspace.study() && m_crosshairStudy != m_document->workspace.studyGeneration()) {
+        m_crosshairStudy = m_document->workspace.studyGeneration();
         long long i = 0, j = 0, k = 0;
-        const Geometry& g = m_workspace->study()->study->geometry;
+        const Geometry& g = m_document->workspace.study()->study->geometry;
         if (std::sscanf(m_options.crosshair.c_str(), "%lld,%lld,%lld", &i, &j, &k) == 3 && g.contains(i, j, k)) {
-            m_workspace->viewer().crosshair = {i, j, k};
+            m_document->workspace.viewer().crosshair = {i, j, k};
         } else {
             m_errors.push_back("--crosshair " + m_options.crosshair + ": not a voxel of the study (I,J,K)");
         }
     }
-    if (m_options.explainMethods.empty() || m_explanationStarted || !m_workspace->segmentation()) return;
+    if (m_options.explainMethods.empty() || m_explanationStarted || !m_document->workspace.segmentation()) return;
     m_explanationStarted = true;
     try {
         // One panel per method; "all-gradient" is every gradient-family method in one panel.
         const int count = int(std::min<size_t>(m_options.explainMethods.size(), kMaxPanels));
-        m_workspace->setPanelCount(count);
+        m_document->comparison.setPanelCount(count);
         for (int p = 0; p < count; ++p) {
-            Panel& panel = m_workspace->panels()[size_t(p)];
+            Panel& panel = m_document->comparison.panel(p);
             const std::string& id = m_options.explainMethods[size_t(p)];
             panel.methods.clear();
             if (id == "all-gradient") {
@@ -270,10 +269,10 @@ void Application::startRequestedExplanation() {
                 panel.methods = {parseMethod(id)};
             }
             panel.parameters.layer = m_options.explainLayer;
-            m_workspace->viewer().displays[size_t(p)] = m_workspace->viewer().displays[0];
+            m_document->workspace.viewer().displays[size_t(p)] = m_document->workspace.viewer().displays[0];
         }
-        if (count > 1) m_workspace->viewer().layout = Layout::Compare;
-        m_workspace->explainAllPanels(parseTargetSpec(m_options.explainTarget));
+        if (count > 1) m_document->workspace.viewer().layout = Layout::Compare;
+        m_document->comparison.explainAll(parseTargetSpec(m_options.explainTarget));
     } catch (const std::exception& e) {
         m_errors.push_back(e.what());
         logError("{}", e.what());
@@ -281,19 +280,19 @@ void Application::startRequestedExplanation() {
 }
 
 void Application::driveBenchmark() {
-    const auto& loaded = m_workspace->study();
+    const auto& loaded = m_document->workspace.study();
     if (m_benchmarkRunning) {
-        m_benchmark->advance(m_workspace->viewer(), loaded->study->geometry);
-        if (m_benchmark->busy() && !m_workspace->busy("explain")) {
+        m_benchmark->advance(m_document->workspace.viewer(), loaded->study->geometry);
+        if (m_benchmark->busy() && !m_document->comparison.explaining()) {
             // Keep the engine thread computing for the whole measurement.
-            m_workspace->explain(0, parseTargetSpec(m_options.explainTarget));
+            m_document->comparison.explain(0, parseTargetSpec(m_options.explainTarget));
         }
         return;
     }
     const bool explanationPending = !m_options.explainMethods.empty() && !m_explanationStarted && m_errors.empty();
-    const bool settled = loaded && m_jobs->quiescent() && !m_workspace->loading() && !explanationPending;
+    const bool settled = loaded && m_jobs->quiescent() && !m_document->workspace.loading() && !explanationPending;
     m_benchmarkSettledFrames = settled ? m_benchmarkSettledFrames + 1 : 0;
-    const bool idle = m_jobs->quiescent() && !m_workspace->loading();
+    const bool idle = m_jobs->quiescent() && !m_document->workspace.loading();
     if (idle && (!m_errors.empty() || !loaded)) {
         std::fprintf(stderr, "segxai: error: the benchmark could not start: %s\n",
                      m_errors.empty() ? "no study is open" : m_errors.front().c_str());
@@ -302,13 +301,13 @@ void Application::driveBenchmark() {
     }
     if (m_benchmarkSettledFrames < 4) return;
     try {
-        m_benchmark->arrange(m_workspace->viewer(), int(m_workspace->panels().size()));
+        m_benchmark->arrange(m_document->workspace.viewer(), int(m_document->comparison.panels().size()));
         if (m_benchmark->busy()) {
-            if (!m_workspace->segmentation()) throw Error("--benchmark-busy needs a model (the engine thread explains)");
-            Panel& panel = m_workspace->panels()[0];
+            if (!m_document->workspace.segmentation()) throw Error("--benchmark-busy needs a model (the engine thread explains)");
+            Panel& panel = m_document->comparison.panel(0);
             panel.methods = {Method::SmoothGrad};
             panel.parameters.samples = 50;
-            m_workspace->explain(0, parseTargetSpec(m_options.explainTarget));
+            m_document->comparison.explain(0, parseTargetSpec(m_options.explainTarget));
         }
         m_benchmarkRunning = true;
     } catch (const std::exception& e) {
@@ -325,8 +324,8 @@ void Application::handleAutomation() {
         return;
     }
     const bool explanationPending = !m_options.explainMethods.empty() && !m_explanationStarted && m_errors.empty();
-    const bool quiet = m_jobs->quiescent() && !m_workspace->loading() && !explanationPending;
-    const bool settled = m_workspace->study() && quiet;
+    const bool quiet = m_jobs->quiescent() && !m_document->workspace.loading() && !explanationPending;
+    const bool settled = m_document->workspace.study() && quiet;
     if (!settled) m_framesWithStudy = 0;
     if (settled) {
         // A few settled frames: results drained, ImGui's layout final.
@@ -338,15 +337,15 @@ void Application::handleAutomation() {
             m_windowShotPath = m_options.screenshotPath;
             if (m_options.screenshotViews) {
                 for (int v = 0; v < kSliceViewCount; ++v) {
-                    saveViewImage(m_workspace->viewer().activePanel, v,
+                    saveViewImage(m_document->workspace.viewer().activePanel, v,
                                   suffixedPath(m_options.screenshotPath, render::sliceAxisName(kSliceAxes[size_t(v)])));
                 }
-                saveViewImage(m_workspace->viewer().activePanel, kVolumeView, suffixedPath(m_options.screenshotPath, "3d"));
+                saveViewImage(m_document->workspace.viewer().activePanel, kVolumeView, suffixedPath(m_options.screenshotPath, "3d"));
             }
         }
         if (!m_errors.empty()) m_exitStatus = 1;
         m_automationDone = true;
-    } else if (!m_workspace->study() && quiet && (!m_options.files.empty() || m_options.demo || !m_options.session.empty())) {
+    } else if (!m_document->workspace.study() && quiet && (!m_options.files.empty() || m_options.demo || !m_options.session.empty())) {
         m_exitStatus = 1; // the study failed to load; its error is on stderr
         m_automationDone = true;
     }
@@ -370,31 +369,31 @@ void Application::drawPanels() {
         const bool first = ImGui::GetFrameCount() < 3;
         const ImGuiTabItemFlags selectModel = first && m_options.panel == "model" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Study")) {
-            drawStudyPanel(*m_workspace);
+            drawStudyPanel(m_document->workspace);
             ImGui::EndTabItem();
         }
         if (ImGui::BeginTabItem("Model", nullptr, selectModel)) {
-            drawModelPanel(*m_workspace);
+            drawModelPanel(m_document->workspace);
             ImGui::EndTabItem();
         }
         const ImGuiTabItemFlags selectExplain = first && m_options.panel == "explain" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Explain", nullptr, selectExplain)) {
-            m_explainPanel.draw(*m_workspace, m_fileDialog);
+            m_explainPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
         const ImGuiTabItemFlags selectInstances = first && m_options.panel == "instances" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Instances", nullptr, selectInstances)) {
-            m_instancesPanel.draw(*m_workspace);
+            m_instancesPanel.draw(*m_document);
             ImGui::EndTabItem();
         }
         const ImGuiTabItemFlags selectLesions = first && m_options.panel == "lesions" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Lesions", nullptr, selectLesions)) {
-            m_lesionsPanel.draw(*m_workspace, m_fileDialog);
+            m_lesionsPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
         const ImGuiTabItemFlags selectAggregation = first && m_options.panel == "aggregation" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Aggregation", nullptr, selectAggregation)) {
-            m_aggregationPanel.draw(*m_workspace, m_fileDialog);
+            m_aggregationPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
         for (PlotExport* exporter : {&m_lesionsPanel.plots(), &m_aggregationPanel.plots()}) {
@@ -412,12 +411,12 @@ void Application::drawPanels() {
     ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoScrollbar |
                                        ImGuiWindowFlags_NoScrollWithMouse);
     m_viewerSize = ImGui::GetContentRegionAvail();
-    m_viewer.draw(m_viewerSize, *m_workspace, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
+    m_viewer.draw(m_viewerSize, *m_document, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
     ImGui::End();
-    if (m_workspace->viewer().pickPending) m_workspace->pickAtCrosshair();
+    if (m_document->workspace.viewer().pickPending) m_document->workspace.pickAtCrosshair();
     if (!ImGui::GetIO().WantTextInput) {
-        if (ImGui::IsKeyPressed(GLFW_KEY_N, false)) stepInstances(*m_workspace, 1);
-        if (ImGui::IsKeyPressed(GLFW_KEY_P, false)) stepInstances(*m_workspace, -1);
+        if (ImGui::IsKeyPressed(GLFW_KEY_N, false)) stepInstances(*m_document, 1);
+        if (ImGui::IsKeyPressed(GLFW_KEY_P, false)) stepInstances(*m_document, -1);
     }
     ImGui::PopStyleVar();
 
@@ -432,7 +431,7 @@ void Application::drawPanels() {
     ImGui::SetNextWindowPos(ImVec2(origin.x, origin.y + size.y - statusHeight));
     ImGui::SetNextWindowSize(ImVec2(size.x, statusHeight));
     ImGui::Begin("Status", nullptr, fixed | ImGuiWindowFlags_NoScrollbar);
-    drawStatusBar(*m_workspace, m_log, m_showLog, computeDevice().description);
+    drawStatusBar(*m_document, m_log, m_showLog, computeDevice().description);
     ImGui::End();
 }
 

@@ -10,7 +10,7 @@
 #include "app/gui/gui_options.h"
 #include "app/gui/panels/log_panel.h"
 #include "app/gui/views/viewer_panel.h"
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 #include "engine/core/job_runner.h"
 #include "render/font_atlas.h"
 #include "render/shader_library.h"
@@ -77,13 +77,12 @@ private:
     void startRequestedExplanation();
     void captureScreenshots();
     std::vector<std::string> inputPaths() const;
-    std::vector<std::string> inputsToProtect() const;
     ImVec2 cellSize(int view) const;
 
     GuiOptions m_options;
     GLFWwindow* m_window = nullptr;
     std::unique_ptr<JobRunner> m_jobs;
-    std::unique_ptr<Workspace> m_workspace;
+    std::unique_ptr<Document> m_document;
     std::unique_ptr<render::ShaderLibrary> m_shaders;
     std::unique_ptr<render::FontAtlas> m_font;
     std::unique_ptr<render::SliceRenderer> m_sliceRenderer;

@@ -21,14 +21,7 @@ void Application::reportError(const std::string& message) {
     if (m_script) m_exitStatus = 1;
 }
 
-std::vector<std::string> Application::inputsToProtect() const {
-    std::vector<std::string> paths = m_workspace->studyRequest().channelPaths;
-    if (m_workspace->studyRequest().groundTruthPath) paths.push_back(*m_workspace->studyRequest().groundTruthPath);
-    if (m_workspace->model()) paths.push_back(m_workspace->model()->model->path());
-    return paths;
-}
-
-bool Application::quiescent() const { return m_jobs->quiescent() && !m_workspace->loading(); }
+bool Application::quiescent() const { return m_jobs->quiescent() && !m_document->workspace.loading(); }
 
 void Application::dropPaths(const std::vector<std::string>& paths) {
     // A session file opens as a session; everything else as studies, models, ground truth.
@@ -40,12 +33,12 @@ void Application::dropPaths(const std::vector<std::string>& paths) {
             rest.push_back(path);
         }
     }
-    if (!rest.empty()) m_workspace->openPaths(rest);
+    if (!rest.empty()) m_document->workspace.openPaths(rest);
 }
 
 void Application::openSessionFile(const std::string& path) {
     try {
-        m_workspace->openSession(readSession(path));
+        m_document->sessions.open(readSession(path));
         logInfo("opening session {}", path);
     } catch (const std::exception& e) {
         reportError(e.what());
@@ -54,8 +47,8 @@ void Application::openSessionFile(const std::string& path) {
 
 void Application::saveSessionFile(const std::string& path) {
     try {
-        if (!m_workspace->study()) throw Error("no study open: nothing to save");
-        saveSession(*m_workspace, path);
+        if (!m_document->workspace.study()) throw Error("no study open: nothing to save");
+        saveSession(*m_document, path);
         logInfo("saved session {}", path);
     } catch (const std::exception& e) {
         reportError(e.what());
@@ -80,7 +73,7 @@ void Application::captureScreenshots() {
             part.width = x1 - x0;
             part.height = y1 - y0;
             for (int y = y0; y < y1; ++y) part.pixels.insert(part.pixels.end(), window.at(x0, y), window.at(x0, y) + size_t(part.width) * 4);
-            savePng(part, it->path, inputsToProtect());
+            savePng(part, it->path, m_document->workspace.inputPaths());
             logInfo("saved {}", it->path);
         } catch (const std::exception& e) {
             reportError(e.what());
@@ -93,7 +86,7 @@ void Application::captureScreenshots() {
     glfwGetFramebufferSize(m_window, &width, &height);
     try {
         // The back buffer holds the frame just drawn, exactly as it is about to be shown.
-        savePng(render::readFramebuffer(0, width, height), path, inputsToProtect());
+        savePng(render::readFramebuffer(0, width, height), path, m_document->workspace.inputPaths());
         logInfo("saved {}", path);
     } catch (const std::exception& e) {
         reportError(e.what());
@@ -101,9 +94,9 @@ void Application::captureScreenshots() {
 }
 
 ImVec2 Application::cellSize(int view) const {
-    const ViewerState& state = m_workspace->viewer();
-    for (const auto& cell : ViewerPanel::layout(state, int(m_workspace->panels().size()),
-                                                state.showDifference && m_workspace->difference(), m_viewerSize)) {
+    const ViewerState& state = m_document->workspace.viewer();
+    for (const auto& cell : ViewerPanel::layout(state, int(m_document->comparison.panels().size()),
+                                                state.showDifference && m_document->comparison.difference(), m_viewerSize)) {
         if (cell.view == view) return cell.size;
     }
     return ImVec2(m_viewerSize.x / 2, m_viewerSize.y / 2);
@@ -111,14 +104,14 @@ ImVec2 Application::cellSize(int view) const {
 
 void Application::saveFigure(const std::string& path, int width, int height) {
     try {
-        if (!m_workspace->study()) throw Error("no study open: nothing to draw");
+        if (!m_document->workspace.study()) throw Error("no study open: nothing to draw");
         if (width <= 0 || height <= 0) {
             width = int(m_viewerSize.x) * m_exportScale;
             height = int(m_viewerSize.y) * m_exportScale;
         }
         if (width > 16384 || height > 16384) throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
         const float fontScale = std::max(1.0f, float(height) / std::max(1.0f, m_viewerSize.y));
-        savePng(m_figures->layout(*m_workspace, m_gpu, width, height, fontScale), path, inputsToProtect());
+        savePng(m_figures->layout(*m_document, m_gpu, width, height, fontScale), path, m_document->workspace.inputPaths());
         logInfo("saved {} ({}x{})", path, width, height);
     } catch (const std::exception& e) {
         reportError(e.what());
@@ -127,7 +120,7 @@ void Application::saveFigure(const std::string& path, int width, int height) {
 
 void Application::saveViewImage(int panel, int view, const std::string& path, int width, int height) {
     try {
-        if (!m_workspace->study()) throw Error("no study open: nothing to draw");
+        if (!m_document->workspace.study()) throw Error("no study open: nothing to draw");
         const ImVec2 onScreen = cellSize(view);
         if (width <= 0 || height <= 0) {
             width = int(onScreen.x) * m_exportScale;
@@ -135,34 +128,19 @@ void Application::saveViewImage(int panel, int view, const std::string& path, in
         }
         if (width > 16384 || height > 16384) throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
         const float fontScale = std::max(1.0f, float(height) / std::max(1.0f, onScreen.y));
-        savePng(m_figures->view(*m_workspace, m_gpu, panel, view, width, height, fontScale), path, inputsToProtect());
+        savePng(m_figures->view(*m_document, m_gpu, panel, view, width, height, fontScale), path, m_document->workspace.inputPaths());
         logInfo("saved {} ({}x{})", path, width, height);
     } catch (const std::exception& e) {
         reportError(e.what());
     }
 }
 
-void Application::exportMap(int panel, const std::string& path) {
-    try {
-        const auto& panels = m_workspace->panels();
-        if (panel < 0 || panel >= int(panels.size()) || !panels[size_t(panel)].result) {
-            throw Error(fmt::format("panel {} has no explanation to export", char('A' + panel)));
-        }
-        const ExplanationSet& set = *panels[size_t(panel)].result;
-        const MapDisplay& d = m_workspace->viewer().displays[size_t(panel)];
-        const Explanation& e = set.items[size_t(std::clamp(d.index, 0, int(set.items.size()) - 1))];
-        const ExplanationMap& map = e.maps[size_t(std::clamp(d.map, 0, int(e.maps.size()) - 1))];
-        writeVolume(inStudyGrid(map, m_workspace->study()->study->geometry), path, inputsToProtect());
-        logInfo("saved {} ({}{})", path, methodTitle(e.method), map.channel.empty() ? "" : ", " + map.channel);
-    } catch (const std::exception& e) {
-        reportError(e.what());
-    }
-}
+void Application::exportMap(int panel, const std::string& path) { m_document->comparison.exportShownMap(panel, path); }
 
 void Application::exportSegmentation(const std::string& path) {
     try {
-        if (!m_workspace->segmentation()) throw Error("no segmentation to export");
-        writeLabelVolume(m_workspace->segmentation()->labels, path, inputsToProtect());
+        if (!m_document->workspace.segmentation()) throw Error("no segmentation to export");
+        writeLabelVolume(m_document->workspace.segmentation()->labels, path, m_document->workspace.inputPaths());
         logInfo("saved {}", path);
     } catch (const std::exception& e) {
         reportError(e.what());
@@ -172,9 +150,9 @@ void Application::exportSegmentation(const std::string& path) {
 void Application::compare(const std::vector<std::string>& methods) {
     try {
         if (methods.empty() || methods.size() > size_t(kMaxPanels)) throw Error("compare needs 1 to 4 methods");
-        m_workspace->setPanelCount(int(methods.size()));
+        m_document->comparison.setPanelCount(int(methods.size()));
         for (size_t p = 0; p < methods.size(); ++p) {
-            Panel& panel = m_workspace->panels()[p];
+            Panel& panel = m_document->comparison.panel(int(p));
             panel.methods.clear();
             if (methods[p] == "all-gradient") {
                 for (Method m : allMethods()) {
@@ -184,11 +162,11 @@ void Application::compare(const std::vector<std::string>& methods) {
                 panel.methods = {parseMethod(methods[p])};
             }
             if (p > 0) {
-                panel.parameters = m_workspace->panels()[0].parameters;
-                m_workspace->viewer().displays[p] = m_workspace->viewer().displays[0];
+                panel.parameters = m_document->comparison.panels()[0].parameters;
+                m_document->workspace.viewer().displays[p] = m_document->workspace.viewer().displays[0];
             }
         }
-        m_workspace->viewer().layout = methods.size() > 1 ? Layout::Compare : Layout::Tri;
+        m_document->workspace.viewer().layout = methods.size() > 1 ? Layout::Compare : Layout::Tri;
     } catch (const std::exception& e) {
         reportError(e.what());
     }
@@ -197,47 +175,47 @@ void Application::compare(const std::vector<std::string>& methods) {
 void Application::pickVoxel(const Index3& voxel) {
     // The same path as a click: the crosshair moves there, then the structure under it is picked.
     if (!moveCrosshair(voxel)) return;
-    m_workspace->viewer().pickPending = true;
-    m_workspace->pickAtCrosshair();
-    if (m_workspace->viewer().selectedInstance == 0) logWarning("nothing segmented at {},{},{}", voxel[0], voxel[1], voxel[2]);
+    m_document->workspace.viewer().pickPending = true;
+    m_document->workspace.pickAtCrosshair();
+    if (m_document->workspace.viewer().selectedInstance == 0) logWarning("nothing segmented at {},{},{}", voxel[0], voxel[1], voxel[2]);
 }
 
 bool Application::moveCrosshair(const Index3& voxel) {
-    const auto& study = m_workspace->study();
+    const auto& study = m_document->workspace.study();
     if (!study || !study->study->geometry.contains(voxel[0], voxel[1], voxel[2])) {
         reportError(fmt::format("voxel {},{},{} is not in the study", voxel[0], voxel[1], voxel[2]));
         return false;
     }
-    m_workspace->viewer().crosshair = voxel;
+    m_document->workspace.viewer().crosshair = voxel;
     return true;
 }
 
 void Application::setLayer(const std::string& layer) {
-    for (Panel& panel : m_workspace->panels()) panel.parameters.layer = layer;
+    for (int p = 0; p < int(m_document->comparison.panels().size()); ++p) m_document->comparison.panel(p).parameters.layer = layer;
 }
 
 void Application::explainSelectedInstance() {
-    const int index = m_workspace->selectedListIndex();
+    const int index = m_document->workspace.selectedListIndex();
     if (index < 0) {
         reportError("no structure is picked: click one first");
         return;
     }
-    const Index3 v = m_workspace->instances()->instances[size_t(index)].representative;
-    m_workspace->viewer().crosshair = v;
-    m_workspace->viewer().target.kind = TargetSetup::Kind::Instance;
-    m_workspace->explainAllPanels(parseTargetSpec(fmt::format("instance:{},{},{}", v[0], v[1], v[2])));
+    const Index3 v = m_document->workspace.instances()->instances[size_t(index)].representative;
+    m_document->workspace.viewer().crosshair = v;
+    m_document->workspace.viewer().target.kind = TargetSpec::Kind::Instance;
+    m_document->comparison.explainAll(ExplainPanel::currentTarget(m_document->workspace));
 }
 
 void Application::explainTarget(const std::string& targetSpec) {
     try {
-        m_workspace->explainAllPanels(parseTargetSpec(targetSpec));
+        m_document->comparison.explainAll(parseTargetSpec(targetSpec));
     } catch (const std::exception& e) {
         reportError(e.what());
     }
 }
 
 void Application::setLayout(bool compare, int view) {
-    ViewerState& state = m_workspace->viewer();
+    ViewerState& state = m_document->workspace.viewer();
     state.layout = compare ? Layout::Compare : Layout::Tri;
     if (view >= 0) state.compareView = view;
 }
@@ -248,16 +226,16 @@ void Application::analyseLesions(int samples, double contextMm) {
     options.explain.samples = samples;
     options.contextMaxMm = contextMm;
     options.context = contextMm > 0.0;
-    m_workspace->analyseLesions(options);
+    m_document->lesions.analyse(options);
 }
 
 void Application::showLesion(int id) {
-    const auto& analysis = m_workspace->lesionAnalysis();
+    const auto& analysis = m_document->lesions.analysis();
     if (!analysis || id < 1 || id > int(analysis->lesions.lesions.size())) {
         reportError(fmt::format("there is no lesion {} (analyse the lesions first)", id));
         return;
     }
-    m_workspace->showLesion(id);
+    m_document->lesions.show(id);
 }
 
 void Application::saveLesionPlot(const std::string& plot, const std::string& path) {
@@ -266,15 +244,15 @@ void Application::saveLesionPlot(const std::string& plot, const std::string& pat
     }
 }
 
-void Application::saveLesionAnalysis(const std::string& folder) { m_workspace->saveLesionAnalysis(folder); }
+void Application::saveLesionAnalysis(const std::string& folder) { m_document->lesions.save(folder); }
 
 void Application::paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm) {
-    const auto& study = m_workspace->study();
+    const auto& study = m_document->workspace.study();
     if (!study) {
         reportError("open a study first");
         return;
     }
-    const Index3 v = m_workspace->viewer().crosshair;
+    const Index3 v = m_document->workspace.viewer().crosshair;
     SyntheticLesion lesion;
     lesion.centre = study->study->geometry.voxelToWorld(glm::dvec3(double(v[0]), double(v[1]), double(v[2])));
     lesion.radiiMm = glm::dvec3(radiusMm);
@@ -284,21 +262,21 @@ void Application::paintSyntheticLesion(double radiusMm, const std::vector<double
         reportError(fmt::format("synthetic-lesion: {} contrasts for {} channels", contrast.size(), study->study->channels.size()));
         return;
     }
-    m_workspace->insertSyntheticLesion(lesion);
+    m_document->lesions.paint(lesion);
 }
 
-void Application::removeSyntheticLesion() { m_workspace->removeSyntheticLesion(); }
+void Application::removeSyntheticLesion() { m_document->lesions.removePainted(); }
 
 void Application::aggregate(Method method) {
     ExplainParameters p;
     p.samples = 10;
     p.steps = 10;
     p.coalitions = 32;
-    m_workspace->aggregate(method, p);
+    m_document->aggregation.aggregate(method, p);
 }
 
 void Application::showAggregation(const std::string& className, const std::string& segmentName) {
-    const auto& a = m_workspace->aggregation();
+    const auto& a = m_document->aggregation.aggregation();
     if (!a) {
         reportError("aggregate first");
         return;
@@ -317,7 +295,7 @@ void Application::showAggregation(const std::string& className, const std::strin
         reportError("show-aggregation: no class " + className + (segmentName.empty() ? "" : " or segment " + segmentName));
         return;
     }
-    m_workspace->showAggregationCell(int(row - m.targetClasses.begin()), segment, AttributionPart::Absolute);
+    m_document->aggregation.showCell(int(row - m.targetClasses.begin()), segment, AttributionPart::Absolute);
 }
 
 void Application::benchmark(const std::vector<Method>& methods, const std::vector<Metric>& metrics) {
@@ -330,7 +308,7 @@ void Application::benchmark(const std::vector<Method>& methods, const std::vecto
     options.curveSteps = 4;
     options.sensitivitySamples = 1;
     options.randomisationStages = 2;
-    m_workspace->runBenchmark(methods, metrics, p, options);
+    m_document->aggregation.runBenchmark(methods, metrics, p, options);
 }
 
 void Application::quit(int status) {

@@ -22,30 +22,30 @@ bool isPng(const std::filesystem::path& path) { return path.extension() == ".png
 
 void Application::drawMenuBar() {
     if (!ImGui::BeginMainMenuBar()) return;
-    const bool hasStudy = m_workspace->study() != nullptr;
+    const bool hasStudy = m_document->workspace.study() != nullptr;
     if (ImGui::BeginMenu("File")) {
         if (ImGui::MenuItem("Open study...")) {
             m_fileDialog.open(
                 "Open study", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->openStudy(StudyRequest{paths, {}, {}}); },
+                [this](const auto& paths) { m_document->workspace.openStudy(StudyRequest{paths, {}, {}}); },
                 isStudyFile, {}, true);
         }
         if (ImGui::MenuItem("Open model...")) {
             m_fileDialog.open(
                 "Open model", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->openModel(paths.front()); },
+                [this](const auto& paths) { m_document->workspace.openModel(paths.front()); },
                 [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
         }
         if (ImGui::MenuItem("Add channel...", nullptr, false, hasStudy)) {
             m_fileDialog.open(
                 "Add channel", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->addChannels(paths); }, isStudyFile, {},
+                [this](const auto& paths) { m_document->workspace.addChannels(paths); }, isStudyFile, {},
                 true);
         }
         if (ImGui::MenuItem("Load ground truth...", nullptr, false, hasStudy)) {
             m_fileDialog.open(
                 "Load ground truth", FileDialog::Mode::Open,
-                [this](const auto& paths) { m_workspace->loadGroundTruth(paths.front()); },
+                [this](const auto& paths) { m_document->workspace.loadGroundTruth(paths.front()); },
                 isStudyFile);
         }
         ImGui::Separator();
@@ -70,7 +70,7 @@ void Application::drawMenuBar() {
                 const char* names[] = {"axial", "coronal", "sagittal", "3D"};
                 for (int v = 0; v <= kVolumeView; ++v) {
                     if (ImGui::MenuItem((std::string(names[v]) + "...").c_str())) {
-                        const int panel = m_workspace->viewer().activePanel;
+                        const int panel = m_document->workspace.viewer().activePanel;
                         m_fileDialog.open("Save view", FileDialog::Mode::Save,
                                           [this, v, panel](const auto& paths) { saveViewImage(panel, v, paths.front()); }, isPng,
                                           std::string(names[v]) + ".png");
@@ -87,11 +87,11 @@ void Application::drawMenuBar() {
                 ImGui::EndMenu();
             }
             ImGui::Separator();
-            if (ImGui::MenuItem("Segmentation as NIfTI...", nullptr, false, m_workspace->segmentation() != nullptr)) {
+            if (ImGui::MenuItem("Segmentation as NIfTI...", nullptr, false, m_document->workspace.segmentation() != nullptr)) {
                 m_fileDialog.open("Save segmentation", FileDialog::Mode::Save,
                                   [this](const auto& paths) { exportSegmentation(paths.front()); }, isStudyFile, "segmentation.nii.gz");
             }
-            const auto& panels = m_workspace->panels();
+            const auto& panels = m_document->comparison.panels();
             for (int p = 0; p < int(panels.size()); ++p) {
                 const std::string label = fmt::format("Map of panel {} as NIfTI...", char('A' + p));
                 if (ImGui::MenuItem(label.c_str(), nullptr, false, panels[size_t(p)].result != nullptr)) {
@@ -105,7 +105,7 @@ void Application::drawMenuBar() {
         if (ImGui::MenuItem("Quit", "Ctrl+Q")) glfwSetWindowShouldClose(m_window, GLFW_TRUE);
         ImGui::EndMenu();
     }
-    ViewerState& state = m_workspace->viewer();
+    ViewerState& state = m_document->workspace.viewer();
     if (ImGui::BeginMenu("View")) {
         bool radiological = state.convention == render::Convention::Radiological;
         if (ImGui::MenuItem("Radiological convention", nullptr, &radiological)) {
@@ -140,7 +140,7 @@ void Application::drawMenuBar() {
 
 // Ambiguous channel names: the user says which file feeds which model input.
 void Application::drawChannelChoice() {
-    auto& choice = m_workspace->pendingChannelChoice();
+    auto& choice = m_document->workspace.pendingChannelChoice();
     if (choice && !ImGui::IsPopupOpen("Which file is which input?")) {
         m_channelChoiceOrder.resize(choice->inputs.size());
         for (size_t i = 0; i < m_channelChoiceOrder.size(); ++i) m_channelChoiceOrder[i] = int(i);
@@ -170,7 +170,7 @@ void Application::drawChannelChoice() {
         ImGui::BeginDisabled(!permutation);
         if (ImGui::Button("Use this order")) {
             choice.reset();
-            m_workspace->setChannelOrder(order);
+            m_document->workspace.setChannelOrder(order);
         }
         ImGui::EndDisabled();
         if (!permutation && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Each file feeds one input.");
@@ -184,24 +184,24 @@ void Application::drawChannelChoice() {
 void Application::drawDialogs() {
     m_fileDialog.draw();
 
-    auto& drop = m_workspace->pendingDrop();
+    auto& drop = m_document->workspace.pendingDrop();
     if (drop) ImGui::OpenPopup("Use dropped files");
     if (ImGui::BeginPopupModal("Use dropped files", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
         if (drop) {
             for (const auto& path : drop->paths) ImGui::BulletText("%s", path.c_str());
             if (ImGui::Button("Open as a new study")) {
-                m_workspace->openStudy(StudyRequest{drop->paths, {}, {}});
+                m_document->workspace.openStudy(StudyRequest{drop->paths, {}, {}});
                 drop.reset();
             }
             ImGui::SameLine();
             if (drop && ImGui::Button("Add as channel(s)")) {
-                m_workspace->addChannels(drop->paths);
+                m_document->workspace.addChannels(drop->paths);
                 drop.reset();
             }
             if (drop && drop->paths.size() == 1) {
                 ImGui::SameLine();
                 if (ImGui::Button("Load as ground truth")) {
-                    m_workspace->loadGroundTruth(drop->paths.front());
+                    m_document->workspace.loadGroundTruth(drop->paths.front());
                     drop.reset();
                 }
             }
@@ -212,7 +212,7 @@ void Application::drawDialogs() {
         ImGui::EndPopup();
     }
 
-    auto& series = m_workspace->pendingSeriesChoice();
+    auto& series = m_document->workspace.pendingSeriesChoice();
     if (series) ImGui::OpenPopup("Choose DICOM series");
     if (ImGui::BeginPopupModal("Choose DICOM series", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
         if (series) {
@@ -226,7 +226,7 @@ void Application::drawDialogs() {
                     request.dicomSeries.resize(request.channelPaths.size());
                     request.dicomSeries[series->channel] = s.uid;
                     series.reset();
-                    m_workspace->openStudy(std::move(request));
+                    m_document->workspace.openStudy(std::move(request));
                     break;
                 }
             }

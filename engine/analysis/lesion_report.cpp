@@ -144,14 +144,6 @@ Target lesionTarget(const LesionSet& lesions, int id) {
     return t;
 }
 
-const std::vector<ExplanationMap>* LesionAnalysis::mapsOf(int lesionId, const std::string& method) const {
-    if (lesionId < 1 || lesionId > int(maps.size())) return nullptr;
-    const LesionMaps& m = maps[size_t(lesionId - 1)];
-    if (method == "smoothgrad" && !m.smoothGradMean.empty()) return &m.smoothGradMean;
-    if (method == "smoothgrad-max" && !m.smoothGradMax.empty()) return &m.smoothGradMax;
-    return nullptr;
-}
-
 LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segmentation& segmentation,
                               const LesionAnalysisOptions& options, JobContext* job) {
     const auto start = std::chrono::steady_clock::now();

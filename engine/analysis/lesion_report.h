@@ -63,7 +63,6 @@ struct LesionAnalysis {
     std::vector<Finding> findings;
     double seconds = 0.0;
 
-    const std::vector<ExplanationMap>* mapsOf(int lesionId, const std::string& method) const;
     nlohmann::json summary() const;
 };
 

@@ -36,13 +36,14 @@ JobContext JobContext::sub(float begin, float end) const {
     return JobContext(*m_control, m_begin + span * begin, m_begin + span * end);
 }
 
-JobRunner::JobRunner(std::function<void()> wake, int workerCount, bool yieldToUi) : m_wake(std::move(wake)) {
-    for (int n = 0; n < std::max(1, workerCount); ++n) {
-        m_workers.emplace_back([this, yieldToUi](std::stop_token stop) {
+JobRunner::JobRunner(Options options) : m_options(std::move(options)) {
+    for (int n = 0; n < std::max(1, m_options.workers); ++n) {
+        m_workers.emplace_back([this](std::stop_token stop) {
 #ifdef __linux__
             // Nice is per thread on Linux, and threads started from this one inherit it.
-            if (yieldToUi) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
+            if (m_options.yieldToUi) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), 10);
 #endif
+            if (m_options.prepareWorker) m_options.prepareWorker();
             workerLoop(stop);
         });
     }
@@ -59,18 +60,19 @@ JobRunner::~JobRunner() {
     m_workers.clear(); // joins
 }
 
-uint64_t JobRunner::submit(std::string slot, std::string title, Work work) {
+uint64_t JobRunner::submitTask(const JobSlot& slot, std::string title, Task task, Completion completion,
+                               std::function<void(const JobReport&)> otherwise) {
     uint64_t id;
     {
         std::lock_guard lock(m_mutex);
         id = m_nextId++;
-        const uint64_t generation = ++m_generations[slot];
-        std::erase_if(m_queue, [&](const Job& job) { return job.slot == slot; });
+        const uint64_t generation = ++m_generations[slot.name()];
+        std::erase_if(m_queue, [&](const Job& job) { return job.slot == slot.name(); });
         for (auto& [runningId, job] : m_running) {
-            if (job->slot == slot) job->control->requestStop();
+            if (job->slot == slot.name()) job->control->requestStop();
         }
-        m_queue.push_back(Job{id, std::move(slot), generation, std::move(title), std::move(work),
-                              std::make_shared<JobControl>()});
+        m_queue.push_back(Job{id, slot.name(), generation, std::move(title), std::move(task), std::move(completion),
+                              std::move(otherwise), std::make_shared<JobControl>()});
     }
     m_queueChanged.notify_one();
     return id;
@@ -90,13 +92,26 @@ void JobRunner::cancelAll() {
     m_idleChanged.notify_all();
 }
 
-std::vector<JobResult> JobRunner::drain() {
-    std::lock_guard lock(m_mutex);
-    std::vector<JobResult> results;
-    results.swap(m_inbox);
-    std::erase_if(results,
-                  [&](const JobResult& r) { return r.generation < m_generations[r.slot]; });
-    return results;
+std::vector<JobReport> JobRunner::drain() {
+    std::vector<Finished> finished;
+    {
+        std::lock_guard lock(m_mutex);
+        finished.swap(m_inbox);
+        std::erase_if(finished, [&](const Finished& f) { return f.report.generation < m_generations[f.report.slot]; });
+    }
+    // Outside the lock: completions submit jobs of their own.
+    std::vector<JobReport> reports;
+    for (Finished& f : finished) {
+        if (f.report.status == JobStatus::Succeeded) {
+            if (f.completion) f.completion();
+        } else if (f.otherwise) {
+            f.otherwise(f.report);
+        } else if (m_onFailure) {
+            m_onFailure(f.report);
+        }
+        reports.push_back(std::move(f.report));
+    }
+    return reports;
 }
 
 std::vector<ActiveJob> JobRunner::active() const {
@@ -108,6 +123,14 @@ std::vector<ActiveJob> JobRunner::active() const {
     }
     for (const Job& job : m_queue) jobs.push_back({job.id, job.slot, job.title, 0.0f, {}, false});
     return jobs;
+}
+
+bool JobRunner::busy(const JobSlot& slot) const {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, job] : m_running) {
+        if (job->slot == slot.name()) return true;
+    }
+    return std::any_of(m_queue.begin(), m_queue.end(), [&](const Job& job) { return job.slot == slot.name(); });
 }
 
 bool JobRunner::idle() const {
@@ -125,9 +148,9 @@ void JobRunner::waitIdle() {
     m_idleChanged.wait(lock, [&] { return m_queue.empty() && m_running.empty(); });
 }
 
-uint64_t JobRunner::latestGeneration(const std::string& slot) const {
+uint64_t JobRunner::latestGeneration(const JobSlot& slot) const {
     std::lock_guard lock(m_mutex);
-    auto it = m_generations.find(slot);
+    auto it = m_generations.find(slot.name());
     return it == m_generations.end() ? 0 : it->second;
 }
 
@@ -141,43 +164,42 @@ void JobRunner::workerLoop(std::stop_token stop) {
             m_queue.pop_front();
             m_running[job.id] = &job;
         }
-        JobResult result = run(job);
+        JobReport report = run(job);
         {
             std::lock_guard lock(m_mutex);
             m_running.erase(job.id);
-            m_inbox.push_back(std::move(result));
+            m_inbox.push_back(Finished{std::move(report), std::move(job.completion), std::move(job.otherwise)});
         }
         m_idleChanged.notify_all();
-        if (m_wake) m_wake();
+        if (m_options.wake) m_options.wake();
     }
 }
 
-JobResult JobRunner::run(Job& job) {
-    JobResult result;
-    result.id = job.id;
-    result.slot = job.slot;
-    result.generation = job.generation;
-    result.title = job.title;
+JobReport JobRunner::run(Job& job) {
+    JobReport report;
+    report.id = job.id;
+    report.slot = job.slot;
+    report.generation = job.generation;
+    report.title = job.title;
     const auto start = std::chrono::steady_clock::now();
     JobContext context(*job.control);
     try {
         context.progress(0.0f, "starting");
-        result.value = job.work(context);
-        result.status = job.control->stopRequested() ? JobStatus::Cancelled : JobStatus::Succeeded;
+        job.task(context);
+        report.status = job.control->stopRequested() ? JobStatus::Cancelled : JobStatus::Succeeded;
     } catch (const JobCancelled&) {
-        result.status = JobStatus::Cancelled;
+        report.status = JobStatus::Cancelled;
     } catch (const std::exception& e) {
         // c10::Error and itk::ExceptionObject both derive from std::exception.
-        result.status = JobStatus::Failed;
-        result.error = e.what();
+        report.status = JobStatus::Failed;
+        report.error = e.what();
     } catch (...) {
-        result.status = JobStatus::Failed;
-        result.error = "unknown error";
+        report.status = JobStatus::Failed;
+        report.error = "unknown error";
     }
-    if (result.status != JobStatus::Succeeded) result.value.reset();
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return result;
+    job.task = nullptr; // what the work captured (studies, models) goes now, on the worker
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
 }
 
 } // namespace segxai

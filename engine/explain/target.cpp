@@ -151,6 +151,27 @@ TargetSpec parseTargetSpec(const std::string& text) {
     return spec;
 }
 
+std::string formatTargetSpec(const TargetSpec& spec) {
+    const auto voxel = [](const Index3& v) { return fmt::format("{},{},{}", v[0], v[1], v[2]); };
+    const std::string at = spec.classText.empty() ? "" : "@" + spec.classText;
+    switch (spec.kind) {
+    case TargetSpec::Kind::ClassRegion:
+        return "class:" + spec.classText + (spec.probabilityAbove ? fmt::format(":{:g}", *spec.probabilityAbove) : "");
+    case TargetSpec::Kind::Instance: return "instance:" + voxel(spec.voxel);
+    case TargetSpec::Kind::GroundTruthInstance: return "gt-instance:" + voxel(spec.voxel);
+    case TargetSpec::Kind::Mask: return "mask:" + spec.maskPath + at;
+    case TargetSpec::Kind::Box: return "box:" + voxel(spec.voxel) + "," + voxel(spec.boxEnd) + at;
+    case TargetSpec::Kind::Voxel: return "voxel:" + voxel(spec.voxel) + at;
+    case TargetSpec::Kind::Channel: return "channel:" + spec.classText;
+    }
+    return "class:" + spec.classText;
+}
+
+TargetSpec withText(TargetSpec spec) {
+    spec.text = formatTargetSpec(spec);
+    return spec;
+}
+
 Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentation& s,
                      const InstanceOptions& instances) {
     const Geometry& g = study.geometry;

@@ -39,6 +39,10 @@ struct InstanceOptions {
 
 // Throws segxai::Error with the grammar above when `text` does not parse.
 TargetSpec parseTargetSpec(const std::string& text);
+// The spec in the grammar above (what parseTargetSpec reads back to the same spec).
+std::string formatTargetSpec(const TargetSpec& spec);
+// The spec with its text set from its fields (for specs built in code, not parsed).
+TargetSpec withText(TargetSpec spec);
 
 // A target resolved on a study: a class and a mask in the study grid.
 struct Target {

@@ -1,5 +1,5 @@
 // The drop and open logic of the viewer, without a window: what dropped paths become.
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 #include "engine/io/image_io.h"
 #include "tests/support/dicom_writer.h"
 #include "tests/support/temp_dir.h"
@@ -14,10 +14,10 @@ using namespace segxai::app;
 
 namespace {
 
-void settle(Workspace& workspace) {
-    for (int n = 0; n < 2000 && workspace.loading(); ++n) {
-        workspace.jobs().waitIdle();
-        workspace.processResults();
+void settle(Document& document) {
+    for (int n = 0; n < 2000 && document.workspace.loading(); ++n) {
+        document.workspace.jobs().waitIdle();
+        document.update();
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
@@ -32,9 +32,10 @@ TEST_CASE("dropped files open as a study and a label-like name becomes the groun
     writeVolume(test::makeVolume(g, [](auto, auto j, auto) { return float(j); }), dir.file("flair.nii.gz"));
     writeLabelVolume(LabelVolume(g, "x"), dir.file("lesion_seg.nii.gz"));
     JobRunner jobs;
-    Workspace workspace(jobs);
+    Document document(jobs);
+    Workspace& workspace = document.workspace;
     workspace.openPaths({dir.file("t1.nii.gz"), dir.file("lesion_seg.nii.gz"), dir.file("flair.nii.gz")});
-    settle(workspace);
+    settle(document);
     REQUIRE(workspace.study());
     const Study& study = *workspace.study()->study;
     REQUIRE(study.channels.size() == 2);
@@ -51,35 +52,35 @@ TEST_CASE("dropped files open as a study and a label-like name becomes the groun
         REQUIRE(workspace.pendingDrop());
         workspace.pendingDrop().reset();
         workspace.addChannels({dir.file("t1.nii.gz")});
-        settle(workspace);
+        settle(document);
         CHECK(workspace.study()->study->channels.size() == 3);
         CHECK(workspace.study()->study->channels[2].name == "t1_2");
         CHECK(workspace.viewer().crosshair == Index3{1, 2, 3});
     }
     SECTION("a file that fails to load leaves the study open and reports the error") {
         workspace.loadGroundTruth(dir.file("missing.nii.gz"));
-        settle(workspace);
+        settle(document);
         CHECK(workspace.study()->study->channels.size() == 2);
-        const auto errors = workspace.takeErrors();
+        const auto errors = document.messages().take();
         REQUIRE(errors.size() == 1);
         CHECK_THAT(errors[0], Catch::Contains("missing.nii.gz"));
     }
     SECTION("an unsupported dropped file is refused with a message") {
         workspace.openPaths({dir.file("notes.txt")});
         CHECK_FALSE(workspace.pendingDrop());
-        CHECK(workspace.takeErrors().size() == 1);
+        CHECK(document.messages().take().size() == 1);
     }
     SECTION("hostile input: a damaged study, a damaged model, a model for other channels") {
         const auto before = workspace.study();
         auto finish = [&] { // the model slot is not a load: wait for it and whatever it starts
             for (int n = 0; n < 3; ++n) {
                 workspace.jobs().waitIdle();
-                workspace.processResults();
+                document.update();
             }
         };
         std::ofstream(dir.file("damaged.nii.gz"), std::ios::binary) << "\x1f\x8b\x08 cut short";
         workspace.openStudy(StudyRequest{{dir.file("damaged.nii.gz")}, {}, {}});
-        settle(workspace);
+        settle(document);
         std::ofstream(dir.file("garbage.pt"), std::ios::binary) << "PK not a model";
         workspace.openModel(dir.file("garbage.pt"));
         finish();
@@ -88,7 +89,7 @@ TEST_CASE("dropped files open as a study and a label-like name becomes the groun
         // Each gives its message; the study that was open is still open, untouched.
         CHECK(workspace.study() == before);
         CHECK(workspace.study()->study->channels.size() == 2);
-        const auto errors = workspace.takeErrors();
+        const auto errors = document.messages().take();
         std::string all;
         for (const auto& e : errors) all += e + "\n";
         INFO(all);
@@ -107,7 +108,8 @@ TEST_CASE("a dropped DICOM folder with two series asks which to load", "[workspa
     test::writeDicomSeries(test::makeVolume(g, [](auto, auto, auto) { return 2.0f; }), dir.file("d"),
                            "1.2.826.0.1.3680043.2.1125.40", "b", "b");
     JobRunner jobs;
-    Workspace workspace(jobs);
+    Document document(jobs);
+    Workspace& workspace = document.workspace;
     workspace.openPaths({dir.file("d")});
     REQUIRE(workspace.pendingSeriesChoice());
     CHECK(workspace.pendingSeriesChoice()->series.size() == 2);
@@ -115,7 +117,7 @@ TEST_CASE("a dropped DICOM folder with two series asks which to load", "[workspa
     request.dicomSeries = {workspace.pendingSeriesChoice()->series[1].uid};
     workspace.pendingSeriesChoice().reset();
     workspace.openStudy(request);
-    settle(workspace);
+    settle(document);
     REQUIRE(workspace.study());
     CHECK(workspace.study()->study->geometry.dims[2] == 3);
 }
@@ -128,11 +130,12 @@ TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, f
     writeVolume(test::makeVolume(g, [](auto i, auto, auto) { return float(i); }), dir.file("t1.nii.gz"));
     writeVolume(test::makeVolume(g, [](auto, auto j, auto) { return float(j); }), dir.file("flair.nii.gz"));
     JobRunner jobs;
-    Workspace workspace(jobs);
+    Document document(jobs);
+    Workspace& workspace = document.workspace;
     auto finish = [&] {
         for (int n = 0; n < 20 && (!jobs.idle() || workspace.loading()); ++n) {
             jobs.waitIdle();
-            workspace.processResults();
+            document.update();
         }
     };
     workspace.openModel(SEGXAI_TEST_DATA "/models/tiny_unet_traced.pt"); // card: t1, flair
@@ -147,7 +150,7 @@ TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, f
     CHECK(workspace.studyRequest().channelPaths[0] == dir.file("t1.nii.gz"));
     REQUIRE(workspace.channelMatch());
     CHECK(workspace.channelMatch()->mapping == "t1 <- t1.nii.gz, flair <- flair.nii.gz");
-    CHECK(workspace.takeErrors().empty());
+    CHECK(document.messages().take().empty());
 
     SECTION("the user's own order turns matching off and is kept") {
         workspace.setChannelOrder({1, 0});

@@ -95,7 +95,9 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
     test::TempDir dir;
     const SoakInputs inputs = writeInputs(dir);
     const std::vector<Method> methods = allMethods();
-    JobRunner runner({}, 2);
+    JobRunner::Options options;
+    options.workers = 2;
+    JobRunner runner(options);
     std::mt19937 rng(20261128);
     std::map<JobStatus, int> outcomes;
     std::vector<std::string> unexpected;
@@ -107,7 +109,7 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
         // A hang would stop the test here: wait with a deadline instead of forever.
         auto idle = std::async(std::launch::async, [&] { runner.waitIdle(); });
         REQUIRE(idle.wait_for(std::chrono::seconds(120)) == std::future_status::ready);
-        for (const JobResult& r : runner.drain()) {
+        for (const JobReport& r : runner.drain()) {
             ++outcomes[r.status];
             if (r.status == JobStatus::Failed && r.error.empty()) unexpected.push_back(r.title + ": failed without a message");
             if (r.status != JobStatus::Failed) continue;
@@ -128,15 +130,18 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
         const uint64_t targetSeed = rng();
         // Mostly a slot of its own; sometimes a shared one, where a new request supersedes the
         // one before it (queued: dropped; running: asked to stop), as a panel's next request does.
-        const std::string slot = std::uniform_int_distribution<int>(0, 4)(rng) == 0 ? "panel A" : fmt::format("job {}", n);
-        const uint64_t id = runner.submit(slot, fmt::format("job {}: {}", n, methodId(method)), [=](JobContext& job) -> std::any {
-            const Study study = loadStudy(request, &job);
-            job.throwIfStopped();
-            const Segmentation segmentation = segmentStudy(*model, study, &job);
-            std::mt19937 local{uint32_t(targetSeed)};
-            const Target target = resolveTarget(parseTargetSpec(randomTarget(local, study.geometry)), study, segmentation);
-            return explain(*model, study, target, {method}, parameters, &job, &segmentation.labels);
-        });
+        const JobSlot slot(std::uniform_int_distribution<int>(0, 4)(rng) == 0 ? "panel A" : fmt::format("job {}", n));
+        const uint64_t id = runner.submit(
+            slot, fmt::format("job {}: {}", n, methodId(method)),
+            [=](JobContext& job) {
+                const Study study = loadStudy(request, &job);
+                job.throwIfStopped();
+                const Segmentation segmentation = segmentStudy(*model, study, &job);
+                std::mt19937 local{uint32_t(targetSeed)};
+                const Target target = resolveTarget(parseTargetSpec(randomTarget(local, study.geometry)), study, segmentation);
+                return explain(*model, study, target, {method}, parameters, &job, &segmentation.labels);
+            },
+            [](std::vector<Explanation>) {});
         // Cancel at a random moment, or let it run, or pile the next request on top of it.
         const int what = std::uniform_int_distribution<int>(0, 9)(rng);
         if (what < 3) {

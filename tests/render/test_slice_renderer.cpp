@@ -166,6 +166,38 @@ TEST_CASE("window and level map values to grey linearly", "[render]") {
     CHECK(brightness(image, 1, 1) == 0);
 }
 
+TEST_CASE("a texture uploads only a generation it does not hold", "[render]") {
+    Rig rig;
+    REQUIRE(rig.context.available());
+    const MarkerVolume volume;
+    const std::vector<float> other(volume.voxels.size(), 20.0f); // all white in the window below
+    const auto corners = volume.corners();
+    const SliceViewport viewport = fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 100, 100);
+    SliceLayers layers;
+    layers.image = &rig.texture;
+    layers.windowLow = 0.0f;
+    layers.windowHigh = 20.0f;
+    SliceAnnotations none;
+    none.crosshair = false;
+    none.orientationLetters = false;
+    auto centre = [&] {
+        rig.renderer.render(viewport, layers, none, rig.target);
+        return brightness(readFramebuffer(rig.target), 50, 50);
+    };
+    CHECK(rig.texture.uploadScalars(volume.dims, volume.voxels.data(), glm::inverse(volume.voxelToWorld()), 7));
+    CHECK(rig.texture.generation() == 7);
+    CHECK(std::abs(centre() - 127.5f) <= 1.5f);
+    // The same generation again: nothing uploads, the GPU keeps the data it has.
+    CHECK_FALSE(rig.texture.uploadScalars(volume.dims, other.data(), glm::inverse(volume.voxelToWorld()), 7));
+    CHECK(std::abs(centre() - 127.5f) <= 1.5f);
+    // A new generation replaces it; after clear() any generation uploads.
+    CHECK(rig.texture.uploadScalars(volume.dims, other.data(), glm::inverse(volume.voxelToWorld()), 8));
+    CHECK(centre() >= 254.0f);
+    rig.texture.clear();
+    CHECK(rig.texture.uploadScalars(volume.dims, volume.voxels.data(), glm::inverse(volume.voxelToWorld()), 8));
+    CHECK(std::abs(centre() - 127.5f) <= 1.5f);
+}
+
 TEST_CASE("labels are drawn in their palette colour - filled or as outlines", "[render]") {
     Rig rig;
     REQUIRE(rig.context.available());

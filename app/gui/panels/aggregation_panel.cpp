@@ -23,7 +23,8 @@ std::string shortName(const std::string& name) { return name.size() <= 5 ? name 
 
 } // namespace
 
-void AggregationPanel::draw(Workspace& workspace, FileDialog& files) {
+void AggregationPanel::draw(Document& document, FileDialog& files) {
+    Workspace& workspace = document.workspace;
     m_plots.beginFrame();
     if (!workspace.study() || !workspace.model()) {
         ImGui::TextWrapped("Open a study and a model: every class's prediction is explained, and the share of its "
@@ -53,13 +54,13 @@ void AggregationPanel::draw(Workspace& workspace, FileDialog& files) {
         m_metricOptions.sensitivitySamples = 1;
         m_metricOptions.randomisationStages = 2;
     }
-    drawAggregation(workspace, files);
+    drawAggregation(document, files);
     ImGui::Separator();
-    drawBenchmark(workspace, files);
+    drawBenchmark(document, files);
     if (!m_message.empty()) ImGui::TextColored(ImVec4(1, 0.55f, 0.45f, 1), "%s", m_message.c_str());
 }
 
-void AggregationPanel::drawAggregation(Workspace& workspace, FileDialog& files) {
+void AggregationPanel::drawAggregation(Document& document, FileDialog& files) {
     const auto methods = allMethods();
     if (ImGui::BeginCombo("method", methodTitle(methods[size_t(m_method)]))) {
         for (int m = 0; m < int(methods.size()); ++m) {
@@ -71,16 +72,17 @@ void AggregationPanel::drawAggregation(Workspace& workspace, FileDialog& files) 
     if (method == Method::SmoothGrad) ImGui::SliderInt("samples", &m_parameters.samples, 1, 100);
     if (method == Method::IntegratedGradients) ImGui::SliderInt("steps", &m_parameters.steps, 2, 100);
     if (method == Method::KernelShap) ImGui::SliderInt("coalitions", &m_parameters.coalitions, 8, 512);
-    const bool busy = workspace.busy("aggregate");
+    const bool busy = document.aggregation.aggregating();
     ImGui::BeginDisabled(busy);
     if (ImGui::Button(busy ? "Aggregating..." : "Aggregate every class", ImVec2(-FLT_MIN, 0))) {
-        workspace.aggregate(method, m_parameters);
+        document.aggregation.aggregate(method, m_parameters);
     }
     ImGui::EndDisabled();
-    if (const auto& a = workspace.aggregation()) drawMatrix(workspace, *a, files);
+    if (const auto& a = document.aggregation.aggregation()) drawMatrix(document, *a, files);
 }
 
-void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggregation& a, FileDialog& files) {
+void AggregationPanel::drawMatrix(Document& document, const AggregationWork::Aggregation& a, FileDialog& files) {
+    Workspace& workspace = document.workspace;
     const AggregationMatrix& m = a.matrix;
     ImGui::TextDisabled("%s, %zu classes in %.1f s: share of each class's attribution (rows) in each predicted segment",
                         m.method.c_str(), m.rows.size(), a.seconds);
@@ -90,13 +92,13 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
     // The cell on show is panel A's (a session reopens it too).
-    const MapSource* shown = workspace.shownAggregationCell();
+    const MapSource* shown = document.aggregation.shownCell();
     const int shownRow = shown ? shown->row : -1, shownSegment = shown ? shown->segment : -1;
     if (shown) m_part = int(shown->part);
     const int partBefore = m_part;
     ImGui::Combo("##part", &m_part, "|E|\0positive part\0negative part\0");
     const AttributionPart part = AttributionPart(m_part);
-    if (partBefore != m_part && shownRow >= 0) workspace.showAggregationCell(shownRow, shownSegment, part);
+    if (partBefore != m_part && shownRow >= 0) document.aggregation.showCell(shownRow, shownSegment, part);
     const size_t K = m.classNames.size();
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
@@ -114,7 +116,7 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
             ImGui::TableNextColumn();
             const std::string rowLabel = shortName(m.classNames[size_t(m.targetClasses[r])]) + "##row" + std::to_string(r);
             if (ImGui::Selectable(rowLabel.c_str(), shownRow == int(r) && shownSegment < 0)) {
-                workspace.showAggregationCell(int(r), -1, part);
+                document.aggregation.showCell(int(r), -1, part);
             }
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: its whole map", m.classNames[size_t(m.targetClasses[r])].c_str());
             for (size_t k = 0; k < K; ++k) {
@@ -127,7 +129,7 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
                                                 : fmt::format("{}##{}_{}", values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100))) : "1",
                                                               r, k);
                 if (ImGui::Selectable(text.c_str(), shownRow == int(r) && shownSegment == int(k))) {
-                    workspace.showAggregationCell(int(r), int(k), part);
+                    document.aggregation.showCell(int(r), int(k), part);
                 }
                 ImGui::PopStyleColor();
                 if (ImGui::IsItemHovered()) {
@@ -147,11 +149,11 @@ void AggregationPanel::drawMatrix(Workspace& workspace, const Workspace::Aggrega
     m_plots.buttons("matrix", rect, fmt::format("agg2exp_{}", m.method), csv + "\n", files, m_message);
     if (!workspace.viewer().segmentShading.empty()) {
         ImGui::SameLine();
-        if (ImGui::SmallButton("class colours")) workspace.clearSegmentShading();
+        if (ImGui::SmallButton("class colours")) document.aggregation.clearShading();
     }
 }
 
-void AggregationPanel::drawBenchmark(Workspace& workspace, FileDialog& files) {
+void AggregationPanel::drawBenchmark(Document& document, FileDialog& files) {
     if (ImGui::CollapsingHeader("Faithfulness benchmark")) {
         const auto methods = allMethods();
         ImGui::TextDisabled("methods");
@@ -179,15 +181,15 @@ void AggregationPanel::drawBenchmark(Workspace& workspace, FileDialog& files) {
         for (size_t m = 0; m < metrics.size(); ++m) {
             if (m_benchmarkMetrics[m]) chosenMetrics.push_back(metrics[m]);
         }
-        const bool busy = workspace.busy("benchmark");
+        const bool busy = document.aggregation.benchmarking();
         ImGui::BeginDisabled(busy || chosen.empty() || chosenMetrics.empty());
         if (ImGui::Button(busy ? "Evaluating..." : "Run the benchmark (every class)", ImVec2(-FLT_MIN, 0))) {
-            workspace.runBenchmark(chosen, chosenMetrics, m_parameters, m_metricOptions);
+            document.aggregation.runBenchmark(chosen, chosenMetrics, m_parameters, m_metricOptions);
         }
         ImGui::EndDisabled();
         ImGui::TextDisabled("samples, steps and coalitions as above; it can take minutes");
     }
-    if (const auto& b = workspace.benchmark()) drawBenchmarkResults(*b, files);
+    if (const auto& b = document.aggregation.benchmark()) drawBenchmarkResults(*b, files);
 }
 
 void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& files) {

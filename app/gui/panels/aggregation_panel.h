@@ -1,7 +1,7 @@
 #pragma once
 #include "app/gui/panels/file_dialog.h"
 #include "app/gui/panels/plot_export.h"
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 
 #include <string>
 #include <vector>
@@ -17,13 +17,13 @@ namespace segxai::app {
 // most faithful; CSV, JSON and PNG exports.
 class AggregationPanel {
 public:
-    void draw(Workspace& workspace, FileDialog& files);
+    void draw(Document& document, FileDialog& files);
     PlotExport& plots() { return m_plots; }
 
 private:
-    void drawAggregation(Workspace& workspace, FileDialog& files);
-    void drawMatrix(Workspace& workspace, const Workspace::Aggregation& a, FileDialog& files);
-    void drawBenchmark(Workspace& workspace, FileDialog& files);
+    void drawAggregation(Document& document, FileDialog& files);
+    void drawMatrix(Document& document, const AggregationWork::Aggregation& a, FileDialog& files);
+    void drawBenchmark(Document& document, FileDialog& files);
     void drawBenchmarkResults(const Benchmark& b, FileDialog& files);
 
     int m_method = 0;             // index into allMethods()

@@ -1,8 +1,7 @@
 #pragma once
 #include "app/gui/panels/file_dialog.h"
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 
-#include <map>
 #include <string>
 
 namespace segxai::app {
@@ -12,21 +11,19 @@ namespace segxai::app {
 // slice, ...), Explain; then each panel's results, their figures and display, and export.
 class ExplainPanel {
 public:
-    void draw(Workspace& workspace, FileDialog& files);
+    void draw(Document& document, FileDialog& files);
     // The target the tab describes (throws segxai::Error when it is incomplete, e.g. no box).
-    static TargetSpec currentTarget(Workspace& workspace);
+    static TargetSpec currentTarget(const Workspace& workspace);
 
 private:
-    void drawPanels(Workspace& workspace);
-    void drawMethod(Workspace& workspace, Panel& panel, FileDialog& files);
+    void drawPanels(Document& document);
+    void drawMethod(Document& document, Panel& panel, FileDialog& files);
     void drawParameters(Panel& panel);
-    void drawTarget(Workspace& workspace);
-    void drawResults(Workspace& workspace, FileDialog& files);
-    void drawFigures(Workspace& workspace);
-    double correlation(const Workspace& workspace, int panel);
+    void drawTarget(Document& document);
+    void drawResults(Document& document, FileDialog& files);
+    void drawFigures(Document& document);
 
     std::string m_error;
-    std::map<std::string, double> m_correlations; // by panel generations and shown maps
 };
 
 } // namespace segxai::app

@@ -18,7 +18,6 @@ public:
     void open(std::string title, Mode mode, Accept accept, Filter filter = {},
               std::string defaultName = {}, bool allowFolder = false);
     void draw();
-    bool isOpen() const { return m_visible; }
 
 private:
     void refresh();

@@ -1,5 +1,7 @@
 #include "app/gui/panels/instances_panel.h"
 
+#include "app/gui/panels/explain_panel.h"
+
 #include "engine/explain/target.h"
 
 #include <algorithm>
@@ -9,7 +11,8 @@
 
 namespace segxai::app {
 
-void stepInstances(Workspace& workspace, int step) {
+void stepInstances(Document& document, int step) {
+    Workspace& workspace = document.workspace;
     const auto& set = workspace.instances();
     if (!set || set->instances.empty()) return;
     const int count = int(set->instances.size());
@@ -17,7 +20,8 @@ void stepInstances(Workspace& workspace, int step) {
     workspace.selectInstance(current < 0 ? (step > 0 ? 0 : count - 1) : (current + step + count) % count);
 }
 
-void InstancesPanel::draw(Workspace& workspace) {
+void InstancesPanel::draw(Document& document) {
+    Workspace& workspace = document.workspace;
     const auto& set = workspace.instances();
     if (!set) {
         ImGui::TextWrapped("Segment a study to list its structures.");
@@ -31,8 +35,8 @@ void InstancesPanel::draw(Workspace& workspace) {
     if (ImGui::Button("Explain this instance", ImVec2(-FLT_MIN, 0))) {
         const Index3 v = set->instances[size_t(selected)].representative;
         workspace.viewer().crosshair = v;
-        workspace.viewer().target.kind = TargetSetup::Kind::Instance;
-        workspace.explainAllPanels(parseTargetSpec(fmt::format("instance:{},{},{}", v[0], v[1], v[2])));
+        workspace.viewer().target.kind = TargetSpec::Kind::Instance;
+        document.comparison.explainAll(ExplainPanel::currentTarget(workspace));
     }
     ImGui::EndDisabled();
     ImGui::TextDisabled("click a row or a structure in a view; N / P step through");

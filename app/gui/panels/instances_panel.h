@@ -1,5 +1,5 @@
 #pragma once
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 
 namespace segxai::app {
 
@@ -8,7 +8,7 @@ namespace segxai::app {
 // it; "Explain this instance" runs every comparison panel with it as the target.
 class InstancesPanel {
 public:
-    void draw(Workspace& workspace);
+    void draw(Document& document);
 
 private:
     std::vector<int> m_order; // list indices in display order
@@ -18,6 +18,6 @@ private:
 };
 
 // N / P (when no text field has focus): next / previous instance, in the list's order.
-void stepInstances(Workspace& workspace, int step);
+void stepInstances(Document& document, int step);
 
 } // namespace segxai::app

@@ -57,7 +57,8 @@ std::vector<double> parseList(const std::string& text) {
 
 } // namespace
 
-void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
+void LesionsPanel::draw(Document& document, FileDialog& files) {
+    Workspace& workspace = document.workspace;
     m_plots.beginFrame();
     if (!workspace.study() || !workspace.model()) {
         ImGui::TextWrapped("Open a study and a lesion segmentation model: the analysis finds the model's lesions (with a ground "
@@ -69,11 +70,11 @@ void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
         ImGui::TextWrapped("Segment the study first (Model tab).");
         return;
     }
-    drawSettings(workspace);
-    const auto& analysis = workspace.lesionAnalysis();
+    drawSettings(document);
+    const auto& analysis = document.lesions.analysis();
     if (analysis) {
-        if (workspace.lesionGeneration() != m_seenGeneration) {
-            m_seenGeneration = workspace.lesionGeneration();
+        if (document.lesions.generation() != m_seenGeneration) {
+            m_seenGeneration = document.lesions.generation();
             m_method = 0;
             m_channel = 0;
             // The channel that carries the most attribution first (FLAIR, for lesions).
@@ -90,14 +91,14 @@ void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
             }
         }
         drawSummary(*analysis);
-        drawTable(workspace, *analysis);
-        drawLesion(workspace, *analysis, files);
+        drawTable(document, *analysis);
+        drawLesion(document, *analysis, files);
         drawGroups(*analysis, files);
         ImGui::Separator();
-        ImGui::BeginDisabled(workspace.busy("lesion files"));
+        ImGui::BeginDisabled(document.lesions.saving());
         if (ImGui::Button("Save the analysis as files...", ImVec2(-FLT_MIN, 0))) {
             files.open("Save the lesion analysis (a folder)", FileDialog::Mode::Open,
-                       [&workspace](const std::vector<std::string>& paths) { workspace.saveLesionAnalysis(paths.front()); }, {}, {},
+                       [&document](const std::vector<std::string>& paths) { document.lesions.save(paths.front()); }, {}, {},
                        true);
         }
         ImGui::EndDisabled();
@@ -106,20 +107,21 @@ void LesionsPanel::draw(Workspace& workspace, FileDialog& files) {
                               "maps, as segxai lesions writes them");
         }
     }
-    drawSynthetic(workspace);
+    drawSynthetic(document);
     if (!m_message.empty()) ImGui::TextColored(ImVec4(1, 0.55f, 0.45f, 1), "%s", m_message.c_str());
 }
 
-void LesionsPanel::drawSettings(Workspace& workspace) {
+void LesionsPanel::drawSettings(Document& document) {
+    Workspace& workspace = document.workspace;
     if (!m_optionsSet) {
         m_optionsSet = true;
         m_options.explain.camPlusPlus = true;
         m_options.contextMaxMm = 10.0;
     }
-    if (!ImGui::CollapsingHeader("Settings", workspace.lesionAnalysis() ? 0 : ImGuiTreeNodeFlags_DefaultOpen)) {
-        if (ImGui::Button(workspace.busy("lesions") ? "Analysing..." : "Analyse lesions", ImVec2(-FLT_MIN, 0)) &&
-            !workspace.busy("lesions")) {
-            workspace.analyseLesions(m_options);
+    if (!ImGui::CollapsingHeader("Settings", document.lesions.analysis() ? 0 : ImGuiTreeNodeFlags_DefaultOpen)) {
+        if (ImGui::Button(document.lesions.analysing() ? "Analysing..." : "Analyse lesions", ImVec2(-FLT_MIN, 0)) &&
+            !document.lesions.analysing()) {
+            document.lesions.analyse(m_options);
         }
         return;
     }
@@ -154,9 +156,9 @@ void LesionsPanel::drawSettings(Workspace& workspace) {
     float context = float(m_options.contextMaxMm);
     if (ImGui::SliderFloat("context", &context, 0.0f, 20.0f, "up to %.0f mm")) m_options.contextMaxMm = context;
     m_options.context = m_options.contextMaxMm > 0.0;
-    ImGui::BeginDisabled(workspace.busy("lesions"));
-    if (ImGui::Button(workspace.busy("lesions") ? "Analysing..." : "Analyse lesions", ImVec2(-FLT_MIN, 0))) {
-        workspace.analyseLesions(m_options);
+    ImGui::BeginDisabled(document.lesions.analysing());
+    if (ImGui::Button(document.lesions.analysing() ? "Analysing..." : "Analyse lesions", ImVec2(-FLT_MIN, 0))) {
+        document.lesions.analyse(m_options);
     }
     ImGui::EndDisabled();
 }
@@ -182,7 +184,7 @@ void LesionsPanel::drawSummary(const LesionAnalysis& a) {
     }
 }
 
-void LesionsPanel::drawTable(Workspace& workspace, const LesionAnalysis& a) {
+void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
     const auto methods = methodsOf(a);
     const std::string method = methods.empty() ? "" : methods[size_t(std::clamp(m_method, 0, int(methods.size()) - 1))];
     const std::string channel = method == "seg-grad-cam++" || a.channels.empty()
@@ -205,8 +207,8 @@ void LesionsPanel::drawTable(Workspace& workspace, const LesionAnalysis& a) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         const std::string label = fmt::format("{}##lesion{}", l.id, l.id);
-        if (ImGui::Selectable(label.c_str(), workspace.shownLesion() == l.id, ImGuiSelectableFlags_SpanAllColumns)) {
-            workspace.showLesion(l.id, std::clamp(m_method, 0, std::max(0, int(methods.size()) - 1)),
+        if (ImGui::Selectable(label.c_str(), document.lesions.shown() == l.id, ImGuiSelectableFlags_SpanAllColumns)) {
+            document.lesions.show(l.id, std::clamp(m_method, 0, std::max(0, int(methods.size()) - 1)),
                                  method == "seg-grad-cam++" ? 0 : m_channel);
         }
         ImGui::TableNextColumn();
@@ -238,12 +240,13 @@ void LesionsPanel::drawTable(Workspace& workspace, const LesionAnalysis& a) {
     ImGui::PopStyleColor();
 }
 
-void LesionsPanel::drawLesion(Workspace& workspace, const LesionAnalysis& a, FileDialog& files) {
+void LesionsPanel::drawLesion(Document& document, const LesionAnalysis& a, FileDialog& files) {
+    Workspace& workspace = document.workspace;
     const auto methods = methodsOf(a);
     if (methods.empty()) return;
     ImGui::Separator();
     // What panel A shows of the lesion (a session reopens it too).
-    const auto& panels = workspace.panels();
+    const auto& panels = document.comparison.panels();
     if (!panels.empty() && panels[0].result && panels[0].result->source.kind == MapSource::Kind::Lesion) {
         const MapDisplay& shown = workspace.viewer().displays[0];
         m_method = shown.index;
@@ -264,11 +267,11 @@ void LesionsPanel::drawLesion(Workspace& workspace, const LesionAnalysis& a, Fil
             ImGui::RadioButton(a.channels[size_t(c)].c_str(), &m_channel, c);
         }
     }
-    if ((before != m_method || channelBefore != m_channel) && workspace.shownLesion()) {
+    if ((before != m_method || channelBefore != m_channel) && document.lesions.shown()) {
         workspace.viewer().displays[0].index = m_method;
         workspace.viewer().displays[0].map = cam ? 0 : m_channel;
     }
-    const int id = workspace.shownLesion();
+    const int id = document.lesions.shown();
     if (id < 1) {
         ImGui::TextDisabled("click a lesion in the table to see it, its maps and its curves");
         return;
@@ -339,7 +342,8 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
     m_plots.buttons("groups", r, "peaks_by_group", csv, files, m_message);
 }
 
-void LesionsPanel::drawSynthetic(Workspace& workspace) {
+void LesionsPanel::drawSynthetic(Document& document) {
+    Workspace& workspace = document.workspace;
     if (!ImGui::CollapsingHeader("Synthetic lesion")) return;
     const auto& loaded = workspace.study();
     const Study& study = *loaded->study;
@@ -363,26 +367,26 @@ void LesionsPanel::drawSynthetic(Workspace& workspace) {
     float edge = float(m_synthetic.edgeMm);
     if (ImGui::SliderFloat("edge", &edge, 0.0f, 5.0f, "%.1f mm")) m_synthetic.edgeMm = edge;
     m_synthetic.centre = study.geometry.voxelToWorld(glm::dvec3(double(at[0]), double(at[1]), double(at[2])));
-    const bool busy = workspace.busy("synthetic lesion") || workspace.busy("segment");
+    const bool busy = document.lesions.painting() || workspace.segmenting();
     ImGui::BeginDisabled(busy);
-    if (ImGui::Button("Paint and segment")) workspace.insertSyntheticLesion(m_synthetic);
+    if (ImGui::Button("Paint and segment")) document.lesions.paint(m_synthetic);
     ImGui::EndDisabled();
     ImGui::SameLine();
-    ImGui::BeginDisabled(!workspace.syntheticLesion());
-    if (ImGui::Button("Remove")) workspace.removeSyntheticLesion();
+    ImGui::BeginDisabled(!document.lesions.painted());
+    if (ImGui::Button("Remove")) document.lesions.removePainted();
     ImGui::EndDisabled();
-    if (workspace.syntheticLesion()) {
+    if (document.lesions.painted()) {
         ImGui::TextColored(ImVec4(1.0f, 0.8f, 0.3f, 1.0f), "a synthetic lesion is painted in (not in the files)");
     }
     ImGui::InputText("radii (mm)", &m_sweepRadii);
     ImGui::InputText("contrast x", &m_sweepContrasts);
     const std::vector<double> radiiList = parseList(m_sweepRadii), scales = parseList(m_sweepContrasts);
-    ImGui::BeginDisabled(workspace.busy("synthetic sweep") || radiiList.empty() || scales.empty());
+    ImGui::BeginDisabled(document.lesions.sweeping() || radiiList.empty() || scales.empty());
     if (ImGui::Button(fmt::format("Sweep {} sizes x {} contrasts", radiiList.size(), scales.size()).c_str(), ImVec2(-FLT_MIN, 0))) {
-        workspace.sweepSyntheticLesion(m_synthetic, radiiList, scales, m_options.lesions.classIndex, m_options.lesions.threshold);
+        document.lesions.sweep(m_synthetic, radiiList, scales, m_options.lesions.classIndex, m_options.lesions.threshold);
     }
     ImGui::EndDisabled();
-    const auto& sweep = workspace.syntheticSweepResult();
+    const auto& sweep = document.lesions.sweepResult();
     if (!sweep || sweep->empty()) return;
     std::vector<double> sizes, contrasts;
     for (const auto& c : *sweep) {

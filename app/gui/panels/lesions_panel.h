@@ -2,7 +2,7 @@
 #include "app/gui/panels/file_dialog.h"
 #include "app/gui/panels/plot_export.h"
 #include "app/gui/panels/plots.h"
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 
 #include <map>
 #include <optional>
@@ -20,17 +20,17 @@ namespace segxai::app {
 // drawn) and CSV.
 class LesionsPanel {
 public:
-    void draw(Workspace& workspace, FileDialog& files);
+    void draw(Document& document, FileDialog& files);
 
     PlotExport& plots() { return m_plots; }
 
 private:
-    void drawSettings(Workspace& workspace);
+    void drawSettings(Document& document);
     void drawSummary(const LesionAnalysis& analysis);
-    void drawTable(Workspace& workspace, const LesionAnalysis& analysis);
-    void drawLesion(Workspace& workspace, const LesionAnalysis& analysis, FileDialog& files);
+    void drawTable(Document& document, const LesionAnalysis& analysis);
+    void drawLesion(Document& document, const LesionAnalysis& analysis, FileDialog& files);
     void drawGroups(const LesionAnalysis& analysis, FileDialog& files);
-    void drawSynthetic(Workspace& workspace);
+    void drawSynthetic(Document& document);
 
     LesionAnalysisOptions m_options;
     bool m_optionsSet = false;

@@ -72,8 +72,7 @@ void drawClasses(Workspace& workspace) {
     }
     const Geometry& g = segmentation->labels.geometry;
     const double voxelMl = g.spacing.x * g.spacing.y * g.spacing.z / 1000.0;
-    std::vector<size_t> counts(segmentation->classNames.size(), 0);
-    for (uint16_t label : segmentation->labels.labels) ++counts[label];
+    const std::vector<size_t>& counts = workspace.classVoxelCounts();
     if (ImGui::BeginTable("classes", 3, ImGuiTableFlags_SizingStretchProp)) {
         for (size_t c = 1; c < segmentation->classNames.size(); ++c) {
             ImGui::TableNextRow();
@@ -169,7 +168,7 @@ void drawModelPanel(Workspace& workspace) {
     }
     drawCard(*loaded, workspace);
     ImGui::Separator();
-    const bool busy = workspace.busy("segment");
+    const bool busy = workspace.segmenting();
     ImGui::BeginDisabled(busy || !workspace.study());
     if (ImGui::Button(busy ? "Segmenting..." : "Segment")) workspace.segment();
     ImGui::EndDisabled();

@@ -4,8 +4,9 @@
 
 namespace segxai::app {
 
-void drawStatusBar(Workspace& workspace, LogPanel& log, bool& showLog,
+void drawStatusBar(Document& document, LogPanel& log, bool& showLog,
                    const std::string& deviceDescription) {
+    Workspace& workspace = document.workspace;
     const auto jobs = workspace.jobs().active();
     if (jobs.empty()) {
         ImGui::TextDisabled("Ready");

@@ -1,5 +1,7 @@
 #include "app/gui/state/session.h"
 
+#include "app/gui/state/document.h"
+
 #include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/explain/explain_parameters_json.h"
@@ -175,6 +177,33 @@ Session::AggregationEntry aggregationFromJson(const json& j, const std::string& 
     return a;
 }
 
+// The Explain tab's target kinds by name; sessions before names held their index here.
+const std::vector<std::pair<TargetSpec::Kind, const char*>>& targetKinds() {
+    using K = TargetSpec::Kind;
+    static const std::vector<std::pair<K, const char*>> kinds{{K::ClassRegion, "class"}, {K::Instance, "instance"},
+                                                              {K::GroundTruthInstance, "gt-instance"}, {K::Box, "box"},
+                                                              {K::Voxel, "voxel"}, {K::Channel, "channel"}};
+    return kinds;
+}
+
+const char* targetKindName(TargetSpec::Kind kind) {
+    for (const auto& [k, name] : targetKinds()) {
+        if (k == kind) return name;
+    }
+    return "class";
+}
+
+TargetSpec::Kind targetKindOf(const json& j, TargetSpec::Kind fallback) {
+    if (j.is_number_integer()) {
+        const int64_t index = j.get<int64_t>();
+        return index >= 0 && index < int64_t(targetKinds().size()) ? targetKinds()[size_t(index)].first : fallback;
+    }
+    for (const auto& [k, name] : targetKinds()) {
+        if (j.is_string() && j.get<std::string>() == name) return k;
+    }
+    return fallback;
+}
+
 std::string resolved(const std::string& path, const std::string& folder) {
     if (path.empty() || folder.empty() || fs::path(path).is_absolute()) return path;
     return (fs::path(folder) / path).lexically_normal().string();
@@ -210,7 +239,7 @@ json viewStateToJson(const ViewerState& s) {
         {"windows", windows},
         {"class_visible", visible},
         {"displays", displays},
-        {"target", {{"kind", int(s.target.kind)}, {"class", s.target.classIndex}, {"use_threshold", s.target.useThreshold},
+        {"target", {{"kind", targetKindName(s.target.kind)}, {"class", s.target.classIndex}, {"use_threshold", s.target.useThreshold},
                     {"threshold", s.target.threshold}}},
         {"camera", {{"target", vec3(s.camera.target)}, {"distance", s.camera.distance}, {"azimuth", s.camera.azimuth},
                     {"elevation", s.camera.elevation}, {"pan", vec2(s.camera.pan)}, {"field_of_view", s.camera.fieldOfView}}},
@@ -263,9 +292,7 @@ void applyViewState(const json& v, ViewerState& s) {
         }
     }
     if (auto it = v.find("target"); it != v.end() && it->is_object()) {
-        int kind = int(s.target.kind);
-        take(*it, "kind", kind);
-        s.target.kind = TargetSetup::Kind(std::clamp(kind, 0, 5));
+        s.target.kind = targetKindOf(it->value("kind", json()), s.target.kind);
         take(*it, "class", s.target.classIndex);
         take(*it, "use_threshold", s.target.useThreshold);
         take(*it, "threshold", s.target.threshold);
@@ -305,13 +332,14 @@ void applyViewState(const json& v, ViewerState& s) {
     }
 }
 
-json sessionToJson(const Workspace& workspace) {
+json sessionToJson(const Document& document) {
+    const Workspace& workspace = document.workspace;
     const StudyRequest& request = workspace.studyRequest();
     json channels = json::array();
     for (const auto& path : request.channelPaths) channels.push_back(absolute(path));
     json panels = json::array();
     std::string target;
-    for (const Panel& p : workspace.panels()) {
+    for (const Panel& p : document.comparison.panels()) {
         panels.push_back({{"methods", methodsToJson(p.methods)},
                           {"parameters", parametersToJson(p.parameters)},
                           {"model", p.modelPath.empty() ? "" : absolute(p.modelPath)},
@@ -319,7 +347,7 @@ json sessionToJson(const Workspace& workspace) {
                           {"shows", sourceName(p.result ? p.result->source.kind : MapSource::Kind::Explanation)}});
         if (p.result && p.result->source.kind == MapSource::Kind::Explanation) target = p.result->source.target.text;
     }
-    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    const ViewerState& state = workspace.viewer();
     json session = {{"segxai_session", 1},
                     {"study", {{"channels", channels},
                                {"ground_truth", request.groundTruthPath ? absolute(*request.groundTruthPath) : ""},
@@ -330,13 +358,13 @@ json sessionToJson(const Workspace& workspace) {
                     {"panels", panels},
                     {"target", target},
                     {"view", viewStateToJson(state)}};
-    if (workspace.syntheticLesion()) session["synthetic_lesion"] = syntheticToJson(*workspace.syntheticLesion());
-    if (const auto& lesions = workspace.lesionAnalysis()) {
-        session["lesions"] = {{"options", lesionOptionsToJson(lesions->options)}, {"shown", workspace.shownLesion()}};
+    if (const auto painted = document.lesions.painted()) session["synthetic_lesion"] = syntheticToJson(*painted);
+    if (const auto lesions = document.lesions.analysis()) {
+        session["lesions"] = {{"options", lesionOptionsToJson(lesions->options)}, {"shown", document.lesions.shown()}};
     }
-    if (const auto& a = workspace.aggregation()) {
+    if (const auto a = document.aggregation.aggregation()) {
         Session::AggregationEntry entry{a->method, a->parameters};
-        if (const MapSource* cell = workspace.shownAggregationCell()) {
+        if (const MapSource* cell = document.aggregation.shownCell()) {
             entry.row = cell->row;
             entry.segment = cell->segment;
             entry.part = cell->part;
@@ -433,10 +461,10 @@ Session readSession(const std::string& path) {
     return sessionFromJson(readJsonFile(path, "session"), path, fs::path(path).parent_path().string());
 }
 
-void saveSession(const Workspace& workspace, const std::string& path) {
-    std::vector<std::string> inputs = workspace.studyRequest().channelPaths;
-    if (workspace.model()) inputs.push_back(workspace.model()->model->path());
-    writeFileAtomically(path, readableJson(sessionToJson(workspace)), inputs);
+void saveSession(const Document& document, const std::string& path) {
+    std::vector<std::string> inputs = document.workspace.studyRequest().channelPaths;
+    if (document.workspace.model()) inputs.push_back(document.workspace.model()->model->path());
+    writeFileAtomically(path, readableJson(sessionToJson(document)), inputs);
 }
 
 bool isSessionPath(const std::string& path) {

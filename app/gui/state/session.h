@@ -1,6 +1,10 @@
 #pragma once
 #include "app/gui/state/viewer_state.h"
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/comparison.h"
+#include "engine/analysis/aggregation.h"
+#include "engine/analysis/lesion_report.h"
+#include "engine/analysis/synthetic_lesion.h"
+#include "engine/io/study.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -8,6 +12,8 @@
 #include <vector>
 
 namespace segxai::app {
+
+class Document;
 
 // A saved session: what to load (study, model, a painted synthetic lesion), what each panel
 // shows (an explanation of a target, a lesion's maps, a cell of the Agg2Exp matrix), the
@@ -43,14 +49,14 @@ struct Session {
     nlohmann::json view;                    // ViewerState, applied with applyViewState()
 };
 
-// The workspace's current session as JSON.
-nlohmann::json sessionToJson(const Workspace& workspace);
+// The document's current session as JSON.
+nlohmann::json sessionToJson(const Document& document);
 // Reads a session; relative paths are taken relative to the session file's folder. Throws
 // segxai::Error naming the file and field on malformed content.
 Session readSession(const std::string& path);
 Session sessionFromJson(const nlohmann::json& json, const std::string& origin, const std::string& folder = {});
 // Writes the session atomically; never over an input file.
-void saveSession(const Workspace& workspace, const std::string& path);
+void saveSession(const Document& document, const std::string& path);
 // Applies a saved view state onto `state` (fields missing or of the wrong type are skipped).
 void applyViewState(const nlohmann::json& view, ViewerState& state);
 nlohmann::json viewStateToJson(const ViewerState& state);

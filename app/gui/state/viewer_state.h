@@ -1,6 +1,7 @@
 #pragma once
 #include "engine/core/geometry.h"
 #include "engine/core/volume.h"
+#include "engine/explain/target.h"
 #include "render/slice_view.h"
 #include "render/transfer_function.h"
 #include "render/volume_renderer.h"
@@ -31,13 +32,14 @@ struct MapDisplay {
     float negativeGain = 1.0f;
 };
 
-// What the Explain tab targets (the box itself is ViewerState::box).
-struct TargetSetup {
-    enum class Kind { ClassRegion, Instance, GroundTruthInstance, Box, Voxel, Channel };
-    Kind kind = Kind::ClassRegion;
+// What the Explain tab targets: a kind of the engine's target grammar with the class and
+// threshold chosen in the tab (instances and voxels are at the crosshair, the box is
+// ViewerState::box).
+struct TargetChoice {
+    TargetSpec::Kind kind = TargetSpec::Kind::ClassRegion;
     int classIndex = 1;
     bool useThreshold = false;
-    float threshold = 0.5f;
+    double threshold = 0.5;
 };
 
 enum class Layout { Tri, Compare };
@@ -91,7 +93,7 @@ struct ViewerState {
     int compareView = 0;              // the view compared panels show: axial, coronal, sagittal, 3D
     bool showDifference = false;      // a difference view of panels A and B
     bool rankDifference = false;      // ranks instead of normalised values
-    TargetSetup target;
+    TargetChoice target;
 
     // The picked structure (an instance id of Workspace::instances(), 0: none), and a click
     // that asks to pick what is under the crosshair.

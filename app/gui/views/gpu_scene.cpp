@@ -101,33 +101,23 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
     }
 }
 
-void GpuScene::syncExplanations(const Workspace& workspace) {
-    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
-    auto upload = [&](int slot, const std::string& key, const Volume* v) {
-        if (key == m_mapKeys[size_t(slot)]) return;
-        m_mapKeys[size_t(slot)] = key;
-        ++m_revision;
-        m_maps[size_t(slot)].clear();
-        if (v) {
-            m_maps[size_t(slot)].uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(), 1);
+void GpuScene::syncExplanations(const Comparison& comparison) {
+    // Each texture holds one generation of its slot's map; nothing shown: no texture.
+    auto sync = [&](int slot, uint64_t generation, const Volume* v) {
+        render::VolumeTexture& texture = m_maps[size_t(slot)];
+        if (!v) {
+            if (texture.valid()) ++m_revision;
+            texture.clear();
+        } else if (texture.uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(), generation)) {
+            ++m_revision;
         }
     };
     for (int panel = 0; panel < kMaxPanels; ++panel) {
-        const auto& panels = workspace.panels();
-        const ExplanationSet* set = panel < int(panels.size()) ? panels[size_t(panel)].result.get() : nullptr;
-        if (!set || set->items.empty()) {
-            upload(panel, "", nullptr);
-            continue;
-        }
-        const MapDisplay& d = state.displays[size_t(panel)];
-        const size_t index = size_t(std::clamp(d.index, 0, int(set->items.size()) - 1));
-        const auto& maps = set->items[index].maps;
-        const size_t map = size_t(std::clamp(d.map, 0, int(maps.size()) - 1));
-        upload(panel, fmt::format("{}/{}/{}", panels[size_t(panel)].generation, index, map), &maps[map].values);
+        const auto shown = comparison.shownMap(panel);
+        sync(panel, comparison.shownGeneration(panel), shown ? &shown->map.values : nullptr);
     }
-    const auto& difference = workspace.difference();
-    upload(kMaxPanels, difference ? std::to_string(workspace.differenceGeneration()) : "",
-           difference ? &difference->values : nullptr);
+    const auto& difference = comparison.difference();
+    sync(kMaxPanels, comparison.differenceGeneration(), difference ? &difference->values : nullptr);
 }
 
 void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected) {
@@ -140,7 +130,8 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     std::vector<uint16_t> mask(instances->components.size());
     for (size_t n = 0; n < mask.size(); ++n) mask[n] = instances->components[n] == selected;
     // The components live on the segmentation's grid.
-    m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(), 1);
+    m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(),
+                             ++m_selectionGeneration);
     if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, {255, 240, 60, 255}});
 }
 
@@ -150,7 +141,6 @@ void GpuScene::syncTransfer(const render::TransferFunction& function) {
     m_transferTable = table;
     m_transfer.update(function);
     ++m_revision;
-    ++m_transferGeneration;
 }
 
 const render::VolumeTexture* GpuScene::selection() const { return m_selection.valid() ? &m_selection : nullptr; }

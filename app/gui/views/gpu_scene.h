@@ -1,4 +1,5 @@
 #pragma once
+#include "app/gui/state/comparison.h"
 #include "app/gui/state/loaded_study.h"
 #include "app/gui/state/viewer_state.h"
 #include "engine/model/model_card.h"
@@ -36,7 +37,7 @@ public:
     const render::VolumeTexture* probability() const;
     // The shown map of every comparison panel, and the difference view (uploaded when a
     // panel's result or its shown map changes).
-    void syncExplanations(const class Workspace& workspace);
+    void syncExplanations(const Comparison& comparison);
     // The picked structure, outlined in every view.
     void syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected);
     const render::VolumeTexture* selection() const;
@@ -44,7 +45,6 @@ public:
     // The 3D view's transfer function (re-uploaded when it changed).
     void syncTransfer(const render::TransferFunction& function);
     const render::TransferTexture& transfer() const { return m_transfer; }
-    uint64_t transferGeneration() const { return m_transferGeneration; }
     // Panel 0..kMaxPanels-1, or kMaxPanels for the difference view.
     const render::VolumeTexture* map(int panel) const;
 
@@ -65,13 +65,12 @@ private:
     int m_probabilityClass = -1;
     std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
     render::TransferTexture m_transfer;
-    uint64_t m_transferGeneration = 0;
     std::vector<glm::u8vec4> m_transferTable;
     render::VolumeTexture m_selection;
     render::LabelColorTable m_selectionColors;
     const InstanceSet* m_selectionSet = nullptr;
     int32_t m_selected = 0;
-    std::array<std::string, kMaxPanels + 1> m_mapKeys;
+    uint64_t m_selectionGeneration = 0;
 };
 
 } // namespace segxai::app

@@ -1,5 +1,7 @@
 #include "app/gui/views/view_image.h"
 
+#include "render/window_target.h"
+
 #include <cmath>
 
 namespace segxai::app {
@@ -25,12 +27,7 @@ void ViewImage::blit(const ImDrawList*, const ImDrawCmd* command) {
     const int x0 = int(std::lround(self->m_min.x * scale.x)), x1 = int(std::lround(self->m_max.x * scale.x));
     const int y0 = screenHeight - int(std::lround(self->m_max.y * scale.y));
     const int y1 = screenHeight - int(std::lround(self->m_min.y * scale.y));
-    const bool sameSize = x1 - x0 == self->m_width && y1 - y0 == self->m_height;
-    glDisable(GL_SCISSOR_TEST);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, self->m_framebuffer);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, 0);
-    glBlitFramebuffer(0, 0, self->m_width, self->m_height, x0, y0, x1, y1, GL_COLOR_BUFFER_BIT, sameSize ? GL_NEAREST : GL_LINEAR);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    render::blitToWindow(self->m_framebuffer, self->m_width, self->m_height, x0, y0, x1, y1);
 }
 
 } // namespace segxai::app

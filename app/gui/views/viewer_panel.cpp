@@ -13,11 +13,11 @@ template <size_t... I> std::array<std::array<SliceViewWidget, kSliceViewCount>, 
 
 ViewerPanel::ViewerPanel() : m_views(makeViews(std::make_index_sequence<kMaxPanels + 1>{})) {}
 
-MapOverlay ViewerPanel::overlayFor(const Workspace& workspace, const GpuScene& gpu, int panel) {
+MapOverlay ViewerPanel::overlayFor(const Document& document, const GpuScene& gpu, int panel) {
     MapOverlay overlay;
-    const ViewerState& state = const_cast<Workspace&>(workspace).viewer();
+    const ViewerState& state = document.workspace.viewer();
     if (panel == kMaxPanels) {
-        const auto& difference = workspace.difference();
+        const auto& difference = document.comparison.difference();
         if (!difference) return overlay;
         overlay.values = gpu.map(kMaxPanels);
         overlay.signedMap = true;
@@ -27,19 +27,16 @@ MapOverlay ViewerPanel::overlayFor(const Workspace& workspace, const GpuScene& g
         overlay.title = "A - B";
         return overlay;
     }
-    const auto& panels = workspace.panels();
-    if (panel >= int(panels.size()) || !panels[size_t(panel)].result) return overlay;
-    const ExplanationSet& set = *panels[size_t(panel)].result;
+    const auto shown = document.comparison.shownMap(panel);
+    if (!shown) return overlay;
     overlay.display = state.displays[size_t(panel)];
-    const size_t index = size_t(std::clamp(overlay.display.index, 0, int(set.items.size()) - 1));
-    const Explanation& e = set.items[index];
-    const size_t map = size_t(std::clamp(overlay.display.map, 0, int(e.maps.size()) - 1));
     overlay.values = gpu.map(panel);
-    overlay.signedMap = e.maps[map].signedValues;
-    overlay.extent = set.figures[index][map].extent;
-    overlay.negativeExtent = set.figures[index][map].negativeExtent;
-    overlay.title = fmt::format("{}{}{}", panels.size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
-                                methodTitle(e.method), e.maps[map].channel.empty() ? "" : " (" + e.maps[map].channel + ")");
+    overlay.signedMap = shown->map.signedValues;
+    overlay.extent = shown->figures.extent;
+    overlay.negativeExtent = shown->figures.negativeExtent;
+    overlay.title = fmt::format("{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
+                                methodTitle(shown->explanation.method),
+                                shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")");
     return overlay;
 }
 
@@ -70,8 +67,9 @@ std::vector<ViewerPanel::Cell> ViewerPanel::layout(const ViewerState& state, int
     return cells;
 }
 
-void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu, render::SliceRenderer& slices,
+void ViewerPanel::draw(const ImVec2& size, Document& document, const GpuScene& gpu, render::SliceRenderer& slices,
                        render::VolumeRenderer& volumes) {
+    Workspace& workspace = document.workspace;
     const auto& loaded = workspace.study();
     if (!loaded) {
         const char* hint = "Drop a study here (NIfTI, NRRD, MetaImage or a DICOM folder) and a model\n"
@@ -84,14 +82,14 @@ void ViewerPanel::draw(const ImVec2& size, Workspace& workspace, const GpuScene&
     ViewerState& state = workspace.viewer();
     state.hover.reset();
     const ImVec2 start = ImGui::GetCursorPos();
-    const bool difference = state.showDifference && workspace.difference() != nullptr;
-    const auto cells = layout(state, int(workspace.panels().size()), difference, size);
+    const bool difference = state.showDifference && document.comparison.difference() != nullptr;
+    const auto cells = layout(state, int(document.comparison.panels().size()), difference, size);
     for (size_t n = 0; n < cells.size(); ++n) {
         const Cell& cell = cells[n];
         ImGui::SetCursorPos(ImVec2(start.x + cell.position.x, start.y + cell.position.y));
         ImGui::PushID(int(n));
         const size_t slot = state.layout == Layout::Tri ? 0 : n;
-        const MapOverlay overlay = overlayFor(workspace, gpu, cell.panel);
+        const MapOverlay overlay = overlayFor(document, gpu, cell.panel);
         if (cell.view == kVolumeView) {
             m_volumes[slot].draw(cell.size, state, *loaded, overlay, gpu, volumes);
         } else {

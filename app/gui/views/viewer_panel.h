@@ -1,7 +1,7 @@
 #pragma once
 #include "app/gui/views/slice_view_widget.h"
 #include "app/gui/views/volume_view_widget.h"
-#include "app/gui/state/workspace.h"
+#include "app/gui/state/document.h"
 
 #include <array>
 
@@ -14,14 +14,14 @@ namespace segxai::app {
 class ViewerPanel {
 public:
     ViewerPanel();
-    void draw(const ImVec2& size, Workspace& workspace, const GpuScene& gpu, render::SliceRenderer& slices,
+    void draw(const ImVec2& size, Document& document, const GpuScene& gpu, render::SliceRenderer& slices,
               render::VolumeRenderer& volumes);
     // The widget of a tri-layout view (for screenshots of one view).
     const SliceViewWidget& view(int index) const { return m_views[0][size_t(index)]; }
     SliceViewWidget& view(int index) { return m_views[0][size_t(index)]; }
 
     // What a panel's view shows over the image (kMaxPanels: the difference view).
-    static MapOverlay overlayFor(const Workspace& workspace, const GpuScene& gpu, int panel);
+    static MapOverlay overlayFor(const Document& document, const GpuScene& gpu, int panel);
     // The cells of the current layout: each a panel (or kMaxPanels) and a view orientation.
     struct Cell {
         ImVec2 position; // relative to the viewer area
