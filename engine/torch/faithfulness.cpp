@@ -15,19 +15,6 @@
 namespace segxai {
 namespace {
 
-struct MetricName {
-    Metric metric;
-    const char* id;
-};
-constexpr MetricName kMetrics[] = {
-    {Metric::FaithfulnessCorrelation, "faithfulness-correlation"},
-    {Metric::Deletion, "deletion"},
-    {Metric::Insertion, "insertion"},
-    {Metric::Sensitivity, "sensitivity"},
-    {Metric::Complexity, "complexity"},
-    {Metric::Randomisation, "randomisation"},
-};
-
 // A map's attribution per model voxel [X, Y, Z]: the sum over its maps (input channels).
 torch::Tensor attributionOf(const Explanation& e, bool reverse, bool absolute) {
     torch::Tensor sum;
@@ -68,28 +55,6 @@ std::vector<std::vector<std::string>> layerGroups(const Model& model, int stages
 }
 
 } // namespace
-
-const char* metricId(Metric metric) {
-    for (const auto& m : kMetrics) {
-        if (m.metric == metric) return m.id;
-    }
-    return "";
-}
-
-Metric parseMetric(const std::string& id) {
-    std::string all;
-    for (const auto& m : kMetrics) {
-        if (id == m.id) return m.metric;
-        all += (all.empty() ? "" : ", ") + std::string(m.id);
-    }
-    throw Error(fmt::format("unknown metric '{}' (metrics: {})", id, all));
-}
-
-std::vector<Metric> allMetrics() {
-    std::vector<Metric> m;
-    for (const auto& name : kMetrics) m.push_back(name.metric);
-    return m;
-}
 
 double pearson(const std::vector<double>& a, const std::vector<double>& b) {
     const size_t n = std::min(a.size(), b.size());
