@@ -73,7 +73,9 @@ torch::Tensor spread(const Features& f, const std::vector<double>& values) {
 // rank deficiency; Gaussian elimination with partial pivoting: a few dozen features at most).
 std::vector<double> leastSquares(const std::vector<std::vector<double>>& rows, const std::vector<double>& y) {
     const size_t n = rows.empty() ? 0 : rows.front().size();
-    if (n == 0) return {};
+    // The augmented matrix [A | b] has rows of n + 1 numbers: checked so that the size
+    // arithmetic cannot wrap (a system that large could not be held anyway).
+    if (n == 0 || n >= std::vector<double>().max_size()) return {};
     std::vector<std::vector<double>> a(n, std::vector<double>(n + 1, 0.0));
     for (size_t r = 0; r < rows.size(); ++r)
         for (size_t i = 0; i < n; ++i) {
