@@ -61,6 +61,8 @@ struct ContextCurve {
     std::vector<ContextPoint> points;
     std::optional<double> sufficientMm; // the smallest d at which the lesion is detected
 };
+// Reports progress, stops on cancel; throws segxai::Error when the step is not positive or
+// exceeds the maximum, a lesion does not belong to the study, or a forward fails.
 std::vector<ContextCurve> contextExperiment(const Model& model, const Study& study,
                                             const std::vector<Target>& lesions, double threshold,
                                             double maxMm, double stepMm = 1.0,
