@@ -7,68 +7,23 @@
 
 namespace segxai {
 
-namespace {
-struct MethodName {
-    Method method;
-    const char* id;
-    const char* title;
-};
-constexpr MethodName kMethods[] = {
-    {Method::SegGradCam, "seg-grad-cam", "Seg-Grad-CAM"},
-    {Method::SegHiResGradCam, "seg-hires-grad-cam", "Seg-HiRes-Grad-CAM"},
-    {Method::SegGradCamPlusPlus, "seg-grad-cam++", "Seg-Grad-CAM++"},
-    {Method::Saliency, "saliency", "Saliency"},
-    {Method::SaliencyAbs, "saliency-abs", "Saliency (absolute)"},
-    {Method::InputXGradient, "input-x-gradient", "Input x gradient"},
-    {Method::SmoothGrad, "smoothgrad", "SmoothGrad"},
-    {Method::IntegratedGradients, "integrated-gradients", "Integrated Gradients"},
-    {Method::Occlusion, "occlusion", "Occlusion"},
-    {Method::SegmentAblation, "segment-ablation", "Segment ablation"},
-    {Method::KernelShap, "kernel-shap", "KernelSHAP"},
-};
-} // namespace
-
-const char* methodId(Method method) {
-    for (const auto& m : kMethods) {
-        if (m.method == method) return m.id;
-    }
-    return "";
+bool isFeatureMethod(Method m) {
+    return m == Method::SegmentAblation || m == Method::KernelShap;
 }
-
-const char* methodTitle(Method method) {
-    for (const auto& m : kMethods) {
-        if (m.method == method) return m.title;
-    }
-    return "";
-}
-
-Method parseMethod(const std::string& id) {
-    std::string all;
-    for (const auto& m : kMethods) {
-        if (id == m.id) return m.method;
-        all += (all.empty() ? "" : ", ") + std::string(m.id);
-    }
-    throw Error(fmt::format("unknown method '{}' (methods: {}, all-gradient)", id, all));
-}
-
-std::vector<Method> allMethods() {
-    std::vector<Method> methods;
-    for (const auto& m : kMethods) methods.push_back(m.method);
-    return methods;
-}
-
-bool isFeatureMethod(Method m) { return m == Method::SegmentAblation || m == Method::KernelShap; }
 
 bool isCamMethod(Method m) {
-    return m == Method::SegGradCam || m == Method::SegHiResGradCam || m == Method::SegGradCamPlusPlus;
+    return m == Method::SegGradCam || m == Method::SegHiResGradCam ||
+           m == Method::SegGradCamPlusPlus;
 }
 
 bool isGradientFamily(Method m) {
-    return isCamMethod(m) || m == Method::Saliency || m == Method::SaliencyAbs || m == Method::InputXGradient;
+    return isCamMethod(m) || m == Method::Saliency || m == Method::SaliencyAbs ||
+           m == Method::InputXGradient;
 }
 
 Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid) {
-    return map.values.geometry.sameGrid(studyGrid) ? map.values : resampleLinear(map.values, studyGrid);
+    return map.values.geometry.sameGrid(studyGrid) ? map.values
+                                                   : resampleLinear(map.values, studyGrid);
 }
 
 Baseline parseBaseline(const std::string& text) {
@@ -86,7 +41,8 @@ Baseline parseBaseline(const std::string& text) {
             } catch (const std::exception&) {
                 throw Error("baseline '" + text + "': blur:SIGMA needs a number of mm");
             }
-            if (!(b.blurSigmaMm > 0.0)) throw Error("baseline '" + text + "': the blur sigma must be positive");
+            if (!(b.blurSigmaMm > 0.0))
+                throw Error("baseline '" + text + "': the blur sigma must be positive");
         } else if (text != "blur") {
             throw Error("baseline '" + text + "': use blur or blur:SIGMA_MM");
         }
@@ -105,10 +61,14 @@ Baseline parseBaseline(const std::string& text) {
 
 std::string baselineText(const Baseline& b) {
     switch (b.kind) {
-    case Baseline::Kind::Zero: return "zero";
-    case Baseline::Kind::ChannelMinimum: return "min";
-    case Baseline::Kind::Value: return fmt::format("{:g}", b.value);
-    case Baseline::Kind::Blurred: return fmt::format("blur:{:g}", b.blurSigmaMm);
+    case Baseline::Kind::Zero:
+        return "zero";
+    case Baseline::Kind::ChannelMinimum:
+        return "min";
+    case Baseline::Kind::Value:
+        return fmt::format("{:g}", b.value);
+    case Baseline::Kind::Blurred:
+        return fmt::format("blur:{:g}", b.blurSigmaMm);
     }
     return "";
 }
@@ -116,12 +76,16 @@ std::string baselineText(const Baseline& b) {
 nlohmann::json Explanation::report() const {
     nlohmann::json p;
     const ExplainParameters& x = parameters;
-    p["normalize"] = x.normalize == Normalize::None ? "none" : x.normalize == Normalize::Max ? "max" : "minmax";
+    p["normalize"] = x.normalize == Normalize::None  ? "none"
+                     : x.normalize == Normalize::Max ? "max"
+                                                     : "minmax";
     if (isCamMethod(method)) {
         p["layer"] = layer;
         p["layer_shape"] = layerShape;
-        p["post_processing"] = "relu at the layer, trilinear upsampling (align_corners=false), normalisation";
-        if (method == Method::SegGradCamPlusPlus) p["variant"] = x.variant == CamPlusPlusVariant::Paper ? "paper" : "monai";
+        p["post_processing"] =
+            "relu at the layer, trilinear upsampling (align_corners=false), normalisation";
+        if (method == Method::SegGradCamPlusPlus)
+            p["variant"] = x.variant == CamPlusPlusVariant::Paper ? "paper" : "monai";
     }
     if (method == Method::SmoothGrad) {
         p["samples"] = x.samples;
@@ -140,7 +104,8 @@ nlohmann::json Explanation::report() const {
         p["baseline"] = baselineText(x.baseline);
     }
     if (isFeatureMethod(method)) {
-        p["features"] = x.featureCube > 0 ? fmt::format("cubes of {} model voxels", x.featureCube) : "the predicted segments";
+        p["features"] = x.featureCube > 0 ? fmt::format("cubes of {} model voxels", x.featureCube)
+                                          : "the predicted segments";
         p["baseline"] = baselineText(x.baseline);
         p["spread"] = "a feature's value divided evenly over its voxels";
         if (method == Method::KernelShap) p["coalitions"] = x.coalitions;
@@ -152,10 +117,11 @@ nlohmann::json Explanation::report() const {
     nlohmann::json r = {{"method", methodId(method)},
                         {"method_title", methodTitle(method)},
                         {"parameters", p},
-                        {"target", {{"description", targetDescription},
-                                    {"class", className},
-                                    {"class_index", classIndex},
-                                    {"voxels", targetVoxels}}},
+                        {"target",
+                         {{"description", targetDescription},
+                          {"class", className},
+                          {"class_index", classIndex},
+                          {"voxels", targetVoxels}}},
                         {"score", score},
                         {"score_on", scoreOn},
                         {"method_seconds", seconds},

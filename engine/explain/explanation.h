@@ -1,9 +1,9 @@
 #pragma once
-#include "engine/model/model.h"
 #include "engine/explain/quadrature.h"
-#include "engine/model/segmentation.h"
-#include "engine/io/study.h"
 #include "engine/explain/target.h"
+#include "engine/io/study.h"
+#include "engine/model/model.h"
+#include "engine/model/segmentation.h"
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -30,8 +30,8 @@ enum class Method {
     KernelShap,
 };
 
-const char* methodId(Method method);     // "seg-grad-cam", ...
-const char* methodTitle(Method method);  // "Seg-Grad-CAM", ...
+const char* methodId(Method method);       // "seg-grad-cam", ...
+const char* methodTitle(Method method);    // "Seg-Grad-CAM", ...
 Method parseMethod(const std::string& id); // throws segxai::Error listing the ids
 bool isCamMethod(Method method);
 // Gradient family: one forward and one backward per target serves all of them.
@@ -53,21 +53,22 @@ Baseline parseBaseline(const std::string& text);
 std::string baselineText(const Baseline& baseline);
 
 struct ExplainParameters {
-    std::string layer;          // CAM layer path; empty: the card's cam_layer, else the bottleneck
+    std::string layer; // CAM layer path; empty: the card's cam_layer, else the bottleneck
     CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
-    int samples = 20;           // SmoothGrad
+    int samples = 20;            // SmoothGrad
     double noiseFraction = 0.10; // sigma = fraction * (max - min) of each input channel
-    int steps = 20;             // Integrated Gradients
+    int steps = 20;              // Integrated Gradients
     QuadratureRule rule = QuadratureRule::RiemannMiddle;
-    Baseline baseline;          // Integrated Gradients and occlusion
-    int window = 16;            // occlusion cube edge, model voxels
-    int stride = 16;            // occlusion step, model voxels
-    int featureCube = 0;        // segment ablation, KernelSHAP: 0: the predicted segments; n: cubes of n model voxels
-    int coalitions = 64;        // KernelSHAP: sampled coalitions (beside the empty and the full one)
+    Baseline baseline; // Integrated Gradients and occlusion
+    int window = 16;   // occlusion cube edge, model voxels
+    int stride = 16;   // occlusion step, model voxels
+    int featureCube =
+        0; // segment ablation, KernelSHAP: 0: the predicted segments; n: cubes of n model voxels
+    int coalitions = 64; // KernelSHAP: sampled coalitions (beside the empty and the full one)
     Normalize normalize = Normalize::None;
     uint64_t seed = 0;
-    int batch = 0;              // samples per forward; 0: sized to a memory budget
-    InstanceOptions instances;  // for instance targets
+    int batch = 0;             // samples per forward; 0: sized to a memory budget
+    InstanceOptions instances; // for instance targets
 };
 
 // One map of an explanation. Its values live on the grid the model saw (the study grid, or
@@ -75,7 +76,7 @@ struct ExplainParameters {
 // world space, and inStudyGrid() resamples it for export, so the engine never pays for
 // resampling maps nobody writes.
 struct ExplanationMap {
-    std::string channel;   // input channel for input-space methods; empty for CAM and occlusion
+    std::string channel; // input channel for input-space methods; empty for CAM and occlusion
     Volume values;
     bool signedValues = false;
 };
@@ -86,22 +87,23 @@ Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid);
 struct Explanation {
     Method method = Method::SegGradCam;
     ExplainParameters parameters;
-    std::string layer;                 // CAM methods: the layer used
-    std::vector<int64_t> layerShape;   // its activation shape
+    std::string layer;               // CAM methods: the layer used
+    std::vector<int64_t> layerShape; // its activation shape
     int classIndex = 0;
     std::string className;
     std::string targetDescription;
     size_t targetVoxels = 0;
-    double score = 0.0;                // S(x) = sum over the target of the class score
-    std::string scoreOn;               // "logits" or "probabilities"
-    std::vector<ExplanationMap> maps;  // CAM and occlusion: one; input-space: one per channel
-    std::optional<Volume> layerMap;    // CAM: the map at the layer's own resolution, placed in the world
+    double score = 0.0;               // S(x) = sum over the target of the class score
+    std::string scoreOn;              // "logits" or "probabilities"
+    std::vector<ExplanationMap> maps; // CAM and occlusion: one; input-space: one per channel
+    std::optional<Volume>
+        layerMap; // CAM: the map at the layer's own resolution, placed in the world
     std::optional<double> completenessGap; // Integrated Gradients
-    double seconds = 0.0;              // the method itself (shared passes split evenly)
+    double seconds = 0.0;                  // the method itself (shared passes split evenly)
     std::vector<std::string> warnings;
-    std::vector<std::string> notes;    // informational ("one pass served 6 methods")
+    std::vector<std::string> notes; // informational ("one pass served 6 methods")
 
-    nlohmann::json report() const;     // target, score, method, every parameter, timing
+    nlohmann::json report() const; // target, score, method, every parameter, timing
 };
 
 // Explains the model's prediction of `target` with each method in `methods`. Gradient-family
@@ -111,14 +113,19 @@ struct Explanation {
 // features of segment ablation and KernelSHAP unless parameters.featureCube asks for cubes.
 // Throws segxai::Error (unknown layer, a forward that fails, segment features without segments).
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
-                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
-                                 JobContext* job = nullptr, const LabelVolume* segments = nullptr);
+                                 const std::vector<Method>& methods,
+                                 const ExplainParameters& parameters, JobContext* job = nullptr,
+                                 const LabelVolume* segments = nullptr);
 
 // Many targets with one method, sharing the work: gradient methods one forward and a
 // backward per target (per sample or step for SmoothGrad and IG), perturbation methods one
-// forward per perturbed input scoring every target. Same maps as explain() target by target.
-std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets, Method method,
-                                        const ExplainParameters& parameters, const LabelVolume* segments = nullptr,
+// forward per perturbed input scoring every target. Same maps as explain() target by target
+// (explain() runs these same computations with its one target). Throws segxai::Error like
+// explain(), and when a target does not belong to the study.
+std::vector<Explanation> explainTargets(const Model& model, const Study& study,
+                                        const std::vector<Target>& targets, Method method,
+                                        const ExplainParameters& parameters,
+                                        const LabelVolume* segments = nullptr,
                                         JobContext* job = nullptr);
 
 // Perturbation methods: map value of a feature spread over its voxels (its value / its
@@ -126,7 +133,8 @@ std::vector<Explanation> explainTargets(const Model& model, const Study& study, 
 bool isFeatureMethod(Method method);
 
 // The layer CAM methods use when none is given: the card's cam_layer, else the capturable
-// layer with the smallest spatial size (the deepest, on ties).
+// layer with the smallest spatial size (the deepest, on ties). Throws segxai::Error when no
+// layer has a 3D output.
 std::string defaultCamLayer(const Model& model, const std::vector<LayerInfo>& layers);
 
 } // namespace segxai

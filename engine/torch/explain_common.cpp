@@ -1,16 +1,97 @@
 #include "engine/torch/explain_common.h"
 
+#include "engine/core/error.h"
+#include "engine/model/model.h"
 #include "engine/torch/tensors.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
+#include <limits>
 
 namespace segxai {
 
 namespace F = torch::nn::functional;
 
-double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+ExplanationProblem makeProblem(const Model& model, const Study& study,
+                               const std::vector<Target>& targets, JobContext* job) {
+    for (const Target& t : targets) {
+        if (t.mask.size() != study.geometry.voxelCount()) {
+            throw Error("a target does not belong to this study");
+        }
+    }
+    if (job) job->progress(0.0f, "preparing the input");
+    const bool reverse = model.card().reverseAxes;
+    ExplanationProblem p{
+        model,   study,
+        targets, prepareModelInput(study, model.card(), model.expectedInputChannels()),
+        {},      {},
+        reverse};
+    p.x = volumesToTensor(p.input.channels, reverse);
+    for (const Target& t : targets) {
+        p.scoreTargets.push_back(
+            {maskOnModelGrid(t.mask, study.geometry, p.input.grid, reverse), t.classIndex});
+    }
+    return p;
+}
 
-torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm, bool reverse) {
+std::string defaultCamLayer(const Model& model, const std::vector<LayerInfo>& layers) {
+    if (!model.card().camLayer.empty()) return model.card().camLayer;
+    std::string best;
+    int64_t smallest = std::numeric_limits<int64_t>::max();
+    for (const LayerInfo& layer : layers) {
+        if (!layer.capturable || layer.shape.size() != 5) continue;
+        const int64_t voxels = layer.shape[2] * layer.shape[3] * layer.shape[4];
+        if (voxels <= smallest) {
+            smallest = voxels;
+            best = layer.path;
+        }
+    }
+    if (best.empty()) throw Error("the model has no layer with a 3D tensor output for CAM methods");
+    return best;
+}
+
+std::string camLayerFor(const ExplanationProblem& p, const std::string& requested) {
+    if (!requested.empty()) return requested;
+    // Listing the layers runs the model once: only when the card names no layer.
+    if (!p.model.card().camLayer.empty()) return defaultCamLayer(p.model, {});
+    const std::vector<int64_t> shape{p.x.size(1), p.x.size(2), p.x.size(3), p.x.size(4)};
+    return defaultCamLayer(p.model, p.model.layers(shape));
+}
+
+at::Generator streamGenerator(uint64_t seed, SeedStream stream, uint64_t sample) {
+    return at::make_generator<at::CPUGeneratorImpl>(streamSeed(seed, stream, sample));
+}
+
+void forEachNoisyBatch(const ExplanationProblem& p, const std::vector<ScoreTarget>& targets,
+                       const SmoothGradNoise& noise, int batch, JobContext* job,
+                       const NoisyGradients& use) {
+    const torch::Tensor range =
+        torch::amax(p.x, {2, 3, 4}, true) - torch::amin(p.x, {2, 3, 4}, true);
+    const torch::Tensor sigma = noise.fraction * range; // [1, C, 1, 1, 1]
+    inBatches(noise.samples, batch, job, "SmoothGrad sample", [&](int64_t first, int64_t count) {
+        const torch::Tensor inputs = batchOf(first, count, [&](int64_t n) {
+            auto generator = streamGenerator(noise.seed, SeedStream::SmoothGradNoise, uint64_t(n));
+            return torch::Tensor(p.x +
+                                 torch::randn(p.x.sizes(), generator, torch::kFloat32) * sigma);
+        });
+        use(first, count, inputGradients(p.model, inputs, targets));
+    });
+}
+
+std::optional<JobContext> JobShares::next(double share) {
+    if (!m_job) return std::nullopt;
+    m_job->throwIfStopped();
+    const float begin = float(m_done / m_total), end = float((m_done + share) / m_total);
+    m_done += share;
+    return m_job->sub(begin, end);
+}
+
+double secondsSince(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm,
+                           bool reverse) {
     torch::Tensor out = x;
     for (int axis = 0; axis < 3; ++axis) {
         const int gridAxis = reverse ? 2 - axis : axis;
@@ -30,18 +111,20 @@ torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double 
     return out;
 }
 
-torch::Tensor baselineFor(const Problem& p, const Baseline& b) {
+torch::Tensor baselineFor(const ExplanationProblem& p, const Baseline& b) {
     switch (b.kind) {
-    case Baseline::Kind::Zero: return torch::zeros_like(p.x);
-    case Baseline::Kind::Value: return torch::full_like(p.x, b.value);
-    case Baseline::Kind::ChannelMinimum: return torch::amin(p.x, {2, 3, 4}, true).expand_as(p.x).clone();
-    case Baseline::Kind::Blurred: return gaussianBlur(p.x, p.input.grid, b.blurSigmaMm, p.reverseAxes);
+    case Baseline::Kind::Zero:
+        return torch::zeros_like(p.x);
+    case Baseline::Kind::Value:
+        return torch::full_like(p.x, b.value);
+    case Baseline::Kind::ChannelMinimum:
+        return torch::amin(p.x, {2, 3, 4}, true).expand_as(p.x).clone();
+    case Baseline::Kind::Blurred:
+        return gaussianBlur(p.x, p.input.grid, b.blurSigmaMm, p.reverseAxes);
     }
     return torch::zeros_like(p.x);
 }
 
-// The grid of a layer's activation in the world: layer voxel u covers input voxels
-// [u s, (u + 1) s) of the padded input (align_corners = false), s = padded / layer size.
 Geometry layerGrid(const Geometry& modelGrid, const PassResult& pass, bool reverse) {
     Geometry g = modelGrid;
     glm::dvec3 firstCentre;
@@ -63,31 +146,36 @@ void normalise(Volume& v, Normalize n) {
     if (n == Normalize::Max) {
         const float scale = std::max(std::abs(r.min), std::abs(r.max));
         if (scale > 0.0f) {
-            for (float& x : v.voxels) x /= scale;
+            for (float& x : v.voxels)
+                x /= scale;
         }
     } else if (r.max > r.min) {
-        for (float& x : v.voxels) x = (x - r.min) / (r.max - r.min);
+        for (float& x : v.voxels)
+            x = (x - r.min) / (r.max - r.min);
     }
 }
 
-// A model-grid map [X, Y, Z] as a volume on the model's grid.
-Volume toVolume(const Problem& p, const torch::Tensor& map, const std::string& name, Normalize normalize) {
+Volume toVolume(const ExplanationProblem& p, const torch::Tensor& map, const std::string& name,
+                Normalize normalize) {
     Volume v = tensorToVolume(map, p.input.grid, p.reverseAxes, name);
     normalise(v, normalize);
     return v;
 }
 
-std::vector<ExplanationMap> perChannel(const Problem& p, const torch::Tensor& maps, const std::string& method,
-                                       Normalize normalize, bool signedValues) {
+std::vector<ExplanationMap> perChannel(const ExplanationProblem& p, const torch::Tensor& maps,
+                                       const std::string& method, Normalize normalize,
+                                       bool signedValues) {
     std::vector<ExplanationMap> out;
     for (size_t c = 0; c < p.study.channels.size(); ++c) {
         const std::string channel = p.study.channels[c].name;
-        out.push_back({channel, toVolume(p, maps[int64_t(c)], method + "_" + channel, normalize), signedValues});
+        out.push_back({channel, toVolume(p, maps[int64_t(c)], method + "_" + channel, normalize),
+                       signedValues});
     }
     return out;
 }
 
-Explanation base(Method method, const ExplainParameters& parameters, const Target& target, const Model& model) {
+Explanation explanationWithoutMaps(Method method, const ExplainParameters& parameters,
+                                   const Target& target, const Model& model) {
     Explanation e;
     e.method = method;
     e.parameters = parameters;
@@ -98,6 +186,14 @@ Explanation base(Method method, const ExplainParameters& parameters, const Targe
     e.scoreOn = model.card().outputsProbabilities ? "probabilities" : "logits";
     e.warnings = target.warnings;
     return e;
+}
+
+std::vector<Explanation> explanationsWithoutMaps(const ExplanationProblem& p, Method method,
+                                                 const ExplainParameters& parameters) {
+    std::vector<Explanation> out;
+    for (const Target& t : p.targets)
+        out.push_back(explanationWithoutMaps(method, parameters, t, p.model));
+    return out;
 }
 
 } // namespace segxai

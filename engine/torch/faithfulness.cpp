@@ -1,4 +1,5 @@
-// Faithfulness and quality metrics of explanation maps (engine/faithfulness.h).
+// Faithfulness and quality metrics of explanation maps (engine/explain/faithfulness.h): a
+// small driver and one function per metric.
 #include "engine/explain/faithfulness.h"
 
 #include "engine/core/error.h"
@@ -6,7 +7,6 @@
 #include "engine/torch/model_impl.h"
 #include "engine/torch/tensors.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -14,19 +14,6 @@
 
 namespace segxai {
 namespace {
-
-struct MetricName {
-    Metric metric;
-    const char* id;
-};
-constexpr MetricName kMetrics[] = {
-    {Metric::FaithfulnessCorrelation, "faithfulness-correlation"},
-    {Metric::Deletion, "deletion"},
-    {Metric::Insertion, "insertion"},
-    {Metric::Sensitivity, "sensitivity"},
-    {Metric::Complexity, "complexity"},
-    {Metric::Randomisation, "randomisation"},
-};
 
 // A map's attribution per model voxel [X, Y, Z]: the sum over its maps (input channels).
 torch::Tensor attributionOf(const Explanation& e, bool reverse, bool absolute) {
@@ -46,7 +33,8 @@ std::vector<double> toVector(const torch::Tensor& t) {
 
 double trapezoid(const std::vector<double>& x, const std::vector<double>& y) {
     double area = 0.0;
-    for (size_t n = 1; n < x.size(); ++n) area += 0.5 * (y[n] + y[n - 1]) * (x[n] - x[n - 1]);
+    for (size_t n = 1; n < x.size(); ++n)
+        area += 0.5 * (y[n] + y[n - 1]) * (x[n] - x[n - 1]);
     return area;
 }
 
@@ -56,40 +44,278 @@ std::vector<std::vector<std::string>> layerGroups(const Model& model, int stages
     std::vector<std::string> keys;
     for (const auto& p : model.impl().module.named_parameters(true)) {
         const std::string& name = p.name;
-        const size_t first = name.find('.'), second = first == std::string::npos ? std::string::npos : name.find('.', first + 1);
-        const std::string key = second == std::string::npos ? name.substr(0, first) : name.substr(0, second);
+        const size_t first = name.find('.');
+        const size_t second =
+            first == std::string::npos ? std::string::npos : name.find('.', first + 1);
+        const std::string key =
+            second == std::string::npos ? name.substr(0, first) : name.substr(0, second);
         if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
     }
     std::reverse(keys.begin(), keys.end());
     const size_t n = std::min<size_t>(keys.size(), size_t(std::max(1, stages)));
     std::vector<std::vector<std::string>> groups(n);
-    for (size_t k = 0; k < keys.size(); ++k) groups[k * n / keys.size()].push_back(keys[k]);
+    for (size_t k = 0; k < keys.size(); ++k)
+        groups[k * n / keys.size()].push_back(keys[k]);
     return groups;
 }
 
+// What every metric of one evaluation works on.
+struct Evaluation {
+    const ExplanationProblem& problem;
+    const ExplainParameters& parameters;
+    const std::vector<Metric>& metrics;
+    const MetricOptions& options;
+    const LabelVolume* segments;
+    torch::Tensor fill;        // what removed voxels become
+    std::vector<double> clean; // S of each target, unperturbed
+    int64_t voxels = 0;        // of the model's grid
+
+    bool wants(Metric m) const {
+        return std::find(metrics.begin(), metrics.end(), m) != metrics.end();
+    }
+    // The maps of `method` for every target, of `model` on `study` (the evaluation's or a
+    // changed one).
+    std::vector<Explanation> maps(const Model& model, const Study& study, Method method,
+                                  JobContext* job) const {
+        return explainTargets(model, study, problem.targets, method, parameters, segments, job);
+    }
+};
+
+// The input with the voxels where `mask` ([N] bool) is true taken from `from`, the rest
+// from `rest`.
+torch::Tensor mixedInput(const Evaluation& ev, const torch::Tensor& mask, const torch::Tensor& from,
+                         const torch::Tensor& rest) {
+    const torch::Tensor& x = ev.problem.x;
+    return torch::where(mask.view({1, 1, x.size(2), x.size(3), x.size(4)}).expand_as(x), from,
+                        rest);
+}
+
+// Faithfulness correlation's random voxel subsets, the same for every method, and the drop
+// of each target's score when each subset is removed (one forward per subset).
+struct CorrelationSubsets {
+    std::vector<torch::Tensor> subsets;
+    std::vector<std::vector<double>> drops; // [subset][target]
+};
+
+CorrelationSubsets removeSubsets(const Evaluation& ev, JobContext* job) {
+    CorrelationSubsets c;
+    auto generator = streamGenerator(ev.options.seed, SeedStream::CorrelationSubsets);
+    const int64_t size =
+        std::max<int64_t>(1, int64_t(ev.options.subsetFraction * double(ev.voxels)));
+    for (int r = 0; r < ev.options.correlationRuns; ++r) {
+        c.subsets.push_back(torch::randperm(ev.voxels, generator, torch::kLong).slice(0, 0, size));
+    }
+    c.drops.resize(c.subsets.size());
+    inBatches(int64_t(c.subsets.size()), ev.parameters.batch, job, "perturbation",
+              [&](int64_t first, int64_t n) {
+                  const torch::Tensor inputs = batchOf(first, n, [&](int64_t r) {
+                      torch::Tensor mask = torch::zeros({ev.voxels}, torch::kBool);
+                      mask.index_fill_(0, c.subsets[size_t(r)], true);
+                      return mixedInput(ev, mask, ev.fill, ev.problem.x);
+                  });
+                  const auto s =
+                      scoresForTargets(ev.problem.model, inputs, ev.problem.scoreTargets);
+                  for (int64_t b = 0; b < n; ++b) {
+                      for (size_t t = 0; t < ev.clean.size(); ++t) {
+                          c.drops[size_t(first + b)].push_back(ev.clean[t] - s[size_t(b)][t]);
+                      }
+                  }
+              });
+    return c;
+}
+
+// Pearson correlation of the subsets' score drops with their summed attribution.
+double faithfulnessCorrelation(const CorrelationSubsets& c, const torch::Tensor& attribution,
+                               size_t t) {
+    std::vector<double> drops, sums;
+    for (size_t r = 0; r < c.subsets.size(); ++r) {
+        drops.push_back(c.drops[r][t]);
+        sums.push_back(attribution.index_select(0, c.subsets[r]).sum().item<double>());
+    }
+    return pearson(drops, sums);
+}
+
+// The share of voxels whose |attribution| exceeds epsilon times the largest.
+double effectiveComplexity(const Evaluation& ev, const Explanation& e) {
+    const torch::Tensor magnitude = attributionOf(e, ev.problem.reverseAxes, true).flatten();
+    const double peak = magnitude.max().item<double>();
+    if (!(peak > 0.0)) return 0.0;
+    return (magnitude > ev.options.complexityEpsilon * peak).sum().item<double>() /
+           double(ev.voxels);
+}
+
+// Target t's score, normalised by its clean score, as the voxels are removed (deletion) or
+// revealed (insertion) in order of attribution, most (or least) relevant first.
+Curve perturbationCurve(const Evaluation& ev, const torch::Tensor& attribution, size_t t,
+                        bool deletion, bool mostFirst) {
+    const torch::Tensor& x = ev.problem.x;
+    const torch::Tensor order = std::get<1>(attribution.sort(0, mostFirst));
+    Curve curve;
+    std::vector<torch::Tensor> inputs;
+    for (int k = 0; k <= ev.options.curveSteps; ++k) {
+        const double fraction = double(k) / double(ev.options.curveSteps);
+        curve.fractions.push_back(fraction);
+        torch::Tensor mask = torch::zeros({ev.voxels}, torch::kBool);
+        mask.index_fill_(0, order.slice(0, 0, int64_t(std::llround(fraction * double(ev.voxels)))),
+                         true);
+        inputs.push_back(deletion ? mixedInput(ev, mask, ev.fill, x)
+                                  : mixedInput(ev, mask, x, ev.fill));
+    }
+    const double clean = ev.clean[t];
+    inBatches(int64_t(inputs.size()), ev.parameters.batch, nullptr, "curve",
+              [&](int64_t first, int64_t n) {
+                  const torch::Tensor batch = torch::cat(std::vector<torch::Tensor>(
+                      inputs.begin() + first, inputs.begin() + first + n));
+                  const auto s =
+                      scoresForTargets(ev.problem.model, batch, {ev.problem.scoreTargets[t]});
+                  for (int64_t b = 0; b < n; ++b)
+                      curve.scores.push_back(clean != 0.0 ? s[size_t(b)][0] / clean : 0.0);
+              });
+    curve.area = trapezoid(curve.fractions, curve.scores);
+    return curve;
+}
+
+// Deletion and insertion, as asked: MoRF and LeRF curves and their areas.
+void addCurves(const Evaluation& ev, const torch::Tensor& attribution, size_t t,
+               MethodEvaluation& out) {
+    for (Metric metric : {Metric::Deletion, Metric::Insertion}) {
+        if (!ev.wants(metric)) continue;
+        const bool deletion = metric == Metric::Deletion;
+        for (bool mostFirst : {true, false}) {
+            const std::string name =
+                std::string(metricId(metric)) + (mostFirst ? "-morf" : "-lerf");
+            out.curves[name] = perturbationCurve(ev, attribution, t, deletion, mostFirst);
+            out.values[name] = out.curves[name].area;
+        }
+    }
+}
+
+// Relative change of target t's maps, sqrt(|b - a|^2 / |a|^2) over every channel's map.
+double relativeChange(const Explanation& a, const Explanation& b) {
+    double difference = 0.0, norm = 0.0;
+    for (size_t m = 0; m < b.maps.size(); ++m) {
+        const auto& va = a.maps[m].values.voxels;
+        const auto& vb = b.maps[m].values.voxels;
+        for (size_t n = 0; n < va.size(); ++n) {
+            difference += double(vb[n] - va[n]) * double(vb[n] - va[n]);
+            norm += double(va[n]) * double(va[n]);
+        }
+    }
+    return norm > 0.0 ? std::sqrt(difference / norm) : 0.0;
+}
+
+// Average sensitivity per target: uniform noise of the given radius in the study's channels,
+// the maps computed again, their relative change averaged over the noisy studies.
+std::vector<double> averageSensitivity(const Evaluation& ev, Method method,
+                                       const std::vector<Explanation>& maps, JobShares& shares) {
+    std::vector<double> sums(maps.size(), 0.0);
+    std::mt19937_64 random = streamEngine(ev.options.seed, SeedStream::SensitivityNoise);
+    const float radius = float(ev.options.sensitivityRadius);
+    for (int s = 0; s < ev.options.sensitivitySamples; ++s) {
+        auto sub = shares.next(1.0);
+        Study noisy = ev.problem.study;
+        for (Volume& channel : noisy.channels) {
+            const ValueRange range = finiteRange(channel.voxels);
+            std::uniform_real_distribution<float> u(-radius * (range.max - range.min),
+                                                    radius * (range.max - range.min));
+            for (float& v : channel.voxels)
+                v += u(random);
+        }
+        const auto again = ev.maps(ev.problem.model, noisy, method, orNull(sub));
+        for (size_t t = 0; t < sums.size(); ++t)
+            sums[t] += relativeChange(maps[t], again[t]);
+    }
+    for (double& sum : sums)
+        sum /= double(std::max(1, ev.options.sensitivitySamples));
+    return sums;
+}
+
+// Redraws the weights of the parameters in `group` (normal, the same spread as before).
+void randomiseWeights(const Model& model, const std::vector<std::string>& group,
+                      at::Generator& generator) {
+    torch::NoGradGuard noGrad; // the weights change in place; the maps need autograd again
+    for (const auto& parameter : model.impl().module.named_parameters(true)) {
+        const bool inGroup = std::any_of(group.begin(), group.end(), [&](const std::string& key) {
+            return parameter.name == key || parameter.name.rfind(key + ".", 0) == 0;
+        });
+        if (!inGroup) continue;
+        torch::Tensor value = parameter.value;
+        const double spread =
+            value.numel() > 1 ? value.std().item<double>() : std::abs(value.item<double>());
+        value.normal_(0.0, spread > 0.0 ? spread : 0.01, generator);
+    }
+}
+
+// Cascading randomisation (Adebayo et al.): from the output side down, each stage's weights
+// drawn anew; the maps' rank correlation with the trained model's after each stage, added to
+// each target's evaluation in `out`.
+void addRandomisation(const Evaluation& ev, Method method,
+                      const std::vector<torch::Tensor>& attributions, JobShares& shares,
+                      MethodEvaluation* out) {
+    const auto random = Model::load(ev.problem.model.path());
+    const auto groups = layerGroups(*random, ev.options.randomisationStages);
+    auto generator = streamGenerator(ev.options.seed, SeedStream::RandomisedWeights);
+    for (const auto& group : groups) {
+        auto sub = shares.next(double(ev.options.randomisationStages) / double(groups.size()));
+        randomiseWeights(*random, group, generator);
+        std::vector<Explanation> randomised;
+        try {
+            randomised = ev.maps(*random, ev.problem.study, method, orNull(sub));
+        } catch (const Error&) {
+            randomised.clear(); // a randomised model that outputs NaN: no correlation to report
+        }
+        for (size_t t = 0; t < attributions.size(); ++t) {
+            out[t].randomisationStages.push_back(fmt::format("{}", fmt::join(group, " ")));
+            out[t].randomisation.push_back(
+                randomised.empty()
+                    ? std::nan("")
+                    : spearman(toVector(attributions[t]),
+                               toVector(attributionOf(randomised[t], ev.problem.reverseAxes, false)
+                                            .flatten())));
+        }
+    }
+    for (size_t t = 0; t < attributions.size(); ++t)
+        out[t].values["randomisation"] = out[t].randomisation.back();
+}
+
+// One method's evaluation of every target: its maps, then each metric asked for.
+std::vector<MethodEvaluation> evaluateMethod(const Evaluation& ev, Method method,
+                                             const CorrelationSubsets& correlation,
+                                             JobShares& shares) {
+    const size_t T = ev.problem.targetCount();
+    auto sub = shares.next(1.0);
+    const auto started = Clock::now();
+    const std::vector<Explanation> maps =
+        ev.maps(ev.problem.model, ev.problem.study, method, orNull(sub));
+    const double seconds = secondsSince(started) / double(T);
+    std::vector<torch::Tensor> attributions;
+    for (const Explanation& e : maps)
+        attributions.push_back(attributionOf(e, ev.problem.reverseAxes, false).flatten());
+    std::vector<MethodEvaluation> out(T);
+    for (size_t t = 0; t < T; ++t) {
+        const Target& target = ev.problem.targets[t];
+        out[t].method = methodId(method);
+        out[t].target = target.description.empty() ? target.className : target.description;
+        out[t].seconds = seconds;
+        if (ev.wants(Metric::FaithfulnessCorrelation)) {
+            out[t].values["faithfulness-correlation"] =
+                faithfulnessCorrelation(correlation, attributions[t], t);
+        }
+        if (ev.wants(Metric::Complexity))
+            out[t].values["complexity"] = effectiveComplexity(ev, maps[t]);
+        addCurves(ev, attributions[t], t, out[t]);
+    }
+    if (ev.wants(Metric::Sensitivity)) {
+        const std::vector<double> sensitivity = averageSensitivity(ev, method, maps, shares);
+        for (size_t t = 0; t < T; ++t)
+            out[t].values["sensitivity"] = sensitivity[t];
+    }
+    if (ev.wants(Metric::Randomisation))
+        addRandomisation(ev, method, attributions, shares, out.data());
+    return out;
+}
+
 } // namespace
-
-const char* metricId(Metric metric) {
-    for (const auto& m : kMetrics) {
-        if (m.metric == metric) return m.id;
-    }
-    return "";
-}
-
-Metric parseMetric(const std::string& id) {
-    std::string all;
-    for (const auto& m : kMetrics) {
-        if (id == m.id) return m.metric;
-        all += (all.empty() ? "" : ", ") + std::string(m.id);
-    }
-    throw Error(fmt::format("unknown metric '{}' (metrics: {})", id, all));
-}
-
-std::vector<Metric> allMetrics() {
-    std::vector<Metric> m;
-    for (const auto& name : kMetrics) m.push_back(name.metric);
-    return m;
-}
 
 double pearson(const std::vector<double>& a, const std::vector<double>& b) {
     const size_t n = std::min(a.size(), b.size());
@@ -118,8 +344,10 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
         std::vector<double> r(v.size());
         for (size_t i = 0; i < order.size();) {
             size_t j = i;
-            while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
-            for (size_t k = i; k <= j; ++k) r[order[k]] = 0.5 * double(i + j);
+            while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]])
+                ++j;
+            for (size_t k = i; k <= j; ++k)
+                r[order[k]] = 0.5 * double(i + j);
             i = j + 1;
         }
         return r;
@@ -127,184 +355,36 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
     return pearson(ranks(a), ranks(b));
 }
 
-std::vector<MethodEvaluation> evaluateMethods(const Model& model, const Study& study, const std::vector<Target>& targets,
-                                              const std::vector<Method>& methods, const ExplainParameters& parameters,
-                                              const std::vector<Metric>& metrics, const MetricOptions& options,
-                                              const LabelVolume* segments, JobContext* job) {
+std::vector<MethodEvaluation>
+evaluateMethods(const Model& model, const Study& study, const std::vector<Target>& targets,
+                const std::vector<Method>& methods, const ExplainParameters& parameters,
+                const std::vector<Metric>& metrics, const MetricOptions& options,
+                const LabelVolume* segments, JobContext* job) {
     if (targets.empty() || methods.empty()) return {};
-    auto wants = [&](Metric m) { return std::find(metrics.begin(), metrics.end(), m) != metrics.end(); };
-    if (job) job->progress(0.0f, "preparing the input");
-    Problem p{model, study, prepareModelInput(study, model.card(), model.expectedInputChannels()), {}, {}, model.card().reverseAxes};
-    p.x = volumesToTensor(p.input.channels, p.reverseAxes);
-    std::vector<ScoreTarget> scoreTargets;
-    for (const Target& t : targets) scoreTargets.push_back({maskOnModelGrid(t.mask, study.geometry, p.input.grid, p.reverseAxes), t.classIndex});
-    p.target = scoreTargets.front();
-    const torch::Tensor fill = baselineFor(p, options.baseline);
-    const size_t T = targets.size();
-    const int64_t N = p.x.size(2) * p.x.size(3) * p.x.size(4);
-    const auto clean = scoresForTargets(model, p.x, scoreTargets)[0];
-    // The input with the voxels where `mask` ([N] bool) is true taken from `from`, the rest from `rest`.
-    auto mixed = [&](const torch::Tensor& mask, const torch::Tensor& from, const torch::Tensor& rest) {
-        const torch::Tensor m = mask.view({1, 1, p.x.size(2), p.x.size(3), p.x.size(4)}).expand_as(p.x);
-        return torch::where(m, from, rest);
-    };
-    double done = 0.0;
-    const double total = double(methods.size()) * (1.0 + double(wants(Metric::Sensitivity)) * options.sensitivitySamples +
-                                                   double(wants(Metric::Randomisation)) * options.randomisationStages) +
-                         (wants(Metric::FaithfulnessCorrelation) ? 1.0 : 0.0);
-    auto step = [&](double share) -> std::optional<JobContext> {
-        if (!job) return std::nullopt;
-        job->throwIfStopped();
-        const float a = float(done / total), b = float((done + share) / total);
-        done += share;
-        return job->sub(a, b);
-    };
-
-    // Faithfulness correlation: the same random subsets for every method, one forward each
-    // scoring every target.
-    std::vector<torch::Tensor> subsets;
-    std::vector<std::vector<double>> subsetDrops; // [run][target]
-    if (wants(Metric::FaithfulnessCorrelation)) {
-        auto sub = step(1.0);
-        auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed * 0x9E3779B97F4A7C15ull + 5);
-        const int64_t size = std::max<int64_t>(1, int64_t(options.subsetFraction * double(N)));
-        for (int r = 0; r < options.correlationRuns; ++r) subsets.push_back(torch::randperm(N, generator, torch::kLong).slice(0, 0, size));
-        subsetDrops.resize(subsets.size());
-        inBatches(int64_t(subsets.size()), parameters.batch, sub ? &*sub : nullptr, "perturbation", [&](int64_t first, int64_t n) {
-            const torch::Tensor inputs = batchOf(first, n, [&](int64_t r) {
-                torch::Tensor mask = torch::zeros({N}, torch::kBool);
-                mask.index_fill_(0, subsets[size_t(r)], true);
-                return mixed(mask, fill, p.x);
-            });
-            const auto s = scoresForTargets(model, inputs, scoreTargets);
-            for (int64_t b = 0; b < n; ++b) {
-                for (size_t t = 0; t < T; ++t) subsetDrops[size_t(first + b)].push_back(clean[t] - s[size_t(b)][t]);
-            }
-        });
+    const ExplanationProblem p = makeProblem(model, study, targets, job);
+    Evaluation ev{p,
+                  parameters,
+                  metrics,
+                  options,
+                  segments,
+                  baselineFor(p, options.baseline),
+                  scoresForTargets(model, p.x, p.scoreTargets)[0],
+                  p.x.size(2) * p.x.size(3) * p.x.size(4)};
+    // Progress in units of one computation of a method's maps.
+    const double perMethod = 1.0 +
+                             double(ev.wants(Metric::Sensitivity)) * options.sensitivitySamples +
+                             double(ev.wants(Metric::Randomisation)) * options.randomisationStages;
+    JobShares shares(job, double(methods.size()) * perMethod +
+                              (ev.wants(Metric::FaithfulnessCorrelation) ? 1.0 : 0.0));
+    CorrelationSubsets correlation;
+    if (ev.wants(Metric::FaithfulnessCorrelation)) {
+        auto sub = shares.next(1.0);
+        correlation = removeSubsets(ev, orNull(sub));
     }
-
     std::vector<MethodEvaluation> out;
     for (Method method : methods) {
-        auto sub = step(1.0);
-        const auto started = Clock::now();
-        const std::vector<Explanation> maps = explainTargets(model, study, targets, method, parameters, segments, sub ? &*sub : nullptr);
-        const double seconds = secondsSince(started) / double(T);
-        std::vector<torch::Tensor> attributions;
-        for (const Explanation& e : maps) attributions.push_back(attributionOf(e, p.reverseAxes, false).flatten());
-        const size_t first = out.size();
-        for (size_t t = 0; t < T; ++t) {
-            MethodEvaluation ev;
-            ev.method = methodId(method);
-            ev.target = targets[t].description.empty() ? targets[t].className : targets[t].description;
-            ev.seconds = seconds;
-            const torch::Tensor a = attributions[t];
-            if (wants(Metric::FaithfulnessCorrelation)) {
-                std::vector<double> drops, sums;
-                for (size_t r = 0; r < subsets.size(); ++r) {
-                    drops.push_back(subsetDrops[r][t]);
-                    sums.push_back(a.index_select(0, subsets[r]).sum().item<double>());
-                }
-                ev.values["faithfulness-correlation"] = pearson(drops, sums);
-            }
-            if (wants(Metric::Complexity)) {
-                const torch::Tensor magnitude = attributionOf(maps[t], p.reverseAxes, true).flatten();
-                const double peak = magnitude.max().item<double>();
-                ev.values["complexity"] = peak > 0.0 ? (magnitude > options.complexityEpsilon * peak).sum().item<double>() / double(N) : 0.0;
-            }
-            for (Metric curveMetric : {Metric::Deletion, Metric::Insertion}) {
-                if (!wants(curveMetric)) continue;
-                const bool deletion = curveMetric == Metric::Deletion;
-                for (bool mostFirst : {true, false}) {
-                    const torch::Tensor order = std::get<1>(a.sort(0, mostFirst));
-                    Curve curve;
-                    std::vector<torch::Tensor> inputs;
-                    for (int k = 0; k <= options.curveSteps; ++k) {
-                        const double fraction = double(k) / double(options.curveSteps);
-                        curve.fractions.push_back(fraction);
-                        torch::Tensor mask = torch::zeros({N}, torch::kBool);
-                        mask.index_fill_(0, order.slice(0, 0, int64_t(std::llround(fraction * double(N)))), true);
-                        inputs.push_back(deletion ? mixed(mask, fill, p.x) : mixed(mask, p.x, fill));
-                    }
-                    inBatches(int64_t(inputs.size()), parameters.batch, nullptr, "curve", [&](int64_t firstInput, int64_t n) {
-                        const auto s = scoresForTargets(model, torch::cat(std::vector<torch::Tensor>(inputs.begin() + firstInput,
-                                                                                                      inputs.begin() + firstInput + n)),
-                                                        {scoreTargets[t]});
-                        for (int64_t b = 0; b < n; ++b) curve.scores.push_back(clean[t] != 0.0 ? s[size_t(b)][0] / clean[t] : 0.0);
-                    });
-                    curve.area = trapezoid(curve.fractions, curve.scores);
-                    const std::string name = std::string(deletion ? "deletion" : "insertion") + (mostFirst ? "-morf" : "-lerf");
-                    ev.values[name] = curve.area;
-                    ev.curves[name] = curve;
-                }
-            }
-            out.push_back(std::move(ev));
-        }
-        if (wants(Metric::Sensitivity)) {
-            // Uniform noise of the given radius in the study's channels; the maps computed again.
-            std::vector<double> sums(T, 0.0);
-            std::mt19937_64 random(options.seed * 0x9E3779B97F4A7C15ull + 11);
-            for (int s = 0; s < options.sensitivitySamples; ++s) {
-                auto noiseStep = step(1.0);
-                Study noisy = study;
-                for (Volume& channel : noisy.channels) {
-                    const ValueRange range = finiteRange(channel.voxels);
-                    std::uniform_real_distribution<float> u(-float(options.sensitivityRadius) * (range.max - range.min),
-                                                            float(options.sensitivityRadius) * (range.max - range.min));
-                    for (float& v : channel.voxels) v += u(random);
-                }
-                const auto again = explainTargets(model, noisy, targets, method, parameters, segments, noiseStep ? &*noiseStep : nullptr);
-                for (size_t t = 0; t < T; ++t) {
-                    double difference = 0.0, norm = 0.0;
-                    for (size_t m = 0; m < again[t].maps.size(); ++m) {
-                        const auto& a = maps[t].maps[m].values.voxels;
-                        const auto& b = again[t].maps[m].values.voxels;
-                        for (size_t n = 0; n < a.size(); ++n) {
-                            difference += double(b[n] - a[n]) * double(b[n] - a[n]);
-                            norm += double(a[n]) * double(a[n]);
-                        }
-                    }
-                    sums[t] += norm > 0.0 ? std::sqrt(difference / norm) : 0.0;
-                }
-            }
-            for (size_t t = 0; t < T; ++t) out[first + t].values["sensitivity"] = sums[t] / double(std::max(1, options.sensitivitySamples));
-        }
-        if (wants(Metric::Randomisation)) {
-            // Cascading randomisation (Adebayo et al.): from the output side down, each stage's
-            // weights drawn anew (normal, the same spread); the maps' rank correlation with the
-            // trained model's after each stage.
-            const auto random = Model::load(model.path());
-            const auto groups = layerGroups(*random, options.randomisationStages);
-            auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed * 0x9E3779B97F4A7C15ull + 23);
-            for (const auto& group : groups) {
-                auto stageStep = step(double(options.randomisationStages) / double(groups.size()));
-                {
-                    torch::NoGradGuard noGrad; // the weights change in place; the maps below need autograd again
-                    for (const auto& parameter : random->impl().module.named_parameters(true)) {
-                        const bool inGroup = std::any_of(group.begin(), group.end(), [&](const std::string& key) {
-                            return parameter.name == key || parameter.name.rfind(key + ".", 0) == 0;
-                        });
-                        if (!inGroup) continue;
-                        torch::Tensor value = parameter.value;
-                        const double spread = value.numel() > 1 ? value.std().item<double>() : std::abs(value.item<double>());
-                        value.normal_(0.0, spread > 0.0 ? spread : 0.01, generator);
-                    }
-                }
-                std::vector<Explanation> randomised;
-                try {
-                    randomised = explainTargets(*random, study, targets, method, parameters, segments, stageStep ? &*stageStep : nullptr);
-                } catch (const Error&) {
-                    randomised.clear(); // a randomised model that outputs NaN: no correlation to report
-                }
-                for (size_t t = 0; t < T; ++t) {
-                    MethodEvaluation& ev = out[first + t];
-                    ev.randomisationStages.push_back(fmt::format("{}", fmt::join(group, " ")));
-                    ev.randomisation.push_back(randomised.empty() ? std::nan("")
-                                                                  : spearman(toVector(attributions[t]),
-                                                                             toVector(attributionOf(randomised[t], p.reverseAxes, false).flatten())));
-                }
-            }
-            for (size_t t = 0; t < T; ++t) out[first + t].values["randomisation"] = out[first + t].randomisation.back();
-        }
+        for (MethodEvaluation& e : evaluateMethod(ev, method, correlation, shares))
+            out.push_back(std::move(e));
     }
     if (job) job->progress(1.0f, "evaluated");
     return out;

@@ -18,7 +18,8 @@ namespace F = torch::nn::functional;
 
 std::vector<int64_t> spatialDims(const torch::Tensor& t) {
     std::vector<int64_t> dims;
-    for (int64_t d = 1; d < t.dim(); ++d) dims.push_back(d);
+    for (int64_t d = 1; d < t.dim(); ++d)
+        dims.push_back(d);
     return dims;
 }
 
@@ -26,8 +27,8 @@ std::vector<int64_t> spatialDims(const torch::Tensor& t) {
 
 // The output [B, K, X, Y, Z] of a forward, checked as forwardModel checks it.
 torch::Tensor checkedOutput(const torch::Tensor& out, const torch::Tensor& input) {
-    if (out.dim() != 5 || out.size(0) != input.size(0) || out.size(2) != input.size(2) || out.size(3) != input.size(3) ||
-        out.size(4) != input.size(4)) {
+    if (out.dim() != 5 || out.size(0) != input.size(0) || out.size(2) != input.size(2) ||
+        out.size(3) != input.size(3) || out.size(4) != input.size(4)) {
         throw Error("the model's output is not [batch, classes, spatial...] of its input's size");
     }
     return out;
@@ -35,12 +36,14 @@ torch::Tensor checkedOutput(const torch::Tensor& out, const torch::Tensor& input
 
 torch::Tensor classScores(const torch::Tensor& out, int64_t classIndex) {
     if (classIndex >= out.size(1)) {
-        throw Error(fmt::format("class {} does not exist: the model outputs {} channels", classIndex, out.size(1)));
+        throw Error(fmt::format("class {} does not exist: the model outputs {} channels",
+                                classIndex, out.size(1)));
     }
     return out.select(1, classIndex);
 }
 
-WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input, const std::string& layer) {
+WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input,
+                              const std::string& layer) {
     WindowForward f;
     f.leaf = input.detach().to(model.impl().device).requires_grad_(true);
     if (layer.empty()) {
@@ -54,14 +57,15 @@ WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input, co
 }
 
 torch::Tensor upsample(const torch::Tensor& map, const std::vector<int64_t>& size) {
-    return F::interpolate(map.unsqueeze(0).unsqueeze(0),
-                          F::InterpolateFuncOptions().size(size).mode(torch::kTrilinear).align_corners(false))
+    return F::interpolate(
+               map.unsqueeze(0).unsqueeze(0),
+               F::InterpolateFuncOptions().size(size).mode(torch::kTrilinear).align_corners(false))
         .squeeze(0)
         .squeeze(0);
 }
 
-std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G, CamPlusPlusVariant variant,
-                                   std::array<bool, 3> which) {
+std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G,
+                                   CamPlusPlusVariant variant, std::array<bool, 3> which) {
     const auto spatial = spatialDims(A);
     std::vector<int64_t> keep(size_t(A.dim()), 1);
     keep[0] = A.size(0);
@@ -90,146 +94,247 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
 torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding) {
     const ModelCard& card = model.card();
     return padSpatial(batch, std::max<int64_t>(1, card.divisibleBy), padding,
-                      card.slidingWindow ? card.slidingWindow->patch : std::array<int64_t, 3>{1, 1, 1});
+                      card.slidingWindow ? card.slidingWindow->patch
+                                         : std::array<int64_t, 3>{1, 1, 1});
 }
+
+namespace {
+
+using Extent = std::array<int64_t, 3>;
+
+// The part of `t` whose spatial axes start at axis `first`: `extent` voxels from `start`.
+torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start,
+                     const Extent& extent) {
+    return t.slice(first, start[0], start[0] + extent[0])
+        .slice(first + 1, start[1], start[1] + extent[1])
+        .slice(first + 2, start[2], start[2] + extent[2]);
+}
+
+// What both ways of running a pass work on: the padded batch and the target's padded weights.
+struct PaddedProblem {
+    const Model& model;
+    const torch::Tensor& padded;  // [B, C, X, Y, Z]
+    const torch::Tensor& weights; // [X, Y, Z], on the model's device
+    int64_t classIndex;
+    const std::string& layer; // empty: no layer captured
+    const PassOptions& options;
+
+    std::vector<int64_t> size() const { return {padded.size(2), padded.size(3), padded.size(4)}; }
+};
+
+// What a pass adds up on the padded grid, before it is cropped back to the input's.
+struct PaddedSums {
+    torch::Tensor gradient;          // dS/d(input), [B, C, X, Y, Z]
+    std::vector<torch::Tensor> cams; // the CAM maps upsampled (undefined where not asked)
+};
+
+// One forward and one backward of the whole padded batch.
+PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
+    PaddedSums sums;
+    WindowForward f = forwardWithGrad(p.model, p.padded, p.layer);
+    const torch::Tensor perSample =
+        (classScores(f.output, p.classIndex) * p.weights).sum({1, 2, 3});
+    std::vector<torch::Tensor> wrt{f.leaf};
+    if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
+    const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
+    sums.gradient = grads.back().to(torch::kCPU);
+    for (int64_t b = 0; b < p.padded.size(0); ++b)
+        result.scores[size_t(b)] = perSample[b].item<double>();
+    if (f.activation.defined()) {
+        result.layerShape = f.activation.sizes().vec();
+        for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(),
+                                                p.options.variant, p.options.cams)) {
+            result.layerCams.push_back(cam.defined() ? cam.to(torch::kCPU) : cam);
+            sums.cams.push_back(cam.defined() ? upsample(cam, p.size()).to(torch::kCPU) : cam);
+        }
+    }
+    return sums;
+}
+
+// A layer's activations stitched across sliding windows onto one layer grid (averaged where
+// windows overlap, weighted by the importance map so that window borders, which see zero
+// padding, count little), and its gradients summed (S is a sum over windows). Windows start
+// on multiples of the card's divisor, so the windows of a layer whose stride divides it
+// share one layer grid.
+class LayerStitch {
+public:
+    LayerStitch(const WindowPlan& plan, int64_t alignment, std::vector<int64_t> size,
+                const std::string& layer)
+        : m_plan(plan), m_alignment(alignment), m_size(std::move(size)), m_layer(layer) {}
+
+    // Adds the activation [K, x, y, z] of the window at `start`, and its gradient when the
+    // window touches the target (undefined otherwise). Throws segxai::Error when the layer's
+    // windows do not share one grid.
+    void add(const Extent& start, const torch::Tensor& activation, const torch::Tensor& gradient) {
+        if (!m_activationSum.defined()) startGrid(activation);
+        const Extent at{start[0] / m_stride[0], start[1] / m_stride[1], start[2] / m_stride[2]};
+        const Extent extent{activation.size(1), activation.size(2), activation.size(3)};
+        const torch::Tensor layerImportance =
+            F::avg_pool3d(m_plan.importance.unsqueeze(0).unsqueeze(0),
+                          F::AvgPool3dFuncOptions({m_stride[0], m_stride[1], m_stride[2]}))[0][0];
+        region(m_activationSum, 1, at, extent) += activation * layerImportance;
+        region(m_activationCount, 0, at, extent) += layerImportance;
+        if (gradient.defined()) region(m_gradientSum, 1, at, extent) += gradient;
+    }
+
+    // The CAM maps of the stitched pair, exactly as for a whole volume: at the layer's
+    // resolution into `result`, and returned upsampled to the padded grid.
+    std::vector<torch::Tensor> cams(const PassOptions& options, PassResult& result) const {
+        if (!m_activationSum.defined()) throw Error("no window produced the layer's activation");
+        const torch::Tensor stitched = m_activationSum / m_activationCount.clamp_min(1e-20);
+        result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2),
+                             stitched.size(3)};
+        std::vector<torch::Tensor> upsampled;
+        for (const torch::Tensor& cam :
+             camMaps(stitched, m_gradientSum, options.variant, options.cams)) {
+            result.layerCams.push_back(cam);
+            upsampled.push_back(cam.defined() ? upsample(cam, m_size) : cam);
+        }
+        return upsampled;
+    }
+
+private:
+    // The layer grid, from the first window's activation: its stride must divide the alignment.
+    void startGrid(const torch::Tensor& activation) {
+        const Extent& patch = m_plan.patch;
+        for (int a = 0; a < 3; ++a) {
+            const int64_t across = activation.size(a + 1), window = patch[size_t(a)];
+            if (window % across != 0 || m_alignment % (window / across) != 0) {
+                throw Error(fmt::format("layer '{}' ({} voxels across a {}-voxel window) does not "
+                                        "share one grid between windows; choose a layer whose "
+                                        "stride divides {}",
+                                        m_layer, across, window, m_alignment));
+            }
+            m_stride[size_t(a)] = window / across;
+        }
+        const std::vector<int64_t> grid{activation.size(0), m_size[0] / m_stride[0],
+                                        m_size[1] / m_stride[1], m_size[2] / m_stride[2]};
+        m_activationSum = torch::zeros(grid);
+        m_gradientSum = torch::zeros(grid);
+        m_activationCount = torch::zeros({grid[1], grid[2], grid[3]});
+    }
+
+    const WindowPlan& m_plan;
+    int64_t m_alignment;
+    std::vector<int64_t> m_size; // the padded grid
+    const std::string& m_layer;
+    Extent m_stride{1, 1, 1};
+    torch::Tensor m_activationSum, m_activationCount, m_gradientSum;
+};
+
+// The layer's activation of one window and its gradient (undefined without a layer, the
+// gradient also outside the target).
+struct WindowLayer {
+    torch::Tensor activation, gradient;
+};
+
+// One window of a sliding-window pass. Inside the target: its forward and backward, the
+// input gradient added to `gradientRegion` (a view of the padded gradient) and S to the
+// scores. Outside: the layer's activation only, for the stitched grid.
+WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window,
+                       const torch::Tensor& windowWeights, bool inTarget,
+                       torch::Tensor gradientRegion, PassResult& result) {
+    WindowLayer out;
+    if (!inTarget) {
+        torch::NoGradGuard noGrad;
+        const torch::Tensor first = window.slice(0, 0, 1).to(p.model.impl().device);
+        out.activation =
+            layerCapture(p.model, p.layer)->forward(first).activation[0].to(torch::kCPU);
+        return out;
+    }
+    WindowForward f = forwardWithGrad(p.model, window, p.layer);
+    const torch::Tensor perSample =
+        (classScores(f.output, p.classIndex) * windowWeights).sum({1, 2, 3});
+    std::vector<torch::Tensor> wrt{f.leaf};
+    if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
+    const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
+    gradientRegion += grads.back().to(torch::kCPU);
+    for (int64_t b = 0; b < window.size(0); ++b)
+        result.scores[size_t(b)] += perSample[b].item<double>();
+    if (f.activation.defined()) {
+        out.activation = f.activation[0].detach().to(torch::kCPU);
+        out.gradient = grads[0][0].detach().to(torch::kCPU);
+    }
+    return out;
+}
+
+// S = sum_v T(v) o(v) with o the blended output: window w contributes its output weighted by
+// T * importance / (sum of the importances at v). The input gradient is summed over the
+// windows; the layer's activations and gradients are stitched (LayerStitch).
+PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobContext* job) {
+    const ModelCard& card = p.model.card();
+    const std::vector<int64_t> size = p.size();
+    const int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
+    const WindowPlan plan =
+        planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
+    const Extent& patch = plan.patch;
+    const torch::Tensor importance = plan.importance.to(p.model.impl().device);
+    torch::Tensor normaliser = torch::zeros({size[0], size[1], size[2]}, importance.options());
+    for (const Extent& s : plan.starts)
+        region(normaliser, 0, s, patch) += importance;
+    PaddedSums sums;
+    sums.gradient = torch::zeros_like(p.padded);
+    LayerStitch stitch(plan, alignment, size, p.layer);
+    for (size_t w = 0; w < plan.starts.size(); ++w) {
+        const Extent& s = plan.starts[w];
+        const torch::Tensor windowWeights =
+            region(p.weights, 0, s, patch) * importance / region(normaliser, 0, s, patch);
+        const bool inTarget = windowWeights.abs().sum().item<double>() != 0.0;
+        if (!inTarget && p.layer.empty()) continue; // contributes nothing
+        if (job) {
+            job->throwIfStopped();
+            job->progress(float(w) / float(plan.starts.size()),
+                          fmt::format("window {} of {}", w + 1, plan.starts.size()));
+        }
+        const WindowLayer layer = windowPass(p, region(p.padded, 2, s, patch), windowWeights,
+                                             inTarget, region(sums.gradient, 2, s, patch), result);
+        if (layer.activation.defined()) stitch.add(s, layer.activation, layer.gradient);
+    }
+    if (p.options.wantCam) sums.cams = stitch.cams(p.options, result);
+    return sums;
+}
+
+} // namespace
 
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
                         const PassOptions& options, JobContext* job) {
-    const ModelCard& card = model.card();
-    PassResult result;
     const std::string layer = options.wantCam ? options.layer : std::string();
-    Padding padding;
+    Padding padding, weightPadding;
     const torch::Tensor padded = padForModel(model, inputs, padding);
-    Padding weightPadding;
-    const torch::Tensor weights = padForModel(model, target.weights.unsqueeze(0), weightPadding).squeeze(0).to(model.impl().device);
+    const torch::Tensor weights = padForModel(model, target.weights.unsqueeze(0), weightPadding)
+                                      .squeeze(0)
+                                      .to(model.impl().device);
+    PassResult result;
     result.padBefore = padding.before;
-    const std::vector<int64_t> size{padded.size(2), padded.size(3), padded.size(4)};
-    result.paddedSize = {size[0], size[1], size[2]};
-    const int64_t batch = inputs.size(0);
-    torch::Tensor gradient = torch::zeros_like(padded);
-    result.scores.assign(size_t(batch), 0.0);
-    std::vector<torch::Tensor> camSums;
-
-    if (!card.slidingWindow) {
-        WindowForward f = forwardWithGrad(model, padded, layer);
-        const torch::Tensor perSample = (classScores(f.output, target.classIndex) * weights).sum({1, 2, 3});
-        std::vector<torch::Tensor> wrt{f.leaf};
-        if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
-        const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
-        gradient = grads.back().to(torch::kCPU);
-        for (int64_t b = 0; b < batch; ++b) result.scores[size_t(b)] = perSample[b].item<double>();
-        if (f.activation.defined()) {
-            result.layerShape = f.activation.sizes().vec();
-            for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(), options.variant, options.cams)) {
-                result.layerCams.push_back(cam.defined() ? cam.to(torch::kCPU) : cam);
-                camSums.push_back(cam.defined() ? upsample(cam, size).to(torch::kCPU) : cam);
-            }
-        }
-    } else {
-        // S = sum_v T(v) o(v) with o the blended output: window w contributes its output
-        // weighted by T * importance / (sum of the importances at v). Windows start on
-        // multiples of the card's divisor, so a layer's windows share one layer grid: the
-        // layer's activations are stitched (averaged where windows overlap, weighted by the
-        // importance map so that window borders, which see zero padding, count little), its gradients
-        // summed (S is a sum over windows), and the CAM maps made from the stitched pair
-        // exactly as for a whole volume.
-        const int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
-        const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
-        const auto& p = plan.patch;
-        const torch::Tensor importance = plan.importance.to(model.impl().device);
-        torch::Tensor normaliser = torch::zeros({size[0], size[1], size[2]}, importance.options());
-        for (const auto& s : plan.starts) {
-            normaliser.slice(0, s[0], s[0] + p[0]).slice(1, s[1], s[1] + p[1]).slice(2, s[2], s[2] + p[2]) += importance;
-        }
-        torch::Tensor activationSum, activationCount, gradientSum;
-        std::array<int64_t, 3> stride{1, 1, 1};
-        for (size_t w = 0; w < plan.starts.size(); ++w) {
-            const auto& s = plan.starts[w];
-            auto region = [&](const torch::Tensor& t, int64_t first, const std::array<int64_t, 3>& start,
-                              const std::array<int64_t, 3>& extent) {
-                return t.slice(first, start[0], start[0] + extent[0])
-                    .slice(first + 1, start[1], start[1] + extent[1])
-                    .slice(first + 2, start[2], start[2] + extent[2]);
-            };
-            const torch::Tensor windowWeights = region(weights, 0, s, p) * importance / region(normaliser, 0, s, p);
-            const bool inTarget = windowWeights.abs().sum().item<double>() != 0.0;
-            if (!inTarget && layer.empty()) continue; // contributes nothing
-            if (job) {
-                job->throwIfStopped();
-                job->progress(float(w) / float(plan.starts.size()), fmt::format("window {} of {}", w + 1, plan.starts.size()));
-            }
-            torch::Tensor activation, activationGradient;
-            if (inTarget) {
-                WindowForward f = forwardWithGrad(model, region(padded, 2, s, p), layer);
-                const torch::Tensor perSample = (classScores(f.output, target.classIndex) * windowWeights).sum({1, 2, 3});
-                std::vector<torch::Tensor> wrt{f.leaf};
-                if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
-                const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
-                region(gradient, 2, s, p) += grads.back().to(torch::kCPU);
-                for (int64_t b = 0; b < batch; ++b) result.scores[size_t(b)] += perSample[b].item<double>();
-                if (f.activation.defined()) {
-                    activation = f.activation[0].detach().to(torch::kCPU);
-                    activationGradient = grads[0][0].detach().to(torch::kCPU);
-                }
-            } else {
-                // Outside the target: the layer's activation only, for the stitched grid.
-                torch::NoGradGuard noGrad;
-                activation = layerCapture(model, layer)->forward(region(padded, 2, s, p).slice(0, 0, 1).to(model.impl().device))
-                                 .activation[0].to(torch::kCPU);
-            }
-            if (!activation.defined()) continue;
-            if (!activationSum.defined()) {
-                result.layerShape = {1, activation.size(0), activation.size(1), activation.size(2), activation.size(3)};
-                for (int a = 0; a < 3; ++a) {
-                    if (p[size_t(a)] % activation.size(a + 1) != 0 || alignment % (p[size_t(a)] / activation.size(a + 1)) != 0) {
-                        throw Error(fmt::format("layer '{}' ({} voxels across a {}-voxel window) does not share one grid "
-                                                "between windows; choose a layer whose stride divides {}",
-                                                layer, activation.size(a + 1), p[size_t(a)], alignment));
-                    }
-                    stride[size_t(a)] = p[size_t(a)] / activation.size(a + 1);
-                }
-                const std::vector<int64_t> grid{activation.size(0), size[0] / stride[0], size[1] / stride[1], size[2] / stride[2]};
-                activationSum = torch::zeros(grid);
-                gradientSum = torch::zeros(grid);
-                activationCount = torch::zeros({grid[1], grid[2], grid[3]});
-            }
-            const std::array<int64_t, 3> at{s[0] / stride[0], s[1] / stride[1], s[2] / stride[2]};
-            const std::array<int64_t, 3> extent{activation.size(1), activation.size(2), activation.size(3)};
-            const torch::Tensor layerImportance =
-                F::avg_pool3d(plan.importance.unsqueeze(0).unsqueeze(0),
-                              F::AvgPool3dFuncOptions({stride[0], stride[1], stride[2]}))[0][0];
-            region(activationSum, 1, at, extent) += activation * layerImportance;
-            region(activationCount, 0, at, extent) += layerImportance;
-            if (activationGradient.defined()) region(gradientSum, 1, at, extent) += activationGradient;
-        }
-        if (options.wantCam) {
-            if (!activationSum.defined()) throw Error("no window produced the layer's activation");
-            const torch::Tensor stitched = activationSum / activationCount.clamp_min(1e-20);
-            result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2), stitched.size(3)};
-            for (const torch::Tensor& cam : camMaps(stitched, gradientSum, options.variant, options.cams)) {
-                result.layerCams.push_back(cam);
-                camSums.push_back(cam.defined() ? upsample(cam, size) : cam);
-            }
-        }
-    }
-    result.inputGradient = cropSpatial(gradient, padding);
-    for (auto& cam : camSums) result.cams.push_back(cam.defined() ? cropSpatial(cam, padding) : cam);
+    result.paddedSize = {padded.size(2), padded.size(3), padded.size(4)};
+    result.scores.assign(size_t(inputs.size(0)), 0.0);
+    const PaddedProblem p{model, padded, weights, target.classIndex, layer, options};
+    const PaddedSums sums =
+        model.card().slidingWindow ? slidingWindowPass(p, result, job) : wholeVolumePass(p, result);
+    result.inputGradient = cropSpatial(sums.gradient, padding);
+    for (const auto& cam : sums.cams)
+        result.cams.push_back(cam.defined() ? cropSpatial(cam, padding) : cam);
     return result;
 }
 
-std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target) {
+std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs,
+                               const ScoreTarget& target) {
     torch::InferenceMode noGrad;
     std::vector<double> scores;
     const torch::Tensor weights = target.weights.to(torch::kCPU);
     if (!model.card().slidingWindow) {
         const torch::Tensor out = forwardModel(model, inputs, nullptr, false);
-        const torch::Tensor s = (classScores(out, target.classIndex).to(torch::kCPU) * weights).sum({1, 2, 3});
-        for (int64_t b = 0; b < s.size(0); ++b) scores.push_back(s[b].item<double>());
+        const torch::Tensor s =
+            (classScores(out, target.classIndex).to(torch::kCPU) * weights).sum({1, 2, 3});
+        for (int64_t b = 0; b < s.size(0); ++b)
+            scores.push_back(s[b].item<double>());
         return scores;
     }
     for (int64_t b = 0; b < inputs.size(0); ++b) {
         const torch::Tensor out = forwardModel(model, inputs.slice(0, b, b + 1), nullptr, false);
-        scores.push_back((classScores(out, target.classIndex).to(torch::kCPU)[0] * weights).sum().item<double>());
+        scores.push_back((classScores(out, target.classIndex).to(torch::kCPU)[0] * weights)
+                             .sum()
+                             .item<double>());
     }
     return scores;
 }
