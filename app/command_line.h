@@ -17,8 +17,8 @@ struct CommandLine {
 
     CLI::App parser;
     GuiOptions gui;
-    std::string size;                             // --size WxH, checked after parsing
-    std::map<CLI::App*, CommandRun> commands;     // subcommand -> what runs it
+    std::string size;                         // --size WxH, checked after parsing
+    std::map<CLI::App*, CommandRun> commands; // subcommand -> what runs it
 };
 
 } // namespace segxai::app

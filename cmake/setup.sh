@@ -6,7 +6,7 @@ SEGXAI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SEGXAI_BUILD="${SEGXAI_BUILD:-$SEGXAI_ROOT/build}"
 
 SEGXAI_PACKAGES=(
-    build-essential cmake ninja-build ccache pkg-config
+    build-essential cmake ninja-build ccache pkg-config clang-format
     libtorch-dev libinsighttoolkit5-dev
     libimgui-dev libglfw3-dev libglm-dev libepoxy-dev libgl-dev
     zlib1g-dev catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev

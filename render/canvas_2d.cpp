@@ -16,10 +16,10 @@ void Canvas2D::begin(int width, int height) {
     m_text.clear();
 }
 
-void Canvas2D::quad(std::vector<Vertex>& out, glm::vec2 min, glm::vec2 max, glm::vec2 uvMin,
-                    glm::vec2 uvMax, const glm::vec4& color) {
-    const Vertex a{min, uvMin, color}, b{{max.x, min.y}, {uvMax.x, uvMin.y}, color},
-        c{max, uvMax, color}, d{{min.x, max.y}, {uvMin.x, uvMax.y}, color};
+void Canvas2D::quad(std::vector<Vertex>& out, glm::vec2 min, glm::vec2 max, glm::vec2 uvMin, glm::vec2 uvMax,
+                    const glm::vec4& color) {
+    const Vertex a{min, uvMin, color}, b{{max.x, min.y}, {uvMax.x, uvMin.y}, color}, c{max, uvMax, color},
+        d{{min.x, max.y}, {uvMin.x, uvMax.y}, color};
     out.insert(out.end(), {a, b, c, a, c, d});
 }
 
@@ -28,8 +28,7 @@ void Canvas2D::line(glm::vec2 a, glm::vec2 b, float thickness, const glm::vec4& 
     const float length = std::sqrt(glm::dot(d, d));
     if (length <= 0.0f) return;
     const glm::vec2 n = glm::vec2(-d.y, d.x) / length * (thickness * 0.5f);
-    const Vertex v0{a + n, {}, color}, v1{b + n, {}, color}, v2{b - n, {}, color},
-        v3{a - n, {}, color};
+    const Vertex v0{a + n, {}, color}, v1{b + n, {}, color}, v2{b - n, {}, color}, v3{a - n, {}, color};
     m_solid.insert(m_solid.end(), {v0, v1, v2, v0, v2, v3});
 }
 
@@ -37,8 +36,8 @@ void Canvas2D::rect(glm::vec2 min, glm::vec2 max, const glm::vec4& color) {
     quad(m_solid, min, max, {}, {}, color);
 }
 
-void Canvas2D::text(glm::vec2 anchor, std::string_view text, float pixelSize,
-                    const glm::vec4& color, TextAnchor placement) {
+void Canvas2D::text(glm::vec2 anchor, std::string_view text, float pixelSize, const glm::vec4& color,
+                    TextAnchor placement) {
     if (!m_font.valid() || text.empty()) return;
     const FontAtlas::Baked& baked = m_font.baked(pixelSize);
     const glm::vec2 size = m_font.measure(text, pixelSize);
@@ -48,11 +47,12 @@ void Canvas2D::text(glm::vec2 anchor, std::string_view text, float pixelSize,
     pen.y += std::round(baked.ascent * 0.92f);
 
     TextBatch* batch = nullptr;
-    for (auto& b : m_text) batch = b.texture == baked.texture.get() ? &b : batch;
+    for (auto& b : m_text)
+        batch = b.texture == baked.texture.get() ? &b : batch;
     if (!batch) batch = &m_text.emplace_back(TextBatch{baked.texture.get(), {}});
     const glm::vec4 halo(0, 0, 0, 0.85f * color.a);
-    for (const glm::vec2 offset : {glm::vec2(-1, 0), glm::vec2(1, 0), glm::vec2(0, -1),
-                                   glm::vec2(0, 1), glm::vec2(1, 1), glm::vec2(0, 0)}) {
+    for (const glm::vec2 offset :
+         {glm::vec2(-1, 0), glm::vec2(1, 0), glm::vec2(0, -1), glm::vec2(0, 1), glm::vec2(1, 1), glm::vec2(0, 0)}) {
         const bool front = offset == glm::vec2(0, 0);
         glm::vec2 cursor = pen + offset;
         for (char c : text) {
@@ -77,16 +77,14 @@ void Canvas2D::draw(const std::vector<Vertex>& vertices, GLuint texture) {
         glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, sizeof(Vertex),
                               reinterpret_cast<void*>(offsetof(Vertex, position)));
         glEnableVertexAttribArray(1);
-        glVertexAttribPointer(1, 2, GL_FLOAT, GL_FALSE, sizeof(Vertex),
-                              reinterpret_cast<void*>(offsetof(Vertex, uv)));
+        glVertexAttribPointer(1, 2, GL_FLOAT, GL_FALSE, sizeof(Vertex), reinterpret_cast<void*>(offsetof(Vertex, uv)));
         glEnableVertexAttribArray(2);
         glVertexAttribPointer(2, 4, GL_FLOAT, GL_FALSE, sizeof(Vertex),
                               reinterpret_cast<void*>(offsetof(Vertex, color)));
     }
     glBindVertexArray(m_vao.get());
     glBindBuffer(GL_ARRAY_BUFFER, m_vbo.get());
-    glBufferData(GL_ARRAY_BUFFER, GLsizeiptr(vertices.size() * sizeof(Vertex)), vertices.data(),
-                 GL_STREAM_DRAW);
+    glBufferData(GL_ARRAY_BUFFER, GLsizeiptr(vertices.size() * sizeof(Vertex)), vertices.data(), GL_STREAM_DRAW);
     program->use();
     program->set("u_viewportSize", glm::vec2(float(m_width), float(m_height)));
     program->set("u_useTexture", texture ? 1 : 0);
@@ -100,7 +98,8 @@ void Canvas2D::end() {
     glEnable(GL_BLEND);
     glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
     draw(m_solid, 0);
-    for (const auto& batch : m_text) draw(batch.vertices, batch.texture);
+    for (const auto& batch : m_text)
+        draw(batch.vertices, batch.texture);
     glDisable(GL_BLEND);
     m_solid.clear();
     m_text.clear();

@@ -11,8 +11,17 @@ namespace segxai::render {
 class ShaderLibrary;
 
 // Where a text's anchor point sits on its box.
-enum class TextAnchor { TopLeft, TopCenter, TopRight, CenterLeft, Center, CenterRight,
-                        BottomLeft, BottomCenter, BottomRight };
+enum class TextAnchor {
+    TopLeft,
+    TopCenter,
+    TopRight,
+    CenterLeft,
+    Center,
+    CenterRight,
+    BottomLeft,
+    BottomCenter,
+    BottomRight
+};
 
 // 2D annotations drawn on top of a view into its framebuffer, in pixel coordinates (origin
 // top-left, y down): crosshair lines, rectangles, text. Collected between begin() and end(),
@@ -40,8 +49,8 @@ private:
         GLuint texture;
         std::vector<Vertex> vertices;
     };
-    void quad(std::vector<Vertex>& out, glm::vec2 min, glm::vec2 max, glm::vec2 uvMin,
-              glm::vec2 uvMax, const glm::vec4& color);
+    void quad(std::vector<Vertex>& out, glm::vec2 min, glm::vec2 max, glm::vec2 uvMin, glm::vec2 uvMax,
+              const glm::vec4& color);
     void draw(const std::vector<Vertex>& vertices, GLuint texture);
 
     ShaderLibrary& m_shaders;

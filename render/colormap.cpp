@@ -38,18 +38,20 @@ const Stop kJet[] = {{0.000f, {0.0f, 0.0f, 0.5f}}, {0.110f, {0.0f, 0.0f, 1.0f}},
                      {0.375f, {0.0f, 1.0f, 1.0f}}, {0.625f, {1.0f, 1.0f, 0.0f}}, {0.875f, {1.0f, 0.0f, 0.0f}},
                      {1.000f, {0.5f, 0.0f, 0.0f}}};
 // Blue (negative) through white (zero) to red (positive), as Moreland's cool-warm ends.
-const Stop kBlueWhiteRed[] = {{0.0f, {0.230f, 0.299f, 0.754f}}, {0.25f, {0.552f, 0.690f, 0.996f}},
-                              {0.5f, {0.970f, 0.970f, 0.970f}}, {0.75f, {0.957f, 0.604f, 0.482f}},
+const Stop kBlueWhiteRed[] = {{0.0f, {0.230f, 0.299f, 0.754f}},
+                              {0.25f, {0.552f, 0.690f, 0.996f}},
+                              {0.5f, {0.970f, 0.970f, 0.970f}},
+                              {0.75f, {0.957f, 0.604f, 0.482f}},
                               {1.0f, {0.706f, 0.016f, 0.150f}}};
 
 } // namespace
 
 std::vector<glm::u8vec4> labelPalette(int count) {
     static const glm::u8vec4 first[] = {
-        {0, 0, 0, 0},       {255, 0, 0, 255},   {0, 255, 0, 255},     {0, 0, 255, 255},
-        {255, 255, 0, 255}, {0, 255, 255, 255}, {255, 0, 255, 255},   {255, 239, 213, 255},
+        {0, 0, 0, 0},       {255, 0, 0, 255},    {0, 255, 0, 255},     {0, 0, 255, 255},
+        {255, 255, 0, 255}, {0, 255, 255, 255},  {255, 0, 255, 255},   {255, 239, 213, 255},
         {0, 0, 205, 255},   {205, 133, 63, 255}, {210, 180, 140, 255}, {102, 205, 170, 255},
-        {0, 0, 128, 255},   {0, 139, 139, 255}, {46, 139, 87, 255},   {255, 228, 225, 255},
+        {0, 0, 128, 255},   {0, 139, 139, 255},  {46, 139, 87, 255},   {255, 228, 225, 255},
     };
     std::vector<glm::u8vec4> palette(size_t(std::max(count, 1)));
     for (int n = 0; n < count; ++n) {
@@ -60,7 +62,7 @@ std::vector<glm::u8vec4> labelPalette(int count) {
         // Golden-angle hues: neighbouring labels get distant colours.
         const double hue = std::fmod(n * 137.508, 360.0) / 60.0;
         const double x = 1.0 - std::abs(std::fmod(hue, 2.0) - 1.0);
-        glm::dvec3 rgb = hue < 1 ? glm::dvec3(1, x, 0)
+        glm::dvec3 rgb = hue < 1   ? glm::dvec3(1, x, 0)
                          : hue < 2 ? glm::dvec3(x, 1, 0)
                          : hue < 3 ? glm::dvec3(0, 1, x)
                          : hue < 4 ? glm::dvec3(0, x, 1)
@@ -74,12 +76,18 @@ std::vector<glm::u8vec4> labelPalette(int count) {
 
 const char* colormapName(Colormap map) {
     switch (map) {
-    case Colormap::Grey: return "grey";
-    case Colormap::Hot: return "hot";
-    case Colormap::Inferno: return "inferno";
-    case Colormap::Viridis: return "viridis";
-    case Colormap::Jet: return "jet";
-    case Colormap::BlueWhiteRed: return "blue-white-red";
+    case Colormap::Grey:
+        return "grey";
+    case Colormap::Hot:
+        return "hot";
+    case Colormap::Inferno:
+        return "inferno";
+    case Colormap::Viridis:
+        return "viridis";
+    case Colormap::Jet:
+        return "jet";
+    case Colormap::BlueWhiteRed:
+        return "blue-white-red";
     }
     return "";
 }
@@ -87,14 +95,19 @@ const char* colormapName(Colormap map) {
 glm::vec3 colormapColor(Colormap map, float t) {
     t = std::clamp(t, 0.0f, 1.0f);
     switch (map) {
-    case Colormap::Grey: return glm::vec3(t);
+    case Colormap::Grey:
+        return glm::vec3(t);
     case Colormap::Hot:
         return {std::clamp(3.0f * t, 0.0f, 1.0f), std::clamp(3.0f * t - 1.0f, 0.0f, 1.0f),
                 std::clamp(3.0f * t - 2.0f, 0.0f, 1.0f)};
-    case Colormap::Inferno: return interpolate(kInferno, std::size(kInferno), t);
-    case Colormap::Viridis: return interpolate(kViridis, std::size(kViridis), t);
-    case Colormap::Jet: return interpolate(kJet, std::size(kJet), t);
-    case Colormap::BlueWhiteRed: return interpolate(kBlueWhiteRed, std::size(kBlueWhiteRed), t);
+    case Colormap::Inferno:
+        return interpolate(kInferno, std::size(kInferno), t);
+    case Colormap::Viridis:
+        return interpolate(kViridis, std::size(kViridis), t);
+    case Colormap::Jet:
+        return interpolate(kJet, std::size(kJet), t);
+    case Colormap::BlueWhiteRed:
+        return interpolate(kBlueWhiteRed, std::size(kBlueWhiteRed), t);
     }
     return glm::vec3(t);
 }

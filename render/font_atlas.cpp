@@ -9,8 +9,7 @@
 namespace segxai::render {
 
 std::vector<std::filesystem::path> FontAtlas::defaultFontPaths() {
-    return {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-            "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    return {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
             "/usr/share/fonts/dejavu/DejaVuSans.ttf"};
 }
 
@@ -40,8 +39,7 @@ const FontAtlas::Baked& FontAtlas::baked(float pixelSize) {
     const int side = size <= 24 ? 256 : size <= 48 ? 512 : size <= 96 ? 1024 : 2048;
     std::vector<unsigned char> pixels(size_t(side) * size_t(side), 0);
     stbtt_bakedchar chars[95];
-    stbtt_BakeFontBitmap(m_fontData.data(), 0, float(size), pixels.data(), side, side, 32, 95,
-                         chars);
+    stbtt_BakeFontBitmap(m_fontData.data(), 0, float(size), pixels.data(), side, side, 32, 95, chars);
     stbtt_fontinfo info;
     stbtt_InitFont(&info, m_fontData.data(), 0);
     int ascent = 0, descent = 0, gap = 0;
@@ -72,7 +70,8 @@ const FontAtlas::Baked& FontAtlas::baked(float pixelSize) {
 glm::vec2 FontAtlas::measure(std::string_view text, float pixelSize) {
     const Baked& b = baked(pixelSize);
     float width = 0;
-    for (char c : text) width += b.glyph(c).advance;
+    for (char c : text)
+        width += b.glyph(c).advance;
     return {width, b.pixelSize};
 }
 

@@ -18,8 +18,8 @@ namespace segxai::render {
 class FontAtlas {
 public:
     struct Glyph {
-        glm::vec2 offset{0};   // top-left of the quad relative to the pen on the baseline
-        glm::vec2 size{0};     // quad size in pixels
+        glm::vec2 offset{0}; // top-left of the quad relative to the pen on the baseline
+        glm::vec2 size{0};   // quad size in pixels
         glm::vec2 uvMin{0}, uvMax{0};
         float advance = 0;
     };

@@ -26,7 +26,8 @@ RgbaImage readFramebuffer(GLuint framebuffer, int width, int height) {
         std::memcpy(a, b, row);
         std::memcpy(b, swap.data(), row);
     }
-    for (size_t n = 3; n < image.pixels.size(); n += 4) image.pixels[n] = 255;
+    for (size_t n = 3; n < image.pixels.size(); n += 4)
+        image.pixels[n] = 255;
     return image;
 }
 
@@ -49,8 +50,8 @@ std::vector<uint8_t> encodePng(const RgbaImage& image) {
 RgbaImage decodePng(const std::vector<uint8_t>& bytes) {
     RgbaImage image;
     int channels = 0;
-    unsigned char* data = stbi_load_from_memory(bytes.data(), int(bytes.size()), &image.width,
-                                                &image.height, &channels, 4);
+    unsigned char* data =
+        stbi_load_from_memory(bytes.data(), int(bytes.size()), &image.width, &image.height, &channels, 4);
     if (!data) return {};
     image.pixels.assign(data, data + size_t(image.width) * size_t(image.height) * 4);
     stbi_image_free(data);

@@ -15,8 +15,7 @@ std::string withFileName(const std::string& log, const std::string& file) {
     return std::regex_replace(log, location, file + ":$2:");
 }
 
-GLuint compile(GLenum type, const std::string& source, const std::string& file,
-               std::vector<std::string>& log) {
+GLuint compile(GLenum type, const std::string& source, const std::string& file, std::vector<std::string>& log) {
     const GLuint shader = glCreateShader(type);
     const char* text = source.c_str();
     glShaderSource(shader, 1, &text, nullptr);
@@ -41,15 +40,15 @@ std::string withDefines(const std::string& source, const std::vector<std::string
     const size_t versionEnd = source.rfind("#version", 0) == 0 ? source.find('\n') : std::string::npos;
     if (versionEnd == std::string::npos) return source;
     std::string out = source.substr(0, versionEnd + 1);
-    for (const auto& d : defines) out += "#define " + d + "\n";
+    for (const auto& d : defines)
+        out += "#define " + d + "\n";
     out += "#line 2\n";
     return out + source.substr(versionEnd + 1);
 }
 
 } // namespace
 
-ShaderLibrary::ShaderLibrary(std::filesystem::path developmentFolder)
-    : m_folder(std::move(developmentFolder)) {}
+ShaderLibrary::ShaderLibrary(std::filesystem::path developmentFolder) : m_folder(std::move(developmentFolder)) {}
 
 std::string ShaderLibrary::source(const std::string& file) const {
     if (!m_folder.empty()) {

@@ -11,8 +11,7 @@ void LabelColorTable::upload(const std::vector<glm::u8vec4>& colors) {
     if (!m_texture) m_texture = createTexture();
     glBindTexture(GL_TEXTURE_2D, m_texture.get());
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, GLsizei(colors.size()), 1, 0, GL_RGBA,
-                 GL_UNSIGNED_BYTE, colors.data());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, GLsizei(colors.size()), 1, 0, GL_RGBA, GL_UNSIGNED_BYTE, colors.data());
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
 }
@@ -27,8 +26,7 @@ void ColormapTexture::ensureUploaded() {
     }
     glBindTexture(GL_TEXTURE_2D, m_texture.get());
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kColormapSize, kColormapCount, 0, GL_RGBA, GL_UNSIGNED_BYTE,
-                 rows.data());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kColormapSize, kColormapCount, 0, GL_RGBA, GL_UNSIGNED_BYTE, rows.data());
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -45,7 +43,8 @@ void drawColourBar(Canvas2D& canvas, const ColourBar& bar, float width, float he
     for (int n = 0; n < steps; ++n) {
         const float t0 = float(n) / steps, t1 = float(n + 1) / steps;
         const glm::vec3 c = colormapColor(bar.colormap, 0.5f * (t0 + t1));
-        canvas.rect({left, bottom - (bottom - top) * t1}, {right, bottom - (bottom - top) * t0 + 0.5f}, glm::vec4(c, 1.0f));
+        canvas.rect({left, bottom - (bottom - top) * t1}, {right, bottom - (bottom - top) * t0 + 0.5f},
+                    glm::vec4(c, 1.0f));
     }
     const glm::vec4 frame(1.0f, 1.0f, 0.85f, 0.9f), text(1.0f, 1.0f, 0.85f, 1.0f);
     canvas.line({left, top}, {right, top}, 1.0f, frame);
@@ -64,8 +63,7 @@ void drawColourBar(Canvas2D& canvas, const ColourBar& bar, float width, float he
     if (!bar.title.empty()) canvas.text({right, top - 4.0f}, bar.title, small, text, TextAnchor::BottomRight);
 }
 
-SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font)
-    : m_shaders(shaders), m_canvas(shaders, font) {}
+SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font) : m_shaders(shaders), m_canvas(shaders, font) {}
 
 void SliceRenderer::reslice(const VolumeTexture* volume, const ResliceGrid& grid, size_t slot) {
     const ShaderProgram* program = m_shaders.program("fullscreen.vert", "reslice.frag");
@@ -92,22 +90,30 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
     glDisable(GL_BLEND);
 
     // The volumes this view shows: image (unit 0), overlay (1), labels (3, 5, 7).
-    struct Source {
-        const VolumeTexture* volume = nullptr;
-        int unit = 0;
-        std::string feature, matrix;
-        ResliceGrid grid;
-    };
     std::vector<Source> sources;
     if (layers.image && layers.image->valid()) sources.push_back({layers.image, 0, "HAS_IMAGE", "u_fragToImage", {}});
     if (layers.overlay.visible()) sources.push_back({layers.overlay.values, 1, "HAS_OVERLAY", "u_fragToOverlay", {}});
     for (int n = 0; n < int(layers.labels.size()); ++n) {
         if (!layers.labels[size_t(n)].visible()) continue;
         const std::string suffix = std::to_string(n);
-        sources.push_back({layers.labels[size_t(n)].labels, 3 + 2 * n, "LABELS" + suffix, "u_fragToLabels" + suffix, {}});
+        sources.push_back(
+            {layers.labels[size_t(n)].labels, 3 + 2 * n, "LABELS" + suffix, "u_fragToLabels" + suffix, {}});
     }
-    // Resliced when every volume allows it and the slices hold fewer texels than the view has pixels.
     bool resliced = true;
+    const std::vector<std::string> features = prepareSources(viewport, layers, sources, resliced);
+
+    target.resize(viewport.width, viewport.height);
+    target.bind();
+    glClearColor(0, 0, 0, 1);
+    glClear(GL_COLOR_BUFFER_BIT);
+    drawLayers(viewport, layers, sources, features, resliced);
+    drawAnnotations(viewport, annotations);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+std::vector<std::string> SliceRenderer::prepareSources(const SliceViewport& viewport, const SliceLayers& layers,
+                                                       std::vector<Source>& sources, bool& resliced) {
+    resliced = true;
     int64_t texels = 0;
     for (Source& source : sources) {
         source.grid = resliceGrid(viewport, source.volume->worldToVoxel(), source.volume->dims());
@@ -127,57 +133,60 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
         }
         if (resliced) reslice(source.volume, source.grid, s);
     }
+    return features;
+}
 
-    target.resize(viewport.width, viewport.height);
-    target.bind();
-    glClearColor(0, 0, 0, 1);
-    glClear(GL_COLOR_BUFFER_BIT);
+void SliceRenderer::drawLayers(const SliceViewport& viewport, const SliceLayers& layers,
+                               const std::vector<Source>& sources, const std::vector<std::string>& features,
+                               bool resliced) {
+    const ShaderProgram* program = m_shaders.program("fullscreen.vert", "slice.frag", features);
+    if (!program) return;
     const glm::dmat4 fragToWorld = viewport.fragCoordToWorld();
-    if (const ShaderProgram* program = m_shaders.program("fullscreen.vert", "slice.frag", features)) {
-        program->use();
-        program->set("u_background", glm::vec3(0.0f));
-        program->set("u_image", 0);
-        program->set("u_overlay", 1);
-        program->set("u_colormaps", 2);
-        for (int n = 0; n < int(layers.labels.size()); ++n) {
-            program->set(("u_labels" + std::to_string(n)).c_str(), 3 + 2 * n);
-            program->set(("u_labelColors" + std::to_string(n)).c_str(), 4 + 2 * n);
-        }
-        for (size_t s = 0; s < sources.size(); ++s) {
-            const Source& source = sources[s];
-            if (resliced && source.grid.kind == ResliceGrid::Kind::Outside) continue;
-            if (resliced) {
-                bindTexture(GL_TEXTURE_2D, m_slices[s].texture(), source.unit);
-                program->set(source.matrix.c_str(), glm::mat4(source.grid.viewFragToSlice));
-            } else {
-                bindTexture(GL_TEXTURE_3D, source.volume->texture(), source.unit);
-                program->set(source.matrix.c_str(), glm::mat4(source.volume->worldToTexture() * fragToWorld));
-            }
-        }
-        program->set("u_window", glm::vec2(layers.windowLow, layers.windowHigh));
-        const OverlayLayer& overlay = layers.overlay;
-        if (overlay.visible()) {
-            bindTexture(GL_TEXTURE_2D, m_colormaps.texture(), 2);
-            program->set("u_colormapRow", ColormapTexture::row(overlay.colormap));
-            program->set("u_overlaySigned", overlay.signedMap ? 1 : 0);
-            program->set("u_overlayRange", overlay.signedMap ? glm::vec2(overlay.negativeExtent, overlay.positiveExtent)
-                                                             : glm::vec2(overlay.low, overlay.high));
-            program->set("u_overlayThreshold", overlay.threshold);
-            program->set("u_overlayOpacity", overlay.opacity);
-        }
-        for (int n = 0; n < int(layers.labels.size()); ++n) {
-            const LabelLayer& layer = layers.labels[size_t(n)];
-            if (!layer.visible()) continue;
-            const std::string suffix = std::to_string(n);
-            bindTexture(GL_TEXTURE_2D, layer.colors->texture(), 4 + 2 * n);
-            program->set(("u_labelOpacity" + suffix).c_str(), layer.opacity);
-        }
-        glBindVertexArray(m_emptyVao.get());
-        glDrawArrays(GL_TRIANGLES, 0, 3);
-        glBindVertexArray(0);
-        glActiveTexture(GL_TEXTURE0);
+    program->use();
+    program->set("u_background", glm::vec3(0.0f));
+    program->set("u_image", 0);
+    program->set("u_overlay", 1);
+    program->set("u_colormaps", 2);
+    for (int n = 0; n < int(layers.labels.size()); ++n) {
+        program->set(("u_labels" + std::to_string(n)).c_str(), 3 + 2 * n);
+        program->set(("u_labelColors" + std::to_string(n)).c_str(), 4 + 2 * n);
     }
+    for (size_t s = 0; s < sources.size(); ++s) {
+        const Source& source = sources[s];
+        if (resliced && source.grid.kind == ResliceGrid::Kind::Outside) continue;
+        if (resliced) {
+            bindTexture(GL_TEXTURE_2D, m_slices[s].texture(), source.unit);
+            program->set(source.matrix.c_str(), glm::mat4(source.grid.viewFragToSlice));
+        } else {
+            bindTexture(GL_TEXTURE_3D, source.volume->texture(), source.unit);
+            program->set(source.matrix.c_str(), glm::mat4(source.volume->worldToTexture() * fragToWorld));
+        }
+    }
+    program->set("u_window", glm::vec2(layers.windowLow, layers.windowHigh));
+    const OverlayLayer& overlay = layers.overlay;
+    if (overlay.visible()) {
+        bindTexture(GL_TEXTURE_2D, m_colormaps.texture(), 2);
+        program->set("u_colormapRow", ColormapTexture::row(overlay.colormap));
+        program->set("u_overlaySigned", overlay.signedMap ? 1 : 0);
+        program->set("u_overlayRange", overlay.signedMap ? glm::vec2(overlay.negativeExtent, overlay.positiveExtent)
+                                                         : glm::vec2(overlay.low, overlay.high));
+        program->set("u_overlayThreshold", overlay.threshold);
+        program->set("u_overlayOpacity", overlay.opacity);
+    }
+    for (int n = 0; n < int(layers.labels.size()); ++n) {
+        const LabelLayer& layer = layers.labels[size_t(n)];
+        if (!layer.visible()) continue;
+        const std::string suffix = std::to_string(n);
+        bindTexture(GL_TEXTURE_2D, layer.colors->texture(), 4 + 2 * n);
+        program->set(("u_labelOpacity" + suffix).c_str(), layer.opacity);
+    }
+    glBindVertexArray(m_emptyVao.get());
+    glDrawArrays(GL_TRIANGLES, 0, 3);
+    glBindVertexArray(0);
+    glActiveTexture(GL_TEXTURE0);
+}
 
+void SliceRenderer::drawAnnotations(const SliceViewport& viewport, const SliceAnnotations& annotations) {
     const float w = float(viewport.width), h = float(viewport.height);
     m_canvas.begin(viewport.width, viewport.height);
     if (annotations.crosshair) {
@@ -199,12 +208,9 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
         const SliceFrame& f = viewport.frame;
         const auto letter = [](const glm::dvec3& d) { return std::string(1, orientationLetter(d)); };
         m_canvas.text({w * 0.5f, pad}, letter(f.up), fs * 1.2f, textColor, TextAnchor::TopCenter);
-        m_canvas.text({w * 0.5f, h - pad}, letter(-f.up), fs * 1.2f, textColor,
-                      TextAnchor::BottomCenter);
-        m_canvas.text({pad, h * 0.5f}, letter(-f.right), fs * 1.2f, textColor,
-                      TextAnchor::CenterLeft);
-        m_canvas.text({w - pad, h * 0.5f}, letter(f.right), fs * 1.2f, textColor,
-                      TextAnchor::CenterRight);
+        m_canvas.text({w * 0.5f, h - pad}, letter(-f.up), fs * 1.2f, textColor, TextAnchor::BottomCenter);
+        m_canvas.text({pad, h * 0.5f}, letter(-f.right), fs * 1.2f, textColor, TextAnchor::CenterLeft);
+        m_canvas.text({w - pad, h * 0.5f}, letter(f.right), fs * 1.2f, textColor, TextAnchor::CenterRight);
     }
     if (!annotations.topLeftText.empty()) {
         m_canvas.text({pad, pad}, annotations.topLeftText, fs, textColor);
@@ -214,11 +220,9 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
     }
     drawColourBar(m_canvas, annotations.colourBar, w, h, fs);
     if (!annotations.bottomLeftText.empty()) {
-        m_canvas.text({pad, h - pad}, annotations.bottomLeftText, fs, textColor,
-                      TextAnchor::BottomLeft);
+        m_canvas.text({pad, h - pad}, annotations.bottomLeftText, fs, textColor, TextAnchor::BottomLeft);
     }
     m_canvas.end();
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
 } // namespace segxai::render

@@ -6,8 +6,8 @@
 #include "render/slice_view.h"
 #include "render/volume_texture.h"
 
-#include <glm/glm.hpp>
 #include <array>
+#include <glm/glm.hpp>
 #include <string>
 #include <vector>
 
@@ -52,9 +52,9 @@ struct OverlayLayer {
     const VolumeTexture* values = nullptr;
     Colormap colormap = Colormap::Hot;
     bool signedMap = false;
-    float low = 0.0f, high = 1.0f;                   // unsigned
+    float low = 0.0f, high = 1.0f;                      // unsigned
     float negativeExtent = 1.0f, positiveExtent = 1.0f; // signed
-    float threshold = 0.0f;                          // |value| below is transparent
+    float threshold = 0.0f;                             // |value| below is transparent
     float opacity = 0.6f;
     bool visible() const { return values && values->valid(); }
 };
@@ -87,24 +87,38 @@ struct SliceAnnotations {
     glm::vec4 crosshairColor{0.35f, 0.65f, 1.0f, 0.9f};
     bool orientationLetters = true;
     float fontSize = 15.0f;
-    std::string topLeftText;     // e.g. "Axial  91 / 181"
+    std::string topLeftText; // e.g. "Axial  91 / 181"
     // Outlined rectangles in pixels (min, max corners), e.g. a box target crossing the slice.
     std::vector<std::pair<glm::vec2, glm::vec2>> boxes;
     glm::vec4 boxColor{1.0f, 0.85f, 0.2f, 1.0f};
     ColourBar colourBar;
-    std::string topRightText;    // e.g. the panel's method
-    std::string bottomLeftText;  // e.g. world position
+    std::string topRightText;   // e.g. the panel's method
+    std::string bottomLeftText; // e.g. world position
 };
 
 class SliceRenderer {
 public:
     SliceRenderer(ShaderLibrary& shaders, FontAtlas& font);
-    void render(const SliceViewport& viewport, const SliceLayers& layers,
-                const SliceAnnotations& annotations, Framebuffer& target);
+    void render(const SliceViewport& viewport, const SliceLayers& layers, const SliceAnnotations& annotations,
+                Framebuffer& target);
 
 private:
+    // A volume the view shows: its texture unit, shader feature, matrix uniform and slice grid.
+    struct Source {
+        const VolumeTexture* volume = nullptr;
+        int unit = 0;
+        std::string feature, matrix;
+        ResliceGrid grid;
+    };
+    // The shader features of the view; reslices each source first when every volume allows it
+    // and the slices hold fewer texels than the view has pixels.
+    std::vector<std::string> prepareSources(const SliceViewport& viewport, const SliceLayers& layers,
+                                            std::vector<Source>& sources, bool& resliced);
     // Draws `volume`'s slice into m_slices[slot] (render/slice_reslice.h).
     void reslice(const VolumeTexture* volume, const ResliceGrid& grid, size_t slot);
+    void drawLayers(const SliceViewport& viewport, const SliceLayers& layers, const std::vector<Source>& sources,
+                    const std::vector<std::string>& features, bool resliced);
+    void drawAnnotations(const SliceViewport& viewport, const SliceAnnotations& annotations);
 
     ShaderLibrary& m_shaders;
     Canvas2D m_canvas;

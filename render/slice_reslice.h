@@ -15,9 +15,9 @@ namespace segxai::render {
 struct ResliceGrid {
     enum class Kind { Resliced, Direct, Outside };
     Kind kind = Kind::Direct;
-    glm::ivec2 size{0};                    // texels of the slice texture (the visible voxels)
-    glm::dmat4 sliceFragToVolume{1.0};     // slice pass: its gl_FragCoord -> volume texture coordinates
-    glm::dmat4 viewFragToSlice{1.0};       // view: gl_FragCoord -> slice texture coordinates (z = 0)
+    glm::ivec2 size{0};                // texels of the slice texture (the visible voxels)
+    glm::dmat4 sliceFragToVolume{1.0}; // slice pass: its gl_FragCoord -> volume texture coordinates
+    glm::dmat4 viewFragToSlice{1.0};   // view: gl_FragCoord -> slice texture coordinates (z = 0)
 };
 
 // The slice of a volume (world -> continuous voxel index `worldToVoxel`, `dims` voxels) that

@@ -8,9 +8,12 @@ namespace segxai::render {
 
 const char* sliceAxisName(SliceAxis axis) {
     switch (axis) {
-    case SliceAxis::Axial: return "axial";
-    case SliceAxis::Coronal: return "coronal";
-    case SliceAxis::Sagittal: return "sagittal";
+    case SliceAxis::Axial:
+        return "axial";
+    case SliceAxis::Coronal:
+        return "coronal";
+    case SliceAxis::Sagittal:
+        return "sagittal";
     }
     return "";
 }
@@ -19,9 +22,12 @@ SliceFrame sliceFrame(SliceAxis axis, Convention convention) {
     // World is LPS: +x left, +y posterior, +z superior.
     const double lr = convention == Convention::Radiological ? 1.0 : -1.0;
     switch (axis) {
-    case SliceAxis::Axial: return {{lr, 0, 0}, {0, -1, 0}, {0, 0, 1}};
-    case SliceAxis::Coronal: return {{lr, 0, 0}, {0, 0, 1}, {0, 1, 0}};
-    case SliceAxis::Sagittal: return {{0, 1, 0}, {0, 0, 1}, {1, 0, 0}}; // anterior on the left
+    case SliceAxis::Axial:
+        return {{lr, 0, 0}, {0, -1, 0}, {0, 0, 1}};
+    case SliceAxis::Coronal:
+        return {{lr, 0, 0}, {0, 0, 1}, {0, 1, 0}};
+    case SliceAxis::Sagittal:
+        return {{0, 1, 0}, {0, 0, 1}, {1, 0, 0}}; // anterior on the left
     }
     return {};
 }
@@ -41,8 +47,7 @@ glm::dvec3 SliceViewport::pixelToWorld(const glm::dvec2& pixel) const {
 
 glm::dvec2 SliceViewport::worldToPixel(const glm::dvec3& world) const {
     const glm::dvec3 d = world - center;
-    return {width * 0.5 + glm::dot(d, frame.right) / mmPerPixel,
-            height * 0.5 - glm::dot(d, frame.up) / mmPerPixel};
+    return {width * 0.5 + glm::dot(d, frame.right) / mmPerPixel, height * 0.5 - glm::dot(d, frame.up) / mmPerPixel};
 }
 
 glm::dmat4 SliceViewport::fragCoordToWorld() const {
@@ -51,14 +56,11 @@ glm::dmat4 SliceViewport::fragCoordToWorld() const {
     m[0] = glm::dvec4(frame.right * mmPerPixel, 0.0);
     m[1] = glm::dvec4(frame.up * mmPerPixel, 0.0);
     m[2] = glm::dvec4(frame.normal, 0.0);
-    m[3] = glm::dvec4(center - (width * 0.5 * mmPerPixel) * frame.right -
-                          (height * 0.5 * mmPerPixel) * frame.up,
-                      1.0);
+    m[3] = glm::dvec4(center - (width * 0.5 * mmPerPixel) * frame.right - (height * 0.5 * mmPerPixel) * frame.up, 1.0);
     return m;
 }
 
-SliceViewport fitViewport(const SliceFrame& frame, const glm::dvec3 corners[8], int width,
-                          int height, double margin) {
+SliceViewport fitViewport(const SliceFrame& frame, const glm::dvec3 corners[8], int width, int height, double margin) {
     glm::dvec2 lo(std::numeric_limits<double>::infinity());
     glm::dvec2 hi(-std::numeric_limits<double>::infinity());
     glm::dvec3 mid(0.0);

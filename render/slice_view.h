@@ -39,7 +39,7 @@ struct SliceViewport {
 };
 
 // The viewport that fits a world box's projection with `margin` (fraction) around it.
-SliceViewport fitViewport(const SliceFrame& frame, const glm::dvec3 corners[8], int width,
-                          int height, double margin = 0.05);
+SliceViewport fitViewport(const SliceFrame& frame, const glm::dvec3 corners[8], int width, int height,
+                          double margin = 0.05);
 
 } // namespace segxai::render

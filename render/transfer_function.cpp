@@ -9,20 +9,28 @@ TransferFunction TransferFunction::preset(Preset preset) {
     TransferFunction f;
     switch (preset) {
     case Preset::MrBrain: // background out, tissue faint, bright tissue (white matter) visible
-        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}}, {0.18f, 0.0f, {0.45f, 0.35f, 0.3f}}, {0.45f, 0.02f, {0.75f, 0.62f, 0.55f}},
-                    {0.75f, 0.06f, {0.95f, 0.88f, 0.82f}}, {1.0f, 0.12f, {1.0f, 1.0f, 1.0f}}};
+        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}},
+                    {0.18f, 0.0f, {0.45f, 0.35f, 0.3f}},
+                    {0.45f, 0.02f, {0.75f, 0.62f, 0.55f}},
+                    {0.75f, 0.06f, {0.95f, 0.88f, 0.82f}},
+                    {1.0f, 0.12f, {1.0f, 1.0f, 1.0f}}};
         break;
     case Preset::MrSoft:
-        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}}, {0.1f, 0.0f, {0.3f, 0.3f, 0.35f}}, {0.5f, 0.015f, {0.7f, 0.7f, 0.75f}},
+        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}},
+                    {0.1f, 0.0f, {0.3f, 0.3f, 0.35f}},
+                    {0.5f, 0.015f, {0.7f, 0.7f, 0.75f}},
                     {1.0f, 0.05f, {1.0f, 1.0f, 1.0f}}};
         break;
     case Preset::CtBone:
-        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}}, {0.55f, 0.0f, {0.8f, 0.6f, 0.4f}}, {0.65f, 0.15f, {0.95f, 0.9f, 0.8f}},
+        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}},
+                    {0.55f, 0.0f, {0.8f, 0.6f, 0.4f}},
+                    {0.65f, 0.15f, {0.95f, 0.9f, 0.8f}},
                     {1.0f, 0.6f, {1.0f, 1.0f, 1.0f}}};
         break;
     case Preset::CtSoftTissue:
-        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}}, {0.35f, 0.0f, {0.6f, 0.25f, 0.2f}}, {0.45f, 0.04f, {0.85f, 0.5f, 0.4f}},
-                    {0.6f, 0.02f, {0.9f, 0.75f, 0.65f}}, {0.7f, 0.3f, {1.0f, 1.0f, 0.95f}}, {1.0f, 0.5f, {1.0f, 1.0f, 1.0f}}};
+        f.points = {{0.0f, 0.0f, {0.0f, 0.0f, 0.0f}},    {0.35f, 0.0f, {0.6f, 0.25f, 0.2f}},
+                    {0.45f, 0.04f, {0.85f, 0.5f, 0.4f}}, {0.6f, 0.02f, {0.9f, 0.75f, 0.65f}},
+                    {0.7f, 0.3f, {1.0f, 1.0f, 0.95f}},   {1.0f, 0.5f, {1.0f, 1.0f, 1.0f}}};
         break;
     }
     return f;
@@ -30,10 +38,14 @@ TransferFunction TransferFunction::preset(Preset preset) {
 
 const char* TransferFunction::presetName(Preset preset) {
     switch (preset) {
-    case Preset::MrBrain: return "MR brain";
-    case Preset::MrSoft: return "MR soft";
-    case Preset::CtBone: return "CT bone";
-    case Preset::CtSoftTissue: return "CT soft tissue";
+    case Preset::MrBrain:
+        return "MR brain";
+    case Preset::MrSoft:
+        return "MR soft";
+    case Preset::CtBone:
+        return "CT bone";
+    case Preset::CtSoftTissue:
+        return "CT soft tissue";
     }
     return "";
 }

@@ -48,8 +48,8 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
         m[3] = glm::dvec4(-1.0, -1.0, z, 1.0);
         return m;
     };
-    const bool labels = layers.labels && layers.labels->valid() && layers.labels->shellNormalTexture() && layers.labelColors &&
-                        layers.labelColors->valid();
+    const bool labels = layers.labels && layers.labels->valid() && layers.labels->shellNormalTexture() &&
+                        layers.labelColors && layers.labelColors->valid();
     const bool selection = labels && layers.selection && layers.selection->valid();
     std::vector<std::string> features;
     if (layers.mip) features.push_back("MIP");
@@ -128,8 +128,8 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
             const glm::dvec3 v = rotation * a.axis;
             const glm::vec2 end = origin + glm::vec2(float(v.x), float(-v.y)) * length;
             m_canvas.line(origin, end, 2.0f, a.color);
-            m_canvas.text(origin + glm::vec2(float(v.x), float(-v.y)) * (length + fs * 0.6f), a.letter, fs * 0.9f, a.color,
-                          TextAnchor::Center);
+            m_canvas.text(origin + glm::vec2(float(v.x), float(-v.y)) * (length + fs * 0.6f), a.letter, fs * 0.9f,
+                          a.color, TextAnchor::Center);
         }
     }
     if (!annotations.topLeftText.empty()) m_canvas.text({pad, pad}, annotations.topLeftText, fs, textColor);

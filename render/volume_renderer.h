@@ -15,7 +15,7 @@ struct OrbitCamera {
     double azimuth = 0.0;   // degrees about the superior axis
     double elevation = 0.0; // degrees above the horizontal plane
     double fieldOfView = 30.0;
-    glm::dvec2 pan{0.0};    // mm along the view's right and up
+    glm::dvec2 pan{0.0}; // mm along the view's right and up
 
     glm::dvec3 eye() const;
     glm::dvec3 up() const;
@@ -28,18 +28,18 @@ struct VolumeLayers {
     float low = 0.0f, high = 1.0f; // image values spanning the transfer function
     const TransferTexture* transfer = nullptr;
     bool mip = false;
-    OverlayLayer map;               // fused along the ray
+    OverlayLayer map; // fused along the ray
     const VolumeTexture* labels = nullptr;
     const LabelColorTable* labelColors = nullptr;
     float labelOpacity = 0.85f;
     const VolumeTexture* selection = nullptr; // same grid as labels
     glm::dvec3 clipPoint{0.0};
-    glm::ivec3 clipAxes{0};          // 1: cut away what lies above the point on that world axis
-    float stepScale = 1.0f;          // 1: one voxel per step; larger while interacting
+    glm::ivec3 clipAxes{0}; // 1: cut away what lies above the point on that world axis
+    float stepScale = 1.0f; // 1: one voxel per step; larger while interacting
 };
 
 struct VolumeAnnotations {
-    bool axes = true;                // world axes at the lower left
+    bool axes = true; // world axes at the lower left
     float fontSize = 15.0f;
     std::string topLeftText;
     std::string topRightText;

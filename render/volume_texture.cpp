@@ -7,8 +7,7 @@
 
 namespace segxai::render {
 
-void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel,
-                            uint64_t generation) {
+void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation) {
     if (!m_texture) m_texture = createTexture();
     m_dims = dims;
     m_generation = generation;
@@ -23,8 +22,8 @@ void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVox
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
 }
 
-bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels,
-                                  const glm::dmat4& worldToVoxel, uint64_t generation) {
+bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
+                                  uint64_t generation) {
     if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
     m_labels = false;
@@ -33,13 +32,12 @@ bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels,
     return true;
 }
 
-bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
-                                 const glm::dmat4& worldToVoxel, uint64_t generation, bool shellNormals) {
+bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                                 uint64_t generation, bool shellNormals) {
     if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
     m_labels = true;
-    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED,
-                 GL_UNSIGNED_SHORT, labels);
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED, GL_UNSIGNED_SHORT, labels);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     m_normals.reset();
@@ -48,7 +46,8 @@ bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
         m_normals = createTexture();
         glBindTexture(GL_TEXTURE_3D, m_normals.get());
         glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals.data());
-        for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R}) glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+        for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
+            glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
         glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
         glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     }

@@ -16,8 +16,8 @@ public:
     bool uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                        uint64_t generation);
     // With `shellNormals`, also the labels' shell normals (render/shell_normals.h) for the 3D view.
-    bool uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
-                      const glm::dmat4& worldToVoxel, uint64_t generation, bool shellNormals = false);
+    bool uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                      uint64_t generation, bool shellNormals = false);
     void clear();
 
     uint64_t generation() const { return m_generation; }

@@ -23,6 +23,8 @@ void blitToWindow(GLuint framebuffer, int width, int height, int x0, int y0, int
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 }
 
-void finishGpuWork() { glFinish(); }
+void finishGpuWork() {
+    glFinish();
+}
 
 } // namespace segxai::render

@@ -3,21 +3,21 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "engine/analysis/aggregation.h"
-#include "engine/io/atomic_file.h"
 #include "engine/batch/batch_config.h"
 #include "engine/core/error.h"
-#include "engine/explain/faithfulness.h"
-#include "engine/model/inference.h"
-#include "engine/io/json_text.h"
 #include "engine/core/log.h"
+#include "engine/explain/faithfulness.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/json_text.h"
 #include "engine/io/manifest.h"
 #include "engine/io/study_channels.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/inference.h"
 
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <fmt/format.h>
+#include <functional>
 
 namespace fs = std::filesystem;
 
@@ -40,10 +40,12 @@ std::vector<ManifestEntry> studiesOf(const CohortOptions& o, const Model& model)
         Manifest m = readManifest(o.manifest);
         if (m.studies.empty()) throw Error(o.manifest + ": no studies");
         const ChannelMatch match = matchManifest(m, model.card().inputChannels, o.study.keepChannelOrder, o.manifest);
-        if (match.reorders()) logInfo("channels: {} (manifest columns matched to the model's inputs by name)", match.mapping);
+        if (match.reorders())
+            logInfo("channels: {} (manifest columns matched to the model's inputs by name)", match.mapping);
         return m.studies;
     }
-    if (o.study.files.empty()) throw Error("give the study's files (--study, one per channel) or a cohort (--manifest)");
+    if (o.study.files.empty())
+        throw Error("give the study's files (--study, one per channel) or a cohort (--manifest)");
     ManifestEntry e;
     e.id = fs::path(o.study.files.front()).filename().string();
     e.request = matchedToModel(o.study.request(), model);
@@ -63,22 +65,25 @@ void addCohortOptions(CLI::App* c, CohortOptions& o) {
     addStudyOptions(*c, o.study, false, false);
     c->add_option("--manifest", o.manifest, "A cohort: CSV with a header id,<channel>...[,gt] and a study per row");
     c->add_option("--model", o.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
-    c->add_option("--classes", o.classes, "Target classes: all (the foreground classes) or names / indices, comma-separated");
+    c->add_option("--classes", o.classes,
+                  "Target classes: all (the foreground classes) or names / indices, comma-separated");
     addParameterOptions(*c, o.parameters);
 }
 
 // Loads and segments each study in turn (progress split evenly between studies, the first
 // `segmentShare` of each for segmenting) and hands it to `body`. Returns the input paths
 // outputs must never replace: --model and every study's channels.
-std::vector<std::string> forEachStudy(
-    const std::vector<ManifestEntry>& entries, const std::string& modelArgument, const Model& model, JobContext& job, float segmentShare,
-    const std::function<void(const ManifestEntry&, const Study&, const Segmentation&, JobContext&)>& body) {
+std::vector<std::string>
+forEachStudy(const std::vector<ManifestEntry>& entries, const std::string& modelArgument, const Model& model,
+             JobContext& job, float segmentShare,
+             const std::function<void(const ManifestEntry&, const Study&, const Segmentation&, JobContext&)>& body) {
     std::vector<std::string> inputs{modelArgument};
     for (size_t s = 0; s < entries.size(); ++s) {
         JobContext study = job.sub(float(s) / float(entries.size()), float(s + 1) / float(entries.size()));
         study.progress(0.0f, "loading " + entries[s].id);
         const Study loaded = loadStudy(entries[s].request);
-        for (const auto& path : entries[s].request.channelPaths) inputs.push_back(path);
+        for (const auto& path : entries[s].request.channelPaths)
+            inputs.push_back(path);
         JobContext segmenting = study.sub(0.0f, segmentShare), rest = study.sub(segmentShare, 1.0f);
         const Segmentation segmentation = segmentStudy(model, loaded, &segmenting);
         body(entries[s], loaded, segmentation, rest);
@@ -101,48 +106,56 @@ int runAggregate(const AggregateOptions& o) {
     const std::vector<std::string> inputs = forEachStudy(
         entries, o.model, *model, *progress.context(), 0.1f,
         [&](const ManifestEntry& entry, const Study& loaded, const Segmentation& segmentation, JobContext& explaining) {
-            matrices.push_back(aggregateStudy(*model, loaded, segmentation, method, p, classesOf(o.classes, segmentation), &explaining));
-            if (matrices.back().classNames != matrices[0].classNames || matrices.back().targetClasses != matrices[0].targetClasses) {
+            matrices.push_back(aggregateStudy(*model, loaded, segmentation, method, p,
+                                              classesOf(o.classes, segmentation), &explaining));
+            if (matrices.back().classNames != matrices[0].classNames ||
+                matrices.back().targetClasses != matrices[0].targetClasses) {
                 throw Error("study " + entry.id + " does not have the first study's classes");
             }
         });
     progress.finish();
     const auto columns = aggregationColumns(matrices.front());
     std::string csv = "study";
-    for (const auto& c : columns) csv += "," + c;
+    for (const auto& c : columns)
+        csv += "," + c;
     csv += "\n";
     auto row = [&](const std::string& id, const AggregationMatrix& m) {
         std::string line = id;
-        for (double v : aggregationRow(m)) line += fmt::format(",{:.6g}", v);
+        for (double v : aggregationRow(m))
+            line += fmt::format(",{:.6g}", v);
         return line + "\n";
     };
-    for (size_t s = 0; s < matrices.size(); ++s) csv += row(entries[s].id, matrices[s]);
+    for (size_t s = 0; s < matrices.size(); ++s)
+        csv += row(entries[s].id, matrices[s]);
     writeFileAtomically(o.out, csv, inputs);
     const AggregationMatrix mean = cohortMean(matrices);
     if (matrices.size() > 1) {
         const fs::path out(o.out);
         const std::string cohort = (out.parent_path() / (out.stem().string() + "_cohort_mean.csv")).string();
         std::string text = "study";
-        for (const auto& c : columns) text += "," + c;
+        for (const auto& c : columns)
+            text += "," + c;
         writeFileAtomically(cohort, text + "\n" + row("cohort_mean", mean), inputs);
     }
     // The cohort's |E| masses, rows = target classes, on stderr.
-    std::fprintf(stderr, "%s: share of each class's |attribution| per predicted segment (%zu stud%s)\n", o.method.c_str(),
-                 matrices.size(), matrices.size() == 1 ? "y" : "ies");
+    std::fprintf(stderr, "%s: share of each class's |attribution| per predicted segment (%zu stud%s)\n",
+                 o.method.c_str(), matrices.size(), matrices.size() == 1 ? "y" : "ies");
     std::fprintf(stderr, "%-14s", "class \\ in");
-    for (const auto& name : mean.classNames) std::fprintf(stderr, " %10.10s", name.c_str());
+    for (const auto& name : mean.classNames)
+        std::fprintf(stderr, " %10.10s", name.c_str());
     std::fprintf(stderr, "\n");
     for (size_t r = 0; r < mean.rows.size(); ++r) {
         std::fprintf(stderr, "%-14.14s", mean.classNames[size_t(mean.targetClasses[r])].c_str());
-        for (size_t k = 0; k < mean.classNames.size(); ++k) std::fprintf(stderr, " %10.3f", mean.mass(AttributionPart::Absolute, r, k));
+        for (size_t k = 0; k < mean.classNames.size(); ++k)
+            std::fprintf(stderr, " %10.3f", mean.mass(AttributionPart::Absolute, r, k));
         std::fprintf(stderr, "\n");
     }
     return 0;
 }
 
 struct EvaluateOptions : CohortOptions {
-    std::vector<std::string> methods{"saliency",         "input-x-gradient",     "seg-grad-cam", "seg-hires-grad-cam",
-                                     "smoothgrad",       "integrated-gradients", "segment-ablation", "kernel-shap"};
+    std::vector<std::string> methods{"saliency",   "input-x-gradient",     "seg-grad-cam",     "seg-hires-grad-cam",
+                                     "smoothgrad", "integrated-gradients", "segment-ablation", "kernel-shap"};
     std::vector<std::string> metrics;
     MetricOptions metricOptions;
     std::string out;
@@ -150,9 +163,11 @@ struct EvaluateOptions : CohortOptions {
 
 int runEvaluate(EvaluateOptions& o) {
     Benchmark b;
-    for (const auto& m : o.methods) b.methods.push_back(parseMethod(m));
+    for (const auto& m : o.methods)
+        b.methods.push_back(parseMethod(m));
     b.metrics = o.metrics.empty() ? allMetrics() : std::vector<Metric>{};
-    for (const auto& m : o.metrics) b.metrics.push_back(parseMetric(m));
+    for (const auto& m : o.metrics)
+        b.metrics.push_back(parseMetric(m));
     b.options = o.metricOptions;
     b.options.baseline = parseBaseline(o.parameters.baseline);
     const ExplainParameters p = o.parameters.resolved();
@@ -166,9 +181,10 @@ int runEvaluate(EvaluateOptions& o) {
         entries, o.model, *model, *progress.context(), 0.05f,
         [&](const ManifestEntry& entry, const Study& loaded, const Segmentation& segmentation, JobContext& evaluating) {
             std::vector<Target> targets = classTargets(loaded, segmentation, classesOf(o.classes, segmentation));
-            for (Target& t : targets) t.description = entry.id + ": " + t.description;
-            const auto evaluations = evaluateMethods(*model, loaded, targets, b.methods, p, b.metrics, b.options, &segmentation.labels,
-                                                     &evaluating);
+            for (Target& t : targets)
+                t.description = entry.id + ": " + t.description;
+            const auto evaluations = evaluateMethods(*model, loaded, targets, b.methods, p, b.metrics, b.options,
+                                                     &segmentation.labels, &evaluating);
             b.evaluations.insert(b.evaluations.end(), evaluations.begin(), evaluations.end());
         });
     progress.finish();
@@ -188,7 +204,8 @@ int runEvaluate(EvaluateOptions& o) {
             shown.push_back(metricId(m));
         }
     }
-    for (const auto& s : shown) std::fprintf(stderr, " %16.16s", s.c_str());
+    for (const auto& s : shown)
+        std::fprintf(stderr, " %16.16s", s.c_str());
     std::fprintf(stderr, " %10s\n", "s/target");
     for (Method m : b.methods) {
         const std::string id = methodId(m);
@@ -198,48 +215,60 @@ int runEvaluate(EvaluateOptions& o) {
             if (it == b.summary[id].end()) {
                 std::fprintf(stderr, " %16s", "-");
             } else {
-                std::fprintf(stderr, " %16s", fmt::format("{:.3f}+-{:.3f}", it->second.first, it->second.second).c_str());
+                std::fprintf(stderr, " %16s",
+                             fmt::format("{:.3f}+-{:.3f}", it->second.first, it->second.second).c_str());
             }
         }
         std::fprintf(stderr, " %10.2f\n", b.seconds[id]);
     }
-    std::fprintf(stderr, "most faithful: %s (%s)\n", b.mostFaithful.empty() ? "-" : b.mostFaithful.c_str(), b.ranking.c_str());
+    std::fprintf(stderr, "most faithful: %s (%s)\n", b.mostFaithful.empty() ? "-" : b.mostFaithful.c_str(),
+                 b.ranking.c_str());
     return 0;
 }
 
 } // namespace
 
 CommandRun registerAggregateCommand(CLI::App& parser) {
-    auto* c = parser.add_subcommand("aggregate", "Agg2Exp: where each class's attribution lies across the predicted segments "
-                                                 "(a class x segment matrix per study, as CSV)");
+    auto* c =
+        parser.add_subcommand("aggregate", "Agg2Exp: where each class's attribution lies across the predicted segments "
+                                           "(a class x segment matrix per study, as CSV)");
     auto o = std::make_shared<AggregateOptions>();
     addCohortOptions(c, *o);
     c->add_option("--method", o->method, "Explanation method (segxai explain --help lists them)")->required();
-    c->add_option("--out", o->out, "CSV: a row per study, columns {class}_explanation_in_{segment}_mass and _mean "
-                                   "(|E|; then _positive_ and _negative_ parts); with several studies also <out>_cohort_mean.csv")
+    c->add_option("--out", o->out,
+                  "CSV: a row per study, columns {class}_explanation_in_{segment}_mass and _mean "
+                  "(|E|; then _positive_ and _negative_ parts); with several studies also <out>_cohort_mean.csv")
         ->required();
     return [o] { return runReportingErrors([&] { return runAggregate(*o); }); };
 }
 
 CommandRun registerEvaluateCommand(CLI::App& parser) {
-    auto* c = parser.add_subcommand("evaluate", "Faithfulness benchmark: methods x metrics over every class of one study or a "
-                                                "cohort, with run times");
+    auto* c = parser.add_subcommand("evaluate",
+                                    "Faithfulness benchmark: methods x metrics over every class of one study or a "
+                                    "cohort, with run times");
     auto o = std::make_shared<EvaluateOptions>();
     addCohortOptions(c, *o);
-    c->add_option("--methods", o->methods, "Methods to compare (default: saliency, input-x-gradient, seg-grad-cam, "
-                                           "seg-hires-grad-cam, smoothgrad, integrated-gradients, segment-ablation, kernel-shap)")
+    c->add_option("--methods", o->methods,
+                  "Methods to compare (default: saliency, input-x-gradient, seg-grad-cam, "
+                  "seg-hires-grad-cam, smoothgrad, integrated-gradients, segment-ablation, kernel-shap)")
         ->delimiter(',');
-    c->add_option("--metrics", o->metrics, "faithfulness-correlation, deletion, insertion, sensitivity, complexity, "
-                                           "randomisation (default: all)")
+    c->add_option("--metrics", o->metrics,
+                  "faithfulness-correlation, deletion, insertion, sensitivity, complexity, "
+                  "randomisation (default: all)")
         ->delimiter(',');
     MetricOptions& m = o->metricOptions;
-    c->add_option("--runs", m.correlationRuns, "Faithfulness correlation: random subsets (50)")->check(CLI::Range(2, 100000));
-    c->add_option("--subset", m.subsetFraction, "... each this share of the voxels (0.01)")->check(CLI::Range(1e-6, 1.0));
+    c->add_option("--runs", m.correlationRuns, "Faithfulness correlation: random subsets (50)")
+        ->check(CLI::Range(2, 100000));
+    c->add_option("--subset", m.subsetFraction, "... each this share of the voxels (0.01)")
+        ->check(CLI::Range(1e-6, 1.0));
     c->add_option("--curve-steps", m.curveSteps, "Deletion and insertion: steps (10)")->check(CLI::Range(1, 1000));
-    c->add_option("--sensitivity-samples", m.sensitivitySamples, "Average sensitivity: noisy inputs (2)")->check(CLI::Range(1, 1000));
-    c->add_option("--sensitivity-radius", m.sensitivityRadius, "... uniform noise, fraction of each channel's range (0.02)");
+    c->add_option("--sensitivity-samples", m.sensitivitySamples, "Average sensitivity: noisy inputs (2)")
+        ->check(CLI::Range(1, 1000));
+    c->add_option("--sensitivity-radius", m.sensitivityRadius,
+                  "... uniform noise, fraction of each channel's range (0.02)");
     c->add_option("--epsilon", m.complexityEpsilon, "Effective complexity: |E| > epsilon max |E| (0.01)");
-    c->add_option("--stages", m.randomisationStages, "Cascading randomisation: stages of layers (4)")->check(CLI::Range(1, 100));
+    c->add_option("--stages", m.randomisationStages, "Cascading randomisation: stages of layers (4)")
+        ->check(CLI::Range(1, 100));
     c->add_option("--out", o->out, "Folder for benchmark.csv, benchmark.json and curves.csv")->required();
     return [o] { return runReportingErrors([&] { return runEvaluate(*o); }); };
 }

@@ -48,18 +48,19 @@ int runBatchCommand(BatchOptions& o) {
     const BatchResult r = runBatch(o.request, control, [&](const BatchStudyEvent& e) { progress.onEvent(e); });
     progress.finish();
     g_control = nullptr;
-    std::fprintf(stderr, "segxai batch: %zu stud%s in this run: %zu computed, %zu skipped (already done), %zu failed%s\n",
-                 r.selected, r.selected == 1 ? "y" : "ies", r.done, r.skipped, r.failed, r.cancelled ? "; interrupted" : "");
+    std::fprintf(
+        stderr, "segxai batch: %zu stud%s in this run: %zu computed, %zu skipped (already done), %zu failed%s\n",
+        r.selected, r.selected == 1 ? "y" : "ies", r.done, r.skipped, r.failed, r.cancelled ? "; interrupted" : "");
     if (r.merged) {
-        std::fprintf(stderr, "segxai batch: merged %zu of %zu studies into %s (%zu tables)\n", r.merged->done, r.merged->studies,
-                     o.request.out.c_str(), r.merged->tables.size());
+        std::fprintf(stderr, "segxai batch: merged %zu of %zu studies into %s (%zu tables)\n", r.merged->done,
+                     r.merged->studies, o.request.out.c_str(), r.merged->tables.size());
     } else if (o.request.shard && !r.cancelled) {
         std::fprintf(stderr, "segxai batch: when every shard has finished: segxai merge %s\n", o.request.out.c_str());
     }
     if (r.cancelled) return 128 + (g_signal ? g_signal.load() : SIGINT);
     if (r.failed > 0) {
-        std::fprintf(stderr, "segxai batch: %zu stud%s failed: see %s/failures/\n", r.failed, r.failed == 1 ? "y" : "ies",
-                     o.request.out.c_str());
+        std::fprintf(stderr, "segxai batch: %zu stud%s failed: see %s/failures/\n", r.failed,
+                     r.failed == 1 ? "y" : "ies", o.request.out.c_str());
         return 3;
     }
     return 0;
@@ -67,8 +68,10 @@ int runBatchCommand(BatchOptions& o) {
 
 int runMergeCommand(const std::string& dir) {
     const MergeSummary s = mergeBatch(dir);
-    std::fprintf(stderr, "segxai merge: %zu studies: %zu done, %zu failed, %zu not finished\n", s.studies, s.done, s.failed, s.missing);
-    for (const auto& t : s.tables) std::printf("%s\n", t.c_str());
+    std::fprintf(stderr, "segxai merge: %zu studies: %zu done, %zu failed, %zu not finished\n", s.studies, s.done,
+                 s.failed, s.missing);
+    for (const auto& t : s.tables)
+        std::printf("%s\n", t.c_str());
     return s.missing > 0 ? 4 : 0;
 }
 
@@ -79,12 +82,15 @@ CommandRun registerBatchCommand(CLI::App& parser) {
                                              "one shard of it per process on a job array");
     auto o = std::make_shared<BatchOptions>();
     BatchRequest& r = o->request;
-    c->add_option("--manifest", r.manifest, "CSV: a header id,<channel>...[,gt] and one study per row (paths relative to it)")
+    c->add_option("--manifest", r.manifest,
+                  "CSV: a header id,<channel>...[,gt] and one study per row (paths relative to it)")
         ->required();
     c->add_option("--model", r.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
-    c->add_flag("--no-channel-matching", r.keepChannelOrder,
-                "Feed the manifest's channel columns to the model in their order, without matching their names to its inputs");
-    c->add_option("--config", r.config, "batch.json: segmentation, explanations and targets, lesions, aggregation, metrics")
+    c->add_flag(
+        "--no-channel-matching", r.keepChannelOrder,
+        "Feed the manifest's channel columns to the model in their order, without matching their names to its inputs");
+    c->add_option("--config", r.config,
+                  "batch.json: segmentation, explanations and targets, lesions, aggregation, metrics")
         ->required();
     c->add_option("--out", r.out, "Output folder: DIR/<id>/ per study, cohort tables in DIR")->required();
     c->add_option("--shard", o->shard,
@@ -96,7 +102,8 @@ CommandRun registerBatchCommand(CLI::App& parser) {
 }
 
 CommandRun registerMergeCommand(CLI::App& parser) {
-    auto* m = parser.add_subcommand("merge", "Build a batch folder's cohort tables from its finished studies (after every shard)");
+    auto* m = parser.add_subcommand(
+        "merge", "Build a batch folder's cohort tables from its finished studies (after every shard)");
     auto dir = std::make_shared<std::string>();
     m->add_option("DIR", *dir, "The batch output folder")->required();
     return [dir] { return runReportingErrors([&] { return runMergeCommand(*dir); }); };

@@ -18,7 +18,9 @@ BatchProgress::BatchProgress(const JobControl& control)
     });
 }
 
-BatchProgress::~BatchProgress() { finish(); }
+BatchProgress::~BatchProgress() {
+    finish();
+}
 
 void BatchProgress::finish() {
     if (m_done.exchange(true)) return;
@@ -51,7 +53,8 @@ void BatchProgress::onEvent(const BatchStudyEvent& e) {
     std::string line;
     switch (e.kind) {
     case BatchStudyEvent::Kind::Started:
-        if (m_computed == 0 && m_failed == 0) m_start = std::chrono::steady_clock::now(); // the rate counts computed studies only
+        if (m_computed == 0 && m_failed == 0)
+            m_start = std::chrono::steady_clock::now(); // the rate counts computed studies only
         m_current = e.id;
         if (!m_terminal) line = fmt::format("[{}/{}] {}: started", e.position + 1, e.count, e.id);
         break;
@@ -63,8 +66,8 @@ void BatchProgress::onEvent(const BatchStudyEvent& e) {
     case BatchStudyEvent::Kind::Done:
         ++m_computed;
         ++m_finished;
-        line = fmt::format("[{}/{}] {}: done in {} ({}, {} MiB resident)", e.position + 1, e.count, e.id, duration(e.seconds),
-                           rateAndEta(), e.residentBytes >> 20);
+        line = fmt::format("[{}/{}] {}: done in {} ({}, {} MiB resident)", e.position + 1, e.count, e.id,
+                           duration(e.seconds), rateAndEta(), e.residentBytes >> 20);
         break;
     case BatchStudyEvent::Kind::Failed:
         ++m_computed;
@@ -94,8 +97,8 @@ void BatchProgress::draw() {
         current = fmt::format(" | {}: {} {:.0f}%", m_current, m_control.stage(), 100.0f * m_control.fraction());
     }
     std::string failed = m_failed ? fmt::format(", {} failed", m_failed) : std::string();
-    std::fprintf(stderr, "\r\033[Kbatch [%s] %zu/%zu studies%s | %s%s", bar.c_str(), m_finished, m_count, failed.c_str(),
-                 rateAndEta().c_str(), current.substr(0, 60).c_str());
+    std::fprintf(stderr, "\r\033[Kbatch [%s] %zu/%zu studies%s | %s%s", bar.c_str(), m_finished, m_count,
+                 failed.c_str(), rateAndEta().c_str(), current.substr(0, 60).c_str());
     std::fflush(stderr);
 }
 

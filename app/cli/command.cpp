@@ -2,8 +2,8 @@
 
 #include "engine/core/job_runner.h"
 #include "engine/core/log.h"
-#include "engine/io/study_channels.h"
 #include "engine/explain/quadrature.h"
+#include "engine/io/study_channels.h"
 #include "engine/io/study_loader.h"
 
 #include <cstdio>
@@ -33,21 +33,28 @@ ExplainParameters ParameterOptions::resolved() const {
 
 void addParameterOptions(CLI::App& command, ParameterOptions& o) {
     ExplainParameters& p = o.parameters;
-    command.add_option("--layer", p.layer, "CAM layer path (segxai layers lists them; default: the card's, else the bottleneck)");
+    command.add_option("--layer", p.layer,
+                       "CAM layer path (segxai layers lists them; default: the card's, else the bottleneck)");
     command.add_option("--samples", p.samples, "SmoothGrad samples (20)")->check(CLI::Range(1, 100000));
     command.add_option("--noise-frac", p.noiseFraction, "SmoothGrad noise: fraction of each channel's range (0.1)")
         ->check(CLI::Range(0.0, 10.0));
     command.add_option("--steps", p.steps, "Integrated Gradients steps (20)")->check(CLI::Range(1, 100000));
     command.add_option("--rule", o.rule, "riemann-left, riemann-right, riemann-middle, trapezoid, gauss-legendre");
-    command.add_option("--baseline", o.baseline, "zero, min, blur, blur:SIGMA_MM or a value (IG, occlusion, segment features)");
+    command.add_option("--baseline", o.baseline,
+                       "zero, min, blur, blur:SIGMA_MM or a value (IG, occlusion, segment features)");
     command.add_option("--window", p.window, "Occlusion cube edge in model voxels (16)")->check(CLI::Range(1, 4096));
     command.add_option("--stride", p.stride, "Occlusion stride in model voxels (16)")->check(CLI::Range(1, 4096));
-    command.add_option("--feature-cube", p.featureCube,
-                       "Segment ablation, KernelSHAP: features are cubes of N model voxels (default 0: the predicted segments)")
+    command
+        .add_option(
+            "--feature-cube", p.featureCube,
+            "Segment ablation, KernelSHAP: features are cubes of N model voxels (default 0: the predicted segments)")
         ->check(CLI::Range(0, 4096));
-    command.add_option("--coalitions", p.coalitions, "KernelSHAP: sampled coalitions (64)")->check(CLI::Range(1, 100000));
-    command.add_option("--variant", o.variant, "Seg-Grad-CAM++ variant: paper or monai")->check(CLI::IsMember({"paper", "monai"}));
-    command.add_option("--normalize", o.normalize, "none, max or minmax (none)")->check(CLI::IsMember({"none", "max", "minmax"}));
+    command.add_option("--coalitions", p.coalitions, "KernelSHAP: sampled coalitions (64)")
+        ->check(CLI::Range(1, 100000));
+    command.add_option("--variant", o.variant, "Seg-Grad-CAM++ variant: paper or monai")
+        ->check(CLI::IsMember({"paper", "monai"}));
+    command.add_option("--normalize", o.normalize, "none, max or minmax (none)")
+        ->check(CLI::IsMember({"none", "max", "minmax"}));
     command.add_option("--seed", p.seed, "Random seed (SmoothGrad, KernelSHAP)");
     command.add_option("--batch", p.batch, "Samples per forward (0: sized to memory)")->check(CLI::Range(0, 4096));
 }
@@ -61,19 +68,22 @@ StudyRequest StudyOptions::request() const {
 }
 
 void addStudyOptions(CLI::App& command, StudyOptions& o, bool required, bool groundTruth) {
-    auto* study = command.add_option("--study", o.files,
-                                     "Study channel file (repeat for more channels; matched to the model's inputs by name)");
+    auto* study = command.add_option(
+        "--study", o.files, "Study channel file (repeat for more channels; matched to the model's inputs by name)");
     if (required) study->required();
     if (groundTruth) command.add_option("--gt", o.groundTruth, "Ground-truth label map");
-    command.add_flag("--no-channel-matching", o.keepChannelOrder,
-                     "Feed the --study files to the model in the order given, without matching their names to its inputs");
+    command.add_flag(
+        "--no-channel-matching", o.keepChannelOrder,
+        "Feed the --study files to the model in the order given, without matching their names to its inputs");
 }
 
 StudyRequest matchedToModel(StudyRequest request, const Model& model) {
     const ChannelMatch match = matchStudyRequestOrThrow(request, model.card().inputChannels);
-    for (const auto& w : match.warnings) logWarning("channels: {}", w);
+    for (const auto& w : match.warnings)
+        logWarning("channels: {}", w);
     if (match.outcome == ChannelMatch::Outcome::Reordered) {
-        logInfo("channels: {} (matched to the model's inputs by name; --no-channel-matching keeps the given order)", match.mapping);
+        logInfo("channels: {} (matched to the model's inputs by name; --no-channel-matching keeps the given order)",
+                match.mapping);
     } else if (match.outcome == ChannelMatch::Outcome::Unrecognised) {
         logInfo("channels: {} (in the order given: {})", match.mapping, match.reason);
     } else if (request.channelPaths.size() > 1) {

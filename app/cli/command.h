@@ -1,8 +1,8 @@
 #pragma once
-#include "engine/explain/explanation.h"
 #include "engine/core/job_runner.h"
-#include "engine/model/model.h"
+#include "engine/explain/explanation.h"
 #include "engine/io/study.h"
+#include "engine/model/model.h"
 
 #include <CLI/CLI.hpp>
 #include <functional>

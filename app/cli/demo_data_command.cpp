@@ -12,9 +12,9 @@ namespace {
 struct DemoDataOptions {
     std::string folder;
     std::string task = "both";
-    int cases = 0;           // 0: the two held-out demo studies
+    int cases = 0; // 0: the two held-out demo studies
     uint64_t firstSeed = kFirstHeldOutSeed;
-    double spacing = 0.0;    // 0: the template's 1 mm grid
+    double spacing = 0.0; // 0: the template's 1 mm grid
 };
 
 int run(const DemoDataOptions& o) {
@@ -44,15 +44,13 @@ int run(const DemoDataOptions& o) {
 
 CommandRun registerDemoDataCommand(CLI::App& parser) {
     auto* command = parser.add_subcommand(
-        "demo-data",
-        "Write the held-out demo studies (synthetic lesions on Colin27, and Colin27 anatomy) "
-        "as NIfTI: DIR/lesions/{t1,flair,gt}.nii.gz and DIR/anatomy/{t1,gt}.nii.gz");
+        "demo-data", "Write the held-out demo studies (synthetic lesions on Colin27, and Colin27 anatomy) "
+                     "as NIfTI: DIR/lesions/{t1,flair,gt}.nii.gz and DIR/anatomy/{t1,gt}.nii.gz");
     auto o = std::make_shared<DemoDataOptions>();
     command->add_option("folder", o->folder, "Output folder")->required();
     command->add_option("--task", o->task, "lesions, anatomy or both")
         ->check(CLI::IsMember({"lesions", "anatomy", "both"}));
-    command->add_option("--cases", o->cases,
-                        "Write this many cases as DIR/<task>/case_<seed>/ (training data)");
+    command->add_option("--cases", o->cases, "Write this many cases as DIR/<task>/case_<seed>/ (training data)");
     command->add_option("--first-seed", o->firstSeed,
                         "Seed of the first case (held-out studies use seeds from 1000000)");
     command->add_option("--spacing", o->spacing, "Resample to this isotropic spacing in mm");

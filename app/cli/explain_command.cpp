@@ -1,13 +1,13 @@
 // `segxai explain`: explanation maps of a model's prediction for one target, as NIfTI.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
-#include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/explain/explanation.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
-#include "engine/model/inference.h"
 #include "engine/io/json_text.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/inference.h"
 
 #include <chrono>
 #include <cstdio>
@@ -74,7 +74,8 @@ int run(ExplainOptions& o) {
     const Target target = resolveTarget(spec, study, segmentation, p.instances);
     const auto methodStart = std::chrono::steady_clock::now();
     auto explainStep = job.sub(0.15f, 1.0f);
-    const std::vector<Explanation> explanations = explain(*model, study, target, methods, p, &explainStep, &segmentation.labels);
+    const std::vector<Explanation> explanations =
+        explain(*model, study, target, methods, p, &explainStep, &segmentation.labels);
     const double methodSeconds = since(methodStart);
     progress.finish();
 
@@ -83,7 +84,8 @@ int run(ExplainOptions& o) {
     nlohmann::json reports = nlohmann::json::array();
     std::vector<std::string> written;
     for (const Explanation& e : explanations) {
-        const std::string base = allGradient ? (fs::path(o.out) / (std::string(methodId(e.method)) + ".nii.gz")).string() : o.out;
+        const std::string base =
+            allGradient ? (fs::path(o.out) / (std::string(methodId(e.method)) + ".nii.gz")).string() : o.out;
         const bool perChannel = e.maps.size() > 1;
         for (const ExplanationMap& map : e.maps) {
             const std::string path = withSuffix(base, perChannel ? map.channel : "");
@@ -99,21 +101,21 @@ int run(ExplainOptions& o) {
         r["files"] = written;
         written.clear();
         reports.push_back(r);
-        for (const auto& w : e.warnings) std::fprintf(stderr, "segxai: warning: %s\n", w.c_str());
+        for (const auto& w : e.warnings)
+            std::fprintf(stderr, "segxai: warning: %s\n", w.c_str());
     }
     const double total = since(start);
     nlohmann::json report = allGradient ? nlohmann::json{{"methods", reports}} : reports[0];
     report["study"] = inputs.study.sourcePaths;
     report["model"] = o.model;
     report["target_spec"] = o.target;
-    report["timing_s"] = {{"load", loadSeconds},
-                          {"segment", segmentation.seconds},
-                          {"method", methodSeconds},
-                          {"total", total}};
+    report["timing_s"] = {
+        {"load", loadSeconds}, {"segment", segmentation.seconds}, {"method", methodSeconds}, {"total", total}};
     report["device"] = segmentation.device;
     if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), protectedPaths);
-    std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n", allGradient ? "all-gradient" : methodId(methods[0]),
-                 target.description.c_str(), explanations[0].score, methodSeconds, total);
+    std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n",
+                 allGradient ? "all-gradient" : methodId(methods[0]), target.description.c_str(), explanations[0].score,
+                 methodSeconds, total);
     return 0;
 }
 
@@ -125,14 +127,16 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     ExplainParameters& p = o->parameterOptions.parameters;
     addStudyOptions(*command, o->study);
     command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
-    command->add_option("--method", o->method,
-                        "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "
-                        "smoothgrad, integrated-gradients, occlusion, segment-ablation, kernel-shap, or all-gradient "
-                        "(every gradient-family map from one pass, into the folder --out)")
+    command
+        ->add_option("--method", o->method,
+                     "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "
+                     "smoothgrad, integrated-gradients, occlusion, segment-ablation, kernel-shap, or all-gradient "
+                     "(every gradient-family map from one pass, into the folder --out)")
         ->required();
-    command->add_option("--target", o->target,
-                        "class:C, class:C:P, instance:I,J,K, gt-instance:I,J,K, mask:FILE, box:I0,J0,K0,I1,J1,K1, "
-                        "voxel:I,J,K, channel:C (voxels of the first study file)")
+    command
+        ->add_option("--target", o->target,
+                     "class:C, class:C:P, instance:I,J,K, gt-instance:I,J,K, mask:FILE, box:I0,J0,K0,I1,J1,K1, "
+                     "voxel:I,J,K, channel:C (voxels of the first study file)")
         ->required();
     addParameterOptions(*command, o->parameterOptions);
     command->add_option("--connectivity", p.instances.connectivity, "Instance connectivity: 6, 18 or 26 (26)")

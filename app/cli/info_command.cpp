@@ -9,7 +9,9 @@
 namespace segxai::app {
 namespace {
 
-nlohmann::json vectorJson(const glm::dvec3& v) { return {v.x, v.y, v.z}; }
+nlohmann::json vectorJson(const glm::dvec3& v) {
+    return {v.x, v.y, v.z};
+}
 
 nlohmann::json fileInfo(const std::string& path) {
     const ImageHeader header = readImageHeader(path);
@@ -34,16 +36,16 @@ nlohmann::json fileInfo(const std::string& path) {
 } // namespace
 
 CommandRun registerInfoCommand(CLI::App& parser) {
-    auto* command = parser.add_subcommand(
-        "info", "Print each image's geometry (dims, spacing, origin, direction in LPS), pixel "
-                "type, min and max as JSON");
+    auto* command =
+        parser.add_subcommand("info", "Print each image's geometry (dims, spacing, origin, direction in LPS), pixel "
+                                      "type, min and max as JSON");
     auto files = std::make_shared<std::vector<std::string>>();
-    command->add_option("files", *files, "Image files (NIfTI, NRRD, MetaImage) or DICOM folders")
-        ->required();
+    command->add_option("files", *files, "Image files (NIfTI, NRRD, MetaImage) or DICOM folders")->required();
     return [files] {
         return runReportingErrors([&] {
             nlohmann::json out = nlohmann::json::array();
-            for (const auto& path : *files) out.push_back(fileInfo(path));
+            for (const auto& path : *files)
+                out.push_back(fileInfo(path));
             std::printf("%s", readableJson(files->size() == 1 ? out[0] : out).c_str());
             return 0;
         });

@@ -36,7 +36,8 @@ std::vector<int64_t> parseShape(const std::string& text, int64_t channels) {
 
 std::string shapeText(const std::vector<int64_t>& shape) {
     std::string s = "[";
-    for (size_t n = 0; n < shape.size(); ++n) s += (n ? ", " : "") + std::to_string(shape[n]);
+    for (size_t n = 0; n < shape.size(); ++n)
+        s += (n ? ", " : "") + std::to_string(shape[n]);
     return s + "]";
 }
 
@@ -56,8 +57,8 @@ int run(const LayersOptions& o) {
 } // namespace
 
 CommandRun registerLayersCommand(CLI::App& parser) {
-    auto* command = parser.add_subcommand(
-        "layers", "List every submodule path of a model with its output shape (CAM layers)");
+    auto* command =
+        parser.add_subcommand("layers", "List every submodule path of a model with its output shape (CAM layers)");
     auto o = std::make_shared<LayersOptions>();
     command->add_option("--model", o->model, "TorchScript file or MONAI bundle folder")->required();
     command->add_option("--shape", o->shape, "Input shape C,X,Y,Z (default: card channels, 64^3)");

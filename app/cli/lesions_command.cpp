@@ -1,10 +1,10 @@
 // `segxai lesions`: the lesion-level analysis of a study (engine/lesion_report.h) as files.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
-#include "engine/core/error.h"
-#include "engine/model/inference.h"
 #include "engine/analysis/lesion_report.h"
+#include "engine/core/error.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/inference.h"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -48,17 +48,23 @@ int run(LesionsOptions& o) {
     writeLesionAnalysis(analysis, study, o.out, !o.noMaps, inputs.paths);
 
     std::map<std::string, int> groups;
-    for (const Lesion& l : analysis.lesions.lesions) ++groups[lesionGroupName(l.group)];
+    for (const Lesion& l : analysis.lesions.lesions)
+        ++groups[lesionGroupName(l.group)];
     std::ostringstream line;
     line << analysis.lesions.lesions.size() << " lesions";
-    for (const auto& [group, count] : groups) line << ", " << count << " " << group;
+    for (const auto& [group, count] : groups)
+        line << ", " << count << " " << group;
     if (analysis.lesions.hasTruth) {
-        line << fmt::format("; sensitivity {:.2f}, precision {:.2f}, F1 {:.2f}, voxel Dice {:.3f}", analysis.lesions.sensitivity,
-                            analysis.lesions.precision, analysis.lesions.f1, analysis.lesions.voxelDice);
+        line << fmt::format("; sensitivity {:.2f}, precision {:.2f}, F1 {:.2f}, voxel Dice {:.3f}",
+                            analysis.lesions.sensitivity, analysis.lesions.precision, analysis.lesions.f1,
+                            analysis.lesions.voxelDice);
     }
     std::fprintf(stderr, "%s (%.1f s)\n", line.str().c_str(), analysis.seconds);
     for (const Finding& f : analysis.findings) {
-        std::fprintf(stderr, "  %s: %s (%s)\n", f.name.c_str(), !f.holds ? "not assessable" : *f.holds ? "holds" : "does not hold",
+        std::fprintf(stderr, "  %s: %s (%s)\n", f.name.c_str(),
+                     !f.holds   ? "not assessable"
+                     : *f.holds ? "holds"
+                                : "does not hold",
                      f.evidence.c_str());
     }
     return 0;
@@ -75,25 +81,31 @@ CommandRun registerLesionsCommand(CLI::App& parser) {
     addStudyOptions(*c, o->study, true, false);
     c->add_option("--gt", o->study.groundTruth, "Ground-truth lesion mask (non-zero = lesion): TP, FP and FN need it");
     c->add_option("--model", o->model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
-    c->add_option("--out", o->out, "Folder for instances.csv, rings.csv, context.csv, peaks.csv, summary.json, "
-                                   "lesions.nii.gz and maps/")->required();
-    c->add_option("--methods", o->methods, "smoothgrad (the lesion's whole score), smoothgrad-max (max-magnitude over the "
-                                           "lesion's chunks; a backward per chunk), seg-grad-cam++, or none "
-                                           "(default smoothgrad,seg-grad-cam++)")
+    c->add_option("--out", o->out,
+                  "Folder for instances.csv, rings.csv, context.csv, peaks.csv, summary.json, "
+                  "lesions.nii.gz and maps/")
+        ->required();
+    c->add_option("--methods", o->methods,
+                  "smoothgrad (the lesion's whole score), smoothgrad-max (max-magnitude over the "
+                  "lesion's chunks; a backward per chunk), seg-grad-cam++, or none "
+                  "(default smoothgrad,seg-grad-cam++)")
         ->delimiter(',');
     c->add_option("--samples", a.explain.samples, "SmoothGrad samples (default 20; the MS study used 50)");
-    c->add_option("--noise-frac", a.explain.noiseFraction, "SmoothGrad noise, fraction of each channel's range (default 0.10; "
-                                                           "the MS study used 0.05)");
+    c->add_option("--noise-frac", a.explain.noiseFraction,
+                  "SmoothGrad noise, fraction of each channel's range (default 0.10; "
+                  "the MS study used 0.05)");
     c->add_option("--seed", a.explain.seed, "Noise seed (default 0)");
     c->add_option("--max-chunks", a.explain.maxChunks, "Chunks per lesion of the max-magnitude variant (default 8)");
     c->add_option("--layer", o->layer, "Seg-Grad-CAM++ layer (default: the model card's)");
-    c->add_option("--context-max-mm", a.contextMaxMm, "Context experiment up to D mm around each lesion, 0 to skip (default 10)");
+    c->add_option("--context-max-mm", a.contextMaxMm,
+                  "Context experiment up to D mm around each lesion, 0 to skip (default 10)");
     c->add_option("--context-step-mm", a.contextStepMm, "... in steps of this many mm (default 1)");
     c->add_flag("--context-all", o->allContext, "Context experiment on every lesion, not only the true positives");
     c->add_option("--threshold", a.lesions.threshold, "Probability above which a voxel is lesion (default 0.5)");
     c->add_option("--connectivity", a.lesions.connectivity, "6, 18 or 26 (default 18, as the MS study)")
         ->check(CLI::IsMember({6, 18, 26}));
-    c->add_option("--min-size", a.lesions.minimumSize, "Smallest lesion in voxels (default 6: the MS study dropped 5 or fewer)");
+    c->add_option("--min-size", a.lesions.minimumSize,
+                  "Smallest lesion in voxels (default 6: the MS study dropped 5 or fewer)");
     c->add_option("--class", a.lesions.classIndex, "The lesion class index (default 1)");
     c->add_flag("--no-maps", o->noMaps, "Do not write each lesion's maps as NIfTI");
     return [o] { return runReportingErrors([&] { return run(*o); }); };

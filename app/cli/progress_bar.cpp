@@ -16,7 +16,9 @@ ProgressBar::ProgressBar(std::string label) : m_label(std::move(label)), m_termi
     });
 }
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+    finish();
+}
 
 void ProgressBar::finish() {
     if (m_done.exchange(true)) return;

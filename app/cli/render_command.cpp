@@ -3,8 +3,8 @@
 #include "app/cli/command.h"
 #include "app/gui/gui_options.h"
 #include "engine/core/error.h"
-#include "engine/explain/explanation.h"
 #include "engine/core/log.h"
+#include "engine/explain/explanation.h"
 #include "engine/explain/target.h"
 
 #include <fmt/format.h>
@@ -44,8 +44,8 @@ std::vector<std::string> scriptFor(const RenderOptions& o) {
     const TargetSpec target = parseTargetSpec(o.target);
     int width = 0, height = 0;
     char extra = 0;
-    if (std::sscanf(o.size.c_str(), "%dx%d%c", &width, &height, &extra) != 2 || width < 16 || height < 16 || width > 16384 ||
-        height > 16384) {
+    if (std::sscanf(o.size.c_str(), "%dx%d%c", &width, &height, &extra) != 2 || width < 16 || height < 16 ||
+        width > 16384 || height > 16384) {
         throw Error("--size expects WxH between 16x16 and 16384x16384, not " + o.size);
     }
     const std::string layout = o.layout.empty() ? (methods.size() > 1 ? "compare" : "tri") : o.layout;
@@ -63,7 +63,8 @@ std::vector<std::string> scriptFor(const RenderOptions& o) {
             lines.push_back("crosshair " + at(target.voxel));
         } else if (target.kind == Kind::Box) {
             Index3 centre;
-            for (size_t a = 0; a < 3; ++a) centre[a] = (target.voxel[a] + target.boxEnd[a]) / 2;
+            for (size_t a = 0; a < 3; ++a)
+                centre[a] = (target.voxel[a] + target.boxEnd[a]) / 2;
             lines.push_back("crosshair " + at(centre));
         }
     }
@@ -93,15 +94,17 @@ CommandRun registerRenderCommand(CLI::App& parser) {
     addStudyOptions(*c, o->study);
     c->add_option("--model", o->model, "TorchScript model, model folder or MONAI bundle (segments the study)");
     c->add_option("--method", o->method, "Explanation method (segxai explain --help), or all-gradient");
-    c->add_option("--methods", o->methods, "Methods compared side by side, one panel each (comma-separated)")->delimiter(',');
+    c->add_option("--methods", o->methods, "Methods compared side by side, one panel each (comma-separated)")
+        ->delimiter(',');
     c->add_option("--target", o->target, "Target of the explanation (segxai explain's SPEC; default class:1)");
     c->add_option("--layer", o->layer, "CAM layer (dotted submodule path)");
     c->add_option("--layout", o->layout,
                   "tri (axial, sagittal, coronal, 3D), compare (the panels side by side, axial), or one view for every "
                   "panel: axial, coronal, sagittal, volume (default: tri for one method, compare for several)")
         ->check(CLI::IsMember({"axial", "coronal", "sagittal", "volume", "tri", "compare"}));
-    c->add_option("--slice", o->slice, "Crosshair voxel I,J,K the slices pass through (default: the target's voxel, or "
-                                       "the centre)");
+    c->add_option("--slice", o->slice,
+                  "Crosshair voxel I,J,K the slices pass through (default: the target's voxel, or "
+                  "the centre)");
     c->add_option("--size", o->size, "Figure size WxH in pixels (default 1200x900)");
     c->add_option("--out", o->out, "PNG file to write")->required();
     return [o] {

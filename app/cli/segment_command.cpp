@@ -2,8 +2,8 @@
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
 #include "engine/io/image_io.h"
-#include "engine/model/inference.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/inference.h"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -25,8 +25,8 @@ std::string classPath(const std::string& path, const std::string& className) {
     for (char& c : name) {
         if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
     }
-    const std::string ext = path.size() > 7 && path.compare(path.size() - 7, 7, ".nii.gz") == 0 ? ".nii.gz"
-                                                                                               : path.substr(path.rfind('.'));
+    const std::string ext =
+        path.size() > 7 && path.compare(path.size() - 7, 7, ".nii.gz") == 0 ? ".nii.gz" : path.substr(path.rfind('.'));
     return path.substr(0, path.size() - ext.size()) + "_" + name + ext;
 }
 
@@ -46,9 +46,11 @@ int run(const SegmentOptions& o) {
         }
     }
     std::vector<size_t> counts(s.classNames.size(), 0);
-    for (uint16_t label : s.labels.labels) ++counts[label];
+    for (uint16_t label : s.labels.labels)
+        ++counts[label];
     std::fprintf(stderr, "segmented in %.2f s on %s:", s.seconds, s.device.c_str());
-    for (size_t c = 0; c < counts.size(); ++c) std::fprintf(stderr, " %s %zu", s.classNames[c].c_str(), counts[c]);
+    for (size_t c = 0; c < counts.size(); ++c)
+        std::fprintf(stderr, " %s %zu", s.classNames[c].c_str(), counts[c]);
     std::fprintf(stderr, " voxels\n");
     return 0;
 }
@@ -59,8 +61,7 @@ CommandRun registerSegmentCommand(CLI::App& parser) {
     auto* command = parser.add_subcommand("segment", "Segment a study with a TorchScript model");
     auto o = std::make_shared<SegmentOptions>();
     addStudyOptions(*command, o->study, true, false);
-    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")
-        ->required();
+    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
     command->add_option("--out", o->out, "Labels (NIfTI, in the first study file's geometry)")->required();
     command->add_option("--probs", o->probabilities,
                         "Also write class probabilities, one file per class: NAME_<class>.nii.gz");

@@ -1,15 +1,15 @@
 #include "app/gui/application.h"
 
 #include "app/asset_paths.h"
-#include "app/gui/panels/model_panel.h"
-#include "app/gui/views/screenshot.h"
 #include "app/gui/automation/script.h"
+#include "app/gui/panels/model_panel.h"
 #include "app/gui/panels/status_bar.h"
 #include "app/gui/panels/study_panel.h"
-#include "engine/model/device.h"
+#include "app/gui/views/screenshot.h"
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/core/log.h"
+#include "engine/io/image_io.h"
+#include "engine/model/device.h"
 #include "render/window_target.h"
 
 #include <GLFW/glfw3.h>
@@ -24,7 +24,8 @@ namespace segxai::app {
 
 void onDrop(GLFWwindow* window, int count, const char** paths) {
     auto* app = static_cast<Application*>(glfwGetWindowUserPointer(window));
-    for (int n = 0; n < count; ++n) app->m_dropped.emplace_back(paths[n]);
+    for (int n = 0; n < count; ++n)
+        app->m_dropped.emplace_back(paths[n]);
 }
 
 namespace {
@@ -78,6 +79,13 @@ bool Application::initialise() {
     glfwSwapInterval(1);
     glfwSetWindowUserPointer(m_window, this);
     glfwSetDropCallback(m_window, onDrop);
+    // The window's close button asks first when results would be lost, as Quit does.
+    glfwSetWindowCloseCallback(m_window, [](GLFWwindow* window) {
+        auto* app = static_cast<Application*>(glfwGetWindowUserPointer(window));
+        if (app->m_script || app->m_options.hidden) return;
+        glfwSetWindowShouldClose(window, GLFW_FALSE);
+        app->requestQuit();
+    });
 
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
@@ -139,7 +147,8 @@ int Application::run() {
         if (!request.channelPaths.empty()) m_document->workspace.openStudy(request);
     }
     if (m_options.benchmarkFrames > 0) {
-        m_benchmark = std::make_unique<FrameBenchmark>(m_options.benchmarkFrames, m_options.benchmarkLayout, m_options.benchmarkBusy);
+        m_benchmark = std::make_unique<FrameBenchmark>(m_options.benchmarkFrames, m_options.benchmarkLayout,
+                                                       m_options.benchmarkBusy);
         glfwSwapInterval(0); // frames as fast as they can be drawn
     }
     int framesToDraw = 3;
@@ -149,7 +158,8 @@ int Application::run() {
             glfwPollEvents();
             frame();
             render::finishGpuWork(); // the frame's GPU work included
-            m_benchmark->record(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+            m_benchmark->record(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
             if (m_benchmark->finished()) {
                 int width = 0, height = 0;
                 glfwGetFramebufferSize(m_window, &width, &height);
@@ -199,14 +209,16 @@ void Application::frame() {
     if (!m_dropped.empty()) {
         dropPaths(std::exchange(m_dropped, {}));
     }
-    for (const auto& message : m_shaders->takeLog()) logWarning("{}", message);
+    for (const auto& message : m_shaders->takeLog())
+        logWarning("{}", message);
     m_shaders->reloadChanged();
 
     ViewerState& state = m_document->workspace.viewer();
     m_gpu.sync(m_document->workspace.study(), m_document->workspace.studyGeneration());
     m_gpu.setLinear(state.linearInterpolation);
     m_gpu.syncSegmentation(m_document->workspace.segmentation(), m_document->workspace.segmentationGeneration(),
-                           m_document->workspace.model() ? &m_document->workspace.model()->model->card() : nullptr, state);
+                           m_document->workspace.model() ? &m_document->workspace.model()->model->card() : nullptr,
+                           state);
     m_gpu.syncExplanations(m_document->comparison);
     m_gpu.syncSelection(m_document->workspace.instances(), state.selectedInstance);
     m_gpu.syncTransfer(state.transfer);
@@ -241,7 +253,8 @@ void Application::frame() {
 }
 
 void Application::startRequestedExplanation() {
-    if (!m_options.crosshair.empty() && m_document->workspace.study() && m_crosshairStudy != m_document->workspace.studyGeneration()) {
+    if (!m_options.crosshair.empty() && m_document->workspace.study() &&
+        m_crosshairStudy != m_document->workspace.studyGeneration()) {
         m_crosshairStudy = m_document->workspace.studyGeneration();
         long long i = 0, j = 0, k = 0;
         const Geometry& g = m_document->workspace.study()->study->geometry;
@@ -303,7 +316,8 @@ void Application::driveBenchmark() {
     try {
         m_benchmark->arrange(m_document->workspace.viewer(), int(m_document->comparison.panels().size()));
         if (m_benchmark->busy()) {
-            if (!m_document->workspace.segmentation()) throw Error("--benchmark-busy needs a model (the engine thread explains)");
+            if (!m_document->workspace.segmentation())
+                throw Error("--benchmark-busy needs a model (the engine thread explains)");
             Panel& panel = m_document->comparison.panel(0);
             panel.methods = {Method::SmoothGrad};
             panel.parameters.samples = 50;
@@ -340,12 +354,14 @@ void Application::handleAutomation() {
                     saveViewImage(m_document->workspace.viewer().activePanel, v,
                                   suffixedPath(m_options.screenshotPath, render::sliceAxisName(kSliceAxes[size_t(v)])));
                 }
-                saveViewImage(m_document->workspace.viewer().activePanel, kVolumeView, suffixedPath(m_options.screenshotPath, "3d"));
+                saveViewImage(m_document->workspace.viewer().activePanel, kVolumeView,
+                              suffixedPath(m_options.screenshotPath, "3d"));
             }
         }
         if (!m_errors.empty()) m_exitStatus = 1;
         m_automationDone = true;
-    } else if (!m_document->workspace.study() && quiet && (!m_options.files.empty() || m_options.demo || !m_options.session.empty())) {
+    } else if (!m_document->workspace.study() && quiet &&
+               (!m_options.files.empty() || m_options.demo || !m_options.session.empty())) {
         m_exitStatus = 1; // the study failed to load; its error is on stderr
         m_automationDone = true;
     }
@@ -358,9 +374,8 @@ void Application::drawPanels() {
     const float logHeight = m_showLog ? 180.0f : 0.0f;
     const float sideWidth = 370.0f;
     const float mainHeight = size.y - statusHeight - logHeight;
-    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
-                                   ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoTitleBar |
-                                   ImGuiWindowFlags_NoBringToFrontOnFocus;
+    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBringToFrontOnFocus;
 
     ImGui::SetNextWindowPos(origin);
     ImGui::SetNextWindowSize(ImVec2(sideWidth, mainHeight));
@@ -376,28 +391,33 @@ void Application::drawPanels() {
             drawModelPanel(m_document->workspace);
             ImGui::EndTabItem();
         }
-        const ImGuiTabItemFlags selectExplain = first && m_options.panel == "explain" ? ImGuiTabItemFlags_SetSelected : 0;
+        const ImGuiTabItemFlags selectExplain =
+            first && m_options.panel == "explain" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Explain", nullptr, selectExplain)) {
             m_explainPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
-        const ImGuiTabItemFlags selectInstances = first && m_options.panel == "instances" ? ImGuiTabItemFlags_SetSelected : 0;
+        const ImGuiTabItemFlags selectInstances =
+            first && m_options.panel == "instances" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Instances", nullptr, selectInstances)) {
             m_instancesPanel.draw(*m_document);
             ImGui::EndTabItem();
         }
-        const ImGuiTabItemFlags selectLesions = first && m_options.panel == "lesions" ? ImGuiTabItemFlags_SetSelected : 0;
+        const ImGuiTabItemFlags selectLesions =
+            first && m_options.panel == "lesions" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Lesions", nullptr, selectLesions)) {
             m_lesionsPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
-        const ImGuiTabItemFlags selectAggregation = first && m_options.panel == "aggregation" ? ImGuiTabItemFlags_SetSelected : 0;
+        const ImGuiTabItemFlags selectAggregation =
+            first && m_options.panel == "aggregation" ? ImGuiTabItemFlags_SetSelected : 0;
         if (ImGui::BeginTabItem("Aggregation", nullptr, selectAggregation)) {
             m_aggregationPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
         for (PlotExport* exporter : {&m_lesionsPanel.plots(), &m_aggregationPanel.plots()}) {
-            for (auto& capture : exporter->take()) m_regionCaptures.push_back({capture.path, capture.rect});
+            for (auto& capture : exporter->take())
+                m_regionCaptures.push_back({capture.path, capture.rect});
             if (exporter->busy()) glfwPostEmptyEvent(); // the frames a plot capture waits for
         }
         ImGui::EndTabBar();
@@ -408,8 +428,9 @@ void Application::drawPanels() {
     ImGui::SetNextWindowSize(ImVec2(size.x - sideWidth, mainHeight));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
     // No background: the views cover the area, and a hidden fill costs a software rasteriser.
-    ImGui::Begin("Views", nullptr, fixed | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoScrollbar |
-                                       ImGuiWindowFlags_NoScrollWithMouse);
+    ImGui::Begin("Views", nullptr,
+                 fixed | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoScrollbar |
+                     ImGuiWindowFlags_NoScrollWithMouse);
     m_viewerSize = ImGui::GetContentRegionAvail();
     m_viewer.draw(m_viewerSize, *m_document, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
     ImGui::End();

@@ -1,16 +1,16 @@
 #pragma once
-#include "app/gui/panels/explain_panel.h"
-#include "app/gui/views/figure.h"
 #include "app/gui/automation/frame_benchmark.h"
+#include "app/gui/gui_options.h"
+#include "app/gui/panels/aggregation_panel.h"
+#include "app/gui/panels/explain_panel.h"
 #include "app/gui/panels/file_dialog.h"
 #include "app/gui/panels/instances_panel.h"
-#include "app/gui/panels/aggregation_panel.h"
 #include "app/gui/panels/lesions_panel.h"
-#include "app/gui/views/gpu_scene.h"
-#include "app/gui/gui_options.h"
 #include "app/gui/panels/log_panel.h"
-#include "app/gui/views/viewer_panel.h"
 #include "app/gui/state/document.h"
+#include "app/gui/views/figure.h"
+#include "app/gui/views/gpu_scene.h"
+#include "app/gui/views/viewer_panel.h"
 #include "engine/core/job_runner.h"
 #include "render/font_atlas.h"
 #include "render/shader_library.h"
@@ -49,8 +49,8 @@ public:
     bool moveCrosshair(const Index3& voxel); // false (and a message) outside the study
     void setLayer(const std::string& layer); // every panel's CAM layer
     void explainSelectedInstance();
-    void explainTarget(const std::string& targetSpec); // every panel
-    void setLayout(bool compare, int view);            // view -1: keep
+    void explainTarget(const std::string& targetSpec);  // every panel
+    void setLayout(bool compare, int view);             // view -1: keep
     void analyseLesions(int samples, double contextMm); // the Lesions tab's analysis, its settings otherwise default
     void showLesion(int id);
     void saveLesionPlot(const std::string& plot, const std::string& path); // the Lesions tab must be shown
@@ -69,14 +69,25 @@ private:
     bool initialise();
     void frame();
     void drawMenuBar();
+    void drawFileMenu();
+    void drawExportMenu();
+    void drawViewMenu();
+    void handleShortcuts();
+    void openStudyDialog();
+    void openModelDialog();
+    void saveSessionDialog();
+    void exportFigureDialog();
+    // Quits, or first asks when results would be lost (not in a saved session).
+    void requestQuit();
     void drawPanels();
     void drawDialogs();
     void drawChannelChoice();
+    void drawQuitConfirmation();
+    void drawControls();
     void handleAutomation();
     void driveBenchmark(); // starts the frame benchmark once settled, then moves the view each frame
     void startRequestedExplanation();
     void captureScreenshots();
-    std::vector<std::string> inputPaths() const;
     ImVec2 cellSize(int view) const;
 
     GuiOptions m_options;
@@ -103,6 +114,8 @@ private:
     std::vector<RegionCapture> m_regionCaptures;
     bool m_showLog = false;
     bool m_showControls = false;
+    bool m_confirmQuit = false;       // the quit confirmation is open
+    uint64_t m_savedResults = 0;      // Document::resultsRevision() of the last saved session
     std::vector<std::string> m_dropped;
     std::vector<std::string> m_errors;
     std::vector<int> m_channelChoiceOrder; // per model input: the file chosen for it
@@ -113,8 +126,8 @@ private:
     uint64_t m_crosshairStudy = 0;
     int m_exitStatus = 0;
     std::string m_title;
-    ImVec2 m_viewerSize{1, 1};   // the viewer area on screen
-    int m_exportScale = 1;       // figures saved from the menu: times the on-screen size
+    ImVec2 m_viewerSize{1, 1}; // the viewer area on screen
+    int m_exportScale = 1;     // figures saved from the menu: times the on-screen size
     std::unique_ptr<FigureRenderer> m_figures;
     std::unique_ptr<class ScriptRunner> m_script;
     std::unique_ptr<FrameBenchmark> m_benchmark;

@@ -1,17 +1,16 @@
 // The application's commands: exports, sessions, comparison, picking (menus and scripts).
 #include "app/gui/application.h"
-
-#include "app/gui/views/screenshot.h"
 #include "app/gui/state/session.h"
+#include "app/gui/views/screenshot.h"
 #include "app/gui/views/viewer_panel.h"
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/core/log.h"
+#include "engine/io/image_io.h"
 
 #include <GLFW/glfw3.h>
 #include <cmath>
-#include <imgui.h>
 #include <fmt/format.h>
+#include <imgui.h>
 
 namespace segxai::app {
 
@@ -21,7 +20,9 @@ void Application::reportError(const std::string& message) {
     if (m_script) m_exitStatus = 1;
 }
 
-bool Application::quiescent() const { return m_jobs->quiescent() && !m_document->workspace.loading(); }
+bool Application::quiescent() const {
+    return m_jobs->quiescent() && !m_document->workspace.loading();
+}
 
 void Application::dropPaths(const std::vector<std::string>& paths) {
     // A session file opens as a session; everything else as studies, models, ground truth.
@@ -49,13 +50,16 @@ void Application::saveSessionFile(const std::string& path) {
     try {
         if (!m_document->workspace.study()) throw Error("no study open: nothing to save");
         saveSession(*m_document, path);
+        m_savedResults = m_document->resultsRevision();
         logInfo("saved session {}", path);
     } catch (const std::exception& e) {
         reportError(e.what());
     }
 }
 
-void Application::saveWindowScreenshot(const std::string& path) { m_windowShotPath = path; }
+void Application::saveWindowScreenshot(const std::string& path) {
+    m_windowShotPath = path;
+}
 
 void Application::captureScreenshots() {
     for (auto it = m_regionCaptures.begin(); it != m_regionCaptures.end();) {
@@ -72,7 +76,8 @@ void Application::captureScreenshots() {
             render::RgbaImage part;
             part.width = x1 - x0;
             part.height = y1 - y0;
-            for (int y = y0; y < y1; ++y) part.pixels.insert(part.pixels.end(), window.at(x0, y), window.at(x0, y) + size_t(part.width) * 4);
+            for (int y = y0; y < y1; ++y)
+                part.pixels.insert(part.pixels.end(), window.at(x0, y), window.at(x0, y) + size_t(part.width) * 4);
             savePng(part, it->path, m_document->workspace.inputPaths());
             logInfo("saved {}", it->path);
         } catch (const std::exception& e) {
@@ -95,8 +100,9 @@ void Application::captureScreenshots() {
 
 ImVec2 Application::cellSize(int view) const {
     const ViewerState& state = m_document->workspace.viewer();
-    for (const auto& cell : ViewerPanel::layout(state, int(m_document->comparison.panels().size()),
-                                                state.showDifference && m_document->comparison.difference(), m_viewerSize)) {
+    for (const auto& cell :
+         ViewerPanel::layout(state, int(m_document->comparison.panels().size()),
+                             state.showDifference && m_document->comparison.difference(), m_viewerSize)) {
         if (cell.view == view) return cell.size;
     }
     return ImVec2(m_viewerSize.x / 2, m_viewerSize.y / 2);
@@ -109,9 +115,11 @@ void Application::saveFigure(const std::string& path, int width, int height) {
             width = int(m_viewerSize.x) * m_exportScale;
             height = int(m_viewerSize.y) * m_exportScale;
         }
-        if (width > 16384 || height > 16384) throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
+        if (width > 16384 || height > 16384)
+            throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
         const float fontScale = std::max(1.0f, float(height) / std::max(1.0f, m_viewerSize.y));
-        savePng(m_figures->layout(*m_document, m_gpu, width, height, fontScale), path, m_document->workspace.inputPaths());
+        savePng(m_figures->layout(*m_document, m_gpu, width, height, fontScale), path,
+                m_document->workspace.inputPaths());
         logInfo("saved {} ({}x{})", path, width, height);
     } catch (const std::exception& e) {
         reportError(e.what());
@@ -126,16 +134,20 @@ void Application::saveViewImage(int panel, int view, const std::string& path, in
             width = int(onScreen.x) * m_exportScale;
             height = int(onScreen.y) * m_exportScale;
         }
-        if (width > 16384 || height > 16384) throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
+        if (width > 16384 || height > 16384)
+            throw Error(fmt::format("{}x{} is larger than a figure can be (16384)", width, height));
         const float fontScale = std::max(1.0f, float(height) / std::max(1.0f, onScreen.y));
-        savePng(m_figures->view(*m_document, m_gpu, panel, view, width, height, fontScale), path, m_document->workspace.inputPaths());
+        savePng(m_figures->view(*m_document, m_gpu, panel, view, width, height, fontScale), path,
+                m_document->workspace.inputPaths());
         logInfo("saved {} ({}x{})", path, width, height);
     } catch (const std::exception& e) {
         reportError(e.what());
     }
 }
 
-void Application::exportMap(int panel, const std::string& path) { m_document->comparison.exportShownMap(panel, path); }
+void Application::exportMap(int panel, const std::string& path) {
+    m_document->comparison.exportShownMap(panel, path);
+}
 
 void Application::exportSegmentation(const std::string& path) {
     try {
@@ -177,7 +189,8 @@ void Application::pickVoxel(const Index3& voxel) {
     if (!moveCrosshair(voxel)) return;
     m_document->workspace.viewer().pickPending = true;
     m_document->workspace.pickAtCrosshair();
-    if (m_document->workspace.viewer().selectedInstance == 0) logWarning("nothing segmented at {},{},{}", voxel[0], voxel[1], voxel[2]);
+    if (m_document->workspace.viewer().selectedInstance == 0)
+        logWarning("nothing segmented at {},{},{}", voxel[0], voxel[1], voxel[2]);
 }
 
 bool Application::moveCrosshair(const Index3& voxel) {
@@ -191,7 +204,8 @@ bool Application::moveCrosshair(const Index3& voxel) {
 }
 
 void Application::setLayer(const std::string& layer) {
-    for (int p = 0; p < int(m_document->comparison.panels().size()); ++p) m_document->comparison.panel(p).parameters.layer = layer;
+    for (int p = 0; p < int(m_document->comparison.panels().size()); ++p)
+        m_document->comparison.panel(p).parameters.layer = layer;
 }
 
 void Application::explainSelectedInstance() {
@@ -240,11 +254,14 @@ void Application::showLesion(int id) {
 
 void Application::saveLesionPlot(const std::string& plot, const std::string& path) {
     if (!m_lesionsPanel.plots().request(plot, path) && !m_aggregationPanel.plots().request(plot, path)) {
-        reportError("the " + plot + " plot is not on screen (show the Lesions tab and a lesion, or the Aggregation tab)");
+        reportError("the " + plot +
+                    " plot is not on screen (show the Lesions tab and a lesion, or the Aggregation tab)");
     }
 }
 
-void Application::saveLesionAnalysis(const std::string& folder) { m_document->lesions.save(folder); }
+void Application::saveLesionAnalysis(const std::string& folder) {
+    m_document->lesions.save(folder);
+}
 
 void Application::paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm) {
     const auto& study = m_document->workspace.study();
@@ -259,13 +276,16 @@ void Application::paintSyntheticLesion(double radiusMm, const std::vector<double
     lesion.contrast = contrast;
     lesion.edgeMm = edgeMm;
     if (contrast.size() != study->study->channels.size()) {
-        reportError(fmt::format("synthetic-lesion: {} contrasts for {} channels", contrast.size(), study->study->channels.size()));
+        reportError(fmt::format("synthetic-lesion: {} contrasts for {} channels", contrast.size(),
+                                study->study->channels.size()));
         return;
     }
     m_document->lesions.paint(lesion);
 }
 
-void Application::removeSyntheticLesion() { m_document->lesions.removePainted(); }
+void Application::removeSyntheticLesion() {
+    m_document->lesions.removePainted();
+}
 
 void Application::aggregate(Method method) {
     ExplainParameters p;
@@ -292,7 +312,8 @@ void Application::showAggregation(const std::string& className, const std::strin
     const auto row = std::find(m.targetClasses.begin(), m.targetClasses.end(), cls);
     const int segment = segmentName.empty() ? -1 : indexOf(segmentName);
     if (row == m.targetClasses.end() || (!segmentName.empty() && segment < 0)) {
-        reportError("show-aggregation: no class " + className + (segmentName.empty() ? "" : " or segment " + segmentName));
+        reportError("show-aggregation: no class " + className +
+                    (segmentName.empty() ? "" : " or segment " + segmentName));
         return;
     }
     m_document->aggregation.showCell(int(row - m.targetClasses.begin()), segment, AttributionPart::Absolute);

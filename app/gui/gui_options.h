@@ -28,7 +28,7 @@ struct GuiOptions {
     bool quit = false;                       // exit after the study shows (and screenshots)
     int width = 1600;
     int height = 900;
-    std::string shaderFolder;                // development: read shaders here, reload on change
+    std::string shaderFolder; // development: read shaders here, reload on change
 };
 
 // Opens the window and runs until it closes. Returns the exit status.

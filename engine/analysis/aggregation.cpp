@@ -6,16 +6,19 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <optional>
 #include <fmt/format.h>
+#include <optional>
 
 namespace segxai {
 
 const char* attributionPartName(AttributionPart part) {
     switch (part) {
-    case AttributionPart::Absolute: return "abs";
-    case AttributionPart::Positive: return "positive";
-    case AttributionPart::Negative: return "negative";
+    case AttributionPart::Absolute:
+        return "abs";
+    case AttributionPart::Positive:
+        return "positive";
+    case AttributionPart::Negative:
+        return "negative";
     }
     return "abs";
 }
@@ -26,7 +29,8 @@ struct Sums {
     std::array<std::vector<double>, kAttributionParts> sums;
     std::vector<int64_t> counts;
     explicit Sums(int segmentCount) : counts(size_t(segmentCount), 0) {
-        for (auto& s : sums) s.assign(size_t(segmentCount), 0.0);
+        for (auto& s : sums)
+            s.assign(size_t(segmentCount), 0.0);
     }
     void add(const std::vector<float>& values, const std::vector<uint16_t>& segments, bool count) {
         if (values.size() != segments.size()) throw Error("the map and the segments are not on one grid");
@@ -45,7 +49,8 @@ struct Sums {
         SegmentShares s;
         for (int p = 0; p < kAttributionParts; ++p) {
             double total = 0.0;
-            for (double x : sums[size_t(p)]) total += x;
+            for (double x : sums[size_t(p)])
+                total += x;
             s.mass[size_t(p)].assign(counts.size(), 0.0);
             s.mean[size_t(p)].assign(counts.size(), 0.0);
             for (size_t k = 0; k < counts.size(); ++k) {
@@ -59,13 +64,15 @@ struct Sums {
 
 } // namespace
 
-SegmentShares aggregateOverSegments(const std::vector<float>& values, const std::vector<uint16_t>& segments, int segmentCount) {
+SegmentShares aggregateOverSegments(const std::vector<float>& values, const std::vector<uint16_t>& segments,
+                                    int segmentCount) {
     Sums sums(segmentCount);
     sums.add(values, segments, true);
     return sums.shares();
 }
 
-SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, const LabelVolume& segments, int segmentCount) {
+SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, const LabelVolume& segments,
+                                    int segmentCount) {
     Sums sums(segmentCount);
     for (size_t m = 0; m < maps.size(); ++m) {
         const Volume& map = *maps[m];
@@ -75,12 +82,13 @@ SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, cons
     return sums.shares();
 }
 
-AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation, Method method,
-                                 const ExplainParameters& parameters, std::vector<int> classes, JobContext* job,
-                                 std::vector<Explanation>* maps) {
+AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation,
+                                 Method method, const ExplainParameters& parameters, std::vector<int> classes,
+                                 JobContext* job, std::vector<Explanation>* maps) {
     const int K = int(segmentation.classNames.size());
     if (classes.empty()) {
-        for (int c = 1; c < K; ++c) classes.push_back(c);
+        for (int c = 1; c < K; ++c)
+            classes.push_back(c);
     }
     std::vector<Target> targets;
     for (int c : classes) {
@@ -89,13 +97,16 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
         t.classIndex = c;
         t.className = segmentation.classNames[size_t(c)];
         t.mask.resize(segmentation.labels.labels.size());
-        for (size_t n = 0; n < t.mask.size(); ++n) t.mask[n] = segmentation.labels.labels[n] == c;
+        for (size_t n = 0; n < t.mask.size(); ++n)
+            t.mask[n] = segmentation.labels.labels[n] == c;
         t.voxelCount = size_t(std::count(t.mask.begin(), t.mask.end(), uint8_t(1)));
         t.description = fmt::format("class {} ({} voxels)", t.className, t.voxelCount);
-        if (t.voxelCount == 0) t.warnings.push_back(fmt::format("class {} is not predicted anywhere: its map is zero", t.className));
+        if (t.voxelCount == 0)
+            t.warnings.push_back(fmt::format("class {} is not predicted anywhere: its map is zero", t.className));
         targets.push_back(std::move(t));
     }
-    const std::vector<Explanation> explanations = explainTargets(model, study, targets, method, parameters, &segmentation.labels, job);
+    const std::vector<Explanation> explanations =
+        explainTargets(model, study, targets, method, parameters, &segmentation.labels, job);
     AggregationMatrix m;
     m.method = methodId(method);
     m.classNames = segmentation.classNames;
@@ -109,11 +120,13 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
     std::optional<LabelVolume> onMapGrid;
     for (const Explanation& e : explanations) {
         std::vector<const Volume*> channels;
-        for (const ExplanationMap& map : e.maps) channels.push_back(&map.values);
+        for (const ExplanationMap& map : e.maps)
+            channels.push_back(&map.values);
         if (channels.empty()) continue;
         const Geometry& grid = channels.front()->geometry;
         if (!onMapGrid || !onMapGrid->geometry.sameGrid(grid)) {
-            onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels : resampleNearest(segmentation.labels, grid);
+            onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels
+                                                                    : resampleNearest(segmentation.labels, grid);
         }
         m.rows.push_back(aggregateOverSegments(channels, *onMapGrid, K));
     }
@@ -135,7 +148,8 @@ AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies) {
                     mean.rows[r].mass[size_t(p)][k] += m.rows[r].mass[size_t(p)][k];
                     mean.rows[r].mean[size_t(p)][k] += m.rows[r].mean[size_t(p)][k];
                 }
-        for (size_t k = 0; k < m.segmentVoxels.size(); ++k) mean.segmentVoxels[k] += m.segmentVoxels[k];
+        for (size_t k = 0; k < m.segmentVoxels.size(); ++k)
+            mean.segmentVoxels[k] += m.segmentVoxels[k];
     }
     const double n = double(studies.size());
     for (auto& row : mean.rows)
@@ -144,7 +158,8 @@ AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies) {
                 row.mass[size_t(p)][k] /= n;
                 row.mean[size_t(p)][k] /= n;
             }
-    for (auto& v : mean.segmentVoxels) v = int64_t(std::llround(double(v) / n));
+    for (auto& v : mean.segmentVoxels)
+        v = int64_t(std::llround(double(v) / n));
     return mean;
 }
 
@@ -166,7 +181,7 @@ std::vector<std::string> aggregationColumns(const AggregationMatrix& m) {
         for (int c : m.targetClasses) {
             for (const std::string& segment : m.classNames) {
                 const std::string base = fmt::format("{}_explanation_in_{}{}", columnPart(m.classNames[size_t(c)]),
-                                                      columnPart(segment), part);
+                                                     columnPart(segment), part);
                 columns.push_back(base + "_mass");
                 columns.push_back(base + "_mean");
             }

@@ -1,9 +1,9 @@
 #pragma once
+#include "engine/core/volume.h"
 #include "engine/explain/explanation.h"
+#include "engine/io/study.h"
 #include "engine/model/model.h"
 #include "engine/model/segmentation.h"
-#include "engine/io/study.h"
-#include "engine/core/volume.h"
 
 #include <array>
 #include <string>
@@ -11,7 +11,7 @@
 
 namespace segxai {
 
-// Agg2Exp aggregation (reference/methods.md, "Aggregation"): where a class's attribution lies
+// Agg2Exp aggregation (docs/methods.md#aggregation): where a class's attribution lies
 // across the predicted segments. phi is |E|, or E's positive part, or its negative part's
 // magnitude.
 enum class AttributionPart { Absolute, Positive, Negative };
@@ -27,21 +27,27 @@ struct SegmentShares {
 // `maps` (one per input channel; phi summed over them) on any grid placed in the world,
 // sampled at the segmentation's voxel centres; `segments` label k = segment k,
 // 0..segmentCount-1. Throws segxai::Error when a label is out of range.
-SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, const LabelVolume& segments, int segmentCount);
+SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, const LabelVolume& segments,
+                                    int segmentCount);
 // One map whose values are already on the segmentation's grid.
-SegmentShares aggregateOverSegments(const std::vector<float>& values, const std::vector<uint16_t>& segments, int segmentCount);
+SegmentShares aggregateOverSegments(const std::vector<float>& values, const std::vector<uint16_t>& segments,
+                                    int segmentCount);
 
 // Every target class's shares for one study and one method: rows = target classes, columns
 // = segments (the model's classes).
 struct AggregationMatrix {
     std::string method;
-    std::vector<std::string> classNames;   // the model's classes (segments)
-    std::vector<int> targetClasses;        // rows: class indices
+    std::vector<std::string> classNames; // the model's classes (segments)
+    std::vector<int> targetClasses;      // rows: class indices
     std::vector<SegmentShares> rows;
-    std::vector<int64_t> segmentVoxels;    // |S_k|
+    std::vector<int64_t> segmentVoxels; // |S_k|
 
-    double mass(AttributionPart part, size_t row, size_t segment) const { return rows[row].mass[size_t(part)][segment]; }
-    double mean(AttributionPart part, size_t row, size_t segment) const { return rows[row].mean[size_t(part)][segment]; }
+    double mass(AttributionPart part, size_t row, size_t segment) const {
+        return rows[row].mass[size_t(part)][segment];
+    }
+    double mean(AttributionPart part, size_t row, size_t segment) const {
+        return rows[row].mean[size_t(part)][segment];
+    }
 };
 
 // The class x segment matrix of one study and one method: each class of `classes` (empty:
@@ -50,9 +56,9 @@ struct AggregationMatrix {
 // with the predicted segments resampled onto it nearest-neighbour; segmentVoxels counts the
 // study's voxels. Throws segxai::Error like explain().
 // `maps`, when given, receives each class's explanation (rows' order).
-AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation, Method method,
-                                 const ExplainParameters& parameters, std::vector<int> classes = {}, JobContext* job = nullptr,
-                                 std::vector<Explanation>* maps = nullptr);
+AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation,
+                                 Method method, const ExplainParameters& parameters, std::vector<int> classes = {},
+                                 JobContext* job = nullptr, std::vector<Explanation>* maps = nullptr);
 
 // The cohort view: the mean over studies of each cell (studies must share classes and rows).
 AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies);

@@ -6,8 +6,7 @@
 
 namespace segxai {
 
-Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask,
-                               int connectivity) {
+Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask, int connectivity) {
     if (connectivity != 6 && connectivity != 18 && connectivity != 26) {
         throw Error("connectivity must be 6, 18 or 26, not " + std::to_string(connectivity));
     }
@@ -51,7 +50,8 @@ Components connectedComponents(const Geometry& geometry, const std::vector<uint8
 
 std::vector<uint8_t> labelMask(const LabelVolume& labels, uint16_t label) {
     std::vector<uint8_t> mask(labels.labels.size());
-    for (size_t n = 0; n < mask.size(); ++n) mask[n] = labels.labels[n] == label;
+    for (size_t n = 0; n < mask.size(); ++n)
+        mask[n] = labels.labels[n] == label;
     return mask;
 }
 

@@ -16,8 +16,7 @@ struct Components {
 };
 
 // Throws segxai::Error for a connectivity other than 6, 18 or 26.
-Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask,
-                               int connectivity = 26);
+Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask, int connectivity = 26);
 
 // Mask of voxels holding `label`.
 std::vector<uint8_t> labelMask(const LabelVolume& labels, uint16_t label);

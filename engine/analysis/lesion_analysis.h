@@ -12,7 +12,7 @@ namespace segxai {
 
 class JobContext;
 
-// Explanations of many lesions at once (reference/methods.md, "Instance-level analyses").
+// Explanations of many lesions at once (docs/methods.md#instance-level-analyses).
 struct LesionExplainOptions {
     bool smoothGradMean = true; // SmoothGrad of the whole lesion's score
     bool smoothGradMax = false; // per input voxel, the signed gradient of largest magnitude
@@ -43,10 +43,8 @@ struct LesionMaps {
 // takes one forward with the layer captured and a backward per target. Models that run by
 // sliding window do one forward per backward (a forward per window is what they cost anyway).
 // Reports progress, stops on cancel; throws segxai::Error like explain().
-std::vector<LesionMaps> explainLesions(const Model& model, const Study& study,
-                                       const std::vector<Target>& targets,
-                                       const LesionExplainOptions& options,
-                                       JobContext* job = nullptr);
+std::vector<LesionMaps> explainLesions(const Model& model, const Study& study, const std::vector<Target>& targets,
+                                       const LesionExplainOptions& options, JobContext* job = nullptr);
 
 // The context experiment: the model sees its input only inside the lesion dilated by d mm
 // (zero elsewhere, in its normalised input: what a masked, normalised image is), for d = 0,
@@ -63,9 +61,8 @@ struct ContextCurve {
 };
 // Reports progress, stops on cancel; throws segxai::Error when the step is not positive or
 // exceeds the maximum, a lesion does not belong to the study, or a forward fails.
-std::vector<ContextCurve> contextExperiment(const Model& model, const Study& study,
-                                            const std::vector<Target>& lesions, double threshold,
-                                            double maxMm, double stepMm = 1.0,
+std::vector<ContextCurve> contextExperiment(const Model& model, const Study& study, const std::vector<Target>& lesions,
+                                            double threshold, double maxMm, double stepMm = 1.0,
                                             JobContext* job = nullptr);
 
 } // namespace segxai

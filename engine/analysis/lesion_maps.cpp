@@ -21,7 +21,8 @@ struct Crop {
     std::vector<float> values;
 };
 
-std::optional<Crop> cropAround(const Volume& map, const Geometry& g, const std::vector<uint8_t>& lesionMask, double marginMm) {
+std::optional<Crop> cropAround(const Volume& map, const Geometry& g, const std::vector<uint8_t>& lesionMask,
+                               double marginMm) {
     if (lesionMask.size() != g.voxelCount()) throw Error("the lesion mask is not on the study's grid");
     Index3 low{g.dims[0], g.dims[1], g.dims[2]}, high{-1, -1, -1};
     for (int64_t k = 0; k < g.dims[2]; ++k)
@@ -57,8 +58,8 @@ std::optional<Crop> cropAround(const Volume& map, const Geometry& g, const std::
 
 } // namespace
 
-RingProfile ringProfile(const Volume& map, const Geometry& g, const std::vector<uint8_t>& lesionMask, const std::vector<double>& edges,
-                        int bins) {
+RingProfile ringProfile(const Volume& map, const Geometry& g, const std::vector<uint8_t>& lesionMask,
+                        const std::vector<double>& edges, int bins) {
     if (edges.size() < 2) throw Error("rings need at least two edges");
     RingProfile profile;
     profile.regions.push_back({"inside", 0.0, 0.0});
@@ -67,7 +68,8 @@ RingProfile ringProfile(const Volume& map, const Geometry& g, const std::vector<
     }
     const std::optional<Crop> crop = cropAround(map, g, lesionMask, edges.back());
     if (!crop) {
-        for (RingRegion& r : profile.regions) r.histogram.assign(size_t(bins), 0);
+        for (RingRegion& r : profile.regions)
+            r.histogram.assign(size_t(bins), 0);
         return profile;
     }
     const Geometry& box = crop->box;
@@ -152,7 +154,8 @@ Peak peakOf(const Volume& map, const Geometry& studyGrid, const std::vector<uint
 std::vector<float> maxMagnitude(const std::vector<float>& a, const std::vector<float>& b) {
     if (a.size() != b.size()) throw Error("max-magnitude needs maps of one size");
     std::vector<float> out(a.size());
-    for (size_t n = 0; n < a.size(); ++n) out[n] = std::abs(b[n]) > std::abs(a[n]) ? b[n] : a[n];
+    for (size_t n = 0; n < a.size(); ++n)
+        out[n] = std::abs(b[n]) > std::abs(a[n]) ? b[n] : a[n];
     return out;
 }
 

@@ -10,13 +10,13 @@ namespace segxai {
 // What one explanation map says about one lesion: its values inside the lesion and in rings
 // around it (distance from the lesion's nearest voxel, mm, with the grid's true spacing).
 struct RingRegion {
-    std::string name;          // "inside", "0-1 mm", ...
+    std::string name;                // "inside", "0-1 mm", ...
     double fromMm = 0.0, toMm = 0.0; // inside: 0, 0; a ring holds distances in (from, to]
     int64_t voxels = 0;
     double sum = 0.0, positiveSum = 0.0, negativeSum = 0.0, absSum = 0.0;
     double mean = 0.0;
-    double sharePositive = 0.0; // of its voxels with a value > 0
-    double shareNegative = 0.0; // ... < 0
+    double sharePositive = 0.0;     // of its voxels with a value > 0
+    double shareNegative = 0.0;     // ... < 0
     std::vector<int64_t> histogram; // signed bins over [-limit, limit] (RingProfile::limit)
 };
 

@@ -12,7 +12,8 @@ namespace {
 void checkRanges(const LesionAnalysisOptions& o, const std::string& origin) {
     const LesionExplainOptions& e = o.explain;
     if (o.lesions.classIndex < 1) throw Error(origin + ": 'class' must be a foreground class index (1 or more)");
-    if (!(o.lesions.threshold > 0.0 && o.lesions.threshold < 1.0)) throw Error(origin + ": 'threshold' must be between 0 and 1");
+    if (!(o.lesions.threshold > 0.0 && o.lesions.threshold < 1.0))
+        throw Error(origin + ": 'threshold' must be between 0 and 1");
     if (o.lesions.connectivity != 6 && o.lesions.connectivity != 18 && o.lesions.connectivity != 26) {
         throw Error(origin + ": 'connectivity' must be 6, 18 or 26");
     }
@@ -25,9 +26,11 @@ void checkRanges(const LesionAnalysisOptions& o, const std::string& origin) {
 
 } // namespace
 
-LesionAnalysisOptions lesionOptionsFromJson(const json& j, const std::string& origin, const std::set<std::string>& extraKeys) {
-    std::set<std::string> known{"class", "methods", "samples", "noise_fraction", "seed", "max_chunks", "layer",
-                                "context_max_mm", "context_step_mm", "context_all", "threshold", "connectivity", "min_size"};
+LesionAnalysisOptions lesionOptionsFromJson(const json& j, const std::string& origin,
+                                            const std::set<std::string>& extraKeys) {
+    std::set<std::string> known{"class",      "methods",      "samples",        "noise_fraction",  "seed",
+                                "max_chunks", "layer",        "context_max_mm", "context_step_mm", "context_all",
+                                "threshold",  "connectivity", "min_size"};
     known.insert(extraKeys.begin(), extraKeys.end());
     refuseUnknownKeys(j, known, origin);
     LesionAnalysisOptions o;
@@ -56,12 +59,18 @@ LesionAnalysisOptions lesionOptionsFromJson(const json& j, const std::string& or
 
 json lesionOptionsToJson(const LesionAnalysisOptions& o) {
     const LesionExplainOptions& e = o.explain;
-    return {{"class", o.lesions.classIndex},     {"threshold", o.lesions.threshold},
-            {"connectivity", o.lesions.connectivity}, {"min_size", o.lesions.minimumSize},
-            {"methods", lesionMethods(e)},       {"samples", e.samples},
-            {"noise_fraction", e.noiseFraction}, {"seed", e.seed},
-            {"max_chunks", e.maxChunks},         {"layer", e.layer},
-            {"context_max_mm", o.contextMaxMm},  {"context_step_mm", o.contextStepMm},
+    return {{"class", o.lesions.classIndex},
+            {"threshold", o.lesions.threshold},
+            {"connectivity", o.lesions.connectivity},
+            {"min_size", o.lesions.minimumSize},
+            {"methods", lesionMethods(e)},
+            {"samples", e.samples},
+            {"noise_fraction", e.noiseFraction},
+            {"seed", e.seed},
+            {"max_chunks", e.maxChunks},
+            {"layer", e.layer},
+            {"context_max_mm", o.contextMaxMm},
+            {"context_step_mm", o.contextStepMm},
             {"context_all", o.contextAllLesions}};
 }
 

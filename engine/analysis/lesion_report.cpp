@@ -1,9 +1,9 @@
 #include "engine/analysis/lesion_report.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/core/job_runner.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/image_io.h"
 #include "engine/io/json_text.h"
 
 #include <algorithm>
@@ -32,9 +32,13 @@ json testJson(const std::optional<RankTest>& t) {
     return {{"statistic", t->statistic}, {"p", t->pValue}};
 }
 
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json number(double v) {
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
-std::string csvNumber(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; }
+std::string csvNumber(double v) {
+    return std::isfinite(v) ? fmt::format("{:.6g}", v) : "";
+}
 
 // The MS study's findings on the true positives' SmoothGrad (mean variant).
 std::vector<Finding> findingsOf(const LesionAnalysis& a) {
@@ -47,7 +51,8 @@ std::vector<Finding> findingsOf(const LesionAnalysis& a) {
     auto summariesOf = [&](const std::string& channel) {
         std::vector<const LesionMapSummary*> s;
         for (const auto& m : a.summaries) {
-            if (m.method == "smoothgrad" && m.channel == channel && std::find(tp.begin(), tp.end(), m.lesionId) != tp.end()) {
+            if (m.method == "smoothgrad" && m.channel == channel &&
+                std::find(tp.begin(), tp.end(), m.lesionId) != tp.end()) {
                 s.push_back(&m);
             }
         }
@@ -60,7 +65,8 @@ std::vector<Finding> findingsOf(const LesionAnalysis& a) {
     for (const std::string& channel : a.channels) {
         const auto s = summariesOf(channel);
         double sum = 0.0;
-        for (const auto* m : s) sum += m->channelShare;
+        for (const auto* m : s)
+            sum += m->channelShare;
         meanShare[channel] = s.empty() ? 0.0 : sum / double(s.size());
         if (!s.empty() && meanShare[channel] > strongestShare) {
             strongestShare = meanShare[channel];
@@ -81,8 +87,9 @@ std::vector<Finding> findingsOf(const LesionAnalysis& a) {
         inside.evidence = fmt::format("{}: median share of positive voxels inside {:.2f} over {} {} (holds when > 0.5)",
                                       strongest, median(positive), positive.size(), who);
         rim.holds = median(negative) > 0.5;
-        rim.evidence = fmt::format("{}: median share of negative voxels in the 0-2 mm rim {:.2f} over {} {} (holds when > 0.5)",
-                                   strongest, median(negative), negative.size(), who);
+        rim.evidence =
+            fmt::format("{}: median share of negative voxels in the 0-2 mm rim {:.2f} over {} {} (holds when > 0.5)",
+                        strongest, median(negative), negative.size(), who);
     }
     out.push_back(inside);
     out.push_back(rim);
@@ -90,14 +97,16 @@ std::vector<Finding> findingsOf(const LesionAnalysis& a) {
     auto find = [&](const char* name) {
         for (const auto& c : a.channels) {
             std::string lower = c;
-            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+            std::transform(lower.begin(), lower.end(), lower.begin(),
+                           [](unsigned char ch) { return char(std::tolower(ch)); });
             if (lower.find(name) != std::string::npos) return c;
         }
         return std::string();
     };
     const std::string flairChannel = find("flair"), t1Channel = find("t1");
     if (flairChannel.empty() || t1Channel.empty() || flairChannel == t1Channel) {
-        flair.evidence = "needs channels named FLAIR and T1; the channels are " + fmt::format("{}", fmt::join(a.channels, ", "));
+        flair.evidence =
+            "needs channels named FLAIR and T1; the channels are " + fmt::format("{}", fmt::join(a.channels, ", "));
     } else if (summariesOf(flairChannel).empty()) {
         flair.evidence = "no SmoothGrad maps of " + who;
     } else {
@@ -122,10 +131,12 @@ std::vector<Finding> findingsOf(const LesionAnalysis& a) {
         // study's model needed about 7 mm).
         const double typical = sufficient.empty() ? std::nan("") : median(sufficient);
         context.holds = sufficient.size() * 2 > tested && typical > 0.0;
-        context.evidence = fmt::format("{} of {} {} detected with at most {:g} mm of context; median {} mm{} (the MS study: about "
-                                       "7 mm)", sufficient.size(), tested, who, a.options.contextMaxMm,
-                                       sufficient.empty() ? std::string("-") : fmt::format("{:g}", typical),
-                                       typical == 0.0 ? ": the lesion alone suffices" : "");
+        context.evidence =
+            fmt::format("{} of {} {} detected with at most {:g} mm of context; median {} mm{} (the MS study: about "
+                        "7 mm)",
+                        sufficient.size(), tested, who, a.options.contextMaxMm,
+                        sufficient.empty() ? std::string("-") : fmt::format("{:g}", typical),
+                        typical == 0.0 ? ": the lesion alone suffices" : "");
     }
     out.push_back(context);
     return out;
@@ -149,11 +160,13 @@ LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segm
     const auto start = std::chrono::steady_clock::now();
     LesionAnalysis a;
     a.options = options;
-    for (const Volume& c : study.channels) a.channels.push_back(c.name);
+    for (const Volume& c : study.channels)
+        a.channels.push_back(c.name);
     if (job) job->progress(0.0f, "finding lesions");
     a.lesions = findLesions(segmentation, study.groundTruth ? &*study.groundTruth : nullptr, options.lesions);
     std::vector<Target> targets;
-    for (const Lesion& l : a.lesions.lesions) targets.push_back(lesionTarget(a.lesions, l.id));
+    for (const Lesion& l : a.lesions.lesions)
+        targets.push_back(lesionTarget(a.lesions, l.id));
     const bool anyMap = options.explain.smoothGradMean || options.explain.smoothGradMax || options.explain.camPlusPlus;
     const float explainShare = !anyMap ? 0.0f : options.context ? 0.8f : 1.0f;
     if (anyMap && !targets.empty()) {
@@ -170,8 +183,12 @@ LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segm
         const LesionMaps& m = a.maps[size_t(l.id - 1)];
         for (const std::string method : kMethods) {
             std::vector<const ExplanationMap*> list;
-            if (method == kMethods[0]) for (const auto& e : m.smoothGradMean) list.push_back(&e);
-            if (method == kMethods[1]) for (const auto& e : m.smoothGradMax) list.push_back(&e);
+            if (method == kMethods[0])
+                for (const auto& e : m.smoothGradMean)
+                    list.push_back(&e);
+            if (method == kMethods[1])
+                for (const auto& e : m.smoothGradMax)
+                    list.push_back(&e);
             if (method == kMethods[2] && m.camPlusPlus) list.push_back(&*m.camPlusPlus);
             const size_t first = a.summaries.size();
             double total = 0.0;
@@ -205,7 +222,8 @@ LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segm
             if (job) sub = job->sub(explainShare, 1.0f);
             const auto curves = contextExperiment(model, study, tested, options.lesions.threshold, options.contextMaxMm,
                                                   options.contextStepMm, sub ? &*sub : nullptr);
-            for (size_t n = 0; n < ids.size(); ++n) a.context[ids[n]] = curves[n];
+            for (size_t n = 0; n < ids.size(); ++n)
+                a.context[ids[n]] = curves[n];
         }
     }
     // Peaks compared across groups, per method and channel.
@@ -238,39 +256,61 @@ LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segm
 
 json LesionAnalysis::summary() const {
     std::map<std::string, int> counts;
-    for (const Lesion& l : lesions.lesions) ++counts[lesionGroupName(l.group)];
+    for (const Lesion& l : lesions.lesions)
+        ++counts[lesionGroupName(l.group)];
     json s;
-    s["lesions"] = {{"count", lesions.lesions.size()}, {"groups", counts}, {"threshold", options.lesions.threshold},
-                    {"connectivity", options.lesions.connectivity}, {"minimum_size", options.lesions.minimumSize},
+    s["lesions"] = {{"count", lesions.lesions.size()},
+                    {"groups", counts},
+                    {"threshold", options.lesions.threshold},
+                    {"connectivity", options.lesions.connectivity},
+                    {"minimum_size", options.lesions.minimumSize},
                     {"class", options.lesions.classIndex}};
     if (lesions.hasTruth) {
-        s["detection"] = {{"ground_truth_lesions", lesions.truthLesions}, {"detected", lesions.detectedTruthLesions},
-                          {"sensitivity", lesions.sensitivity}, {"precision", lesions.precision}, {"f1", lesions.f1},
+        s["detection"] = {{"ground_truth_lesions", lesions.truthLesions},
+                          {"detected", lesions.detectedTruthLesions},
+                          {"sensitivity", lesions.sensitivity},
+                          {"precision", lesions.precision},
+                          {"f1", lesions.f1},
                           {"voxel_dice", lesions.voxelDice}};
     }
     const LesionExplainOptions& e = options.explain;
-    s["maps"] = {{"methods", lesionMethods(e)}, {"samples", e.samples}, {"noise_fraction", e.noiseFraction}, {"seed", e.seed},
-                 {"max_chunks", e.maxChunks}, {"layer", e.layer},
-                 {"max_variant", "per input voxel, the signed chunk gradient of largest magnitude (chunks: median splits of "
-                                 "the lesion along its longest extent), averaged over the noise samples"}};
+    s["maps"] = {{"methods", lesionMethods(e)},
+                 {"samples", e.samples},
+                 {"noise_fraction", e.noiseFraction},
+                 {"seed", e.seed},
+                 {"max_chunks", e.maxChunks},
+                 {"layer", e.layer},
+                 {"max_variant",
+                  "per input voxel, the signed chunk gradient of largest magnitude (chunks: median splits of "
+                  "the lesion along its longest extent), averaged over the noise samples"}};
     json peaks = json::array();
     for (const GroupComparison& c : comparisons) {
         json medians;
-        for (const auto& [group, v] : c.values) medians[group] = number(median(v));
-        peaks.push_back({{"method", c.method}, {"channel", c.channel}, {"statistic", c.statistic}, {"median", medians},
-                               {"mann_whitney_tp_fp", testJson(c.tpVersusFp)}, {"mann_whitney_tp_fn", testJson(c.tpVersusFn)},
-                               {"mann_whitney_fp_fn", testJson(c.fpVersusFn)}, {"kruskal_wallis", testJson(c.kruskalWallis)}});
+        for (const auto& [group, v] : c.values)
+            medians[group] = number(median(v));
+        peaks.push_back({{"method", c.method},
+                         {"channel", c.channel},
+                         {"statistic", c.statistic},
+                         {"median", medians},
+                         {"mann_whitney_tp_fp", testJson(c.tpVersusFp)},
+                         {"mann_whitney_tp_fn", testJson(c.tpVersusFn)},
+                         {"mann_whitney_fp_fn", testJson(c.fpVersusFn)},
+                         {"kruskal_wallis", testJson(c.kruskalWallis)}});
     }
     s["peak_saliency"] = peaks;
     std::vector<double> sufficient;
     for (const auto& [id, curve] : context) {
         if (curve.sufficientMm) sufficient.push_back(*curve.sufficientMm);
     }
-    s["context"] = {{"tested", context.size()}, {"detected_within_max", sufficient.size()}, {"max_mm", options.contextMaxMm},
-                    {"step_mm", options.contextStepMm}, {"median_sufficient_mm", number(median(sufficient))}};
+    s["context"] = {{"tested", context.size()},
+                    {"detected_within_max", sufficient.size()},
+                    {"max_mm", options.contextMaxMm},
+                    {"step_mm", options.contextStepMm},
+                    {"median_sufficient_mm", number(median(sufficient))}};
     json findingsJson = json::array();
     for (const Finding& f : findings) {
-        findingsJson.push_back({{"finding", f.name}, {"holds", f.holds ? json(*f.holds) : json(nullptr)}, {"evidence", f.evidence}});
+        findingsJson.push_back(
+            {{"finding", f.name}, {"holds", f.holds ? json(*f.holds) : json(nullptr)}, {"evidence", f.evidence}});
     }
     s["findings"] = findingsJson;
     s["seconds"] = seconds;
@@ -283,33 +323,39 @@ void writeLesionAnalysis(const LesionAnalysis& a, const Study& study, const std:
     fs::create_directories(fs::path(folder) / "maps", ec);
     if (ec) throw Error(folder + ": cannot create the folder (" + ec.message() + ")");
     auto path = [&](const std::string& name) { return (fs::path(folder) / name).string(); };
-    std::string instances = "id,group,voxels,volume_mm3,mean_probability,max_probability,centroid_i,centroid_j,centroid_k,"
-                            "voxel_i,voxel_j,voxel_k,distance_mm,score,context_mm\n";
+    std::string instances =
+        "id,group,voxels,volume_mm3,mean_probability,max_probability,centroid_i,centroid_j,centroid_k,"
+        "voxel_i,voxel_j,voxel_k,distance_mm,score,context_mm\n";
     for (const Lesion& l : a.lesions.lesions) {
         const LesionMaps& m = a.maps[size_t(l.id - 1)];
         auto context = a.context.find(l.id);
-        instances += fmt::format("{},{},{},{:.6g},{:.6g},{:.6g},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{}\n", l.id, lesionGroupName(l.group),
-                                 l.voxels, l.volumeMm3, l.meanProbability, l.maxProbability, l.centroid.x, l.centroid.y,
-                                 l.centroid.z, l.representative[0], l.representative[1], l.representative[2],
-                                 l.distanceMm ? csvNumber(*l.distanceMm) : "", csvNumber(m.score),
-                                 context != a.context.end() && context->second.sufficientMm ? csvNumber(*context->second.sufficientMm) : "");
+        instances += fmt::format(
+            "{},{},{},{:.6g},{:.6g},{:.6g},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{}\n", l.id, lesionGroupName(l.group),
+            l.voxels, l.volumeMm3, l.meanProbability, l.maxProbability, l.centroid.x, l.centroid.y, l.centroid.z,
+            l.representative[0], l.representative[1], l.representative[2], l.distanceMm ? csvNumber(*l.distanceMm) : "",
+            csvNumber(m.score),
+            context != a.context.end() && context->second.sufficientMm ? csvNumber(*context->second.sufficientMm) : "");
     }
     writeFileAtomically(path("instances.csv"), instances, inputs);
 
-    std::string rings = "lesion_id,group,method,channel,region,from_mm,to_mm,voxels,sum,positive_sum,negative_sum,abs_sum,mean,"
-                        "share_positive,share_negative,histogram_limit";
+    std::string rings =
+        "lesion_id,group,method,channel,region,from_mm,to_mm,voxels,sum,positive_sum,negative_sum,abs_sum,mean,"
+        "share_positive,share_negative,histogram_limit";
     const size_t bins = a.summaries.empty() ? 0 : a.summaries.front().rings.regions.front().histogram.size();
-    for (size_t b = 0; b < bins; ++b) rings += fmt::format(",bin_{}", b + 1);
+    for (size_t b = 0; b < bins; ++b)
+        rings += fmt::format(",bin_{}", b + 1);
     rings += "\n";
     std::string peaks = "lesion_id,group,method,channel,maximum,maximum_magnitude,channel_share,share_positive_inside,"
                         "share_negative_rim\n";
     for (const LesionMapSummary& s : a.summaries) {
         const char* group = lesionGroupName(a.lesions.lesion(s.lesionId).group);
         for (const RingRegion& r : s.rings.regions) {
-            rings += fmt::format("{},{},{},{},{},{:g},{:g},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", s.lesionId,
-                                 group, s.method, s.channel, r.name, r.fromMm, r.toMm, r.voxels, r.sum, r.positiveSum,
-                                 r.negativeSum, r.absSum, r.mean, r.sharePositive, r.shareNegative, s.rings.limit);
-            for (int64_t count : r.histogram) rings += fmt::format(",{}", count);
+            rings += fmt::format("{},{},{},{},{},{:g},{:g},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}",
+                                 s.lesionId, group, s.method, s.channel, r.name, r.fromMm, r.toMm, r.voxels, r.sum,
+                                 r.positiveSum, r.negativeSum, r.absSum, r.mean, r.sharePositive, r.shareNegative,
+                                 s.rings.limit);
+            for (int64_t count : r.histogram)
+                rings += fmt::format(",{}", count);
             rings += "\n";
         }
         peaks += fmt::format("{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", s.lesionId, group, s.method, s.channel,
@@ -323,23 +369,28 @@ void writeLesionAnalysis(const LesionAnalysis& a, const Study& study, const std:
     for (const auto& [id, curve] : a.context) {
         for (const ContextPoint& p : curve.points) {
             context += fmt::format("{},{},{:g},{},{:.6g},{}\n", id, lesionGroupName(a.lesions.lesion(id).group), p.mm,
-                                   p.detected ? 1 : 0, p.meanProbability, curve.sufficientMm ? csvNumber(*curve.sufficientMm) : "");
+                                   p.detected ? 1 : 0, p.meanProbability,
+                                   curve.sufficientMm ? csvNumber(*curve.sufficientMm) : "");
         }
     }
     writeFileAtomically(path("context.csv"), context, inputs);
 
     LabelVolume ids(study.geometry, "lesions");
-    for (size_t n = 0; n < ids.labels.size(); ++n) ids.labels[n] = uint16_t(std::min<int32_t>(a.lesions.ids[n], 65535));
+    for (size_t n = 0; n < ids.labels.size(); ++n)
+        ids.labels[n] = uint16_t(std::min<int32_t>(a.lesions.ids[n], 65535));
     writeLabelVolume(ids, path("lesions.nii.gz"), inputs);
     if (writeMaps) {
         for (const Lesion& l : a.lesions.lesions) {
             const LesionMaps& m = a.maps[size_t(l.id - 1)];
             auto write = [&](const ExplanationMap& e, const std::string& method) {
-                const std::string name = fmt::format("maps/lesion_{}_{}{}.nii.gz", l.id, method, e.channel.empty() ? "" : "_" + e.channel);
+                const std::string name =
+                    fmt::format("maps/lesion_{}_{}{}.nii.gz", l.id, method, e.channel.empty() ? "" : "_" + e.channel);
                 writeVolume(inStudyGrid(e, study.geometry), path(name), inputs);
             };
-            for (const auto& e : m.smoothGradMean) write(e, "smoothgrad");
-            for (const auto& e : m.smoothGradMax) write(e, "smoothgrad-max");
+            for (const auto& e : m.smoothGradMean)
+                write(e, "smoothgrad");
+            for (const auto& e : m.smoothGradMax)
+                write(e, "smoothgrad-max");
             if (m.camPlusPlus) write(*m.camPlusPlus, "seg-grad-cam++");
         }
     }

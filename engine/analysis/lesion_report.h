@@ -17,11 +17,11 @@ namespace segxai {
 // saliency differs between TP, FP and FN, and whether the MS study's findings hold.
 struct LesionAnalysisOptions {
     LesionOptions lesions;
-    LesionExplainOptions explain;                 // which maps, samples, noise, seed, chunks
+    LesionExplainOptions explain; // which maps, samples, noise, seed, chunks
     bool context = true;
     double contextMaxMm = 10.0;
     double contextStepMm = 1.0;
-    bool contextAllLesions = false;               // false: true positives only (the study's choice)
+    bool contextAllLesions = false; // false: true positives only (the study's choice)
     std::vector<double> ringEdgesMm{0.0, 1.0, 2.0, 4.0, 8.0};
 };
 
@@ -39,7 +39,7 @@ struct LesionMapSummary {
 // Peak saliency compared across groups, for one method, channel and statistic.
 struct GroupComparison {
     std::string method, channel;
-    std::string statistic; // "maximum" or "maximum magnitude"
+    std::string statistic;                             // "maximum" or "maximum magnitude"
     std::map<std::string, std::vector<double>> values; // by group name: TP, FP, FN
     std::optional<RankTest> tpVersusFp, tpVersusFn, fpVersusFn, kruskalWallis;
 };
@@ -56,9 +56,9 @@ struct LesionAnalysis {
     LesionAnalysisOptions options;
     std::vector<std::string> channels;
     LesionSet lesions;
-    std::vector<LesionMaps> maps;                 // per lesion (index = id - 1), on the model's grid
+    std::vector<LesionMaps> maps; // per lesion (index = id - 1), on the model's grid
     std::vector<LesionMapSummary> summaries;
-    std::map<int, ContextCurve> context;          // by lesion id
+    std::map<int, ContextCurve> context; // by lesion id
     std::vector<GroupComparison> comparisons;
     std::vector<Finding> findings;
     double seconds = 0.0;

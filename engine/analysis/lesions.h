@@ -1,6 +1,6 @@
 #pragma once
-#include "engine/model/segmentation.h"
 #include "engine/core/volume.h"
+#include "engine/model/segmentation.h"
 
 #include <cstdint>
 #include <optional>
@@ -9,13 +9,13 @@
 
 namespace segxai {
 
-// Lesion-level analysis (reference/methods.md, "Instance-level analyses"): the connected
+// Lesion-level analysis (docs/methods.md#instance-level-analyses): the connected
 // components of a class's thresholded probability, matched against a ground truth.
 struct LesionOptions {
     int classIndex = 1;
-    double threshold = 0.5;   // probability above which a voxel is lesion
-    int connectivity = 18;    // as the MS study
-    int64_t minimumSize = 6;  // the MS study dropped components of 5 voxels or fewer
+    double threshold = 0.5;  // probability above which a voxel is lesion
+    int connectivity = 18;   // as the MS study
+    int64_t minimumSize = 6; // the MS study dropped components of 5 voxels or fewer
 };
 
 // TP: a predicted component that overlaps the ground truth; FP: one that does not; FN: a
@@ -24,11 +24,11 @@ enum class LesionGroup { TruePositive, FalsePositive, FalseNegative, Unmatched /
 const char* lesionGroupName(LesionGroup group); // "TP", "FP", "FN", "-"
 
 struct Lesion {
-    int id = 0;                     // 1..: predicted lesions, largest first, then missed ones, largest first
+    int id = 0; // 1..: predicted lesions, largest first, then missed ones, largest first
     LesionGroup group = LesionGroup::Unmatched;
     int64_t voxels = 0;
     double volumeMm3 = 0.0;
-    double meanProbability = 0.0;   // of the class over its voxels (a missed lesion: its GT voxels)
+    double meanProbability = 0.0; // of the class over its voxels (a missed lesion: its GT voxels)
     double maxProbability = 0.0;
     glm::dvec3 centroid{0.0};       // voxel index (continuous)
     Index3 representative{0, 0, 0}; // its voxel nearest the centroid
@@ -40,8 +40,8 @@ struct Lesion {
 struct LesionSet {
     Geometry grid;
     LesionOptions options;
-    std::vector<Lesion> lesions;  // id order
-    std::vector<int32_t> ids;     // per voxel: the lesion id (predicted, else missed), 0 none
+    std::vector<Lesion> lesions; // id order
+    std::vector<int32_t> ids;    // per voxel: the lesion id (predicted, else missed), 0 none
     bool hasTruth = false;
     // Lesion-wise figures (with ground truth): sensitivity = detected / ground-truth lesions,
     // precision = TP / predicted lesions, F1; voxel Dice of the thresholded class against the

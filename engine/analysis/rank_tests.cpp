@@ -21,9 +21,11 @@ Ranked rankAll(const std::vector<double>& values) {
     r.ranks.assign(values.size(), 0.0);
     for (size_t i = 0; i < order.size();) {
         size_t j = i;
-        while (j + 1 < order.size() && values[order[j + 1]] == values[order[i]]) ++j;
+        while (j + 1 < order.size() && values[order[j + 1]] == values[order[i]])
+            ++j;
         const double midrank = 0.5 * double(i + j) + 1.0;
-        for (size_t k = i; k <= j; ++k) r.ranks[order[k]] = midrank;
+        for (size_t k = i; k <= j; ++k)
+            r.ranks[order[k]] = midrank;
         const double t = double(j - i + 1);
         r.ties += t * t * t - t;
         i = j + 1;
@@ -65,7 +67,9 @@ double gammaQ(double a, double x) {
 
 } // namespace
 
-double chiSquareSurvival(double x, double degrees) { return gammaQ(0.5 * degrees, 0.5 * x); }
+double chiSquareSurvival(double x, double degrees) {
+    return gammaQ(0.5 * degrees, 0.5 * x);
+}
 
 std::optional<RankTest> mannWhitneyU(const std::vector<double>& a, const std::vector<double>& b) {
     if (a.empty() || b.empty()) return std::nullopt;
@@ -74,7 +78,8 @@ std::optional<RankTest> mannWhitneyU(const std::vector<double>& a, const std::ve
     const Ranked r = rankAll(all);
     const double n1 = double(a.size()), n2 = double(b.size()), n = n1 + n2;
     double rankSum = 0.0;
-    for (size_t i = 0; i < a.size(); ++i) rankSum += r.ranks[i];
+    for (size_t i = 0; i < a.size(); ++i)
+        rankSum += r.ranks[i];
     RankTest t;
     t.statistic = rankSum - n1 * (n1 + 1.0) / 2.0;
     const double mean = n1 * n2 / 2.0;
@@ -94,14 +99,16 @@ std::optional<RankTest> kruskalWallis(const std::vector<std::vector<double>>& sa
     }
     if (groups.size() < 2) return std::nullopt;
     std::vector<double> all;
-    for (const auto* g : groups) all.insert(all.end(), g->begin(), g->end());
+    for (const auto* g : groups)
+        all.insert(all.end(), g->begin(), g->end());
     const Ranked r = rankAll(all);
     const double n = double(all.size());
     double h = 0.0;
     size_t offset = 0;
     for (const auto* g : groups) {
         double sum = 0.0;
-        for (size_t i = 0; i < g->size(); ++i) sum += r.ranks[offset + i];
+        for (size_t i = 0; i < g->size(); ++i)
+            sum += r.ranks[offset + i];
         h += sum * sum / double(g->size());
         offset += g->size();
     }

@@ -1,8 +1,8 @@
 #include "engine/analysis/synthetic_lesion.h"
 
 #include "engine/core/error.h"
-#include "engine/model/inference.h"
 #include "engine/core/job_runner.h"
+#include "engine/model/inference.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,7 +20,8 @@ std::vector<float> syntheticLesionWeights(const Geometry& g, const SyntheticLesi
     for (int64_t k = 0; k < g.dims[2]; ++k)
         for (int64_t j = 0; j < g.dims[1]; ++j)
             for (int64_t i = 0; i < g.dims[0]; ++i) {
-                const glm::dvec3 d = (g.voxelToWorld(glm::dvec3(double(i), double(j), double(k))) - lesion.centre) / lesion.radiiMm;
+                const glm::dvec3 d =
+                    (g.voxelToWorld(glm::dvec3(double(i), double(j), double(k))) - lesion.centre) / lesion.radiiMm;
                 // Approximate signed distance to the surface, mm (negative inside).
                 const double s = (glm::length(d) - 1.0) * meanRadius;
                 double weight;
@@ -44,20 +45,21 @@ Study withSyntheticLesion(const Study& study, const SyntheticLesion& lesion) {
     Study painted = study;
     for (size_t c = 0; c < painted.channels.size(); ++c) {
         const float contrast = float(lesion.contrast[c]);
-        for (size_t n = 0; n < w.size(); ++n) painted.channels[c].voxels[n] *= 1.0f + contrast * w[n];
+        for (size_t n = 0; n < w.size(); ++n)
+            painted.channels[c].voxels[n] *= 1.0f + contrast * w[n];
     }
     if (painted.groundTruth) {
         for (size_t n = 0; n < w.size(); ++n) {
             if (w[n] >= 0.5f) painted.groundTruth->labels[n] = 1;
         }
     }
-    painted.warnings.push_back(fmt::format("a synthetic lesion is painted in at ({:.1f}, {:.1f}, {:.1f}) mm", lesion.centre.x,
-                                           lesion.centre.y, lesion.centre.z));
+    painted.warnings.push_back(fmt::format("a synthetic lesion is painted in at ({:.1f}, {:.1f}, {:.1f}) mm",
+                                           lesion.centre.x, lesion.centre.y, lesion.centre.z));
     return painted;
 }
 
-SyntheticDetection detectSynthetic(const Segmentation& segmentation, const Study& painted, const SyntheticLesion& lesion,
-                                   int classIndex, double threshold) {
+SyntheticDetection detectSynthetic(const Segmentation& segmentation, const Study& painted,
+                                   const SyntheticLesion& lesion, int classIndex, double threshold) {
     if (classIndex < 1 || classIndex >= int(segmentation.probabilities.size())) throw Error("no such lesion class");
     const std::vector<float> w = syntheticLesionWeights(painted.geometry, lesion);
     const std::vector<float>& p = segmentation.probabilities[size_t(classIndex)].voxels;
@@ -75,8 +77,9 @@ SyntheticDetection detectSynthetic(const Segmentation& segmentation, const Study
 }
 
 std::vector<SyntheticDetection> syntheticSweep(const Model& model, const Study& study, const SyntheticLesion& lesion,
-                                               const std::vector<double>& radiiMm, const std::vector<double>& contrastScales,
-                                               int classIndex, double threshold, JobContext* job) {
+                                               const std::vector<double>& radiiMm,
+                                               const std::vector<double>& contrastScales, int classIndex,
+                                               double threshold, JobContext* job) {
     std::vector<SyntheticDetection> cells;
     const double meanRadius = (lesion.radiiMm.x + lesion.radiiMm.y + lesion.radiiMm.z) / 3.0;
     const size_t total = radiiMm.size() * contrastScales.size();
@@ -89,7 +92,8 @@ std::vector<SyntheticDetection> syntheticSweep(const Model& model, const Study& 
             }
             SyntheticLesion l = lesion;
             l.radiiMm = lesion.radiiMm * (radius / meanRadius);
-            for (double& c : l.contrast) c *= scale;
+            for (double& c : l.contrast)
+                c *= scale;
             const Study painted = withSyntheticLesion(study, l);
             const Segmentation s = segmentStudy(model, painted);
             SyntheticDetection d = detectSynthetic(s, painted, l, classIndex, threshold);

@@ -1,7 +1,7 @@
 #pragma once
+#include "engine/io/study.h"
 #include "engine/model/model.h"
 #include "engine/model/segmentation.h"
-#include "engine/io/study.h"
 
 #include <vector>
 
@@ -13,9 +13,9 @@ class JobContext;
 // (1 + contrast of that channel); across a soft edge of `edgeMm` the change fades out
 // smoothly (a smoothstep over the ellipsoid's surface, half inside, half outside).
 struct SyntheticLesion {
-    glm::dvec3 centre{0.0};        // world (mm)
-    glm::dvec3 radiiMm{3.0};       // along the world axes
-    std::vector<double> contrast;  // per channel (0.5: 50 % brighter, -0.3: 30 % darker)
+    glm::dvec3 centre{0.0};       // world (mm)
+    glm::dvec3 radiiMm{3.0};      // along the world axes
+    std::vector<double> contrast; // per channel (0.5: 50 % brighter, -0.3: 30 % darker)
     double edgeMm = 1.0;
 };
 
@@ -29,19 +29,20 @@ Study withSyntheticLesion(const Study& study, const SyntheticLesion& lesion);
 // Whether the model finds a painted lesion: a voxel of its core with class probability
 // above `threshold`; the mean probability over the core.
 struct SyntheticDetection {
-    double radiusMm = 0.0;   // the lesion's radii scaled to this mean radius
+    double radiusMm = 0.0;      // the lesion's radii scaled to this mean radius
     double contrastScale = 1.0; // ... and its contrasts by this factor
     bool detected = false;
     double meanProbability = 0.0;
     int64_t coreVoxels = 0;
 };
-SyntheticDetection detectSynthetic(const Segmentation& segmentation, const Study& painted, const SyntheticLesion& lesion,
-                                   int classIndex, double threshold);
+SyntheticDetection detectSynthetic(const Segmentation& segmentation, const Study& painted,
+                                   const SyntheticLesion& lesion, int classIndex, double threshold);
 
 // The sweep: every mean radius x contrast scale, painted and segmented. Progress and cancel
 // through `job`.
 std::vector<SyntheticDetection> syntheticSweep(const Model& model, const Study& study, const SyntheticLesion& lesion,
-                                               const std::vector<double>& radiiMm, const std::vector<double>& contrastScales,
-                                               int classIndex, double threshold, JobContext* job = nullptr);
+                                               const std::vector<double>& radiiMm,
+                                               const std::vector<double>& contrastScales, int classIndex,
+                                               double threshold, JobContext* job = nullptr);
 
 } // namespace segxai

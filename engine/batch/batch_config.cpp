@@ -1,10 +1,10 @@
 #include "engine/batch/batch_config.h"
 
+#include "engine/analysis/lesion_options_json.h"
 #include "engine/core/error.h"
 #include "engine/explain/explain_parameters_json.h"
 #include "engine/io/json_fields.h"
 #include "engine/io/json_text.h"
-#include "engine/analysis/lesion_options_json.h"
 
 #include <fmt/format.h>
 #include <fstream>
@@ -70,7 +70,8 @@ BatchMetrics metricsFrom(const json& j, const std::string& origin) {
                        "sensitivity_radius", "epsilon", "stages", "seed", "parameters"},
                       origin);
     BatchMetrics m;
-    m.methods = methodList(j, origin, {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SmoothGrad});
+    m.methods =
+        methodList(j, origin, {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SmoothGrad});
     m.metrics = allMetrics();
     if (j.contains("metrics")) {
         m.metrics.clear();
@@ -105,7 +106,8 @@ BatchMetrics metricsFrom(const json& j, const std::string& origin) {
 
 json metricsJson(const BatchMetrics& m) {
     json metrics = json::array();
-    for (Metric metric : m.metrics) metrics.push_back(metricId(metric));
+    for (Metric metric : m.metrics)
+        metrics.push_back(metricId(metric));
     const MetricOptions& o = m.options;
     return {{"methods", methodsToJson(m.methods)},
             {"metrics", metrics},
@@ -132,7 +134,8 @@ json lesionsJson(const BatchLesions& l) {
 json BatchConfig::toJson() const {
     json explanationsJson = json::array();
     for (const auto& e : explanations) {
-        explanationsJson.push_back({{"method", methodId(e.method)}, {"targets", e.targets}, {"parameters", parametersToJson(e.parameters)}});
+        explanationsJson.push_back(
+            {{"method", methodId(e.method)}, {"targets", e.targets}, {"parameters", parametersToJson(e.parameters)}});
     }
     json j = {{"segmentation", {{"write_labels", writeLabels}, {"write_probabilities", writeProbabilities}}},
               {"explanations", explanationsJson},
@@ -149,7 +152,8 @@ json BatchConfig::toJson() const {
 }
 
 BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
-    refuseUnknownKeys(j, {"segmentation", "explanations", "write_maps", "instances", "lesions", "aggregation", "metrics"}, origin);
+    refuseUnknownKeys(
+        j, {"segmentation", "explanations", "write_maps", "instances", "lesions", "aggregation", "metrics"}, origin);
     BatchConfig c;
     if (auto it = j.find("segmentation"); it != j.end()) {
         const std::string where = origin + ": segmentation";
@@ -158,8 +162,10 @@ BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
         c.writeProbabilities = jsonField<bool>(*it, "write_probabilities", c.writeProbabilities, where);
     }
     if (auto it = j.find("explanations"); it != j.end()) {
-        if (!it->is_array()) throw Error(origin + ": 'explanations' must be a list of {\"method\", \"targets\"} objects");
-        for (size_t i = 0; i < it->size(); ++i) c.explanations.push_back(explanationFrom((*it)[i], fmt::format("{}: explanations[{}]", origin, i)));
+        if (!it->is_array())
+            throw Error(origin + ": 'explanations' must be a list of {\"method\", \"targets\"} objects");
+        for (size_t i = 0; i < it->size(); ++i)
+            c.explanations.push_back(explanationFrom((*it)[i], fmt::format("{}: explanations[{}]", origin, i)));
     }
     c.writeMaps = jsonField<bool>(j, "write_maps", c.writeMaps, origin);
     if (auto it = j.find("instances"); it != j.end()) {
@@ -171,8 +177,10 @@ BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
             throw Error(where + ": 'connectivity' must be 6, 18 or 26");
         }
     }
-    for (auto& e : c.explanations) e.parameters.instances = c.instances;
-    if (auto it = j.find("lesions"); it != j.end() && !it->is_null() && *it != false) c.lesions = lesionsFrom(*it, origin + ": lesions");
+    for (auto& e : c.explanations)
+        e.parameters.instances = c.instances;
+    if (auto it = j.find("lesions"); it != j.end() && !it->is_null() && *it != false)
+        c.lesions = lesionsFrom(*it, origin + ": lesions");
     if (auto it = j.find("aggregation"); it != j.end() && !it->is_null() && *it != false) {
         const std::string where = origin + ": aggregation";
         refuseUnknownKeys(*it, {"methods", "classes", "parameters"}, where);
@@ -182,11 +190,14 @@ BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
         a.parameters = parametersOf(*it, where);
         c.aggregation = a;
     }
-    if (auto it = j.find("metrics"); it != j.end() && !it->is_null() && *it != false) c.metrics = metricsFrom(*it, origin + ": metrics");
+    if (auto it = j.find("metrics"); it != j.end() && !it->is_null() && *it != false)
+        c.metrics = metricsFrom(*it, origin + ": metrics");
     return c;
 }
 
-BatchConfig readBatchConfig(const std::string& path) { return batchConfigFromJson(readJsonFile(path, "batch configuration"), path); }
+BatchConfig readBatchConfig(const std::string& path) {
+    return batchConfigFromJson(readJsonFile(path, "batch configuration"), path);
+}
 
 std::vector<int> parseClassList(const std::string& text, const std::vector<std::string>& classNames) {
     std::vector<int> out;

@@ -1,7 +1,7 @@
 #pragma once
+#include "engine/analysis/lesion_report.h"
 #include "engine/explain/explanation.h"
 #include "engine/explain/faithfulness.h"
-#include "engine/analysis/lesion_report.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>

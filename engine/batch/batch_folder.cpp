@@ -1,7 +1,7 @@
 #include "engine/batch/batch_folder.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/json_text.h"
 
 #include <algorithm>
@@ -63,7 +63,8 @@ std::string filesIdentity(const std::vector<std::string>& paths) {
                 if (it->is_regular_file(ec)) lines.push_back(fileLine(it->path()));
             }
             std::sort(lines.begin(), lines.end());
-            for (const auto& l : lines) text += l;
+            for (const auto& l : lines)
+                text += l;
         } else {
             text += fileLine(path);
         }
@@ -83,7 +84,8 @@ std::optional<nlohmann::json> studyCompletion(const std::string& dir, const std:
     }
 }
 
-bool studyComplete(const std::string& dir, const std::string& id, const std::string& configHash, const std::string& inputsHash) {
+bool studyComplete(const std::string& dir, const std::string& id, const std::string& configHash,
+                   const std::string& inputsHash) {
     const auto done = studyCompletion(dir, id);
     return done && done->value("config_hash", "") == configHash && done->value("inputs_hash", "") == inputsHash;
 }
@@ -121,7 +123,8 @@ void StudyOutputFolder::commit(const nlohmann::json& completion) {
         fs::remove_all(old, ec);
     }
     fs::rename(m_partial, final, ec);
-    if (ec) throw Error(fmt::format("{}: cannot move the finished study into place ({})", final.string(), ec.message()));
+    if (ec)
+        throw Error(fmt::format("{}: cannot move the finished study into place ({})", final.string(), ec.message()));
     m_committed = true;
 }
 

@@ -30,7 +30,8 @@ std::string filesIdentity(const std::vector<std::string>& paths);
 std::optional<nlohmann::json> studyCompletion(const std::string& dir, const std::string& id);
 
 // True when DIR/<id> finished with this configuration and these inputs.
-bool studyComplete(const std::string& dir, const std::string& id, const std::string& configHash, const std::string& inputsHash);
+bool studyComplete(const std::string& dir, const std::string& id, const std::string& configHash,
+                   const std::string& inputsHash);
 
 // A study's outputs being written: a private folder under DIR/.partial, removed when the
 // object dies uncommitted (an exception, a cancel). commit() writes done.json last and

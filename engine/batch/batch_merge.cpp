@@ -1,10 +1,10 @@
 #include "engine/batch/batch_merge.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/batch/batch_folder.h"
-#include "engine/io/csv.h"
 #include "engine/core/error.h"
 #include "engine/explain/faithfulness.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/csv.h"
 #include "engine/io/json_text.h"
 
 #include <algorithm>
@@ -31,7 +31,9 @@ std::optional<std::string> fileText(const fs::path& path) {
     return text.str();
 }
 
-json readJson(const fs::path& path) { return readJsonFile(path.string(), "file"); }
+json readJson(const fs::path& path) {
+    return readJsonFile(path.string(), "file");
+}
 
 std::vector<std::string> linesOf(const std::string& text) {
     std::vector<std::string> lines;
@@ -61,7 +63,8 @@ public:
                                     "were they computed with different models?",
                                     file.string(), splitCsvLine(header, "").size(), splitCsvLine(m_header, "").size()));
         }
-        for (size_t n = 1; n < lines.size(); ++n) m_rows.push_back((prefix.empty() ? "" : csvField(id) + ",") + lines[n]);
+        for (size_t n = 1; n < lines.size(); ++n)
+            m_rows.push_back((prefix.empty() ? "" : csvField(id) + ",") + lines[n]);
     }
     bool empty() const { return m_header.empty(); }
     const std::string& name() const { return m_name; }
@@ -69,7 +72,8 @@ public:
     const std::string& header() const { return m_header; }
     std::string text() const {
         std::string out = m_header + "\n";
-        for (const auto& r : m_rows) out += r + "\n";
+        for (const auto& r : m_rows)
+            out += r + "\n";
         return out;
     }
 
@@ -78,7 +82,9 @@ private:
     std::vector<std::string> m_rows;
 };
 
-std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string(); }
+std::string number(double v) {
+    return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string();
+}
 
 // The cohort mean of an aggregation table: each numeric column's mean over the studies (a
 // cell some study lacks, written empty, makes the mean empty, as AggregationMatrix's mean).
@@ -87,10 +93,12 @@ std::string aggregationMean(const ConcatenatedTable& table) {
     std::vector<double> sum(header.size(), 0.0);
     for (const auto& row : table.rows()) {
         const auto f = splitCsvLine(row, table.name());
-        for (size_t c = 1; c < header.size() && c < f.size(); ++c) sum[c] += f[c].empty() ? NAN : std::stod(f[c]);
+        for (size_t c = 1; c < header.size() && c < f.size(); ++c)
+            sum[c] += f[c].empty() ? NAN : std::stod(f[c]);
     }
     std::string out = table.header() + "\ncohort_mean";
-    for (size_t c = 1; c < header.size(); ++c) out += "," + number(sum[c] / double(table.rows().size()));
+    for (size_t c = 1; c < header.size(); ++c)
+        out += "," + number(sum[c] / double(table.rows().size()));
     return out + "\n";
 }
 
@@ -123,10 +131,12 @@ std::string lesionStudiesTable(const std::vector<std::pair<std::string, json>>& 
         const json& groups = l.value("groups", json::object());
         const json& d = s.value("detection", json::object());
         auto count = [&](const char* g) { return groups.value(g, 0); };
-        auto value = [&](const char* k) { return d.contains(k) && d[k].is_number() ? number(d[k].get<double>()) : std::string(); };
-        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csvField(id), l.value("count", 0), count("TP"), count("FP"), count("FN"),
-                           value("ground_truth_lesions"), value("detected"), value("sensitivity"), value("precision"), value("f1"),
-                           value("voxel_dice"));
+        auto value = [&](const char* k) {
+            return d.contains(k) && d[k].is_number() ? number(d[k].get<double>()) : std::string();
+        };
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csvField(id), l.value("count", 0), count("TP"),
+                           count("FP"), count("FN"), value("ground_truth_lesions"), value("detected"),
+                           value("sensitivity"), value("precision"), value("f1"), value("voxel_dice"));
     }
     return out;
 }
@@ -140,7 +150,8 @@ MergeSummary mergeBatch(const std::string& dir) {
     }
     const json batch = readJson(root / "batch.json");
     const std::string configHash = batch.value("config_hash", "");
-    if (!batch.contains("studies") || !batch["studies"].is_array()) throw Error((root / "batch.json").string() + ": no study list");
+    if (!batch.contains("studies") || !batch["studies"].is_array())
+        throw Error((root / "batch.json").string() + ": no study list");
     const json config = batch.value("config", json::object());
 
     MergeSummary summary;
@@ -160,11 +171,13 @@ MergeSummary mergeBatch(const std::string& dir) {
             segmentation.add(id, folder / "segmentation.csv");
             explanations.add(id, folder / "explanations.csv");
             lesions.add(id, folder / "lesions" / "instances.csv", "study");
-            if (fs::exists(folder / "lesions" / "summary.json")) lesionSummaries.emplace_back(id, readJson(folder / "lesions" / "summary.json"));
+            if (fs::exists(folder / "lesions" / "summary.json"))
+                lesionSummaries.emplace_back(id, readJson(folder / "lesions" / "summary.json"));
             metrics.add(id, folder / "evaluations.csv");
             for (const auto& method : config.value("aggregation", json::object()).value("methods", json::array())) {
                 const std::string name = "cohort_aggregation_" + method.get<std::string>() + ".csv";
-                aggregation.try_emplace(name, name).first->second.add(id, folder / ("aggregation_" + method.get<std::string>() + ".csv"));
+                aggregation.try_emplace(name, name)
+                    .first->second.add(id, folder / ("aggregation_" + method.get<std::string>() + ".csv"));
             }
         } else if (const auto failure = studyFailure(dir, id)) {
             ++summary.failed;
@@ -194,13 +207,18 @@ MergeSummary mergeBatch(const std::string& dir) {
     if (!metrics.empty()) {
         const Benchmark b = cohortBenchmark(metrics);
         write("cohort_benchmark.csv", b.csv(false));
-        write("cohort_benchmark.json", json{{"most_faithful", b.mostFaithful}, {"ranking", b.ranking}, {"evaluations", b.evaluations.size()}}.dump(2) + "\n");
+        write(
+            "cohort_benchmark.json",
+            json{{"most_faithful", b.mostFaithful}, {"ranking", b.ranking}, {"evaluations", b.evaluations.size()}}.dump(
+                2) +
+                "\n");
     }
     // Tables of an earlier configuration that this merge did not write would look current.
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(root, ec)) {
         const std::string name = entry.path().filename().string();
-        if (name.rfind("cohort_", 0) == 0 && std::find(summary.tables.begin(), summary.tables.end(), name) == summary.tables.end()) {
+        if (name.rfind("cohort_", 0) == 0 &&
+            std::find(summary.tables.begin(), summary.tables.end(), name) == summary.tables.end()) {
             fs::remove(entry.path(), ec);
         }
     }

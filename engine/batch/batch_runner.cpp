@@ -1,18 +1,18 @@
 #include "engine/batch/batch_runner.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/batch/batch_config.h"
 #include "engine/batch/batch_folder.h"
 #include "engine/batch/batch_study.h"
-#include "engine/model/device.h"
 #include "engine/core/error.h"
-#include "engine/io/json_text.h"
 #include "engine/core/log.h"
-#include "engine/io/manifest.h"
 #include "engine/core/memory_budget.h"
-#include "engine/model/model.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/json_text.h"
+#include "engine/io/manifest.h"
 #include "engine/io/study_channels.h"
 #include "engine/io/study_prefetcher.h"
+#include "engine/model/device.h"
+#include "engine/model/model.h"
 
 #include <chrono>
 #include <filesystem>
@@ -41,31 +41,38 @@ std::string writeBatchDescription(const BatchRequest& request, const BatchConfig
     const std::string model = fs::weakly_canonical(request.model, ec).string();
     const std::string hash = textHash(configJson.dump() + "\n" + model + "\n" + filesIdentity({request.model}));
     json ids = json::array();
-    for (const auto& s : manifest.studies) ids.push_back(s.id);
+    for (const auto& s : manifest.studies)
+        ids.push_back(s.id);
     const json description = {{"config", configJson},
                               {"config_hash", hash},
                               {"model", model},
                               {"manifest", fs::weakly_canonical(request.manifest, ec).string()},
                               {"channels", manifest.channelNames},
                               {"studies", ids}};
-    writeFileAtomically((fs::path(request.out) / "batch.json").string(), readableJson(description) + "\n", {request.manifest, request.model});
+    writeFileAtomically((fs::path(request.out) / "batch.json").string(), readableJson(description) + "\n",
+                        {request.manifest, request.model});
     return hash;
 }
 
 } // namespace
 
-BatchResult runBatch(const BatchRequest& request, JobControl& control, const std::function<void(const BatchStudyEvent&)>& onEvent) {
+BatchResult runBatch(const BatchRequest& request, JobControl& control,
+                     const std::function<void(const BatchStudyEvent&)>& onEvent) {
     using Clock = std::chrono::steady_clock;
     const BatchConfig config = readBatchConfig(request.config);
     Manifest manifest = readManifest(request.manifest);
     if (manifest.studies.empty()) throw Error(request.manifest + ": no studies");
-    for (const auto& s : manifest.studies) checkStudyId(s.id);
+    for (const auto& s : manifest.studies)
+        checkStudyId(s.id);
     const std::shared_ptr<const Model> model = Model::load(request.model);
-    const ChannelMatch match = matchManifest(manifest, model->card().inputChannels, request.keepChannelOrder, request.manifest);
-    if (match.reorders()) logInfo("channels: {} (manifest columns matched to the model's inputs by name)", match.mapping);
+    const ChannelMatch match =
+        matchManifest(manifest, model->card().inputChannels, request.keepChannelOrder, request.manifest);
+    if (match.reorders())
+        logInfo("channels: {} (manifest columns matched to the model's inputs by name)", match.mapping);
     std::error_code ec;
     fs::create_directories(request.out, ec);
-    if (ec || !fs::is_directory(request.out)) throw Error(request.out + ": cannot create the output folder (" + ec.message() + ")");
+    if (ec || !fs::is_directory(request.out))
+        throw Error(request.out + ": cannot create the output folder (" + ec.message() + ")");
     const std::string configHash = writeBatchDescription(request, config, manifest);
 
     // This run's studies; finished ones are skipped before anything is loaded.
@@ -100,7 +107,8 @@ BatchResult runBatch(const BatchRequest& request, JobControl& control, const std
     }
 
     std::vector<StudyRequest> requests;
-    for (size_t p : compute) requests.push_back(manifest.studies[p].request);
+    for (size_t p : compute)
+        requests.push_back(manifest.studies[p].request);
     StudyPrefetcher prefetcher(requests, request.prefetch);
     for (size_t p : compute) {
         const ManifestEntry& entry = manifest.studies[p];

@@ -50,13 +50,11 @@ std::string segmentationTable(const std::string& id, const Study& study, const S
     const double voxelMl = sp.x * sp.y * sp.z / 1000.0;
     std::string csv = "study,class,voxels,volume_ml,mean_probability,dice\n";
     for (size_t c = 1; c < classes; ++c) {
-        const double dice = gt && predicted[c] + truth[c] > 0
-                                ? 2.0 * double(both[c]) / double(predicted[c] + truth[c])
-                                : NAN;
-        csv += fmt::format("{},{},{},{},{},{}\n", csvField(id), csvField(s.classNames[c]),
-                           predicted[c], number(double(predicted[c]) * voxelMl),
-                           number(predicted[c] > 0 ? probability[c] / double(predicted[c]) : NAN),
-                           number(dice));
+        const double dice =
+            gt && predicted[c] + truth[c] > 0 ? 2.0 * double(both[c]) / double(predicted[c] + truth[c]) : NAN;
+        csv += fmt::format("{},{},{},{},{},{}\n", csvField(id), csvField(s.classNames[c]), predicted[c],
+                           number(double(predicted[c]) * voxelMl),
+                           number(predicted[c] > 0 ? probability[c] / double(predicted[c]) : NAN), number(dice));
     }
     return csv;
 }
@@ -68,20 +66,18 @@ struct NamedTarget {
 
 // The targets of one explanation entry: every foreground class with voxels, every instance,
 // or the given specs.
-std::vector<NamedTarget> targetsOf(const BatchExplanation& e, const Study& study,
-                                   const Segmentation& s) {
+std::vector<NamedTarget> targetsOf(const BatchExplanation& e, const Study& study, const Segmentation& s) {
     std::vector<NamedTarget> out;
     for (const std::string& t : e.targets) {
         if (t == "every-class") {
             for (size_t c = 1; c < s.classNames.size(); ++c) {
-                Target target = resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), study, s,
-                                              e.parameters.instances);
-                if (target.voxelCount > 0)
-                    out.push_back({fileNamePart(s.classNames[c]), std::move(target)});
+                Target target =
+                    resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), study, s, e.parameters.instances);
+                if (target.voxelCount > 0) out.push_back({fileNamePart(s.classNames[c]), std::move(target)});
             }
         } else if (t == "every-instance") {
-            const InstanceSet instances = findInstances(s, e.parameters.instances.connectivity,
-                                                        e.parameters.instances.minimumSize);
+            const InstanceSet instances =
+                findInstances(s, e.parameters.instances.connectivity, e.parameters.instances.minimumSize);
             for (size_t i = 0; i < instances.instances.size(); ++i) {
                 const Instance& instance = instances.instances[i];
                 Target target;
@@ -92,30 +88,27 @@ std::vector<NamedTarget> targetsOf(const BatchExplanation& e, const Study& study
                     target.mask[v] = instances.components[v] == instance.id;
                 target.voxelCount = size_t(instance.voxels);
                 const Index3 r = instance.representative;
-                target.description =
-                    fmt::format("{} instance {} at ({}, {}, {}), {} voxels", target.className,
-                                i + 1, r[0], r[1], r[2], instance.voxels);
-                out.push_back({fmt::format("instance{}_{}", i + 1, fileNamePart(target.className)),
-                               std::move(target)});
+                target.description = fmt::format("{} instance {} at ({}, {}, {}), {} voxels", target.className, i + 1,
+                                                 r[0], r[1], r[2], instance.voxels);
+                out.push_back({fmt::format("instance{}_{}", i + 1, fileNamePart(target.className)), std::move(target)});
             }
         } else {
-            out.push_back({fileNamePart(t),
-                           resolveTarget(parseTargetSpec(t), study, s, e.parameters.instances)});
+            out.push_back({fileNamePart(t), resolveTarget(parseTargetSpec(t), study, s, e.parameters.instances)});
         }
     }
     return out;
 }
 
-std::string explanationsTable(const std::string& id, const BatchConfig& config, const Model& model,
-                              const Study& study, const Segmentation& s, const std::string& folder,
-                              const std::vector<std::string>& inputs, JobContext& job) {
+std::string explanationsTable(const std::string& id, const BatchConfig& config, const Model& model, const Study& study,
+                              const Segmentation& s, const std::string& folder, const std::vector<std::string>& inputs,
+                              JobContext& job) {
     std::string csv = "study,method,target,class,target_voxels,score,files\n";
     const fs::path maps = fs::path(folder) / "maps";
     if (config.writeMaps && !config.explanations.empty()) fs::create_directories(maps);
     for (size_t e = 0; e < config.explanations.size(); ++e) {
         const BatchExplanation& entry = config.explanations[e];
-        JobContext step = job.sub(float(e) / float(config.explanations.size()),
-                                  float(e + 1) / float(config.explanations.size()));
+        JobContext step =
+            job.sub(float(e) / float(config.explanations.size()), float(e + 1) / float(config.explanations.size()));
         step.progress(0.0f, std::string("explaining: ") + methodId(entry.method));
         const std::vector<NamedTarget> named = targetsOf(entry, study, s);
         if (named.empty()) continue;
@@ -140,8 +133,8 @@ std::string explanationsTable(const std::string& id, const BatchConfig& config, 
                 }
             }
             csv += fmt::format("{},{},{},{},{},{},{}\n", csvField(id), methodId(x.method),
-                               csvField(named[t].target.description), csvField(x.className),
-                               x.targetVoxels, number(x.score), csvField(files));
+                               csvField(named[t].target.description), csvField(x.className), x.targetVoxels,
+                               number(x.score), csvField(files));
         }
     }
     return csv;
@@ -159,13 +152,11 @@ std::string aggregationTable(const std::string& id, const AggregationMatrix& m) 
     return csv;
 }
 
-std::string evaluationsTable(const std::string& id,
-                             const std::vector<MethodEvaluation>& evaluations) {
+std::string evaluationsTable(const std::string& id, const std::vector<MethodEvaluation>& evaluations) {
     std::string csv = "study,target,method,metric,value\n";
     for (const auto& e : evaluations) {
         for (const auto& [metric, value] : e.values) {
-            csv += fmt::format("{},{},{},{},{}\n", csvField(id), csvField(e.target), e.method,
-                               metric, number(value));
+            csv += fmt::format("{},{},{},{},{}\n", csvField(id), csvField(e.target), e.method, metric, number(value));
         }
     }
     return csv;
@@ -182,11 +173,9 @@ std::string fileNamePart(const std::string& text) {
     return out.empty() ? std::string("_") : out;
 }
 
-std::map<std::string, double> runBatchStudy(const Model& model, const Study& study,
-                                            const std::string& id, const BatchConfig& config,
-                                            const std::string& folder,
-                                            const std::vector<std::string>& inputs,
-                                            JobContext* job) {
+std::map<std::string, double> runBatchStudy(const Model& model, const Study& study, const std::string& id,
+                                            const BatchConfig& config, const std::string& folder,
+                                            const std::vector<std::string>& inputs, JobContext* job) {
     StandaloneJob standalone;
     JobContext own = standalone.context();
     JobContext& j = job ? *job : own;
@@ -195,9 +184,8 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     // Shares of the study's progress per stage, by their usual cost.
     const bool lesions = config.lesions.has_value(), aggregation = config.aggregation.has_value(),
                metrics = config.metrics.has_value();
-    const float wExplain = config.explanations.empty() ? 0.0f : 1.0f,
-                wLesions = lesions ? 2.0f : 0.0f, wAggregation = aggregation ? 1.0f : 0.0f,
-                wMetrics = metrics ? 3.0f : 0.0f, wSegment = 0.3f;
+    const float wExplain = config.explanations.empty() ? 0.0f : 1.0f, wLesions = lesions ? 2.0f : 0.0f,
+                wAggregation = aggregation ? 1.0f : 0.0f, wMetrics = metrics ? 3.0f : 0.0f, wSegment = 0.3f;
     const float total = wSegment + wExplain + wLesions + wAggregation + wMetrics;
     float at = 0.0f;
     auto stage = [&](float weight) {
@@ -210,17 +198,14 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     JobContext segmenting = stage(wSegment);
     segmenting.progress(0.0f, "segmenting");
     const Segmentation s = segmentStudy(model, study, &segmenting);
-    writeFileAtomically((out / "segmentation.csv").string(), segmentationTable(id, study, s),
-                        inputs);
+    writeFileAtomically((out / "segmentation.csv").string(), segmentationTable(id, study, s), inputs);
     if (config.writeLabels) writeLabelVolume(s.labels, (out / "labels.nii.gz").string(), inputs);
     if (config.writeProbabilities) {
         fs::create_directories(out / "probabilities");
         for (size_t c = 0; c < s.classNames.size(); ++c) {
-            writeVolume(
-                s.probabilities[c],
-                (out / "probabilities" / ("probs_" + fileNamePart(s.classNames[c]) + ".nii.gz"))
-                    .string(),
-                inputs);
+            writeVolume(s.probabilities[c],
+                        (out / "probabilities" / ("probs_" + fileNamePart(s.classNames[c]) + ".nii.gz")).string(),
+                        inputs);
         }
     }
     seconds["segment"] = since(t);
@@ -228,19 +213,16 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     if (!config.explanations.empty()) {
         t = Clock::now();
         JobContext explaining = stage(wExplain);
-        writeFileAtomically(
-            (out / "explanations.csv").string(),
-            explanationsTable(id, config, model, study, s, folder, inputs, explaining), inputs);
+        writeFileAtomically((out / "explanations.csv").string(),
+                            explanationsTable(id, config, model, study, s, folder, inputs, explaining), inputs);
         seconds["explain"] = since(t);
     }
     if (lesions) {
         t = Clock::now();
         JobContext analysing = stage(wLesions);
         analysing.progress(0.0f, "lesion analysis");
-        const LesionAnalysis analysis =
-            analyseLesions(model, study, s, config.lesions->options, &analysing);
-        writeLesionAnalysis(analysis, study, (out / "lesions").string(), config.lesions->writeMaps,
-                            inputs);
+        const LesionAnalysis analysis = analyseLesions(model, study, s, config.lesions->options, &analysing);
+        writeLesionAnalysis(analysis, study, (out / "lesions").string(), config.lesions->writeMaps, inputs);
         seconds["lesions"] = since(t);
     }
     if (aggregation) {
@@ -249,14 +231,12 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         const BatchAggregation& a = *config.aggregation;
         const std::vector<int> classes = parseClassList(a.classes, s.classNames);
         for (size_t m = 0; m < a.methods.size(); ++m) {
-            JobContext one = aggregating.sub(float(m) / float(a.methods.size()),
-                                             float(m + 1) / float(a.methods.size()));
+            JobContext one =
+                aggregating.sub(float(m) / float(a.methods.size()), float(m + 1) / float(a.methods.size()));
             one.progress(0.0f, std::string("aggregating: ") + methodId(a.methods[m]));
-            const AggregationMatrix matrix =
-                aggregateStudy(model, study, s, a.methods[m], a.parameters, classes, &one);
-            writeFileAtomically(
-                (out / fmt::format("aggregation_{}.csv", methodId(a.methods[m]))).string(),
-                aggregationTable(id, matrix), inputs);
+            const AggregationMatrix matrix = aggregateStudy(model, study, s, a.methods[m], a.parameters, classes, &one);
+            writeFileAtomically((out / fmt::format("aggregation_{}.csv", methodId(a.methods[m]))).string(),
+                                aggregationTable(id, matrix), inputs);
         }
         seconds["aggregation"] = since(t);
     }
@@ -265,16 +245,14 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         JobContext evaluating = stage(wMetrics);
         evaluating.progress(0.0f, "faithfulness metrics");
         const BatchMetrics& m = *config.metrics;
-        const std::vector<Target> targets =
-            classTargets(study, s, parseClassList(m.classes, s.classNames));
+        const std::vector<Target> targets = classTargets(study, s, parseClassList(m.classes, s.classNames));
         Benchmark b;
         b.methods = m.methods;
         b.metrics = m.metrics;
         b.options = m.options;
-        b.evaluations = evaluateMethods(model, study, targets, m.methods, m.parameters, m.metrics,
-                                        m.options, &s.labels, &evaluating);
-        writeFileAtomically((out / "evaluations.csv").string(), evaluationsTable(id, b.evaluations),
-                            inputs);
+        b.evaluations = evaluateMethods(model, study, targets, m.methods, m.parameters, m.metrics, m.options, &s.labels,
+                                        &evaluating);
+        writeFileAtomically((out / "evaluations.csv").string(), evaluationsTable(id, b.evaluations), inputs);
         writeFileAtomically((out / "curves.csv").string(), b.curvesCsv(), inputs);
         seconds["metrics"] = since(t);
     }

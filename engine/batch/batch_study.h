@@ -1,8 +1,8 @@
 #pragma once
 #include "engine/batch/batch_config.h"
 #include "engine/core/job_runner.h"
-#include "engine/model/model.h"
 #include "engine/io/study.h"
+#include "engine/model/model.h"
 
 #include <map>
 #include <string>
@@ -21,9 +21,9 @@ namespace segxai {
 // Tables hold results only (no timings), so a study computed twice gives the same bytes.
 // Returns the seconds spent per stage ("segment", "explain", "lesions", "aggregation",
 // "metrics"). `protectedPaths` are never overwritten. Throws segxai::Error or JobCancelled.
-std::map<std::string, double> runBatchStudy(const Model& model, const Study& study, const std::string& id, const BatchConfig& config,
-                                            const std::string& folder, const std::vector<std::string>& protectedPaths,
-                                            JobContext* job = nullptr);
+std::map<std::string, double> runBatchStudy(const Model& model, const Study& study, const std::string& id,
+                                            const BatchConfig& config, const std::string& folder,
+                                            const std::vector<std::string>& protectedPaths, JobContext* job = nullptr);
 
 // File-name part from a target or class name: letters, digits, '-' and '_' kept, the rest '_'.
 std::string fileNamePart(const std::string& text);

@@ -54,16 +54,21 @@ std::optional<ArrayTask> arrayTask(const EnvironmentLookup& get) {
     return std::nullopt;
 }
 
-EnvironmentLookup orEnvironment(const EnvironmentLookup& lookup) { return lookup ? lookup : EnvironmentLookup(fromEnvironment); }
+EnvironmentLookup orEnvironment(const EnvironmentLookup& lookup) {
+    return lookup ? lookup : EnvironmentLookup(fromEnvironment);
+}
 
 } // namespace
 
-std::string Shard::text() const { return fmt::format("{}/{}", index + 1, count); }
+std::string Shard::text() const {
+    return fmt::format("{}/{}", index + 1, count);
+}
 
 Shard parseShard(const std::string& text) {
     const auto slash = text.find('/');
     if (slash == std::string::npos) throw Error("--shard must be I/N (for example 2/8), not '" + text + "'");
-    const long i = integer(text.substr(0, slash), "--shard index"), n = integer(text.substr(slash + 1), "--shard count");
+    const long i = integer(text.substr(0, slash), "--shard index"),
+               n = integer(text.substr(slash + 1), "--shard count");
     if (n < 1 || i < 1 || i > n) throw Error(fmt::format("--shard {}: I must be from 1 to N, and N at least 1", text));
     return Shard{int(i - 1), int(n)};
 }
@@ -75,7 +80,8 @@ std::optional<Shard> shardFromScheduler(const EnvironmentLookup& lookup) {
     if (!task) return std::nullopt;
     const ArrayTask& t = *task;
     if (t.step < 1) throw Error(fmt::format("{} array: step {} is not positive", t.scheduler, t.step));
-    if (t.last < t.first) throw Error(fmt::format("{} array: last index {} is below the first {}", t.scheduler, t.last, t.first));
+    if (t.last < t.first)
+        throw Error(fmt::format("{} array: last index {} is below the first {}", t.scheduler, t.last, t.first));
     const long count = (t.last - t.first) / t.step + 1;
     if (t.id < t.first || t.id > t.last || (t.id - t.first) % t.step != 0) {
         throw Error(fmt::format("{} array: task {} is not in {}-{}:{}", t.scheduler, t.id, t.first, t.last, t.step));

@@ -26,18 +26,22 @@ glm::dvec3 Geometry::worldToVoxel(const glm::dvec3& world) const {
 
 glm::dmat4 Geometry::voxelToWorldMatrix() const {
     glm::dmat4 m(1.0);
-    for (int a = 0; a < 3; ++a) m[a] = glm::dvec4(direction[a] * spacing[a], 0.0);
+    for (int a = 0; a < 3; ++a)
+        m[a] = glm::dvec4(direction[a] * spacing[a], 0.0);
     m[3] = glm::dvec4(origin, 1.0);
     return m;
 }
 
-glm::dmat4 Geometry::worldToVoxelMatrix() const { return glm::inverse(voxelToWorldMatrix()); }
+glm::dmat4 Geometry::worldToVoxelMatrix() const {
+    return glm::inverse(voxelToWorldMatrix());
+}
 
 WorldBox Geometry::worldBounds() const {
     WorldBox box{glm::dvec3(INFINITY), glm::dvec3(-INFINITY)};
     for (int corner = 0; corner < 8; ++corner) {
         glm::dvec3 index;
-        for (int a = 0; a < 3; ++a) index[a] = (corner >> a & 1) ? double(dims[a]) - 0.5 : -0.5;
+        for (int a = 0; a < 3; ++a)
+            index[a] = (corner >> a & 1) ? double(dims[a]) - 0.5 : -0.5;
         const glm::dvec3 w = voxelToWorld(index);
         box.min = glm::min(box.min, w);
         box.max = glm::max(box.max, w);
@@ -61,12 +65,11 @@ bool Geometry::sameGrid(const Geometry& other, double tolerance) const {
 void Geometry::validate(const std::string& what) const {
     for (int a = 0; a < 3; ++a) {
         if (dims[a] <= 0) {
-            throw Error(fmt::format("{}: size {}x{}x{} has an empty axis", what, dims[0], dims[1],
-                                    dims[2]));
+            throw Error(fmt::format("{}: size {}x{}x{} has an empty axis", what, dims[0], dims[1], dims[2]));
         }
         if (!(spacing[a] > 0.0) || !std::isfinite(spacing[a])) {
-            throw Error(fmt::format("{}: voxel spacing {} x {} x {} mm is not positive", what,
-                                    spacing.x, spacing.y, spacing.z));
+            throw Error(fmt::format("{}: voxel spacing {} x {} x {} mm is not positive", what, spacing.x, spacing.y,
+                                    spacing.z));
         }
         if (!std::isfinite(origin[a])) throw Error(what + ": origin is not finite");
     }
@@ -77,8 +80,7 @@ void Geometry::validate(const std::string& what) const {
 }
 
 std::string Geometry::describe() const {
-    return fmt::format("{}x{}x{}, {:g}x{:g}x{:g} mm", dims[0], dims[1], dims[2], spacing.x,
-                       spacing.y, spacing.z);
+    return fmt::format("{}x{}x{}, {:g}x{:g}x{:g} mm", dims[0], dims[1], dims[2], spacing.x, spacing.y, spacing.z);
 }
 
 } // namespace segxai

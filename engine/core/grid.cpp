@@ -32,8 +32,7 @@ Geometry rasGrid(const Geometry& g) {
     }
     // First voxel centre: half a voxel inside the box corner where RAS indices start
     // (largest x and y in LPS, smallest z).
-    out.origin = {box.max.x - 0.5 * out.spacing.x, box.max.y - 0.5 * out.spacing.y,
-                  box.min.z + 0.5 * out.spacing.z};
+    out.origin = {box.max.x - 0.5 * out.spacing.x, box.max.y - 0.5 * out.spacing.y, box.min.z + 0.5 * out.spacing.z};
     return out;
 }
 

@@ -53,9 +53,11 @@ JobRunner::~JobRunner() {
     {
         std::lock_guard lock(m_mutex);
         m_queue.clear();
-        for (auto& [id, job] : m_running) job->control->requestStop();
+        for (auto& [id, job] : m_running)
+            job->control->requestStop();
     }
-    for (auto& worker : m_workers) worker.request_stop();
+    for (auto& worker : m_workers)
+        worker.request_stop();
     m_queueChanged.notify_all();
     m_workers.clear(); // joins
 }
@@ -88,7 +90,8 @@ void JobRunner::cancel(uint64_t id) {
 void JobRunner::cancelAll() {
     std::lock_guard lock(m_mutex);
     m_queue.clear();
-    for (auto& [id, job] : m_running) job->control->requestStop();
+    for (auto& [id, job] : m_running)
+        job->control->requestStop();
     m_idleChanged.notify_all();
 }
 
@@ -118,10 +121,10 @@ std::vector<ActiveJob> JobRunner::active() const {
     std::lock_guard lock(m_mutex);
     std::vector<ActiveJob> jobs;
     for (const auto& [id, job] : m_running) {
-        jobs.push_back({id, job->slot, job->title, job->control->fraction(),
-                        job->control->stage(), true});
+        jobs.push_back({id, job->slot, job->title, job->control->fraction(), job->control->stage(), true});
     }
-    for (const Job& job : m_queue) jobs.push_back({job.id, job.slot, job.title, 0.0f, {}, false});
+    for (const Job& job : m_queue)
+        jobs.push_back({job.id, job.slot, job.title, 0.0f, {}, false});
     return jobs;
 }
 

@@ -25,12 +25,15 @@ uint64_t availableMemoryBytes() {
     if (const char* limit = std::getenv("SEGXAI_MEMORY_LIMIT_MB")) {
         char* end = nullptr;
         const unsigned long long mb = std::strtoull(limit, &end, 10);
-        if (end != limit && *end == '\0' && mb > 0) available = available ? std::min<uint64_t>(available, mb << 20) : mb << 20;
+        if (end != limit && *end == '\0' && mb > 0)
+            available = available ? std::min<uint64_t>(available, mb << 20) : mb << 20;
     }
     return available;
 }
 
-uint64_t residentMemoryBytes() { return statusKilobytes("/proc/self/status", "VmRSS:"); }
+uint64_t residentMemoryBytes() {
+    return statusKilobytes("/proc/self/status", "VmRSS:");
+}
 
 void releaseFreedMemory() {
 #if defined(__GLIBC__)

@@ -23,8 +23,7 @@ template <typename Enum, size_t N> const char* idOf(const EnumName<Enum> (&table
 }
 
 // The title of `value` ("" when the table lacks it).
-template <typename Enum, size_t N>
-const char* titleOf(const EnumName<Enum> (&table)[N], Enum value) {
+template <typename Enum, size_t N> const char* titleOf(const EnumName<Enum> (&table)[N], Enum value) {
     for (const auto& name : table) {
         if (name.value == value) return name.title;
     }

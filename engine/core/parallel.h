@@ -13,9 +13,8 @@ namespace segxai {
 // Runs body(begin, end) over [0, count) split into contiguous chunks on every usable core. The first
 // exception thrown by any chunk is rethrown on the caller's thread.
 template <typename Body> void parallelFor(int64_t count, Body&& body, int64_t minChunk = 1) {
-    const int64_t threads = std::clamp<int64_t>(
-        std::min<int64_t>(usableCores(), count / std::max<int64_t>(1, minChunk)),
-        1, 64);
+    const int64_t threads =
+        std::clamp<int64_t>(std::min<int64_t>(usableCores(), count / std::max<int64_t>(1, minChunk)), 1, 64);
     if (threads <= 1) {
         body(int64_t(0), count);
         return;
@@ -37,7 +36,8 @@ template <typename Body> void parallelFor(int64_t count, Body&& body, int64_t mi
             }
         });
     }
-    for (auto& thread : pool) thread.join();
+    for (auto& thread : pool)
+        thread.join();
     if (failure) std::rethrow_exception(failure);
 }
 

@@ -3,7 +3,6 @@
 #include "engine/core/parallel.h"
 
 #include <algorithm>
-
 #include <cmath>
 
 namespace segxai {
@@ -131,8 +130,7 @@ LabelVolume resampleNearest(const LabelVolume& source, const Geometry& target) {
             for (int64_t j = 0; j < target.dims[1]; ++j) {
                 for (int64_t i = 0; i < target.dims[0]; ++i) {
                     const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
-                    const int64_t si = std::llround(c.x), sj = std::llround(c.y),
-                                  sk = std::llround(c.z);
+                    const int64_t si = std::llround(c.x), sj = std::llround(c.y), sk = std::llround(c.z);
                     out.at(i, j, k) = sg.contains(si, sj, sk) ? source.at(si, sj, sk) : 0;
                 }
             }

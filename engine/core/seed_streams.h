@@ -2,7 +2,7 @@
 // One derivation of every seed the engine draws random numbers from: the user's seed spread
 // by the golden-ratio constant, plus a fixed offset per stream (and a sample index for
 // streams with one generator per sample). The offsets are those the engine has always used:
-// stored results, the tests' expected values and the README's figures were made with them,
+// stored results, the tests' expected values and the figures of docs/ were made with them,
 // so they never change (SmoothGrad's samples 1, 5, 11, ... share their seeds with the other
 // streams; they are different computations, so that is harmless and kept).
 #include <cstdint>

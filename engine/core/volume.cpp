@@ -18,8 +18,7 @@ ValueRange finiteRange(const std::vector<float>& values) {
     return {lo, hi};
 }
 
-ValueRange percentileRange(const std::vector<float>& values, double lowPercent,
-                           double highPercent) {
+ValueRange percentileRange(const std::vector<float>& values, double lowPercent, double highPercent) {
     // A strided sample keeps this fast on large CT volumes; display ranges need no more.
     const size_t stride = std::max<size_t>(1, values.size() / 1'000'000);
     std::vector<float> sample;
@@ -29,8 +28,8 @@ ValueRange percentileRange(const std::vector<float>& values, double lowPercent,
     }
     if (sample.empty()) return {};
     auto pick = [&](double percent) {
-        const size_t rank = std::min(sample.size() - 1,
-                                     size_t(std::round(percent / 100.0 * double(sample.size() - 1))));
+        const size_t rank =
+            std::min(sample.size() - 1, size_t(std::round(percent / 100.0 * double(sample.size() - 1))));
         std::nth_element(sample.begin(), sample.begin() + ptrdiff_t(rank), sample.end());
         return sample[rank];
     };

@@ -31,9 +31,7 @@ struct LabelVolume {
     LabelVolume(Geometry g, std::string volumeName)
         : geometry(g), labels(g.voxelCount(), 0), name(std::move(volumeName)) {}
 
-    uint16_t at(int64_t i, int64_t j, int64_t k) const {
-        return labels[geometry.linearIndex(i, j, k)];
-    }
+    uint16_t at(int64_t i, int64_t j, int64_t k) const { return labels[geometry.linearIndex(i, j, k)]; }
     uint16_t& at(int64_t i, int64_t j, int64_t k) { return labels[geometry.linearIndex(i, j, k)]; }
 };
 
@@ -46,7 +44,6 @@ struct ValueRange {
 ValueRange finiteRange(const std::vector<float>& values);
 
 // Robust display range: the given lower and upper percentiles of finite voxels.
-ValueRange percentileRange(const std::vector<float>& values, double lowPercent,
-                           double highPercent);
+ValueRange percentileRange(const std::vector<float>& values, double lowPercent, double highPercent);
 
 } // namespace segxai

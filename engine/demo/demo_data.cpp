@@ -1,11 +1,11 @@
 #include "engine/demo/demo_data.h"
 
-#include "engine/demo/demo_random.h"
 #include "engine/core/error.h"
 #include "engine/core/grid.h"
-#include "engine/io/image_io.h"
 #include "engine/core/parallel.h"
 #include "engine/core/resample.h"
+#include "engine/demo/demo_random.h"
+#include "engine/io/image_io.h"
 
 #include <algorithm>
 #include <cmath>
@@ -31,7 +31,9 @@ uint16_t anatomyClassOfAal(int aal) {
 constexpr uint16_t kWhiteMatterClass = 8;
 constexpr float kWhiteMatterT1 = 97.0f; // Colin27 T1: CSF < 55 < GM < 97 < WM
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double sigmoid(double x) {
+    return 1.0 / (1.0 + std::exp(-x));
+}
 
 // A FLAIR-like contrast from T1 tissue memberships: CSF dark, grey matter brighter than white.
 Volume flairFromT1(const Volume& t1, const LabelVolume& brain) {
@@ -57,16 +59,15 @@ glm::dmat3 randomRotation(DemoRandom& random) {
 
 // Ellipsoids with irregular edges inside deep white matter: hypointense on T1, hyperintense
 // on FLAIR, partial volume at the edge; the ground truth is the inner part (membership > 0.5).
-int insertLesions(Volume& t1, Volume& flair, LabelVolume& truth, const DemoTemplates& templates,
-                  DemoRandom& random) {
+int insertLesions(Volume& t1, Volume& flair, LabelVolume& truth, const DemoTemplates& templates, DemoRandom& random) {
     const Geometry& g = t1.geometry;
     const int count = int(random.integer(3, 10));
     const SmoothNoise edge(g.worldBounds(), 3.0, random);
     for (int lesion = 0; lesion < count; ++lesion) {
         const auto& candidates = templates.whiteMatterVoxels;
         const int64_t n = candidates[size_t(random.integer(0, int64_t(candidates.size()) - 1))];
-        const glm::dvec3 centre = g.voxelToWorld(glm::dvec3(double(n % g.dims[0]), double(n / g.dims[0] % g.dims[1]),
-                                                            double(n / (g.dims[0] * g.dims[1]))));
+        const glm::dvec3 centre = g.voxelToWorld(
+            glm::dvec3(double(n % g.dims[0]), double(n / g.dims[0] % g.dims[1]), double(n / (g.dims[0] * g.dims[1]))));
         const double radius = random.uniform(3.0, 7.5);
         const glm::dvec3 axes(radius * random.uniform(0.6, 1.4), radius * random.uniform(0.6, 1.4),
                               radius * random.uniform(0.6, 1.4));
@@ -77,7 +78,8 @@ int insertLesions(Volume& t1, Volume& flair, LabelVolume& truth, const DemoTempl
         const glm::dvec3 lo = g.worldToVoxel(centre) - reach, hi = g.worldToVoxel(centre) + reach;
         for (int64_t k = std::max<int64_t>(0, int64_t(lo.z)); k <= std::min(g.dims[2] - 1, int64_t(hi.z)); ++k)
             for (int64_t j = std::max<int64_t>(0, int64_t(lo.y)); j <= std::min(g.dims[1] - 1, int64_t(hi.y)); ++j)
-                for (int64_t i = std::max<int64_t>(0, int64_t(lo.x)); i <= std::min(g.dims[0] - 1, int64_t(hi.x)); ++i) {
+                for (int64_t i = std::max<int64_t>(0, int64_t(lo.x)); i <= std::min(g.dims[0] - 1, int64_t(hi.x));
+                     ++i) {
                     const size_t v = g.linearIndex(i, j, k);
                     if (!templates.brain.labels[v]) continue;
                     const glm::dvec3 w = g.voxelToWorld(glm::dvec3(double(i), double(j), double(k)));
@@ -99,9 +101,9 @@ void deform(DemoCase& c, DemoRandom& random) {
     const Geometry g = c.groundTruth.geometry;
     const WorldBox box = g.worldBounds();
     const glm::dvec3 centre = (box.min + box.max) * 0.5;
-    const glm::dmat3 rotation = glm::dmat3(glm::rotate(
-        glm::dmat4(1.0), glm::radians(random.uniform(-6.0, 6.0)),
-        glm::normalize(glm::dvec3(random.normal(), random.normal(), random.normal()))));
+    const glm::dmat3 rotation =
+        glm::dmat3(glm::rotate(glm::dmat4(1.0), glm::radians(random.uniform(-6.0, 6.0)),
+                               glm::normalize(glm::dvec3(random.normal(), random.normal(), random.normal()))));
     const glm::dvec3 scale(random.uniform(0.93, 1.07), random.uniform(0.93, 1.07), random.uniform(0.93, 1.07));
     const glm::dvec3 shift(random.uniform(-4, 4), random.uniform(-4, 4), random.uniform(-4, 4));
     const SmoothNoise dx(box, 24.0, random), dy(box, 24.0, random), dz(box, 24.0, random);
@@ -159,19 +161,22 @@ void changeIntensities(Volume& channel, DemoRandom& random) {
     const double noise = random.uniform(1.5, 4.0);
     const SmoothNoise bias(g.worldBounds(), 60.0, random);
     const uint64_t noiseSeed = random.next();
-    parallelFor(g.dims[2], [&](int64_t k0, int64_t k1) {
-        for (int64_t k = k0; k < k1; ++k) {
-            DemoRandom local(noiseSeed + uint64_t(k)); // per slice: independent of thread count
-            for (int64_t j = 0; j < g.dims[1]; ++j)
-                for (int64_t i = 0; i < g.dims[0]; ++i) {
-                    float& v = channel.at(i, j, k);
-                    const glm::dvec3 w = g.voxelToWorld(glm::dvec3(double(i), double(j), double(k)));
-                    const double b = 1.0 + 0.08 * bias.at(w);
-                    const double x = 255.0 * std::pow(std::max(0.0, double(v)) / 255.0, gamma) * gain * b;
-                    v = float(std::abs(x + noise * local.normal()));
-                }
-        }
-    }, /*minChunk=*/8);
+    parallelFor(
+        g.dims[2],
+        [&](int64_t k0, int64_t k1) {
+            for (int64_t k = k0; k < k1; ++k) {
+                DemoRandom local(noiseSeed + uint64_t(k)); // per slice: independent of thread count
+                for (int64_t j = 0; j < g.dims[1]; ++j)
+                    for (int64_t i = 0; i < g.dims[0]; ++i) {
+                        float& v = channel.at(i, j, k);
+                        const glm::dvec3 w = g.voxelToWorld(glm::dvec3(double(i), double(j), double(k)));
+                        const double b = 1.0 + 0.08 * bias.at(w);
+                        const double x = 255.0 * std::pow(std::max(0.0, double(v)) / 255.0, gamma) * gain * b;
+                        v = float(std::abs(x + noise * local.normal()));
+                    }
+            }
+        },
+        /*minChunk=*/8);
 }
 
 LabelVolume readMask(const std::string& path, const Geometry& grid) {
@@ -183,8 +188,8 @@ LabelVolume readMask(const std::string& path, const Geometry& grid) {
 
 std::vector<std::string> demoClassNames(DemoTask task) {
     if (task == DemoTask::Lesions) return {"background", "lesion"};
-    return {"background", "frontal", "limbic", "occipital", "parietal",
-            "deep grey", "temporal", "cerebellum", "white matter"};
+    return {"background", "frontal",  "limbic",     "occipital",   "parietal",
+            "deep grey",  "temporal", "cerebellum", "white matter"};
 }
 
 std::vector<std::string> demoChannelNames(DemoTask task) {
@@ -192,13 +197,16 @@ std::vector<std::string> demoChannelNames(DemoTask task) {
     return {"t1"};
 }
 
-const char* demoTaskName(DemoTask task) { return task == DemoTask::Lesions ? "lesions" : "anatomy"; }
+const char* demoTaskName(DemoTask task) {
+    return task == DemoTask::Lesions ? "lesions" : "anatomy";
+}
 
 DemoTemplates DemoTemplates::load(const std::string& folder) {
     for (const char* name : {"ch2.nii.gz", "ch2bet.nii.gz", "aal.nii.gz", "JHU-WhiteMatter-labels-1mm.nii.gz"}) {
         if (!std::filesystem::exists(std::filesystem::path(folder) / name)) {
-            throw Error(folder + "/" + name + ": not found; the demo data are made from Debian's "
-                                              "mricron-data package (apt-get install mricron-data)");
+            throw Error(folder + "/" + name +
+                        ": not found; the demo data are made from Debian's "
+                        "mricron-data package (apt-get install mricron-data)");
         }
     }
     DemoTemplates t;
@@ -207,7 +215,8 @@ DemoTemplates DemoTemplates::load(const std::string& folder) {
     const Geometry& g = t.t1.geometry;
     const Volume bet = readVolume(folder + "/ch2bet.nii.gz");
     t.brain = LabelVolume(g, "brain");
-    for (size_t n = 0; n < bet.voxels.size(); ++n) t.brain.labels[n] = bet.voxels[n] > 0.0f;
+    for (size_t n = 0; n < bet.voxels.size(); ++n)
+        t.brain.labels[n] = bet.voxels[n] > 0.0f;
     const LabelVolume aal = readMask(folder + "/aal.nii.gz", g);
     t.anatomy = LabelVolume(g, "anatomy");
     for (size_t n = 0; n < aal.labels.size(); ++n) {
@@ -227,8 +236,8 @@ DemoTemplates DemoTemplates::load(const std::string& folder) {
 
 void writeDemoCase(const DemoCase& c, const std::string& folder, double spacingMm) {
     std::filesystem::create_directories(folder);
-    const Geometry grid = spacingMm > 0.0 ? gridWithSpacing(c.groundTruth.geometry, glm::dvec3(spacingMm))
-                                          : c.groundTruth.geometry;
+    const Geometry grid =
+        spacingMm > 0.0 ? gridWithSpacing(c.groundTruth.geometry, glm::dvec3(spacingMm)) : c.groundTruth.geometry;
     for (const Volume& channel : c.channels) {
         writeVolume(spacingMm > 0.0 ? resampleLinear(channel, grid) : channel, folder + "/" + channel.name + ".nii.gz");
     }
@@ -237,7 +246,8 @@ void writeDemoCase(const DemoCase& c, const std::string& folder, double spacingM
 
 DemoStudyFiles ensureDemoStudy(DemoTask task, const std::string& folder) {
     DemoStudyFiles files;
-    for (const auto& channel : demoChannelNames(task)) files.channels.push_back(folder + "/" + channel + ".nii.gz");
+    for (const auto& channel : demoChannelNames(task))
+        files.channels.push_back(folder + "/" + channel + ".nii.gz");
     files.groundTruth = folder + "/gt.nii.gz";
     // The generator's version: a cached study from an older generator is made again.
     const std::string version = "segxai demo data 2\n";
@@ -245,7 +255,8 @@ DemoStudyFiles ensureDemoStudy(DemoTask task, const std::string& folder) {
     std::string found;
     if (std::ifstream in(stamp); in) std::getline(in, found, '\0');
     bool complete = found == version && std::filesystem::exists(files.groundTruth);
-    for (const auto& path : files.channels) complete = complete && std::filesystem::exists(path);
+    for (const auto& path : files.channels)
+        complete = complete && std::filesystem::exists(path);
     if (!complete) {
         writeDemoCase(makeDemoCase(DemoTemplates::load(), task, kFirstHeldOutSeed), folder);
         std::ofstream(stamp) << version;
@@ -268,7 +279,8 @@ DemoCase makeDemoCase(const DemoTemplates& templates, DemoTask task, uint64_t se
         c.channels = {std::move(t1)};
     }
     deform(c, random);
-    for (Volume& channel : c.channels) changeIntensities(channel, random);
+    for (Volume& channel : c.channels)
+        changeIntensities(channel, random);
     return c;
 }
 

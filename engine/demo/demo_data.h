@@ -17,9 +17,9 @@ constexpr uint64_t kFirstHeldOutSeed = 1'000'000;
 constexpr const char* kTemplateFolder = "/usr/share/mricron/templates";
 
 struct DemoTemplates {
-    Volume t1;               // ch2, 181 x 217 x 181, 1 mm
-    LabelVolume brain;       // ch2bet > 0
-    LabelVolume anatomy;     // classes of demoClassNames(Anatomy), merged from AAL + brain mask
+    Volume t1;                              // ch2, 181 x 217 x 181, 1 mm
+    LabelVolume brain;                      // ch2bet > 0
+    LabelVolume anatomy;                    // classes of demoClassNames(Anatomy), merged from AAL + brain mask
     std::vector<int64_t> whiteMatterVoxels; // deep white matter (JHU tracts) where lesions grow
 
     // Throws segxai::Error naming the missing file (install mricron-data).

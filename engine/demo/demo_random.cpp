@@ -4,11 +4,12 @@
 
 namespace segxai {
 
-SmoothNoise::SmoothNoise(const WorldBox& box, double cellMm, DemoRandom& random)
-    : m_origin(box.min), m_cell(cellMm) {
-    for (int a = 0; a < 3; ++a) m_n[a] = int64_t(std::ceil((box.max[a] - box.min[a]) / cellMm)) + 2;
+SmoothNoise::SmoothNoise(const WorldBox& box, double cellMm, DemoRandom& random) : m_origin(box.min), m_cell(cellMm) {
+    for (int a = 0; a < 3; ++a)
+        m_n[a] = int64_t(std::ceil((box.max[a] - box.min[a]) / cellMm)) + 2;
     m_values.resize(size_t(m_n[0] * m_n[1] * m_n[2]));
-    for (double& v : m_values) v = random.normal();
+    for (double& v : m_values)
+        v = random.normal();
 }
 
 double SmoothNoise::at(const glm::dvec3& world) const {

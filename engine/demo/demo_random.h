@@ -16,9 +16,7 @@ public:
     explicit DemoRandom(uint64_t seed) : m_engine(streamEngine(seed, SeedStream::DemoCase)) {}
     double uniform() { return double(m_engine() >> 11) * 0x1.0p-53; }
     double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-    int64_t integer(int64_t lo, int64_t hi) {
-        return lo + int64_t(uniform() * double(hi - lo + 1));
-    }
+    int64_t integer(int64_t lo, int64_t hi) { return lo + int64_t(uniform() * double(hi - lo + 1)); }
     double normal() {
         const double u1 = std::max(uniform(), 1e-300), u2 = uniform();
         return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);

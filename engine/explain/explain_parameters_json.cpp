@@ -8,7 +8,6 @@
 namespace segxai {
 using nlohmann::json;
 
-
 json parametersToJson(const ExplainParameters& p) {
     return {{"layer", p.layer},
             {"variant", p.variant == CamPlusPlusVariant::Paper ? "paper" : "monai"},
@@ -21,7 +20,9 @@ json parametersToJson(const ExplainParameters& p) {
             {"stride", p.stride},
             {"feature_cube", p.featureCube},
             {"coalitions", p.coalitions},
-            {"normalize", p.normalize == Normalize::None ? "none" : p.normalize == Normalize::Max ? "max" : "minmax"},
+            {"normalize", p.normalize == Normalize::None  ? "none"
+                          : p.normalize == Normalize::Max ? "max"
+                                                          : "minmax"},
             {"seed", p.seed},
             {"batch", p.batch},
             {"connectivity", p.instances.connectivity},
@@ -56,7 +57,8 @@ ExplainParameters parametersFromJson(const json& j, const std::string& origin) {
     if (p.samples < 1 || p.samples > 100000) throw Error(origin + ": 'samples' must be from 1 to 100000");
     if (p.steps < 1 || p.steps > 100000) throw Error(origin + ": 'steps' must be from 1 to 100000");
     if (p.window < 1 || p.stride < 1) throw Error(origin + ": 'window' and 'stride' must be at least 1");
-    if (!(p.noiseFraction >= 0.0 && p.noiseFraction <= 10.0)) throw Error(origin + ": 'noise_fraction' must be from 0 to 10");
+    if (!(p.noiseFraction >= 0.0 && p.noiseFraction <= 10.0))
+        throw Error(origin + ": 'noise_fraction' must be from 0 to 10");
     if (p.batch < 0) throw Error(origin + ": 'batch' must not be negative");
     if (p.featureCube < 0) throw Error(origin + ": 'feature_cube' must not be negative");
     if (p.coalitions < 1 || p.coalitions > 100000) throw Error(origin + ": 'coalitions' must be from 1 to 100000");
@@ -68,7 +70,8 @@ ExplainParameters parametersFromJson(const json& j, const std::string& origin) {
 
 json methodsToJson(const std::vector<Method>& methods) {
     json out = json::array();
-    for (Method m : methods) out.push_back(methodId(m));
+    for (Method m : methods)
+        out.push_back(methodId(m));
     return out;
 }
 

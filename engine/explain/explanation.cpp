@@ -12,18 +12,15 @@ bool isFeatureMethod(Method m) {
 }
 
 bool isCamMethod(Method m) {
-    return m == Method::SegGradCam || m == Method::SegHiResGradCam ||
-           m == Method::SegGradCamPlusPlus;
+    return m == Method::SegGradCam || m == Method::SegHiResGradCam || m == Method::SegGradCamPlusPlus;
 }
 
 bool isGradientFamily(Method m) {
-    return isCamMethod(m) || m == Method::Saliency || m == Method::SaliencyAbs ||
-           m == Method::InputXGradient;
+    return isCamMethod(m) || m == Method::Saliency || m == Method::SaliencyAbs || m == Method::InputXGradient;
 }
 
 Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid) {
-    return map.values.geometry.sameGrid(studyGrid) ? map.values
-                                                   : resampleLinear(map.values, studyGrid);
+    return map.values.geometry.sameGrid(studyGrid) ? map.values : resampleLinear(map.values, studyGrid);
 }
 
 Baseline parseBaseline(const std::string& text) {
@@ -41,8 +38,7 @@ Baseline parseBaseline(const std::string& text) {
             } catch (const std::exception&) {
                 throw Error("baseline '" + text + "': blur:SIGMA needs a number of mm");
             }
-            if (!(b.blurSigmaMm > 0.0))
-                throw Error("baseline '" + text + "': the blur sigma must be positive");
+            if (!(b.blurSigmaMm > 0.0)) throw Error("baseline '" + text + "': the blur sigma must be positive");
         } else if (text != "blur") {
             throw Error("baseline '" + text + "': use blur or blur:SIGMA_MM");
         }
@@ -76,14 +72,11 @@ std::string baselineText(const Baseline& b) {
 nlohmann::json Explanation::report() const {
     nlohmann::json p;
     const ExplainParameters& x = parameters;
-    p["normalize"] = x.normalize == Normalize::None  ? "none"
-                     : x.normalize == Normalize::Max ? "max"
-                                                     : "minmax";
+    p["normalize"] = x.normalize == Normalize::None ? "none" : x.normalize == Normalize::Max ? "max" : "minmax";
     if (isCamMethod(method)) {
         p["layer"] = layer;
         p["layer_shape"] = layerShape;
-        p["post_processing"] =
-            "relu at the layer, trilinear upsampling (align_corners=false), normalisation";
+        p["post_processing"] = "relu at the layer, trilinear upsampling (align_corners=false), normalisation";
         if (method == Method::SegGradCamPlusPlus)
             p["variant"] = x.variant == CamPlusPlusVariant::Paper ? "paper" : "monai";
     }
@@ -104,8 +97,8 @@ nlohmann::json Explanation::report() const {
         p["baseline"] = baselineText(x.baseline);
     }
     if (isFeatureMethod(method)) {
-        p["features"] = x.featureCube > 0 ? fmt::format("cubes of {} model voxels", x.featureCube)
-                                          : "the predicted segments";
+        p["features"] =
+            x.featureCube > 0 ? fmt::format("cubes of {} model voxels", x.featureCube) : "the predicted segments";
         p["baseline"] = baselineText(x.baseline);
         p["spread"] = "a feature's value divided evenly over its voxels";
         if (method == Method::KernelShap) p["coalitions"] = x.coalitions;

@@ -15,7 +15,7 @@ namespace segxai {
 
 class JobContext;
 
-// The explanation methods of reference/methods.md.
+// The explanation methods of docs/methods.md.
 enum class Method {
     SegGradCam,
     SegHiResGradCam,
@@ -59,11 +59,10 @@ struct ExplainParameters {
     double noiseFraction = 0.10; // sigma = fraction * (max - min) of each input channel
     int steps = 20;              // Integrated Gradients
     QuadratureRule rule = QuadratureRule::RiemannMiddle;
-    Baseline baseline; // Integrated Gradients and occlusion
-    int window = 16;   // occlusion cube edge, model voxels
-    int stride = 16;   // occlusion step, model voxels
-    int featureCube =
-        0; // segment ablation, KernelSHAP: 0: the predicted segments; n: cubes of n model voxels
+    Baseline baseline;   // Integrated Gradients and occlusion
+    int window = 16;     // occlusion cube edge, model voxels
+    int stride = 16;     // occlusion step, model voxels
+    int featureCube = 0; // segment ablation, KernelSHAP: 0: the predicted segments; n: cubes of n model voxels
     int coalitions = 64; // KernelSHAP: sampled coalitions (beside the empty and the full one)
     Normalize normalize = Normalize::None;
     uint64_t seed = 0;
@@ -93,11 +92,10 @@ struct Explanation {
     std::string className;
     std::string targetDescription;
     size_t targetVoxels = 0;
-    double score = 0.0;               // S(x) = sum over the target of the class score
-    std::string scoreOn;              // "logits" or "probabilities"
-    std::vector<ExplanationMap> maps; // CAM and occlusion: one; input-space: one per channel
-    std::optional<Volume>
-        layerMap; // CAM: the map at the layer's own resolution, placed in the world
+    double score = 0.0;                    // S(x) = sum over the target of the class score
+    std::string scoreOn;                   // "logits" or "probabilities"
+    std::vector<ExplanationMap> maps;      // CAM and occlusion: one; input-space: one per channel
+    std::optional<Volume> layerMap;        // CAM: the map at the layer's own resolution, placed in the world
     std::optional<double> completenessGap; // Integrated Gradients
     double seconds = 0.0;                  // the method itself (shared passes split evenly)
     std::vector<std::string> warnings;
@@ -113,20 +111,17 @@ struct Explanation {
 // features of segment ablation and KernelSHAP unless parameters.featureCube asks for cubes.
 // Throws segxai::Error (unknown layer, a forward that fails, segment features without segments).
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
-                                 const std::vector<Method>& methods,
-                                 const ExplainParameters& parameters, JobContext* job = nullptr,
-                                 const LabelVolume* segments = nullptr);
+                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
+                                 JobContext* job = nullptr, const LabelVolume* segments = nullptr);
 
 // Many targets with one method, sharing the work: gradient methods one forward and a
 // backward per target (per sample or step for SmoothGrad and IG), perturbation methods one
 // forward per perturbed input scoring every target. Same maps as explain() target by target
 // (explain() runs these same computations with its one target). Throws segxai::Error like
 // explain(), and when a target does not belong to the study.
-std::vector<Explanation> explainTargets(const Model& model, const Study& study,
-                                        const std::vector<Target>& targets, Method method,
-                                        const ExplainParameters& parameters,
-                                        const LabelVolume* segments = nullptr,
-                                        JobContext* job = nullptr);
+std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets,
+                                        Method method, const ExplainParameters& parameters,
+                                        const LabelVolume* segments = nullptr, JobContext* job = nullptr);
 
 // Perturbation methods: map value of a feature spread over its voxels (its value / its
 // voxel count on the model grid), so a segment's sum is its value.

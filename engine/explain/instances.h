@@ -9,19 +9,19 @@ namespace segxai {
 
 // One connected structure of a segmentation.
 struct Instance {
-    int32_t id = 0;             // component label in InstanceSet::components
+    int32_t id = 0; // component label in InstanceSet::components
     int classIndex = 0;
     int64_t voxels = 0;
     double volumeMm3 = 0.0;
     double meanProbability = 0.0; // of its class, over its voxels
     double maxProbability = 0.0;
-    glm::dvec3 centroid{0.0};     // voxel index (continuous)
+    glm::dvec3 centroid{0.0};       // voxel index (continuous)
     Index3 representative{0, 0, 0}; // its voxel closest to the centroid (targets and jumps)
 };
 
 struct InstanceSet {
-    std::vector<Instance> instances;  // ordered by class, then size (largest first)
-    std::vector<int32_t> components;  // study grid: instance id per voxel, 0 outside
+    std::vector<Instance> instances; // ordered by class, then size (largest first)
+    std::vector<int32_t> components; // study grid: instance id per voxel, 0 outside
 };
 
 // The connected components of every foreground class of a segmentation (connectivity 6, 18

@@ -47,9 +47,11 @@ std::vector<float> normalisedRanks(const std::vector<float>& values) {
     const double scale = values.size() > 1 ? 1.0 / double(values.size() - 1) : 0.0;
     for (size_t i = 0; i < order.size();) {
         size_t j = i;
-        while (j + 1 < order.size() && values[order[j + 1]] == values[order[i]]) ++j;
+        while (j + 1 < order.size() && values[order[j + 1]] == values[order[i]])
+            ++j;
         const float rank = float(0.5 * double(i + j) * scale);
-        for (size_t k = i; k <= j; ++k) ranks[order[k]] = rank;
+        for (size_t k = i; k <= j; ++k)
+            ranks[order[k]] = rank;
         i = j + 1;
     }
     return ranks;
@@ -61,16 +63,19 @@ Volume mapDifference(const Volume& a, const Volume& bIn, bool ranks) {
     Volume d(a.geometry, "difference");
     if (ranks) {
         const auto ra = normalisedRanks(a.voxels), rb = normalisedRanks(b.voxels);
-        for (size_t i = 0; i < d.voxels.size(); ++i) d.voxels[i] = ra[i] - rb[i];
+        for (size_t i = 0; i < d.voxels.size(); ++i)
+            d.voxels[i] = ra[i] - rb[i];
         return d;
     }
     auto largest = [](const std::vector<float>& v) {
         float m = 0.0f;
-        for (float x : v) m = std::max(m, std::abs(x));
+        for (float x : v)
+            m = std::max(m, std::abs(x));
         return m > 0.0f ? m : 1.0f;
     };
     const float sa = largest(a.voxels), sb = largest(b.voxels);
-    for (size_t i = 0; i < d.voxels.size(); ++i) d.voxels[i] = a.voxels[i] / sa - b.voxels[i] / sb;
+    for (size_t i = 0; i < d.voxels.size(); ++i)
+        d.voxels[i] = a.voxels[i] / sa - b.voxels[i] / sb;
     return d;
 }
 

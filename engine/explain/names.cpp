@@ -45,8 +45,7 @@ const char* methodTitle(Method method) {
 
 Method parseMethod(const std::string& id) {
     if (const auto method = valueOf(kMethods, id)) return *method;
-    throw Error(
-        fmt::format("unknown method '{}' (methods: {}, all-gradient)", id, idList(kMethods)));
+    throw Error(fmt::format("unknown method '{}' (methods: {}, all-gradient)", id, idList(kMethods)));
 }
 
 std::vector<Method> allMethods() {

@@ -44,15 +44,18 @@ Quadrature quadrature(QuadratureRule rule, int steps) {
     const double n = steps;
     switch (rule) {
     case QuadratureRule::RiemannLeft:
-        for (int j = 0; j < steps; ++j) q.points.push_back(j / n);
+        for (int j = 0; j < steps; ++j)
+            q.points.push_back(j / n);
         q.weights.assign(size_t(steps), 1.0 / n);
         break;
     case QuadratureRule::RiemannRight:
-        for (int j = 1; j <= steps; ++j) q.points.push_back(j / n);
+        for (int j = 1; j <= steps; ++j)
+            q.points.push_back(j / n);
         q.weights.assign(size_t(steps), 1.0 / n);
         break;
     case QuadratureRule::RiemannMiddle:
-        for (int j = 0; j < steps; ++j) q.points.push_back((j + 0.5) / n);
+        for (int j = 0; j < steps; ++j)
+            q.points.push_back((j + 0.5) / n);
         q.weights.assign(size_t(steps), 1.0 / n);
         break;
     case QuadratureRule::Trapezoid:
@@ -62,18 +65,24 @@ Quadrature quadrature(QuadratureRule rule, int steps) {
             q.weights.push_back((j == 0 || j == steps - 1 ? 0.5 : 1.0) / (n - 1.0));
         }
         break;
-    case QuadratureRule::GaussLegendre: return gaussLegendre(steps);
+    case QuadratureRule::GaussLegendre:
+        return gaussLegendre(steps);
     }
     return q;
 }
 
 const char* quadratureName(QuadratureRule rule) {
     switch (rule) {
-    case QuadratureRule::RiemannLeft: return "riemann-left";
-    case QuadratureRule::RiemannRight: return "riemann-right";
-    case QuadratureRule::RiemannMiddle: return "riemann-middle";
-    case QuadratureRule::Trapezoid: return "trapezoid";
-    case QuadratureRule::GaussLegendre: return "gauss-legendre";
+    case QuadratureRule::RiemannLeft:
+        return "riemann-left";
+    case QuadratureRule::RiemannRight:
+        return "riemann-right";
+    case QuadratureRule::RiemannMiddle:
+        return "riemann-middle";
+    case QuadratureRule::Trapezoid:
+        return "trapezoid";
+    case QuadratureRule::GaussLegendre:
+        return "gauss-legendre";
     }
     return "";
 }

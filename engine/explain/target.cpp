@@ -2,8 +2,8 @@
 
 #include "engine/analysis/connected_components.h"
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/core/resample.h"
+#include "engine/io/image_io.h"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -45,7 +45,8 @@ int classIndexOf(const std::string& text, const Segmentation& s, const std::stri
     } catch (const std::exception&) {
     }
     std::string names;
-    for (size_t c = 0; c < s.classNames.size(); ++c) names += (c ? ", " : "") + fmt::format("{} ({})", c, s.classNames[c]);
+    for (size_t c = 0; c < s.classNames.size(); ++c)
+        names += (c ? ", " : "") + fmt::format("{} ({})", c, s.classNames[c]);
     throw Error(fmt::format("target '{}': the model has no class '{}'; classes: {}", spec, text, names));
 }
 
@@ -75,11 +76,12 @@ std::vector<uint8_t> componentAt(const Geometry& g, const std::vector<uint8_t>& 
     const int32_t id = c.labels[g.linearIndex(v[0], v[1], v[2])];
     *size = size_t(c.sizes[size_t(id)]);
     if (int64_t(*size) < options.minimumSize) {
-        throw Error(fmt::format("target '{}': the component there has {} voxels, fewer than the minimum size {}",
-                                spec, *size, options.minimumSize));
+        throw Error(fmt::format("target '{}': the component there has {} voxels, fewer than the minimum size {}", spec,
+                                *size, options.minimumSize));
     }
     std::vector<uint8_t> mask(region.size(), 0);
-    for (size_t n = 0; n < mask.size(); ++n) mask[n] = c.labels[n] == id;
+    for (size_t n = 0; n < mask.size(); ++n)
+        mask[n] = c.labels[n] == id;
     return mask;
 }
 
@@ -111,9 +113,11 @@ TargetSpec parseTargetSpec(const std::string& text) {
                 size_t used = 0;
                 const std::string p = rest.substr(second + 1);
                 spec.probabilityAbove = std::stod(p, &used);
-                if (used != p.size() || *spec.probabilityAbove < 0.0 || *spec.probabilityAbove >= 1.0) throw std::invalid_argument(p);
+                if (used != p.size() || *spec.probabilityAbove < 0.0 || *spec.probabilityAbove >= 1.0)
+                    throw std::invalid_argument(p);
             } catch (const std::exception&) {
-                throw Error(fmt::format("target '{}': the probability threshold must be a number from 0 to below 1", text));
+                throw Error(
+                    fmt::format("target '{}': the probability threshold must be a number from 0 to below 1", text));
             }
         }
     } else if (kind == "instance") {
@@ -142,7 +146,8 @@ TargetSpec parseTargetSpec(const std::string& text) {
     } else {
         throw Error(fmt::format("target '{}': unknown kind '{}'; {}", text, kind, kGrammar));
     }
-    if ((spec.kind == TargetSpec::Kind::ClassRegion || spec.kind == TargetSpec::Kind::Channel) && spec.classText.empty()) {
+    if ((spec.kind == TargetSpec::Kind::ClassRegion || spec.kind == TargetSpec::Kind::Channel) &&
+        spec.classText.empty()) {
         throw Error(fmt::format("target '{}': no class given; {}", text, kGrammar));
     }
     if (spec.kind == TargetSpec::Kind::Mask && spec.maskPath.empty()) {
@@ -157,12 +162,18 @@ std::string formatTargetSpec(const TargetSpec& spec) {
     switch (spec.kind) {
     case TargetSpec::Kind::ClassRegion:
         return "class:" + spec.classText + (spec.probabilityAbove ? fmt::format(":{:g}", *spec.probabilityAbove) : "");
-    case TargetSpec::Kind::Instance: return "instance:" + voxel(spec.voxel);
-    case TargetSpec::Kind::GroundTruthInstance: return "gt-instance:" + voxel(spec.voxel);
-    case TargetSpec::Kind::Mask: return "mask:" + spec.maskPath + at;
-    case TargetSpec::Kind::Box: return "box:" + voxel(spec.voxel) + "," + voxel(spec.boxEnd) + at;
-    case TargetSpec::Kind::Voxel: return "voxel:" + voxel(spec.voxel) + at;
-    case TargetSpec::Kind::Channel: return "channel:" + spec.classText;
+    case TargetSpec::Kind::Instance:
+        return "instance:" + voxel(spec.voxel);
+    case TargetSpec::Kind::GroundTruthInstance:
+        return "gt-instance:" + voxel(spec.voxel);
+    case TargetSpec::Kind::Mask:
+        return "mask:" + spec.maskPath + at;
+    case TargetSpec::Kind::Box:
+        return "box:" + voxel(spec.voxel) + "," + voxel(spec.boxEnd) + at;
+    case TargetSpec::Kind::Voxel:
+        return "voxel:" + voxel(spec.voxel) + at;
+    case TargetSpec::Kind::Channel:
+        return "channel:" + spec.classText;
     }
     return "class:" + spec.classText;
 }
@@ -189,10 +200,12 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
         setClass(classIndexOf(spec.classText, s, text));
         const Volume& p = s.probabilities[size_t(t.classIndex)];
         for (size_t n = 0; n < t.mask.size(); ++n) {
-            t.mask[n] = s.labels.labels[n] == t.classIndex && (!spec.probabilityAbove || p.voxels[n] > *spec.probabilityAbove);
+            t.mask[n] =
+                s.labels.labels[n] == t.classIndex && (!spec.probabilityAbove || p.voxels[n] > *spec.probabilityAbove);
         }
-        t.description = spec.probabilityAbove ? fmt::format("class {} where p > {}", t.className, *spec.probabilityAbove)
-                                              : fmt::format("class {}", t.className);
+        t.description = spec.probabilityAbove
+                            ? fmt::format("class {} where p > {}", t.className, *spec.probabilityAbove)
+                            : fmt::format("class {}", t.className);
         break;
     }
     case TargetSpec::Kind::Instance: {
@@ -206,11 +219,13 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
         setClass(label);
         size_t size = 0;
         t.mask = componentAt(g, labelMask(s.labels, label), spec.voxel, instances, text, &size);
-        t.description = fmt::format("{} instance at ({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1], spec.voxel[2]);
+        t.description =
+            fmt::format("{} instance at ({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1], spec.voxel[2]);
         break;
     }
     case TargetSpec::Kind::GroundTruthInstance: {
-        if (!study.groundTruth) throw Error(fmt::format("target '{}': the study has no ground truth (--gt FILE)", text));
+        if (!study.groundTruth)
+            throw Error(fmt::format("target '{}': the study has no ground truth (--gt FILE)", text));
         checkVoxel(g, spec.voxel, text);
         const uint16_t label = study.groundTruth->at(spec.voxel[0], spec.voxel[1], spec.voxel[2]);
         if (label == 0) {
@@ -223,7 +238,8 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
         setClass(label);
         size_t size = 0;
         t.mask = componentAt(g, labelMask(*study.groundTruth, label), spec.voxel, instances, text, &size);
-        t.description = fmt::format("ground-truth {} at ({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1], spec.voxel[2]);
+        t.description =
+            fmt::format("ground-truth {} at ({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1], spec.voxel[2]);
         break;
     }
     case TargetSpec::Kind::Mask: {
@@ -234,8 +250,10 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
             }
             mask = resampleNearest(mask, g);
         }
-        for (size_t n = 0; n < t.mask.size(); ++n) t.mask[n] = mask.labels[n] != 0;
-        setClass(spec.classText.empty() ? majorityClass(t.mask, s.labels, classes) : classIndexOf(spec.classText, s, text));
+        for (size_t n = 0; n < t.mask.size(); ++n)
+            t.mask[n] = mask.labels[n] != 0;
+        setClass(spec.classText.empty() ? majorityClass(t.mask, s.labels, classes)
+                                        : classIndexOf(spec.classText, s, text));
         t.description = fmt::format("{} in mask {}", t.className, volumeNameFromPath(spec.maskPath));
         break;
     }
@@ -244,8 +262,10 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
         checkVoxel(g, spec.boxEnd, text);
         for (int64_t k = spec.voxel[2]; k <= spec.boxEnd[2]; ++k)
             for (int64_t j = spec.voxel[1]; j <= spec.boxEnd[1]; ++j)
-                for (int64_t i = spec.voxel[0]; i <= spec.boxEnd[0]; ++i) t.mask[g.linearIndex(i, j, k)] = 1;
-        setClass(spec.classText.empty() ? majorityClass(t.mask, s.labels, classes) : classIndexOf(spec.classText, s, text));
+                for (int64_t i = spec.voxel[0]; i <= spec.boxEnd[0]; ++i)
+                    t.mask[g.linearIndex(i, j, k)] = 1;
+        setClass(spec.classText.empty() ? majorityClass(t.mask, s.labels, classes)
+                                        : classIndexOf(spec.classText, s, text));
         t.description = fmt::format("{} in box ({}, {}, {})-({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1],
                                     spec.voxel[2], spec.boxEnd[0], spec.boxEnd[1], spec.boxEnd[2]);
         break;
@@ -255,7 +275,8 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
         t.mask[g.linearIndex(spec.voxel[0], spec.voxel[1], spec.voxel[2])] = 1;
         const int label = s.labels.at(spec.voxel[0], spec.voxel[1], spec.voxel[2]);
         setClass(spec.classText.empty() ? label : classIndexOf(spec.classText, s, text));
-        t.description = fmt::format("{} at voxel ({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1], spec.voxel[2]);
+        t.description =
+            fmt::format("{} at voxel ({}, {}, {})", t.className, spec.voxel[0], spec.voxel[1], spec.voxel[2]);
         break;
     }
     case TargetSpec::Kind::Channel:
@@ -272,7 +293,8 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
 
 std::vector<Target> classTargets(const Study& study, const Segmentation& segmentation, std::vector<int> classes) {
     if (classes.empty()) {
-        for (int c = 1; c < int(segmentation.classNames.size()); ++c) classes.push_back(c);
+        for (int c = 1; c < int(segmentation.classNames.size()); ++c)
+            classes.push_back(c);
     }
     std::vector<Target> targets;
     for (int c : classes) {

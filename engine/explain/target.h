@@ -1,6 +1,6 @@
 #pragma once
-#include "engine/model/segmentation.h"
 #include "engine/io/study.h"
+#include "engine/model/segmentation.h"
 
 #include <cstdint>
 #include <optional>
@@ -9,7 +9,7 @@
 
 namespace segxai {
 
-// What is being explained, as the user says it (reference/methods.md "Targets"):
+// What is being explained, as the user says it (docs/methods.md#targets):
 //   class:C            the voxels labelled C (name or index)
 //   class:C:P          ... whose probability of C is above P
 //   instance:I,J,K     the connected component of its label containing voxel (I, J, K)
@@ -24,12 +24,12 @@ namespace segxai {
 struct TargetSpec {
     enum class Kind { ClassRegion, Instance, GroundTruthInstance, Mask, Box, Voxel, Channel };
     Kind kind = Kind::ClassRegion;
-    std::string classText;              // name or index; empty: from the region
+    std::string classText; // name or index; empty: from the region
     std::optional<double> probabilityAbove;
     Index3 voxel{0, 0, 0};
     Index3 boxEnd{0, 0, 0};
     std::string maskPath;
-    std::string text;                   // as given
+    std::string text; // as given
 };
 
 struct InstanceOptions {
@@ -48,9 +48,9 @@ TargetSpec withText(TargetSpec spec);
 struct Target {
     int classIndex = 0;
     std::string className;
-    std::vector<uint8_t> mask;   // study grid, 1 inside
+    std::vector<uint8_t> mask; // study grid, 1 inside
     size_t voxelCount = 0;
-    std::string description;     // "lesion instance at (90, 120, 70), 412 voxels"
+    std::string description; // "lesion instance at (90, 120, 70), 412 voxels"
     std::vector<std::string> warnings;
 };
 

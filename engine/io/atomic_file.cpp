@@ -37,8 +37,7 @@ void writeAtomically(const std::string& path, const std::string& extension,
     static std::atomic<unsigned> counter{0};
     std::string stem = target.filename().string();
     if (stem.size() > extension.size()) stem.resize(stem.size() - extension.size());
-    const fs::path temporary =
-        folder / fmt::format(".{}.partial-{}-{}{}", stem, getpid(), counter++, extension);
+    const fs::path temporary = folder / fmt::format(".{}.partial-{}-{}{}", stem, getpid(), counter++, extension);
     try {
         write(temporary.string());
         fs::rename(temporary, target);
@@ -50,13 +49,12 @@ void writeAtomically(const std::string& path, const std::string& extension,
 
 void writeFileAtomically(const std::string& path, const std::string& contents,
                          const std::vector<std::string>& protectedPaths) {
-    writeAtomically(path, fs::path(path).extension().string(), protectedPaths,
-                    [&](const std::string& temporaryPath) {
-                        std::ofstream out(temporaryPath, std::ios::binary);
-                        out << contents;
-                        out.close();
-                        if (!out) throw Error(path + ": cannot write (disk full or no permission?)");
-                    });
+    writeAtomically(path, fs::path(path).extension().string(), protectedPaths, [&](const std::string& temporaryPath) {
+        std::ofstream out(temporaryPath, std::ios::binary);
+        out << contents;
+        out.close();
+        if (!out) throw Error(path + ": cannot write (disk full or no permission?)");
+    });
 }
 
 } // namespace segxai

@@ -55,13 +55,13 @@ std::vector<std::string> tokensOf(const std::string& name) {
 
 std::string joined(const std::vector<std::string>& tokens, size_t from, size_t count) {
     std::string s;
-    for (size_t n = from; n < from + count; ++n) s += tokens[n];
+    for (size_t n = from; n < from + count; ++n)
+        s += tokens[n];
     return s;
 }
 
 bool isKnownModality(const std::string& word) {
-    return std::any_of(modalities().begin(), modalities().end(),
-                       [&](const Modality& m) { return word == m.word; });
+    return std::any_of(modalities().begin(), modalities().end(), [&](const Modality& m) { return word == m.word; });
 }
 
 // What a model input name stands for: its modality, else the whole name; and its index.
@@ -85,7 +85,8 @@ std::vector<std::string> knownModalities(const std::vector<std::string>& concept
 
 std::string listed(const std::vector<std::string>& names) {
     std::string s;
-    for (size_t n = 0; n < names.size(); ++n) s += (n ? ", " : "") + names[n];
+    for (size_t n = 0; n < names.size(); ++n)
+        s += (n ? ", " : "") + names[n];
     return s;
 }
 
@@ -115,13 +116,15 @@ std::vector<std::string> channelConcepts(const std::string& name) {
                 taken = len;
             }
         }
-        for (size_t k = n; k < n + taken; ++k) used[k] = true;
+        for (size_t k = n; k < n + taken; ++k)
+            used[k] = true;
         n += std::max<size_t>(taken, 1);
     }
     for (size_t n = 0; n < tokens.size(); ++n) {
         for (size_t len = 1; len <= 3 && n + len <= tokens.size(); ++len) {
             bool free = true;
-            for (size_t k = n; k < n + len; ++k) free = free && !used[k];
+            for (size_t k = n; k < n + len; ++k)
+                free = free && !used[k];
             if (free) add(joined(tokens, n, len));
         }
     }
@@ -129,14 +132,14 @@ std::vector<std::string> channelConcepts(const std::string& name) {
     // nnU-Net's channel suffix: case_0000, case_0001, ...
     const size_t cut = name.find_last_of('_');
     if (cut != std::string::npos && name.size() - cut == 5 &&
-        std::all_of(name.begin() + long(cut) + 1, name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        std::all_of(name.begin() + long(cut) + 1, name.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
         add("#" + std::to_string(std::stoi(name.substr(cut + 1))));
     }
     return concepts;
 }
 
-ChannelMatch matchChannels(const std::vector<std::string>& channelNames,
-                           const std::vector<std::string>& modelInputs,
+ChannelMatch matchChannels(const std::vector<std::string>& channelNames, const std::vector<std::string>& modelInputs,
                            const std::vector<std::string>& displayNames) {
     ChannelMatch match;
     const size_t n = channelNames.size();
@@ -158,7 +161,8 @@ ChannelMatch matchChannels(const std::vector<std::string>& channelNames,
     std::vector<std::vector<std::string>> concepts(n);
     std::vector<std::set<std::string>> keys(n);
     std::set<std::string> modelModalities;
-    for (size_t c = 0; c < n; ++c) concepts[c] = channelConcepts(channelNames[c]);
+    for (size_t c = 0; c < n; ++c)
+        concepts[c] = channelConcepts(channelNames[c]);
     for (size_t i = 0; i < n; ++i) {
         keys[i] = inputKeys(modelInputs[i], i);
         for (const auto& k : keys[i]) {
@@ -166,14 +170,15 @@ ChannelMatch matchChannels(const std::vector<std::string>& channelNames,
         }
     }
     auto matches = [&](size_t c, size_t i) {
-        return std::any_of(concepts[c].begin(), concepts[c].end(), [&](const std::string& x) { return keys[i].count(x) > 0; });
+        return std::any_of(concepts[c].begin(), concepts[c].end(),
+                           [&](const std::string& x) { return keys[i].count(x) > 0; });
     };
     // Names that say a modality the model does not take.
     for (size_t c = 0; c < n; ++c) {
         for (const auto& m : knownModalities(concepts[c])) {
             if (!modelModalities.empty() && !modelModalities.count(m)) {
-                match.warnings.push_back(fmt::format("'{}' looks like {}, which the model does not take (it takes {})", shown(c), m,
-                                                     listed(modelInputs)));
+                match.warnings.push_back(fmt::format("'{}' looks like {}, which the model does not take (it takes {})",
+                                                     shown(c), m, listed(modelInputs)));
             }
         }
     }
@@ -183,9 +188,10 @@ ChannelMatch matchChannels(const std::vector<std::string>& channelNames,
             if (!matches(c, i)) continue;
             if (inputOf[c] >= 0 || channelOf[i] >= 0) {
                 match.outcome = ChannelMatch::Outcome::Ambiguous;
-                match.reason = inputOf[c] >= 0
-                                   ? fmt::format("'{}' could be {} or {}", shown(c), modelInputs[size_t(inputOf[c])], modelInputs[i])
-                                   : fmt::format("both '{}' and '{}' look like {}", shown(size_t(channelOf[i])), shown(c), modelInputs[i]);
+                match.reason = inputOf[c] >= 0 ? fmt::format("'{}' could be {} or {}", shown(c),
+                                                             modelInputs[size_t(inputOf[c])], modelInputs[i])
+                                               : fmt::format("both '{}' and '{}' look like {}",
+                                                             shown(size_t(channelOf[i])), shown(c), modelInputs[i]);
                 describe();
                 return match;
             }
@@ -213,7 +219,8 @@ ChannelMatch matchChannels(const std::vector<std::string>& channelNames,
         inputOf[c] = int(i);
         channelOf[i] = int(c);
     }
-    for (size_t i = 0; i < n; ++i) match.order[i] = size_t(channelOf[i]);
+    for (size_t i = 0; i < n; ++i)
+        match.order[i] = size_t(channelOf[i]);
     match.outcome = match.reorders() ? ChannelMatch::Outcome::Reordered : ChannelMatch::Outcome::InOrder;
     describe();
     return match;

@@ -37,8 +37,7 @@ struct ChannelMatch {
 // Matches `channelNames` (as given) to `modelInputs` (the card's input_channels, in tensor
 // order). `displayNames` (same length as channelNames, optional) are what the mapping text
 // shows for each channel, e.g. file names.
-ChannelMatch matchChannels(const std::vector<std::string>& channelNames,
-                           const std::vector<std::string>& modelInputs,
+ChannelMatch matchChannels(const std::vector<std::string>& channelNames, const std::vector<std::string>& modelInputs,
                            const std::vector<std::string>& displayNames = {});
 
 // The modality words a name stands for ("sub-01_T2-FLAIR_0001" -> {flair, #1}); exposed for
@@ -49,7 +48,8 @@ std::vector<std::string> channelConcepts(const std::string& name);
 template <typename T> std::vector<T> reordered(const std::vector<T>& items, const std::vector<size_t>& order) {
     std::vector<T> out;
     out.reserve(order.size());
-    for (size_t index : order) out.push_back(items.at(index));
+    for (size_t index : order)
+        out.push_back(items.at(index));
     return out;
 }
 

@@ -1,12 +1,17 @@
 #include "engine/io/image_io.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
 #include "engine/core/memory_budget.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/metaimage_header.h"
 #include "engine/io/nifti_header.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
 #include <itkGDCMImageIO.h>
 #include <itkGDCMImageIOFactory.h>
 #include <itkGDCMSeriesFileNames.h>
@@ -18,12 +23,6 @@
 #include <itkMetaImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
 #include <itkNrrdImageIOFactory.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fmt/format.h>
 #include <mutex>
 
 namespace fs = std::filesystem;
@@ -92,7 +91,8 @@ std::string formatName(const std::string& ext) {
 void checkExists(const std::string& path) {
     std::error_code ec;
     const auto status = fs::status(path, ec);
-    if (ec == std::errc::too_many_symbolic_link_levels) throw Error(path + ": a loop of symbolic links (it points back to itself)");
+    if (ec == std::errc::too_many_symbolic_link_levels)
+        throw Error(path + ": a loop of symbolic links (it points back to itself)");
     if (ec || !fs::exists(status)) throw Error(path + ": file not found");
 }
 
@@ -118,7 +118,8 @@ template <typename Image> Geometry geometryFromImage(const Image& image) {
         g.dims[a] = int64_t(size[a]);
         g.spacing[a] = image.GetSpacing()[a];
         g.origin[a] = image.GetOrigin()[a];
-        for (unsigned b = 0; b < 3; ++b) g.direction[a][b] = image.GetDirection()(b, a);
+        for (unsigned b = 0; b < 3; ++b)
+            g.direction[a][b] = image.GetDirection()(b, a);
     }
     return g;
 }
@@ -133,7 +134,8 @@ template <typename Image> typename Image::Pointer imageFromGeometry(const Geomet
         region.SetSize(a, size_t(g.dims[a]));
         spacing[a] = g.spacing[a];
         origin[a] = g.origin[a];
-        for (unsigned b = 0; b < 3; ++b) direction(b, a) = g.direction[a][b];
+        for (unsigned b = 0; b < 3; ++b)
+            direction(b, a) = g.direction[a][b];
     }
     image->SetRegions(region);
     image->SetSpacing(spacing);
@@ -166,20 +168,19 @@ void checkHeader(const ImageHeader& header) {
     if (header.geometry.voxelCount() > kMaxVoxels) {
         throw Error(fmt::format("{}: header asks for {} voxels ({}), more than the {} SegXAI "
                                 "reads",
-                                header.path, header.geometry.voxelCount(),
-                                header.geometry.describe(), kMaxVoxels));
+                                header.path, header.geometry.voxelCount(), header.geometry.describe(), kMaxVoxels));
     }
     // Reading holds the file's voxels, their float copy and the study's own: about 12 bytes a
     // voxel. Refuse before allocating rather than be killed by the system half-way.
     const uint64_t needed = uint64_t(header.geometry.voxelCount()) * 12, available = availableMemoryBytes();
     if (available > 0 && needed > available) {
         throw Error(fmt::format("{}: reading it needs about {:.1f} GB of memory ({}), and only {:.1f} GB is available",
-                                header.path, double(needed) / 1e9, header.geometry.describe(), double(available) / 1e9));
+                                header.path, double(needed) / 1e9, header.geometry.describe(),
+                                double(available) / 1e9));
     }
 }
 
-std::vector<std::string> dicomFiles(const std::string& directory, const std::string& uid,
-                                    std::string* chosenUid) {
+std::vector<std::string> dicomFiles(const std::string& directory, const std::string& uid, std::string* chosenUid) {
     auto names = itk::GDCMSeriesFileNames::New();
     names->SetUseSeriesDetails(true);
     names->SetDirectory(directory);
@@ -215,8 +216,8 @@ itk::ImageIOBase::Pointer openImageIO(const std::string& path) {
     auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::ReadMode);
     if (!io) {
         const std::string format = formatName(imageExtension(path));
-        throw Error(fmt::format("{}: cannot read as {}: the file is damaged or is not a {} file",
-                                path, format, format));
+        throw Error(
+            fmt::format("{}: cannot read as {}: the file is damaged or is not a {} file", path, format, format));
     }
     return io;
 }
@@ -224,17 +225,30 @@ itk::ImageIOBase::Pointer openImageIO(const std::string& path) {
 std::string pixelTypeName(itk::IOComponentEnum type) {
     using C = itk::IOComponentEnum;
     switch (type) {
-    case C::UCHAR: return "uint8";
-    case C::CHAR: return "int8";
-    case C::USHORT: return "uint16";
-    case C::SHORT: return "int16";
-    case C::UINT: return "uint32";
-    case C::INT: return "int32";
-    case C::ULONG: case C::ULONGLONG: return "uint64";
-    case C::LONG: case C::LONGLONG: return "int64";
-    case C::FLOAT: return "float32";
-    case C::DOUBLE: return "float64";
-    default: return itk::ImageIOBase::GetComponentTypeAsString(type);
+    case C::UCHAR:
+        return "uint8";
+    case C::CHAR:
+        return "int8";
+    case C::USHORT:
+        return "uint16";
+    case C::SHORT:
+        return "int16";
+    case C::UINT:
+        return "uint32";
+    case C::INT:
+        return "int32";
+    case C::ULONG:
+    case C::ULONGLONG:
+        return "uint64";
+    case C::LONG:
+    case C::LONGLONG:
+        return "int64";
+    case C::FLOAT:
+        return "float32";
+    case C::DOUBLE:
+        return "float64";
+    default:
+        return itk::ImageIOBase::GetComponentTypeAsString(type);
     }
 }
 
@@ -260,8 +274,7 @@ template <typename Reader> void observeProgress(Reader& reader, JobContext* job)
     });
 }
 
-FloatImage::Pointer readFloatImage(const std::string& path, const std::string& dicomSeries,
-                                   JobContext* job) {
+FloatImage::Pointer readFloatImage(const std::string& path, const std::string& dicomSeries, JobContext* job) {
     const ImageHeader header = readImageHeader(path, dicomSeries);
     checkHeader(header);
     try {
@@ -290,14 +303,12 @@ FloatImage::Pointer readFloatImage(const std::string& path, const std::string& d
     } catch (const itk::ExceptionObject& e) {
         rethrowItk(path, e);
     } catch (const std::bad_alloc&) {
-        throw Error(fmt::format("{}: not enough memory to read {}", path,
-                                header.geometry.describe()));
+        throw Error(fmt::format("{}: not enough memory to read {}", path, header.geometry.describe()));
     }
 }
 
 // ITK places a NIfTI image by its qform when there is one; Python tools use the sform.
-Geometry placedGeometry(const std::string& path, const Geometry& fromItk,
-                        std::vector<std::string>* warnings) {
+Geometry placedGeometry(const std::string& path, const Geometry& fromItk, std::vector<std::string>* warnings) {
     const std::string ext = imageExtension(path);
     if (ext != ".nii" && ext != ".nii.gz") return fromItk;
     const auto header = readNiftiHeaderInfo(path);
@@ -318,8 +329,8 @@ bool isSupportedImagePath(const std::string& path) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) return true;
     const std::string ext = imageExtension(path);
-    return ext == ".nii" || ext == ".nii.gz" || ext == ".nrrd" || ext == ".nhdr" ||
-           ext == ".mha" || ext == ".mhd" || ext == ".dcm";
+    return ext == ".nii" || ext == ".nii.gz" || ext == ".nrrd" || ext == ".nhdr" || ext == ".mha" || ext == ".mhd" ||
+           ext == ".dcm";
 }
 
 std::string volumeNameFromPath(const std::string& path) {
@@ -386,8 +397,7 @@ Volume readVolume(const std::string& path, const std::string& dicomSeries, JobCo
     return volume;
 }
 
-LabelVolume readLabelVolume(const std::string& path, JobContext* job,
-                            std::vector<std::string>* warnings) {
+LabelVolume readLabelVolume(const std::string& path, JobContext* job, std::vector<std::string>* warnings) {
     const std::lock_guard lock(itkMutex());
     auto image = readFloatImage(path, {}, job);
     LabelVolume labels;
@@ -447,13 +457,12 @@ std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
 namespace {
 
 template <typename Image, typename Voxel>
-void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels,
-                const std::string& path, const std::vector<std::string>& protectedPaths) {
+void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels, const std::string& path,
+                const std::vector<std::string>& protectedPaths) {
     registerImageFormats();
     const std::string ext = imageExtension(path);
     if (ext != ".nii" && ext != ".nii.gz" && ext != ".nrrd" && ext != ".mha" && ext != ".mhd") {
-        throw Error(fmt::format("{}: cannot write '{}' files (use .nii.gz, .nii, .nrrd or .mha)",
-                                path, ext));
+        throw Error(fmt::format("{}: cannot write '{}' files (use .nii.gz, .nii, .nrrd or .mha)", path, ext));
     }
     auto image = imageFromGeometry<Image>(geometry);
     std::copy(voxels.begin(), voxels.end(), image->GetBufferPointer());
@@ -472,8 +481,7 @@ void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels,
 
 } // namespace
 
-void writeVolume(const Volume& volume, const std::string& path,
-                 const std::vector<std::string>& protectedPaths) {
+void writeVolume(const Volume& volume, const std::string& path, const std::vector<std::string>& protectedPaths) {
     const std::lock_guard lock(itkMutex());
     writeImage<FloatImage>(volume.geometry, volume.voxels, path, protectedPaths);
 }

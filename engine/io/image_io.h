@@ -1,6 +1,6 @@
 #pragma once
-#include "engine/io/study.h"
 #include "engine/core/volume.h"
+#include "engine/io/study.h"
 
 #include <string>
 #include <vector>
@@ -12,12 +12,12 @@ class JobContext;
 // What a file's header says, read without loading voxels.
 struct ImageHeader {
     std::string path;
-    std::string format;      // "NIfTI", "NRRD", "MetaImage", "DICOM"
-    std::string pixelType;   // "float", "int16", ...
-    int dimensions = 3;      // as stored (2 is read as one slice; more than 3 is refused)
+    std::string format;    // "NIfTI", "NRRD", "MetaImage", "DICOM"
+    std::string pixelType; // "float", "int16", ...
+    int dimensions = 3;    // as stored (2 is read as one slice; more than 3 is refused)
     int components = 1;
     std::vector<int64_t> size; // as stored, all dimensions
-    Geometry geometry;        // the 3D grid
+    Geometry geometry;         // the 3D grid
 };
 
 struct DicomSeries {
@@ -41,8 +41,8 @@ bool isSupportedImagePath(const std::string& path);
 ImageHeader readImageHeader(const std::string& path, const std::string& dicomSeries = {});
 // NIfTI files whose qform and sform disagree are placed by the sform (as nibabel, FSL and
 // MONAI do, so SegXAI sees what a Python pipeline saw), with a note in `warnings`.
-Volume readVolume(const std::string& path, const std::string& dicomSeries = {},
-                  JobContext* job = nullptr, std::vector<std::string>* warnings = nullptr);
+Volume readVolume(const std::string& path, const std::string& dicomSeries = {}, JobContext* job = nullptr,
+                  std::vector<std::string>* warnings = nullptr);
 // Label maps must hold integer values in 0..65535.
 LabelVolume readLabelVolume(const std::string& path, JobContext* job = nullptr,
                             std::vector<std::string>* warnings = nullptr);
@@ -50,8 +50,7 @@ std::vector<DicomSeries> listDicomSeries(const std::string& directory);
 
 // Writes NIfTI/NRRD/MetaImage by extension, atomically (temporary name, then rename), so
 // a failure leaves no partial file. Refuses to overwrite any path in `protectedPaths`.
-void writeVolume(const Volume& volume, const std::string& path,
-                 const std::vector<std::string>& protectedPaths = {});
+void writeVolume(const Volume& volume, const std::string& path, const std::vector<std::string>& protectedPaths = {});
 void writeLabelVolume(const LabelVolume& labels, const std::string& path,
                       const std::vector<std::string>& protectedPaths = {});
 

@@ -1,10 +1,10 @@
 #pragma once
 #include "engine/core/error.h"
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <cmath>
+#include <fmt/format.h>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -14,7 +14,8 @@ namespace segxai {
 
 // A field of a JSON object read with a fallback when it is missing or null; a field of the
 // wrong type throws segxai::Error naming `origin`, the key and the type found.
-template <typename T> T jsonField(const nlohmann::json& object, const char* key, T fallback, const std::string& origin) {
+template <typename T>
+T jsonField(const nlohmann::json& object, const char* key, T fallback, const std::string& origin) {
     auto it = object.find(key);
     if (it == object.end() || it->is_null()) return fallback;
     bool ok = false;
@@ -40,7 +41,8 @@ template <typename T> T jsonField(const nlohmann::json& object, const char* key,
 }
 
 // A list of strings, `fallback` when the key is missing; anything else throws segxai::Error.
-inline std::vector<std::string> stringList(const nlohmann::json& section, const char* key, std::vector<std::string> fallback, const std::string& origin) {
+inline std::vector<std::string> stringList(const nlohmann::json& section, const char* key,
+                                           std::vector<std::string> fallback, const std::string& origin) {
     auto it = section.find(key);
     if (it == section.end()) return fallback;
     if (!it->is_array()) throw Error(fmt::format("{}: '{}' must be a list of strings", origin, key));
@@ -54,12 +56,14 @@ inline std::vector<std::string> stringList(const nlohmann::json& section, const 
 
 // Throws segxai::Error naming `origin` and the key when `object` is not an object or holds a
 // key outside `known` (a misspelt option must not be ignored silently).
-inline void refuseUnknownKeys(const nlohmann::json& object, const std::set<std::string>& known, const std::string& origin) {
+inline void refuseUnknownKeys(const nlohmann::json& object, const std::set<std::string>& known,
+                              const std::string& origin) {
     if (!object.is_object()) throw Error(origin + " must be a JSON object");
     for (const auto& [key, value] : object.items()) {
         if (known.count(key) == 0) {
             std::string list;
-            for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+            for (const auto& k : known)
+                list += (list.empty() ? "" : ", ") + k;
             throw Error(fmt::format("{}: unknown key '{}' (known: {})", origin, key, list));
         }
     }

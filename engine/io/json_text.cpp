@@ -38,7 +38,8 @@ void write(const nlohmann::json& value, int indent, int depth, std::string& out)
         out += closePad + "]";
     } else if (value.is_array()) {
         out += "[";
-        for (size_t n = 0; n < value.size(); ++n) out += (n ? ", " : "") + value[n].dump();
+        for (size_t n = 0; n < value.size(); ++n)
+            out += (n ? ", " : "") + value[n].dump();
         out += "]";
     } else {
         out += value.dump();

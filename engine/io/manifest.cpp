@@ -1,7 +1,7 @@
 #include "engine/io/manifest.h"
 
-#include "engine/io/csv.h"
 #include "engine/core/error.h"
+#include "engine/io/csv.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -52,7 +52,8 @@ Manifest parseManifest(const std::string& text, const std::string& origin, const
                 }
             }
             if (idColumn != 0) throw Error(where + ": the manifest's header must start with an \"id\" column");
-            if (channelColumns.empty()) throw Error(where + ": the manifest names no channel column (e.g. id,t1,flair,gt)");
+            if (channelColumns.empty())
+                throw Error(where + ": the manifest names no channel column (e.g. id,t1,flair,gt)");
             continue;
         }
         if (f.size() != header.size()) {
@@ -63,10 +64,12 @@ Manifest parseManifest(const std::string& text, const std::string& origin, const
         if (e.id.empty()) throw Error(where + ": an empty study id");
         if (!ids.insert(e.id).second) throw Error(where + ": study id '" + e.id + "' appears twice");
         for (int c : channelColumns) {
-            if (f[size_t(c)].empty()) throw Error(fmt::format("{}: study '{}' has no {} file", where, e.id, header[size_t(c)]));
+            if (f[size_t(c)].empty())
+                throw Error(fmt::format("{}: study '{}' has no {} file", where, e.id, header[size_t(c)]));
             e.request.channelPaths.push_back(resolved(f[size_t(c)], folder));
         }
-        if (truthColumn >= 0 && !f[size_t(truthColumn)].empty()) e.request.groundTruthPath = resolved(f[size_t(truthColumn)], folder);
+        if (truthColumn >= 0 && !f[size_t(truthColumn)].empty())
+            e.request.groundTruthPath = resolved(f[size_t(truthColumn)], folder);
         m.studies.push_back(std::move(e));
     }
     if (header.empty()) throw Error(origin + ": the manifest is empty (it needs a header such as id,t1,flair,gt)");

@@ -22,7 +22,8 @@ template <typename T> T readAt(const unsigned char* bytes, size_t offset, bool s
     std::memcpy(&value, bytes + offset, sizeof(T));
     if (swap) {
         auto* p = reinterpret_cast<unsigned char*>(&value);
-        for (size_t n = 0; n < sizeof(T) / 2; ++n) std::swap(p[n], p[sizeof(T) - 1 - n]);
+        for (size_t n = 0; n < sizeof(T) / 2; ++n)
+            std::swap(p[n], p[sizeof(T) - 1 - n]);
     }
     return value;
 }
@@ -42,8 +43,10 @@ std::optional<NiftiHeaderInfo> parseHeader(const unsigned char* header, size_t s
         info.qformCode = readAt<int16_t>(header, 252, swap);
         info.sformCode = readAt<int16_t>(header, 254, swap);
         for (size_t r = 0; r < 3; ++r)
-            for (size_t c = 0; c < 4; ++c) info.sform[r][c] = readAt<float>(header, 280 + 16 * r + 4 * c, swap);
-        for (size_t d = 0; d < 8; ++d) info.dim[d] = readAt<int16_t>(header, 40 + 2 * d, swap);
+            for (size_t c = 0; c < 4; ++c)
+                info.sform[r][c] = readAt<float>(header, 280 + 16 * r + 4 * c, swap);
+        for (size_t d = 0; d < 8; ++d)
+            info.dim[d] = readAt<int16_t>(header, 40 + 2 * d, swap);
         return info;
     }
     if (sizeofHeader == 540 && size >= 540) {
@@ -52,8 +55,10 @@ std::optional<NiftiHeaderInfo> parseHeader(const unsigned char* header, size_t s
         info.qformCode = readAt<int32_t>(header, 344, swap);
         info.sformCode = readAt<int32_t>(header, 348, swap);
         for (size_t r = 0; r < 3; ++r)
-            for (size_t c = 0; c < 4; ++c) info.sform[r][c] = readAt<double>(header, 400 + 32 * r + 8 * c, swap);
-        for (size_t d = 0; d < 8; ++d) info.dim[d] = readAt<int64_t>(header, 16 + 8 * d, swap);
+            for (size_t c = 0; c < 4; ++c)
+                info.sform[r][c] = readAt<double>(header, 400 + 32 * r + 8 * c, swap);
+        for (size_t d = 0; d < 8; ++d)
+            info.dim[d] = readAt<int64_t>(header, 16 + 8 * d, swap);
         return info;
     }
     return std::nullopt;
@@ -85,7 +90,8 @@ std::optional<NiftiHeaderInfo> readNiftiHeaderInfo(const std::string& path) {
 
 void checkNiftiSizes(const std::string& path, const NiftiHeaderInfo& h) {
     if (h.dim[0] < 1 || h.dim[0] > 7) {
-        throw Error(fmt::format("{}: the header gives {} dimensions (a NIfTI image has 1 to 7): a damaged header", path, h.dim[0]));
+        throw Error(fmt::format("{}: the header gives {} dimensions (a NIfTI image has 1 to 7): a damaged header", path,
+                                h.dim[0]));
     }
     std::string sizes;
     bool bad = false;
@@ -93,7 +99,9 @@ void checkNiftiSizes(const std::string& path, const NiftiHeaderInfo& h) {
         sizes += (d > 1 ? " x " : "") + std::to_string(h.dim[size_t(d)]);
         bad = bad || h.dim[size_t(d)] < 1;
     }
-    if (bad) throw Error(fmt::format("{}: the header gives a size of {} voxels; every size must be at least 1", path, sizes));
+    if (bad)
+        throw Error(
+            fmt::format("{}: the header gives a size of {} voxels; every size must be at least 1", path, sizes));
 }
 
 std::optional<Geometry> sformGeometry(const NiftiHeaderInfo& h, const Index3& dims) {

@@ -35,14 +35,18 @@ std::vector<std::string> channelNamesOf(const StudyRequest& request) {
 ChannelMatch matchStudyRequest(StudyRequest& request, const std::vector<std::string>& modelInputs,
                                const std::vector<std::string>& names) {
     std::vector<std::string> files;
-    for (const auto& path : request.channelPaths) files.push_back(std::filesystem::path(path).filename().string());
+    for (const auto& path : request.channelPaths)
+        files.push_back(std::filesystem::path(path).filename().string());
     if (request.keepChannelOrder) return matchChannels(files, {}, files); // as given
-    ChannelMatch match = matchChannels(names.size() == files.size() ? names : channelNamesOf(request), modelInputs, files);
+    ChannelMatch match =
+        matchChannels(names.size() == files.size() ? names : channelNamesOf(request), modelInputs, files);
     if (match.reorders()) {
         const size_t reference = request.referenceChannel;
-        request.referenceChannel = size_t(std::find(match.order.begin(), match.order.end(), reference) - match.order.begin());
+        request.referenceChannel =
+            size_t(std::find(match.order.begin(), match.order.end(), reference) - match.order.begin());
         request.channelPaths = reordered(request.channelPaths, match.order);
-        if (request.dicomSeries.size() == match.order.size()) request.dicomSeries = reordered(request.dicomSeries, match.order);
+        if (request.dicomSeries.size() == match.order.size())
+            request.dicomSeries = reordered(request.dicomSeries, match.order);
     }
     return match;
 }
@@ -51,9 +55,11 @@ ChannelMatch matchStudyRequestOrThrow(StudyRequest& request, const std::vector<s
     ChannelMatch match = matchStudyRequest(request, modelInputs);
     if (match.outcome == ChannelMatch::Outcome::Ambiguous) {
         std::string inputs;
-        for (size_t i = 0; i < modelInputs.size(); ++i) inputs += (i ? ", " : "") + modelInputs[i];
-        throw Error("cannot tell which study file is which model input: " + match.reason + ". Name the files after the model's inputs (" +
-                    inputs + "), or give them in that order with --no-channel-matching");
+        for (size_t i = 0; i < modelInputs.size(); ++i)
+            inputs += (i ? ", " : "") + modelInputs[i];
+        throw Error("cannot tell which study file is which model input: " + match.reason +
+                    ". Name the files after the model's inputs (" + inputs +
+                    "), or give them in that order with --no-channel-matching");
     }
     return match;
 }
@@ -67,11 +73,13 @@ ChannelMatch matchManifest(Manifest& manifest, const std::vector<std::string>& m
                     ". Name the columns after the model's inputs, or keep their order with --no-channel-matching");
     }
     if (!match.warnings.empty()) {
-        throw Error(origin + ": " + match.warnings.front() + ". Rename the column, or keep the given order with --no-channel-matching");
+        throw Error(origin + ": " + match.warnings.front() +
+                    ". Rename the column, or keep the given order with --no-channel-matching");
     }
     if (match.reorders()) {
         manifest.channelNames = reordered(manifest.channelNames, match.order);
-        const size_t reference = size_t(std::find(match.order.begin(), match.order.end(), size_t(0)) - match.order.begin());
+        const size_t reference =
+            size_t(std::find(match.order.begin(), match.order.end(), size_t(0)) - match.order.begin());
         for (ManifestEntry& entry : manifest.studies) {
             entry.request.channelPaths = reordered(entry.request.channelPaths, match.order);
             entry.request.referenceChannel = reference;

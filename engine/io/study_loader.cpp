@@ -1,9 +1,9 @@
 #include "engine/io/study_loader.h"
 
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/core/job_runner.h"
 #include "engine/core/resample.h"
+#include "engine/io/image_io.h"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -35,7 +35,8 @@ std::string uniqueName(std::string name, const std::vector<Volume>& channels) {
     const std::string base = name;
     for (int n = 2;; ++n) {
         bool taken = false;
-        for (const auto& c : channels) taken = taken || c.name == name;
+        for (const auto& c : channels)
+            taken = taken || c.name == name;
         if (!taken) return name;
         name = fmt::format("{}_{}", base, n);
     }
@@ -67,13 +68,11 @@ Study loadStudy(const StudyRequest& request, JobContext* job) {
             checkOverlap(study.geometry, volume.geometry, path, referencePath);
             study.warnings.push_back(fmt::format("{}: grid {} differs from {}; resampled onto it "
                                                  "(linear)",
-                                                 volume.name, volume.geometry.describe(),
-                                                 study.geometry.describe()));
+                                                 volume.name, volume.geometry.describe(), study.geometry.describe()));
             volume = resampleLinear(volume, study.geometry);
         }
         if (const size_t bad = replaceNonFinite(volume.voxels)) {
-            study.warnings.push_back(
-                fmt::format("{}: {} voxels were NaN or infinite; set to 0", volume.name, bad));
+            study.warnings.push_back(fmt::format("{}: {} voxels were NaN or infinite; set to 0", volume.name, bad));
         }
         volumes[c] = std::move(volume);
         if (job) job->throwIfStopped();

@@ -5,7 +5,8 @@
 
 namespace segxai {
 
-StudyPrefetcher::StudyPrefetcher(std::vector<StudyRequest> requests, size_t depth) : m_requests(std::move(requests)), m_depth(depth) {
+StudyPrefetcher::StudyPrefetcher(std::vector<StudyRequest> requests, size_t depth)
+    : m_requests(std::move(requests)), m_depth(depth) {
     if (m_depth > 0) m_thread = std::thread([this] { work(); });
 }
 

@@ -1,7 +1,7 @@
 #pragma once
+#include "engine/io/study.h"
 #include "engine/model/model.h"
 #include "engine/model/segmentation.h"
-#include "engine/io/study.h"
 
 namespace segxai {
 

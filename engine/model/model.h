@@ -11,11 +11,11 @@ namespace segxai {
 // A submodule of a TorchScript model that explanations can use, with the shape it produced
 // for a given input.
 struct LayerInfo {
-    std::string path;            // dotted path ("model.1.submodule.2"); "path#k" for the k-th call
-    std::string type;            // module class ("Conv3d", "SkipConnection", ...)
-    std::vector<int64_t> shape;  // output shape; empty when it is not a single tensor
-    bool capturable = false;     // CAM methods can use it
-    std::string note;            // why not, or a caveat
+    std::string path;           // dotted path ("model.1.submodule.2"); "path#k" for the k-th call
+    std::string type;           // module class ("Conv3d", "SkipConnection", ...)
+    std::vector<int64_t> shape; // output shape; empty when it is not a single tensor
+    bool capturable = false;    // CAM methods can use it
+    std::string note;           // why not, or a caveat
 };
 
 // A TorchScript segmentation model with its card, ready on the engine's device (CUDA when the

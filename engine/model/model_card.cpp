@@ -110,7 +110,8 @@ public:
                 } else if (c.is_object()) {
                     info.name = string(c, "name", "class " + std::to_string(n));
                     if (const json* color = find(c, "color")) {
-                        if (!color->is_array() || color->size() != 3) fail("classes.color", "must be [r, g, b] with values 0-255");
+                        if (!color->is_array() || color->size() != 3)
+                            fail("classes.color", "must be [r, g, b] with values 0-255");
                         for (size_t k = 0; k < 3; ++k) {
                             const double x = number((*color)[k], "classes.color");
                             if (x < 0 || x > 255) fail("classes.color", "must be [r, g, b] with values 0-255");
@@ -140,10 +141,12 @@ public:
         }
         if (const json* v = find(m_root, "normalization")) {
             if (v->is_array()) {
-                for (size_t n = 0; n < v->size(); ++n) card.normalization.push_back(normalization((*v)[n], "normalization"));
+                for (size_t n = 0; n < v->size(); ++n)
+                    card.normalization.push_back(normalization((*v)[n], "normalization"));
                 if (!card.inputChannels.empty() && card.normalization.size() != 1 &&
                     card.normalization.size() != card.inputChannels.size()) {
-                    fail("normalization", fmt::format("has {} entries for {} input channels", card.normalization.size(), card.inputChannels.size()));
+                    fail("normalization", fmt::format("has {} entries for {} input channels", card.normalization.size(),
+                                                      card.inputChannels.size()));
                 }
             } else {
                 card.normalization.push_back(normalization(*v, "normalization"));
@@ -163,10 +166,12 @@ public:
             }
             if (const json* o = find(*v, "overlap")) {
                 w.overlap = number(*o, "sliding_window.overlap");
-                if (w.overlap < 0.0 || w.overlap >= 1.0) fail("sliding_window.overlap", "must be at least 0 and below 1");
+                if (w.overlap < 0.0 || w.overlap >= 1.0)
+                    fail("sliding_window.overlap", "must be at least 0 and below 1");
             }
             const std::string blend = string(*v, "blend", "gaussian");
-            if (blend != "gaussian" && blend != "constant") fail("sliding_window.blend", "must be \"gaussian\" or \"constant\"");
+            if (blend != "gaussian" && blend != "constant")
+                fail("sliding_window.blend", "must be \"gaussian\" or \"constant\"");
             w.gaussian = blend == "gaussian";
             if (const json* s = find(*v, "sigma_scale")) {
                 w.sigmaScale = number(*s, "sliding_window.sigma_scale");
@@ -196,9 +201,8 @@ private:
 
 std::array<uint8_t, 3> defaultClassColor(size_t index) {
     static const std::array<uint8_t, 3> colors[] = {
-        {0, 0, 0},     {255, 64, 32},  {64, 200, 64},  {64, 128, 255}, {255, 220, 0},
-        {0, 220, 220}, {220, 64, 220}, {255, 150, 60}, {150, 100, 255}, {120, 220, 140},
-        {220, 120, 120}, {100, 160, 200},
+        {0, 0, 0},      {255, 64, 32},  {64, 200, 64},   {64, 128, 255},  {255, 220, 0},   {0, 220, 220},
+        {220, 64, 220}, {255, 150, 60}, {150, 100, 255}, {120, 220, 140}, {220, 120, 120}, {100, 160, 200},
     };
     if (index < std::size(colors)) return colors[index];
     const uint8_t h = uint8_t(index * 67);
@@ -234,7 +238,8 @@ std::string modelCardToJson(const ModelCard& card) {
     j["description"] = card.description;
     j["input_channels"] = card.inputChannels;
     nlohmann::json classes = nlohmann::json::array();
-    for (const auto& c : card.classes) classes.push_back({{"name", c.name}, {"color", c.color}});
+    for (const auto& c : card.classes)
+        classes.push_back({{"name", c.name}, {"color", c.color}});
     j["classes"] = classes;
     if (card.spacingMm) j["spacing_mm"] = *card.spacingMm;
     j["orientation"] = card.reorientToRas ? "RAS" : "none";
@@ -242,19 +247,29 @@ std::string modelCardToJson(const ModelCard& card) {
     nlohmann::json norms = nlohmann::json::array();
     for (const auto& n : card.normalization) {
         switch (n.kind) {
-        case Normalization::Kind::None: norms.push_back({{"kind", "none"}}); break;
-        case Normalization::Kind::ZScore: norms.push_back({{"kind", "zscore"}, {"nonzero", n.nonzeroOnly}}); break;
+        case Normalization::Kind::None:
+            norms.push_back({{"kind", "none"}});
+            break;
+        case Normalization::Kind::ZScore:
+            norms.push_back({{"kind", "zscore"}, {"nonzero", n.nonzeroOnly}});
+            break;
         case Normalization::Kind::Range:
-            norms.push_back({{"kind", "range"}, {"a_min", n.aMin}, {"a_max", n.aMax}, {"b_min", n.bMin},
-                             {"b_max", n.bMax}, {"clip", n.clip}});
+            norms.push_back({{"kind", "range"},
+                             {"a_min", n.aMin},
+                             {"a_max", n.aMax},
+                             {"b_min", n.bMin},
+                             {"b_max", n.bMax},
+                             {"clip", n.clip}});
             break;
         }
     }
     j["normalization"] = norms;
     if (card.slidingWindow) {
         const auto& w = *card.slidingWindow;
-        j["sliding_window"] = {{"patch", w.patch}, {"overlap", w.overlap},
-                               {"blend", w.gaussian ? "gaussian" : "constant"}, {"sigma_scale", w.sigmaScale}};
+        j["sliding_window"] = {{"patch", w.patch},
+                               {"overlap", w.overlap},
+                               {"blend", w.gaussian ? "gaussian" : "constant"},
+                               {"sigma_scale", w.sigmaScale}};
     }
     j["divisible_by"] = card.divisibleBy;
     j["cam_layer"] = card.camLayer;

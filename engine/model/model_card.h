@@ -29,23 +29,23 @@ struct ClassInfo {
     std::array<uint8_t, 3> color{255, 0, 0};
 };
 
-// What a model expects and produces (DESIGN.md "Models"). Read from model.json beside the
+// What a model expects and produces (docs/models.md#model-card). Read from model.json beside the
 // TorchScript file, or from a MONAI bundle, or defaulted for a bare TorchScript file.
 struct ModelCard {
     std::string name;
     std::string description;
-    std::vector<std::string> inputChannels;  // names, in tensor channel order; empty: unknown
-    std::vector<ClassInfo> classes;          // empty: named by index after the first forward
+    std::vector<std::string> inputChannels;         // names, in tensor channel order; empty: unknown
+    std::vector<ClassInfo> classes;                 // empty: named by index after the first forward
     std::optional<std::array<double, 3>> spacingMm; // resample to this spacing; absent: study grid
-    bool reorientToRas = false;              // reorient to RAS before inference, back after
-    bool reverseAxes = false;                // tensor spatial order (k, j, i) instead of (i, j, k)
-    std::vector<Normalization> normalization; // one per channel, or one for all
+    bool reorientToRas = false;                     // reorient to RAS before inference, back after
+    bool reverseAxes = false;                       // tensor spatial order (k, j, i) instead of (i, j, k)
+    std::vector<Normalization> normalization;       // one per channel, or one for all
     std::optional<SlidingWindow> slidingWindow;
-    int64_t divisibleBy = 1;                 // pad spatial size to a multiple (network stride)
-    std::string camLayer;                    // default layer for CAM methods
-    bool outputsProbabilities = false;       // else logits
-    bool syntheticData = false;              // trained on synthetic data (shown in the UI)
-    std::string source;                      // where the card came from (file path or "defaults")
+    int64_t divisibleBy = 1;           // pad spatial size to a multiple (network stride)
+    std::string camLayer;              // default layer for CAM methods
+    bool outputsProbabilities = false; // else logits
+    bool syntheticData = false;        // trained on synthetic data (shown in the UI)
+    std::string source;                // where the card came from (file path or "defaults")
 
     // The normalisation for channel c (the single entry applies to all channels).
     Normalization normalizationFor(size_t channel) const;

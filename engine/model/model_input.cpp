@@ -21,7 +21,8 @@ Geometry modelGridFor(const Geometry& studyGrid, const ModelCard& card) {
 
 void normalize(std::vector<float>& voxels, const Normalization& n) {
     switch (n.kind) {
-    case Normalization::Kind::None: return;
+    case Normalization::Kind::None:
+        return;
     case Normalization::Kind::ZScore: {
         double sum = 0.0, squares = 0.0;
         size_t count = 0;

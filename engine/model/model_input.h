@@ -1,6 +1,6 @@
 #pragma once
-#include "engine/model/model_card.h"
 #include "engine/io/study.h"
+#include "engine/model/model_card.h"
 
 #include <vector>
 

@@ -16,7 +16,9 @@ using nlohmann::json;
 namespace segxai {
 namespace {
 
-json readJson(const fs::path& path) { return readJsonFile(path.string(), "file"); }
+json readJson(const fs::path& path) {
+    return readJsonFile(path.string(), "file");
+}
 
 // channel_def {"0": "background", "1": "spleen"} in index order.
 std::vector<std::string> channelNames(const json& entry, size_t count) {
@@ -68,7 +70,8 @@ void readInferenceConfig(const json& root, const std::string& origin, ModelCard&
                          std::vector<std::string>& notes) {
     std::function<void(const json&)> visit = [&](const json& node) {
         if (node.is_array()) {
-            for (const auto& item : node) visit(item);
+            for (const auto& item : node)
+                visit(item);
             return;
         }
         if (!node.is_object()) return;
@@ -114,13 +117,14 @@ void readInferenceConfig(const json& root, const std::string& origin, ModelCard&
             } else if (target == "SlidingWindowInferer") {
                 if (auto roi = triple(get("roi_size"))) {
                     SlidingWindow w;
-                    for (size_t a = 0; a < 3; ++a) w.patch[a] = int64_t((*roi)[a]);
+                    for (size_t a = 0; a < 3; ++a)
+                        w.patch[a] = int64_t((*roi)[a]);
                     if (get("overlap").is_number()) w.overlap = get("overlap").get<double>();
                     w.gaussian = get("mode") == "gaussian";
                     if (get("sigma_scale").is_number()) w.sigmaScale = get("sigma_scale").get<double>();
                     card.slidingWindow = w;
-                    notes.push_back(fmt::format("{}: SlidingWindowInferer {} x {} x {}", origin, w.patch[0],
-                                                w.patch[1], w.patch[2]));
+                    notes.push_back(fmt::format("{}: SlidingWindowInferer {} x {} x {}", origin, w.patch[0], w.patch[1],
+                                                w.patch[2]));
                 }
             }
         }
@@ -170,7 +174,8 @@ MonaiBundle readMonaiBundle(const std::string& folder) {
         if (const json* output = firstEntry(*formats, "outputs")) {
             if (auto n = output->find("num_channels"); n != output->end() && n->is_number_unsigned()) {
                 const auto names = channelNames(*output, n->get<size_t>());
-                for (size_t c = 0; c < names.size(); ++c) card.classes.push_back({names[c], defaultClassColor(c)});
+                for (size_t c = 0; c < names.size(); ++c)
+                    card.classes.push_back({names[c], defaultClassColor(c)});
             }
         }
     }

@@ -12,8 +12,8 @@ namespace segxai {
 // NormalizeIntensityd and SlidingWindowInferer. A model.json in the folder overrides both.
 struct MonaiBundle {
     ModelCard card;
-    std::string modelFile;           // models/model.ts (or model.pt)
-    std::vector<std::string> notes;  // what was read from where, and what was not understood
+    std::string modelFile;          // models/model.ts (or model.pt)
+    std::vector<std::string> notes; // what was read from where, and what was not understood
 };
 
 // Throws segxai::Error naming the file: missing metadata or model, JSON of the wrong shape.

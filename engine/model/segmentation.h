@@ -12,7 +12,7 @@ struct Segmentation {
     std::vector<std::string> classNames;
     std::vector<Volume> probabilities; // one per class
     LabelVolume labels;
-    double seconds = 0.0;              // preprocessing + forward + mapping back
+    double seconds = 0.0; // preprocessing + forward + mapping back
     std::string device;
     bool slidingWindow = false;
 };

@@ -15,10 +15,8 @@ const ComputeDevice& computeDevice() {
         d.cuda = torch::cuda::is_available();
         d.threads = usableCores();
         at::set_num_threads(d.threads);
-        d.description =
-            d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(),
-                                 TORCH_VERSION)
-                   : fmt::format("CPU, {} threads, LibTorch {}", d.threads, TORCH_VERSION);
+        d.description = d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(), TORCH_VERSION)
+                               : fmt::format("CPU, {} threads, LibTorch {}", d.threads, TORCH_VERSION);
         return d;
     }();
     return device;

@@ -39,8 +39,8 @@ double progressWeight(Method m, const ExplainParameters& parameters) {
 } // namespace
 
 std::vector<Explanation> explainByFamily(const ExplanationProblem& p, Method method,
-                                         const ExplainParameters& parameters,
-                                         const LabelVolume* segments, JobContext* job) {
+                                         const ExplainParameters& parameters, const LabelVolume* segments,
+                                         JobContext* job) {
     switch (method) {
     case Method::Saliency:
     case Method::SaliencyAbs:
@@ -64,9 +64,8 @@ std::vector<Explanation> explainByFamily(const ExplanationProblem& p, Method met
 }
 
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
-                                 const std::vector<Method>& requested,
-                                 const ExplainParameters& parameters, JobContext* job,
-                                 const LabelVolume* segments) {
+                                 const std::vector<Method>& requested, const ExplainParameters& parameters,
+                                 JobContext* job, const LabelVolume* segments) {
     const std::vector<Method> methods = withoutRepeats(requested);
     if (methods.empty()) return {};
     if (target.mask.size() != study.geometry.voxelCount()) {
@@ -88,8 +87,7 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
     std::map<Method, Explanation> results;
     if (!gradientFamily.empty()) {
         auto sub = shares.next(1.0);
-        for (Explanation& e :
-             explainGradientMethodsTogether(p, gradientFamily, parameters, orNull(sub))) {
+        for (Explanation& e : explainGradientMethodsTogether(p, gradientFamily, parameters, orNull(sub))) {
             results[e.method] = std::move(e);
         }
     }
@@ -106,10 +104,9 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
     return ordered;
 }
 
-std::vector<Explanation> explainTargets(const Model& model, const Study& study,
-                                        const std::vector<Target>& targets, Method method,
-                                        const ExplainParameters& parameters,
-                                        const LabelVolume* segments, JobContext* job) {
+std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets,
+                                        Method method, const ExplainParameters& parameters, const LabelVolume* segments,
+                                        JobContext* job) {
     if (targets.empty()) return {};
     const auto start = Clock::now();
     const ExplanationProblem p = makeProblem(model, study, targets, job);
@@ -119,8 +116,7 @@ std::vector<Explanation> explainTargets(const Model& model, const Study& study,
     for (Explanation& e : out) {
         e.seconds = seconds / double(targets.size());
         if (targets.size() > 1) {
-            e.notes.push_back(
-                fmt::format("{} targets explained together in {:.2f} s", targets.size(), seconds));
+            e.notes.push_back(fmt::format("{} targets explained together in {:.2f} s", targets.size(), seconds));
         }
     }
     if (job) job->progress(1.0f, "explained");

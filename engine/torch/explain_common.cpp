@@ -12,8 +12,8 @@ namespace segxai {
 
 namespace F = torch::nn::functional;
 
-ExplanationProblem makeProblem(const Model& model, const Study& study,
-                               const std::vector<Target>& targets, JobContext* job) {
+ExplanationProblem makeProblem(const Model& model, const Study& study, const std::vector<Target>& targets,
+                               JobContext* job) {
     for (const Target& t : targets) {
         if (t.mask.size() != study.geometry.voxelCount()) {
             throw Error("a target does not belong to this study");
@@ -21,15 +21,11 @@ ExplanationProblem makeProblem(const Model& model, const Study& study,
     }
     if (job) job->progress(0.0f, "preparing the input");
     const bool reverse = model.card().reverseAxes;
-    ExplanationProblem p{
-        model,   study,
-        targets, prepareModelInput(study, model.card(), model.expectedInputChannels()),
-        {},      {},
-        reverse};
+    ExplanationProblem p{model, study, targets, prepareModelInput(study, model.card(), model.expectedInputChannels()),
+                         {},    {},    reverse};
     p.x = volumesToTensor(p.input.channels, reverse);
     for (const Target& t : targets) {
-        p.scoreTargets.push_back(
-            {maskOnModelGrid(t.mask, study.geometry, p.input.grid, reverse), t.classIndex});
+        p.scoreTargets.push_back({maskOnModelGrid(t.mask, study.geometry, p.input.grid, reverse), t.classIndex});
     }
     return p;
 }
@@ -63,16 +59,13 @@ at::Generator streamGenerator(uint64_t seed, SeedStream stream, uint64_t sample)
 }
 
 void forEachNoisyBatch(const ExplanationProblem& p, const std::vector<ScoreTarget>& targets,
-                       const SmoothGradNoise& noise, int batch, JobContext* job,
-                       const NoisyGradients& use) {
-    const torch::Tensor range =
-        torch::amax(p.x, {2, 3, 4}, true) - torch::amin(p.x, {2, 3, 4}, true);
+                       const SmoothGradNoise& noise, int batch, JobContext* job, const NoisyGradients& use) {
+    const torch::Tensor range = torch::amax(p.x, {2, 3, 4}, true) - torch::amin(p.x, {2, 3, 4}, true);
     const torch::Tensor sigma = noise.fraction * range; // [1, C, 1, 1, 1]
     inBatches(noise.samples, batch, job, "SmoothGrad sample", [&](int64_t first, int64_t count) {
         const torch::Tensor inputs = batchOf(first, count, [&](int64_t n) {
             auto generator = streamGenerator(noise.seed, SeedStream::SmoothGradNoise, uint64_t(n));
-            return torch::Tensor(p.x +
-                                 torch::randn(p.x.sizes(), generator, torch::kFloat32) * sigma);
+            return torch::Tensor(p.x + torch::randn(p.x.sizes(), generator, torch::kFloat32) * sigma);
         });
         use(first, count, inputGradients(p.model, inputs, targets));
     });
@@ -90,8 +83,7 @@ double secondsSince(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm,
-                           bool reverse) {
+torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm, bool reverse) {
     torch::Tensor out = x;
     for (int axis = 0; axis < 3; ++axis) {
         const int gridAxis = reverse ? 2 - axis : axis;
@@ -155,27 +147,24 @@ void normalise(Volume& v, Normalize n) {
     }
 }
 
-Volume toVolume(const ExplanationProblem& p, const torch::Tensor& map, const std::string& name,
-                Normalize normalize) {
+Volume toVolume(const ExplanationProblem& p, const torch::Tensor& map, const std::string& name, Normalize normalize) {
     Volume v = tensorToVolume(map, p.input.grid, p.reverseAxes, name);
     normalise(v, normalize);
     return v;
 }
 
 std::vector<ExplanationMap> perChannel(const ExplanationProblem& p, const torch::Tensor& maps,
-                                       const std::string& method, Normalize normalize,
-                                       bool signedValues) {
+                                       const std::string& method, Normalize normalize, bool signedValues) {
     std::vector<ExplanationMap> out;
     for (size_t c = 0; c < p.study.channels.size(); ++c) {
         const std::string channel = p.study.channels[c].name;
-        out.push_back({channel, toVolume(p, maps[int64_t(c)], method + "_" + channel, normalize),
-                       signedValues});
+        out.push_back({channel, toVolume(p, maps[int64_t(c)], method + "_" + channel, normalize), signedValues});
     }
     return out;
 }
 
-Explanation explanationWithoutMaps(Method method, const ExplainParameters& parameters,
-                                   const Target& target, const Model& model) {
+Explanation explanationWithoutMaps(Method method, const ExplainParameters& parameters, const Target& target,
+                                   const Model& model) {
     Explanation e;
     e.method = method;
     e.parameters = parameters;

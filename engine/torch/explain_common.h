@@ -36,8 +36,8 @@ struct ExplanationProblem {
 // The problem of explaining `targets` of `study` (each target's mask on the study's grid).
 // `targets` must outlive the problem. Reports "preparing the input" to `job`. Throws
 // segxai::Error when a target does not belong to the study or the input cannot be prepared.
-ExplanationProblem makeProblem(const Model& model, const Study& study,
-                               const std::vector<Target>& targets, JobContext* job);
+ExplanationProblem makeProblem(const Model& model, const Study& study, const std::vector<Target>& targets,
+                               JobContext* job);
 
 // The layer CAM methods capture: `requested`, or else the model's default (defaultCamLayer).
 // Throws segxai::Error when the model has no layer that could serve.
@@ -56,16 +56,14 @@ struct SmoothGradNoise {
 };
 
 // Each target's input gradients [count, C, X, Y, Z] for the noisy inputs first..first+count.
-using NoisyGradients =
-    std::function<void(int64_t first, int64_t count, const std::vector<torch::Tensor>& gradients)>;
+using NoisyGradients = std::function<void(int64_t first, int64_t count, const std::vector<torch::Tensor>& gradients)>;
 
 // Runs SmoothGrad's noisy inputs in batches (of `batch`, or sized to the memory budget):
 // each batch is forwarded once and back-propagated once per target of `targets`; `use` gets
 // the gradients. Progress "SmoothGrad sample n of N" to `job`. Throws segxai::Error (a
 // forward that fails) and JobCancelled.
 void forEachNoisyBatch(const ExplanationProblem& p, const std::vector<ScoreTarget>& targets,
-                       const SmoothGradNoise& noise, int batch, JobContext* job,
-                       const NoisyGradients& use);
+                       const SmoothGradNoise& noise, int batch, JobContext* job, const NoisyGradients& use);
 
 // Per-sample memory of a computation, from running its first sample alone.
 template <typename Run> uint64_t measureOneSample(Run&& run) {
@@ -84,8 +82,7 @@ template <typename Make> torch::Tensor batchOf(int64_t first, int64_t count, Mak
 
 // Runs `total` samples in batches sized to the memory budget (or the user's batch size):
 // the first sample alone, measured, then the rest. `run(first, count)` does the work.
-template <typename Run>
-void inBatches(int64_t total, int requested, JobContext* job, const char* stage, Run&& run) {
+template <typename Run> void inBatches(int64_t total, int requested, JobContext* job, const char* stage, Run&& run) {
     int64_t done = 0;
     int batch = requested;
     if (batch <= 0) {
@@ -96,8 +93,7 @@ void inBatches(int64_t total, int requested, JobContext* job, const char* stage,
     while (done < total) {
         if (job) {
             job->throwIfStopped();
-            job->progress(float(done) / float(total),
-                          fmt::format("{} {} of {}", stage, done + 1, total));
+            job->progress(float(done) / float(total), fmt::format("{} {} of {}", stage, done + 1, total));
         }
         const int64_t count = std::min<int64_t>(batch, total - done);
         run(done, count);
@@ -129,8 +125,7 @@ inline JobContext* orNull(std::optional<JobContext>& job) {
 
 double secondsSince(Clock::time_point start);
 
-torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm,
-                           bool reverse);
+torch::Tensor gaussianBlur(const torch::Tensor& x, const Geometry& grid, double sigmaMm, bool reverse);
 
 // The input a baseline stands for: zeros, a value, each channel's minimum, or the blurred
 // input.
@@ -144,18 +139,16 @@ Geometry layerGrid(const Geometry& modelGrid, const PassResult& pass, bool rever
 void normalise(Volume& v, Normalize n);
 
 // A model-grid map [X, Y, Z] as a volume on the model's grid.
-Volume toVolume(const ExplanationProblem& p, const torch::Tensor& map, const std::string& name,
-                Normalize normalize);
+Volume toVolume(const ExplanationProblem& p, const torch::Tensor& map, const std::string& name, Normalize normalize);
 
 // One map per input channel of [C, X, Y, Z] maps, named method_channel.
 std::vector<ExplanationMap> perChannel(const ExplanationProblem& p, const torch::Tensor& maps,
-                                       const std::string& method, Normalize normalize,
-                                       bool signedValues);
+                                       const std::string& method, Normalize normalize, bool signedValues);
 
 // An explanation of `target` by `method` before it is computed: method, parameters and the
 // target's fields filled in, no maps or score yet.
-Explanation explanationWithoutMaps(Method method, const ExplainParameters& parameters,
-                                   const Target& target, const Model& model);
+Explanation explanationWithoutMaps(Method method, const ExplainParameters& parameters, const Target& target,
+                                   const Model& model);
 // The same for every target of `p`, in its order.
 std::vector<Explanation> explanationsWithoutMaps(const ExplanationProblem& p, Method method,
                                                  const ExplainParameters& parameters);

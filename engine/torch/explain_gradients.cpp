@@ -15,8 +15,8 @@ size_t camSlot(Method method) {
 }
 
 // An input-space method's maps from its target's input gradient [C, X, Y, Z].
-std::vector<ExplanationMap> inputSpaceMaps(const ExplanationProblem& p, Method method,
-                                           const torch::Tensor& gradient, Normalize normalize) {
+std::vector<ExplanationMap> inputSpaceMaps(const ExplanationProblem& p, Method method, const torch::Tensor& gradient,
+                                           Normalize normalize) {
     const torch::Tensor map = method == Method::Saliency      ? gradient
                               : method == Method::SaliencyAbs ? gradient.abs()
                                                               : p.x[0] * gradient;
@@ -25,15 +25,15 @@ std::vector<ExplanationMap> inputSpaceMaps(const ExplanationProblem& p, Method m
 
 // A CAM method's maps from a gradient pass that computed them: on the model's grid and at
 // the layer's own resolution.
-void setCamMaps(Explanation& e, const ExplanationProblem& p, const PassResult& pass,
-                const std::string& layer, Normalize normalize) {
+void setCamMaps(Explanation& e, const ExplanationProblem& p, const PassResult& pass, const std::string& layer,
+                Normalize normalize) {
     const size_t slot = camSlot(e.method);
     const std::string id = methodId(e.method);
     e.layer = layer;
     e.layerShape = pass.layerShape;
     e.maps = {{"", toVolume(p, pass.cams[slot], id, normalize), false}};
-    e.layerMap = tensorToVolume(pass.layerCams[slot], layerGrid(p.input.grid, pass, p.reverseAxes),
-                                p.reverseAxes, id + "_layer");
+    e.layerMap = tensorToVolume(pass.layerCams[slot], layerGrid(p.input.grid, pass, p.reverseAxes), p.reverseAxes,
+                                id + "_layer");
     if (p.model.card().slidingWindow) {
         e.notes.push_back("sliding window: the layer's activations are stitched across windows "
                           "and its gradients summed, then the map is made as for a whole volume");
@@ -62,30 +62,26 @@ std::vector<Explanation> explainInputGradients(const ExplanationProblem& p, Meth
     return out;
 }
 
-std::vector<Explanation> explainCams(const ExplanationProblem& p, Method method,
-                                     const ExplainParameters& parameters, JobContext* job) {
+std::vector<Explanation> explainCams(const ExplanationProblem& p, Method method, const ExplainParameters& parameters,
+                                     JobContext* job) {
     std::vector<Explanation> out = explanationsWithoutMaps(p, method, parameters);
     const std::string layer = camLayerFor(p, parameters.layer);
     const size_t slot = camSlot(method);
     std::array<bool, 3> which{false, false, false};
     which[slot] = true;
-    const auto maps =
-        camMapsForTargets(p.model, p.x, p.scoreTargets, layer, parameters.variant, which, job);
+    const auto maps = camMapsForTargets(p.model, p.x, p.scoreTargets, layer, parameters.variant, which, job);
     const auto scores = scoresForTargets(p.model, p.x, p.scoreTargets)[0];
     for (size_t t = 0; t < out.size(); ++t) {
         out[t].layer = layer;
-        out[t].maps = {
-            {"", toVolume(p, maps[t][slot], methodId(method), parameters.normalize), false}};
+        out[t].maps = {{"", toVolume(p, maps[t][slot], methodId(method), parameters.normalize), false}};
         out[t].score = scores[t];
     }
     return out;
 }
 
 // One pass serves every method: its time is each method's (they share it, not split it).
-std::vector<Explanation> explainGradientMethodsTogether(const ExplanationProblem& p,
-                                                        const std::vector<Method>& methods,
-                                                        const ExplainParameters& parameters,
-                                                        JobContext* job) {
+std::vector<Explanation> explainGradientMethodsTogether(const ExplanationProblem& p, const std::vector<Method>& methods,
+                                                        const ExplainParameters& parameters, JobContext* job) {
     const bool wantCam = std::any_of(methods.begin(), methods.end(), isCamMethod);
     const std::string layer = wantCam ? camLayerFor(p, parameters.layer) : parameters.layer;
     if (job) job->progress(0.0f, "forward and backward");
@@ -102,8 +98,8 @@ std::vector<Explanation> explainGradientMethodsTogether(const ExplanationProblem
         e.score = pass.scores[0];
         e.seconds = seconds;
         if (methods.size() > 1) {
-            e.notes.push_back(fmt::format("one forward and backward ({:.2f} s) served {} methods",
-                                          seconds, methods.size()));
+            e.notes.push_back(
+                fmt::format("one forward and backward ({:.2f} s) served {} methods", seconds, methods.size()));
         }
         if (isCamMethod(m)) {
             setCamMaps(e, p, pass, layer, parameters.normalize);
@@ -115,8 +111,8 @@ std::vector<Explanation> explainGradientMethodsTogether(const ExplanationProblem
     return out;
 }
 
-std::vector<Explanation> explainSmoothGrad(const ExplanationProblem& p,
-                                           const ExplainParameters& parameters, JobContext* job) {
+std::vector<Explanation> explainSmoothGrad(const ExplanationProblem& p, const ExplainParameters& parameters,
+                                           JobContext* job) {
     if (parameters.samples < 1) throw Error("SmoothGrad needs at least one sample");
     std::vector<Explanation> out = explanationsWithoutMaps(p, Method::SmoothGrad, parameters);
     std::vector<torch::Tensor> sums = zeroSums(p);
@@ -131,42 +127,37 @@ std::vector<Explanation> explainSmoothGrad(const ExplanationProblem& p,
     const auto scores = scoresForTargets(p.model, p.x, p.scoreTargets)[0];
     for (size_t t = 0; t < out.size(); ++t) {
         out[t].score = scores[t];
-        out[t].maps = perChannel(p, sums[t] / double(parameters.samples),
-                                 methodId(Method::SmoothGrad), parameters.normalize, true);
+        out[t].maps = perChannel(p, sums[t] / double(parameters.samples), methodId(Method::SmoothGrad),
+                                 parameters.normalize, true);
     }
     return out;
 }
 
-std::vector<Explanation> explainIntegratedGradients(const ExplanationProblem& p,
-                                                    const ExplainParameters& parameters,
+std::vector<Explanation> explainIntegratedGradients(const ExplanationProblem& p, const ExplainParameters& parameters,
                                                     JobContext* job) {
     const Method method = Method::IntegratedGradients;
     std::vector<Explanation> out = explanationsWithoutMaps(p, method, parameters);
     const Quadrature q = quadrature(parameters.rule, parameters.steps);
-    if (q.points.empty())
-        throw Error(std::string(methodTitle(method)) + " needs at least one sample");
+    if (q.points.empty()) throw Error(std::string(methodTitle(method)) + " needs at least one sample");
     const torch::Tensor x0 = baselineFor(p, parameters.baseline);
     const torch::Tensor delta = p.x - x0;
     std::vector<torch::Tensor> sums = zeroSums(p);
-    inBatches(int64_t(q.points.size()), parameters.batch, job, "IG step",
-              [&](int64_t first, int64_t count) {
-                  const torch::Tensor inputs = batchOf(first, count, [&](int64_t n) {
-                      return torch::Tensor(x0 + q.points[size_t(n)] * delta);
-                  });
-                  const auto gradients = inputGradients(p.model, inputs, p.scoreTargets);
-                  for (size_t t = 0; t < sums.size(); ++t) {
-                      for (int64_t b = 0; b < count; ++b)
-                          sums[t] += q.weights[size_t(first + b)] * gradients[t][b];
-                  }
-              });
+    inBatches(int64_t(q.points.size()), parameters.batch, job, "IG step", [&](int64_t first, int64_t count) {
+        const torch::Tensor inputs =
+            batchOf(first, count, [&](int64_t n) { return torch::Tensor(x0 + q.points[size_t(n)] * delta); });
+        const auto gradients = inputGradients(p.model, inputs, p.scoreTargets);
+        for (size_t t = 0; t < sums.size(); ++t) {
+            for (int64_t b = 0; b < count; ++b)
+                sums[t] += q.weights[size_t(first + b)] * gradients[t][b];
+        }
+    });
     // S at the input and at the baseline: the completeness check (the maps sum to their change).
     const auto ends = scoresForTargets(p.model, torch::cat({p.x, x0}, 0), p.scoreTargets);
     for (size_t t = 0; t < out.size(); ++t) {
         const torch::Tensor ig = delta[0] * sums[t];
         const double change = ends[0][t] - ends[1][t], sum = ig.sum().item<double>();
         out[t].score = ends[0][t];
-        out[t].completenessGap =
-            change != 0.0 ? std::abs(sum - change) / std::abs(change) : std::abs(sum);
+        out[t].completenessGap = change != 0.0 ? std::abs(sum - change) / std::abs(change) : std::abs(sum);
         out[t].maps = perChannel(p, ig, methodId(method), parameters.normalize, true);
     }
     return out;

@@ -40,8 +40,7 @@ Features featuresOf(const ExplanationProblem& p, const LabelVolume* segments, in
         labels = cubeLabels(grid, cube);
     } else {
         if (!segments) {
-            throw Error(
-                "segment ablation and KernelSHAP over segments need the predicted segments");
+            throw Error("segment ablation and KernelSHAP over segments need the predicted segments");
         }
         const LabelVolume onGrid = resampleNearest(*segments, grid);
         for (size_t n = 0; n < onGrid.labels.size(); ++n)
@@ -81,8 +80,7 @@ torch::Tensor spread(const Features& f, const std::vector<double>& values) {
 
 // Least squares for sum phi_i x_i = y (normal equations with a tiny ridge against
 // rank deficiency; Gaussian elimination with partial pivoting: a few dozen features at most).
-std::vector<double> leastSquares(const std::vector<std::vector<double>>& rows,
-                                 const std::vector<double>& y) {
+std::vector<double> leastSquares(const std::vector<std::vector<double>>& rows, const std::vector<double>& y) {
     const size_t n = rows.empty() ? 0 : rows.front().size();
     // The augmented matrix [A | b] has rows of n + 1 numbers: checked so that the size
     // arithmetic cannot wrap (a system that large could not be held anyway).
@@ -121,9 +119,8 @@ std::vector<double> leastSquares(const std::vector<std::vector<double>>& rows,
 using FeatureValues = std::vector<std::vector<double>>;
 
 // Segment ablation: each feature's value is the drop of S when it alone is switched off.
-FeatureValues ablationValues(const ExplanationProblem& p, const Features& f,
-                             const torch::Tensor& fill, const std::vector<double>& clean, int batch,
-                             JobContext* job) {
+FeatureValues ablationValues(const ExplanationProblem& p, const Features& f, const torch::Tensor& fill,
+                             const std::vector<double>& clean, int batch, JobContext* job) {
     const size_t features = f.ids.size();
     FeatureValues values(p.targetCount(), std::vector<double>(features, 0.0));
     inBatches(int64_t(features), batch, job, "feature", [&](int64_t first, int64_t n) {
@@ -201,20 +198,17 @@ std::vector<double> shapleyValues(const std::vector<std::vector<bool>>& coalitio
 }
 
 // KernelSHAP: every coalition forwarded once, scoring every target; a regression per target.
-FeatureValues kernelShapValues(const ExplanationProblem& p, const Features& f,
-                               const torch::Tensor& fill, const ExplainParameters& parameters,
-                               JobContext* job) {
+FeatureValues kernelShapValues(const ExplanationProblem& p, const Features& f, const torch::Tensor& fill,
+                               const ExplainParameters& parameters, JobContext* job) {
     const auto coalitions = drawCoalitions(f.ids.size(), parameters.coalitions, parameters.seed);
     std::vector<std::vector<double>> scores(coalitions.size());
-    inBatches(int64_t(coalitions.size()), parameters.batch, job, "coalition",
-              [&](int64_t first, int64_t n) {
-                  const torch::Tensor inputs = batchOf(first, n, [&](int64_t c) {
-                      return perturbed(p, fill, f, coalitions[size_t(c)]);
-                  });
-                  const auto s = scoresForTargets(p.model, inputs, p.scoreTargets);
-                  for (int64_t b = 0; b < n; ++b)
-                      scores[size_t(first + b)] = s[size_t(b)];
-              });
+    inBatches(int64_t(coalitions.size()), parameters.batch, job, "coalition", [&](int64_t first, int64_t n) {
+        const torch::Tensor inputs =
+            batchOf(first, n, [&](int64_t c) { return perturbed(p, fill, f, coalitions[size_t(c)]); });
+        const auto s = scoresForTargets(p.model, inputs, p.scoreTargets);
+        for (int64_t b = 0; b < n; ++b)
+            scores[size_t(first + b)] = s[size_t(b)];
+    });
     FeatureValues values;
     for (size_t t = 0; t < p.targetCount(); ++t)
         values.push_back(shapleyValues(coalitions, scores, t));
@@ -223,8 +217,8 @@ FeatureValues kernelShapValues(const ExplanationProblem& p, const Features& f,
 
 } // namespace
 
-std::vector<Explanation> explainOcclusion(const ExplanationProblem& p,
-                                          const ExplainParameters& parameters, JobContext* job) {
+std::vector<Explanation> explainOcclusion(const ExplanationProblem& p, const ExplainParameters& parameters,
+                                          JobContext* job) {
     if (parameters.window < 1 || parameters.stride < 1) {
         throw Error("occlusion needs a window and a stride of at least 1");
     }
@@ -248,34 +242,31 @@ std::vector<Explanation> explainOcclusion(const ExplanationProblem& p,
     for (size_t t = 0; t < out.size(); ++t)
         sums.push_back(torch::zeros({X, Y, Z})); // one each
     torch::Tensor count = torch::zeros({X, Y, Z});
-    inBatches(int64_t(corners.size()), parameters.batch, job, "occlusion window",
-              [&](int64_t first, int64_t n) {
-                  const torch::Tensor inputs = batchOf(first, n, [&](int64_t m) {
-                      torch::Tensor copy = p.x.clone();
-                      cube(copy, corners[size_t(m)], 2).copy_(cube(fill, corners[size_t(m)], 2));
-                      return copy;
-                  });
-                  const auto scores = scoresForTargets(p.model, inputs, p.scoreTargets);
-                  for (int64_t b = 0; b < n; ++b) {
-                      const auto& c = corners[size_t(first + b)];
-                      for (size_t t = 0; t < sums.size(); ++t)
-                          cube(sums[t], c, 0) += clean[t] - scores[size_t(b)][t];
-                      cube(count, c, 0) += 1.0;
-                  }
-              });
+    inBatches(int64_t(corners.size()), parameters.batch, job, "occlusion window", [&](int64_t first, int64_t n) {
+        const torch::Tensor inputs = batchOf(first, n, [&](int64_t m) {
+            torch::Tensor copy = p.x.clone();
+            cube(copy, corners[size_t(m)], 2).copy_(cube(fill, corners[size_t(m)], 2));
+            return copy;
+        });
+        const auto scores = scoresForTargets(p.model, inputs, p.scoreTargets);
+        for (int64_t b = 0; b < n; ++b) {
+            const auto& c = corners[size_t(first + b)];
+            for (size_t t = 0; t < sums.size(); ++t)
+                cube(sums[t], c, 0) += clean[t] - scores[size_t(b)][t];
+            cube(count, c, 0) += 1.0;
+        }
+    });
     for (size_t t = 0; t < out.size(); ++t) {
         out[t].score = clean[t];
-        out[t].maps = {{"",
-                        toVolume(p, sums[t] / count.clamp_min(1.0), methodId(Method::Occlusion),
-                                 parameters.normalize),
-                        true}};
+        out[t].maps = {
+            {"", toVolume(p, sums[t] / count.clamp_min(1.0), methodId(Method::Occlusion), parameters.normalize), true}};
     }
     return out;
 }
 
 std::vector<Explanation> explainFeatures(const ExplanationProblem& p, Method method,
-                                         const ExplainParameters& parameters,
-                                         const LabelVolume* segments, JobContext* job) {
+                                         const ExplainParameters& parameters, const LabelVolume* segments,
+                                         JobContext* job) {
     std::vector<Explanation> out = explanationsWithoutMaps(p, method, parameters);
     const Features f = featuresOf(p, segments, parameters.featureCube);
     const torch::Tensor fill = baselineFor(p, parameters.baseline);
@@ -286,8 +277,7 @@ std::vector<Explanation> explainFeatures(const ExplanationProblem& p, Method met
     const char* kind = parameters.featureCube > 0 ? "cubes" : "predicted segments";
     for (size_t t = 0; t < out.size(); ++t) {
         out[t].score = clean[t];
-        out[t].maps = {
-            {"", toVolume(p, spread(f, values[t]), methodId(method), parameters.normalize), true}};
+        out[t].maps = {{"", toVolume(p, spread(f, values[t]), methodId(method), parameters.normalize), true}};
         out[t].notes.push_back(fmt::format("{} features ({})", f.ids.size(), kind));
     }
     return out;

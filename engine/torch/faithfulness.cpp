@@ -45,10 +45,8 @@ std::vector<std::vector<std::string>> layerGroups(const Model& model, int stages
     for (const auto& p : model.impl().module.named_parameters(true)) {
         const std::string& name = p.name;
         const size_t first = name.find('.');
-        const size_t second =
-            first == std::string::npos ? std::string::npos : name.find('.', first + 1);
-        const std::string key =
-            second == std::string::npos ? name.substr(0, first) : name.substr(0, second);
+        const size_t second = first == std::string::npos ? std::string::npos : name.find('.', first + 1);
+        const std::string key = second == std::string::npos ? name.substr(0, first) : name.substr(0, second);
         if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
     }
     std::reverse(keys.begin(), keys.end());
@@ -70,13 +68,10 @@ struct Evaluation {
     std::vector<double> clean; // S of each target, unperturbed
     int64_t voxels = 0;        // of the model's grid
 
-    bool wants(Metric m) const {
-        return std::find(metrics.begin(), metrics.end(), m) != metrics.end();
-    }
+    bool wants(Metric m) const { return std::find(metrics.begin(), metrics.end(), m) != metrics.end(); }
     // The maps of `method` for every target, of `model` on `study` (the evaluation's or a
     // changed one).
-    std::vector<Explanation> maps(const Model& model, const Study& study, Method method,
-                                  JobContext* job) const {
+    std::vector<Explanation> maps(const Model& model, const Study& study, Method method, JobContext* job) const {
         return explainTargets(model, study, problem.targets, method, parameters, segments, job);
     }
 };
@@ -86,8 +81,7 @@ struct Evaluation {
 torch::Tensor mixedInput(const Evaluation& ev, const torch::Tensor& mask, const torch::Tensor& from,
                          const torch::Tensor& rest) {
     const torch::Tensor& x = ev.problem.x;
-    return torch::where(mask.view({1, 1, x.size(2), x.size(3), x.size(4)}).expand_as(x), from,
-                        rest);
+    return torch::where(mask.view({1, 1, x.size(2), x.size(3), x.size(4)}).expand_as(x), from, rest);
 }
 
 // Faithfulness correlation's random voxel subsets, the same for every method, and the drop
@@ -100,33 +94,29 @@ struct CorrelationSubsets {
 CorrelationSubsets removeSubsets(const Evaluation& ev, JobContext* job) {
     CorrelationSubsets c;
     auto generator = streamGenerator(ev.options.seed, SeedStream::CorrelationSubsets);
-    const int64_t size =
-        std::max<int64_t>(1, int64_t(ev.options.subsetFraction * double(ev.voxels)));
+    const int64_t size = std::max<int64_t>(1, int64_t(ev.options.subsetFraction * double(ev.voxels)));
     for (int r = 0; r < ev.options.correlationRuns; ++r) {
         c.subsets.push_back(torch::randperm(ev.voxels, generator, torch::kLong).slice(0, 0, size));
     }
     c.drops.resize(c.subsets.size());
-    inBatches(int64_t(c.subsets.size()), ev.parameters.batch, job, "perturbation",
-              [&](int64_t first, int64_t n) {
-                  const torch::Tensor inputs = batchOf(first, n, [&](int64_t r) {
-                      torch::Tensor mask = torch::zeros({ev.voxels}, torch::kBool);
-                      mask.index_fill_(0, c.subsets[size_t(r)], true);
-                      return mixedInput(ev, mask, ev.fill, ev.problem.x);
-                  });
-                  const auto s =
-                      scoresForTargets(ev.problem.model, inputs, ev.problem.scoreTargets);
-                  for (int64_t b = 0; b < n; ++b) {
-                      for (size_t t = 0; t < ev.clean.size(); ++t) {
-                          c.drops[size_t(first + b)].push_back(ev.clean[t] - s[size_t(b)][t]);
-                      }
-                  }
-              });
+    inBatches(int64_t(c.subsets.size()), ev.parameters.batch, job, "perturbation", [&](int64_t first, int64_t n) {
+        const torch::Tensor inputs = batchOf(first, n, [&](int64_t r) {
+            torch::Tensor mask = torch::zeros({ev.voxels}, torch::kBool);
+            mask.index_fill_(0, c.subsets[size_t(r)], true);
+            return mixedInput(ev, mask, ev.fill, ev.problem.x);
+        });
+        const auto s = scoresForTargets(ev.problem.model, inputs, ev.problem.scoreTargets);
+        for (int64_t b = 0; b < n; ++b) {
+            for (size_t t = 0; t < ev.clean.size(); ++t) {
+                c.drops[size_t(first + b)].push_back(ev.clean[t] - s[size_t(b)][t]);
+            }
+        }
+    });
     return c;
 }
 
 // Pearson correlation of the subsets' score drops with their summed attribution.
-double faithfulnessCorrelation(const CorrelationSubsets& c, const torch::Tensor& attribution,
-                               size_t t) {
+double faithfulnessCorrelation(const CorrelationSubsets& c, const torch::Tensor& attribution, size_t t) {
     std::vector<double> drops, sums;
     for (size_t r = 0; r < c.subsets.size(); ++r) {
         drops.push_back(c.drops[r][t]);
@@ -140,14 +130,13 @@ double effectiveComplexity(const Evaluation& ev, const Explanation& e) {
     const torch::Tensor magnitude = attributionOf(e, ev.problem.reverseAxes, true).flatten();
     const double peak = magnitude.max().item<double>();
     if (!(peak > 0.0)) return 0.0;
-    return (magnitude > ev.options.complexityEpsilon * peak).sum().item<double>() /
-           double(ev.voxels);
+    return (magnitude > ev.options.complexityEpsilon * peak).sum().item<double>() / double(ev.voxels);
 }
 
 // Target t's score, normalised by its clean score, as the voxels are removed (deletion) or
 // revealed (insertion) in order of attribution, most (or least) relevant first.
-Curve perturbationCurve(const Evaluation& ev, const torch::Tensor& attribution, size_t t,
-                        bool deletion, bool mostFirst) {
+Curve perturbationCurve(const Evaluation& ev, const torch::Tensor& attribution, size_t t, bool deletion,
+                        bool mostFirst) {
     const torch::Tensor& x = ev.problem.x;
     const torch::Tensor order = std::get<1>(attribution.sort(0, mostFirst));
     Curve curve;
@@ -156,34 +145,28 @@ Curve perturbationCurve(const Evaluation& ev, const torch::Tensor& attribution, 
         const double fraction = double(k) / double(ev.options.curveSteps);
         curve.fractions.push_back(fraction);
         torch::Tensor mask = torch::zeros({ev.voxels}, torch::kBool);
-        mask.index_fill_(0, order.slice(0, 0, int64_t(std::llround(fraction * double(ev.voxels)))),
-                         true);
-        inputs.push_back(deletion ? mixedInput(ev, mask, ev.fill, x)
-                                  : mixedInput(ev, mask, x, ev.fill));
+        mask.index_fill_(0, order.slice(0, 0, int64_t(std::llround(fraction * double(ev.voxels)))), true);
+        inputs.push_back(deletion ? mixedInput(ev, mask, ev.fill, x) : mixedInput(ev, mask, x, ev.fill));
     }
     const double clean = ev.clean[t];
-    inBatches(int64_t(inputs.size()), ev.parameters.batch, nullptr, "curve",
-              [&](int64_t first, int64_t n) {
-                  const torch::Tensor batch = torch::cat(std::vector<torch::Tensor>(
-                      inputs.begin() + first, inputs.begin() + first + n));
-                  const auto s =
-                      scoresForTargets(ev.problem.model, batch, {ev.problem.scoreTargets[t]});
-                  for (int64_t b = 0; b < n; ++b)
-                      curve.scores.push_back(clean != 0.0 ? s[size_t(b)][0] / clean : 0.0);
-              });
+    inBatches(int64_t(inputs.size()), ev.parameters.batch, nullptr, "curve", [&](int64_t first, int64_t n) {
+        const torch::Tensor batch =
+            torch::cat(std::vector<torch::Tensor>(inputs.begin() + first, inputs.begin() + first + n));
+        const auto s = scoresForTargets(ev.problem.model, batch, {ev.problem.scoreTargets[t]});
+        for (int64_t b = 0; b < n; ++b)
+            curve.scores.push_back(clean != 0.0 ? s[size_t(b)][0] / clean : 0.0);
+    });
     curve.area = trapezoid(curve.fractions, curve.scores);
     return curve;
 }
 
 // Deletion and insertion, as asked: MoRF and LeRF curves and their areas.
-void addCurves(const Evaluation& ev, const torch::Tensor& attribution, size_t t,
-               MethodEvaluation& out) {
+void addCurves(const Evaluation& ev, const torch::Tensor& attribution, size_t t, MethodEvaluation& out) {
     for (Metric metric : {Metric::Deletion, Metric::Insertion}) {
         if (!ev.wants(metric)) continue;
         const bool deletion = metric == Metric::Deletion;
         for (bool mostFirst : {true, false}) {
-            const std::string name =
-                std::string(metricId(metric)) + (mostFirst ? "-morf" : "-lerf");
+            const std::string name = std::string(metricId(metric)) + (mostFirst ? "-morf" : "-lerf");
             out.curves[name] = perturbationCurve(ev, attribution, t, deletion, mostFirst);
             out.values[name] = out.curves[name].area;
         }
@@ -206,8 +189,8 @@ double relativeChange(const Explanation& a, const Explanation& b) {
 
 // Average sensitivity per target: uniform noise of the given radius in the study's channels,
 // the maps computed again, their relative change averaged over the noisy studies.
-std::vector<double> averageSensitivity(const Evaluation& ev, Method method,
-                                       const std::vector<Explanation>& maps, JobShares& shares) {
+std::vector<double> averageSensitivity(const Evaluation& ev, Method method, const std::vector<Explanation>& maps,
+                                       JobShares& shares) {
     std::vector<double> sums(maps.size(), 0.0);
     std::mt19937_64 random = streamEngine(ev.options.seed, SeedStream::SensitivityNoise);
     const float radius = float(ev.options.sensitivityRadius);
@@ -231,8 +214,7 @@ std::vector<double> averageSensitivity(const Evaluation& ev, Method method,
 }
 
 // Redraws the weights of the parameters in `group` (normal, the same spread as before).
-void randomiseWeights(const Model& model, const std::vector<std::string>& group,
-                      at::Generator& generator) {
+void randomiseWeights(const Model& model, const std::vector<std::string>& group, at::Generator& generator) {
     torch::NoGradGuard noGrad; // the weights change in place; the maps need autograd again
     for (const auto& parameter : model.impl().module.named_parameters(true)) {
         const bool inGroup = std::any_of(group.begin(), group.end(), [&](const std::string& key) {
@@ -240,8 +222,7 @@ void randomiseWeights(const Model& model, const std::vector<std::string>& group,
         });
         if (!inGroup) continue;
         torch::Tensor value = parameter.value;
-        const double spread =
-            value.numel() > 1 ? value.std().item<double>() : std::abs(value.item<double>());
+        const double spread = value.numel() > 1 ? value.std().item<double>() : std::abs(value.item<double>());
         value.normal_(0.0, spread > 0.0 ? spread : 0.01, generator);
     }
 }
@@ -249,9 +230,8 @@ void randomiseWeights(const Model& model, const std::vector<std::string>& group,
 // Cascading randomisation (Adebayo et al.): from the output side down, each stage's weights
 // drawn anew; the maps' rank correlation with the trained model's after each stage, added to
 // each target's evaluation in `out`.
-void addRandomisation(const Evaluation& ev, Method method,
-                      const std::vector<torch::Tensor>& attributions, JobShares& shares,
-                      MethodEvaluation* out) {
+void addRandomisation(const Evaluation& ev, Method method, const std::vector<torch::Tensor>& attributions,
+                      JobShares& shares, MethodEvaluation* out) {
     const auto random = Model::load(ev.problem.model.path());
     const auto groups = layerGroups(*random, ev.options.randomisationStages);
     auto generator = streamGenerator(ev.options.seed, SeedStream::RandomisedWeights);
@@ -270,8 +250,7 @@ void addRandomisation(const Evaluation& ev, Method method,
                 randomised.empty()
                     ? std::nan("")
                     : spearman(toVector(attributions[t]),
-                               toVector(attributionOf(randomised[t], ev.problem.reverseAxes, false)
-                                            .flatten())));
+                               toVector(attributionOf(randomised[t], ev.problem.reverseAxes, false).flatten())));
         }
     }
     for (size_t t = 0; t < attributions.size(); ++t)
@@ -279,14 +258,12 @@ void addRandomisation(const Evaluation& ev, Method method,
 }
 
 // One method's evaluation of every target: its maps, then each metric asked for.
-std::vector<MethodEvaluation> evaluateMethod(const Evaluation& ev, Method method,
-                                             const CorrelationSubsets& correlation,
+std::vector<MethodEvaluation> evaluateMethod(const Evaluation& ev, Method method, const CorrelationSubsets& correlation,
                                              JobShares& shares) {
     const size_t T = ev.problem.targetCount();
     auto sub = shares.next(1.0);
     const auto started = Clock::now();
-    const std::vector<Explanation> maps =
-        ev.maps(ev.problem.model, ev.problem.study, method, orNull(sub));
+    const std::vector<Explanation> maps = ev.maps(ev.problem.model, ev.problem.study, method, orNull(sub));
     const double seconds = secondsSince(started) / double(T);
     std::vector<torch::Tensor> attributions;
     for (const Explanation& e : maps)
@@ -298,11 +275,9 @@ std::vector<MethodEvaluation> evaluateMethod(const Evaluation& ev, Method method
         out[t].target = target.description.empty() ? target.className : target.description;
         out[t].seconds = seconds;
         if (ev.wants(Metric::FaithfulnessCorrelation)) {
-            out[t].values["faithfulness-correlation"] =
-                faithfulnessCorrelation(correlation, attributions[t], t);
+            out[t].values["faithfulness-correlation"] = faithfulnessCorrelation(correlation, attributions[t], t);
         }
-        if (ev.wants(Metric::Complexity))
-            out[t].values["complexity"] = effectiveComplexity(ev, maps[t]);
+        if (ev.wants(Metric::Complexity)) out[t].values["complexity"] = effectiveComplexity(ev, maps[t]);
         addCurves(ev, attributions[t], t, out[t]);
     }
     if (ev.wants(Metric::Sensitivity)) {
@@ -310,8 +285,7 @@ std::vector<MethodEvaluation> evaluateMethod(const Evaluation& ev, Method method
         for (size_t t = 0; t < T; ++t)
             out[t].values["sensitivity"] = sensitivity[t];
     }
-    if (ev.wants(Metric::Randomisation))
-        addRandomisation(ev, method, attributions, shares, out.data());
+    if (ev.wants(Metric::Randomisation)) addRandomisation(ev, method, attributions, shares, out.data());
     return out;
 }
 
@@ -355,11 +329,11 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
     return pearson(ranks(a), ranks(b));
 }
 
-std::vector<MethodEvaluation>
-evaluateMethods(const Model& model, const Study& study, const std::vector<Target>& targets,
-                const std::vector<Method>& methods, const ExplainParameters& parameters,
-                const std::vector<Metric>& metrics, const MetricOptions& options,
-                const LabelVolume* segments, JobContext* job) {
+std::vector<MethodEvaluation> evaluateMethods(const Model& model, const Study& study,
+                                              const std::vector<Target>& targets, const std::vector<Method>& methods,
+                                              const ExplainParameters& parameters, const std::vector<Metric>& metrics,
+                                              const MetricOptions& options, const LabelVolume* segments,
+                                              JobContext* job) {
     if (targets.empty() || methods.empty()) return {};
     const ExplanationProblem p = makeProblem(model, study, targets, job);
     Evaluation ev{p,
@@ -371,11 +345,9 @@ evaluateMethods(const Model& model, const Study& study, const std::vector<Target
                   scoresForTargets(model, p.x, p.scoreTargets)[0],
                   p.x.size(2) * p.x.size(3) * p.x.size(4)};
     // Progress in units of one computation of a method's maps.
-    const double perMethod = 1.0 +
-                             double(ev.wants(Metric::Sensitivity)) * options.sensitivitySamples +
+    const double perMethod = 1.0 + double(ev.wants(Metric::Sensitivity)) * options.sensitivitySamples +
                              double(ev.wants(Metric::Randomisation)) * options.randomisationStages;
-    JobShares shares(job, double(methods.size()) * perMethod +
-                              (ev.wants(Metric::FaithfulnessCorrelation) ? 1.0 : 0.0));
+    JobShares shares(job, double(methods.size()) * perMethod + (ev.wants(Metric::FaithfulnessCorrelation) ? 1.0 : 0.0));
     CorrelationSubsets correlation;
     if (ev.wants(Metric::FaithfulnessCorrelation)) {
         auto sub = shares.next(1.0);

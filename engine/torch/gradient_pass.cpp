@@ -36,14 +36,12 @@ torch::Tensor checkedOutput(const torch::Tensor& out, const torch::Tensor& input
 
 torch::Tensor classScores(const torch::Tensor& out, int64_t classIndex) {
     if (classIndex >= out.size(1)) {
-        throw Error(fmt::format("class {} does not exist: the model outputs {} channels",
-                                classIndex, out.size(1)));
+        throw Error(fmt::format("class {} does not exist: the model outputs {} channels", classIndex, out.size(1)));
     }
     return out.select(1, classIndex);
 }
 
-WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input,
-                              const std::string& layer) {
+WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input, const std::string& layer) {
     WindowForward f;
     f.leaf = input.detach().to(model.impl().device).requires_grad_(true);
     if (layer.empty()) {
@@ -57,15 +55,14 @@ WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input,
 }
 
 torch::Tensor upsample(const torch::Tensor& map, const std::vector<int64_t>& size) {
-    return F::interpolate(
-               map.unsqueeze(0).unsqueeze(0),
-               F::InterpolateFuncOptions().size(size).mode(torch::kTrilinear).align_corners(false))
+    return F::interpolate(map.unsqueeze(0).unsqueeze(0),
+                          F::InterpolateFuncOptions().size(size).mode(torch::kTrilinear).align_corners(false))
         .squeeze(0)
         .squeeze(0);
 }
 
-std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G,
-                                   CamPlusPlusVariant variant, std::array<bool, 3> which) {
+std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& G, CamPlusPlusVariant variant,
+                                   std::array<bool, 3> which) {
     const auto spatial = spatialDims(A);
     std::vector<int64_t> keep(size_t(A.dim()), 1);
     keep[0] = A.size(0);
@@ -94,8 +91,7 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
 torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding) {
     const ModelCard& card = model.card();
     return padSpatial(batch, std::max<int64_t>(1, card.divisibleBy), padding,
-                      card.slidingWindow ? card.slidingWindow->patch
-                                         : std::array<int64_t, 3>{1, 1, 1});
+                      card.slidingWindow ? card.slidingWindow->patch : std::array<int64_t, 3>{1, 1, 1});
 }
 
 namespace {
@@ -103,8 +99,7 @@ namespace {
 using Extent = std::array<int64_t, 3>;
 
 // The part of `t` whose spatial axes start at axis `first`: `extent` voxels from `start`.
-torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start,
-                     const Extent& extent) {
+torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start, const Extent& extent) {
     return t.slice(first, start[0], start[0] + extent[0])
         .slice(first + 1, start[1], start[1] + extent[1])
         .slice(first + 2, start[2], start[2] + extent[2]);
@@ -132,8 +127,7 @@ struct PaddedSums {
 PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
     PaddedSums sums;
     WindowForward f = forwardWithGrad(p.model, p.padded, p.layer);
-    const torch::Tensor perSample =
-        (classScores(f.output, p.classIndex) * p.weights).sum({1, 2, 3});
+    const torch::Tensor perSample = (classScores(f.output, p.classIndex) * p.weights).sum({1, 2, 3});
     std::vector<torch::Tensor> wrt{f.leaf};
     if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
     const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
@@ -142,8 +136,8 @@ PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
         result.scores[size_t(b)] = perSample[b].item<double>();
     if (f.activation.defined()) {
         result.layerShape = f.activation.sizes().vec();
-        for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(),
-                                                p.options.variant, p.options.cams)) {
+        for (const torch::Tensor& cam :
+             camMaps(f.activation[0].detach(), grads[0][0].detach(), p.options.variant, p.options.cams)) {
             result.layerCams.push_back(cam.defined() ? cam.to(torch::kCPU) : cam);
             sums.cams.push_back(cam.defined() ? upsample(cam, p.size()).to(torch::kCPU) : cam);
         }
@@ -158,8 +152,7 @@ PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
 // share one layer grid.
 class LayerStitch {
 public:
-    LayerStitch(const WindowPlan& plan, int64_t alignment, std::vector<int64_t> size,
-                const std::string& layer)
+    LayerStitch(const WindowPlan& plan, int64_t alignment, std::vector<int64_t> size, const std::string& layer)
         : m_plan(plan), m_alignment(alignment), m_size(std::move(size)), m_layer(layer) {}
 
     // Adds the activation [K, x, y, z] of the window at `start`, and its gradient when the
@@ -182,11 +175,9 @@ public:
     std::vector<torch::Tensor> cams(const PassOptions& options, PassResult& result) const {
         if (!m_activationSum.defined()) throw Error("no window produced the layer's activation");
         const torch::Tensor stitched = m_activationSum / m_activationCount.clamp_min(1e-20);
-        result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2),
-                             stitched.size(3)};
+        result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2), stitched.size(3)};
         std::vector<torch::Tensor> upsampled;
-        for (const torch::Tensor& cam :
-             camMaps(stitched, m_gradientSum, options.variant, options.cams)) {
+        for (const torch::Tensor& cam : camMaps(stitched, m_gradientSum, options.variant, options.cams)) {
             result.layerCams.push_back(cam);
             upsampled.push_back(cam.defined() ? upsample(cam, m_size) : cam);
         }
@@ -207,8 +198,8 @@ private:
             }
             m_stride[size_t(a)] = window / across;
         }
-        const std::vector<int64_t> grid{activation.size(0), m_size[0] / m_stride[0],
-                                        m_size[1] / m_stride[1], m_size[2] / m_stride[2]};
+        const std::vector<int64_t> grid{activation.size(0), m_size[0] / m_stride[0], m_size[1] / m_stride[1],
+                                        m_size[2] / m_stride[2]};
         m_activationSum = torch::zeros(grid);
         m_gradientSum = torch::zeros(grid);
         m_activationCount = torch::zeros({grid[1], grid[2], grid[3]});
@@ -231,20 +222,17 @@ struct WindowLayer {
 // One window of a sliding-window pass. Inside the target: its forward and backward, the
 // input gradient added to `gradientRegion` (a view of the padded gradient) and S to the
 // scores. Outside: the layer's activation only, for the stitched grid.
-WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window,
-                       const torch::Tensor& windowWeights, bool inTarget,
-                       torch::Tensor gradientRegion, PassResult& result) {
+WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, const torch::Tensor& windowWeights,
+                       bool inTarget, torch::Tensor gradientRegion, PassResult& result) {
     WindowLayer out;
     if (!inTarget) {
         torch::NoGradGuard noGrad;
         const torch::Tensor first = window.slice(0, 0, 1).to(p.model.impl().device);
-        out.activation =
-            layerCapture(p.model, p.layer)->forward(first).activation[0].to(torch::kCPU);
+        out.activation = layerCapture(p.model, p.layer)->forward(first).activation[0].to(torch::kCPU);
         return out;
     }
     WindowForward f = forwardWithGrad(p.model, window, p.layer);
-    const torch::Tensor perSample =
-        (classScores(f.output, p.classIndex) * windowWeights).sum({1, 2, 3});
+    const torch::Tensor perSample = (classScores(f.output, p.classIndex) * windowWeights).sum({1, 2, 3});
     std::vector<torch::Tensor> wrt{f.leaf};
     if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
     const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
@@ -265,8 +253,7 @@ PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobCont
     const ModelCard& card = p.model.card();
     const std::vector<int64_t> size = p.size();
     const int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
-    const WindowPlan plan =
-        planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
+    const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
     const Extent& patch = plan.patch;
     const torch::Tensor importance = plan.importance.to(p.model.impl().device);
     torch::Tensor normaliser = torch::zeros({size[0], size[1], size[2]}, importance.options());
@@ -286,8 +273,8 @@ PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobCont
             job->progress(float(w) / float(plan.starts.size()),
                           fmt::format("window {} of {}", w + 1, plan.starts.size()));
         }
-        const WindowLayer layer = windowPass(p, region(p.padded, 2, s, patch), windowWeights,
-                                             inTarget, region(sums.gradient, 2, s, patch), result);
+        const WindowLayer layer = windowPass(p, region(p.padded, 2, s, patch), windowWeights, inTarget,
+                                             region(sums.gradient, 2, s, patch), result);
         if (layer.activation.defined()) stitch.add(s, layer.activation, layer.gradient);
     }
     if (p.options.wantCam) sums.cams = stitch.cams(p.options, result);
@@ -301,40 +288,34 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
     const std::string layer = options.wantCam ? options.layer : std::string();
     Padding padding, weightPadding;
     const torch::Tensor padded = padForModel(model, inputs, padding);
-    const torch::Tensor weights = padForModel(model, target.weights.unsqueeze(0), weightPadding)
-                                      .squeeze(0)
-                                      .to(model.impl().device);
+    const torch::Tensor weights =
+        padForModel(model, target.weights.unsqueeze(0), weightPadding).squeeze(0).to(model.impl().device);
     PassResult result;
     result.padBefore = padding.before;
     result.paddedSize = {padded.size(2), padded.size(3), padded.size(4)};
     result.scores.assign(size_t(inputs.size(0)), 0.0);
     const PaddedProblem p{model, padded, weights, target.classIndex, layer, options};
-    const PaddedSums sums =
-        model.card().slidingWindow ? slidingWindowPass(p, result, job) : wholeVolumePass(p, result);
+    const PaddedSums sums = model.card().slidingWindow ? slidingWindowPass(p, result, job) : wholeVolumePass(p, result);
     result.inputGradient = cropSpatial(sums.gradient, padding);
     for (const auto& cam : sums.cams)
         result.cams.push_back(cam.defined() ? cropSpatial(cam, padding) : cam);
     return result;
 }
 
-std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs,
-                               const ScoreTarget& target) {
+std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target) {
     torch::InferenceMode noGrad;
     std::vector<double> scores;
     const torch::Tensor weights = target.weights.to(torch::kCPU);
     if (!model.card().slidingWindow) {
         const torch::Tensor out = forwardModel(model, inputs, nullptr, false);
-        const torch::Tensor s =
-            (classScores(out, target.classIndex).to(torch::kCPU) * weights).sum({1, 2, 3});
+        const torch::Tensor s = (classScores(out, target.classIndex).to(torch::kCPU) * weights).sum({1, 2, 3});
         for (int64_t b = 0; b < s.size(0); ++b)
             scores.push_back(s[b].item<double>());
         return scores;
     }
     for (int64_t b = 0; b < inputs.size(0); ++b) {
         const torch::Tensor out = forwardModel(model, inputs.slice(0, b, b + 1), nullptr, false);
-        scores.push_back((classScores(out, target.classIndex).to(torch::kCPU)[0] * weights)
-                             .sum()
-                             .item<double>());
+        scores.push_back((classScores(out, target.classIndex).to(torch::kCPU)[0] * weights).sum().item<double>());
     }
     return scores;
 }

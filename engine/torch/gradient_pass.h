@@ -20,8 +20,8 @@ struct ScoreTarget {
 };
 
 struct PassOptions {
-    std::string layer;          // capture this layer (CAM methods); empty: none
-    bool wantCam = false;       // compute CAM maps
+    std::string layer;    // capture this layer (CAM methods); empty: none
+    bool wantCam = false; // compute CAM maps
     CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
     // Which maps, in the order Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++.
     std::array<bool, 3> cams{true, true, true};
@@ -51,13 +51,15 @@ std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, 
 // graph kept between them). Sliding-window models run gradientPass() per target. Returns the
 // input gradient [1, C, X, Y, Z] of each target and, in `scores`, S of each.
 std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input,
-                                          const std::vector<ScoreTarget>& targets, std::vector<double>* scores = nullptr);
+                                          const std::vector<ScoreTarget>& targets,
+                                          std::vector<double>* scores = nullptr);
 // The CAM maps `which` asks for (Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++) of each
 // target, [X, Y, Z] on the input's grid, with one forward capturing `layer` and a backward per
 // target (sliding-window models: gradientPass() per target).
 std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
-                                                          const std::vector<ScoreTarget>& targets, const std::string& layer,
-                                                          CamPlusPlusVariant variant, std::array<bool, 3> which, JobContext* job);
+                                                          const std::vector<ScoreTarget>& targets,
+                                                          const std::string& layer, CamPlusPlusVariant variant,
+                                                          std::array<bool, 3> which, JobContext* job);
 // S of every target for every input of a batch [B, C, X, Y, Z], from one forward (no autograd):
 // [B][targets].
 std::vector<std::vector<double>> scoresForTargets(const Model& model, const torch::Tensor& inputs,

@@ -2,8 +2,8 @@
 
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
-#include "engine/model/model_input.h"
 #include "engine/core/resample.h"
+#include "engine/model/model_input.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/tensors.h"
@@ -40,8 +40,8 @@ Segmentation segmentStudy(const Model& model, const Study& study, JobContext* jo
         torch::InferenceMode noAutograd;
         std::optional<JobContext> forwardJob;
         if (job) forwardJob = job->sub(0.1f, 0.85f);
-        output = forwardModel(model, volumesToTensor(input.channels, card.reverseAxes),
-                              forwardJob ? &*forwardJob : nullptr);
+        output =
+            forwardModel(model, volumesToTensor(input.channels, card.reverseAxes), forwardJob ? &*forwardJob : nullptr);
         if (job) job->progress(0.86f, "mapping back");
         output = toProbabilities(output, card.outputsProbabilities).contiguous();
     }

@@ -24,7 +24,9 @@ namespace {
 
 constexpr size_t kNoOutput = static_cast<size_t>(-1);
 
-std::string joinPath(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+std::string joinPath(const std::string& a, const std::string& b) {
+    return a.empty() ? b : a + "." + b;
+}
 
 // The short class name: "__torch__.torch.nn.modules.conv.Conv3d" -> "Conv3d".
 std::string shortType(const std::string& qualified) {
@@ -38,17 +40,20 @@ std::string moduleType(const ClassTypePtr& type) {
 
 // "forward", and "forward1", "forward2"..., which torch.jit.trace names repeated calls.
 bool isForwardName(const std::string& name) {
-    return name.rfind("forward", 0) == 0 &&
-           std::all_of(name.begin() + 7, name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return name.rfind("forward", 0) == 0 && std::all_of(name.begin() + 7, name.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c));
+           });
 }
 
 size_t editDistance(const std::string& a, const std::string& b) {
     std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+    for (size_t j = 0; j <= b.size(); ++j)
+        previous[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         current[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            current[j] =
+                std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
         }
         std::swap(previous, current);
     }
@@ -94,8 +99,8 @@ TrackedGraph inlineWithTracking(const Module& module) {
                 GraphFunction* callee = type ? tryToGraphFunction(type->getMethod(node->s(attr::name))) : nullptr;
                 if (callee) {
                     auto owner = modulePath.find(node->input(0));
-                    const bool record = isForwardName(node->s(attr::name)) && owner != modulePath.end() &&
-                                        !owner->second.empty();
+                    const bool record =
+                        isForwardName(node->s(attr::name)) && owner != modulePath.end() && !owner->second.empty();
                     CallRecord call;
                     if (record) {
                         call.path = owner->second;
@@ -112,7 +117,8 @@ TrackedGraph inlineWithTracking(const Module& module) {
                     continue;
                 }
             }
-            for (Block* nested : node->blocks()) walk(nested, true);
+            for (Block* nested : node->blocks())
+                walk(nested, true);
             node = next;
         }
     };
@@ -122,7 +128,8 @@ TrackedGraph inlineWithTracking(const Module& module) {
 }
 
 void setTupleOutput(Graph& graph, const std::vector<Value*>& values) {
-    while (!graph.outputs().empty()) graph.eraseOutput(graph.outputs().size() - 1);
+    while (!graph.outputs().empty())
+        graph.eraseOutput(graph.outputs().size() - 1);
     WithInsertPoint guard(graph.return_node());
     Node* tuple = graph.insertNode(graph.createTuple(values));
     graph.registerOutput(tuple->output());
@@ -181,12 +188,14 @@ std::string inPlaceWarning(Value* activation, const std::string& path) {
                     "optimize_for_inference?); export the traced or scripted model before freezing");
     }
     std::vector<std::pair<size_t, std::string>> scored;
-    for (const auto& p : all) scored.emplace_back(editDistance(path, p), p);
+    for (const auto& p : all)
+        scored.emplace_back(editDistance(path, p), p);
     std::sort(scored.begin(), scored.end());
     std::string close;
-    for (size_t n = 0; n < std::min<size_t>(4, scored.size()); ++n) close += (n ? ", " : "") + scored[n].second;
-    throw Error(fmt::format("the model has no layer '{}'; closest: {} (segxai layers --model M lists all)",
-                            path, close));
+    for (size_t n = 0; n < std::min<size_t>(4, scored.size()); ++n)
+        close += (n ? ", " : "") + scored[n].second;
+    throw Error(
+        fmt::format("the model has no layer '{}'; closest: {} (segxai layers --model M lists all)", path, close));
 }
 
 std::shared_ptr<Graph> captureGraph(const Module& module, const std::string& spec, std::string& warning) {
@@ -195,7 +204,8 @@ std::shared_ptr<Graph> captureGraph(const Module& module, const std::string& spe
     if (const auto hash = spec.rfind('#'); hash != std::string::npos) {
         path = spec.substr(0, hash);
         const std::string index = spec.substr(hash + 1);
-        if (index.empty() || !std::all_of(index.begin(), index.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        if (index.empty() || !std::all_of(index.begin(), index.end(),
+                                          [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
             throw Error(fmt::format("layer '{}': expected 'path#k' with a call number k", spec));
         }
         callIndex = std::stoi(index);
@@ -230,8 +240,8 @@ std::shared_ptr<Graph> captureGraph(const Module& module, const std::string& spe
                                 path, call.type));
     }
     if (!activation->type()->isSubtypeOf(*TensorType::get())) {
-        throw Error(fmt::format("layer '{}' ({}) returns {}, not a tensor; choose one of its children",
-                                path, call.type, activation->type()->repr_str()));
+        throw Error(fmt::format("layer '{}' ({}) returns {}, not a tensor; choose one of its children", path, call.type,
+                                activation->type()->repr_str()));
     }
     warning = inPlaceWarning(activation, path);
     Value* output = tracked.graph->outputs()[0];
@@ -312,7 +322,8 @@ std::vector<LayerInfo> listModelLayers(const Model& model, const std::vector<int
         results = stack.back().toTuple()->elements().vec();
     }
     std::map<std::string, int> calls, seen;
-    for (const auto& call : tracked.calls) ++calls[call.path];
+    for (const auto& call : tracked.calls)
+        ++calls[call.path];
     std::vector<LayerInfo> layers;
     std::set<std::string> called;
     for (size_t n = 0; n < tracked.calls.size(); ++n) {

@@ -46,8 +46,7 @@ std::vector<torch::Tensor> chunksOf(const torch::Tensor& weights, int maxChunks)
 }
 
 // Each lesion's chunks as score targets (the max variant's; none when it is not asked for).
-std::vector<std::vector<ScoreTarget>> chunkTargetsOf(const ExplanationProblem& p,
-                                                     const LesionExplainOptions& options) {
+std::vector<std::vector<ScoreTarget>> chunkTargetsOf(const ExplanationProblem& p, const LesionExplainOptions& options) {
     std::vector<std::vector<ScoreTarget>> chunkTargets(p.targetCount());
     if (!options.smoothGradMax) return chunkTargets;
     for (size_t t = 0; t < p.targetCount(); ++t) {
@@ -61,10 +60,8 @@ std::vector<std::vector<ScoreTarget>> chunkTargetsOf(const ExplanationProblem& p
 // SmoothGrad of every lesion, both variants, from one noise loop: every noisy input is
 // forwarded once for the backward passes of the lesions (mean variant) and of their chunks
 // (max variant: per sample, the chunks' gradient of largest magnitude).
-void addSmoothGrads(const ExplanationProblem& p,
-                    const std::vector<std::vector<ScoreTarget>>& chunkTargets,
-                    const LesionExplainOptions& options, JobContext* job,
-                    std::vector<LesionMaps>& results) {
+void addSmoothGrads(const ExplanationProblem& p, const std::vector<std::vector<ScoreTarget>>& chunkTargets,
+                    const LesionExplainOptions& options, JobContext* job, std::vector<LesionMaps>& results) {
     std::vector<ScoreTarget> all; // the lesions, then their chunks
     if (options.smoothGradMean) all = p.scoreTargets;
     for (const auto& chunks : chunkTargets)
@@ -76,32 +73,28 @@ void addSmoothGrads(const ExplanationProblem& p,
     }
     const SmoothGradNoise noise{options.samples, options.noiseFraction, options.seed};
     // The memory budget sizes the batches (0: no batch size asked for).
-    forEachNoisyBatch(p, all, noise, 0, job,
-                      [&](int64_t, int64_t count, const std::vector<torch::Tensor>& gradients) {
-                          for (int64_t b = 0; b < count; ++b) {
-                              size_t next = 0;
-                              for (torch::Tensor& sum : meanSums)
-                                  sum += gradients[next++][b];
-                              for (size_t t = 0; t < maxSums.size(); ++t) {
-                                  torch::Tensor strongest;
-                                  for (size_t c = 0; c < chunkTargets[t].size(); ++c, ++next) {
-                                      const torch::Tensor g = gradients[next][b];
-                                      strongest = strongest.defined()
-                                                      ? torch::where(g.abs() > strongest.abs(), g,
-                                                                     strongest)
-                                                      : g;
-                                  }
-                                  maxSums[t] += strongest;
-                              }
-                          }
-                      });
+    forEachNoisyBatch(p, all, noise, 0, job, [&](int64_t, int64_t count, const std::vector<torch::Tensor>& gradients) {
+        for (int64_t b = 0; b < count; ++b) {
+            size_t next = 0;
+            for (torch::Tensor& sum : meanSums)
+                sum += gradients[next++][b];
+            for (size_t t = 0; t < maxSums.size(); ++t) {
+                torch::Tensor strongest;
+                for (size_t c = 0; c < chunkTargets[t].size(); ++c, ++next) {
+                    const torch::Tensor g = gradients[next][b];
+                    strongest = strongest.defined() ? torch::where(g.abs() > strongest.abs(), g, strongest) : g;
+                }
+                maxSums[t] += strongest;
+            }
+        }
+    });
     for (size_t t = 0; t < meanSums.size(); ++t) {
-        results[t].smoothGradMean = perChannel(p, meanSums[t] / double(options.samples),
-                                               methodId(Method::SmoothGrad), Normalize::None, true);
+        results[t].smoothGradMean =
+            perChannel(p, meanSums[t] / double(options.samples), methodId(Method::SmoothGrad), Normalize::None, true);
     }
     for (size_t t = 0; t < maxSums.size(); ++t) {
-        results[t].smoothGradMax = perChannel(p, maxSums[t] / double(options.samples),
-                                              "smoothgrad-max", Normalize::None, true);
+        results[t].smoothGradMax =
+            perChannel(p, maxSums[t] / double(options.samples), "smoothgrad-max", Normalize::None, true);
     }
 }
 
@@ -132,12 +125,10 @@ struct LesionOnGrid {
 LesionOnGrid lesionOnGrid(const ExplanationProblem& p, const Target& lesion) {
     const Geometry& study = p.study.geometry;
     const Geometry& grid = p.input.grid;
-    if (lesion.mask.size() != study.voxelCount())
-        throw Error("a lesion does not belong to this study");
-    const double ratio = (grid.spacing.x * grid.spacing.y * grid.spacing.z) /
-                         (study.spacing.x * study.spacing.y * study.spacing.z);
-    const torch::Tensor weights =
-        maskOnModelGrid(lesion.mask, study, grid, p.reverseAxes) / float(ratio);
+    if (lesion.mask.size() != study.voxelCount()) throw Error("a lesion does not belong to this study");
+    const double ratio =
+        (grid.spacing.x * grid.spacing.y * grid.spacing.z) / (study.spacing.x * study.spacing.y * study.spacing.z);
+    const torch::Tensor weights = maskOnModelGrid(lesion.mask, study, grid, p.reverseAxes) / float(ratio);
     const Volume onGrid = tensorToVolume(weights, grid, p.reverseAxes, "lesion");
     std::vector<uint8_t> mask(onGrid.voxels.size());
     for (size_t n = 0; n < mask.size(); ++n)
@@ -153,8 +144,8 @@ LesionOnGrid lesionOnGrid(const ExplanationProblem& p, const Target& lesion) {
 
 // Whether the model finds the lesion (a voxel's probability of its class above `threshold`)
 // when it sees only the input within `mm` of the lesion (zero elsewhere).
-ContextPoint contextPoint(const ExplanationProblem& p, const LesionOnGrid& lesion,
-                          int64_t classIndex, double mm, double threshold) {
+ContextPoint contextPoint(const ExplanationProblem& p, const LesionOnGrid& lesion, int64_t classIndex, double mm,
+                          double threshold) {
     const torch::Tensor keep = (lesion.distance <= float(mm * (1.0 + 1e-6))).to(torch::kFloat32);
     torch::Tensor out;
     {
@@ -175,8 +166,7 @@ ContextPoint contextPoint(const ExplanationProblem& p, const LesionOnGrid& lesio
 
 } // namespace
 
-std::vector<LesionMaps> explainLesions(const Model& model, const Study& study,
-                                       const std::vector<Target>& targets,
+std::vector<LesionMaps> explainLesions(const Model& model, const Study& study, const std::vector<Target>& targets,
                                        const LesionExplainOptions& options, JobContext* job) {
     if (targets.empty()) return {};
     const bool smoothGrad = options.smoothGradMean || options.smoothGradMax;
@@ -200,12 +190,11 @@ std::vector<LesionMaps> explainLesions(const Model& model, const Study& study,
     if (rest) rest->progress(0.0f, options.camPlusPlus ? "scores and Seg-Grad-CAM++" : "scores");
     if (options.camPlusPlus) {
         const std::string layer = camLayerFor(p, options.layer);
-        const auto maps = camMapsForTargets(model, p.x, p.scoreTargets, layer, options.variant,
-                                            {false, false, true}, orNull(rest));
+        const auto maps =
+            camMapsForTargets(model, p.x, p.scoreTargets, layer, options.variant, {false, false, true}, orNull(rest));
         for (size_t t = 0; t < targets.size(); ++t) {
             results[t].camPlusPlus = ExplanationMap{
-                "", toVolume(p, maps[t][2], methodId(Method::SegGradCamPlusPlus), Normalize::None),
-                false};
+                "", toVolume(p, maps[t][2], methodId(Method::SegGradCamPlusPlus), Normalize::None), false};
         }
     }
     const std::vector<double> scores = unperturbedScores(p);
@@ -215,9 +204,8 @@ std::vector<LesionMaps> explainLesions(const Model& model, const Study& study,
     return results;
 }
 
-std::vector<ContextCurve> contextExperiment(const Model& model, const Study& study,
-                                            const std::vector<Target>& lesions, double threshold,
-                                            double maxMm, double stepMm, JobContext* job) {
+std::vector<ContextCurve> contextExperiment(const Model& model, const Study& study, const std::vector<Target>& lesions,
+                                            double threshold, double maxMm, double stepMm, JobContext* job) {
     if (stepMm <= 0.0 || maxMm < stepMm) {
         throw Error("the context experiment needs 0 < step <= maximum distance");
     }
@@ -232,13 +220,10 @@ std::vector<ContextCurve> contextExperiment(const Model& model, const Study& stu
         for (size_t d = 0; d < distances.size(); ++d) {
             if (job) {
                 job->throwIfStopped();
-                job->progress(float(l * distances.size() + d) /
-                                  float(lesions.size() * distances.size()),
-                              fmt::format("lesion {} of {}: {:g} mm of context", l + 1,
-                                          lesions.size(), distances[d]));
+                job->progress(float(l * distances.size() + d) / float(lesions.size() * distances.size()),
+                              fmt::format("lesion {} of {}: {:g} mm of context", l + 1, lesions.size(), distances[d]));
             }
-            const ContextPoint point =
-                contextPoint(p, lesion, lesions[l].classIndex, distances[d], threshold);
+            const ContextPoint point = contextPoint(p, lesion, lesions[l].classIndex, distances[d], threshold);
             if (point.detected && !curves[l].sufficientMm) curves[l].sufficientMm = point.mm;
             curves[l].points.push_back(point);
         }

@@ -1,15 +1,15 @@
 #include "engine/model/model.h"
 
-#include "engine/model/device.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/model/device.h"
 #include "engine/model/monai_bundle.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_impl.h"
 
 #include <filesystem>
-#include <torch/csrc/jit/api/function_impl.h>
 #include <fmt/format.h>
+#include <torch/csrc/jit/api/function_impl.h>
 
 namespace fs = std::filesystem;
 
@@ -55,7 +55,8 @@ int64_t channelsOfFirstConsumer(const torch::jit::Module& module, int depth = 0)
     if (type && type->name() == "Conv3d" && module.hasattr("weight") && module.attr("weight").isTensor()) {
         const torch::Tensor weight = module.attr("weight").toTensor();
         if (weight.dim() != 5) return -1;
-        const int64_t groups = module.hasattr("groups") && module.attr("groups").isInt() ? module.attr("groups").toInt() : 1;
+        const int64_t groups =
+            module.hasattr("groups") && module.attr("groups").isInt() ? module.attr("groups").toInt() : 1;
         return weight.size(1) * groups;
     }
     const auto graph = torch::jit::toGraphFunction(method->function()).graph();
@@ -64,7 +65,8 @@ int64_t channelsOfFirstConsumer(const torch::jit::Module& module, int depth = 0)
     torch::jit::Value* input = graph->inputs()[1];
     for (torch::jit::Node* node : graph->nodes()) {
         bool consumes = false;
-        for (torch::jit::Value* v : node->inputs()) consumes = consumes || v == input;
+        for (torch::jit::Value* v : node->inputs())
+            consumes = consumes || v == input;
         if (!consumes) continue;
         if (node->kind() != c10::prim::CallMethod || node->inputs().size() < 2 || node->input(1) != input) return -1;
         const auto callee = calledModule(module, node, self);
@@ -78,9 +80,15 @@ int64_t channelsOfFirstConsumer(const torch::jit::Module& module, int depth = 0)
 Model::Model(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Model::~Model() = default;
 
-const ModelCard& Model::card() const { return m_impl->card; }
-const std::string& Model::path() const { return m_impl->path; }
-int64_t Model::expectedInputChannels() const { return m_impl->inputChannels; }
+const ModelCard& Model::card() const {
+    return m_impl->card;
+}
+const std::string& Model::path() const {
+    return m_impl->path;
+}
+int64_t Model::expectedInputChannels() const {
+    return m_impl->inputChannels;
+}
 
 std::shared_ptr<const Model> Model::load(const std::string& path) {
     std::error_code ec;
@@ -120,7 +128,8 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
         throw Error(fmt::format("{}: cannot load the model: {}", file.string(), e.what()));
     }
     impl->module.eval();
-    for (auto parameter : impl->module.parameters()) parameter.requires_grad_(false);
+    for (auto parameter : impl->module.parameters())
+        parameter.requires_grad_(false);
 
     impl->inputChannels = !impl->card.inputChannels.empty() ? int64_t(impl->card.inputChannels.size())
                                                             : channelsOfFirstConsumer(impl->module);

@@ -29,8 +29,8 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
         result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
     } catch (const std::exception& e) {
         // c10::Error, and torch::jit::JITException for exceptions raised in scripted code.
-        throw Error(fmt::format("the model's forward failed on input {}: {}", shapeText(batch),
-                                torchErrorMessage(e.what())));
+        throw Error(
+            fmt::format("the model's forward failed on input {}: {}", shapeText(batch), torchErrorMessage(e.what())));
     }
     if (result.isTuple() && !result.toTuple()->elements().empty()) result = result.toTuple()->elements()[0];
     if (result.isList() && result.toList().size() > 0) result = result.toList().get(0);
@@ -42,8 +42,7 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     return result.toTensor();
 }
 
-torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job,
-                           bool checkFinite) {
+torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite) {
     const ModelCard& card = model.card();
     Padding padding;
     const torch::Tensor padded = padSpatial(input, std::max<int64_t>(1, card.divisibleBy), padding);
@@ -53,8 +52,7 @@ torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobCo
             out.size(3) != batch.size(3) || out.size(4) != batch.size(4)) {
             throw Error(fmt::format("the model's output {} is not [batch, classes, {}, {}, {}] for "
                                     "input {}; SegXAI needs a per-voxel segmentation output",
-                                    shapeText(out), batch.size(2), batch.size(3), batch.size(4),
-                                    shapeText(batch)));
+                                    shapeText(out), batch.size(2), batch.size(3), batch.size(4), shapeText(batch)));
         }
         return out;
     };

@@ -13,8 +13,7 @@ class JobContext;
 // cropped back to the input's spatial size, on the CPU. Works with and without autograd.
 // Throws segxai::Error when the forward throws or the output is not [1, K, X, Y, Z] of the
 // padded input's spatial size, or holds NaN or infinite values (checked when `checkFinite`).
-torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job,
-                           bool checkFinite = true);
+torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite = true);
 
 // The raw module forward of a batch (no padding, no checks beyond the exception boundary).
 torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch);

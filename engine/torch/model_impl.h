@@ -12,7 +12,7 @@ namespace segxai {
 class LayerCapture;
 
 struct Model::Impl {
-    torch::jit::Module module;   // eval mode; parameters do not require grad
+    torch::jit::Module module; // eval mode; parameters do not require grad
     torch::Device device{torch::kCPU};
     ModelCard card;
     std::string path;

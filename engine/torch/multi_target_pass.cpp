@@ -17,8 +17,8 @@ torch::Tensor paddedWeights(const Model& model, const ScoreTarget& target) {
 
 } // namespace
 
-std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input, const std::vector<ScoreTarget>& targets,
-                                          std::vector<double>* scores) {
+std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input,
+                                          const std::vector<ScoreTarget>& targets, std::vector<double>* scores) {
     std::vector<torch::Tensor> gradients;
     if (scores) scores->clear();
     if (model.card().slidingWindow) {
@@ -33,7 +33,8 @@ std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tenso
     const torch::Tensor padded = padForModel(model, input, padding);
     const WindowForward f = forwardWithGrad(model, padded, {});
     for (size_t t = 0; t < targets.size(); ++t) {
-        const torch::Tensor score = (classScores(f.output, targets[t].classIndex) * paddedWeights(model, targets[t])).sum();
+        const torch::Tensor score =
+            (classScores(f.output, targets[t].classIndex) * paddedWeights(model, targets[t])).sum();
         const bool more = t + 1 < targets.size();
         const auto grads = torch::autograd::grad({score}, {f.leaf}, {}, /*retain_graph=*/more);
         gradients.push_back(cropSpatial(grads[0].to(torch::kCPU), padding));
@@ -43,8 +44,9 @@ std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tenso
 }
 
 std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
-                                                          const std::vector<ScoreTarget>& targets, const std::string& layer,
-                                                          CamPlusPlusVariant variant, std::array<bool, 3> which, JobContext* job) {
+                                                          const std::vector<ScoreTarget>& targets,
+                                                          const std::string& layer, CamPlusPlusVariant variant,
+                                                          std::array<bool, 3> which, JobContext* job) {
     std::vector<std::vector<torch::Tensor>> maps;
     if (model.card().slidingWindow) {
         for (size_t t = 0; t < targets.size(); ++t) {
@@ -60,7 +62,8 @@ std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, co
     const std::vector<int64_t> size{padded.size(2), padded.size(3), padded.size(4)};
     for (size_t t = 0; t < targets.size(); ++t) {
         if (job) job->throwIfStopped();
-        const torch::Tensor score = (classScores(f.output, targets[t].classIndex) * paddedWeights(model, targets[t])).sum();
+        const torch::Tensor score =
+            (classScores(f.output, targets[t].classIndex) * paddedWeights(model, targets[t])).sum();
         const auto grads = torch::autograd::grad({score}, {f.activation}, {}, /*retain_graph=*/t + 1 < targets.size());
         std::vector<torch::Tensor> cams;
         for (const torch::Tensor& cam : camMaps(f.activation[0].detach(), grads[0][0].detach(), variant, which)) {
@@ -77,15 +80,18 @@ std::vector<std::vector<double>> scoresForTargets(const Model& model, const torc
     std::vector<std::vector<double>> scores;
     auto score = [&](const torch::Tensor& out) {
         std::vector<double> row;
-        for (const ScoreTarget& t : targets) row.push_back((classScores(out, t.classIndex).to(torch::kCPU)[0] * t.weights).sum().item<double>());
+        for (const ScoreTarget& t : targets)
+            row.push_back((classScores(out, t.classIndex).to(torch::kCPU)[0] * t.weights).sum().item<double>());
         return row;
     };
     if (!model.card().slidingWindow) {
         const torch::Tensor out = forwardModel(model, inputs, nullptr, false);
-        for (int64_t b = 0; b < out.size(0); ++b) scores.push_back(score(out.slice(0, b, b + 1)));
+        for (int64_t b = 0; b < out.size(0); ++b)
+            scores.push_back(score(out.slice(0, b, b + 1)));
         return scores;
     }
-    for (int64_t b = 0; b < inputs.size(0); ++b) scores.push_back(score(forwardModel(model, inputs.slice(0, b, b + 1), nullptr, false)));
+    for (int64_t b = 0; b < inputs.size(0); ++b)
+        scores.push_back(score(forwardModel(model, inputs.slice(0, b, b + 1), nullptr, false)));
     return scores;
 }
 

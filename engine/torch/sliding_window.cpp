@@ -49,14 +49,15 @@ WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& 
     const auto zs = axisStarts(size[2], plan.patch[2], window.overlap, alignment);
     for (int64_t x : xs)
         for (int64_t y : ys)
-            for (int64_t z : zs) plan.starts.push_back({x, y, z});
+            for (int64_t z : zs)
+                plan.starts.push_back({x, y, z});
     plan.importance = importanceMap(plan.patch, window);
     return plan;
 }
 
 torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWindow& window,
-                                   const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                                   JobContext* job, int64_t batchSize) {
+                                   const std::function<torch::Tensor(const torch::Tensor&)>& forward, JobContext* job,
+                                   int64_t batchSize) {
     Padding padding;
     const torch::Tensor padded = padSpatial(input, 1, padding, window.patch);
     const std::array<int64_t, 3> size{padded.size(2), padded.size(3), padded.size(4)};
@@ -74,14 +75,17 @@ torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWind
         std::vector<torch::Tensor> windows;
         for (size_t w = first; w < last; ++w) {
             const auto& s = plan.starts[w];
-            windows.push_back(padded[0].slice(1, s[0], s[0] + p[0]).slice(2, s[1], s[1] + p[1]).slice(3, s[2], s[2] + p[2]));
+            windows.push_back(
+                padded[0].slice(1, s[0], s[0] + p[0]).slice(2, s[1], s[1] + p[1]).slice(3, s[2], s[2] + p[2]));
         }
         const torch::Tensor out = forward(torch::stack(windows)).to(torch::kCPU, torch::kFloat32);
         if (!sum.defined()) sum = torch::zeros({out.size(1), size[0], size[1], size[2]});
         for (size_t w = first; w < last; ++w) {
             const auto& s = plan.starts[w];
             auto region = [&](const torch::Tensor& t, int64_t offset) {
-                return t.slice(offset, s[0], s[0] + p[0]).slice(offset + 1, s[1], s[1] + p[1]).slice(offset + 2, s[2], s[2] + p[2]);
+                return t.slice(offset, s[0], s[0] + p[0])
+                    .slice(offset + 1, s[1], s[1] + p[1])
+                    .slice(offset + 2, s[2], s[2] + p[2]);
             };
             region(sum, 1) += out[int64_t(w - first)] * importance;
             region(weight, 0) += importance;

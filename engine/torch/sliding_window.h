@@ -16,7 +16,7 @@ class JobContext;
 struct WindowPlan {
     std::array<int64_t, 3> patch{};
     std::vector<std::array<int64_t, 3>> starts; // window corners, in order
-    torch::Tensor importance;                    // [X, Y, Z] of the patch, max 1
+    torch::Tensor importance;                   // [X, Y, Z] of the patch, max 1
 };
 
 // Windows covering a spatial size that is at least the patch size on every axis. With
@@ -28,7 +28,7 @@ WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& 
 // (symmetrically, with zeros) to at least the patch size and the output cropped back.
 // `forward` maps [B, C, patch] to [B, K, patch]. Reports progress and stops between windows.
 torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWindow& window,
-                                   const std::function<torch::Tensor(const torch::Tensor&)>& forward,
-                                   JobContext* job, int64_t batchSize = 1);
+                                   const std::function<torch::Tensor(const torch::Tensor&)>& forward, JobContext* job,
+                                   int64_t batchSize = 1);
 
 } // namespace segxai

@@ -10,17 +10,16 @@ torch::Tensor volumesToTensor(const std::vector<Volume>& channels, bool reverseA
     std::vector<torch::Tensor> parts;
     for (const Volume& v : channels) {
         const auto& d = v.geometry.dims;
-        torch::Tensor kji = torch::from_blob(const_cast<float*>(v.voxels.data()), {d[2], d[1], d[0]},
-                                             torch::kFloat32);
+        torch::Tensor kji = torch::from_blob(const_cast<float*>(v.voxels.data()), {d[2], d[1], d[0]}, torch::kFloat32);
         parts.push_back(reverseAxes ? kji.clone() : kji.permute({2, 1, 0}).contiguous());
     }
     return torch::stack(parts).unsqueeze(0);
 }
 
-Volume tensorToVolume(const torch::Tensor& tensor, const Geometry& grid, bool reverseAxes,
-                      const std::string& name) {
+Volume tensorToVolume(const torch::Tensor& tensor, const Geometry& grid, bool reverseAxes, const std::string& name) {
     torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32);
-    while (t.dim() > 3) t = t.squeeze(0);
+    while (t.dim() > 3)
+        t = t.squeeze(0);
     // Back to ITK's buffer order: k slowest, i fastest.
     torch::Tensor kji = (reverseAxes ? t : t.permute({2, 1, 0})).contiguous();
     Volume v(grid, name);
@@ -29,8 +28,8 @@ Volume tensorToVolume(const torch::Tensor& tensor, const Geometry& grid, bool re
     return v;
 }
 
-Volume tensorChannelToVolume(const torch::Tensor& tensor, int64_t channel, const Geometry& grid,
-                             bool reverseAxes, const std::string& name) {
+Volume tensorChannelToVolume(const torch::Tensor& tensor, int64_t channel, const Geometry& grid, bool reverseAxes,
+                             const std::string& name) {
     torch::Tensor t = tensor.dim() == 5 ? tensor[0] : tensor;
     return tensorToVolume(t[channel], grid, reverseAxes, name);
 }

@@ -13,11 +13,10 @@ namespace segxai {
 // [1, C, X, Y, Z] float32 on the CPU.
 torch::Tensor volumesToTensor(const std::vector<Volume>& channels, bool reverseAxes);
 // One channel of a [1, K, X, Y, Z] (or [K, X, Y, Z]) tensor as a volume on `grid`.
-Volume tensorChannelToVolume(const torch::Tensor& tensor, int64_t channel, const Geometry& grid,
-                             bool reverseAxes, const std::string& name);
+Volume tensorChannelToVolume(const torch::Tensor& tensor, int64_t channel, const Geometry& grid, bool reverseAxes,
+                             const std::string& name);
 // A [X, Y, Z] (or [1, 1, X, Y, Z]) tensor as a volume on `grid`.
-Volume tensorToVolume(const torch::Tensor& tensor, const Geometry& grid, bool reverseAxes,
-                      const std::string& name);
+Volume tensorToVolume(const torch::Tensor& tensor, const Geometry& grid, bool reverseAxes, const std::string& name);
 
 // A study-grid mask as weights [X, Y, Z] on the model's grid: each study voxel's weight 1
 // spread over the model voxels that interpolate it (engine/resample.h, scatterLinear), so a

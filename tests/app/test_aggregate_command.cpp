@@ -20,14 +20,16 @@ namespace {
 std::vector<std::string> lines(const std::string& path) {
     std::ifstream in(path);
     std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);) out.push_back(line);
+    for (std::string line; std::getline(in, line);)
+        out.push_back(line);
     return out;
 }
 
 std::vector<std::string> split(const std::string& line) {
     std::vector<std::string> out;
     std::stringstream s(line);
-    for (std::string f; std::getline(s, f, ',');) out.push_back(f);
+    for (std::string f; std::getline(s, f, ',');)
+        out.push_back(f);
     return out;
 }
 
@@ -35,9 +37,11 @@ std::vector<std::string> split(const std::string& line) {
 void writeStudy(const test::TempDir& dir, const std::string& name, double phase) {
     Geometry g;
     g.dims = {16, 20, 12};
-    writeVolume(test::makeVolume(g, [&](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k + phase)); }),
+    writeVolume(test::makeVolume(
+                    g, [&](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k + phase)); }),
                 dir.file(name + "_a.nii.gz"));
-    writeVolume(test::makeVolume(g, [&](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k - phase)); }),
+    writeVolume(test::makeVolume(
+                    g, [&](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k - phase)); }),
                 dir.file(name + "_b.nii.gz"));
 }
 
@@ -49,8 +53,9 @@ TEST_CASE("segxai aggregate writes Agg2Exp columns per study and the cohort mean
     test::TempDir dir;
     writeStudy(dir, "one", 0.0);
     writeStudy(dir, "two", 0.7);
-    auto run = test::runProcess({SEGXAI_BINARY, "aggregate", "--study", dir.file("one_a.nii.gz"), "--study", dir.file("one_b.nii.gz"),
-                                 "--model", kModel, "--method", "saliency", "--out", dir.file("one.csv")});
+    auto run = test::runProcess({SEGXAI_BINARY, "aggregate", "--study", dir.file("one_a.nii.gz"), "--study",
+                                 dir.file("one_b.nii.gz"), "--model", kModel, "--method", "saliency", "--out",
+                                 dir.file("one.csv")});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     const auto rows = lines(dir.file("one.csv"));
@@ -64,14 +69,15 @@ TEST_CASE("segxai aggregate writes Agg2Exp columns per study and the cohort mean
     CHECK(header[2] == "lesion_explanation_in_background_mean");
     // Each class's |E| masses sum to 1 over the segments.
     double sum = 0.0;
-    for (size_t c = 1; c <= 6; c += 2) sum += std::stod(values[c]);
+    for (size_t c = 1; c <= 6; c += 2)
+        sum += std::stod(values[c]);
     CHECK(sum == Approx(1.0).epsilon(1e-4));
 
     std::ofstream(dir.file("cohort.csv")) << "id,a,b\n"
                                           << "one,one_a.nii.gz,one_b.nii.gz\n"
                                           << "two,two_a.nii.gz,two_b.nii.gz\n";
-    run = test::runProcess({SEGXAI_BINARY, "aggregate", "--manifest", dir.file("cohort.csv"), "--model", kModel, "--method",
-                            "input-x-gradient", "--classes", "1", "--out", dir.file("cohort_out.csv")});
+    run = test::runProcess({SEGXAI_BINARY, "aggregate", "--manifest", dir.file("cohort.csv"), "--model", kModel,
+                            "--method", "input-x-gradient", "--classes", "1", "--out", dir.file("cohort_out.csv")});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     const auto cohort = lines(dir.file("cohort_out.csv"));
@@ -81,12 +87,13 @@ TEST_CASE("segxai aggregate writes Agg2Exp columns per study and the cohort mean
     const auto mean = lines(dir.file("cohort_out_cohort_mean.csv"));
     REQUIRE(mean.size() == 2);
     CHECK(split(mean[1])[0] == "cohort_mean");
-    CHECK(std::stod(split(mean[1])[1]) == Approx(0.5 * (std::stod(split(cohort[1])[1]) + std::stod(split(cohort[2])[1]))).epsilon(1e-4));
+    CHECK(std::stod(split(mean[1])[1]) ==
+          Approx(0.5 * (std::stod(split(cohort[1])[1]) + std::stod(split(cohort[2])[1]))).epsilon(1e-4));
 
     // A broken manifest: one line, no file.
     std::ofstream(dir.file("broken.csv")) << "name,a\nx,y\n";
-    run = test::runProcess({SEGXAI_BINARY, "aggregate", "--manifest", dir.file("broken.csv"), "--model", kModel, "--method", "saliency",
-                            "--out", dir.file("broken_out.csv")});
+    run = test::runProcess({SEGXAI_BINARY, "aggregate", "--manifest", dir.file("broken.csv"), "--model", kModel,
+                            "--method", "saliency", "--out", dir.file("broken_out.csv")});
     CHECK(run.exitCode != 0);
     CHECK_THAT(run.output, Catch::Contains("must start with an \"id\" column"));
     CHECK(!fs::exists(dir.file("broken_out.csv")));
@@ -95,10 +102,11 @@ TEST_CASE("segxai aggregate writes Agg2Exp columns per study and the cohort mean
 TEST_CASE("segxai evaluate writes the benchmark and names the most faithful method", "[cli][aggregation]") {
     test::TempDir dir;
     writeStudy(dir, "one", 0.0);
-    const auto run = test::runProcess({SEGXAI_BINARY, "evaluate", "--study", dir.file("one_a.nii.gz"), "--study", dir.file("one_b.nii.gz"),
-                                       "--model", kModel, "--methods", "saliency,input-x-gradient,segment-ablation", "--metrics",
-                                       "faithfulness-correlation,deletion,complexity", "--runs", "8", "--curve-steps", "4", "--out",
-                                       dir.file("bench")});
+    const auto run = test::runProcess({SEGXAI_BINARY, "evaluate", "--study", dir.file("one_a.nii.gz"), "--study",
+                                       dir.file("one_b.nii.gz"), "--model", kModel, "--methods",
+                                       "saliency,input-x-gradient,segment-ablation", "--metrics",
+                                       "faithfulness-correlation,deletion,complexity", "--runs", "8", "--curve-steps",
+                                       "4", "--out", dir.file("bench")});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.output, Catch::Contains("most faithful: "));

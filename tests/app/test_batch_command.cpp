@@ -34,16 +34,19 @@ std::string writeCohort(const fs::path& folder, int count, const std::string& ma
     for (int n = 0; n < count; ++n) {
         const std::string id = fmt::format("case{:02}", n + 1);
         const double phase = 0.37 * n;
-        writeVolume(test::makeVolume(g, [&](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k + phase)); }),
+        writeVolume(test::makeVolume(g, [&](auto i, auto j,
+                                            auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k + phase)); }),
                     (folder / "data" / (id + "_t1.nii.gz")).string());
-        writeVolume(test::makeVolume(g, [&](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k - phase)); }),
+        writeVolume(test::makeVolume(g, [&](auto i, auto j,
+                                            auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k - phase)); }),
                     (folder / "data" / (id + "_flair.nii.gz")).string());
         std::string gt;
         if (n % 2 == 0) {
             LabelVolume labels;
             labels.geometry = g;
             labels.labels.assign(g.voxelCount(), 0);
-            for (size_t v = 0; v < labels.labels.size(); ++v) labels.labels[v] = (v / 7 + size_t(n)) % 3 == 0 ? 1 : 0;
+            for (size_t v = 0; v < labels.labels.size(); ++v)
+                labels.labels[v] = (v / 7 + size_t(n)) % 3 == 0 ? 1 : 0;
             writeLabelVolume(labels, (folder / "data" / (id + "_gt.nii.gz")).string());
             gt = "data/" + id + "_gt.nii.gz";
         }
@@ -88,9 +91,11 @@ std::string withoutTimings(const std::string& csv) {
     while (std::getline(in, line)) {
         std::vector<std::string> fields;
         std::stringstream s(line);
-        for (std::string f; std::getline(s, f, ',');) fields.push_back(f);
+        for (std::string f; std::getline(s, f, ',');)
+            fields.push_back(f);
         if (keep.empty()) {
-            for (const auto& f : fields) keep.push_back(f.rfind("seconds", 0) != 0);
+            for (const auto& f : fields)
+                keep.push_back(f.rfind("seconds", 0) != 0);
         }
         for (size_t n = 0; n < fields.size(); ++n) {
             if (n >= keep.size() || keep[n]) out += fields[n] + ",";
@@ -135,16 +140,19 @@ TEST_CASE("six studies as three shards in separate processes merge to what one u
     const auto one = test::runProcess(batchCommand(manifest, config, whole));
     INFO(one.output);
     REQUIRE(one.exitCode == 0);
-    CHECK_THAT(one.output, Catch::Contains("6 studies in this run: 6 computed, 0 skipped") && Catch::Contains("merged 6 of 6"));
-    for (const char* name : {"studies.csv", "failures.csv", "cohort_segmentation.csv", "cohort_explanations.csv", "cohort_lesions.csv",
-                             "cohort_lesion_studies.csv", "cohort_aggregation_saliency.csv", "cohort_aggregation_saliency_mean.csv",
-                             "cohort_metrics.csv", "cohort_benchmark.csv", "cohort_benchmark.json"}) {
+    CHECK_THAT(one.output,
+               Catch::Contains("6 studies in this run: 6 computed, 0 skipped") && Catch::Contains("merged 6 of 6"));
+    for (const char* name :
+         {"studies.csv", "failures.csv", "cohort_segmentation.csv", "cohort_explanations.csv", "cohort_lesions.csv",
+          "cohort_lesion_studies.csv", "cohort_aggregation_saliency.csv", "cohort_aggregation_saliency_mean.csv",
+          "cohort_metrics.csv", "cohort_benchmark.csv", "cohort_benchmark.json"}) {
         INFO(name);
         CHECK(fs::exists(fs::path(whole) / name));
     }
     // Per study: its files, in its own folder.
-    for (const char* file : {"done.json", "segmentation.csv", "labels.nii.gz", "explanations.csv", "lesions/instances.csv",
-                             "lesions/summary.json", "aggregation_saliency.csv", "evaluations.csv", "curves.csv"}) {
+    for (const char* file :
+         {"done.json", "segmentation.csv", "labels.nii.gz", "explanations.csv", "lesions/instances.csv",
+          "lesions/summary.json", "aggregation_saliency.csv", "evaluations.csv", "curves.csv"}) {
         INFO(file);
         CHECK(fs::exists(fs::path(whole) / "case04" / file));
     }
@@ -186,7 +194,8 @@ TEST_CASE("six studies as three shards in separate processes merge to what one u
     checkNothingLooksCompleteThatIsNot(sharded);
 }
 
-TEST_CASE("a batch killed mid-run leaves nothing that looks complete, and its rerun merges to the same result", "[cli][batch]") {
+TEST_CASE("a batch killed mid-run leaves nothing that looks complete, and its rerun merges to the same result",
+          "[cli][batch]") {
     test::TempDir dir;
     // Heavier SmoothGrad, so the kill surely lands inside a study.
     std::string heavier = kFullConfig;
@@ -206,7 +215,8 @@ TEST_CASE("a batch killed mid-run leaves nothing that looks complete, and its re
             return false;
         };
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-        while (!third() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        while (!third() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         batch.signal(SIGKILL);
         const auto r = batch.wait();
         INFO(r.output);
@@ -234,12 +244,14 @@ TEST_CASE("a batch killed mid-run leaves nothing that looks complete, and its re
     // A second rerun computes nothing; another configuration recomputes everything.
     const auto again = test::runProcess(batchCommand(manifest, config, killed));
     CHECK_THAT(again.output, Catch::Contains("0 computed, 6 skipped"));
-    const std::string other = writeConfig(dir.path(), R"({"aggregation": {"methods": ["input-x-gradient"]}})", "other.json");
+    const std::string other =
+        writeConfig(dir.path(), R"({"aggregation": {"methods": ["input-x-gradient"]}})", "other.json");
     const auto changed = test::runProcess(batchCommand(manifest, other, killed));
     INFO(changed.output);
     CHECK_THAT(changed.output, Catch::Contains("6 computed, 0 skipped"));
     CHECK(fs::exists(fs::path(killed) / "cohort_aggregation_input-x-gradient.csv"));
-    CHECK_FALSE(fs::exists(fs::path(killed) / "case01" / "explanations.csv")); // the old result was replaced, not mixed in
+    CHECK_FALSE(
+        fs::exists(fs::path(killed) / "case01" / "explanations.csv")); // the old result was replaced, not mixed in
 }
 
 TEST_CASE("a failing study goes to failures.csv and the batch goes on, an interrupt stops cleanly", "[cli][batch]") {
@@ -255,11 +267,13 @@ TEST_CASE("a failing study goes to failures.csv and the batch goes on, an interr
     const auto r = test::runProcess(batchCommand(manifest, config, out));
     INFO(r.output);
     CHECK(r.exitCode == 3);
-    CHECK_THAT(r.output, Catch::Contains("case02: FAILED") && Catch::Contains("case04: done") && Catch::Contains("2 failed"));
+    CHECK_THAT(r.output,
+               Catch::Contains("case02: FAILED") && Catch::Contains("case04: done") && Catch::Contains("2 failed"));
     const std::string failures = text(fs::path(out) / "failures.csv");
     CHECK(failures.rfind("study,error\ncase02,", 0) == 0);
     CHECK_THAT(failures, Catch::Contains("case02_flair.nii.gz") && Catch::Contains("case03_t1.nii.gz"));
-    CHECK_THAT(text(fs::path(out) / "studies.csv"), Catch::Contains("case01,done,") && Catch::Contains("case02,failed,,"));
+    CHECK_THAT(text(fs::path(out) / "studies.csv"),
+               Catch::Contains("case01,done,") && Catch::Contains("case02,failed,,"));
     CHECK_FALSE(fs::exists(fs::path(out) / "case02"));
     CHECK(fs::exists(fs::path(out) / "case04" / "done.json"));
 
@@ -273,7 +287,8 @@ TEST_CASE("a failing study goes to failures.csv and the batch goes on, an interr
     CHECK(text(fs::path(out) / "failures.csv") == "study,error\n");
 
     // A bad configuration or manifest: one message, nothing written.
-    const std::string bad = writeConfig(dir.path(), R"({"explanations": [{"method": "saliency", "target": "every-class"}]})", "bad.json");
+    const std::string bad =
+        writeConfig(dir.path(), R"({"explanations": [{"method": "saliency", "target": "every-class"}]})", "bad.json");
     const auto refused = test::runProcess(batchCommand(manifest, bad, dir.file("never")));
     CHECK(refused.exitCode == 1);
     CHECK_THAT(refused.output, Catch::Contains("bad.json: explanations[0]: unknown key 'target'"));
@@ -287,8 +302,8 @@ TEST_CASE("a failing study goes to failures.csv and the batch goes on, an interr
     CHECK_THAT(noBatch.output, Catch::Contains("not a batch folder"));
 
     // SIGTERM (a scheduler's time limit) mid-run: exit 143, the running study's folder removed.
-    const std::string slow = writeConfig(dir.path(), R"({"explanations": [{"method": "smoothgrad", "parameters": {"samples": 400}}]})",
-                                         "slow.json");
+    const std::string slow = writeConfig(
+        dir.path(), R"({"explanations": [{"method": "smoothgrad", "parameters": {"samples": 400}}]})", "slow.json");
     const std::string interrupted = dir.file("interrupted");
     test::Process batch(batchCommand(manifest, slow, interrupted));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
@@ -308,7 +323,8 @@ TEST_CASE("a failing study goes to failures.csv and the batch goes on, an interr
 TEST_CASE("resident memory after 50 studies stays within 10 percent of after 5", "[cli][batch]") {
     test::TempDir dir;
     const std::string manifest = writeCohort(dir.path(), 50);
-    const std::string config = writeConfig(dir.path(), R"({"explanations": [{"method": "seg-grad-cam", "targets": ["every-class"]},
+    const std::string config =
+        writeConfig(dir.path(), R"({"explanations": [{"method": "seg-grad-cam", "targets": ["every-class"]},
                                                                             {"method": "saliency", "targets": ["every-instance"]}],
                                                            "instances": {"min_size": 40},
                                                            "aggregation": {"methods": ["saliency"]}})");

@@ -50,7 +50,8 @@ std::vector<std::string> tinyStudy(const test::TempDir& dir) {
     std::vector<std::string> files;
     for (int c = 0; c < 2; ++c) {
         const std::string path = dir.file(c == 0 ? "t1.nii.gz" : "flair.nii.gz");
-        writeVolume(test::makeVolume(g, [c](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * (c + 1) * j + 0.1 * k)); }),
+        writeVolume(test::makeVolume(g, [c](auto i, auto j,
+                                            auto k) { return float(std::sin(0.3 * i + 0.2 * (c + 1) * j + 0.1 * k)); }),
                     path);
         files.push_back(path);
     }
@@ -64,16 +65,16 @@ const std::string kTiny = SEGXAI_TEST_DATA "/models/tiny_unet_traced.pt";
 TEST_CASE("segxai segment and layers work on a TorchScript model", "[cli]") {
     test::TempDir dir;
     const auto study = tinyStudy(dir);
-    const auto run = test::runProcess({SEGXAI_BINARY, "segment", "--study", study[0], "--study", study[1], "--model", kTiny,
-                                       "--out", dir.file("labels.nii.gz"), "--probs", dir.file("p.nii.gz")});
+    const auto run = test::runProcess({SEGXAI_BINARY, "segment", "--study", study[0], "--study", study[1], "--model",
+                                       kTiny, "--out", dir.file("labels.nii.gz"), "--probs", dir.file("p.nii.gz")});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     const LabelVolume labels = readLabelVolume(dir.file("labels.nii.gz"));
     CHECK(labels.geometry.sameGrid(readVolume(study[0]).geometry));
     CHECK(std::filesystem::exists(dir.file("p_edema.nii.gz")));
     // An output named like an input is refused, and the input is untouched.
-    const auto clash = test::runProcess({SEGXAI_BINARY, "segment", "--study", study[0], "--study", study[1], "--model", kTiny,
-                                         "--out", study[0]});
+    const auto clash = test::runProcess(
+        {SEGXAI_BINARY, "segment", "--study", study[0], "--study", study[1], "--model", kTiny, "--out", study[0]});
     CHECK(clash.exitCode == 1);
     CHECK_THAT(clash.output, Catch::Contains("refusing to overwrite an input"));
     CHECK(readVolume(study[0]).voxels.size() == 16 * 20 * 12);
@@ -88,8 +89,10 @@ TEST_CASE("segxai segment matches the study's files to the model's inputs by nam
     const auto study = tinyStudy(dir); // t1, flair: the card's order
     auto segment = [&](std::vector<std::string> files, const std::string& out, bool keepOrder) {
         std::vector<std::string> args{SEGXAI_BINARY, "segment"};
-        for (const auto& f : files) args.insert(args.end(), {"--study", f});
-        args.insert(args.end(), {"--model", kTiny, "--out", dir.file(out + ".nii.gz"), "--probs", dir.file(out + "_p.nii.gz")});
+        for (const auto& f : files)
+            args.insert(args.end(), {"--study", f});
+        args.insert(args.end(),
+                    {"--model", kTiny, "--out", dir.file(out + ".nii.gz"), "--probs", dir.file(out + "_p.nii.gz")});
         if (keepOrder) args.push_back("--no-channel-matching");
         return test::runProcess(args);
     };
@@ -100,8 +103,10 @@ TEST_CASE("segxai segment matches the study's files to the model's inputs by nam
     const auto swapped = segment({study[1], study[0]}, "swapped", false);
     INFO(swapped.output);
     REQUIRE(swapped.exitCode == 0);
-    CHECK_THAT(swapped.output, Catch::Contains("channels: t1 <- t1.nii.gz, flair <- flair.nii.gz (matched to the model's inputs"));
-    CHECK(readVolume(dir.file("swapped_p_lesion.nii.gz")).voxels == readVolume(dir.file("given_p_lesion.nii.gz")).voxels);
+    CHECK_THAT(swapped.output,
+               Catch::Contains("channels: t1 <- t1.nii.gz, flair <- flair.nii.gz (matched to the model's inputs"));
+    CHECK(readVolume(dir.file("swapped_p_lesion.nii.gz")).voxels ==
+          readVolume(dir.file("given_p_lesion.nii.gz")).voxels);
     // --no-channel-matching feeds them as given: flair into the t1 input.
     const auto kept = segment({study[1], study[0]}, "kept", true);
     REQUIRE(kept.exitCode == 0);
@@ -119,8 +124,8 @@ TEST_CASE("segxai segment matches the study's files to the model's inputs by nam
 TEST_CASE("segxai explain writes maps in the study's geometry and a report", "[cli]") {
     test::TempDir dir;
     const auto study = tinyStudy(dir);
-    const auto run = test::runProcess({SEGXAI_BINARY, "explain", "--study", study[0], "--study", study[1], "--model", kTiny,
-                                       "--method", "saliency", "--target", "box:2,3,1,5,8,4@lesion", "--out",
+    const auto run = test::runProcess({SEGXAI_BINARY, "explain", "--study", study[0], "--study", study[1], "--model",
+                                       kTiny, "--method", "saliency", "--target", "box:2,3,1,5,8,4@lesion", "--out",
                                        dir.file("sal.nii.gz"), "--report", dir.file("report.json")});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
@@ -134,20 +139,22 @@ TEST_CASE("segxai explain writes maps in the study's geometry and a report", "[c
     CHECK(report["target"]["voxels"] == 4 * 6 * 4);
     CHECK(report["target"]["class"] == "lesion");
     CHECK(report["score"].get<double>() != 0.0);
-    for (const char* key : {"load", "method", "total"}) CHECK(report["timing_s"][key].get<double>() >= 0.0);
+    for (const char* key : {"load", "method", "total"})
+        CHECK(report["timing_s"][key].get<double>() >= 0.0);
 
-    const auto all = test::runProcess({SEGXAI_BINARY, "explain", "--study", study[0], "--study", study[1], "--model", kTiny,
-                                       "--method", "all-gradient", "--target", "class:lesion", "--layer", "model.1.submodule.1",
-                                       "--out", dir.file("all")});
+    const auto all = test::runProcess({SEGXAI_BINARY, "explain", "--study", study[0], "--study", study[1], "--model",
+                                       kTiny, "--method", "all-gradient", "--target", "class:lesion", "--layer",
+                                       "model.1.submodule.1", "--out", dir.file("all")});
     INFO(all.output);
     REQUIRE(all.exitCode == 0);
-    for (const char* file : {"seg-grad-cam.nii.gz", "seg-grad-cam_layer.nii.gz", "seg-hires-grad-cam.nii.gz",
-                             "seg-grad-cam++.nii.gz", "saliency_t1.nii.gz", "saliency-abs_flair.nii.gz",
-                             "input-x-gradient_t1.nii.gz"}) {
+    for (const char* file :
+         {"seg-grad-cam.nii.gz", "seg-grad-cam_layer.nii.gz", "seg-hires-grad-cam.nii.gz", "seg-grad-cam++.nii.gz",
+          "saliency_t1.nii.gz", "saliency-abs_flair.nii.gz", "input-x-gradient_t1.nii.gz"}) {
         CHECK(std::filesystem::exists(dir.file(std::string("all/") + file)));
     }
-    const auto bad = test::runProcess({SEGXAI_BINARY, "explain", "--study", study[0], "--study", study[1], "--model", kTiny,
-                                       "--method", "gradcam", "--target", "class:lesion", "--out", dir.file("x.nii.gz")});
+    const auto bad =
+        test::runProcess({SEGXAI_BINARY, "explain", "--study", study[0], "--study", study[1], "--model", kTiny,
+                          "--method", "gradcam", "--target", "class:lesion", "--out", dir.file("x.nii.gz")});
     CHECK(bad.exitCode == 1);
     CHECK_THAT(bad.output, Catch::Contains("unknown method 'gradcam'"));
 }

@@ -22,16 +22,20 @@ namespace {
 
 void writeScript(const std::string& path, const std::vector<std::string>& lines) {
     std::ofstream out(path);
-    for (const auto& line : lines) out << line << "\n";
+    for (const auto& line : lines)
+        out << line << "\n";
 }
 
-std::string quoted(const std::string& path) { return "\"" + path + "\""; }
+std::string quoted(const std::string& path) {
+    return "\"" + path + "\"";
+}
 
 // A voxel in the middle of the largest structure the model segments (18-connected).
 Index3 largestStructureVoxel(const LabelVolume& labels) {
     const Components components = connectedComponents(labels.geometry, labelMask(labels, 1), 18);
     REQUIRE(components.count() > 0);
-    const int32_t largest = int32_t(std::max_element(components.sizes.begin() + 1, components.sizes.end()) - components.sizes.begin());
+    const int32_t largest =
+        int32_t(std::max_element(components.sizes.begin() + 1, components.sizes.end()) - components.sizes.begin());
     std::vector<Index3> voxels;
     const Geometry& g = labels.geometry;
     for (int64_t k = 0; k < g.dims[2]; ++k)
@@ -73,7 +77,8 @@ nlohmann::json readJson(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, export, reopen the session", "[gui][e2e]") {
+TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, export, reopen the session",
+          "[gui][e2e]") {
     test::TempDir dir;
     // Paths with spaces and a non-ASCII letter, as users' folders have.
     const fs::path data = dir.path() / "study folder é";
@@ -83,33 +88,36 @@ TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, exp
     INFO(demo.output);
     REQUIRE(demo.exitCode == 0);
     const std::string t1 = (data / "lesions/t1.nii.gz").string(), flair = (data / "lesions/flair.nii.gz").string(),
-                      gt = (data / "lesions/gt.nii.gz").string(), model = std::string(SEGXAI_ASSET_DIR) + "/models/lesions";
+                      gt = (data / "lesions/gt.nii.gz").string(),
+                      model = std::string(SEGXAI_ASSET_DIR) + "/models/lesions";
     // The structure to pick: from the command line's segmentation (the same engine).
     const std::string reference = (out / "reference.nii.gz").string();
-    auto segment = test::runProcess({SEGXAI_BINARY, "segment", "--study", t1, "--study", flair, "--model", model, "--out", reference});
+    auto segment = test::runProcess(
+        {SEGXAI_BINARY, "segment", "--study", t1, "--study", flair, "--model", model, "--out", reference});
     INFO(segment.output);
     REQUIRE(segment.exitCode == 0);
     const LabelVolume referenceLabels = readLabelVolume(reference);
     const Index3 lesion = largestStructureVoxel(referenceLabels);
-    const std::string at = std::to_string(lesion[0]) + "," + std::to_string(lesion[1]) + "," + std::to_string(lesion[2]);
+    const std::string at =
+        std::to_string(lesion[0]) + "," + std::to_string(lesion[1]) + "," + std::to_string(lesion[2]);
 
     const std::string script = (dir.path() / "explore.txt").string();
     const auto file = [&](const char* name) { return (out / name).string(); };
     writeScript(script, {
-        "# the study's channels, its ground truth (by its name) and the model, dropped together",
-        "drop " + quoted(t1) + " " + quoted(flair) + " " + quoted(gt) + " " + quoted(model),
-        "compare seg-grad-cam seg-hires-grad-cam",
-        "pick " + at,
-        "explain-instance",
-        "screenshot " + quoted(file("window.png")),
-        "figure " + quoted(file("figure.png")) + " 1200x600",
-        "view A axial " + quoted(file("a_axial.png")),
-        "export-map A " + quoted(file("map_a.nii.gz")),
-        "export-map B " + quoted(file("map_b.nii.gz")),
-        "export-segmentation " + quoted(file("segmentation.nii.gz")),
-        "save-session " + quoted(file("session.segxai")),
-        "quit",
-    });
+                            "# the study's channels, its ground truth (by its name) and the model, dropped together",
+                            "drop " + quoted(t1) + " " + quoted(flair) + " " + quoted(gt) + " " + quoted(model),
+                            "compare seg-grad-cam seg-hires-grad-cam",
+                            "pick " + at,
+                            "explain-instance",
+                            "screenshot " + quoted(file("window.png")),
+                            "figure " + quoted(file("figure.png")) + " 1200x600",
+                            "view A axial " + quoted(file("a_axial.png")),
+                            "export-map A " + quoted(file("map_a.nii.gz")),
+                            "export-map B " + quoted(file("map_b.nii.gz")),
+                            "export-segmentation " + quoted(file("segmentation.nii.gz")),
+                            "save-session " + quoted(file("session.segxai")),
+                            "quit",
+                        });
     auto run = test::runProcess({SEGXAI_BINARY, "--script", script, "--size", "1600x900"});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
@@ -173,7 +181,8 @@ TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, exp
     // The session names the inputs (absolute), both panels, the instance target and the pick.
     const nlohmann::json session = readJson(file("session.segxai"));
     CHECK(session["segxai_session"] == 1);
-    CHECK(session["study"]["channels"] == nlohmann::json::array({fs::absolute(t1).string(), fs::absolute(flair).string()}));
+    CHECK(session["study"]["channels"] ==
+          nlohmann::json::array({fs::absolute(t1).string(), fs::absolute(flair).string()}));
     CHECK(session["study"]["ground_truth"] == fs::absolute(gt).string());
     REQUIRE(session["panels"].size() == 2);
     CHECK(session["panels"][0]["methods"] == nlohmann::json::array({"seg-grad-cam"}));
@@ -184,7 +193,8 @@ TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, exp
 
     // Reopened (as a dropped file, in a fresh app), the session gives the same figure.
     const std::string reopen = (dir.path() / "reopen.txt").string();
-    writeScript(reopen, {"drop " + quoted(file("session.segxai")), "figure " + quoted(file("figure_again.png")) + " 1200x600", "quit"});
+    writeScript(reopen, {"drop " + quoted(file("session.segxai")),
+                         "figure " + quoted(file("figure_again.png")) + " 1200x600", "quit"});
     auto again = test::runProcess({SEGXAI_BINARY, "--script", reopen, "--size", "1600x900"});
     INFO(again.output);
     REQUIRE(again.exitCode == 0);
@@ -200,7 +210,8 @@ TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, exp
 TEST_CASE("a script command that fails stops the app with its message and a failing status", "[gui][e2e]") {
     test::TempDir dir;
     const std::string script = dir.file("bad.txt");
-    writeScript(script, {"drop /usr/share/mricron/templates/ch2.nii.gz", "export-map A " + dir.file("map.nii.gz"), "quit"});
+    writeScript(script,
+                {"drop /usr/share/mricron/templates/ch2.nii.gz", "export-map A " + dir.file("map.nii.gz"), "quit"});
     auto run = test::runProcess({SEGXAI_BINARY, "--script", script});
     CHECK(run.exitCode != 0);
     CHECK_THAT(run.output, Catch::Contains("panel A has no explanation to export"));
@@ -224,11 +235,13 @@ TEST_CASE("segxai render draws a comparison figure headless through the viewer's
     CHECK(image.width == 640);
     CHECK(image.height == 480);
     size_t bright = 0;
-    for (size_t p = 0; p < image.pixels.size(); p += 4) bright += image.pixels[p] > 60;
+    for (size_t p = 0; p < image.pixels.size(); p += 4)
+        bright += image.pixels[p] > 60;
     CHECK(bright > image.pixels.size() / 4 / 5);
 
     // Bad arguments fail before any window opens, with one line and no file.
-    run = test::runProcess({SEGXAI_BINARY, "render", "--study", study, "--method", "seg-grad-cam", "--out", dir.file("x.png")});
+    run = test::runProcess(
+        {SEGXAI_BINARY, "render", "--study", study, "--method", "seg-grad-cam", "--out", dir.file("x.png")});
     CHECK(run.exitCode != 0);
     CHECK_THAT(run.output, Catch::Contains("explaining needs a model"));
     run = test::runProcess({SEGXAI_BINARY, "render", "--study", study, "--size", "0x10", "--out", dir.file("x.png")});
@@ -247,14 +260,17 @@ TEST_CASE("a session saved from each tab reopens to the same figure", "[gui][e2e
     INFO(demo.output);
     REQUIRE(demo.exitCode == 0);
     const std::string t1 = (data / "lesions/t1.nii.gz").string(), flair = (data / "lesions/flair.nii.gz").string(),
-                      gt = (data / "lesions/gt.nii.gz").string(), lesionModel = std::string(SEGXAI_ASSET_DIR) + "/models/lesions",
+                      gt = (data / "lesions/gt.nii.gz").string(),
+                      lesionModel = std::string(SEGXAI_ASSET_DIR) + "/models/lesions",
                       anatomyT1 = (data / "anatomy/t1.nii.gz").string(),
                       anatomyModel = std::string(SEGXAI_ASSET_DIR) + "/models/anatomy";
     const std::string reference = dir.file("reference.nii.gz");
-    auto segment = test::runProcess({SEGXAI_BINARY, "segment", "--study", t1, "--study", flair, "--model", lesionModel, "--out", reference});
+    auto segment = test::runProcess(
+        {SEGXAI_BINARY, "segment", "--study", t1, "--study", flair, "--model", lesionModel, "--out", reference});
     REQUIRE(segment.exitCode == 0);
     const Index3 lesion = largestStructureVoxel(readLabelVolume(reference));
-    const std::string at = std::to_string(lesion[0]) + "," + std::to_string(lesion[1]) + "," + std::to_string(lesion[2]);
+    const std::string at =
+        std::to_string(lesion[0]) + "," + std::to_string(lesion[1]) + "," + std::to_string(lesion[2]);
 
     struct Tab {
         const char* name;
@@ -262,23 +278,28 @@ TEST_CASE("a session saved from each tab reopens to the same figure", "[gui][e2e
         const char* shows;              // what panel A shows in the saved session
     };
     // FLAIR is dropped before T1: the channels are matched to the model's inputs by name.
-    const std::string lesionDrop = "drop " + quoted(flair) + " " + quoted(t1) + " " + quoted(gt) + " " + quoted(lesionModel);
+    const std::string lesionDrop =
+        "drop " + quoted(flair) + " " + quoted(t1) + " " + quoted(gt) + " " + quoted(lesionModel);
     const std::vector<Tab> tabs = {
         {"explain", {lesionDrop, "compare seg-grad-cam saliency", "explain class:lesion"}, "explanation"},
         {"instances", {lesionDrop, "compare seg-hires-grad-cam", "pick " + at, "explain-instance"}, "explanation"},
         {"lesions", {lesionDrop, "analyse-lesions 3 0", "show-lesion 3", "crosshair " + at}, "lesion"},
-        {"aggregation", {"drop " + quoted(anatomyT1) + " " + quoted(anatomyModel), "aggregate saliency", "show-aggregation occipital frontal"},
+        {"aggregation",
+         {"drop " + quoted(anatomyT1) + " " + quoted(anatomyModel), "aggregate saliency",
+          "show-aggregation occipital frontal"},
          "aggregation"},
     };
     for (const Tab& tab : tabs) {
         INFO(tab.name);
         {
             const std::string session = dir.file(std::string(tab.name) + ".segxai");
-            const std::string figure = dir.file(std::string(tab.name) + ".png"), again = dir.file(std::string(tab.name) + "_again.png");
+            const std::string figure = dir.file(std::string(tab.name) + ".png"),
+                              again = dir.file(std::string(tab.name) + "_again.png");
             std::vector<std::string> lines = tab.steps;
             lines.push_back("figure " + quoted(figure) + " 900x600");
             lines.push_back("save-session " + quoted(session));
-            if (std::string(tab.name) != "aggregation") lines.push_back("export-segmentation " + quoted(dir.file("segmentation.nii.gz")));
+            if (std::string(tab.name) != "aggregation")
+                lines.push_back("export-segmentation " + quoted(dir.file("segmentation.nii.gz")));
             lines.push_back("quit");
             writeScript(dir.file("save.txt"), lines);
             auto run = test::runProcess({SEGXAI_BINARY, "--script", dir.file("save.txt"), "--size", "1400x900"});
@@ -288,15 +309,18 @@ TEST_CASE("a session saved from each tab reopens to the same figure", "[gui][e2e
             CHECK(saved["panels"][0]["shows"] == tab.shows);
             if (std::string(tab.name) != "aggregation") {
                 // The channels in the model's order, whatever the drop's: the right lesions.
-                CHECK(saved["study"]["channels"] == nlohmann::json::array({fs::absolute(t1).string(), fs::absolute(flair).string()}));
+                CHECK(saved["study"]["channels"] ==
+                      nlohmann::json::array({fs::absolute(t1).string(), fs::absolute(flair).string()}));
                 CHECK(readLabelVolume(dir.file("segmentation.nii.gz")).labels == readLabelVolume(reference).labels);
             }
-            writeScript(dir.file("reopen.txt"), {"drop " + quoted(session), "figure " + quoted(again) + " 900x600", "quit"});
+            writeScript(dir.file("reopen.txt"),
+                        {"drop " + quoted(session), "figure " + quoted(again) + " 900x600", "quit"});
             auto reopened = test::runProcess({SEGXAI_BINARY, "--script", dir.file("reopen.txt"), "--size", "1400x900"});
             INFO(reopened.output);
             REQUIRE(reopened.exitCode == 0);
             CHECK_THAT(reopened.output, !Catch::Contains("error"));
-            CHECK(test::compareImages(test::loadPng(again), test::loadPng(figure), std::string("session_") + tab.name) == "");
+            CHECK(test::compareImages(test::loadPng(again), test::loadPng(figure),
+                                      std::string("session_") + tab.name) == "");
         }
     }
 }

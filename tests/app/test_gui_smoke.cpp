@@ -17,19 +17,25 @@ using segxai::test::loadPng;
 
 namespace {
 
-bool bluish(const uint8_t* p) { return p[2] > 180 && p[2] > p[0] + 80; }
+bool bluish(const uint8_t* p) {
+    return p[2] > 180 && p[2] > p[0] + 80;
+}
 
 // Bounding box of pixels that show the volume's edge: the ground truth covering the whole
 // volume is outlined in green (label 1) by default.
-struct Box { int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1; };
+struct Box {
+    int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
+};
 Box volumeBox(const render::RgbaImage& image) {
     Box b;
     for (int y = 0; y < image.height; ++y)
         for (int x = 0; x < image.width; ++x) {
             const uint8_t* p = image.at(x, y);
             if (p[1] > 60 && p[1] > p[0] + 40 && p[1] > p[2] + 40) {
-                b.x0 = std::min(b.x0, x); b.y0 = std::min(b.y0, y);
-                b.x1 = std::max(b.x1, x); b.y1 = std::max(b.y1, y);
+                b.x0 = std::min(b.x0, x);
+                b.y0 = std::min(b.y0, y);
+                b.x1 = std::max(b.x1, x);
+                b.y1 = std::max(b.y1, y);
             }
         }
     return b;
@@ -39,12 +45,14 @@ bool hasCrosshair(const render::RgbaImage& image) {
     int rows = 0, columns = 0;
     for (int y = 0; y < image.height; ++y) {
         int n = 0;
-        for (int x = 0; x < image.width; ++x) n += bluish(image.at(x, y));
+        for (int x = 0; x < image.width; ++x)
+            n += bluish(image.at(x, y));
         rows += n > image.width * 0.6;
     }
     for (int x = 0; x < image.width; ++x) {
         int n = 0;
-        for (int y = 0; y < image.height; ++y) n += bluish(image.at(x, y));
+        for (int y = 0; y < image.height; ++y)
+            n += bluish(image.at(x, y));
         columns += n > image.height * 0.6;
     }
     return rows >= 1 && rows <= 2 && columns >= 1 && columns <= 2;
@@ -53,7 +61,8 @@ bool hasCrosshair(const render::RgbaImage& image) {
 double nonBlackShare(const render::RgbaImage& image) {
     size_t n = 0;
     for (int y = 0; y < image.height; ++y)
-        for (int x = 0; x < image.width; ++x) n += image.at(x, y)[0] + image.at(x, y)[1] > 30;
+        for (int x = 0; x < image.width; ++x)
+            n += image.at(x, y)[0] + image.at(x, y)[1] > 30;
     return double(n) / double(image.width * image.height);
 }
 
@@ -64,16 +73,14 @@ TEST_CASE("the app shows an anisotropic study in three views with the right aspe
     Geometry g;
     g.dims = {60, 40, 20};
     g.spacing = {1.0, 2.0, 3.0}; // 60 x 80 x 60 mm
-    writeVolume(test::makeVolume(g, [](auto i, auto j, auto k) { return float(i + j + k); }),
-                dir.file("aniso.nii.gz"));
+    writeVolume(test::makeVolume(g, [](auto i, auto j, auto k) { return float(i + j + k); }), dir.file("aniso.nii.gz"));
     LabelVolume labels(g, "mask");
     std::fill(labels.labels.begin(), labels.labels.end(), uint16_t(1)); // outlined at the volume's edge
     writeLabelVolume(labels, dir.file("mask.nii.gz"));
 
     const std::string shot = dir.file("shot.png");
-    const auto run = test::runProcess({SEGXAI_BINARY, dir.file("aniso.nii.gz"), "--gt",
-                                       dir.file("mask.nii.gz"), "--screenshot", shot,
-                                       "--screenshot-views", "--quit", "--size", "1200x700"});
+    const auto run = test::runProcess({SEGXAI_BINARY, dir.file("aniso.nii.gz"), "--gt", dir.file("mask.nii.gz"),
+                                       "--screenshot", shot, "--screenshot-views", "--quit", "--size", "1200x700"});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
 
@@ -100,8 +107,8 @@ TEST_CASE("the app shows an anisotropic study in three views with the right aspe
 TEST_CASE("the app shows the Colin27 brain and exits cleanly", "[gui][real]") {
     test::TempDir dir;
     const std::string shot = dir.file("colin.png");
-    const auto run = test::runProcess({SEGXAI_BINARY, "/usr/share/mricron/templates/ch2.nii.gz",
-                                       "--screenshot", shot, "--screenshot-views", "--quit"});
+    const auto run = test::runProcess({SEGXAI_BINARY, "/usr/share/mricron/templates/ch2.nii.gz", "--screenshot", shot,
+                                       "--screenshot-views", "--quit"});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     for (const std::string name : {"axial", "coronal", "sagittal"}) {
@@ -115,9 +122,9 @@ TEST_CASE("the app shows the Colin27 brain and exits cleanly", "[gui][real]") {
 TEST_CASE("with no files the app opens the lesion demo and shows the model's segmentation", "[gui][demo]") {
     test::TempDir dir;
     const std::string shot = dir.file("demo.png");
-    const auto run = test::runProcess({SEGXAI_BINARY, "--panel", "model", "--screenshot", shot, "--screenshot-views",
-                                       "--quit"},
-                                      {"XDG_CACHE_HOME=" + dir.path().string()});
+    const auto run =
+        test::runProcess({SEGXAI_BINARY, "--panel", "model", "--screenshot", shot, "--screenshot-views", "--quit"},
+                         {"XDG_CACHE_HOME=" + dir.path().string()});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.output, Catch::Contains("synthetic") && Catch::Contains("segmented in"));

@@ -24,7 +24,8 @@ std::vector<std::vector<std::string>> readCsv(const std::string& path) {
     for (std::string line; std::getline(in, line);) {
         std::vector<std::string> fields;
         std::stringstream s(line);
-        for (std::string field; std::getline(s, field, ',');) fields.push_back(field);
+        for (std::string field; std::getline(s, field, ',');)
+            fields.push_back(field);
         if (!line.empty() && line.back() == ',') fields.push_back("");
         rows.push_back(fields);
     }
@@ -33,15 +34,17 @@ std::vector<std::vector<std::string>> readCsv(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary of the demo's lesions", "[cli][lesions]") {
+TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary of the demo's lesions",
+          "[cli][lesions]") {
     test::TempDir dir;
     const std::string data = dir.file("demo");
     REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", data, "--task", "lesions"}).exitCode == 0);
     const std::string study = data + "/lesions/";
     const std::string out = dir.file("out");
-    const auto run = test::runProcess({SEGXAI_BINARY, "lesions", "--study", study + "t1.nii.gz", "--study", study + "flair.nii.gz",
-                                       "--gt", study + "gt.nii.gz", "--model", SEGXAI_ASSET_DIR "/models/lesions", "--out", out,
-                                       "--methods", "smoothgrad,seg-grad-cam++", "--samples", "2", "--context-max-mm", "2"});
+    const auto run =
+        test::runProcess({SEGXAI_BINARY, "lesions", "--study", study + "t1.nii.gz", "--study", study + "flair.nii.gz",
+                          "--gt", study + "gt.nii.gz", "--model", SEGXAI_ASSET_DIR "/models/lesions", "--out", out,
+                          "--methods", "smoothgrad,seg-grad-cam++", "--samples", "2", "--context-max-mm", "2"});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.output, Catch::Contains("sensitivity") && Catch::Contains("positive saliency inside lesions"));
@@ -59,7 +62,8 @@ TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary 
         truePositives += instances[r][1] == "TP";
         CHECK(std::stod(instances[r][3]) == Approx(std::stod(instances[r][2]))); // 1 mm voxels: mm3 = voxels
     }
-    for (const auto& g : groups) CHECK((g == "TP" || g == "FP" || g == "FN"));
+    for (const auto& g : groups)
+        CHECK((g == "TP" || g == "FP" || g == "FN"));
     REQUIRE(truePositives >= 1);
 
     // Peaks: per lesion, SmoothGrad per channel (t1, flair) and Seg-Grad-CAM++.
@@ -79,7 +83,8 @@ TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary 
     CHECK(summary["lesions"]["count"] == lesions);
     CHECK(summary["detection"]["sensitivity"].get<double>() >= 0.0);
     CHECK(summary["findings"].size() == 4);
-    for (const auto& f : summary["findings"]) CHECK(!f["evidence"].get<std::string>().empty());
+    for (const auto& f : summary["findings"])
+        CHECK(!f["evidence"].get<std::string>().empty());
     CHECK(summary["maps"]["methods"] == nlohmann::json::array({"smoothgrad", "seg-grad-cam++"}));
     CHECK(summary["peak_saliency"].size() == 3 * 2); // (t1, flair, CAM++) x (maximum, maximum magnitude)
 
@@ -88,18 +93,21 @@ TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary 
     const Volume t1 = readVolume(study + "t1.nii.gz");
     CHECK(ids.geometry.sameGrid(t1.geometry));
     for (size_t r = 1; r < instances.size(); ++r) {
-        const int64_t i = std::stoll(instances[r][9]), j = std::stoll(instances[r][10]), k = std::stoll(instances[r][11]);
+        const int64_t i = std::stoll(instances[r][9]), j = std::stoll(instances[r][10]),
+                      k = std::stoll(instances[r][11]);
         CHECK(ids.at(i, j, k) == r);
     }
     const Volume map = readVolume(out + "/maps/lesion_1_smoothgrad_flair.nii.gz");
     CHECK(map.geometry.sameGrid(t1.geometry));
     CHECK(fs::exists(out + "/maps/lesion_1_seg-grad-cam++.nii.gz"));
-    CHECK(std::distance(fs::directory_iterator(out + "/maps"), fs::directory_iterator{}) == std::ptrdiff_t(lesions * 3));
+    CHECK(std::distance(fs::directory_iterator(out + "/maps"), fs::directory_iterator{}) ==
+          std::ptrdiff_t(lesions * 3));
 }
 
 TEST_CASE("segxai lesions refuses bad options with one line", "[cli][lesions]") {
-    const auto run = test::runProcess({SEGXAI_BINARY, "lesions", "--study", "/usr/share/mricron/templates/ch2.nii.gz", "--model",
-                                       SEGXAI_ASSET_DIR "/models/lesions", "--out", "/tmp/x", "--methods", "magic"});
+    const auto run =
+        test::runProcess({SEGXAI_BINARY, "lesions", "--study", "/usr/share/mricron/templates/ch2.nii.gz", "--model",
+                          SEGXAI_ASSET_DIR "/models/lesions", "--out", "/tmp/x", "--methods", "magic"});
     CHECK(run.exitCode != 0);
     CHECK_THAT(run.output, Catch::Contains("--methods"));
 }
@@ -157,12 +165,14 @@ TEST_CASE("the Aggregation tab aggregates every class, shows a cell and runs a s
                           << "benchmark saliency,input-x-gradient faithfulness-correlation,complexity\n"
                           << "save-plot bars \"" << dir.file("bars.png") << "\"\n"
                           << "quit\n";
-    const auto run = test::runProcess({SEGXAI_BINARY, dir.file("demo/anatomy/t1.nii.gz"), SEGXAI_ASSET_DIR "/models/anatomy", "--panel",
-                                       "aggregation", "--script", script});
+    const auto run =
+        test::runProcess({SEGXAI_BINARY, dir.file("demo/anatomy/t1.nii.gz"), SEGXAI_ASSET_DIR "/models/anatomy",
+                          "--panel", "aggregation", "--script", script});
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.output, Catch::Contains("8 classes aggregated over 9 segments") &&
-                               Catch::Contains("its Saliency map in segment frontal") && Catch::Contains("most faithful"));
+                               Catch::Contains("its Saliency map in segment frontal") &&
+                               Catch::Contains("most faithful"));
     // The heatmap: inferno cells, the brightest (yellow) on the diagonal rows.
     const render::RgbaImage matrix = test::loadPng(dir.file("matrix.png"));
     REQUIRE(matrix.width > 100);

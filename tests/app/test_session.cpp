@@ -12,7 +12,8 @@ using nlohmann::json;
 namespace {
 
 json minimalSession() {
-    return {{"segxai_session", 1}, {"study", {{"channels", {"t1.nii.gz", "/data/flair.nii.gz"}}, {"ground_truth", "gt.nii.gz"}}}};
+    return {{"segxai_session", 1},
+            {"study", {{"channels", {"t1.nii.gz", "/data/flair.nii.gz"}}, {"ground_truth", "gt.nii.gz"}}}};
 }
 
 std::string errorOf(const json& j) {
@@ -95,9 +96,12 @@ TEST_CASE("a view state survives the round trip - wrong or absurd values are ign
     REQUIRE(restored.box);
     CHECK(restored.box->second == Index3{4, 5, 6});
 
-    json hostile = {{"crosshair", "centre"},      {"cameras", {{{"zoom", 1e9}}}}, {"maximised", 99},
+    json hostile = {{"crosshair", "centre"},
+                    {"cameras", {{{"zoom", 1e9}}}},
+                    {"maximised", 99},
                     {"displays", {{{"unsigned_colormap", 1000}, {"gain", -5}, {"opacity", "high"}}}},
-                    {"camera", {{"distance", -1}, {"field_of_view", 1000}}}, {"transfer", {{2, 0.5, 1, 1, 1}, "x"}}};
+                    {"camera", {{"distance", -1}, {"field_of_view", 1000}}},
+                    {"transfer", {{2, 0.5, 1, 1, 1}, "x"}}};
     ViewerState state;
     applyViewState(hostile, state);
     CHECK(state.crosshair == Index3{0, 0, 0});

@@ -91,7 +91,8 @@ TEST_CASE("dropped files open as a study and a label-like name becomes the groun
         CHECK(workspace.study()->study->channels.size() == 2);
         const auto errors = document.messages().take();
         std::string all;
-        for (const auto& e : errors) all += e + "\n";
+        for (const auto& e : errors)
+            all += e + "\n";
         INFO(all);
         CHECK_THAT(all, Catch::Contains("damaged.nii.gz") && Catch::Contains("garbage.pt") &&
                             Catch::Contains("forward failed"));

@@ -44,11 +44,13 @@ int main(int argc, char** argv) {
     std::vector<ScoreTarget> targets;
     for (int k = 1; k < int(s.classNames.size()); ++k) {
         std::vector<uint8_t> mask(s.labels.labels.size());
-        for (size_t n = 0; n < mask.size(); ++n) mask[n] = s.labels.labels[n] == k;
+        for (size_t n = 0; n < mask.size(); ++n)
+            mask[n] = s.labels.labels[n] == k;
         targets.push_back({maskOnModelGrid(mask, study.geometry, input.grid, false), k});
     }
     const size_t K = targets.size();
-    std::printf("%zu classes; model input %lldx%lldx%lld\n", K, (long long)x.size(2), (long long)x.size(3), (long long)x.size(4));
+    std::printf("%zu classes; model input %lldx%lldx%lld\n", K, (long long)x.size(2), (long long)x.size(3),
+                (long long)x.size(4));
     auto bare = [&] {
         Padding padding;
         const torch::Tensor padded = padForModel(*model, x, padding);
@@ -69,11 +71,13 @@ int main(int argc, char** argv) {
             const double run = seconds([&] { aggregateStudy(*model, study, s, method, p); });
             const double after = seconds(bare);
             ratios.push_back(run / (double(n) * 0.5 * (before + after)));
-            std::printf("  %s run %d: bare %.3f / %.3f s, aggregation %.2f s\n", methodId(method), r + 1, before, after, run);
+            std::printf("  %s run %d: bare %.3f / %.3f s, aggregation %.2f s\n", methodId(method), r + 1, before, after,
+                        run);
         }
         std::sort(ratios.begin(), ratios.end());
         const double ratio = ratios[ratios.size() / 2];
-        std::printf("%s (n = %d), all %zu classes with their aggregation / (n x (1 forward + K backwards)): %.3f (bar 1.15: %s)\n",
+        std::printf("%s (n = %d), all %zu classes with their aggregation / (n x (1 forward + K backwards)): %.3f (bar "
+                    "1.15: %s)\n",
                     methodId(method), n, K, ratio, ratio <= 1.15 ? "met" : "not met");
     }
     return 0;

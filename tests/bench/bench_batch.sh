@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cohort throughput (README "Measured"): N held-out lesion demo studies (1 mm, T1 + FLAIR,
+# Cohort throughput (docs/performance.md#cohort-throughput): N held-out lesion demo studies (1 mm, T1 + FLAIR,
 # 181 x 217 x 181) through `segxai batch` with segmentation, Seg-Grad-CAM and SmoothGrad
 # (20 samples) of the lesion class, with and without prefetching the next study.
 # Usage: tests/bench/bench_batch.sh [N] [build/app/segxai]

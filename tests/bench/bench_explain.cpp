@@ -7,13 +7,13 @@
 // explain() as the command line and the viewer call it (input preparation, target mapping
 // and map conversion included). Each ratio divides by a reference measured right before it,
 // so slow drifts of this shared machine cancel.
+#include "engine/core/resample.h"
 #include "engine/demo/demo_data.h"
-#include "engine/model/device.h"
 #include "engine/explain/explanation.h"
+#include "engine/model/device.h"
 #include "engine/model/inference.h"
 #include "engine/model/model.h"
 #include "engine/model/model_input.h"
-#include "engine/core/resample.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
 
@@ -61,8 +61,9 @@ double pairedRatio(int repeats, const std::function<void()>& reference, const st
 }
 
 void printRow(const char* name, double passRatio, double endRatio, double seconds, double bar) {
-    std::printf("%-28s %8s %12.3f %10.3f %6.2f %5s\n", name, passRatio > 0 ? fmt::format("{:.3f}", passRatio).c_str() : "-",
-                endRatio, seconds, bar, endRatio <= bar ? "yes" : "no");
+    std::printf("%-28s %8s %12.3f %10.3f %6.2f %5s\n", name,
+                passRatio > 0 ? fmt::format("{:.3f}", passRatio).c_str() : "-", endRatio, seconds, bar,
+                endRatio <= bar ? "yes" : "no");
 }
 
 } // namespace
@@ -85,7 +86,8 @@ int main(int argc, char** argv) {
     const ScoreTarget score{volumesToTensor({weights}, false)[0][0], target.classIndex};
     const std::string layer = model->card().camLayer;
     std::printf("study %s; model input %lldx%lldx%lld (2 mm); layer %s; target %s\n", study.geometry.describe().c_str(),
-                (long long)x.size(2), (long long)x.size(3), (long long)x.size(4), layer.c_str(), target.description.c_str());
+                (long long)x.size(2), (long long)x.size(3), (long long)x.size(4), layer.c_str(),
+                target.description.c_str());
 
     auto reference = [&] { return medianSeconds(repeats, [&] { gradientPass(*model, x, score, {}, nullptr); }); };
     const double forward = medianSeconds(repeats, [&] { scoreBatch(*model, x, score); });
@@ -102,37 +104,48 @@ int main(int argc, char** argv) {
             gradientPass(*model, x, score, {layer, true, CamPlusPlusVariant::Paper, which}, nullptr);
         });
         const double end = pairedRatio(repeats, plain, [&] { explain(*model, study, target, {cams[m]}, p); });
-        printRow(methodId(cams[m]), pass, end, medianSeconds(1, [&] { explain(*model, study, target, {cams[m]}, p); }), 1.15);
+        printRow(methodId(cams[m]), pass, end, medianSeconds(1, [&] { explain(*model, study, target, {cams[m]}, p); }),
+                 1.15);
     }
     std::vector<Method> gradientFamily;
     for (Method m : allMethods()) {
         if (isGradientFamily(m)) gradientFamily.push_back(m);
     }
     {
-        const double pass = pairedRatio(repeats, plain, [&] { gradientPass(*model, x, score, {layer, true}, nullptr); });
+        const double pass = pairedRatio(repeats, plain, [&] {
+            gradientPass(*model, x, score, {layer, true}, nullptr);
+        });
         const double end = pairedRatio(repeats, plain, [&] { explain(*model, study, target, gradientFamily, p); });
-        printRow("all 6 gradient methods", pass, end, medianSeconds(1, [&] { explain(*model, study, target, gradientFamily, p); }), 1.3);
+        printRow("all 6 gradient methods", pass, end,
+                 medianSeconds(1, [&] { explain(*model, study, target, gradientFamily, p); }), 1.3);
     }
     p.samples = samples;
     p.steps = samples;
     for (Method m : {Method::SmoothGrad, Method::IntegratedGradients}) {
         double seconds = 0.0;
-        const double end = pairedRatio(std::max(1, repeats / 3), plain, [&] {
-            const auto start = Clock::now();
-            explain(*model, study, target, {m}, p);
-            seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        }, samples);
+        const double end = pairedRatio(
+            std::max(1, repeats / 3), plain,
+            [&] {
+                const auto start = Clock::now();
+                explain(*model, study, target, {m}, p);
+                seconds = std::chrono::duration<double>(Clock::now() - start).count();
+            },
+            samples);
         printRow(fmt::format("{} (n = {})", methodId(m), samples).c_str(), -1.0, end, seconds, 1.1);
     }
     p.window = 24;
     p.stride = 24;
-    const int windows = int(std::ceil(double(x.size(2)) / 24) * std::ceil(double(x.size(3)) / 24) * std::ceil(double(x.size(4)) / 24));
+    const int windows =
+        int(std::ceil(double(x.size(2)) / 24) * std::ceil(double(x.size(3)) / 24) * std::ceil(double(x.size(4)) / 24));
     double seconds = 0.0;
-    const double occlusion = pairedRatio(1, [&] { scoreBatch(*model, x, score); }, [&] {
-        const auto start = Clock::now();
-        explain(*model, study, target, {Method::Occlusion}, p);
-        seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    }, windows);
+    const double occlusion = pairedRatio(
+        1, [&] { scoreBatch(*model, x, score); },
+        [&] {
+            const auto start = Clock::now();
+            explain(*model, study, target, {Method::Occlusion}, p);
+            seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        },
+        windows);
     printRow(fmt::format("occlusion ({} windows)", windows).c_str(), -1.0, occlusion, seconds, 1.1);
     return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Frame times of the viewer on this machine's OpenGL (README "Measured"): each line is one
+# Frame times of the viewer on this machine's OpenGL (docs/performance.md#viewer-frame-times): each line is one
 # `segxai --benchmark-frames` run. Usage: tests/bench/bench_frames.sh [build/app/segxai]
 set -euo pipefail
 segxai=$(realpath "${1:-build/app/segxai}")

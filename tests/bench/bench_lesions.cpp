@@ -3,22 +3,22 @@
 //   build/tests/bench_lesions [repeats = 5] [samples = 5]
 // Bar (issue "Lesion-level analysis"): all-lesion SmoothGrad <= 1.1 x n x (1 forward + L
 // backwards). Also printed: what explaining the lesions one by one would cost.
-#include "engine/demo/demo_data.h"
-#include "engine/model/device.h"
-#include "engine/explain/explanation.h"
-#include "engine/model/inference.h"
 #include "engine/analysis/lesion_analysis.h"
 #include "engine/analysis/lesion_report.h"
+#include "engine/demo/demo_data.h"
+#include "engine/explain/explanation.h"
+#include "engine/model/device.h"
+#include "engine/model/inference.h"
 #include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <torch/csrc/autograd/autograd.h>
-#include <ATen/CPUGeneratorImpl.h>
 
 using namespace segxai;
 using Clock = std::chrono::steady_clock;
@@ -46,14 +46,16 @@ int main(int argc, char** argv) {
     const Segmentation s = segmentStudy(*model, study);
     const LesionSet lesions = findLesions(s, &*study.groundTruth, {});
     std::vector<Target> targets;
-    for (const Lesion& l : lesions.lesions) targets.push_back(lesionTarget(lesions, l.id));
+    for (const Lesion& l : lesions.lesions)
+        targets.push_back(lesionTarget(lesions, l.id));
     const size_t L = targets.size();
     const ModelInput input = prepareModelInput(study, model->card(), model->expectedInputChannels());
     const torch::Tensor x = volumesToTensor(input.channels, false);
     std::vector<ScoreTarget> scores;
-    for (const Target& t : targets) scores.push_back({maskOnModelGrid(t.mask, study.geometry, input.grid, false), t.classIndex});
-    std::printf("%zu lesions; model input %lldx%lldx%lld; n = %d samples\n", L, (long long)x.size(2), (long long)x.size(3),
-                (long long)x.size(4), samples);
+    for (const Target& t : targets)
+        scores.push_back({maskOnModelGrid(t.mask, study.geometry, input.grid, false), t.classIndex});
+    std::printf("%zu lesions; model input %lldx%lldx%lld; n = %d samples\n", L, (long long)x.size(2),
+                (long long)x.size(3), (long long)x.size(4), samples);
 
     // The bare work: one forward that keeps its graph, then L backwards to the input.
     auto bare = [&] {
@@ -67,7 +69,8 @@ int main(int argc, char** argv) {
         }
     };
     auto oneByOne = [&] {
-        for (size_t t = 0; t < L; ++t) gradientPass(*model, x, scores[t], {}, nullptr);
+        for (size_t t = 0; t < L; ++t)
+            gradientPass(*model, x, scores[t], {}, nullptr);
     };
     LesionExplainOptions options;
     options.samples = samples;
@@ -75,8 +78,7 @@ int main(int argc, char** argv) {
     // The fixed costs around the samples: preparing the input once, noise per sample, the
     // unperturbed scores once.
     std::printf("fixed costs: input %.3f s, noise %.3f s per sample, scores %.3f s\n",
-                seconds([&] { prepareModelInput(study, model->card(), model->expectedInputChannels()); }),
-                seconds([&] {
+                seconds([&] { prepareModelInput(study, model->card(), model->expectedInputChannels()); }), seconds([&] {
                     auto generator = at::make_generator<at::CPUGeneratorImpl>(uint64_t(5));
                     torch::randn(x.sizes(), generator, torch::kFloat32);
                 }),
@@ -92,13 +94,15 @@ int main(int argc, char** argv) {
         const double reference = 0.5 * (before + after);
         ratios.push_back(explainSeconds / (samples * reference));
         oneByOneRatios.push_back(seconds(oneByOne) / reference);
-        std::printf("  run %d: 1 forward + %zu backwards %.3f / %.3f s; all-lesion SmoothGrad %.2f s\n", r + 1, L, before, after,
-                    explainSeconds);
+        std::printf("  run %d: 1 forward + %zu backwards %.3f / %.3f s; all-lesion SmoothGrad %.2f s\n", r + 1, L,
+                    before, after, explainSeconds);
     }
     std::sort(ratios.begin(), ratios.end());
     std::sort(oneByOneRatios.begin(), oneByOneRatios.end());
     const double ratio = ratios[ratios.size() / 2];
-    std::printf("all-lesion SmoothGrad / (n x (1 forward + L backwards)): %.3f (bar 1.10: %s)\n", ratio, ratio <= 1.1 ? "met" : "not met");
-    std::printf("one forward + backward per lesion instead: %.2f x the shared pass per sample\n", oneByOneRatios[oneByOneRatios.size() / 2]);
+    std::printf("all-lesion SmoothGrad / (n x (1 forward + L backwards)): %.3f (bar 1.10: %s)\n", ratio,
+                ratio <= 1.1 ? "met" : "not met");
+    std::printf("one forward + backward per lesion instead: %.2f x the shared pass per sample\n",
+                oneByOneRatios[oneByOneRatios.size() / 2]);
     return 0;
 }

@@ -6,7 +6,9 @@
 namespace segxai::bench {
 
 // Resets the process's peak resident set (Linux: "5" to /proc/self/clear_refs).
-inline void resetPeakMemory() { std::ofstream("/proc/self/clear_refs") << "5"; }
+inline void resetPeakMemory() {
+    std::ofstream("/proc/self/clear_refs") << "5";
+}
 
 // Peak resident set since the last reset, in MiB (VmHWM).
 inline double peakMemoryMiB() {

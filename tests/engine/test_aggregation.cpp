@@ -23,7 +23,8 @@ const std::vector<float> kE{0.1f, -0.3f, 0.5f, 0.5f, -0.2f, 0.4f};
 
 TEST_CASE("TV6: masses and means of |E| and of its positive and negative parts", "[aggregation][tv]") {
     const SegmentShares s = aggregateOverSegments(kE, kSegments, 3);
-    const auto abs = size_t(AttributionPart::Absolute), pos = size_t(AttributionPart::Positive), neg = size_t(AttributionPart::Negative);
+    const auto abs = size_t(AttributionPart::Absolute), pos = size_t(AttributionPart::Positive),
+               neg = size_t(AttributionPart::Negative);
     checkAll(s.mass[abs], {0.45, 0.35, 0.20});
     checkAll(s.mean[abs], {0.30, 0.35, 0.40});
     checkAll(s.mass[pos], {0.40, 1.0 / 3.0, 4.0 / 15.0});
@@ -34,11 +35,13 @@ TEST_CASE("TV6: masses and means of |E| and of its positive and negative parts",
 
 TEST_CASE("masses sum to 1 per class and do not change when the map is scaled", "[aggregation]") {
     std::vector<float> scaled;
-    for (float v : kE) scaled.push_back(3.7f * v);
+    for (float v : kE)
+        scaled.push_back(3.7f * v);
     const SegmentShares a = aggregateOverSegments(kE, kSegments, 4), b = aggregateOverSegments(scaled, kSegments, 4);
     for (int p = 0; p < kAttributionParts; ++p) {
         double sum = 0.0;
-        for (double m : a.mass[size_t(p)]) sum += m;
+        for (double m : a.mass[size_t(p)])
+            sum += m;
         CHECK(sum == Approx(1.0));
         for (size_t k = 0; k < 4; ++k) {
             CHECK(b.mass[size_t(p)][k] == Approx(a.mass[size_t(p)][k]).margin(1e-7));
@@ -48,7 +51,8 @@ TEST_CASE("masses sum to 1 per class and do not change when the map is scaled", 
     CHECK(a.mean[0][3] == 0.0); // an empty segment
     // A zero map has no mass anywhere (not NaN).
     const SegmentShares zero = aggregateOverSegments(std::vector<float>(6, 0.0f), kSegments, 3);
-    for (double m : zero.mass[0]) CHECK(m == 0.0);
+    for (double m : zero.mass[0])
+        CHECK(m == 0.0);
     CHECK_THROWS(aggregateOverSegments(kE, kSegments, 2)); // label 2 out of range
 }
 
@@ -72,7 +76,8 @@ TEST_CASE("the cohort mean and the Agg2Exp column names", "[aggregation]") {
     m.classNames = {"background", "liver", "spleen"};
     m.targetClasses = {1, 2};
     m.segmentVoxels = {10, 4, 2};
-    m.rows = {aggregateOverSegments(kE, kSegments, 3), aggregateOverSegments(std::vector<float>{1, 1, 1, 1, 1, 1}, kSegments, 3)};
+    m.rows = {aggregateOverSegments(kE, kSegments, 3),
+              aggregateOverSegments(std::vector<float>{1, 1, 1, 1, 1, 1}, kSegments, 3)};
     AggregationMatrix other = m;
     other.rows[1] = aggregateOverSegments(std::vector<float>{0, 0, 0, 1, 1, 0}, kSegments, 3);
     const AggregationMatrix mean = cohortMean({m, other});

@@ -1,5 +1,5 @@
-#include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
@@ -22,7 +22,8 @@ std::string readAll(const std::string& path) {
 
 size_t fileCount(const std::filesystem::path& dir) {
     size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir))
+        ++n;
     return n;
 }
 
@@ -58,6 +59,5 @@ TEST_CASE("outputs never overwrite inputs - even through another spelling", "[at
 
 TEST_CASE("writing into a missing folder says so", "[atomic]") {
     test::TempDir dir;
-    CHECK_THROWS_WITH(writeFileAtomically(dir.file("nowhere/x.json"), "{}"),
-                      Catch::Contains("does not exist"));
+    CHECK_THROWS_WITH(writeFileAtomically(dir.file("nowhere/x.json"), "{}"), Catch::Contains("does not exist"));
 }

@@ -2,9 +2,9 @@
 // environment), batch.json, study folders that appear only when complete, prefetching.
 #include "engine/batch/batch_config.h"
 #include "engine/batch/batch_folder.h"
+#include "engine/batch/shard.h"
 #include "engine/core/error.h"
 #include "engine/io/image_io.h"
-#include "engine/batch/shard.h"
 #include "engine/io/study_prefetcher.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
@@ -37,7 +37,8 @@ TEST_CASE("shards partition a cohort, from --shard I/N or a scheduler's array", 
     // Every study in exactly one shard.
     for (size_t p = 0; p < 10; ++p) {
         int owners = 0;
-        for (int i = 0; i < 3; ++i) owners += Shard{i, 3}.includes(p);
+        for (int i = 0; i < 3; ++i)
+            owners += Shard{i, 3}.includes(p);
         CHECK(owners == 1);
     }
     CHECK(Shard{1, 3}.includes(1));
@@ -50,23 +51,29 @@ TEST_CASE("shards partition a cohort, from --shard I/N or a scheduler's array", 
 
     CHECK_FALSE(shardFromScheduler(environment({})).has_value());
     // sbatch --array=0-7: task 5 of 8.
-    auto slurm = shardFromScheduler(environment({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "8"}}));
+    auto slurm = shardFromScheduler(
+        environment({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "8"}}));
     REQUIRE(slurm);
     CHECK(slurm->index == 5);
     CHECK(slurm->count == 8);
     // --array=1-4: task 1 is the first shard.
-    slurm = shardFromScheduler(environment({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_MAX", "4"}}));
+    slurm = shardFromScheduler(
+        environment({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_MAX", "4"}}));
     REQUIRE(slurm);
     CHECK(slurm->index == 0);
     CHECK(slurm->count == 4);
     // --array=0-30:10 is 4 tasks; task 20 is the third.
-    slurm = shardFromScheduler(environment({{"SLURM_ARRAY_TASK_ID", "20"}, {"SLURM_ARRAY_TASK_MIN", "0"},
-                                            {"SLURM_ARRAY_TASK_MAX", "30"}, {"SLURM_ARRAY_TASK_STEP", "10"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}));
+    slurm = shardFromScheduler(environment({{"SLURM_ARRAY_TASK_ID", "20"},
+                                            {"SLURM_ARRAY_TASK_MIN", "0"},
+                                            {"SLURM_ARRAY_TASK_MAX", "30"},
+                                            {"SLURM_ARRAY_TASK_STEP", "10"},
+                                            {"SLURM_ARRAY_TASK_COUNT", "4"}}));
     REQUIRE(slurm);
     CHECK(slurm->index == 2);
     CHECK(slurm->count == 4);
     // qsub -t 1-6 (SGE): task 6 is the last of 6.
-    auto sge = shardFromScheduler(environment({{"SGE_TASK_ID", "6"}, {"SGE_TASK_FIRST", "1"}, {"SGE_TASK_LAST", "6"}, {"SGE_TASK_STEPSIZE", "1"}}));
+    auto sge = shardFromScheduler(environment(
+        {{"SGE_TASK_ID", "6"}, {"SGE_TASK_FIRST", "1"}, {"SGE_TASK_LAST", "6"}, {"SGE_TASK_STEPSIZE", "1"}}));
     REQUIRE(sge);
     CHECK(sge->index == 5);
     CHECK(sge->count == 6);
@@ -78,9 +85,12 @@ TEST_CASE("shards partition a cohort, from --shard I/N or a scheduler's array", 
     CHECK(lsf->count == 3);
     CHECK_FALSE(shardFromScheduler(environment({{"LSB_JOBINDEX", "0"}})).has_value()); // not an array job
     // A task outside its array's range is refused, not mapped to a wrong shard.
-    CHECK_THROWS_WITH(shardFromScheduler(environment({{"SLURM_ARRAY_TASK_ID", "9"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})),
-                      Catch::Contains("not in 0-3"));
-    CHECK(schedulerDescription(environment({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "2"}})) == "Slurm array task 1 of 0-1");
+    CHECK_THROWS_WITH(
+        shardFromScheduler(environment(
+            {{"SLURM_ARRAY_TASK_ID", "9"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})),
+        Catch::Contains("not in 0-3"));
+    CHECK(schedulerDescription(environment({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "2"}})) ==
+          "Slurm array task 1 of 0-1");
 }
 
 TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
@@ -127,8 +137,10 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
         return std::string("no error");
     };
     CHECK_THAT(error(R"({"explanation": []})"), Catch::Contains("unknown key 'explanation'"));
-    CHECK_THAT(error(R"({"explanations": [{"method": "gradcam"}]})"), Catch::Contains("explanations[0]") && Catch::Contains("gradcam"));
-    CHECK_THAT(error(R"({"explanations": [{"method": "saliency", "targets": ["everything"]}]})"), Catch::Contains("everything"));
+    CHECK_THAT(error(R"({"explanations": [{"method": "gradcam"}]})"),
+               Catch::Contains("explanations[0]") && Catch::Contains("gradcam"));
+    CHECK_THAT(error(R"({"explanations": [{"method": "saliency", "targets": ["everything"]}]})"),
+               Catch::Contains("everything"));
     CHECK_THAT(error(R"({"explanations": [{"method": "saliency", "parameters": {"samples": "20"}}]})"),
                Catch::Contains("'samples' has the wrong type (string)"));
     CHECK_THAT(error(R"({"lesions": {"samples": 2.5}})"), Catch::Contains("'samples' has the wrong type"));

@@ -1,7 +1,7 @@
 // Study channels matched to a model's inputs by name (engine/channel_matching.h,
 // engine/study_channels.h).
-#include "engine/io/channel_matching.h"
 #include "engine/core/error.h"
+#include "engine/io/channel_matching.h"
 #include "engine/io/image_io.h"
 #include "engine/io/study_channels.h"
 #include "engine/io/study_loader.h"
@@ -114,7 +114,8 @@ TEST_CASE("a study request is reordered and keeps the first file's grid as the s
 }
 
 TEST_CASE("a manifest's columns are matched to the model, or refused when they contradict it", "[channels]") {
-    Manifest m = parseManifest("id,flair,t1,gt\ncase1,c1/flair.nii.gz,c1/t1.nii.gz,c1/gt.nii.gz\n", "studies.csv", "/data");
+    Manifest m =
+        parseManifest("id,flair,t1,gt\ncase1,c1/flair.nii.gz,c1/t1.nii.gz,c1/gt.nii.gz\n", "studies.csv", "/data");
     const ChannelMatch match = matchManifest(m, {"t1", "flair"}, false, "studies.csv");
     CHECK(match.reorders());
     CHECK(m.channelNames == std::vector<std::string>{"t1", "flair"});

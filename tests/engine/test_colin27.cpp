@@ -38,6 +38,7 @@ TEST_CASE("Colin27 T1 loads with its exact geometry", "[io][real]") {
     double sum = 0.0;
     for (int k = 60; k < 80; ++k)
         for (int j = 115; j < 135; ++j)
-            for (int i = 80; i < 100; ++i) sum += study.channels[0].at(i, j, k);
+            for (int i = 80; i < 100; ++i)
+                sum += study.channels[0].at(i, j, k);
     CHECK(sum / 8000.0 > 60.0);
 }

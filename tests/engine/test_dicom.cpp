@@ -24,9 +24,8 @@ Geometry dicomGeometry(Index3 dims) {
 
 TEST_CASE("a DICOM series written with ITK reads back with its geometry", "[io][dicom]") {
     test::TempDir dir;
-    const Volume original = test::makeVolume(dicomGeometry({16, 12, 9}), [](auto i, auto j, auto k) {
-        return float(i * 10 + j * 3 - k * 7);
-    });
+    const Volume original = test::makeVolume(dicomGeometry({16, 12, 9}),
+                                             [](auto i, auto j, auto k) { return float(i * 10 + j * 3 - k * 7); });
     test::writeDicomSeries(original, dir.file("series"), "1.2.826.0.1.3680043.2.1125.1", "T1 test");
     const Volume back = readVolume(dir.file("series"));
     const Geometry& g = back.geometry;
@@ -39,7 +38,8 @@ TEST_CASE("a DICOM series written with ITK reads back with its geometry", "[io][
         }
     }
     REQUIRE(back.voxels.size() == original.voxels.size());
-    for (size_t n = 0; n < back.voxels.size(); ++n) REQUIRE(back.voxels[n] == original.voxels[n]);
+    for (size_t n = 0; n < back.voxels.size(); ++n)
+        REQUIRE(back.voxels[n] == original.voxels[n]);
 
     const ImageHeader header = readImageHeader(dir.file("series"));
     CHECK(header.format == "DICOM");

@@ -17,31 +17,34 @@ TEST_CASE("voxel to world matches ITK on an oblique - anisotropic grid", "[geome
     for (unsigned a = 0; a < 3; ++a) {
         spacing[a] = g.spacing[a];
         origin[a] = g.origin[a];
-        for (unsigned b = 0; b < 3; ++b) direction(b, a) = g.direction[a][b];
+        for (unsigned b = 0; b < 3; ++b)
+            direction(b, a) = g.direction[a][b];
     }
     image->SetSpacing(spacing);
     image->SetOrigin(origin);
     image->SetDirection(direction);
-    for (const glm::dvec3 index : {glm::dvec3(0, 0, 0), glm::dvec3(11, 9, 7),
-                                   glm::dvec3(3.25, -1.5, 6.75), glm::dvec3(5, 2, 1)}) {
+    for (const glm::dvec3 index :
+         {glm::dvec3(0, 0, 0), glm::dvec3(11, 9, 7), glm::dvec3(3.25, -1.5, 6.75), glm::dvec3(5, 2, 1)}) {
         itk::ContinuousIndex<double, 3> ci;
-        for (unsigned a = 0; a < 3; ++a) ci[a] = index[a];
+        for (unsigned a = 0; a < 3; ++a)
+            ci[a] = index[a];
         Image::PointType expected;
         image->TransformContinuousIndexToPhysicalPoint(ci, expected);
         const glm::dvec3 world = g.voxelToWorld(index);
-        for (int a = 0; a < 3; ++a) CHECK(world[a] == Approx(expected[unsigned(a)]).margin(1e-9));
+        for (int a = 0; a < 3; ++a)
+            CHECK(world[a] == Approx(expected[unsigned(a)]).margin(1e-9));
     }
 }
 
 TEST_CASE("voxel to world and back round-trips", "[geometry]") {
     const Geometry g = test::obliqueGeometry();
-    for (const glm::dvec3 index :
-         {glm::dvec3(0, 0, 0), glm::dvec3(11, 9, 7), glm::dvec3(-2.5, 4.25, 100.0)}) {
+    for (const glm::dvec3 index : {glm::dvec3(0, 0, 0), glm::dvec3(11, 9, 7), glm::dvec3(-2.5, 4.25, 100.0)}) {
         const glm::dvec3 back = g.worldToVoxel(g.voxelToWorld(index));
-        for (int a = 0; a < 3; ++a) CHECK(back[a] == Approx(index[a]).margin(1e-9));
-        const glm::dvec4 viaMatrix = g.worldToVoxelMatrix() * g.voxelToWorldMatrix() *
-                                     glm::dvec4(index, 1.0);
-        for (int a = 0; a < 3; ++a) CHECK(viaMatrix[a] == Approx(index[a]).margin(1e-9));
+        for (int a = 0; a < 3; ++a)
+            CHECK(back[a] == Approx(index[a]).margin(1e-9));
+        const glm::dvec4 viaMatrix = g.worldToVoxelMatrix() * g.voxelToWorldMatrix() * glm::dvec4(index, 1.0);
+        for (int a = 0; a < 3; ++a)
+            CHECK(viaMatrix[a] == Approx(index[a]).margin(1e-9));
     }
     // Spacing is along the direction columns: one step in k moves 3 mm.
     const glm::dvec3 step = g.voxelToWorld({0, 0, 1}) - g.voxelToWorld({0, 0, 0});

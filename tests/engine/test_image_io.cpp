@@ -22,7 +22,8 @@ void checkSameGeometry(const Geometry& a, const Geometry& b, double tolerance) {
     for (int x = 0; x < 3; ++x) {
         CHECK(a.spacing[x] == Approx(b.spacing[x]).margin(tolerance));
         CHECK(a.origin[x] == Approx(b.origin[x]).margin(tolerance));
-        for (int y = 0; y < 3; ++y) CHECK(a.direction[x][y] == Approx(b.direction[x][y]).margin(tolerance));
+        for (int y = 0; y < 3; ++y)
+            CHECK(a.direction[x][y] == Approx(b.direction[x][y]).margin(tolerance));
     }
 }
 
@@ -41,7 +42,8 @@ TEST_CASE("every writable format round-trips geometry and voxels", "[io]") {
         // NIfTI keeps its matrices in float32.
         checkSameGeometry(back.geometry, original.geometry, 1e-5);
         REQUIRE(back.voxels.size() == original.voxels.size());
-        for (size_t n = 0; n < back.voxels.size(); ++n) REQUIRE(back.voxels[n] == original.voxels[n]);
+        for (size_t n = 0; n < back.voxels.size(); ++n)
+            REQUIRE(back.voxels[n] == original.voxels[n]);
         CHECK(back.name == "v");
         const ImageHeader header = readImageHeader(path);
         CHECK(header.pixelType == "float32");
@@ -54,16 +56,17 @@ TEST_CASE("label maps round-trip and must hold whole numbers", "[io]") {
     Geometry g;
     g.dims = {6, 5, 4};
     LabelVolume labels(g, "gt");
-    for (size_t n = 0; n < labels.labels.size(); ++n) labels.labels[n] = uint16_t(n % 7);
+    for (size_t n = 0; n < labels.labels.size(); ++n)
+        labels.labels[n] = uint16_t(n % 7);
     writeLabelVolume(labels, dir.file("gt.nii.gz"));
     const LabelVolume back = readLabelVolume(dir.file("gt.nii.gz"));
     CHECK(back.labels == labels.labels);
 
     const Volume fractional = test::makeVolume(g, [](auto i, auto, auto) { return i == 3 ? 0.5f : 1.0f; });
     writeVolume(fractional, dir.file("soft.nii.gz"));
-    CHECK_THROWS_WITH(readLabelVolume(dir.file("soft.nii.gz")),
-                      Catch::Contains("soft.nii.gz") && Catch::Contains("not a label map") &&
-                          Catch::Contains("(3, 0, 0)"));
+    CHECK_THROWS_WITH(readLabelVolume(dir.file("soft.nii.gz")), Catch::Contains("soft.nii.gz") &&
+                                                                    Catch::Contains("not a label map") &&
+                                                                    Catch::Contains("(3, 0, 0)"));
 }
 
 TEST_CASE("bad study files give one clear message naming the file", "[io]") {
@@ -79,8 +82,8 @@ TEST_CASE("bad study files give one clear message naming the file", "[io]") {
     CHECK_THROWS_WITH(readVolume(dir.file("broken.nii")), Catch::Contains("broken.nii"));
 
     // A valid compressed file cut in half.
-    const Volume v = test::makeVolume(test::obliqueGeometry({30, 30, 30}),
-                                      [](auto i, auto j, auto k) { return float(i * j + k); });
+    const Volume v =
+        test::makeVolume(test::obliqueGeometry({30, 30, 30}), [](auto i, auto j, auto k) { return float(i * j + k); });
     writeVolume(v, dir.file("whole.nii.gz"));
     const auto size = std::filesystem::file_size(dir.file("whole.nii.gz"));
     std::filesystem::copy_file(dir.file("whole.nii.gz"), dir.file("cut.nii.gz"));
@@ -102,8 +105,7 @@ TEST_CASE("4D and vector images are refused where a 3D scalar volume is needed",
     writer4->SetFileName(dir.file("series.nii.gz"));
     writer4->Update();
     CHECK_THROWS_WITH(readVolume(dir.file("series.nii.gz")),
-                      Catch::Contains("series.nii.gz") && Catch::Contains("4D") &&
-                          Catch::Contains("4x5x6x3"));
+                      Catch::Contains("series.nii.gz") && Catch::Contains("4D") && Catch::Contains("4x5x6x3"));
 
     // A 4D file with one time point is a 3D volume.
     region4.SetSize({{4, 5, 6, 1}});
@@ -144,15 +146,18 @@ TEST_CASE("a header asking for an absurd size fails before allocating", "[io]") 
     // MetaImage headers that would make ITK's reader write past its buffer never reach it.
     std::ofstream(dir.file("twice.mha")) << "ObjectType = Image\nNDims = 1\nDimSize = 4 5 3\nNDims = 0\n"
                                             "ElementType = MET_FLOAT\nElementDataFile = LOCAL\n";
-    CHECK_THROWS_WITH(readVolume(dir.file("twice.mha")), Catch::Contains("twice.mha: damaged MetaImage header: 'NDims' is given twice"));
-    std::ofstream(dir.file("mismatch.mha")) << "NDims = 2\nDimSize = 4 5 3\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n";
+    CHECK_THROWS_WITH(readVolume(dir.file("twice.mha")),
+                      Catch::Contains("twice.mha: damaged MetaImage header: 'NDims' is given twice"));
+    std::ofstream(dir.file("mismatch.mha"))
+        << "NDims = 2\nDimSize = 4 5 3\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n";
     CHECK_THROWS_WITH(readVolume(dir.file("mismatch.mha")), Catch::Contains("DimSize has 3 numbers for NDims 2"));
     std::ofstream(dir.file("binary.mha")) << "NDims = 3\nDimSize = 4 5 3\nElementDatanane = LOCAL\n\x01\x02\x03\n";
     CHECK_THROWS_WITH(readVolume(dir.file("binary.mha")), Catch::Contains("line 4 is not 'Key = Value'"));
 
     setenv("SEGXAI_MEMORY_LIMIT_MB", "100", 1);
-    CHECK_THROWS_WITH(readVolume(dir.file("large.mhd")), Catch::Contains("large.mhd: reading it needs about 0.8 GB of memory") &&
-                                                              Catch::Contains("only 0.1 GB is available"));
+    CHECK_THROWS_WITH(readVolume(dir.file("large.mhd")),
+                      Catch::Contains("large.mhd: reading it needs about 0.8 GB of memory") &&
+                          Catch::Contains("only 0.1 GB is available"));
     unsetenv("SEGXAI_MEMORY_LIMIT_MB");
 }
 
@@ -165,16 +170,19 @@ void writeRawNifti(const std::string& path, std::vector<int16_t> dims, std::arra
     auto put = [&](size_t offset, auto value) { std::memcpy(bytes.data() + offset, &value, sizeof(value)); };
     put(0, int32_t(348));
     put(40, int16_t(dims.size()));
-    for (size_t d = 0; d < 7; ++d) put(42 + 2 * d, int16_t(d < dims.size() ? dims[d] : 1));
+    for (size_t d = 0; d < 7; ++d)
+        put(42 + 2 * d, int16_t(d < dims.size() ? dims[d] : 1));
     put(70, int16_t(16)); // float32
     put(72, int16_t(32));
     put(76, 1.0f);
-    for (size_t a = 0; a < 3; ++a) put(80 + 4 * a, spacing[a]);
+    for (size_t a = 0; a < 3; ++a)
+        put(80 + 4 * a, spacing[a]);
     put(108, 352.0f);
     put(112, 1.0f);
     put(254, int16_t(1)); // sform only
     for (size_t r = 0; r < 3; ++r)
-        for (size_t c = 0; c < 4; ++c) put(280 + 16 * r + 4 * c, sform[r][c]);
+        for (size_t c = 0; c < 4; ++c)
+            put(280 + 16 * r + 4 * c, sform[r][c]);
     std::memcpy(bytes.data() + 344, "n+1", 4);
     std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
 }
@@ -189,15 +197,17 @@ TEST_CASE("hostile headers: zero or negative sizes, a degenerate orientation, 5D
     CHECK(readVolume(dir.file("ok.nii")).geometry.dims == Index3{4, 5, 3});
 
     writeRawNifti(dir.file("negative.nii"), {4, -5, 3}, {1, 1, 1}, kIdentity, 240);
-    CHECK_THROWS_WITH(readImageHeader(dir.file("negative.nii")),
-                      Catch::Contains("negative.nii") && Catch::Contains("4 x -5 x 3") && Catch::Contains("at least 1"));
+    CHECK_THROWS_WITH(readImageHeader(dir.file("negative.nii")), Catch::Contains("negative.nii") &&
+                                                                     Catch::Contains("4 x -5 x 3") &&
+                                                                     Catch::Contains("at least 1"));
     writeRawNifti(dir.file("zero.nii"), {4, 0, 3}, {1, 1, 1}, kIdentity, 0);
     CHECK_THROWS_WITH(readVolume(dir.file("zero.nii")), Catch::Contains("4 x 0 x 3"));
     writeRawNifti(dir.file("nodims.nii"), {}, {1, 1, 1}, kIdentity, 0);
     CHECK_THROWS_WITH(readVolume(dir.file("nodims.nii")), Catch::Contains("0 dimensions"));
 
     writeRawNifti(dir.file("flat.nii"), {4, 5, 3}, {0, 1, 1}, {{{0, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}}}, 240);
-    CHECK_THROWS_WITH(readVolume(dir.file("flat.nii")), Catch::Contains("flat.nii") && Catch::Contains("orientation matrix is degenerate"));
+    CHECK_THROWS_WITH(readVolume(dir.file("flat.nii")),
+                      Catch::Contains("flat.nii") && Catch::Contains("orientation matrix is degenerate"));
     writeRawNifti(dir.file("sheared.nii"), {4, 5, 3}, {1, 1, 1}, {{{1, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 1, 0}}}, 240);
     CHECK_THROWS_WITH(readVolume(dir.file("sheared.nii")), Catch::Contains("degenerate"));
 
@@ -206,7 +216,8 @@ TEST_CASE("hostile headers: zero or negative sizes, a degenerate orientation, 5D
 
     std::filesystem::create_symlink(dir.file("b.nii"), dir.file("a.nii"));
     std::filesystem::create_symlink(dir.file("a.nii"), dir.file("b.nii"));
-    CHECK_THROWS_WITH(readVolume(dir.file("a.nii")), Catch::Contains("a.nii") && Catch::Contains("loop of symbolic links"));
+    CHECK_THROWS_WITH(readVolume(dir.file("a.nii")),
+                      Catch::Contains("a.nii") && Catch::Contains("loop of symbolic links"));
     std::filesystem::create_directories(dir.file("series"));
     std::filesystem::create_directory_symlink(dir.file("series"), dir.file("series/again"));
     CHECK_THROWS_WITH(readVolume(dir.file("series")), Catch::Contains("no DICOM series"));

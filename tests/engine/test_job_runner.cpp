@@ -16,7 +16,8 @@ std::vector<JobReport> drainUntil(JobRunner& runner, size_t count) {
     std::vector<JobReport> all;
     for (int tries = 0; tries < 500 && all.size() < count; ++tries) {
         runner.waitIdle();
-        for (auto& r : runner.drain()) all.push_back(std::move(r));
+        for (auto& r : runner.drain())
+            all.push_back(std::move(r));
         if (all.size() < count) std::this_thread::sleep_for(5ms);
     }
     return all;
@@ -50,7 +51,8 @@ TEST_CASE("a job's value reaches its completion, with its type, on the draining 
     CHECK(completedOn == std::this_thread::get_id());
     CHECK(results[0].title == "answer");
     // The wake call follows the result into the inbox; give the worker a moment.
-    for (int n = 0; n < 1000 && wakes.load() == 0; ++n) std::this_thread::sleep_for(1ms);
+    for (int n = 0; n < 1000 && wakes.load() == 0; ++n)
+        std::this_thread::sleep_for(1ms);
     CHECK(wakes.load() >= 1);
 }
 
@@ -60,13 +62,17 @@ TEST_CASE("exceptions end at the job boundary as failed reports, to the job's ha
     runner.setFailureHandler([&](const JobReport& r) { byRunner.push_back(r.error); });
     bool completed = false;
     auto never = [&](int) { completed = true; };
-    runner.submit(kA, "user error", [](JobContext&) -> int { throw Error("model expects 2 channels"); }, never,
-                  [&](const JobReport& r) { handled.push_back(r.error); });
-    runner.submit(kB, "library error", [](JobContext&) -> int { throw std::runtime_error("c10 said no"); }, never);
-    runner.submit(kC, "anything", [](JobContext&) -> int { throw 7; }, never);
+    runner.submit(
+        kA, "user error", [](JobContext&) -> int { throw Error("model expects 2 channels"); }, never,
+        [&](const JobReport& r) { handled.push_back(r.error); });
+    runner.submit(
+        kB, "library error", [](JobContext&) -> int { throw std::runtime_error("c10 said no"); }, never);
+    runner.submit(
+        kC, "anything", [](JobContext&) -> int { throw 7; }, never);
     const auto results = drainUntil(runner, 3);
     REQUIRE(results.size() == 3);
-    for (const auto& r : results) CHECK(r.status == JobStatus::Failed);
+    for (const auto& r : results)
+        CHECK(r.status == JobStatus::Failed);
     CHECK(results[0].error == "model expects 2 channels");
     CHECK(results[1].error == "c10 said no");
     CHECK(results[2].error == "unknown error");
@@ -75,7 +81,8 @@ TEST_CASE("exceptions end at the job boundary as failed reports, to the job's ha
     CHECK_FALSE(completed);
     // The runner still works after failures; work without a value completes with no argument.
     bool done = false;
-    runner.submit(kD, "fine", [](JobContext&) {}, [&] { done = true; });
+    runner.submit(
+        kD, "fine", [](JobContext&) {}, [&] { done = true; });
     CHECK(drainUntil(runner, 1).at(0).status == JobStatus::Succeeded);
     CHECK(done);
 }
@@ -96,7 +103,8 @@ TEST_CASE("cancel stops a running job between steps and reports it", "[jobs]") {
             }
         },
         [] {});
-    while (!started) std::this_thread::sleep_for(1ms);
+    while (!started)
+        std::this_thread::sleep_for(1ms);
     std::this_thread::sleep_for(20ms);
     const auto active = runner.active();
     REQUIRE(active.size() == 1);
@@ -118,10 +126,17 @@ TEST_CASE("a newer request in a slot supersedes the older one", "[jobs]") {
     std::atomic<bool> release{false};
     // Occupy the worker so the next two requests queue.
     runner.submit(
-        kBlocker, "blocker", [&](JobContext&) { while (!release) std::this_thread::sleep_for(1ms); }, [] {});
+        kBlocker, "blocker",
+        [&](JobContext&) {
+            while (!release)
+                std::this_thread::sleep_for(1ms);
+        },
+        [] {});
     std::vector<int> values;
-    runner.submit(kExplain, "first", [](JobContext&) { return 1; }, [&](int v) { values.push_back(v); });
-    runner.submit(kExplain, "second", [](JobContext&) { return 2; }, [&](int v) { values.push_back(v); });
+    runner.submit(
+        kExplain, "first", [](JobContext&) { return 1; }, [&](int v) { values.push_back(v); });
+    runner.submit(
+        kExplain, "second", [](JobContext&) { return 2; }, [&](int v) { values.push_back(v); });
     CHECK(runner.latestGeneration(kExplain) == 2);
     release = true;
     const auto results = drainUntil(runner, 2);
@@ -143,8 +158,10 @@ TEST_CASE("a running job's result is dropped when a newer one was requested", "[
             return 1;
         },
         [&](int v) { values.push_back(v); });
-    while (!started) std::this_thread::sleep_for(1ms);
-    runner.submit(kExplain, "new", [](JobContext&) { return 2; }, [&](int v) { values.push_back(v); });
+    while (!started)
+        std::this_thread::sleep_for(1ms);
+    runner.submit(
+        kExplain, "new", [](JobContext&) { return 2; }, [&](int v) { values.push_back(v); });
     const auto results = drainUntil(runner, 1);
     REQUIRE(results.size() == 1);
     CHECK(results[0].title == "new");
@@ -175,7 +192,8 @@ TEST_CASE("destroying the runner stops running jobs", "[jobs]") {
             }
         },
         [] {});
-    while (!started) std::this_thread::sleep_for(1ms);
+    while (!started)
+        std::this_thread::sleep_for(1ms);
     const auto begin = std::chrono::steady_clock::now();
     runner.reset();
     CHECK(std::chrono::steady_clock::now() - begin < 2s);

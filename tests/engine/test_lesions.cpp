@@ -33,7 +33,8 @@ std::vector<double> bruteDistance(const Geometry& g, const std::vector<uint8_t>&
         for (int64_t j = 0; j < g.dims[1]; ++j)
             for (int64_t i = 0; i < g.dims[0]; ++i) {
                 double best = INFINITY;
-                for (const auto& s : sites) best = std::min(best, glm::length(glm::dvec3(i, j, k) * g.spacing - s));
+                for (const auto& s : sites)
+                    best = std::min(best, glm::length(glm::dvec3(i, j, k) * g.spacing - s));
                 out[g.linearIndex(i, j, k)] = best;
             }
     return out;
@@ -50,14 +51,16 @@ Segmentation segmentationOf(const Geometry& g, const std::vector<uint8_t>& lesio
     }
     s.probabilities = {background, foreground};
     s.labels = LabelVolume(g, "labels");
-    for (size_t n = 0; n < lesion.size(); ++n) s.labels.labels[n] = lesion[n];
+    for (size_t n = 0; n < lesion.size(); ++n)
+        s.labels.labels[n] = lesion[n];
     return s;
 }
 
 void paint(const Geometry& g, std::vector<uint8_t>& mask, Index3 low, Index3 high) {
     for (int64_t k = low[2]; k <= high[2]; ++k)
         for (int64_t j = low[1]; j <= high[1]; ++j)
-            for (int64_t i = low[0]; i <= high[0]; ++i) mask[g.linearIndex(i, j, k)] = 1;
+            for (int64_t i = low[0]; i <= high[0]; ++i)
+                mask[g.linearIndex(i, j, k)] = 1;
 }
 
 } // namespace
@@ -66,16 +69,19 @@ TEST_CASE("the distance transform is exact in anisotropic voxels", "[lesions]") 
     const Geometry g = grid({17, 13, 9}, {0.7, 1.3, 2.5});
     std::mt19937 random(7);
     std::vector<uint8_t> mask(g.voxelCount(), 0);
-    for (int n = 0; n < 12; ++n) mask[random() % mask.size()] = 1;
+    for (int n = 0; n < 12; ++n)
+        mask[random() % mask.size()] = 1;
     const std::vector<float> fast = distanceToMask(g, mask);
     const std::vector<double> slow = bruteDistance(g, mask);
     double worst = 0.0;
-    for (size_t n = 0; n < fast.size(); ++n) worst = std::max(worst, std::abs(double(fast[n]) - slow[n]));
+    for (size_t n = 0; n < fast.size(); ++n)
+        worst = std::max(worst, std::abs(double(fast[n]) - slow[n]));
     CHECK(worst < 1e-5);
     // An empty mask is infinitely far; dilation by r keeps exactly the voxels within r mm.
     CHECK(std::isinf(distanceToMask(g, std::vector<uint8_t>(g.voxelCount(), 0))[0]));
     const std::vector<uint8_t> dilated = dilateMm(g, mask, 2.6);
-    for (size_t n = 0; n < dilated.size(); ++n) CHECK(bool(dilated[n]) == (slow[n] <= 2.6 + 1e-9));
+    for (size_t n = 0; n < dilated.size(); ++n)
+        CHECK(bool(dilated[n]) == (slow[n] <= 2.6 + 1e-9));
 }
 
 TEST_CASE("rings are measured in mm with the true spacing", "[lesions]") {
@@ -85,7 +91,8 @@ TEST_CASE("rings are measured in mm with the true spacing", "[lesions]") {
     std::vector<uint8_t> lesion(g.voxelCount(), 0);
     lesion[g.linearIndex(10, 10, 4)] = 1;
     Volume map(g, "map");
-    for (float& v : map.voxels) v = -1.0f;
+    for (float& v : map.voxels)
+        v = -1.0f;
     map.at(10, 10, 4) = 2.0f;
     const RingProfile profile = ringProfile(map, g, lesion);
     REQUIRE(profile.regions.size() == 5);
@@ -94,18 +101,23 @@ TEST_CASE("rings are measured in mm with the true spacing", "[lesions]") {
     const std::vector<double> distance = bruteDistance(g, lesion);
     for (size_t n = 0; n < distance.size(); ++n) {
         const double d = distance[n];
-        if (d == 0.0) ++expected["inside"];
-        else if (d <= 1.0) ++expected["0-1 mm"];
-        else if (d <= 2.0) ++expected["1-2 mm"];
-        else if (d <= 4.0) ++expected["2-4 mm"];
-        else if (d <= 8.0) ++expected["4-8 mm"];
+        if (d == 0.0)
+            ++expected["inside"];
+        else if (d <= 1.0)
+            ++expected["0-1 mm"];
+        else if (d <= 2.0)
+            ++expected["1-2 mm"];
+        else if (d <= 4.0)
+            ++expected["2-4 mm"];
+        else if (d <= 8.0)
+            ++expected["4-8 mm"];
     }
     for (const RingRegion& r : profile.regions) {
         INFO(r.name);
         CHECK(r.voxels == expected[r.name]);
     }
-    CHECK(profile.regions[1].voxels == 4);  // the in-plane face neighbours at 1 mm
-    CHECK(profile.regions[2].voxels == 8);  // in-plane diagonals (1.41 mm) and 2 mm along i or j
+    CHECK(profile.regions[1].voxels == 4); // the in-plane face neighbours at 1 mm
+    CHECK(profile.regions[2].voxels == 8); // in-plane diagonals (1.41 mm) and 2 mm along i or j
     CHECK(profile.sharePositiveInside == 1.0);
     CHECK(profile.shareNegativeRim == 1.0);
     CHECK(profile.regions[0].mean == 2.0);
@@ -125,7 +137,8 @@ TEST_CASE("lesions are matched to the ground truth as TP, FP and FN", "[lesions]
     paint(g, predicted, {12, 2, 2}, {13, 3, 3}); // P2: 8 voxels, alone: FP
     paint(g, predicted, {2, 17, 8}, {3, 18, 8}); // P3: 4 voxels: dropped
     LabelVolume truthLabels(g, "gt");
-    for (size_t n = 0; n < truth.size(); ++n) truthLabels.labels[n] = truth[n];
+    for (size_t n = 0; n < truth.size(); ++n)
+        truthLabels.labels[n] = truth[n];
     const LesionSet set = findLesions(segmentationOf(g, predicted), &truthLabels, {});
     REQUIRE(set.lesions.size() == 3);
     CHECK(set.lesions[0].group == LesionGroup::TruePositive);
@@ -162,8 +175,8 @@ TEST_CASE("lesions are matched to the ground truth as TP, FP and FN", "[lesions]
 TEST_CASE("lesion connectivity: 18 joins voxels that share an edge, 6 does not", "[lesions]") {
     const Geometry g = grid({12, 12, 3});
     std::vector<uint8_t> predicted(g.voxelCount(), 0);
-    paint(g, predicted, {2, 2, 1}, {4, 4, 1});   // 9 voxels
-    paint(g, predicted, {5, 5, 1}, {7, 7, 1});   // 9 more, touching the first along an edge
+    paint(g, predicted, {2, 2, 1}, {4, 4, 1}); // 9 voxels
+    paint(g, predicted, {5, 5, 1}, {7, 7, 1}); // 9 more, touching the first along an edge
     const Segmentation s = segmentationOf(g, predicted);
     LesionOptions options;
     CHECK(findLesions(s, nullptr, options).lesions.size() == 1);

@@ -6,9 +6,8 @@
 using namespace segxai;
 
 TEST_CASE("resampling onto the same grid is the identity", "[resample]") {
-    const Volume v = test::makeVolume(test::obliqueGeometry(), [](auto i, auto j, auto k) {
-        return float(i * 7 + j * 3 + k);
-    });
+    const Volume v =
+        test::makeVolume(test::obliqueGeometry(), [](auto i, auto j, auto k) { return float(i * 7 + j * 3 + k); });
     const Volume same = resampleLinear(v, v.geometry);
     CHECK(same.voxels == v.voxels);
 }
@@ -21,9 +20,9 @@ TEST_CASE("linear resampling interpolates between voxel centres", "[resample]") 
     shifted.dims = {3, 1, 1};
     shifted.origin = {0.5, 0.0, 0.0};
     const Volume out = resampleLinear(v, shifted, -1.0f);
-    CHECK(out.voxels[0] == Approx(0.5));  // between 0 and 1
-    CHECK(out.voxels[1] == Approx(2.5));  // between 1 and 4
-    CHECK(out.voxels[2] == Approx(6.5));  // between 4 and 9
+    CHECK(out.voxels[0] == Approx(0.5)); // between 0 and 1
+    CHECK(out.voxels[1] == Approx(2.5)); // between 1 and 4
+    CHECK(out.voxels[2] == Approx(6.5)); // between 4 and 9
     shifted.origin = {10.0, 0.0, 0.0};
     CHECK(resampleLinear(v, shifted, -1.0f).voxels[0] == -1.0f); // outside
 }
@@ -37,7 +36,8 @@ TEST_CASE("an oblique rotation of the grid keeps values at the same world points
     Volume v(source, "field");
     for (int64_t k = 0; k < 30; ++k)
         for (int64_t j = 0; j < 30; ++j)
-            for (int64_t i = 0; i < 30; ++i) v.at(i, j, k) = float(field(source.voxelToWorld({double(i), double(j), double(k)})));
+            for (int64_t i = 0; i < 30; ++i)
+                v.at(i, j, k) = float(field(source.voxelToWorld({double(i), double(j), double(k)})));
     Geometry target;
     target.dims = {8, 8, 8};
     target.spacing = {1.3, 0.7, 1.9};

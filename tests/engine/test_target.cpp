@@ -1,6 +1,6 @@
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/explain/target.h"
+#include "engine/io/image_io.h"
 #include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>
@@ -18,7 +18,8 @@ struct Fixture {
         study.channels = {Volume(study.geometry, "t1")};
         segmentation.classNames = {"background", "lesion", "edema"};
         segmentation.labels = LabelVolume(study.geometry, "labels");
-        for (int c = 0; c < 3; ++c) segmentation.probabilities.push_back(Volume(study.geometry, "p"));
+        for (int c = 0; c < 3; ++c)
+            segmentation.probabilities.push_back(Volume(study.geometry, "p"));
         auto set = [&](int i, int j, uint16_t label, float p) {
             segmentation.labels.at(i, j, 0) = label;
             segmentation.probabilities[label].at(i, j, 0) = p;
@@ -46,7 +47,8 @@ TEST_CASE("target specs parse, and bad ones say the grammar", "[target]") {
     CHECK(box.boxEnd == Index3{5, 4, 2});
     CHECK(box.classText == "edema");
     CHECK(parseTargetSpec("mask:/tmp/m.nii.gz").maskPath == "/tmp/m.nii.gz");
-    for (const std::string bad : {"lesion", "class:", "instance:1,2", "box:1,2,3", "voxel:a,b,c", "class:1:2", "nose:1", "mask:"}) {
+    for (const std::string bad :
+         {"lesion", "class:", "instance:1,2", "box:1,2,3", "voxel:a,b,c", "class:1:2", "nose:1", "mask:"}) {
         INFO(bad);
         CHECK_THROWS_WITH(parseTargetSpec(bad), Catch::Contains(bad));
     }

@@ -3,15 +3,15 @@
 #include "app/command_line.h"
 #include "app/gui/state/session.h"
 #include "engine/batch/batch_config.h"
+#include "engine/batch/shard.h"
 #include "engine/core/error.h"
 #include "engine/explain/explanation.h"
+#include "engine/explain/quadrature.h"
+#include "engine/explain/target.h"
 #include "engine/io/image_io.h"
 #include "engine/io/manifest.h"
-#include "engine/model/model_card.h"
-#include "engine/explain/quadrature.h"
-#include "engine/batch/shard.h"
 #include "engine/io/study_loader.h"
-#include "engine/explain/target.h"
+#include "engine/model/model_card.h"
 
 #include <filesystem>
 #include <fstream>
@@ -24,7 +24,9 @@ namespace fs = std::filesystem;
 namespace segxai::fuzz {
 namespace {
 
-std::string text(const uint8_t* data, size_t size) { return std::string(reinterpret_cast<const char*>(data), size); }
+std::string text(const uint8_t* data, size_t size) {
+    return std::string(reinterpret_cast<const char*>(data), size);
+}
 
 // Runs `body`, keeping only the errors meant for users.
 template <typename Body> void expectingUserErrors(Body&& body) {
@@ -45,9 +47,10 @@ template <typename Body> void withJson(const uint8_t* data, size_t size, Body&& 
 } // namespace
 
 const std::vector<Target>& targets() {
-    static const std::vector<Target> all{{"model_card", modelCard}, {"session", session},         {"manifest", manifest},
-                                         {"spec_grammars", specGrammars}, {"batch_config", batchConfig},
-                                         {"command_line", commandLine}, {"study_file", studyFile}};
+    static const std::vector<Target> all{{"model_card", modelCard},     {"session", session},
+                                         {"manifest", manifest},        {"spec_grammars", specGrammars},
+                                         {"batch_config", batchConfig}, {"command_line", commandLine},
+                                         {"study_file", studyFile}};
     return all;
 }
 
@@ -97,7 +100,8 @@ void commandLine(const uint8_t* data, size_t size) {
     // Parsed only, never run: a fuzzed command must not write files or open windows. --help
     // and --version are parse "errors" that print; keep them quiet.
     std::vector<const char*> argv;
-    for (const auto& a : arguments) argv.push_back(a.c_str());
+    for (const auto& a : arguments)
+        argv.push_back(a.c_str());
     app::CommandLine line;
     expectingUserErrors([&] { line.parser.parse(int(argv.size()), argv.data()); });
 }

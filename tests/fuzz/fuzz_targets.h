@@ -21,9 +21,9 @@ const std::vector<Target>& targets();
 void modelCard(const uint8_t* data, size_t size);
 void session(const uint8_t* data, size_t size);
 void manifest(const uint8_t* data, size_t size);
-void specGrammars(const uint8_t* data, size_t size);   // target specs, shards, baselines, rules, methods
+void specGrammars(const uint8_t* data, size_t size); // target specs, shards, baselines, rules, methods
 void batchConfig(const uint8_t* data, size_t size);
-void commandLine(const uint8_t* data, size_t size);    // arguments separated by NUL bytes
-void studyFile(const uint8_t* data, size_t size);      // first byte: the format; the rest: the file
+void commandLine(const uint8_t* data, size_t size); // arguments separated by NUL bytes
+void studyFile(const uint8_t* data, size_t size);   // first byte: the format; the rest: the file
 
 } // namespace segxai::fuzz

@@ -33,7 +33,8 @@ Target maskTarget(const Geometry& g, int classIndex, const std::function<bool(in
 double worstDifference(const std::vector<float>& a, const std::vector<float>& b) {
     REQUIRE(a.size() == b.size());
     double worst = 0.0;
-    for (size_t n = 0; n < a.size(); ++n) worst = std::max(worst, double(std::abs(a[n] - b[n])));
+    for (size_t n = 0; n < a.size(); ++n)
+        worst = std::max(worst, double(std::abs(a[n] - b[n])));
     return worst;
 }
 
@@ -45,8 +46,10 @@ TEST_CASE("targets explained together give explain()'s maps one by one", "[aggre
     g.dims = {16, 20, 12};
     Study study;
     study.geometry = g;
-    study.channels = {test::makeVolume(g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
-                      test::makeVolume(g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    study.channels = {test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
+                      test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
     const std::vector<Target> targets{maskTarget(g, 0, [](auto i, auto, auto) { return i < 6; }),
                                       maskTarget(g, 1, [](auto i, auto j, auto) { return i >= 6 && j < 10; }),
                                       maskTarget(g, 2, [](auto, auto j, auto k) { return j >= 10 && k > 3; })};
@@ -56,8 +59,8 @@ TEST_CASE("targets explained together give explain()'s maps one by one", "[aggre
     p.window = 6;
     p.stride = 6;
     p.layer = "model.1";
-    for (Method m : {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SegHiResGradCam, Method::SegGradCamPlusPlus,
-                     Method::SmoothGrad, Method::IntegratedGradients, Method::Occlusion}) {
+    for (Method m : {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SegHiResGradCam,
+                     Method::SegGradCamPlusPlus, Method::SmoothGrad, Method::IntegratedGradients, Method::Occlusion}) {
         INFO(methodId(m));
         const auto together = explainTargets(*model, study, targets, m, p);
         REQUIRE(together.size() == targets.size());
@@ -81,18 +84,22 @@ TEST_CASE("segment ablation and KernelSHAP recover an additive model's contribut
     g.dims = {6, 4, 3};
     Study study;
     study.geometry = g;
-    study.channels = {test::makeVolume(g, [](auto i, auto j, auto k) { return float(1 + i + 2 * j - k); }, "x0"),
-                      test::makeVolume(g, [](auto i, auto j, auto k) { return float(0.5 * i - j + 0.25 * k); }, "x1")};
+    study.channels = {test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(1 + i + 2 * j - k); }, "x0"),
+                      test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(0.5 * i - j + 0.25 * k); }, "x1")};
     LabelVolume segments(g, "segments");
     for (int64_t k = 0; k < g.dims[2]; ++k)
         for (int64_t j = 0; j < g.dims[1]; ++j)
-            for (int64_t i = 0; i < g.dims[0]; ++i) segments.at(i, j, k) = uint16_t(i < 2 ? 0 : i < 5 ? 1 : 3);
+            for (int64_t i = 0; i < g.dims[0]; ++i)
+                segments.at(i, j, k) = uint16_t(i < 2 ? 0 : i < 5 ? 1 : 3);
     const Target all = maskTarget(g, 0, [](auto, auto, auto) { return true; });
     std::vector<double> contribution(4, 0.0);
     for (int64_t k = 0; k < g.dims[2]; ++k)
         for (int64_t j = 0; j < g.dims[1]; ++j)
             for (int64_t i = 0; i < g.dims[0]; ++i) {
-                contribution[segments.at(i, j, k)] += 0.5 * study.channels[0].at(i, j, k) - 2.0 * study.channels[1].at(i, j, k);
+                contribution[segments.at(i, j, k)] +=
+                    0.5 * study.channels[0].at(i, j, k) - 2.0 * study.channels[1].at(i, j, k);
             }
     ExplainParameters p;
     p.coalitions = 20;
@@ -103,16 +110,20 @@ TEST_CASE("segment ablation and KernelSHAP recover an additive model's contribut
         const std::vector<float>& map = e[0].maps.at(0).values.voxels;
         // Each segment's values sum to its contribution, spread evenly over its voxels.
         std::vector<double> sums(4, 0.0);
-        for (size_t n = 0; n < map.size(); ++n) sums[segments.labels[n]] += map[n];
-        for (int s : {0, 1, 3}) CHECK(sums[size_t(s)] == Approx(contribution[size_t(s)]).epsilon(1e-4));
+        for (size_t n = 0; n < map.size(); ++n)
+            sums[segments.labels[n]] += map[n];
+        for (int s : {0, 1, 3})
+            CHECK(sums[size_t(s)] == Approx(contribution[size_t(s)]).epsilon(1e-4));
         CHECK(map[g.linearIndex(0, 0, 0)] == Approx(map[g.linearIndex(1, 3, 2)]).epsilon(1e-5));
     }
-    CHECK_THROWS_WITH(explain(*model, study, all, {Method::KernelShap}, p), Catch::Contains("need the predicted segments"));
+    CHECK_THROWS_WITH(explain(*model, study, all, {Method::KernelShap}, p),
+                      Catch::Contains("need the predicted segments"));
     // Cubes instead of segments: 8 cubes of 3 voxels, the contributions still add up to S.
     p.featureCube = 3;
     const auto cubes = explain(*model, study, all, {Method::KernelShap}, p);
     double sum = 0.0;
-    for (float v : cubes[0].maps[0].values.voxels) sum += v;
+    for (float v : cubes[0].maps[0].values.voxels)
+        sum += v;
     CHECK(sum == Approx(contribution[0] + contribution[1] + contribution[3]).epsilon(1e-4));
 }
 
@@ -124,7 +135,8 @@ TEST_CASE("the class x segment matrix of a study", "[aggregation]") {
     g.dims = {8, 4, 4};
     Study study;
     study.geometry = g;
-    study.channels = {test::makeVolume(g, [](auto i, auto, auto) { return float(i) - 3.5f; }, "x")};
+    study.channels = {test::makeVolume(
+        g, [](auto i, auto, auto) { return float(i) - 3.5f; }, "x")};
     const Segmentation s = segmentStudy(*model, study);
     const AggregationMatrix m = aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1});
     REQUIRE(m.rows.size() == 2);

@@ -1,11 +1,11 @@
 // The shipped demo models on held-out demo studies (seeds never used in training), through
 // the product's own path: the study in its 1 mm grid, segmented by segmentStudy.
 #include "engine/analysis/connected_components.h"
-#include "engine/demo/demo_data.h"
 #include "engine/core/grid.h"
+#include "engine/core/resample.h"
+#include "engine/demo/demo_data.h"
 #include "engine/io/image_io.h"
 #include "engine/model/inference.h"
-#include "engine/core/resample.h"
 
 #include <catch2/catch.hpp>
 
@@ -93,7 +93,8 @@ TEST_CASE("segxai gives the same lesion labels as the Python inference that trai
     const Geometry grid = gridWithSpacing(c.groundTruth.geometry, glm::dvec3(2.0));
     Study study;
     study.geometry = grid;
-    for (const Volume& channel : c.channels) study.channels.push_back(resampleLinear(channel, grid));
+    for (const Volume& channel : c.channels)
+        study.channels.push_back(resampleLinear(channel, grid));
     const Segmentation s = segmentStudy(*Model::load(kAssets + "lesions"), study);
     const LabelVolume python = readLabelVolume(kAssets + "lesions/reference_labels.nii.gz");
     REQUIRE(python.geometry.sameGrid(grid));

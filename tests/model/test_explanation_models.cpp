@@ -34,7 +34,8 @@ Target boxTarget(const Study& s, int classIndex, Index3 lo, Index3 hi) {
     t.mask.assign(s.geometry.voxelCount(), 0);
     for (int64_t k = lo[2]; k <= hi[2]; ++k)
         for (int64_t j = lo[1]; j <= hi[1]; ++j)
-            for (int64_t i = lo[0]; i <= hi[0]; ++i) t.mask[s.geometry.linearIndex(i, j, k)] = 1;
+            for (int64_t i = lo[0]; i <= hi[0]; ++i)
+                t.mask[s.geometry.linearIndex(i, j, k)] = 1;
     t.voxelCount = size_t(std::count(t.mask.begin(), t.mask.end(), 1));
     return t;
 }
@@ -67,15 +68,18 @@ TEST_CASE("CAM and input-space maps equal a direct computation from Python's hoo
             std::replace(key.begin(), key.end(), '.', '_');
             const torch::Tensor A = expected.attr("act_" + key).toTensor()[0];
             const torch::Tensor G = expected.attr("gact_" + key).toTensor()[0];
-            // The definitions of reference/methods.md, written out independently.
+            // The definitions of docs/methods.md, written out independently.
             const torch::Tensor gradCam = torch::relu((G.mean({1, 2, 3}, true) * A).sum(0));
             const torch::Tensor hiRes = torch::relu((G * A).sum(0));
             const torch::Tensor sumA = A.sum({1, 2, 3}, true);
-            const torch::Tensor alpha = torch::where(G != 0, G.pow(2) / (2 * G.pow(2) + sumA * G.pow(3) + 1e-7), torch::zeros_like(G));
+            const torch::Tensor alpha =
+                torch::where(G != 0, G.pow(2) / (2 * G.pow(2) + sumA * G.pow(3) + 1e-7), torch::zeros_like(G));
             const torch::Tensor plusPlus = torch::relu(((alpha * torch::relu(G)).sum({1, 2, 3}, true) * A).sum(0));
             auto up = [&](const torch::Tensor& m) {
-                return F::interpolate(m.unsqueeze(0).unsqueeze(0), F::InterpolateFuncOptions().size(std::vector<int64_t>{16, 20, 12})
-                                                                      .mode(torch::kTrilinear).align_corners(false))[0][0];
+                return F::interpolate(m.unsqueeze(0).unsqueeze(0), F::InterpolateFuncOptions()
+                                                                       .size(std::vector<int64_t>{16, 20, 12})
+                                                                       .mode(torch::kTrilinear)
+                                                                       .align_corners(false))[0][0];
             };
             ExplainParameters p;
             p.layer = layer;
@@ -83,7 +87,13 @@ TEST_CASE("CAM and input-space maps equal a direct computation from Python's hoo
                                    {Method::SegGradCam, Method::SegHiResGradCam, Method::SegGradCamPlusPlus,
                                     Method::Saliency, Method::InputXGradient},
                                    p);
-            CHECK(e[0].score == Approx(expected.attr("output").toTensor()[0][1].slice(0, 2, 6).slice(1, 3, 9).slice(2, 1, 5).sum().item<double>()));
+            CHECK(e[0].score == Approx(expected.attr("output")
+                                           .toTensor()[0][1]
+                                           .slice(0, 2, 6)
+                                           .slice(1, 3, 9)
+                                           .slice(2, 1, 5)
+                                           .sum()
+                                           .item<double>()));
             CHECK(maxDifference(e[0].maps[0].values, up(gradCam)) < 1e-5);
             CHECK(maxDifference(e[1].maps[0].values, up(hiRes)) < 1e-5);
             CHECK(maxDifference(e[2].maps[0].values, up(plusPlus)) < 1e-5);
@@ -97,19 +107,25 @@ TEST_CASE("CAM and input-space maps equal a direct computation from Python's hoo
 }
 
 TEST_CASE("explanations through sliding windows match whole-volume ones", "[explain][models]") {
-    const Volume input = test::makeVolume([] {
-        Geometry g;
-        g.dims = {40, 36, 30};
-        return g;
-    }(), [](auto i, auto j, auto k) { return float(std::sin(0.31 * i) + std::cos(0.23 * j) * std::sin(0.17 * k + 0.4)); });
+    const Volume input = test::makeVolume(
+        [] {
+            Geometry g;
+            g.dims = {40, 36, 30};
+            return g;
+        }(),
+        [](auto i, auto j, auto k) {
+            return float(std::sin(0.31 * i) + std::cos(0.23 * j) * std::sin(0.17 * k + 0.4));
+        });
     Study study;
     study.geometry = input.geometry;
     study.channels = {input};
     const auto folder = std::filesystem::temp_directory_path() / "segxai-window-test";
     std::filesystem::create_directories(folder / "a");
     std::filesystem::create_directories(folder / "b");
-    std::filesystem::copy_file(kModels + "local_fcn.pt", folder / "a" / "model.pt", std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::copy_file(kModels + "local_fcn.pt", folder / "b" / "model.pt", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(kModels + "local_fcn.pt", folder / "a" / "model.pt",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(kModels + "local_fcn.pt", folder / "b" / "model.pt",
+                               std::filesystem::copy_options::overwrite_existing);
     std::ofstream(folder / "a" / "model.json") << "{}";
     std::ofstream(folder / "b" / "model.json") << R"({"sliding_window": {"patch": 16, "overlap": 0.5}})";
     const auto whole = Model::load((folder / "a").string());
@@ -149,13 +165,14 @@ TEST_CASE("every method gives finite maps that light up around a demo lesion", "
     const Target all = resolveTarget(parseTargetSpec("class:lesion"), study, s);
     REQUIRE(all.voxelCount > 100);
     size_t first = 0;
-    while (!all.mask[first]) ++first;
+    while (!all.mask[first])
+        ++first;
     const Geometry& g = study.geometry;
     const Index3 v{int64_t(first % size_t(g.dims[0])), int64_t(first / size_t(g.dims[0]) % size_t(g.dims[1])),
                    int64_t(first / size_t(g.dims[0] * g.dims[1]))};
-    const Target lesion = resolveTarget(parseTargetSpec("instance:" + std::to_string(v[0]) + "," + std::to_string(v[1]) + "," +
-                                                        std::to_string(v[2])),
-                                        study, s);
+    const Target lesion = resolveTarget(
+        parseTargetSpec("instance:" + std::to_string(v[0]) + "," + std::to_string(v[1]) + "," + std::to_string(v[2])),
+        study, s);
     // Neighbourhood: within 8 mm of the lesion's bounding box.
     Index3 lo{g.dims[0], g.dims[1], g.dims[2]}, hi{0, 0, 0};
     for (int64_t k = 0; k < g.dims[2]; ++k)
@@ -187,7 +204,8 @@ TEST_CASE("every method gives finite maps that light up around a demo lesion", "
                         const float x = map.values.at(i, j, k);
                         finite = finite && std::isfinite(x);
                         total += std::abs(x);
-                        if (i >= lo[0] - 8 && i <= hi[0] + 8 && j >= lo[1] - 8 && j <= hi[1] + 8 && k >= lo[2] - 8 && k <= hi[2] + 8) {
+                        if (i >= lo[0] - 8 && i <= hi[0] + 8 && j >= lo[1] - 8 && j <= hi[1] + 8 && k >= lo[2] - 8 &&
+                            k <= hi[2] + 8) {
                             near += std::abs(x);
                         }
                     }

@@ -1,9 +1,9 @@
-// reference/methods.md test vectors TV1-TV5 and properties, through explain() on tiny
+// docs/methods.md#test-vectors: test vectors TV1-TV5 and properties, through explain() on tiny
 // TorchScript models (tests/data/models/make_test_models.py).
 #include "engine/core/error.h"
 #include "engine/explain/explanation.h"
-#include "engine/model/model.h"
 #include "engine/explain/quadrature.h"
+#include "engine/model/model.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>
@@ -31,12 +31,15 @@ Target targetOf(const Study& s, int classIndex, const std::vector<int>& voxels) 
     t.classIndex = classIndex;
     t.className = "class " + std::to_string(classIndex);
     t.mask.assign(s.geometry.voxelCount(), 0);
-    for (int v : voxels) t.mask[size_t(v)] = 1;
+    for (int v : voxels)
+        t.mask[size_t(v)] = 1;
     t.voxelCount = voxels.size();
     return t;
 }
 
-std::vector<float> values(const Explanation& e, size_t map = 0) { return e.maps.at(map).values.voxels; }
+std::vector<float> values(const Explanation& e, size_t map = 0) {
+    return e.maps.at(map).values.voxels;
+}
 
 void checkClose(const std::vector<float>& got, const std::vector<double>& want, double margin = 1e-5) {
     REQUIRE(got.size() == want.size());
@@ -69,7 +72,8 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
         const auto raw = explain(*model, s, targetOf(s, 1, {0, 1}), cams, ExplainParameters{.layer = "layer"});
         checkClose(values(raw[0]), {1.0, 2.0, 1.5, 3.0});
         double sum = 0.0;
-        for (float v : values(raw[1])) sum += v;
+        for (float v : values(raw[1]))
+            sum += v;
         CHECK(sum == Approx(6.0));
         REQUIRE(raw[1].layerMap);
         CHECK(raw[1].layerMap->geometry.dims == Index3{4, 1, 1});
@@ -115,8 +119,10 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
             const std::vector<float> expected = values(a[m]);
             checkClose(values(b[m]), std::vector<double>(expected.begin(), expected.end()));
         }
-        const auto plusA = explain(*model, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, maxNormalised("layer"));
-        const auto plusB = explain(*scaled, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, maxNormalised("layer"));
+        const auto plusA =
+            explain(*model, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, maxNormalised("layer"));
+        const auto plusB =
+            explain(*scaled, s, targetOf(s, 1, {0, 1}), {Method::SegGradCamPlusPlus}, maxNormalised("layer"));
         checkClose(values(plusA[0]), {5.0 / 21, 10.0 / 21, 1.0, 5.0 / 7});
         checkClose(values(plusB[0]), {11.0 / 57, 22.0 / 57, 1.0, 11.0 / 19});
     }
@@ -138,13 +144,14 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
 TEST_CASE("TV2: a 3-tap head spreads the gradient over the receptive field", "[explain][tv]") {
     const auto model = Model::load(kModels + "tv2.pt");
     const Study s = line({{1, 1, 1, 1}});
-    const auto raw = explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam, Method::Saliency},
-                             ExplainParameters{.layer = "layer"});
+    const auto raw =
+        explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam, Method::Saliency},
+                ExplainParameters{.layer = "layer"});
     CHECK(raw[0].score == Approx(6.0));
     checkClose(values(raw[2]), {1.0, 2.0, 3.0, 0.0}); // the gradient (ReLU passes it at A = 1)
     checkClose(values(raw[1]), {1.0, 2.0, 3.0, 0.0}); // HiRes sums to y(1) = 6
-    const auto e = explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam},
-                           maxNormalised("layer"));
+    const auto e =
+        explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam}, maxNormalised("layer"));
     checkClose(values(e[0]), {1.0, 1.0, 1.0, 1.0});
     checkClose(values(e[1]), {1.0 / 3, 2.0 / 3, 1.0, 0.0});
 }
@@ -167,7 +174,7 @@ TEST_CASE("TV4: Integrated Gradients of x^3 under every quadrature rule", "[expl
     const auto model = Model::load(kModels + "cube.pt");
     const Study s = line({{1, 0}});
     const std::vector<std::pair<QuadratureRule, double>> expected = {
-        {QuadratureRule::RiemannLeft, 0.92625},   {QuadratureRule::RiemannRight, 1.07625},
+        {QuadratureRule::RiemannLeft, 0.92625},    {QuadratureRule::RiemannRight, 1.07625},
         {QuadratureRule::RiemannMiddle, 0.999375}, {QuadratureRule::Trapezoid, 1.0013850},
         {QuadratureRule::GaussLegendre, 1.0},
     };
@@ -195,16 +202,20 @@ TEST_CASE("TV5: SmoothGrad of a linear model is its weights and of x^3 it is 3 +
     const auto linear = Model::load(kModels + "linear.pt");
     Study s;
     s.geometry.dims = {2, 2, 2};
-    s.channels = {test::makeVolume(s.geometry, [](auto i, auto j, auto k) { return float(i + 2 * j - k); }, "a"),
-                  test::makeVolume(s.geometry, [](auto i, auto, auto k) { return float(3 * i * k); }, "b")};
+    s.channels = {test::makeVolume(
+                      s.geometry, [](auto i, auto j, auto k) { return float(i + 2 * j - k); }, "a"),
+                  test::makeVolume(
+                      s.geometry, [](auto i, auto, auto k) { return float(3 * i * k); }, "b")};
     ExplainParameters p;
     p.samples = 7;
     p.noiseFraction = 0.5;
     const auto e = explain(*linear, s, targetOf(s, 0, {0, 1, 2, 3, 4, 5, 6, 7}), {Method::SmoothGrad}, p);
     REQUIRE(e[0].maps.size() == 2);
     CHECK(e[0].maps[0].channel == "a");
-    for (float v : values(e[0], 0)) CHECK(v == Approx(0.5f));
-    for (float v : values(e[0], 1)) CHECK(v == Approx(-2.0f));
+    for (float v : values(e[0], 0))
+        CHECK(v == Approx(0.5f));
+    for (float v : values(e[0], 1))
+        CHECK(v == Approx(-2.0f));
 
     // x^3 at x = 1, sigma = 0.1 (the channel spans 0..1): E = 3.03, standard error 0.6 / sqrt(n).
     const auto cube = Model::load(kModels + "cube.pt");
@@ -244,26 +255,35 @@ TEST_CASE("saliency, input x gradient and occlusion on a linear model", "[explai
     const auto model = Model::load(kModels + "linear.pt");
     Study s;
     s.geometry.dims = {2, 2, 2};
-    s.channels = {test::makeVolume(s.geometry, [](auto i, auto j, auto k) { return float(1 + i + 2 * j + 4 * k); }, "a"),
-                  test::makeVolume(s.geometry, [](auto, auto, auto) { return 1.0f; }, "b")};
+    s.channels = {test::makeVolume(
+                      s.geometry, [](auto i, auto j, auto k) { return float(1 + i + 2 * j + 4 * k); }, "a"),
+                  test::makeVolume(
+                      s.geometry, [](auto, auto, auto) { return 1.0f; }, "b")};
     const Target all = targetOf(s, 0, {0, 1, 2, 3, 4, 5, 6, 7});
     ExplainParameters p;
     p.window = 1;
     p.stride = 1;
-    const auto e = explain(*model, s, all, {Method::Saliency, Method::SaliencyAbs, Method::InputXGradient, Method::Occlusion}, p);
-    for (float v : values(e[0], 1)) CHECK(v == Approx(-2.0f));
-    for (float v : values(e[1], 1)) CHECK(v == Approx(2.0f));
-    for (size_t n = 0; n < 8; ++n) CHECK(values(e[2], 0)[n] == Approx(0.5 * s.channels[0].voxels[n]));
+    const auto e =
+        explain(*model, s, all, {Method::Saliency, Method::SaliencyAbs, Method::InputXGradient, Method::Occlusion}, p);
+    for (float v : values(e[0], 1))
+        CHECK(v == Approx(-2.0f));
+    for (float v : values(e[1], 1))
+        CHECK(v == Approx(2.0f));
+    for (size_t n = 0; n < 8; ++n)
+        CHECK(values(e[2], 0)[n] == Approx(0.5 * s.channels[0].voxels[n]));
     // Occluding one voxel (both channels, zero baseline) drops S by 0.5 a - 2 b there.
     REQUIRE(e[3].maps.size() == 1);
-    for (size_t n = 0; n < 8; ++n) CHECK(values(e[3])[n] == Approx(0.5 * s.channels[0].voxels[n] - 2.0));
+    for (size_t n = 0; n < 8; ++n)
+        CHECK(values(e[3])[n] == Approx(0.5 * s.channels[0].voxels[n] - 2.0));
     // Larger windows: each voxel gets its window's drop.
     p.window = 2;
     p.stride = 2;
     const auto w = explain(*model, s, all, {Method::Occlusion}, p);
     double total = 0.0;
-    for (float a : s.channels[0].voxels) total += 0.5 * a - 2.0;
-    for (float v : values(w[0])) CHECK(v == Approx(total));
+    for (float a : s.channels[0].voxels)
+        total += 0.5 * a - 2.0;
+    for (float v : values(w[0]))
+        CHECK(v == Approx(total));
 }
 
 TEST_CASE("an empty target gives zero maps and a warning", "[explain]") {
@@ -278,7 +298,8 @@ TEST_CASE("an empty target gives zero maps and a warning", "[explain]") {
                            ExplainParameters{.layer = "layer"});
     for (const auto& x : e) {
         for (const auto& map : x.maps) {
-            for (float v : map.values.voxels) CHECK(v == 0.0f);
+            for (float v : map.values.voxels)
+                CHECK(v == 0.0f);
         }
         CHECK(x.warnings.size() >= 1);
     }

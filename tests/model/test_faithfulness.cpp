@@ -30,8 +30,10 @@ Study positiveStudy(Geometry& g) {
     g.dims = {6, 5, 4};
     Study s;
     s.geometry = g;
-    s.channels = {test::makeVolume(g, [](auto i, auto j, auto k) { return float(1 + i + 0.3 * j + 0.11 * k); }, "x0"),
-                  test::makeVolume(g, [](auto i, auto j, auto k) { return -float(0.2 + 0.05 * i * j + 0.07 * k); }, "x1")};
+    s.channels = {test::makeVolume(
+                      g, [](auto i, auto j, auto k) { return float(1 + i + 0.3 * j + 0.11 * k); }, "x0"),
+                  test::makeVolume(
+                      g, [](auto i, auto j, auto k) { return -float(0.2 + 0.05 * i * j + 0.07 * k); }, "x1")};
     return s;
 }
 
@@ -55,7 +57,8 @@ TEST_CASE("input x gradient of a linear model has faithfulness correlation 1 wit
     CHECK(e[0].values.at("complexity") == Approx(1.0));
 }
 
-TEST_CASE("deleting the most relevant voxels first lowers the score of an additive model monotonically", "[faithfulness]") {
+TEST_CASE("deleting the most relevant voxels first lowers the score of an additive model monotonically",
+          "[faithfulness]") {
     const auto model = Model::load(kModels + "linear.pt");
     Geometry g;
     const Study study = positiveStudy(g);
@@ -70,11 +73,13 @@ TEST_CASE("deleting the most relevant voxels first lowers the score of an additi
         REQUIRE(c.scores.size() == 9);
         CHECK(c.scores.front() == Approx(1.0));
         CHECK(c.scores.back() == Approx(0.0).margin(1e-6));
-        for (size_t n = 1; n < c.scores.size(); ++n) CHECK(c.scores[n] <= c.scores[n - 1] + 1e-6);
+        for (size_t n = 1; n < c.scores.size(); ++n)
+            CHECK(c.scores[n] <= c.scores[n - 1] + 1e-6);
     }
     for (const char* name : {"insertion-morf", "insertion-lerf"}) {
         const Curve& c = e[0].curves.at(name);
-        for (size_t n = 1; n < c.scores.size(); ++n) CHECK(c.scores[n] >= c.scores[n - 1] - 1e-6);
+        for (size_t n = 1; n < c.scores.size(); ++n)
+            CHECK(c.scores[n] >= c.scores[n - 1] - 1e-6);
     }
     // Most relevant first falls faster: a smaller area for deletion, a larger one for insertion.
     CHECK(e[0].values.at("deletion-morf") < e[0].values.at("deletion-lerf"));
@@ -87,8 +92,10 @@ TEST_CASE("sensitivity and cascading randomisation on a U-Net", "[faithfulness]"
     g.dims = {16, 20, 12};
     Study study;
     study.geometry = g;
-    study.channels = {test::makeVolume(g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
-                      test::makeVolume(g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    study.channels = {test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
+                      test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
     MetricOptions options;
     options.sensitivitySamples = 2;
     options.randomisationStages = 3;
@@ -98,7 +105,8 @@ TEST_CASE("sensitivity and cascading randomisation on a U-Net", "[faithfulness]"
     CHECK(e[0].values.at("sensitivity") > 0.0);
     CHECK(e[0].values.at("sensitivity") < 1.0);
     REQUIRE(e[0].randomisation.size() == 3);
-    for (double r : e[0].randomisation) CHECK((r >= -1.0 && r <= 1.0));
+    for (double r : e[0].randomisation)
+        CHECK((r >= -1.0 && r <= 1.0));
     // With every layer random, the saliency map is no longer the trained model's.
     CHECK(e[0].randomisation.back() < 0.9);
 }

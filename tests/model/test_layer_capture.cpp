@@ -23,9 +23,14 @@ double maxError(const torch::Tensor& a, const torch::Tensor& b) {
 TEST_CASE("captured layers and their gradients equal Python's hooks", "[capture]") {
     torch::jit::Module expected = torch::jit::load(kModels + "tiny_unet_expected.pt");
     const torch::Tensor input = expected.attr("input").toTensor();
-    const std::vector<std::string> paths = {"model.0", "model.0.conv", "model.1", "model.1.submodule.0",
-                                            "model.1.submodule.1", "model.1.submodule.1.submodule",
-                                            "model.1.submodule.2.adn.A", "model.2"};
+    const std::vector<std::string> paths = {"model.0",
+                                            "model.0.conv",
+                                            "model.1",
+                                            "model.1.submodule.0",
+                                            "model.1.submodule.1",
+                                            "model.1.submodule.1.submodule",
+                                            "model.1.submodule.2.adn.A",
+                                            "model.2"};
     for (const std::string file : {"tiny_unet_traced.pt", "tiny_unet_scripted.pt"}) {
         const auto model = Model::load(kModels + file);
         for (const auto& path : paths) {
@@ -39,8 +44,10 @@ TEST_CASE("captured layers and their gradients equal Python's hooks", "[capture]
                 const CapturedForward f = capture->forward(x);
                 CHECK(maxError(f.output, expected.attr("output").toTensor()) < 1e-5);
                 CHECK(maxError(f.activation, expected.attr("act_" + key).toTensor()) < 1e-5);
-                const torch::Tensor score = f.output.index({0, 1, torch::indexing::Slice(2, 6),
-                                                            torch::indexing::Slice(3, 9), torch::indexing::Slice(1, 5)}).sum();
+                const torch::Tensor score = f.output
+                                                .index({0, 1, torch::indexing::Slice(2, 6),
+                                                        torch::indexing::Slice(3, 9), torch::indexing::Slice(1, 5)})
+                                                .sum();
                 const auto grads = torch::autograd::grad({score}, {f.activation, x});
                 CHECK(maxError(grads[0], expected.attr("gact_" + key).toTensor()) < 1e-5);
                 CHECK(maxError(grads[1], expected.attr("gin_" + key).toTensor()) < 1e-5);
@@ -59,7 +66,8 @@ TEST_CASE("a captured layer equals running that submodule directly", "[capture]"
     const torch::Tensor direct = first.forward({input}).toTensor();
     CHECK(maxError(f.activation, direct) == 0.0);
     // The model's parameters never become differentiable.
-    for (const auto& p : model->impl().module.parameters()) CHECK_FALSE(p.requires_grad());
+    for (const auto& p : model->impl().module.parameters())
+        CHECK_FALSE(p.requires_grad());
 }
 
 TEST_CASE("unknown or unusable layers are refused with what to use instead", "[capture]") {
@@ -86,5 +94,6 @@ TEST_CASE("the layer catalogue lists every submodule with its output shape", "[c
     CHECK(find("model.1.submodule.1").type == "SkipConnection");
     CHECK(find("model.2.conv").shape == std::vector<int64_t>{1, 3, 16, 20, 12});
     CHECK(find("model.0.adn.N").type == "BatchNorm3d");
-    for (const auto& l : layers) CHECK(l.capturable);
+    for (const auto& l : layers)
+        CHECK(l.capturable);
 }

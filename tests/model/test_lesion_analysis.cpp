@@ -1,10 +1,10 @@
 // Lesion explanations and the context experiment on TorchScript models built to know the
 // answer (tests/data/models/make_test_models.py): TV7 through the max-magnitude SmoothGrad,
 // shared-forward maps equal to explain()'s one by one, a context need fixed by construction.
-#include "engine/model/inference.h"
 #include "engine/analysis/lesion_analysis.h"
 #include "engine/analysis/lesions.h"
 #include "engine/analysis/synthetic_lesion.h"
+#include "engine/model/inference.h"
 #include "engine/model/model.h"
 #include "tests/support/volumes.h"
 
@@ -21,7 +21,8 @@ Target targetOf(const Geometry& g, int classIndex, const std::vector<uint8_t>& m
     t.classIndex = classIndex;
     t.className = "class " + std::to_string(classIndex);
     t.mask = mask;
-    for (uint8_t m : mask) t.voxelCount += m;
+    for (uint8_t m : mask)
+        t.voxelCount += m;
     (void)g;
     return t;
 }
@@ -29,14 +30,16 @@ Target targetOf(const Geometry& g, int classIndex, const std::vector<uint8_t>& m
 Study studyOf(const Geometry& g, const std::vector<std::function<float(int64_t, int64_t, int64_t)>>& channels) {
     Study s;
     s.geometry = g;
-    for (size_t c = 0; c < channels.size(); ++c) s.channels.push_back(test::makeVolume(g, channels[c], "c" + std::to_string(c)));
+    for (size_t c = 0; c < channels.size(); ++c)
+        s.channels.push_back(test::makeVolume(g, channels[c], "c" + std::to_string(c)));
     return s;
 }
 
 void checkClose(const std::vector<float>& got, const std::vector<float>& want, double margin) {
     REQUIRE(got.size() == want.size());
     double worst = 0.0;
-    for (size_t n = 0; n < got.size(); ++n) worst = std::max(worst, double(std::abs(got[n] - want[n])));
+    for (size_t n = 0; n < got.size(); ++n)
+        worst = std::max(worst, double(std::abs(got[n] - want[n])));
     CHECK(worst <= margin);
 }
 
@@ -70,15 +73,18 @@ TEST_CASE("lesions explained together give the maps explain() gives one by one",
     const auto model = Model::load(kModels + "tiny_unet_traced.pt");
     Geometry g;
     g.dims = {16, 20, 12};
-    const Study study = studyOf(g, {[](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); },
-                                    [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.4 * j + 0.1 * k)); }});
+    const Study study =
+        studyOf(g, {[](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); },
+                    [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.4 * j + 0.1 * k)); }});
     std::vector<uint8_t> first(g.voxelCount(), 0), second(g.voxelCount(), 0);
     for (int64_t k = 3; k < 6; ++k)
         for (int64_t j = 4; j < 8; ++j)
-            for (int64_t i = 2; i < 5; ++i) first[g.linearIndex(i, j, k)] = 1;
+            for (int64_t i = 2; i < 5; ++i)
+                first[g.linearIndex(i, j, k)] = 1;
     for (int64_t k = 6; k < 9; ++k)
         for (int64_t j = 12; j < 15; ++j)
-            for (int64_t i = 9; i < 13; ++i) second[g.linearIndex(i, j, k)] = 1;
+            for (int64_t i = 9; i < 13; ++i)
+                second[g.linearIndex(i, j, k)] = 1;
     const std::vector<Target> targets{targetOf(g, 1, first), targetOf(g, 2, second)};
     LesionExplainOptions options;
     options.samples = 4;
@@ -132,7 +138,8 @@ TEST_CASE("the context experiment finds the context a model needs by constructio
     auto toLesion = [&](int64_t i, int64_t j, int64_t k) {
         double best = 1e9;
         for (const auto& v : lesionVoxels) {
-            best = std::min(best, std::sqrt(double((i - v[0]) * (i - v[0]) + (j - v[1]) * (j - v[1]) + (k - v[2]) * (k - v[2]))));
+            best = std::min(
+                best, std::sqrt(double((i - v[0]) * (i - v[0]) + (j - v[1]) * (j - v[1]) + (k - v[2]) * (k - v[2]))));
         }
         return best;
     };
@@ -141,7 +148,8 @@ TEST_CASE("the context experiment finds the context a model needs by constructio
         double cube = 0.0;
         for (int64_t dk = -3; dk <= 3; ++dk)
             for (int64_t dj = -3; dj <= 3; ++dj)
-                for (int64_t di = -3; di <= 3; ++di) cube = std::max(cube, toLesion(v[0] + di, v[1] + dj, v[2] + dk));
+                for (int64_t di = -3; di <= 3; ++di)
+                    cube = std::max(cube, toLesion(v[0] + di, v[1] + dj, v[2] + dk));
         need = std::min(need, cube);
     }
     const double expected = std::ceil(need - 1e-9);
@@ -157,10 +165,12 @@ TEST_CASE("the context experiment finds the context a model needs by constructio
         CHECK((p.meanProbability > 1e-6) == p.detected); // undetected voxels have p = sigmoid(-232)
     }
     // A lesion that needs more context than offered has none.
-    CHECK(!contextExperiment(*model, study, {targetOf(g, 1, lesions.mask(1))}, 0.5, expected - 1.0, 1.0)[0].sufficientMm);
+    CHECK(
+        !contextExperiment(*model, study, {targetOf(g, 1, lesions.mask(1))}, 0.5, expected - 1.0, 1.0)[0].sufficientMm);
 }
 
-TEST_CASE("a synthetic lesion is painted with its contrast and soft edge - and a sweep finds what the model detects", "[lesions][synthetic]") {
+TEST_CASE("a synthetic lesion is painted with its contrast and soft edge - and a sweep finds what the model detects",
+          "[lesions][synthetic]") {
     Geometry g;
     g.dims = {24, 24, 24};
     const Study study = studyOf(g, {[](auto, auto, auto) { return 1.0f; }});
@@ -170,9 +180,9 @@ TEST_CASE("a synthetic lesion is painted with its contrast and soft edge - and a
     lesion.contrast = {1.0};
     lesion.edgeMm = 2.0;
     const Study painted = withSyntheticLesion(study, lesion);
-    CHECK(painted.channels[0].at(12, 12, 12) == Approx(2.0f));    // the core: doubled
-    CHECK(painted.channels[0].at(12, 12, 15) == Approx(1.5f));    // on the surface: half the change
-    CHECK(painted.channels[0].at(12, 12, 17) == Approx(1.0f));    // past the edge: untouched
+    CHECK(painted.channels[0].at(12, 12, 12) == Approx(2.0f)); // the core: doubled
+    CHECK(painted.channels[0].at(12, 12, 15) == Approx(1.5f)); // on the surface: half the change
+    CHECK(painted.channels[0].at(12, 12, 17) == Approx(1.0f)); // past the edge: untouched
     CHECK(painted.channels[0].at(12, 12, 14) > painted.channels[0].at(12, 12, 15));
     CHECK_THROWS_WITH(withSyntheticLesion(study, SyntheticLesion{lesion.centre, lesion.radiiMm, {1.0, 2.0}, 1.0}),
                       Catch::Contains("one contrast per channel"));

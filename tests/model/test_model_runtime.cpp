@@ -1,9 +1,9 @@
 // The model runtime on tiny TorchScript models made by tests/data/models/make_test_models.py.
 #include "engine/core/error.h"
+#include "engine/core/grid.h"
+#include "engine/core/resample.h"
 #include "engine/model/inference.h"
 #include "engine/model/model.h"
-#include "engine/core/resample.h"
-#include "engine/core/grid.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
@@ -60,8 +60,8 @@ TEST_CASE("spatial axes reach the model in (i, j, k) order", "[model]") {
 
     test::TempDir dir;
     const auto reversed = Model::load(withCard(dir, "axis_probe.pt", R"({"axis_order": "kji"})"));
-    CHECK_THROWS_WITH(segmentStudy(*reversed, study),
-                      Catch::Contains("forward failed") && Catch::Contains("axis probe expects spatial size 5 x 6 x 7"));
+    CHECK_THROWS_WITH(segmentStudy(*reversed, study), Catch::Contains("forward failed") &&
+                                                          Catch::Contains("axis probe expects spatial size 5 x 6 x 7"));
 }
 
 TEST_CASE("sliding-window inference matches whole-volume inference", "[model]") {
@@ -74,8 +74,8 @@ TEST_CASE("sliding-window inference matches whole-volume inference", "[model]") 
     const Segmentation a = segmentStudy(*whole, study);
     CHECK_FALSE(a.slidingWindow);
     test::TempDir dir2;
-    const auto windowed = Model::load(withCard(dir2, "local_fcn.pt",
-                                               R"({"sliding_window": {"patch": [16, 16, 16], "overlap": 0.5}})"));
+    const auto windowed =
+        Model::load(withCard(dir2, "local_fcn.pt", R"({"sliding_window": {"patch": [16, 16, 16], "overlap": 0.5}})"));
     const Segmentation b = segmentStudy(*windowed, study);
     CHECK(b.slidingWindow);
     double worst = 0.0;
@@ -97,14 +97,15 @@ TEST_CASE("a card's spacing resamples the input and maps probabilities back", "[
         return float(g.voxelToWorld({double(i), double(j), double(k)}).x + 0.3);
     });
     test::TempDir dir;
-    const auto model = Model::load(withCard(dir, "probabilities.pt",
-                                            R"({"output": "probabilities", "spacing_mm": 3, "classes": ["neg", "pos"]})"));
+    const auto model = Model::load(withCard(
+        dir, "probabilities.pt", R"({"output": "probabilities", "spacing_mm": 3, "classes": ["neg", "pos"]})"));
     const Segmentation s = segmentStudy(*model, studyOf({input}));
     REQUIRE(s.labels.geometry.sameGrid(g));
     size_t wrong = 0;
     for (int64_t k = 0; k < 30; ++k)
         for (int64_t j = 0; j < 30; ++j)
-            for (int64_t i = 1; i < 29; ++i) wrong += s.labels.at(i, j, k) != (input.at(i, j, k) > 0 ? 1 : 0);
+            for (int64_t i = 1; i < 29; ++i)
+                wrong += s.labels.at(i, j, k) != (input.at(i, j, k) > 0 ? 1 : 0);
     CHECK(wrong == 0);
     CHECK(s.classNames == std::vector<std::string>{"neg", "pos"});
     // Probabilities pass through unchanged (no softmax on top) and stay in [0, 1].
@@ -116,7 +117,8 @@ TEST_CASE("resampling to a coarser grid and back keeps a linear field", "[model]
     const Volume field = test::makeVolume(g, [](auto i, auto j, auto k) { return float(0.5 * i - 0.25 * j + k); });
     const Geometry coarse = gridWithSpacing(g, glm::dvec3(2.0));
     const Volume back = resampleLinear(resampleLinear(field, coarse), g);
-    for (int64_t i = 1; i < 38; ++i) CHECK(back.at(i, 20, 20) == Approx(field.at(i, 20, 20)).margin(1e-4));
+    for (int64_t i = 1; i < 38; ++i)
+        CHECK(back.at(i, 20, 20) == Approx(field.at(i, 20, 20)).margin(1e-4));
 }
 
 TEST_CASE("a MONAI bundle folder loads with its channel and class names", "[model]") {

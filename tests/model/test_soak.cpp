@@ -3,13 +3,13 @@
 // while requests supersede and cancel each other at random moments. Nothing may crash or
 // hang, every job must end as succeeded, failed with a message or cancelled, and resident
 // memory after warm-up may not grow by 5 %.
-#include "engine/explain/explanation.h"
-#include "engine/io/image_io.h"
-#include "engine/model/inference.h"
 #include "engine/core/job_runner.h"
 #include "engine/core/memory_budget.h"
-#include "engine/model/model.h"
+#include "engine/explain/explanation.h"
+#include "engine/io/image_io.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/inference.h"
+#include "engine/model/model.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
@@ -43,7 +43,10 @@ SoakInputs writeInputs(const test::TempDir& dir) {
         StudyRequest r;
         for (int c = 0; c < 2; ++c) {
             const std::string path = dir.file(fmt::format("study{}_{}.nii.gz", s, c));
-            writeVolume(test::makeVolume(g, [&](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j * (c + 1) + 0.1 * k + double(s))); }),
+            writeVolume(test::makeVolume(g,
+                                         [&](auto i, auto j, auto k) {
+                                             return float(std::sin(0.3 * i + 0.2 * j * (c + 1) + 0.1 * k + double(s)));
+                                         }),
                         path);
             r.channelPaths.push_back(path);
         }
@@ -60,15 +63,17 @@ SoakInputs writeInputs(const test::TempDir& dir) {
 // A random target on a study: a class, a voxel, a box, an instance (maybe on background: a
 // clear failure), or a class above a probability.
 std::string randomTarget(std::mt19937& rng, const Geometry& g) {
-    auto coordinate = [&](int axis) { return std::uniform_int_distribution<int64_t>(0, g.dims[size_t(axis)] - 1)(rng); };
+    auto coordinate = [&](int axis) {
+        return std::uniform_int_distribution<int64_t>(0, g.dims[size_t(axis)] - 1)(rng);
+    };
     switch (std::uniform_int_distribution<int>(0, 4)(rng)) {
     case 0:
         return fmt::format("class:{}", std::uniform_int_distribution<int>(1, 2)(rng));
     case 1:
         return fmt::format("voxel:{},{},{}", coordinate(0), coordinate(1), coordinate(2));
     case 2:
-        return fmt::format("box:{},{},{},{},{},{}", coordinate(0) / 2, coordinate(1) / 2, coordinate(2) / 2, coordinate(0),
-                           coordinate(1), coordinate(2));
+        return fmt::format("box:{},{},{},{},{},{}", coordinate(0) / 2, coordinate(1) / 2, coordinate(2) / 2,
+                           coordinate(0), coordinate(1), coordinate(2));
     case 3:
         return fmt::format("instance:{},{},{}", coordinate(0), coordinate(1), coordinate(2));
     default:
@@ -111,12 +116,15 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
         REQUIRE(idle.wait_for(std::chrono::seconds(120)) == std::future_status::ready);
         for (const JobReport& r : runner.drain()) {
             ++outcomes[r.status];
-            if (r.status == JobStatus::Failed && r.error.empty()) unexpected.push_back(r.title + ": failed without a message");
+            if (r.status == JobStatus::Failed && r.error.empty())
+                unexpected.push_back(r.title + ": failed without a message");
             if (r.status != JobStatus::Failed) continue;
             // Only the failures the inputs provoke on purpose: anything else is a bug found.
             const bool broken = r.error.find("broken.nii.gz: cannot read") != std::string::npos,
                        background = r.error.find("is background") != std::string::npos, expected = broken || background;
-            ++errors[broken ? "the broken study (cannot read)" : background ? "an instance target on background" : r.error];
+            ++errors[broken       ? "the broken study (cannot read)"
+                     : background ? "an instance target on background"
+                                  : r.error];
             if (!expected) unexpected.push_back(r.title + ": " + r.error);
         }
     };
@@ -138,7 +146,8 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
                 job.throwIfStopped();
                 const Segmentation segmentation = segmentStudy(*model, study, &job);
                 std::mt19937 local{uint32_t(targetSeed)};
-                const Target target = resolveTarget(parseTargetSpec(randomTarget(local, study.geometry)), study, segmentation);
+                const Target target =
+                    resolveTarget(parseTargetSpec(randomTarget(local, study.geometry)), study, segmentation);
                 return explain(*model, study, target, {method}, parameters, &job, &segmentation.labels);
             },
             [](std::vector<Explanation>) {});
@@ -161,21 +170,23 @@ TEST_CASE("soak: 500 random engine jobs with random cancels neither crash, hang 
     releaseFreedMemory();
     const uint64_t residentAtEnd = residentMemoryBytes();
     INFO("succeeded " << outcomes[JobStatus::Succeeded] << ", failed " << outcomes[JobStatus::Failed] << ", cancelled "
-                      << outcomes[JobStatus::Cancelled] << "; resident after " << warmUp << " jobs " << residentAfterWarmUp / 1048576.0
-                      << " MiB, after " << jobs << " " << residentAtEnd / 1048576.0 << " MiB");
+                      << outcomes[JobStatus::Cancelled] << "; resident after " << warmUp << " jobs "
+                      << residentAfterWarmUp / 1048576.0 << " MiB, after " << jobs << " " << residentAtEnd / 1048576.0
+                      << " MiB");
     std::string kinds;
-    for (const auto& [error, count] : errors) kinds += fmt::format("  {} x {}\n", count, error);
+    for (const auto& [error, count] : errors)
+        kinds += fmt::format("  {} x {}\n", count, error);
     INFO("failures:\n" << kinds);
     CHECK(unexpected.empty());
     CHECK(outcomes[JobStatus::Succeeded] > 100);
-    CHECK(outcomes[JobStatus::Failed] > 10);     // the broken study, instances on background
+    CHECK(outcomes[JobStatus::Failed] > 10); // the broken study, instances on background
     CHECK(outcomes[JobStatus::Cancelled] > 10);
     CHECK(residentAfterWarmUp > 0);
 #if !defined(__SANITIZE_ADDRESS__) // ASan's quarantine keeps freed memory resident by design
     CHECK(double(residentAtEnd) < 1.05 * double(residentAfterWarmUp));
 #endif
     WARN("failures:\n" << kinds);
-    WARN("soak: succeeded " << outcomes[JobStatus::Succeeded] << ", failed " << outcomes[JobStatus::Failed] << ", cancelled "
-                            << outcomes[JobStatus::Cancelled] << "; resident " << residentAfterWarmUp / 1048576.0 << " -> "
-                            << residentAtEnd / 1048576.0 << " MiB");
+    WARN("soak: succeeded " << outcomes[JobStatus::Succeeded] << ", failed " << outcomes[JobStatus::Failed]
+                            << ", cancelled " << outcomes[JobStatus::Cancelled] << "; resident "
+                            << residentAfterWarmUp / 1048576.0 << " -> " << residentAtEnd / 1048576.0 << " MiB");
 }

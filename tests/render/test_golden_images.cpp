@@ -38,13 +38,15 @@ struct Grid {
         out.reserve(size_t(dims.x) * size_t(dims.y) * size_t(dims.z));
         for (int k = 0; k < dims.z; ++k)
             for (int j = 0; j < dims.y; ++j)
-                for (int i = 0; i < dims.x; ++i) out.push_back(f(world(i, j, k)));
+                for (int i = 0; i < dims.x; ++i)
+                    out.push_back(f(world(i, j, k)));
         return out;
     }
     std::array<glm::dvec3, 8> corners() const {
         std::array<glm::dvec3, 8> c;
         for (int n = 0; n < 8; ++n) {
-            const glm::dvec3 index((n & 1) ? dims.x - 0.5 : -0.5, (n & 2) ? dims.y - 0.5 : -0.5, (n & 4) ? dims.z - 0.5 : -0.5);
+            const glm::dvec3 index((n & 1) ? dims.x - 0.5 : -0.5, (n & 2) ? dims.y - 0.5 : -0.5,
+                                   (n & 4) ? dims.z - 0.5 : -0.5);
             c[size_t(n)] = glm::dvec3(voxelToWorld() * glm::dvec4(index, 1.0));
         }
         return c;
@@ -62,8 +64,10 @@ struct SphereScene {
         const glm::dmat4 inverse = glm::inverse(rotation);
         auto r = [&](const glm::dvec3& w) { return glm::length(glm::dvec3(inverse * glm::dvec4(w, 1.0))); };
         const auto voxels = grid.fill<float>([&](const glm::dvec3& w) { return r(w) < 18.0 ? 200.0f : 20.0f; });
-        const auto labelVoxels = grid.fill<uint16_t>([&](const glm::dvec3& w) { return uint16_t(r(w) < 18.0 ? 1 : 0); });
-        const auto mapVoxels = mapGrid.fill<float>([&](const glm::dvec3& w) { return float(std::max(0.0, 1.0 - r(w) / 18.0)); });
+        const auto labelVoxels =
+            grid.fill<uint16_t>([&](const glm::dvec3& w) { return uint16_t(r(w) < 18.0 ? 1 : 0); });
+        const auto mapVoxels =
+            mapGrid.fill<float>([&](const glm::dvec3& w) { return float(std::max(0.0, 1.0 - r(w) / 18.0)); });
         image.uploadScalars(grid.dims, voxels.data(), grid.worldToVoxel(), 1);
         labels.uploadLabels(grid.dims, labelVoxels.data(), grid.worldToVoxel(), 1, true);
         map.uploadScalars(mapGrid.dims, mapVoxels.data(), mapGrid.worldToVoxel(), 1);
@@ -88,7 +92,9 @@ glm::ivec3 rgb(const RgbaImage& image, int x, int y) {
     return {p[0], p[1], p[2]};
 }
 
-glm::ivec3 expected(Colormap map, float t) { return glm::ivec3(glm::round(colormapColor(map, t) * 255.0f)); }
+glm::ivec3 expected(Colormap map, float t) {
+    return glm::ivec3(glm::round(colormapColor(map, t) * 255.0f));
+}
 
 bool near(const glm::ivec3& a, const glm::ivec3& b, int tolerance) {
     return std::abs(a.x - b.x) <= tolerance && std::abs(a.y - b.y) <= tolerance && std::abs(a.z - b.z) <= tolerance;
@@ -123,7 +129,8 @@ TEST_CASE("golden: a grey ramp with orientation letters, crosshair and title", "
 
     // Radiological: the patient's left (bright end) on the screen's right; grey is linear.
     const int row = 150;
-    const glm::dvec2 left = viewport.worldToPixel(grid.world(8, 24, 20)), right = viewport.worldToPixel(grid.world(56, 24, 20));
+    const glm::dvec2 left = viewport.worldToPixel(grid.world(8, 24, 20)),
+                     right = viewport.worldToPixel(grid.world(56, 24, 20));
     CHECK(left.x < right.x);
     CHECK(std::abs(rgb(picture, int(left.x), row).x - 8 * 4 * 255 / 252) <= 2);
     CHECK(std::abs(rgb(picture, int(right.x), row).x - 56 * 4 * 255 / 252) <= 2);
@@ -156,10 +163,12 @@ TEST_CASE("golden: an unsigned map on a coarser grid, label outline and colour b
     // At the centre the map is the mean of its 8 nearest 2 mm voxels, 1 - sqrt(3) / 18; the
     // sphere's edge is outlined red.
     const glm::dvec2 centre = viewport.worldToPixel(glm::dvec3(0.0));
-    CHECK(near(rgb(picture, int(centre.x), int(centre.y)), expected(Colormap::Inferno, float(1.0 - std::sqrt(3.0) / 18.0)), 4));
+    CHECK(near(rgb(picture, int(centre.x), int(centre.y)),
+               expected(Colormap::Inferno, float(1.0 - std::sqrt(3.0) / 18.0)), 4));
     const glm::dvec2 edge = viewport.worldToPixel(glm::dvec3(-17.5, 0.0, 0.0));
     int red = 0;
-    for (int dx = -3; dx <= 3; ++dx) red += rgb(picture, int(edge.x) + dx, int(centre.y)) == glm::ivec3(255, 0, 0);
+    for (int dx = -3; dx <= 3; ++dx)
+        red += rgb(picture, int(edge.x) + dx, int(centre.y)) == glm::ivec3(255, 0, 0);
     CHECK(red >= 1);
     // The colour bar runs from the map's low colour at the bottom to its high colour at the top.
     int barTop = -1, barBottom = -1;
@@ -204,18 +213,20 @@ TEST_CASE("golden: a signed map with separate negative and positive ranges", "[r
         const glm::dvec2 p = viewport.worldToPixel(glm::dvec3(x, 0.0, 0.0));
         return rgb(picture, int(p.x), int(p.y));
     };
-    CHECK(near(at(-20.5), expected(Colormap::BlueWhiteRed, 0.0f), 6));          // -2.05: saturated blue
-    CHECK(near(at(-15.0), expected(Colormap::BlueWhiteRed, 0.0f), 6));          // -1.5: the end of its range
-    CHECK(near(at(15.0), expected(Colormap::BlueWhiteRed, 0.5f + 0.25f), 12));  // +1.5: halfway up the red side
-    CHECK(near(at(30.0), expected(Colormap::BlueWhiteRed, 1.0f), 6));           // +3: saturated red
-    CHECK(rgb(picture, int(viewport.worldToPixel(glm::dvec3(0.2, 0.0, 0.0)).x), 120) == glm::ivec3(100 * 255 / 255)); // below threshold
+    CHECK(near(at(-20.5), expected(Colormap::BlueWhiteRed, 0.0f), 6));         // -2.05: saturated blue
+    CHECK(near(at(-15.0), expected(Colormap::BlueWhiteRed, 0.0f), 6));         // -1.5: the end of its range
+    CHECK(near(at(15.0), expected(Colormap::BlueWhiteRed, 0.5f + 0.25f), 12)); // +1.5: halfway up the red side
+    CHECK(near(at(30.0), expected(Colormap::BlueWhiteRed, 1.0f), 6));          // +3: saturated red
+    CHECK(rgb(picture, int(viewport.worldToPixel(glm::dvec3(0.2, 0.0, 0.0)).x), 120) ==
+          glm::ivec3(100 * 255 / 255)); // below threshold
     CHECK(compareWithGolden(picture, "slice_signed_map") == "");
 }
 
 TEST_CASE("golden: an oblique sphere with filled labels, sampled in 3D", "[render][golden]") {
     Rig rig;
     REQUIRE(rig.context.available());
-    const SphereScene scene(glm::rotate(glm::dmat4(1.0), glm::radians(25.0), glm::normalize(glm::dvec3(1.0, 2.0, 3.0))));
+    const SphereScene scene(
+        glm::rotate(glm::dmat4(1.0), glm::radians(25.0), glm::normalize(glm::dvec3(1.0, 2.0, 3.0))));
     const SliceViewport viewport = viewportThrough(scene.grid, SliceAxis::Sagittal, Convention::Neurological, 320, 240);
     SliceLayers layers;
     layers.image = &scene.image;
@@ -238,7 +249,8 @@ TEST_CASE("a slice through its own grid and one sampled in 3D show the same pict
     Rig rig;
     REQUIRE(rig.context.available());
     auto render = [&](const SphereScene& scene) {
-        const SliceViewport viewport = viewportThrough(scene.grid, SliceAxis::Axial, Convention::Radiological, 300, 260);
+        const SliceViewport viewport =
+            viewportThrough(scene.grid, SliceAxis::Axial, Convention::Radiological, 300, 260);
         REQUIRE(resliceGrid(viewport, scene.grid.worldToVoxel(), scene.grid.dims).kind ==
                 (scene.grid.rotation == glm::dmat4(1.0) ? ResliceGrid::Kind::Resliced : ResliceGrid::Kind::Direct));
         SliceLayers layers;
@@ -258,7 +270,8 @@ TEST_CASE("a slice through its own grid and one sampled in 3D show the same pict
         return readFramebuffer(rig.target);
     };
     const RgbaImage resliced = render(SphereScene());
-    const RgbaImage direct = render(SphereScene(glm::rotate(glm::dmat4(1.0), glm::radians(0.01), glm::dvec3(0.0, 0.0, 1.0))));
+    const RgbaImage direct =
+        render(SphereScene(glm::rotate(glm::dmat4(1.0), glm::radians(0.01), glm::dvec3(0.0, 0.0, 1.0))));
     size_t different = 0;
     for (size_t p = 0; p < resliced.pixels.size(); p += 4) {
         for (size_t c = 0; c < 3; ++c) {

@@ -1,18 +1,18 @@
 // Slice views rendered offscreen and read back: anatomy lands where the orientation
 // convention says, oblique grids are resliced in world space, labels and annotations appear.
+#include "render/colormap.h"
 #include "render/font_atlas.h"
 #include "render/image_capture.h"
 #include "render/shader_library.h"
 #include "render/slice_renderer.h"
 #include "render/slice_view.h"
-#include "render/colormap.h"
 #include "tests/support/gl_context.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <glm/gtc/matrix_transform.hpp>
 #include <glm/gtc/matrix_inverse.hpp>
+#include <glm/gtc/matrix_transform.hpp>
 #include <vector>
 
 using namespace segxai::render;
@@ -33,11 +33,13 @@ struct MarkerVolume {
         voxels.assign(size_t(dims.x * dims.y * dims.z), 10.0f);
         for (int k = 20; k < 28; ++k)
             for (int j = 2; j < 10; ++j)
-                for (int i = 30; i < 38; ++i) voxels[size_t(i + dims.x * (j + dims.y * k))] = 200.0f;
+                for (int i = 30; i < 38; ++i)
+                    voxels[size_t(i + dims.x * (j + dims.y * k))] = 200.0f;
     }
     glm::dmat4 voxelToWorld() const {
         glm::dmat4 m(1.0);
-        for (int a = 0; a < 3; ++a) m[a] = glm::dvec4(direction[a] * spacing[a], 0.0);
+        for (int a = 0; a < 3; ++a)
+            m[a] = glm::dvec4(direction[a] * spacing[a], 0.0);
         m[3] = glm::dvec4(origin, 1.0);
         return m;
     }
@@ -45,8 +47,8 @@ struct MarkerVolume {
     std::array<glm::dvec3, 8> corners() const {
         std::array<glm::dvec3, 8> c;
         for (int n = 0; n < 8; ++n) {
-            c[size_t(n)] = world({(n & 1) ? dims.x - 0.5 : -0.5, (n & 2) ? dims.y - 0.5 : -0.5,
-                                  (n & 4) ? dims.z - 0.5 : -0.5});
+            c[size_t(n)] =
+                world({(n & 1) ? dims.x - 0.5 : -0.5, (n & 2) ? dims.y - 0.5 : -0.5, (n & 4) ? dims.z - 0.5 : -0.5});
         }
         return c;
     }
@@ -61,7 +63,9 @@ struct Rig {
     VolumeTexture texture;
 };
 
-float brightness(const RgbaImage& image, int x, int y) { return float(image.at(x, y)[0]); }
+float brightness(const RgbaImage& image, int x, int y) {
+    return float(image.at(x, y)[0]);
+}
 
 // Centre of the bright (> 150) pixels, in pixels.
 glm::dvec2 brightCentre(const RgbaImage& image) {
@@ -132,7 +136,8 @@ TEST_CASE("the marker appears exactly where worldToPixel puts it - at the right 
     REQUIRE(rig.context.available());
     MarkerVolume volume;
     // An oblique, anisotropic grid: the view reslices in world orientation.
-    volume.direction = glm::dmat3(glm::rotate(glm::dmat4(1.0), glm::radians(20.0), glm::normalize(glm::dvec3(1, 2, 3))));
+    volume.direction =
+        glm::dmat3(glm::rotate(glm::dmat4(1.0), glm::radians(20.0), glm::normalize(glm::dvec3(1, 2, 3))));
     for (SliceAxis axis : {SliceAxis::Axial, SliceAxis::Coronal, SliceAxis::Sagittal}) {
         INFO(sliceAxisName(axis));
         SliceViewport viewport;
@@ -151,7 +156,8 @@ TEST_CASE("window and level map values to grey linearly", "[render]") {
     const MarkerVolume volume;
     rig.texture.uploadScalars(volume.dims, volume.voxels.data(), glm::inverse(volume.voxelToWorld()), 1);
     const auto corners = volume.corners();
-    const SliceViewport viewport = fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 100, 100);
+    const SliceViewport viewport =
+        fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 100, 100);
     SliceLayers layers;
     layers.image = &rig.texture;
     layers.windowLow = 0.0f;
@@ -172,7 +178,8 @@ TEST_CASE("a texture uploads only a generation it does not hold", "[render]") {
     const MarkerVolume volume;
     const std::vector<float> other(volume.voxels.size(), 20.0f); // all white in the window below
     const auto corners = volume.corners();
-    const SliceViewport viewport = fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 100, 100);
+    const SliceViewport viewport =
+        fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 100, 100);
     SliceLayers layers;
     layers.image = &rig.texture;
     layers.windowLow = 0.0f;
@@ -203,14 +210,16 @@ TEST_CASE("labels are drawn in their palette colour - filled or as outlines", "[
     REQUIRE(rig.context.available());
     const MarkerVolume volume;
     std::vector<uint16_t> labels(volume.voxels.size(), 0);
-    for (size_t n = 0; n < labels.size(); ++n) labels[n] = volume.voxels[n] > 100 ? 2 : 0;
+    for (size_t n = 0; n < labels.size(); ++n)
+        labels[n] = volume.voxels[n] > 100 ? 2 : 0;
     VolumeTexture labelTexture;
     labelTexture.uploadLabels(volume.dims, labels.data(), glm::inverse(volume.voxelToWorld()), 1);
     LabelColorTable colors;
     colors.upload(labelPalette(256)); // label 2 is green
     rig.texture.uploadScalars(volume.dims, volume.voxels.data(), glm::inverse(volume.voxelToWorld()), 1);
     const auto corners = volume.corners();
-    SliceViewport viewport = fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 200, 160);
+    SliceViewport viewport =
+        fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 200, 160);
     const glm::dvec3 marker = volume.world({33.5, 5.5, 23.5});
     viewport.center += viewport.frame.normal * glm::dot(marker - viewport.center, viewport.frame.normal);
     SliceLayers layers;
@@ -249,7 +258,8 @@ TEST_CASE("orientation letters - crosshair and text are drawn into the framebuff
     REQUIRE(rig.font.valid());
     const MarkerVolume volume;
     const auto corners = volume.corners();
-    const SliceViewport viewport = fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 240, 200);
+    const SliceViewport viewport =
+        fitViewport(sliceFrame(SliceAxis::Axial, Convention::Radiological), corners.data(), 240, 200);
     SliceLayers empty; // no image: black
     SliceAnnotations annotations;
     annotations.crosshairWorld = viewport.center;
@@ -260,15 +270,18 @@ TEST_CASE("orientation letters - crosshair and text are drawn into the framebuff
     // Crosshair: a full blue row and column through the centre.
     const glm::dvec2 c = viewport.worldToPixel(viewport.center);
     int blueRow = 0, blueColumn = 0;
-    for (int x = 0; x < image.width; ++x) blueRow += image.at(x, int(c.y))[2] > 200;
-    for (int y = 0; y < image.height; ++y) blueColumn += image.at(int(c.x), y)[2] > 200;
+    for (int x = 0; x < image.width; ++x)
+        blueRow += image.at(x, int(c.y))[2] > 200;
+    for (int y = 0; y < image.height; ++y)
+        blueColumn += image.at(int(c.x), y)[2] > 200;
     CHECK(blueRow > image.width * 0.8);
     CHECK(blueColumn > image.height * 0.8);
     // Letters: light pixels near each edge's middle, none in the empty quadrants.
     auto lightNear = [&](int x0, int y0, int x1, int y1) {
         int n = 0;
         for (int y = y0; y < y1; ++y)
-            for (int x = x0; x < x1; ++x) n += image.at(x, y)[0] > 180 && image.at(x, y)[1] > 180;
+            for (int x = x0; x < x1; ++x)
+                n += image.at(x, y)[0] > 180 && image.at(x, y)[1] > 180;
         return n;
     };
     CHECK(lightNear(100, 0, 140, 30) > 5);    // "A" at the top

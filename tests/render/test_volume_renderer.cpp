@@ -30,9 +30,7 @@ struct Sphere {
                     labels.push_back(inside ? 1 : 0);
                 }
     }
-    glm::dmat4 worldToVoxel() const {
-        return glm::inverse(glm::translate(glm::dmat4(1.0), glm::dvec3(-23.5)));
-    }
+    glm::dmat4 worldToVoxel() const { return glm::inverse(glm::translate(glm::dmat4(1.0), glm::dvec3(-23.5))); }
 };
 
 struct Rig {
@@ -52,7 +50,8 @@ glm::vec3 pixel(const RgbaImage& image, int x, int y) {
 
 } // namespace
 
-TEST_CASE("maximum intensity projection shows the sphere in the middle and nothing at the corners", "[render][volume]") {
+TEST_CASE("maximum intensity projection shows the sphere in the middle and nothing at the corners",
+          "[render][volume]") {
     Rig rig;
     REQUIRE(rig.context.available());
     const Sphere sphere;
@@ -70,8 +69,8 @@ TEST_CASE("maximum intensity projection shows the sphere in the middle and nothi
     none.axes = false;
     rig.renderer.render(camera, 160, 120, layers, none, rig.target);
     const RgbaImage image = readFramebuffer(rig.target);
-    CHECK(pixel(image, 80, 60).x > 240.0f);  // the sphere's maximum, 200 of 200
-    CHECK(pixel(image, 2, 2).x < 30.0f);     // outside the volume: background
+    CHECK(pixel(image, 80, 60).x > 240.0f); // the sphere's maximum, 200 of 200
+    CHECK(pixel(image, 2, 2).x < 30.0f);    // outside the volume: background
     // The sphere's silhouette: radius 12 mm at 200 mm with a 30 degree field of view.
     const double pixelsPerMm = 120.0 / (2.0 * 200.0 * std::tan(glm::radians(15.0)));
     const int edge = int(std::round(12.0 * pixelsPerMm));
@@ -112,7 +111,8 @@ TEST_CASE("composite rendering, label shells, a fused map and clipping", "[rende
     // A map that is 0.5 in the sphere, fused in orange (hot at 0.5) with the labels off.
     VolumeTexture map;
     std::vector<float> values(sphere.voxels.size());
-    for (size_t n = 0; n < values.size(); ++n) values[n] = sphere.labels[n] ? 0.5f : 0.0f;
+    for (size_t n = 0; n < values.size(); ++n)
+        values[n] = sphere.labels[n] ? 0.5f : 0.0f;
     map.uploadScalars(sphere.dims, values.data(), sphere.worldToVoxel(), 1);
     layers.labels = nullptr;
     layers.map.values = &map;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite under sanitizers, each in a build folder of its own (README "Reliability"):
+# The test suite under sanitizers, each in a build folder of its own (docs/reliability.md#sanitizers):
 #   asan: every test (GUI ones under Xvfb) under AddressSanitizer + UndefinedBehaviorSanitizer
 #         (build-asan; LeakSanitizer off: LibTorch, ITK and Mesa keep allocations to exit)
 #   tsan: the engine's job queue, the batch prefetcher and the soak test (two engine

@@ -10,7 +10,8 @@ namespace {
 // Catch2 section) now and then left the next initialisation without a display connection.
 bool glfwReady() {
     static const bool ready = [] {
-        glfwSetErrorCallback([](int code, const char* text) { std::fprintf(stderr, "GLFW error %d: %s\n", code, text); });
+        glfwSetErrorCallback(
+            [](int code, const char* text) { std::fprintf(stderr, "GLFW error %d: %s\n", code, text); });
         return glfwInit() == GLFW_TRUE;
     }();
     return ready;

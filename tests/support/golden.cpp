@@ -18,7 +18,8 @@ namespace {
 void writePng(const render::RgbaImage& image, const fs::path& path) {
     fs::create_directories(path.parent_path());
     const std::vector<uint8_t> bytes = render::encodePng(image);
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 
 } // namespace
@@ -34,8 +35,8 @@ std::string compareImages(const render::RgbaImage& image, const render::RgbaImag
                           const GoldenTolerance& tolerance) {
     std::ostringstream message;
     if (expected.width != image.width || expected.height != image.height) {
-        message << name << ": " << image.width << "x" << image.height << ", the expected image is " << expected.width << "x"
-                << expected.height;
+        message << name << ": " << image.width << "x" << image.height << ", the expected image is " << expected.width
+                << "x" << expected.height;
         return message.str();
     }
     render::RgbaImage diff = image;
@@ -64,7 +65,8 @@ std::string compareImages(const render::RgbaImage& image, const render::RgbaImag
     return message.str();
 }
 
-std::string compareWithGolden(const render::RgbaImage& image, const std::string& name, const GoldenTolerance& tolerance) {
+std::string compareWithGolden(const render::RgbaImage& image, const std::string& name,
+                              const GoldenTolerance& tolerance) {
     const fs::path golden = fs::path(SEGXAI_GOLDEN_DIR) / (name + ".png");
     const render::RgbaImage expected = loadPng(golden.string());
     const bool update = std::getenv("SEGXAI_UPDATE_GOLDEN") != nullptr;

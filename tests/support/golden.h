@@ -12,9 +12,9 @@ render::RgbaImage loadPng(const std::string& path);
 // between runs of the same Mesa llvmpipe on CPUs with other vector units (rounding in
 // filtering and blending): a few pixels off by more than 8 levels, a tiny mean difference.
 struct GoldenTolerance {
-    int levels = 8;                 // a pixel counts as different past this channel difference
-    double differentShare = 0.002;  // share of pixels allowed to differ
-    double meanDifference = 0.5;    // mean absolute channel difference, levels
+    int levels = 8;                // a pixel counts as different past this channel difference
+    double differentShare = 0.002; // share of pixels allowed to differ
+    double meanDifference = 0.5;   // mean absolute channel difference, levels
 };
 
 // Compares `image` with tests/data/golden/<name>.png. On a mismatch it writes

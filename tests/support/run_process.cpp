@@ -22,11 +22,14 @@ Process::Process(const std::vector<std::string>& arguments, const std::vector<st
     posix_spawn_file_actions_adddup2(&actions, pipeFds[1], 2);
     posix_spawn_file_actions_addclose(&actions, pipeFds[0]);
     std::vector<char*> argv;
-    for (const auto& a : arguments) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : arguments)
+        argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     std::vector<char*> envp;
-    for (char** e = environ; *e; ++e) envp.push_back(*e);
-    for (const auto& e : environment) envp.push_back(const_cast<char*>(e.c_str()));
+    for (char** e = environ; *e; ++e)
+        envp.push_back(*e);
+    for (const auto& e : environment)
+        envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     const int spawned = posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
@@ -41,7 +44,8 @@ Process::Process(const std::vector<std::string>& arguments, const std::vector<st
     m_reader = std::thread([this] {
         std::array<char, 4096> buffer;
         ssize_t n;
-        while ((n = read(m_output, buffer.data(), buffer.size())) > 0) m_collected.append(buffer.data(), size_t(n));
+        while ((n = read(m_output, buffer.data(), buffer.size())) > 0)
+            m_collected.append(buffer.data(), size_t(n));
     });
 }
 

@@ -7,8 +7,8 @@
 namespace segxai::test {
 
 struct ProcessResult {
-    int exitCode = -1;   // 128 + signal when a signal ended it
-    std::string output;  // stdout and stderr together
+    int exitCode = -1;  // 128 + signal when a signal ended it
+    std::string output; // stdout and stderr together
 };
 
 // A program started with arguments (no shell), its output collected while it runs.

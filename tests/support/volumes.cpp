@@ -4,13 +4,13 @@
 
 namespace segxai::test {
 
-Volume makeVolume(const Geometry& geometry,
-                  const std::function<float(int64_t, int64_t, int64_t)>& value,
+Volume makeVolume(const Geometry& geometry, const std::function<float(int64_t, int64_t, int64_t)>& value,
                   const std::string& name) {
     Volume volume(geometry, name);
     for (int64_t k = 0; k < geometry.dims[2]; ++k) {
         for (int64_t j = 0; j < geometry.dims[1]; ++j) {
-            for (int64_t i = 0; i < geometry.dims[0]; ++i) volume.at(i, j, k) = value(i, j, k);
+            for (int64_t i = 0; i < geometry.dims[0]; ++i)
+                volume.at(i, j, k) = value(i, j, k);
         }
     }
     return volume;

@@ -6,8 +6,7 @@
 namespace segxai::test {
 
 // A volume whose voxel (i, j, k) holds value(i, j, k).
-Volume makeVolume(const Geometry& geometry,
-                  const std::function<float(int64_t, int64_t, int64_t)>& value,
+Volume makeVolume(const Geometry& geometry, const std::function<float(int64_t, int64_t, int64_t)>& value,
                   const std::string& name = "test");
 
 // A rotation by `degrees` about a (normalised) axis: an oblique direction matrix.

@@ -44,7 +44,8 @@ void FrameBenchmark::advance(ViewerState& state, const Geometry& geometry) {
     // Back and forth over 20 voxels around the centre, on every axis at once.
     const int offset = std::abs((m_step + 10) % 40 - 20) - 10;
     for (int a = 0; a < 3; ++a) {
-        state.crosshair[size_t(a)] = std::clamp<int64_t>(geometry.dims[size_t(a)] / 2 + offset, 0, geometry.dims[size_t(a)] - 1);
+        state.crosshair[size_t(a)] =
+            std::clamp<int64_t>(geometry.dims[size_t(a)] / 2 + offset, 0, geometry.dims[size_t(a)] - 1);
     }
 }
 
@@ -57,12 +58,14 @@ double FrameBenchmark::percentile(std::vector<double> values, double p) {
 }
 
 std::string FrameBenchmark::report(int width, int height, bool explaining) const {
-    const double mean = m_times.empty() ? 0.0 : std::accumulate(m_times.begin(), m_times.end(), 0.0) / double(m_times.size());
+    const double mean =
+        m_times.empty() ? 0.0 : std::accumulate(m_times.begin(), m_times.end(), 0.0) / double(m_times.size());
     const double worst = m_times.empty() ? 0.0 : *std::max_element(m_times.begin(), m_times.end());
     const double best = m_times.empty() ? 0.0 : *std::min_element(m_times.begin(), m_times.end());
-    return fmt::format("layout {}, {}x{}, {} frames{}: median {:.1f} ms, p99 {:.1f} ms, mean {:.1f} ms, min {:.1f} ms, max {:.1f} ms",
-                       m_layout, width, height, m_times.size(), explaining ? " while explaining" : "",
-                       percentile(m_times, 50.0), percentile(m_times, 99.0), mean, best, worst);
+    return fmt::format(
+        "layout {}, {}x{}, {} frames{}: median {:.1f} ms, p99 {:.1f} ms, mean {:.1f} ms, min {:.1f} ms, max {:.1f} ms",
+        m_layout, width, height, m_times.size(), explaining ? " while explaining" : "", percentile(m_times, 50.0),
+        percentile(m_times, 99.0), mean, best, worst);
 }
 
 } // namespace segxai::app

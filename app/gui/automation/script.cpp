@@ -39,18 +39,38 @@ std::vector<std::string> tokens(const std::string& line, const std::string& wher
 
 // Argument counts: minimum and maximum (-1: any).
 const std::map<std::string, std::pair<int, int>> kCommands = {
-    {"drop", {1, -1}},       {"compare", {1, 4}},       {"layout", {1, 2}},        {"pick", {1, 1}},
-    {"crosshair", {1, 1}},   {"layer", {1, 1}},         {"analyse-lesions", {0, 2}}, {"show-lesion", {1, 1}},
-    {"save-lesion-plot", {2, 2}}, {"save-plot", {2, 2}}, {"save-lesions", {1, 1}}, {"aggregate", {1, 1}},
-    {"show-aggregation", {1, 2}}, {"benchmark", {2, 2}}, {"synthetic-lesion", {2, 3}}, {"remove-synthetic-lesion", {0, 0}},
-    {"explain-instance", {0, 0}}, {"explain", {1, 1}},  {"screenshot", {1, 1}},    {"figure", {1, 2}},
-    {"view", {3, 4}},        {"export-map", {2, 2}},    {"export-segmentation", {1, 1}},
-    {"save-session", {1, 1}}, {"open-session", {1, 1}}, {"quit", {0, 1}},
+    {"drop", {1, -1}},
+    {"compare", {1, 4}},
+    {"layout", {1, 2}},
+    {"pick", {1, 1}},
+    {"crosshair", {1, 1}},
+    {"layer", {1, 1}},
+    {"analyse-lesions", {0, 2}},
+    {"show-lesion", {1, 1}},
+    {"save-lesion-plot", {2, 2}},
+    {"save-plot", {2, 2}},
+    {"save-lesions", {1, 1}},
+    {"aggregate", {1, 1}},
+    {"show-aggregation", {1, 2}},
+    {"benchmark", {2, 2}},
+    {"synthetic-lesion", {2, 3}},
+    {"remove-synthetic-lesion", {0, 0}},
+    {"explain-instance", {0, 0}},
+    {"explain", {1, 1}},
+    {"screenshot", {1, 1}},
+    {"figure", {1, 2}},
+    {"view", {3, 4}},
+    {"export-map", {2, 2}},
+    {"export-segmentation", {1, 1}},
+    {"save-session", {1, 1}},
+    {"open-session", {1, 1}},
+    {"quit", {0, 1}},
 };
 
 std::pair<int, int> size(const std::string& text, const std::string& where) {
     int w = 0, h = 0;
-    if (std::sscanf(text.c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1) throw Error(where + ": expected a size WxH, not " + text);
+    if (std::sscanf(text.c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1)
+        throw Error(where + ": expected a size WxH, not " + text);
     return {w, h};
 }
 
@@ -73,7 +93,8 @@ int viewIndex(const std::string& text, const std::string& where) {
 Index3 voxel(const std::string& text, const std::string& where) {
     long long i = 0, j = 0, k = 0;
     char extra = 0;
-    if (std::sscanf(text.c_str(), "%lld,%lld,%lld%c", &i, &j, &k, &extra) != 3) throw Error(where + ": expected a voxel I,J,K, not " + text);
+    if (std::sscanf(text.c_str(), "%lld,%lld,%lld%c", &i, &j, &k, &extra) != 3)
+        throw Error(where + ": expected a voxel I,J,K, not " + text);
     return {i, j, k};
 }
 
@@ -81,11 +102,13 @@ std::unique_ptr<ScriptRunner> ScriptRunner::load(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw Error(path + ": cannot open the script");
     std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
     return fromLines(lines, path);
 }
 
-std::unique_ptr<ScriptRunner> ScriptRunner::fromLines(const std::vector<std::string>& lines, const std::string& origin) {
+std::unique_ptr<ScriptRunner> ScriptRunner::fromLines(const std::vector<std::string>& lines,
+                                                      const std::string& origin) {
     auto runner = std::make_unique<ScriptRunner>();
     runner->m_path = origin;
     for (int number = 1; number <= int(lines.size()); ++number) {
@@ -142,15 +165,18 @@ bool ScriptRunner::step(Application& app) {
             std::vector<Method> methods;
             std::vector<Metric> metrics;
             std::stringstream m(w[1]), k(w[2]);
-            for (std::string item; std::getline(m, item, ',');) methods.push_back(parseMethod(item));
-            for (std::string item; std::getline(k, item, ',');) metrics.push_back(parseMetric(item));
+            for (std::string item; std::getline(m, item, ',');)
+                methods.push_back(parseMethod(item));
+            for (std::string item; std::getline(k, item, ',');)
+                metrics.push_back(parseMetric(item));
             app.benchmark(methods, metrics);
         } else if (c == "save-lesions") {
             app.saveLesionAnalysis(w[1]);
         } else if (c == "synthetic-lesion") {
             std::vector<double> contrast;
             std::stringstream list(w[2]);
-            for (std::string item; std::getline(list, item, ',');) contrast.push_back(std::stod(item));
+            for (std::string item; std::getline(list, item, ',');)
+                contrast.push_back(std::stod(item));
             app.paintSyntheticLesion(std::stod(w[1]), contrast, w.size() > 3 ? std::stod(w[3]) : 1.0);
         } else if (c == "remove-synthetic-lesion") {
             app.removeSyntheticLesion();

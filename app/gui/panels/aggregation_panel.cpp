@@ -1,8 +1,8 @@
 #include "app/gui/panels/aggregation_panel.h"
 
+#include "engine/core/log.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/json_text.h"
-#include "engine/core/log.h"
 #include "render/colormap.h"
 
 #include <algorithm>
@@ -15,11 +15,18 @@ namespace {
 
 // The metrics' summary keys in display order, with what "better" means.
 const std::vector<std::pair<std::string, const char*>> kShownMetrics = {
-    {"faithfulness-correlation", "higher is better"}, {"deletion-morf", "lower is better"},  {"deletion-lerf", "higher is better"},
-    {"insertion-morf", "higher is better"},           {"insertion-lerf", "lower is better"}, {"sensitivity", "lower is better"},
-    {"complexity", "lower is better"},                {"randomisation", "lower is better (the map follows the weights)"}};
+    {"faithfulness-correlation", "higher is better"},
+    {"deletion-morf", "lower is better"},
+    {"deletion-lerf", "higher is better"},
+    {"insertion-morf", "higher is better"},
+    {"insertion-lerf", "lower is better"},
+    {"sensitivity", "lower is better"},
+    {"complexity", "lower is better"},
+    {"randomisation", "lower is better (the map follows the weights)"}};
 
-std::string shortName(const std::string& name) { return name.size() <= 5 ? name : name.substr(0, 4) + "."; }
+std::string shortName(const std::string& name) {
+    return name.size() <= 5 ? name : name.substr(0, 4) + ".";
+}
 
 } // namespace
 
@@ -27,9 +34,10 @@ void AggregationPanel::draw(Document& document, FileDialog& files) {
     Workspace& workspace = document.workspace;
     m_plots.beginFrame();
     if (!workspace.study() || !workspace.model()) {
-        ImGui::TextWrapped("Open a study and a model: every class's prediction is explained, and the share of its "
-                           "attribution that lies in each predicted segment is shown as a class x segment matrix (Agg2Exp). "
-                           "The benchmark then scores the methods' faithfulness.");
+        ImGui::TextWrapped(
+            "Open a study and a model: every class's prediction is explained, and the share of its "
+            "attribution that lies in each predicted segment is shown as a class x segment matrix (Agg2Exp). "
+            "The benchmark then scores the methods' faithfulness.");
         return;
     }
     if (!workspace.segmentation()) {
@@ -44,8 +52,9 @@ void AggregationPanel::draw(Document& document, FileDialog& files) {
         const auto methods = allMethods();
         m_method = int(std::find(methods.begin(), methods.end(), Method::Saliency) - methods.begin());
         m_benchmarkMethods.assign(methods.size(), false);
-        for (Method m : {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SegHiResGradCam, Method::SmoothGrad,
-                         Method::IntegratedGradients, Method::SegmentAblation, Method::KernelShap}) {
+        for (Method m :
+             {Method::Saliency, Method::InputXGradient, Method::SegGradCam, Method::SegHiResGradCam, Method::SmoothGrad,
+              Method::IntegratedGradients, Method::SegmentAblation, Method::KernelShap}) {
             m_benchmarkMethods[size_t(std::find(methods.begin(), methods.end(), m) - methods.begin())] = true;
         }
         m_benchmarkMetrics.assign(allMetrics().size(), true);
@@ -101,41 +110,50 @@ void AggregationPanel::drawMatrix(Document& document, const AggregationWork::Agg
     if (partBefore != m_part && shownRow >= 0) document.aggregation.showCell(shownRow, shownSegment, part);
     const size_t K = m.classNames.size();
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
     if (ImGui::BeginTable("matrix", int(K) + 1, flags)) {
         // Fit the panel: the label column, then K cells (each with a border).
         const float label = ImGui::GetFontSize() * 3.2f;
         const float cell = std::max(22.0f, (ImGui::GetContentRegionAvail().x - label - 2.0f * float(K + 1)) / float(K));
         ImGui::TableSetupColumn("class", ImGuiTableColumnFlags_WidthFixed, label);
-        for (size_t k = 0; k < K; ++k) ImGui::TableSetupColumn(shortName(m.classNames[k]).c_str(), ImGuiTableColumnFlags_WidthFixed, cell);
+        for (size_t k = 0; k < K; ++k)
+            ImGui::TableSetupColumn(shortName(m.classNames[k]).c_str(), ImGuiTableColumnFlags_WidthFixed, cell);
         ImGui::TableHeadersRow();
         for (size_t r = 0; r < m.rows.size(); ++r) {
             const auto& values = m_mean ? m.rows[r].mean[size_t(part)] : m.rows[r].mass[size_t(part)];
             const double most = *std::max_element(values.begin(), values.end());
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
-            const std::string rowLabel = shortName(m.classNames[size_t(m.targetClasses[r])]) + "##row" + std::to_string(r);
+            const std::string rowLabel =
+                shortName(m.classNames[size_t(m.targetClasses[r])]) + "##row" + std::to_string(r);
             if (ImGui::Selectable(rowLabel.c_str(), shownRow == int(r) && shownSegment < 0)) {
                 document.aggregation.showCell(int(r), -1, part);
             }
-            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: its whole map", m.classNames[size_t(m.targetClasses[r])].c_str());
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s: its whole map", m.classNames[size_t(m.targetClasses[r])].c_str());
             for (size_t k = 0; k < K; ++k) {
                 ImGui::TableNextColumn();
                 const float t = most > 0.0 ? float(values[k] / most) : 0.0f;
                 const glm::vec3 c = render::colormapColor(render::Colormap::Inferno, t);
-                ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, 1.0f)));
+                ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg,
+                                       ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, 1.0f)));
                 ImGui::PushStyleColor(ImGuiCol_Text, t > 0.6f ? ImVec4(0, 0, 0, 1) : ImVec4(1, 1, 1, 1));
-                const std::string text = m_mean ? fmt::format("{:.2g}##{}_{}", values[k], r, k)
-                                                : fmt::format("{}##{}_{}", values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100))) : "1",
-                                                              r, k);
+                const std::string text =
+                    m_mean ? fmt::format("{:.2g}##{}_{}", values[k], r, k)
+                           : fmt::format("{}##{}_{}",
+                                         values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100)))
+                                                           : "1",
+                                         r, k);
                 if (ImGui::Selectable(text.c_str(), shownRow == int(r) && shownSegment == int(k))) {
                     document.aggregation.showCell(int(r), int(k), part);
                 }
                 ImGui::PopStyleColor();
                 if (ImGui::IsItemHovered()) {
-                    ImGui::SetTooltip("%s's attribution in %s: %s %.4g\nclick: its map there, segments shaded by its mass",
-                                      m.classNames[size_t(m.targetClasses[r])].c_str(), m.classNames[k].c_str(),
-                                      m_mean ? "mean" : "mass", values[k]);
+                    ImGui::SetTooltip(
+                        "%s's attribution in %s: %s %.4g\nclick: its map there, segments shaded by its mass",
+                        m.classNames[size_t(m.targetClasses[r])].c_str(), m.classNames[k].c_str(),
+                        m_mean ? "mean" : "mass", values[k]);
                 }
             }
         }
@@ -143,9 +161,11 @@ void AggregationPanel::drawMatrix(Document& document, const AggregationWork::Agg
     }
     const plots::Rect rect{origin, ImVec2(origin.x + ImGui::GetContentRegionAvail().x, ImGui::GetCursorScreenPos().y)};
     std::string csv = "study";
-    for (const auto& c : aggregationColumns(m)) csv += "," + c;
+    for (const auto& c : aggregationColumns(m))
+        csv += "," + c;
     csv += "\n" + std::string("open study");
-    for (double v : aggregationRow(m)) csv += fmt::format(",{:.6g}", v);
+    for (double v : aggregationRow(m))
+        csv += fmt::format(",{:.6g}", v);
     m_plots.buttons("matrix", rect, fmt::format("agg2exp_{}", m.method), csv + "\n", files, m_message);
     if (!workspace.viewer().segmentShading.empty()) {
         ImGui::SameLine();
@@ -193,7 +213,8 @@ void AggregationPanel::drawBenchmark(Document& document, FileDialog& files) {
 }
 
 void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& files) {
-    ImGui::TextColored(ImVec4(0.4f, 0.85f, 0.5f, 1), "most faithful: %s", b.mostFaithful.empty() ? "-" : b.mostFaithful.c_str());
+    ImGui::TextColored(ImVec4(0.4f, 0.85f, 0.5f, 1), "most faithful: %s",
+                       b.mostFaithful.empty() ? "-" : b.mostFaithful.c_str());
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
     ImGui::TextWrapped("%s", b.ranking.c_str());
     ImGui::PopStyleColor();
@@ -231,22 +252,23 @@ void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& file
         if (k == key) better = text;
     }
     const float width = ImGui::GetContentRegionAvail().x;
-    const plots::Rect barsRect =
-        plots::bars("##bars", labels, means, sds, fmt::format("{}: {}", key, better).c_str(), ImVec2(width, ImGui::GetFontSize() * 10.0f));
+    const plots::Rect barsRect = plots::bars("##bars", labels, means, sds, fmt::format("{}: {}", key, better).c_str(),
+                                             ImVec2(width, ImGui::GetFontSize() * 10.0f));
     m_plots.buttons("bars", barsRect, "benchmark_" + key, b.csv(), files, m_message);
     ImGui::SameLine();
     if (ImGui::SmallButton("JSON")) {
         const std::string json = readableJson(b.toJson()) + "\n";
-        files.open("Save the benchmark", FileDialog::Mode::Save,
-                   [this, json](const std::vector<std::string>& paths) {
-                       try {
-                           writeFileAtomically(paths.front(), json);
-                           logInfo("saved {}", paths.front());
-                       } catch (const std::exception& e) {
-                           m_message = e.what();
-                       }
-                   },
-                   [](const std::filesystem::path& p) { return p.extension() == ".json"; }, "benchmark.json");
+        files.open(
+            "Save the benchmark", FileDialog::Mode::Save,
+            [this, json](const std::vector<std::string>& paths) {
+                try {
+                    writeFileAtomically(paths.front(), json);
+                    logInfo("saved {}", paths.front());
+                } catch (const std::exception& e) {
+                    m_message = e.what();
+                }
+            },
+            [](const std::filesystem::path& p) { return p.extension() == ".json"; }, "benchmark.json");
     }
     // Mean deletion curves (most relevant first) per method.
     std::vector<plots::Series> series;
@@ -261,11 +283,13 @@ void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& file
                 s.x = it->second.fractions;
                 s.y.assign(s.x.size(), 0.0);
             }
-            for (size_t n = 0; n < s.y.size() && n < it->second.scores.size(); ++n) s.y[n] += it->second.scores[n];
+            for (size_t n = 0; n < s.y.size() && n < it->second.scores.size(); ++n)
+                s.y[n] += it->second.scores[n];
             ++count;
         }
         if (count == 0) continue;
-        for (double& y : s.y) y /= double(count);
+        for (double& y : s.y)
+            y /= double(count);
         series.push_back(s);
     }
     if (!series.empty()) {

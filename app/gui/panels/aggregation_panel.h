@@ -26,14 +26,14 @@ private:
     void drawBenchmark(Document& document, FileDialog& files);
     void drawBenchmarkResults(const Benchmark& b, FileDialog& files);
 
-    int m_method = 0;             // index into allMethods()
+    int m_method = 0; // index into allMethods()
     ExplainParameters m_parameters;
-    int m_mean = 0;               // 0: mass, 1: mean
-    int m_part = 0;               // AttributionPart
+    int m_mean = 0; // 0: mass, 1: mean
+    int m_part = 0; // AttributionPart
     std::vector<bool> m_benchmarkMethods;
     std::vector<bool> m_benchmarkMetrics;
     MetricOptions m_metricOptions;
-    int m_shownMetric = 0;        // index into the benchmark's summary keys
+    int m_shownMetric = 0; // index into the benchmark's summary keys
     PlotExport m_plots;
     std::string m_message;
     bool m_initialised = false;

@@ -1,11 +1,10 @@
 #include "app/gui/panels/explain_panel.h"
 
 #include "app/gui/panels/widgets.h"
-
 #include "engine/core/error.h"
-#include "engine/io/image_io.h"
 #include "engine/core/log.h"
 #include "engine/explain/map_statistics.h"
+#include "engine/io/image_io.h"
 #include "render/colormap.h"
 
 #include <fmt/format.h>
@@ -131,9 +130,13 @@ void ExplainPanel::drawParameters(Panel& panel) {
         p.rule = QuadratureRule(rule);
     }
     if (method == Method::IntegratedGradients || method == Method::Occlusion || isFeatureMethod(method)) {
-        int baseline = p.baseline.kind == Baseline::Kind::Zero ? 0 : p.baseline.kind == Baseline::Kind::ChannelMinimum ? 1 : 2;
+        int baseline = p.baseline.kind == Baseline::Kind::Zero             ? 0
+                       : p.baseline.kind == Baseline::Kind::ChannelMinimum ? 1
+                                                                           : 2;
         if (comboList("baseline", baseline, {"zero", "channel minimum", "blurred input"})) {
-            p.baseline.kind = baseline == 0 ? Baseline::Kind::Zero : baseline == 1 ? Baseline::Kind::ChannelMinimum : Baseline::Kind::Blurred;
+            p.baseline.kind = baseline == 0   ? Baseline::Kind::Zero
+                              : baseline == 1 ? Baseline::Kind::ChannelMinimum
+                                              : Baseline::Kind::Blurred;
         }
     }
     if (method == Method::Occlusion) {
@@ -157,7 +160,8 @@ void ExplainPanel::drawMethod(Document& document, Panel& panel, FileDialog& file
     ImGui::SetNextItemWidth(-FLT_MIN);
     if (ImGui::BeginCombo("##method", methodsLabel(panel.methods).c_str())) {
         for (Method m : methods) {
-            if (ImGui::Selectable(methodTitle(m), panel.methods.size() == 1 && panel.methods[0] == m)) panel.methods = {m};
+            if (ImGui::Selectable(methodTitle(m), panel.methods.size() == 1 && panel.methods[0] == m))
+                panel.methods = {m};
         }
         if (ImGui::Selectable("All gradient methods (one pass)", panel.methods.size() > 1)) {
             panel.methods.clear();
@@ -181,7 +185,8 @@ void ExplainPanel::drawMethod(Document& document, Panel& panel, FileDialog& file
         if (ImGui::BeginCombo("##layer", layer.empty() ? "(no layer)" : layer.c_str())) {
             for (const LayerInfo& l : model.layers) {
                 if (!l.capturable || l.shape.size() != 5) continue;
-                const std::string label = fmt::format("{}  {}x{}x{}x{}", l.path, l.shape[1], l.shape[2], l.shape[3], l.shape[4]);
+                const std::string label =
+                    fmt::format("{}  {}x{}x{}x{}", l.path, l.shape[1], l.shape[2], l.shape[3], l.shape[4]);
                 if (ImGui::Selectable(label.c_str(), l.path == layer)) panel.parameters.layer = l.path;
             }
             ImGui::EndCombo();
@@ -192,9 +197,10 @@ void ExplainPanel::drawMethod(Document& document, Panel& panel, FileDialog& file
         const int index = int(&panel - document.comparison.panels().data());
         ImGui::TextDisabled("model: %s", panel.modelPath.empty() ? "the study's model" : panel.modelPath.c_str());
         if (ImGui::SmallButton("Another model for this panel...")) {
-            files.open("Panel model", FileDialog::Mode::Open,
-                       [&document, index](const auto& paths) { document.comparison.setPanelModel(index, paths.front()); },
-                       [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
+            files.open(
+                "Panel model", FileDialog::Mode::Open,
+                [&document, index](const auto& paths) { document.comparison.setPanelModel(index, paths.front()); },
+                [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
         }
         if (!panel.modelPath.empty()) {
             ImGui::SameLine();
@@ -210,7 +216,8 @@ void ExplainPanel::drawTarget(Document& document) {
     TargetChoice& t = state.target;
     const Segmentation& segmentation = *workspace.segmentation();
     ImGui::SetNextItemWidth(-FLT_MIN);
-    const auto chosen = std::find_if(kTargetKinds.begin(), kTargetKinds.end(), [&](const auto& k) { return k.first == t.kind; });
+    const auto chosen =
+        std::find_if(kTargetKinds.begin(), kTargetKinds.end(), [&](const auto& k) { return k.first == t.kind; });
     if (ImGui::BeginCombo("##target", chosen == kTargetKinds.end() ? "" : chosen->second)) {
         for (const auto& [kind, name] : kTargetKinds) {
             if (ImGui::Selectable(name, kind == t.kind)) t.kind = kind;
@@ -245,8 +252,8 @@ void ExplainPanel::drawTarget(Document& document) {
         ImGui::SliderInt("depth (slices each side)", &state.boxDepth, 0, 50);
         if (state.box) {
             const auto& [a, b] = *state.box;
-            ImGui::TextDisabled("box %lld,%lld,%lld - %lld,%lld,%lld", (long long)a[0], (long long)a[1], (long long)a[2],
-                                (long long)b[0], (long long)b[1], (long long)b[2]);
+            ImGui::TextDisabled("box %lld,%lld,%lld - %lld,%lld,%lld", (long long)a[0], (long long)a[1],
+                                (long long)a[2], (long long)b[0], (long long)b[1], (long long)b[2]);
             ImGui::SameLine();
             if (ImGui::SmallButton("clear")) state.box.reset();
         } else {
@@ -326,22 +333,28 @@ void ExplainPanel::drawResults(Document& document, FileDialog& files) {
     ImGui::SliderFloat("hide below", &display.threshold, 0.0f, 0.9f, "%.2f of the range");
     if (map.signedValues) {
         ImGui::Checkbox("separate negative range", &display.separateNegative);
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Scale the negative side of the map on its own values, not on the positive side's");
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Scale the negative side of the map on its own values, not on the positive side's");
     }
     const bool separate = map.signedValues && display.separateNegative;
     ImGui::SliderFloat(separate ? "gain +" : "gain", &display.gain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
     if (separate) {
         ImGui::SliderFloat("gain -", &display.negativeGain, 0.25f, 8.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
-        ImGui::TextDisabled("colour range: -%.4g .. +%.4g", f.negativeExtent / display.negativeGain, f.extent / display.gain);
+        ImGui::TextDisabled("colour range: -%.4g .. +%.4g", f.negativeExtent / display.negativeGain,
+                            f.extent / display.gain);
     } else {
         ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", f.extent / display.gain);
     }
     if (ImGui::Button("Save map as NIfTI...")) {
-        const std::string name = std::string(methodId(e.method)) + (map.channel.empty() ? "" : "_" + map.channel) + ".nii.gz";
+        const std::string name =
+            std::string(methodId(e.method)) + (map.channel.empty() ? "" : "_" + map.channel) + ".nii.gz";
         const int panel = state.activePanel;
-        files.open("Save map", FileDialog::Mode::Save,
-                   [&document, panel](const std::vector<std::string>& paths) { document.comparison.exportShownMap(panel, paths.front()); },
-                   {}, name);
+        files.open(
+            "Save map", FileDialog::Mode::Save,
+            [&document, panel](const std::vector<std::string>& paths) {
+                document.comparison.exportShownMap(panel, paths.front());
+            },
+            {}, name);
     }
     ImGui::Separator();
     drawFigures(document);
@@ -369,8 +382,10 @@ void ExplainPanel::draw(Document& document, FileDialog& files) {
     const bool many = document.comparison.panels().size() > 1;
     const float width = many ? ImGui::GetContentRegionAvail().x * 0.5f - 4.0f : -FLT_MIN;
     int run = -2; // -1: all panels
-    if (ImGui::Button(busy ? "Explaining..." : fmt::format("Explain {}", many ? std::string("panel ") + char('A' + state.activePanel) : "").c_str(),
-                      ImVec2(width, 0))) {
+    if (ImGui::Button(
+            busy ? "Explaining..."
+                 : fmt::format("Explain {}", many ? std::string("panel ") + char('A' + state.activePanel) : "").c_str(),
+            ImVec2(width, 0))) {
         run = state.activePanel;
     }
     if (many) {

@@ -8,8 +8,8 @@ namespace fs = std::filesystem;
 
 namespace segxai::app {
 
-void FileDialog::open(std::string title, Mode mode, Accept accept, Filter filter,
-                      std::string defaultName, bool allowFolder) {
+void FileDialog::open(std::string title, Mode mode, Accept accept, Filter filter, std::string defaultName,
+                      bool allowFolder) {
     m_title = std::move(title);
     m_mode = mode;
     m_accept = std::move(accept);
@@ -30,8 +30,8 @@ void FileDialog::open(std::string title, Mode mode, Accept accept, Filter filter
 void FileDialog::refresh() {
     m_entries.clear();
     std::error_code ec;
-    for (fs::directory_iterator it(m_folder, fs::directory_options::skip_permission_denied, ec), end;
-         !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(m_folder, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+         it.increment(ec)) {
         const auto& entry = *it;
         const std::string name = entry.path().filename().string();
         if (name.empty() || name[0] == '.') continue;

@@ -15,8 +15,8 @@ public:
     using Accept = std::function<void(const std::vector<std::string>& paths)>;
     using Filter = std::function<bool(const std::filesystem::path&)>;
 
-    void open(std::string title, Mode mode, Accept accept, Filter filter = {},
-              std::string defaultName = {}, bool allowFolder = false);
+    void open(std::string title, Mode mode, Accept accept, Filter filter = {}, std::string defaultName = {},
+              bool allowFolder = false);
     void draw();
 
 private:

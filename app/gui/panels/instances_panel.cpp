@@ -1,7 +1,6 @@
 #include "app/gui/panels/instances_panel.h"
 
 #include "app/gui/panels/explain_panel.h"
-
 #include "engine/explain/target.h"
 
 #include <algorithm>
@@ -64,15 +63,18 @@ void InstancesPanel::draw(Document& document) {
         auto key = [&](int n) -> double {
             const Instance& x = set->instances[size_t(n)];
             switch (m_sortColumn) {
-            case 1: return x.classIndex;
-            case 2: return x.volumeMm3;
-            case 3: return x.meanProbability;
-            default: return n;
+            case 1:
+                return x.classIndex;
+            case 2:
+                return x.volumeMm3;
+            case 3:
+                return x.meanProbability;
+            default:
+                return n;
             }
         };
-        std::stable_sort(m_order.begin(), m_order.end(), [&](int a, int b) {
-            return m_ascending ? key(a) < key(b) : key(a) > key(b);
-        });
+        std::stable_sort(m_order.begin(), m_order.end(),
+                         [&](int a, int b) { return m_ascending ? key(a) < key(b) : key(a) > key(b); });
         specs->SpecsDirty = false;
     }
     for (int n : m_order) {
@@ -80,7 +82,8 @@ void InstancesPanel::draw(Document& document) {
         ImGui::TableNextRow();
         ImGui::TableNextColumn();
         const std::string label = fmt::format("{}##instance{}", n + 1, n);
-        if (ImGui::Selectable(label.c_str(), n == selected, ImGuiSelectableFlags_SpanAllColumns)) workspace.selectInstance(n);
+        if (ImGui::Selectable(label.c_str(), n == selected, ImGuiSelectableFlags_SpanAllColumns))
+            workspace.selectInstance(n);
         if (n == selected && ImGui::IsWindowAppearing()) ImGui::SetScrollHereY();
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(classes[size_t(x.classIndex)].c_str());

@@ -1,7 +1,7 @@
 #include "app/gui/panels/lesions_panel.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/core/log.h"
+#include "engine/io/atomic_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,7 +25,8 @@ const char* methodLabel(const std::string& id) {
     return id == "smoothgrad" ? "SmoothGrad" : id == "smoothgrad-max" ? "SmoothGrad (max)" : "Seg-Grad-CAM++";
 }
 
-const LesionMapSummary* summaryOf(const LesionAnalysis& a, int id, const std::string& method, const std::string& channel) {
+const LesionMapSummary* summaryOf(const LesionAnalysis& a, int id, const std::string& method,
+                                  const std::string& channel) {
     for (const auto& s : a.summaries) {
         if (s.lesionId == id && s.method == method && s.channel == channel) return &s;
     }
@@ -34,10 +35,14 @@ const LesionMapSummary* summaryOf(const LesionAnalysis& a, int id, const std::st
 
 ImVec4 groupColour(LesionGroup g) {
     switch (g) {
-    case LesionGroup::TruePositive: return ImVec4(0.35f, 0.8f, 0.45f, 1.0f);
-    case LesionGroup::FalsePositive: return ImVec4(0.95f, 0.65f, 0.25f, 1.0f);
-    case LesionGroup::FalseNegative: return ImVec4(0.6f, 0.55f, 0.95f, 1.0f);
-    case LesionGroup::Unmatched: break;
+    case LesionGroup::TruePositive:
+        return ImVec4(0.35f, 0.8f, 0.45f, 1.0f);
+    case LesionGroup::FalsePositive:
+        return ImVec4(0.95f, 0.65f, 0.25f, 1.0f);
+    case LesionGroup::FalseNegative:
+        return ImVec4(0.6f, 0.55f, 0.95f, 1.0f);
+    case LesionGroup::Unmatched:
+        break;
     }
     return ImVec4(0.8f, 0.8f, 0.8f, 1.0f);
 }
@@ -61,9 +66,10 @@ void LesionsPanel::draw(Document& document, FileDialog& files) {
     Workspace& workspace = document.workspace;
     m_plots.beginFrame();
     if (!workspace.study() || !workspace.model()) {
-        ImGui::TextWrapped("Open a study and a lesion segmentation model: the analysis finds the model's lesions (with a ground "
-                           "truth: true positives, false positives, missed lesions), explains each, measures saliency inside "
-                           "and around it, and the context it needs.");
+        ImGui::TextWrapped(
+            "Open a study and a lesion segmentation model: the analysis finds the model's lesions (with a ground "
+            "truth: true positives, false positives, missed lesions), explains each, measures saliency inside "
+            "and around it, and the context it needs.");
         return;
     }
     if (!workspace.segmentation()) {
@@ -97,14 +103,16 @@ void LesionsPanel::draw(Document& document, FileDialog& files) {
         ImGui::Separator();
         ImGui::BeginDisabled(document.lesions.saving());
         if (ImGui::Button("Save the analysis as files...", ImVec2(-FLT_MIN, 0))) {
-            files.open("Save the lesion analysis (a folder)", FileDialog::Mode::Open,
-                       [&document](const std::vector<std::string>& paths) { document.lesions.save(paths.front()); }, {}, {},
-                       true);
+            files.open(
+                "Save the lesion analysis (a folder)", FileDialog::Mode::Open,
+                [&document](const std::vector<std::string>& paths) { document.lesions.save(paths.front()); }, {}, {},
+                true);
         }
         ImGui::EndDisabled();
         if (ImGui::IsItemHovered()) {
-            ImGui::SetTooltip("instances.csv, rings.csv, peaks.csv, context.csv, summary.json, lesions.nii.gz and each lesion's\n"
-                              "maps, as segxai lesions writes them");
+            ImGui::SetTooltip(
+                "instances.csv, rings.csv, peaks.csv, context.csv, summary.json, lesions.nii.gz and each lesion's\n"
+                "maps, as segxai lesions writes them");
         }
     }
     drawSynthetic(document);
@@ -129,7 +137,8 @@ void LesionsPanel::drawSettings(Document& document) {
     float threshold = float(l.threshold);
     if (ImGui::SliderFloat("threshold", &threshold, 0.05f, 0.95f, "p > %.2f")) l.threshold = threshold;
     int connectivity = l.connectivity == 6 ? 0 : l.connectivity == 18 ? 1 : 2;
-    if (ImGui::Combo("connectivity", &connectivity, "6\00018\00026\0")) l.connectivity = connectivity == 0 ? 6 : connectivity == 1 ? 18 : 26;
+    if (ImGui::Combo("connectivity", &connectivity, "6\00018\00026\0"))
+        l.connectivity = connectivity == 0 ? 6 : connectivity == 1 ? 18 : 26;
     int minimum = int(l.minimumSize);
     if (ImGui::InputInt("min voxels", &minimum)) l.minimumSize = std::max(1, minimum);
     const auto& classes = workspace.segmentation()->classNames;
@@ -145,8 +154,10 @@ void LesionsPanel::drawSettings(Document& document) {
     ImGui::SameLine();
     ImGui::Checkbox("max", &e.smoothGradMax);
     if (ImGui::IsItemHovered()) {
-        ImGui::SetTooltip("Max-magnitude variant: per input voxel, the gradient of largest magnitude over the lesion's\n"
-                          "chunks (a backward pass per chunk: %d chunks per lesion)", e.maxChunks);
+        ImGui::SetTooltip(
+            "Max-magnitude variant: per input voxel, the gradient of largest magnitude over the lesion's\n"
+            "chunks (a backward pass per chunk: %d chunks per lesion)",
+            e.maxChunks);
     }
     ImGui::SameLine();
     ImGui::Checkbox("Grad-CAM++", &e.camPlusPlus);
@@ -165,18 +176,22 @@ void LesionsPanel::drawSettings(Document& document) {
 
 void LesionsPanel::drawSummary(const LesionAnalysis& a) {
     std::map<LesionGroup, int> counts;
-    for (const Lesion& l : a.lesions.lesions) ++counts[l.group];
+    for (const Lesion& l : a.lesions.lesions)
+        ++counts[l.group];
     ImGui::Separator();
     if (a.lesions.hasTruth) {
         ImGui::Text("%zu lesions: %d TP, %d FP, %d FN", a.lesions.lesions.size(), counts[LesionGroup::TruePositive],
                     counts[LesionGroup::FalsePositive], counts[LesionGroup::FalseNegative]);
-        ImGui::TextDisabled("sensitivity %.2f, precision %.2f, F1 %.2f", a.lesions.sensitivity, a.lesions.precision, a.lesions.f1);
+        ImGui::TextDisabled("sensitivity %.2f, precision %.2f, F1 %.2f", a.lesions.sensitivity, a.lesions.precision,
+                            a.lesions.f1);
         ImGui::TextDisabled("voxel Dice %.3f", a.lesions.voxelDice);
     } else {
         ImGui::Text("%zu lesions (no ground truth: no TP / FP / FN)", a.lesions.lesions.size());
     }
     for (const Finding& f : a.findings) {
-        const ImVec4 colour = !f.holds ? ImVec4(0.7f, 0.7f, 0.7f, 1) : *f.holds ? ImVec4(0.4f, 0.85f, 0.5f, 1) : ImVec4(1.0f, 0.55f, 0.45f, 1);
+        const ImVec4 colour = !f.holds   ? ImVec4(0.7f, 0.7f, 0.7f, 1)
+                              : *f.holds ? ImVec4(0.4f, 0.85f, 0.5f, 1)
+                                         : ImVec4(1.0f, 0.55f, 0.45f, 1);
         ImGui::PushStyleColor(ImGuiCol_Text, colour);
         ImGui::TextWrapped("%s %s", !f.holds ? "?" : *f.holds ? "yes:" : "no:", f.name.c_str());
         ImGui::PopStyleColor();
@@ -209,7 +224,7 @@ void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
         const std::string label = fmt::format("{}##lesion{}", l.id, l.id);
         if (ImGui::Selectable(label.c_str(), document.lesions.shown() == l.id, ImGuiSelectableFlags_SpanAllColumns)) {
             document.lesions.show(l.id, std::clamp(m_method, 0, std::max(0, int(methods.size()) - 1)),
-                                 method == "seg-grad-cam++" ? 0 : m_channel);
+                                  method == "seg-grad-cam++" ? 0 : m_channel);
         }
         ImGui::TableNextColumn();
         ImGui::TextColored(groupColour(l.group), "%s", lesionGroupName(l.group));
@@ -235,8 +250,9 @@ void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
     }
     ImGui::EndTable();
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
-    ImGui::TextWrapped("peak: %s of %s%s; ctx: mm of context the model needs", m_statistic == 0 ? "maximum" : "largest |value|",
-                       method.empty() ? "-" : methodLabel(method), channel.empty() ? "" : (" (" + channel + ")").c_str());
+    ImGui::TextWrapped("peak: %s of %s%s; ctx: mm of context the model needs",
+                       m_statistic == 0 ? "maximum" : "largest |value|", method.empty() ? "-" : methodLabel(method),
+                       channel.empty() ? "" : (" (" + channel + ")").c_str());
     ImGui::PopStyleColor();
 }
 
@@ -250,7 +266,8 @@ void LesionsPanel::drawLesion(Document& document, const LesionAnalysis& a, FileD
     if (!panels.empty() && panels[0].result && panels[0].result->source.kind == MapSource::Kind::Lesion) {
         const MapDisplay& shown = workspace.viewer().displays[0];
         m_method = shown.index;
-        if (shown.index < int(methods.size()) && methods[size_t(shown.index)] != "seg-grad-cam++") m_channel = shown.map;
+        if (shown.index < int(methods.size()) && methods[size_t(shown.index)] != "seg-grad-cam++")
+            m_channel = shown.map;
     }
     m_method = std::clamp(m_method, 0, int(methods.size()) - 1);
     const int before = m_method, channelBefore = m_channel;
@@ -277,11 +294,12 @@ void LesionsPanel::drawLesion(Document& document, const LesionAnalysis& a, FileD
         return;
     }
     const Lesion& lesion = a.lesions.lesion(id);
-    ImGui::TextColored(groupColour(lesion.group), "lesion %d: %s, %.0f mm3, mean p %.2f%s", id, lesionGroupName(lesion.group),
-                       lesion.volumeMm3, lesion.meanProbability,
+    ImGui::TextColored(groupColour(lesion.group), "lesion %d: %s, %.0f mm3, mean p %.2f%s", id,
+                       lesionGroupName(lesion.group), lesion.volumeMm3, lesion.meanProbability,
                        lesion.distanceMm && lesion.group != LesionGroup::TruePositive
                            ? fmt::format(", {:.1f} mm from the nearest {}", *lesion.distanceMm,
-                                         lesion.group == LesionGroup::FalseNegative ? "prediction" : "true lesion").c_str()
+                                         lesion.group == LesionGroup::FalseNegative ? "prediction" : "true lesion")
+                                 .c_str()
                            : "");
     const std::string channel = cam ? "" : a.channels[size_t(std::clamp(m_channel, 0, int(a.channels.size()) - 1))];
     const float width = ImGui::GetContentRegionAvail().x;
@@ -291,12 +309,14 @@ void LesionsPanel::drawLesion(Document& document, const LesionAnalysis& a, FileD
                             100.0 * s->rings.shareNegativeRim);
         ImGui::TextDisabled("this channel's share of the attribution %.0f %%", 100.0 * s->channelShare);
         std::string csv = "region,from_mm,to_mm,voxels,mean,share_positive,share_negative,histogram_limit";
-        for (size_t b = 0; b < s->rings.regions.front().histogram.size(); ++b) csv += fmt::format(",bin_{}", b + 1);
+        for (size_t b = 0; b < s->rings.regions.front().histogram.size(); ++b)
+            csv += fmt::format(",bin_{}", b + 1);
         csv += "\n";
         for (const RingRegion& region : s->rings.regions) {
-            csv += fmt::format("{},{:g},{:g},{},{:.6g},{:.6g},{:.6g},{:.6g}", region.name, region.fromMm, region.toMm, region.voxels,
-                               region.mean, region.sharePositive, region.shareNegative, s->rings.limit);
-            for (int64_t count : region.histogram) csv += fmt::format(",{}", count);
+            csv += fmt::format("{},{:g},{:g},{},{:.6g},{:.6g},{:.6g},{:.6g}", region.name, region.fromMm, region.toMm,
+                               region.voxels, region.mean, region.sharePositive, region.shareNegative, s->rings.limit);
+            for (int64_t count : region.histogram)
+                csv += fmt::format(",{}", count);
             csv += "\n";
         }
         m_plots.buttons("rings", r, fmt::format("lesion_{}_rings", id), csv, files, m_message);
@@ -318,14 +338,18 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
     if (methods.empty() || !a.lesions.hasTruth) return;
     ImGui::Separator();
     const std::string method = methods[size_t(std::clamp(m_method, 0, int(methods.size()) - 1))];
-    const std::string channel = method == "seg-grad-cam++" ? "" : a.channels[size_t(std::clamp(m_channel, 0, int(a.channels.size()) - 1))];
+    const std::string channel =
+        method == "seg-grad-cam++" ? "" : a.channels[size_t(std::clamp(m_channel, 0, int(a.channels.size()) - 1))];
     ImGui::Combo("peak", &m_statistic, "maximum\0largest |value|\0");
     const GroupComparison* comparison = nullptr;
     for (const auto& c : a.comparisons) {
-        if (c.method == method && c.channel == channel && c.statistic == (m_statistic == 0 ? "maximum" : "maximum magnitude")) comparison = &c;
+        if (c.method == method && c.channel == channel &&
+            c.statistic == (m_statistic == 0 ? "maximum" : "maximum magnitude"))
+            comparison = &c;
     }
     if (!comparison) return;
-    const std::string label = fmt::format("peak {} per group", methodLabel(method)) + (channel.empty() ? "" : " (" + channel + ")");
+    const std::string label =
+        fmt::format("peak {} per group", methodLabel(method)) + (channel.empty() ? "" : " (" + channel + ")");
     const plots::Rect r = plots::boxPlot("##groups", comparison->values, label.c_str(),
                                          ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 9.0f));
     auto p = [](const std::optional<RankTest>& t) { return t ? fmt::format("{:.3g}", t->pValue) : std::string("-"); };
@@ -335,8 +359,10 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
     std::string csv = "group,count,q1,median,q3,whisker_low,whisker_high,values\n";
     for (const auto& [group, values] : comparison->values) {
         const plots::Quartiles q = plots::quartiles(values);
-        csv += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},", group, values.size(), q.q1, q.median, q.q3, q.low, q.high);
-        for (size_t n = 0; n < values.size(); ++n) csv += fmt::format("{}{:.6g}", n ? ";" : "", values[n]);
+        csv += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},", group, values.size(), q.q1, q.median, q.q3,
+                           q.low, q.high);
+        for (size_t n = 0; n < values.size(); ++n)
+            csv += fmt::format("{}{:.6g}", n ? ";" : "", values[n]);
         csv += "\n";
     }
     m_plots.buttons("groups", r, "peaks_by_group", csv, files, m_message);
@@ -352,17 +378,21 @@ void LesionsPanel::drawSynthetic(Document& document) {
         m_synthetic.contrast.assign(study.channels.size(), 0.5);
         for (size_t c = 0; c < study.channels.size(); ++c) {
             std::string name = study.channels[c].name;
-            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char ch) { return char(std::tolower(ch)); });
             if (name.find("t1") != std::string::npos) m_synthetic.contrast[c] = -0.3;
         }
     }
     const Index3 at = workspace.viewer().crosshair;
-    ImGui::TextDisabled("at the crosshair, voxel %lld, %lld, %lld", (long long)at[0], (long long)at[1], (long long)at[2]);
+    ImGui::TextDisabled("at the crosshair, voxel %lld, %lld, %lld", (long long)at[0], (long long)at[1],
+                        (long long)at[2]);
     float radii[3] = {float(m_synthetic.radiiMm.x), float(m_synthetic.radiiMm.y), float(m_synthetic.radiiMm.z)};
-    if (ImGui::SliderFloat3("radii mm", radii, 0.5f, 15.0f, "%.1f")) m_synthetic.radiiMm = glm::dvec3(radii[0], radii[1], radii[2]);
+    if (ImGui::SliderFloat3("radii mm", radii, 0.5f, 15.0f, "%.1f"))
+        m_synthetic.radiiMm = glm::dvec3(radii[0], radii[1], radii[2]);
     for (size_t c = 0; c < study.channels.size(); ++c) {
         float contrast = float(m_synthetic.contrast[c]);
-        if (ImGui::SliderFloat(study.channels[c].name.c_str(), &contrast, -0.9f, 2.0f, "%+.2f")) m_synthetic.contrast[c] = contrast;
+        if (ImGui::SliderFloat(study.channels[c].name.c_str(), &contrast, -0.9f, 2.0f, "%+.2f"))
+            m_synthetic.contrast[c] = contrast;
     }
     float edge = float(m_synthetic.edgeMm);
     if (ImGui::SliderFloat("edge", &edge, 0.0f, 5.0f, "%.1f mm")) m_synthetic.edgeMm = edge;
@@ -382,8 +412,10 @@ void LesionsPanel::drawSynthetic(Document& document) {
     ImGui::InputText("contrast x", &m_sweepContrasts);
     const std::vector<double> radiiList = parseList(m_sweepRadii), scales = parseList(m_sweepContrasts);
     ImGui::BeginDisabled(document.lesions.sweeping() || radiiList.empty() || scales.empty());
-    if (ImGui::Button(fmt::format("Sweep {} sizes x {} contrasts", radiiList.size(), scales.size()).c_str(), ImVec2(-FLT_MIN, 0))) {
-        document.lesions.sweep(m_synthetic, radiiList, scales, m_options.lesions.classIndex, m_options.lesions.threshold);
+    if (ImGui::Button(fmt::format("Sweep {} sizes x {} contrasts", radiiList.size(), scales.size()).c_str(),
+                      ImVec2(-FLT_MIN, 0))) {
+        document.lesions.sweep(m_synthetic, radiiList, scales, m_options.lesions.classIndex,
+                               m_options.lesions.threshold);
     }
     ImGui::EndDisabled();
     const auto& sweep = document.lesions.sweepResult();
@@ -391,11 +423,15 @@ void LesionsPanel::drawSynthetic(Document& document) {
     std::vector<double> sizes, contrasts;
     for (const auto& c : *sweep) {
         if (std::find(sizes.begin(), sizes.end(), c.radiusMm) == sizes.end()) sizes.push_back(c.radiusMm);
-        if (std::find(contrasts.begin(), contrasts.end(), c.contrastScale) == contrasts.end()) contrasts.push_back(c.contrastScale);
+        if (std::find(contrasts.begin(), contrasts.end(), c.contrastScale) == contrasts.end())
+            contrasts.push_back(c.contrastScale);
     }
-    if (!ImGui::BeginTable("sweep", int(contrasts.size()) + 1, ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchSame)) return;
+    if (!ImGui::BeginTable("sweep", int(contrasts.size()) + 1,
+                           ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchSame))
+        return;
     ImGui::TableSetupColumn("r \\ x");
-    for (double c : contrasts) ImGui::TableSetupColumn(fmt::format("x{:g}", c).c_str());
+    for (double c : contrasts)
+        ImGui::TableSetupColumn(fmt::format("x{:g}", c).c_str());
     ImGui::TableHeadersRow();
     for (double r : sizes) {
         ImGui::TableNextRow();
@@ -405,8 +441,8 @@ void LesionsPanel::drawSynthetic(Document& document) {
             ImGui::TableNextColumn();
             for (const auto& cell : *sweep) {
                 if (cell.radiusMm != r || cell.contrastScale != c) continue;
-                ImGui::TextColored(cell.detected ? ImVec4(0.4f, 0.85f, 0.5f, 1) : ImVec4(1.0f, 0.5f, 0.4f, 1), "%s %.2f",
-                                   cell.detected ? "+" : "-", cell.meanProbability);
+                ImGui::TextColored(cell.detected ? ImVec4(0.4f, 0.85f, 0.5f, 1) : ImVec4(1.0f, 0.5f, 0.4f, 1),
+                                   "%s %.2f", cell.detected ? "+" : "-", cell.meanProbability);
             }
         }
     }

@@ -34,7 +34,7 @@ private:
 
     LesionAnalysisOptions m_options;
     bool m_optionsSet = false;
-    int m_method = 0;  // index into the analysis' methods
+    int m_method = 0; // index into the analysis' methods
     int m_channel = 0;
     int m_statistic = 1; // 0: maximum, 1: maximum magnitude
     uint64_t m_seenGeneration = 0;

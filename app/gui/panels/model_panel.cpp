@@ -10,7 +10,9 @@
 namespace segxai::app {
 namespace {
 
-ImVec4 toColor(const std::array<uint8_t, 3>& c) { return ImVec4(c[0] / 255.0f, c[1] / 255.0f, c[2] / 255.0f, 1.0f); }
+ImVec4 toColor(const std::array<uint8_t, 3>& c) {
+    return ImVec4(c[0] / 255.0f, c[1] / 255.0f, c[2] / 255.0f, 1.0f);
+}
 
 void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
     const Model& model = *loaded.model;
@@ -28,8 +30,10 @@ void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
         const auto* study = workspace.study() ? workspace.study()->study.get() : nullptr;
         const int64_t expected = model.expectedInputChannels();
         for (int64_t c = 0; c < std::max<int64_t>(expected, 0); ++c) {
-            const std::string want = size_t(c) < card.inputChannels.size() ? card.inputChannels[size_t(c)] : "channel " + std::to_string(c);
-            const std::string have = study && size_t(c) < study->channels.size() ? study->channels[size_t(c)].name : "(missing)";
+            const std::string want =
+                size_t(c) < card.inputChannels.size() ? card.inputChannels[size_t(c)] : "channel " + std::to_string(c);
+            const std::string have =
+                study && size_t(c) < study->channels.size() ? study->channels[size_t(c)].name : "(missing)";
             ImGui::BulletText("%s  <-  %s", want.c_str(), have.c_str());
         }
         if (study && expected >= 0 && size_t(expected) != study->channels.size()) {
@@ -37,25 +41,27 @@ void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
         }
         if (const auto& match = workspace.channelMatch(); study && match) {
             using Outcome = ChannelMatch::Outcome;
-            const char* how = !workspace.channelMatching()            ? "in the order you set (Study tab)"
-                              : match->outcome == Outcome::InOrder     ? "matched by name"
-                              : match->outcome == Outcome::Reordered   ? "matched by name (reordered)"
+            const char* how = !workspace.channelMatching()              ? "in the order you set (Study tab)"
+                              : match->outcome == Outcome::InOrder      ? "matched by name"
+                              : match->outcome == Outcome::Reordered    ? "matched by name (reordered)"
                               : match->outcome == Outcome::Unrecognised ? "in the order given: the names do not say"
-                              : match->outcome == Outcome::Ambiguous   ? "ambiguous names: choose the order"
-                                                                       : "in the order given";
+                              : match->outcome == Outcome::Ambiguous    ? "ambiguous names: choose the order"
+                                                                        : "in the order given";
             ImGui::TextDisabled("channels %s", how);
-            for (const auto& w : match->warnings) ImGui::TextColored(ImVec4(1.0f, 0.7f, 0.3f, 1.0f), "%s", w.c_str());
+            for (const auto& w : match->warnings)
+                ImGui::TextColored(ImVec4(1.0f, 0.7f, 0.3f, 1.0f), "%s", w.c_str());
         }
         if (card.spacingMm) {
-            ImGui::Text("resampled to %g x %g x %g mm", (*card.spacingMm)[0], (*card.spacingMm)[1], (*card.spacingMm)[2]);
+            ImGui::Text("resampled to %g x %g x %g mm", (*card.spacingMm)[0], (*card.spacingMm)[1],
+                        (*card.spacingMm)[2]);
         } else {
             ImGui::Text("study grid");
         }
         if (card.reorientToRas) ImGui::Text("reoriented to RAS");
         if (card.slidingWindow) {
             const auto& w = *card.slidingWindow;
-            ImGui::Text("sliding window %lld x %lld x %lld, overlap %.2f", (long long)w.patch[0],
-                        (long long)w.patch[1], (long long)w.patch[2], w.overlap);
+            ImGui::Text("sliding window %lld x %lld x %lld, overlap %.2f", (long long)w.patch[0], (long long)w.patch[1],
+                        (long long)w.patch[2], w.overlap);
         }
         ImGui::TextDisabled("card: %s", card.source.c_str());
         ImGui::TreePop();
@@ -79,7 +85,8 @@ void drawClasses(Workspace& workspace) {
             ImGui::TableNextColumn();
             ImGui::PushID(int(c));
             bool visible = c >= state.classVisible.size() || state.classVisible[c];
-            if (ImGui::Checkbox("##visible", &visible) && c < state.classVisible.size()) state.classVisible[c] = visible;
+            if (ImGui::Checkbox("##visible", &visible) && c < state.classVisible.size())
+                state.classVisible[c] = visible;
             ImGui::SameLine();
             const auto rgb = c < card.classes.size() ? card.classes[c].color : defaultClassColor(c);
             ImGui::ColorButton("##color", toColor(rgb), ImGuiColorEditFlags_NoTooltip, ImVec2(14, 14));
@@ -144,9 +151,12 @@ void drawLayers(const LoadedModel& loaded) {
     }
     ImGui::BeginChild("layers", ImVec2(0, 220), true, ImGuiWindowFlags_HorizontalScrollbar);
     for (const LayerInfo& layer : loaded.layers) {
-        if (!filter.empty() && layer.path.find(filter) == std::string::npos && layer.type.find(filter) == std::string::npos) continue;
+        if (!filter.empty() && layer.path.find(filter) == std::string::npos &&
+            layer.type.find(filter) == std::string::npos)
+            continue;
         std::string shape;
-        for (size_t n = 1; n < layer.shape.size(); ++n) shape += (n > 1 ? "x" : "") + std::to_string(layer.shape[n]);
+        for (size_t n = 1; n < layer.shape.size(); ++n)
+            shape += (n > 1 ? "x" : "") + std::to_string(layer.shape[n]);
         if (layer.capturable) {
             ImGui::Text("%s  %s  %s", layer.path.c_str(), layer.type.c_str(), shape.c_str());
         } else {

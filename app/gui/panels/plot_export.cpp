@@ -1,7 +1,7 @@
 #include "app/gui/panels/plot_export.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/core/log.h"
+#include "engine/io/atomic_file.h"
 
 #include <imgui.h>
 
@@ -13,8 +13,8 @@ bool PlotExport::request(const std::string& id, const std::string& path) {
     return true;
 }
 
-void PlotExport::buttons(const char* id, const plots::Rect& rect, const std::string& name, const std::string& csv, FileDialog& files,
-                         std::string& message) {
+void PlotExport::buttons(const char* id, const plots::Rect& rect, const std::string& name, const std::string& csv,
+                         FileDialog& files, std::string& message) {
     m_shown[id] = rect;
     for (auto it = m_pending.begin(); it != m_pending.end();) {
         if (it->id != id) {
@@ -31,24 +31,28 @@ void PlotExport::buttons(const char* id, const plots::Rect& rect, const std::str
     }
     ImGui::PushID(id);
     if (ImGui::SmallButton("PNG")) {
-        files.open("Save plot", FileDialog::Mode::Save,
-                   [this, plot = std::string(id)](const std::vector<std::string>& paths) { m_pending.push_back({plot, paths.front()}); },
-                   [](const std::filesystem::path& p) { return p.extension() == ".png"; }, name + ".png");
+        files.open(
+            "Save plot", FileDialog::Mode::Save,
+            [this, plot = std::string(id)](const std::vector<std::string>& paths) {
+                m_pending.push_back({plot, paths.front()});
+            },
+            [](const std::filesystem::path& p) { return p.extension() == ".png"; }, name + ".png");
     }
     if (!csv.empty()) {
         ImGui::SameLine();
         if (ImGui::SmallButton("CSV")) {
-            files.open("Save table", FileDialog::Mode::Save,
-                       [csv, &message](const std::vector<std::string>& paths) {
-                           try {
-                               writeFileAtomically(paths.front(), csv);
-                               logInfo("saved {}", paths.front());
-                               message.clear();
-                           } catch (const std::exception& e) {
-                               message = e.what();
-                           }
-                       },
-                       [](const std::filesystem::path& p) { return p.extension() == ".csv"; }, name + ".csv");
+            files.open(
+                "Save table", FileDialog::Mode::Save,
+                [csv, &message](const std::vector<std::string>& paths) {
+                    try {
+                        writeFileAtomically(paths.front(), csv);
+                        logInfo("saved {}", paths.front());
+                        message.clear();
+                    } catch (const std::exception& e) {
+                        message = e.what();
+                    }
+                },
+                [](const std::filesystem::path& p) { return p.extension() == ".csv"; }, name + ".csv");
         }
     }
     ImGui::PopID();

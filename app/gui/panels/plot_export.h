@@ -20,8 +20,8 @@ public:
     // Call at the start of the panel's drawing.
     void beginFrame() { m_shown.clear(); }
     // The buttons under a plot drawn this frame at `rect`; `name` is the files' default name.
-    void buttons(const char* id, const plots::Rect& rect, const std::string& name, const std::string& csv, FileDialog& files,
-                 std::string& message);
+    void buttons(const char* id, const plots::Rect& rect, const std::string& name, const std::string& csv,
+                 FileDialog& files, std::string& message);
     // A CSV-only or PNG-only pair of buttons is not needed: pass an empty csv to hide "CSV".
     bool request(const std::string& id, const std::string& path); // false: that plot is not on screen
     std::vector<Capture> take() { return std::exchange(m_captures, {}); }

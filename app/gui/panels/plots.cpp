@@ -23,7 +23,9 @@ Rect reserve(const char* id, ImVec2 size) {
     return r;
 }
 
-std::string tick(double v) { return fmt::format("{:.3g}", v); }
+std::string tick(double v) {
+    return fmt::format("{:.3g}", v);
+}
 
 } // namespace
 
@@ -61,9 +63,11 @@ Rect rings(const char* id, const RingProfile& profile, ImVec2 size) {
     const float rowHeight = (bottom - top) / float(regions);
     const float histLeft = r.min.x + labelWidth, histRight = r.max.x - barsWidth - pad;
     const float barsLeft = histRight + pad * 2.0f, barsRight = r.max.x - pad;
-    const std::string range = fmt::format("-{}", tick(profile.limit)), positiveEnd = fmt::format("+{}", tick(profile.limit));
+    const std::string range = fmt::format("-{}", tick(profile.limit)),
+                      positiveEnd = fmt::format("+{}", tick(profile.limit));
     draw->AddText(ImVec2(histLeft, r.min.y + 2.0f), kDim, range.c_str());
-    draw->AddText(ImVec2(histRight - ImGui::CalcTextSize(positiveEnd.c_str()).x, r.min.y + 2.0f), kDim, positiveEnd.c_str());
+    draw->AddText(ImVec2(histRight - ImGui::CalcTextSize(positiveEnd.c_str()).x, r.min.y + 2.0f), kDim,
+                  positiveEnd.c_str());
     draw->AddText(ImVec2(barsLeft, r.min.y + 2.0f), kDim, "- share +");
     for (size_t n = 0; n < regions; ++n) {
         const RingRegion& region = profile.regions[n];
@@ -81,8 +85,10 @@ Rect rings(const char* id, const RingProfile& profile, ImVec2 size) {
         }
         draw->AddRect(ImVec2(histLeft, y0), ImVec2(histRight, y1), kFrame);
         const float middle = 0.5f * (barsLeft + barsRight), half = 0.5f * (barsRight - barsLeft);
-        draw->AddRectFilled(ImVec2(middle - half * float(region.shareNegative), y0 + 2.0f), ImVec2(middle, y1 - 2.0f), kNegative);
-        draw->AddRectFilled(ImVec2(middle, y0 + 2.0f), ImVec2(middle + half * float(region.sharePositive), y1 - 2.0f), kPositive);
+        draw->AddRectFilled(ImVec2(middle - half * float(region.shareNegative), y0 + 2.0f), ImVec2(middle, y1 - 2.0f),
+                            kNegative);
+        draw->AddRectFilled(ImVec2(middle, y0 + 2.0f), ImVec2(middle + half * float(region.sharePositive), y1 - 2.0f),
+                            kPositive);
         draw->AddLine(ImVec2(middle, y0), ImVec2(middle, y1), kFrame);
     }
     const float zero = 0.5f * (histLeft + histRight);
@@ -168,8 +174,9 @@ Rect boxPlot(const char* id, const std::map<std::string, std::vector<double>>& g
     size_t n = 0;
     for (const auto& [name, values] : groups) {
         const float centre = a.x + slot * (float(n) + 0.5f), half = slot * 0.25f;
-        const ImU32 colour = name == "TP" ? IM_COL32(90, 200, 110, 255) : name == "FP" ? IM_COL32(230, 160, 60, 255)
-                                                                                      : IM_COL32(150, 130, 230, 255);
+        const ImU32 colour = name == "TP"   ? IM_COL32(90, 200, 110, 255)
+                             : name == "FP" ? IM_COL32(230, 160, 60, 255)
+                                            : IM_COL32(150, 130, 230, 255);
         if (!values.empty()) {
             const Quartiles q = quartiles(values);
             draw->AddLine(ImVec2(centre, y(q.low)), ImVec2(centre, y(q.q1)), colour);
@@ -182,7 +189,8 @@ Rect boxPlot(const char* id, const std::map<std::string, std::vector<double>>& g
             }
         }
         const std::string caption = fmt::format("{} ({})", name, values.size());
-        draw->AddText(ImVec2(centre - ImGui::CalcTextSize(caption.c_str()).x * 0.5f, b.y + 2.0f), kText, caption.c_str());
+        draw->AddText(ImVec2(centre - ImGui::CalcTextSize(caption.c_str()).x * 0.5f, b.y + 2.0f), kText,
+                      caption.c_str());
         ++n;
     }
     draw->AddText(ImVec2(a.x, b.y + fs * 1.2f), kDim, label);
@@ -190,14 +198,15 @@ Rect boxPlot(const char* id, const std::map<std::string, std::vector<double>>& g
 }
 
 ImU32 seriesColour(size_t n) {
-    static const ImU32 colours[] = {IM_COL32(90, 200, 110, 255),  IM_COL32(230, 160, 60, 255), IM_COL32(150, 130, 230, 255),
-                                    IM_COL32(90, 170, 240, 255),  IM_COL32(230, 90, 110, 255), IM_COL32(220, 220, 90, 255),
+    static const ImU32 colours[] = {IM_COL32(90, 200, 110, 255),  IM_COL32(230, 160, 60, 255),
+                                    IM_COL32(150, 130, 230, 255), IM_COL32(90, 170, 240, 255),
+                                    IM_COL32(230, 90, 110, 255),  IM_COL32(220, 220, 90, 255),
                                     IM_COL32(120, 220, 220, 255), IM_COL32(200, 130, 200, 255)};
     return colours[n % (sizeof colours / sizeof colours[0])];
 }
 
-Rect bars(const char* id, const std::vector<std::string>& labels, const std::vector<double>& means, const std::vector<double>& sds,
-          const char* label, ImVec2 size) {
+Rect bars(const char* id, const std::vector<std::string>& labels, const std::vector<double>& means,
+          const std::vector<double>& sds, const char* label, ImVec2 size) {
     const Rect r = reserve(id, size);
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const float fs = ImGui::GetFontSize();
@@ -211,7 +220,8 @@ Rect bars(const char* id, const std::vector<std::string>& labels, const std::vec
     }
     if (high - low < 1e-12) high = low + 1.0;
     const float labelHeight = fs * 1.2f;
-    const ImVec2 a(r.min.x + fs * 2.8f, r.min.y + fs * 0.6f), b(r.max.x - fs * 0.4f, r.max.y - labelHeight * 2.0f - fs * 1.2f);
+    const ImVec2 a(r.min.x + fs * 2.8f, r.min.y + fs * 0.6f),
+        b(r.max.x - fs * 0.4f, r.max.y - labelHeight * 2.0f - fs * 1.2f);
     draw->AddRect(a, b, kFrame);
     auto y = [&](double v) { return b.y - float((v - low) / (high - low)) * (b.y - a.y); };
     draw->AddLine(ImVec2(a.x, y(0.0)), ImVec2(b.x, y(0.0)), kDim);
@@ -221,12 +231,14 @@ Rect bars(const char* id, const std::vector<std::string>& labels, const std::vec
     for (size_t n = 0; n < means.size(); ++n) {
         const float centre = a.x + slot * (float(n) + 0.5f);
         if (std::isfinite(means[n])) {
-            draw->AddRectFilled(ImVec2(centre - half, std::min(y(0.0), y(means[n]))), ImVec2(centre + half, std::max(y(0.0), y(means[n]))),
-                                seriesColour(n));
+            draw->AddRectFilled(ImVec2(centre - half, std::min(y(0.0), y(means[n]))),
+                                ImVec2(centre + half, std::max(y(0.0), y(means[n]))), seriesColour(n));
             const double sd = n < sds.size() && std::isfinite(sds[n]) ? sds[n] : 0.0;
             draw->AddLine(ImVec2(centre, y(means[n] - sd)), ImVec2(centre, y(means[n] + sd)), kText, 1.5f);
-            draw->AddLine(ImVec2(centre - half * 0.5f, y(means[n] - sd)), ImVec2(centre + half * 0.5f, y(means[n] - sd)), kText);
-            draw->AddLine(ImVec2(centre - half * 0.5f, y(means[n] + sd)), ImVec2(centre + half * 0.5f, y(means[n] + sd)), kText);
+            draw->AddLine(ImVec2(centre - half * 0.5f, y(means[n] - sd)),
+                          ImVec2(centre + half * 0.5f, y(means[n] - sd)), kText);
+            draw->AddLine(ImVec2(centre - half * 0.5f, y(means[n] + sd)),
+                          ImVec2(centre + half * 0.5f, y(means[n] + sd)), kText);
         }
         // Labels on two alternating rows, so long method names do not overlap.
         const std::string text = n < labels.size() ? labels[n] : std::string();
@@ -260,16 +272,19 @@ Rect lines(const char* id, const std::vector<Series>& series, const char* label,
     }
     if (xHigh - xLow < 1e-12) xHigh = xLow + 1.0;
     const float legendHeight = fs * 1.15f * float((series.size() + 1) / 2);
-    const ImVec2 a(r.min.x + fs * 2.4f, r.min.y + fs * 0.6f), b(r.max.x - fs * 0.5f, r.max.y - fs * 2.6f - legendHeight);
+    const ImVec2 a(r.min.x + fs * 2.4f, r.min.y + fs * 0.6f),
+        b(r.max.x - fs * 0.5f, r.max.y - fs * 2.6f - legendHeight);
     draw->AddRect(a, b, kFrame);
     auto at = [&](double x, double y) {
-        return ImVec2(a.x + float((x - xLow) / (xHigh - xLow)) * (b.x - a.x), b.y - float((y - yLow) / (yHigh - yLow)) * (b.y - a.y));
+        return ImVec2(a.x + float((x - xLow) / (xHigh - xLow)) * (b.x - a.x),
+                      b.y - float((y - yLow) / (yHigh - yLow)) * (b.y - a.y));
     };
     if (yLow < 0.0) draw->AddLine(at(xLow, 0.0), at(xHigh, 0.0), kDim);
     for (size_t k = 0; k < series.size(); ++k) {
         const Series& s = series[k];
         for (size_t n = 1; n < s.x.size() && n < s.y.size(); ++n) {
-            if (std::isfinite(s.y[n]) && std::isfinite(s.y[n - 1])) draw->AddLine(at(s.x[n - 1], s.y[n - 1]), at(s.x[n], s.y[n]), seriesColour(k), 1.5f);
+            if (std::isfinite(s.y[n]) && std::isfinite(s.y[n - 1]))
+                draw->AddLine(at(s.x[n - 1], s.y[n - 1]), at(s.x[n], s.y[n]), seriesColour(k), 1.5f);
         }
         const float column = (r.max.x - r.min.x) * 0.5f * float(k % 2);
         const ImVec2 p(r.min.x + fs * 0.4f + column, b.y + fs * 1.3f + fs * 1.15f * float(k / 2));

@@ -28,8 +28,8 @@ Rect contextCurve(const char* id, const ContextCurve& curve, double threshold, I
 Rect boxPlot(const char* id, const std::map<std::string, std::vector<double>>& groups, const char* label, ImVec2 size);
 
 // Bars with error bars (mean +- sd) per label, zero marked.
-Rect bars(const char* id, const std::vector<std::string>& labels, const std::vector<double>& means, const std::vector<double>& sds,
-          const char* label, ImVec2 size);
+Rect bars(const char* id, const std::vector<std::string>& labels, const std::vector<double>& means,
+          const std::vector<double>& sds, const char* label, ImVec2 size);
 
 // Lines of y against x, one per named series, with a legend; y from 0 unless values go below.
 struct Series {

@@ -4,8 +4,7 @@
 
 namespace segxai::app {
 
-void drawStatusBar(Document& document, LogPanel& log, bool& showLog,
-                   const std::string& deviceDescription) {
+void drawStatusBar(Document& document, LogPanel& log, bool& showLog, const std::string& deviceDescription) {
     Workspace& workspace = document.workspace;
     const auto jobs = workspace.jobs().active();
     if (jobs.empty()) {

@@ -6,7 +6,6 @@ namespace segxai::app {
 
 // Bottom bar: running jobs with progress, stage and Cancel; warnings count (opens the log);
 // the device the engine computes on.
-void drawStatusBar(Document& document, LogPanel& log, bool& showLog,
-                   const std::string& deviceDescription);
+void drawStatusBar(Document& document, LogPanel& log, bool& showLog, const std::string& deviceDescription);
 
 } // namespace segxai::app

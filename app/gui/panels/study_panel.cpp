@@ -4,9 +4,9 @@
 #include "app/gui/views/volume_view_widget.h"
 
 #include <filesystem>
+#include <imgui.h>
 #include <numeric>
 #include <optional>
-#include <imgui.h>
 
 namespace segxai::app {
 namespace {
@@ -39,20 +39,23 @@ void drawChannels(Workspace& workspace) {
         }
         if (count > 1) {
             // Up and down: the order is the model's input order.
-            ImGui::SameLine(ImGui::GetContentRegionAvail().x + ImGui::GetCursorPosX() - 2.0f * ImGui::GetFrameHeight() - 4.0f);
+            ImGui::SameLine(ImGui::GetContentRegionAvail().x + ImGui::GetCursorPosX() - 2.0f * ImGui::GetFrameHeight() -
+                            4.0f);
             ImGui::BeginDisabled(c == 0 || workspace.loading());
             if (ImGui::ArrowButton("##up", ImGuiDir_Up)) {
                 moved = swapped(size_t(count), size_t(c), size_t(c - 1));
             }
             ImGui::EndDisabled();
-            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Move up (the model's input order)");
+            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+                ImGui::SetTooltip("Move up (the model's input order)");
             ImGui::SameLine();
             ImGui::BeginDisabled(c + 1 == count || workspace.loading());
             if (ImGui::ArrowButton("##down", ImGuiDir_Down)) {
                 moved = swapped(size_t(count), size_t(c), size_t(c + 1));
             }
             ImGui::EndDisabled();
-            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Move down (the model's input order)");
+            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+                ImGui::SetTooltip("Move down (the model's input order)");
         }
         ImGui::PopID();
     }
@@ -70,8 +73,8 @@ void drawChannels(Workspace& workspace) {
     const ValueRange full = loaded.fullRanges[size_t(state.displayChannel)];
     const float span = std::max(1e-6f, full.max - full.min);
     ImGui::SetNextItemWidth(-FLT_MIN);
-    ImGui::DragFloatRange2("##window", &window.min, &window.max, span / 500.0f,
-                           full.min - span, full.max + span, "low %.4g", "high %.4g");
+    ImGui::DragFloatRange2("##window", &window.min, &window.max, span / 500.0f, full.min - span, full.max + span,
+                           "low %.4g", "high %.4g");
     if (ImGui::Button("Auto window")) window = loaded.displayRanges[size_t(state.displayChannel)];
     ImGui::SameLine();
     if (ImGui::Button("Full range")) window = full;
@@ -96,8 +99,7 @@ void drawCursor(Workspace& workspace) {
     const ViewerState& state = workspace.viewer();
     const bool hovering = state.hover && state.hover->insideVolume;
     const Index3 v = hovering ? state.hover->voxel : state.crosshair;
-    const glm::dvec3 world =
-        hovering ? state.hover->world : study.geometry.voxelToWorld(glm::dvec3(v[0], v[1], v[2]));
+    const glm::dvec3 world = hovering ? state.hover->world : study.geometry.voxelToWorld(glm::dvec3(v[0], v[1], v[2]));
     ImGui::TextDisabled(hovering ? "Under the mouse" : "At the crosshair");
     ImGui::Text("voxel  %lld, %lld, %lld", (long long)v[0], (long long)v[1], (long long)v[2]);
     ImGui::Text("world  %.1f, %.1f, %.1f mm (LPS)", world.x, world.y, world.z);
@@ -107,8 +109,7 @@ void drawCursor(Workspace& workspace) {
     if (study.groundTruth) ImGui::Text("truth    %u", unsigned(study.groundTruth->at(v[0], v[1], v[2])));
     if (const auto& s = workspace.segmentation(); s && s->labels.geometry.sameGrid(study.geometry)) {
         const uint16_t label = s->labels.at(v[0], v[1], v[2]);
-        ImGui::Text("model    %s (p %.3f)", s->classNames[label].c_str(),
-                    s->probabilities[label].at(v[0], v[1], v[2]));
+        ImGui::Text("model    %s (p %.3f)", s->classNames[label].c_str(), s->probabilities[label].at(v[0], v[1], v[2]));
     }
 }
 
@@ -125,8 +126,7 @@ void drawStudyPanel(Workspace& workspace) {
     if (ImGui::CollapsingHeader("Display", ImGuiTreeNodeFlags_DefaultOpen)) {
         bool radiological = state.convention == render::Convention::Radiological;
         if (ImGui::Checkbox("Radiological view", &radiological)) {
-            state.convention =
-                radiological ? render::Convention::Radiological : render::Convention::Neurological;
+            state.convention = radiological ? render::Convention::Radiological : render::Convention::Neurological;
         }
         if (ImGui::IsItemHovered()) {
             ImGui::SetTooltip("On: the patient's right is on the screen's left (radiological).\n"

@@ -14,7 +14,8 @@ bool drawTransferEditor(render::TransferFunction& f) {
     // Opacities are small per step; the curve shows them on a square-root scale.
     const float maxOpacity = 0.6f;
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    ImGui::InvisibleButton("transfer", ImVec2(width, height), ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+    ImGui::InvisibleButton("transfer", ImVec2(width, height),
+                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
     ImDrawList* draw = ImGui::GetWindowDrawList();
     draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + height), IM_COL32(25, 25, 30, 255));
     const auto table = f.table();
@@ -22,10 +23,12 @@ bool drawTransferEditor(render::TransferFunction& f) {
         const float x0 = origin.x + width * float(n) / 255.0f, x1 = origin.x + width * float(n + 1) / 255.0f;
         const auto& c = table[size_t(n)];
         const float y = origin.y + height * (1.0f - std::sqrt(float(c.a) / 255.0f / maxOpacity));
-        draw->AddRectFilled(ImVec2(x0, std::max(origin.y, y)), ImVec2(x1, origin.y + height), IM_COL32(c.r, c.g, c.b, 200));
+        draw->AddRectFilled(ImVec2(x0, std::max(origin.y, y)), ImVec2(x1, origin.y + height),
+                            IM_COL32(c.r, c.g, c.b, 200));
     }
     auto pointPosition = [&](const render::TransferFunction::Point& p) {
-        return ImVec2(origin.x + width * p.value, origin.y + height * (1.0f - std::sqrt(std::min(p.opacity, maxOpacity) / maxOpacity)));
+        return ImVec2(origin.x + width * p.value,
+                      origin.y + height * (1.0f - std::sqrt(std::min(p.opacity, maxOpacity) / maxOpacity)));
     };
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     int hovered = -1;

@@ -35,7 +35,8 @@ std::shared_ptr<const ExplanationSet> cellMaps(const AggregationWork::Aggregatio
     Target target;
     target.classIndex = cls;
     target.mask.resize(segmentation.labels.labels.size());
-    for (size_t n = 0; n < target.mask.size(); ++n) target.mask[n] = segmentation.labels.labels[n] == cls;
+    for (size_t n = 0; n < target.mask.size(); ++n)
+        target.mask[n] = segmentation.labels.labels[n] == cls;
     target.description = e.targetDescription;
     return makeExplanationSet({e}, target, studyGrid, source, a.segmentationGeneration);
 }
@@ -43,14 +44,12 @@ std::shared_ptr<const ExplanationSet> cellMaps(const AggregationWork::Aggregatio
 } // namespace
 
 void AggregationWork::aggregate(Method method, const ExplainParameters& parameters) {
-    if (!m_workspace.study() || !m_workspace.model() || !m_workspace.segmentation()) {
-        m_workspace.messages().error("the aggregation needs a study, a model and its segmentation");
-        return;
-    }
-    auto study = m_workspace.study()->study;
-    auto model = m_workspace.model()->model;
-    auto segmentation = m_workspace.segmentation();
-    const uint64_t generation = m_workspace.segmentationGeneration();
+    const auto on = m_workspace.segmented("the aggregation");
+    if (!on) return;
+    auto study = on->study;
+    auto model = on->model;
+    auto segmentation = on->segmentation;
+    const uint64_t generation = on->generation;
     m_workspace.jobs().submit(
         kAggregateSlot, "Aggregating (every class)",
         [study, model, segmentation, method, parameters, generation](JobContext& job) {
@@ -65,6 +64,7 @@ void AggregationWork::aggregate(Method method, const ExplainParameters& paramete
         },
         [this](std::shared_ptr<const Aggregation> aggregation) {
             m_aggregation = std::move(aggregation);
+            ++m_revision;
             logInfo("{}: {} classes aggregated over {} segments in {:.1f} s", m_aggregation->matrix.method,
                     m_aggregation->matrix.rows.size(), m_aggregation->matrix.classNames.size(), m_aggregation->seconds);
             if (onAggregated) onAggregated();
@@ -75,11 +75,17 @@ void AggregationWork::aggregate(Method method, const ExplainParameters& paramete
         });
 }
 
-bool AggregationWork::aggregating() const { return m_workspace.jobs().busy(kAggregateSlot) || m_workspace.jobs().busy(kCellSlot); }
-bool AggregationWork::benchmarking() const { return m_workspace.jobs().busy(kBenchmarkSlot); }
+bool AggregationWork::aggregating() const {
+    return m_workspace.jobs().busy(kAggregateSlot) || m_workspace.jobs().busy(kCellSlot);
+}
+bool AggregationWork::benchmarking() const {
+    return m_workspace.jobs().busy(kBenchmarkSlot);
+}
 
 std::shared_ptr<const AggregationWork::Aggregation> AggregationWork::aggregation() const {
-    return m_aggregation && m_aggregation->segmentationGeneration == m_workspace.segmentationGeneration() ? m_aggregation : nullptr;
+    return m_aggregation && m_aggregation->segmentationGeneration == m_workspace.segmentationGeneration()
+               ? m_aggregation
+               : nullptr;
 }
 
 std::shared_ptr<const Benchmark> AggregationWork::benchmark() const {
@@ -99,7 +105,8 @@ void AggregationWork::showCell(int row, int segment, AttributionPart part) {
     const auto& masses = a->matrix.rows[size_t(row)].mass[size_t(part)];
     const double most = *std::max_element(masses.begin(), masses.end());
     viewer.segmentShading.assign(masses.size(), 0.0f);
-    for (size_t k = 0; k < masses.size(); ++k) viewer.segmentShading[k] = most > 0.0 ? float(masses[k] / most) : 0.0f;
+    for (size_t k = 0; k < masses.size(); ++k)
+        viewer.segmentShading[k] = most > 0.0 ? float(masses[k] / most) : 0.0f;
     m_shadingSegmentation = a->segmentationGeneration;
     viewer.showSegmentation = true;
     viewer.segmentationOutline = true;
@@ -118,7 +125,9 @@ const MapSource* AggregationWork::shownCell() const {
     return source.kind == MapSource::Kind::AggregationCell ? &source : nullptr;
 }
 
-void AggregationWork::clearShading() { m_workspace.viewer().segmentShading.clear(); }
+void AggregationWork::clearShading() {
+    m_workspace.viewer().segmentShading.clear();
+}
 
 void AggregationWork::update() {
     if (!m_workspace.viewer().segmentShading.empty() && m_shadingSegmentation != m_workspace.segmentationGeneration()) {
@@ -126,16 +135,14 @@ void AggregationWork::update() {
     }
 }
 
-void AggregationWork::runBenchmark(std::vector<Method> methods, std::vector<Metric> metrics, const ExplainParameters& parameters,
-                                   const MetricOptions& options) {
-    if (!m_workspace.study() || !m_workspace.model() || !m_workspace.segmentation()) {
-        m_workspace.messages().error("the benchmark needs a study, a model and its segmentation");
-        return;
-    }
-    auto study = m_workspace.study()->study;
-    auto model = m_workspace.model()->model;
-    auto segmentation = m_workspace.segmentation();
-    const uint64_t generation = m_workspace.segmentationGeneration();
+void AggregationWork::runBenchmark(std::vector<Method> methods, std::vector<Metric> metrics,
+                                   const ExplainParameters& parameters, const MetricOptions& options) {
+    const auto on = m_workspace.segmented("the benchmark");
+    if (!on) return;
+    auto study = on->study;
+    auto model = on->model;
+    auto segmentation = on->segmentation;
+    const uint64_t generation = on->generation;
     m_workspace.jobs().submit(
         kBenchmarkSlot, "Faithfulness benchmark",
         [=](JobContext& job) {
@@ -144,13 +151,15 @@ void AggregationWork::runBenchmark(std::vector<Method> methods, std::vector<Metr
             b->metrics = metrics;
             b->options = options;
             const std::vector<Target> targets = classTargets(*study, *segmentation, {});
-            b->evaluations = evaluateMethods(*model, *study, targets, methods, parameters, metrics, options, &segmentation->labels, &job);
+            b->evaluations = evaluateMethods(*model, *study, targets, methods, parameters, metrics, options,
+                                             &segmentation->labels, &job);
             b->summarise();
             return std::shared_ptr<const Benchmark>(b);
         },
         [this, generation](std::shared_ptr<const Benchmark> benchmark) {
             m_benchmark = std::move(benchmark);
             m_benchmarkSegmentation = generation;
+            ++m_revision;
             logInfo("faithfulness benchmark: most faithful {} ({})", m_benchmark->mostFaithful, m_benchmark->ranking);
         });
 }

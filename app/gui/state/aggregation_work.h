@@ -40,6 +40,9 @@ public:
     bool benchmarking() const;
     std::shared_ptr<const Benchmark> benchmark() const;
 
+    // Moves whenever an aggregation or a benchmark arrives.
+    uint64_t revision() const { return m_revision; }
+
     // Once per frame: the segment shading goes with the segmentation it shades.
     void update();
 
@@ -54,6 +57,7 @@ private:
     std::shared_ptr<const Benchmark> m_benchmark;
     uint64_t m_benchmarkSegmentation = 0;
     uint64_t m_shadingSegmentation = 0; // the segmentation ViewerState::segmentShading shades
+    uint64_t m_revision = 0;
 };
 
 } // namespace segxai::app

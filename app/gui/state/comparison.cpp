@@ -2,8 +2,8 @@
 
 #include "engine/core/log.h"
 #include "engine/core/resample.h"
-#include "engine/io/image_io.h"
 #include "engine/explain/map_statistics.h"
+#include "engine/io/image_io.h"
 
 #include <algorithm>
 #include <chrono>
@@ -12,8 +12,12 @@
 namespace segxai::app {
 namespace {
 
-JobSlot explainSlot(int panel) { return JobSlot("explain:" + std::to_string(panel)); }
-JobSlot panelModelSlot(int panel) { return JobSlot("model:" + std::to_string(panel)); }
+JobSlot explainSlot(int panel) {
+    return JobSlot("explain:" + std::to_string(panel));
+}
+JobSlot panelModelSlot(int panel) {
+    return JobSlot("model:" + std::to_string(panel));
+}
 const JobSlot kDifferenceSlot{"difference"};
 
 // The target on a map's grid (nearest neighbour), for the share of attribution inside it.
@@ -66,7 +70,8 @@ std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> item
     const auto onGrid = targetOnGrid(target, studyGrid, set->items.front().maps.front().values.geometry);
     for (const Explanation& e : set->items) {
         std::vector<MapFigures> figures;
-        for (const ExplanationMap& map : e.maps) figures.push_back(figuresOf(map, onGrid));
+        for (const ExplanationMap& map : e.maps)
+            figures.push_back(figuresOf(map, onGrid));
         set->figures.push_back(std::move(figures));
     }
     return set;
@@ -87,21 +92,18 @@ std::optional<ShownMap> Comparison::shownMap(int panel) const {
 }
 
 void Comparison::explain(int panel, const TargetSpec& targetSpec) {
-    if (!m_workspace.study() || !m_workspace.model() || !m_workspace.segmentation()) {
-        m_workspace.messages().error("explaining needs a study, a model and its segmentation");
-        return;
-    }
-    if (panel < 0 || panel >= int(m_panels.size())) return;
+    const auto on = m_workspace.segmented("explaining");
+    if (!on || panel < 0 || panel >= int(m_panels.size())) return;
     Panel& p = m_panels[size_t(panel)];
     if (!p.modelPath.empty() && !p.ownModel) {
         p.pendingTarget = targetSpec; // explained when its model arrives
         logInfo("panel {}: explained once its model has loaded", char('A' + panel));
         return;
     }
-    auto study = m_workspace.study()->study;
-    auto model = p.ownModel ? p.ownModel->model : m_workspace.model()->model;
-    auto segmentation = m_workspace.segmentation();
-    const uint64_t generation = m_workspace.segmentationGeneration();
+    auto study = on->study;
+    auto model = p.ownModel ? p.ownModel->model : on->model;
+    auto segmentation = on->segmentation;
+    const uint64_t generation = on->generation;
     const auto methods = p.methods;
     const auto parameters = p.parameters;
     m_workspace.jobs().submit(
@@ -109,8 +111,9 @@ void Comparison::explain(int panel, const TargetSpec& targetSpec) {
         [study, model, segmentation, methods, parameters, targetSpec, generation](JobContext& job) {
             const auto start = std::chrono::steady_clock::now();
             const Target target = resolveTarget(targetSpec, *study, *segmentation, parameters.instances);
-            auto set = makeExplanationSet(segxai::explain(*model, *study, target, methods, parameters, &job, &segmentation->labels),
-                                          target, study->geometry, MapSource{MapSource::Kind::Explanation, targetSpec}, generation);
+            auto set = makeExplanationSet(
+                segxai::explain(*model, *study, target, methods, parameters, &job, &segmentation->labels), target,
+                study->geometry, MapSource{MapSource::Kind::Explanation, targetSpec}, generation);
             set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             return std::shared_ptr<const ExplanationSet>(set);
         },
@@ -120,7 +123,8 @@ void Comparison::explain(int panel, const TargetSpec& targetSpec) {
 }
 
 void Comparison::explainAll(const TargetSpec& target) {
-    for (int panel = 0; panel < int(m_panels.size()); ++panel) explain(panel, target);
+    for (int panel = 0; panel < int(m_panels.size()); ++panel)
+        explain(panel, target);
 }
 
 bool Comparison::explaining() const {
@@ -178,7 +182,8 @@ void Comparison::adopt(int panel, std::shared_ptr<const ExplanationSet> set) {
     for (const Explanation& e : p.result->items) {
         logInfo("panel {}: {}: {}, S = {:.5g} ({}), {:.2f} s", char('A' + panel), methodTitle(e.method),
                 e.targetDescription, e.score, e.scoreOn, e.seconds);
-        for (const auto& w : e.warnings) logWarning("{}", w);
+        for (const auto& w : e.warnings)
+            logWarning("{}", w);
     }
     if (std::exchange(m_keepDisplay[size_t(panel)], false)) return; // as the session showed it
     ViewerState& viewer = m_workspace.viewer();
@@ -256,7 +261,8 @@ void Comparison::updateCorrelations() {
         m_workspace.jobs().submit(
             JobSlot("correlation:" + std::to_string(panel)), "Correlation with panel A",
             [setA, set, itemA, channelA, item, channel](JobContext&) {
-                return pearsonCorrelation(setA->items[itemA].maps[channelA].values, set->items[item].maps[channel].values);
+                return pearsonCorrelation(setA->items[itemA].maps[channelA].values,
+                                          set->items[item].maps[channel].values);
             },
             [this, panel, asked](double r) {
                 Correlation& c = m_correlations[size_t(panel)];
@@ -276,8 +282,9 @@ void Comparison::updateDifference() {
         m_differenceInputs.reset();
         return;
     }
-    const DifferenceInputs inputs{m_panels[0].generation, m_panels[1].generation, a->item, a->channel, b->item, b->channel,
-                                  viewer.rankDifference};
+    const DifferenceInputs inputs{
+        m_panels[0].generation, m_panels[1].generation, a->item, a->channel, b->item, b->channel,
+        viewer.rankDifference};
     if (m_differenceInputs == inputs) return;
     m_differenceInputs = inputs;
     auto setA = m_panels[0].result, setB = m_panels[1].result;
@@ -289,7 +296,8 @@ void Comparison::updateDifference() {
             auto d = std::make_shared<DifferenceView>();
             d->values = mapDifference(ea.maps[inputs.channelA].values, eb.maps[inputs.channelB].values, inputs.ranks);
             float extent = 0.0f;
-            for (float v : d->values.voxels) extent = std::max(extent, std::abs(v));
+            for (float v : d->values.voxels)
+                extent = std::max(extent, std::abs(v));
             d->extent = extent > 0.0f ? extent : 1.0f;
             d->description = fmt::format("{} - {}{}", methodTitle(ea.method), methodTitle(eb.method),
                                          inputs.ranks ? " (ranks)" : " (normalised)");

@@ -27,10 +27,10 @@ struct MapFigures {
 struct MapSource {
     enum class Kind { Explanation, Lesion, AggregationCell };
     Kind kind = Kind::Explanation;
-    TargetSpec target; // Explanation
-    int lesion = 0;    // Lesion: its id in the lesion analysis
-    int row = 0;       // AggregationCell: the matrix row (target class) ...
-    int segment = -1;  // ... restricted to this segment (-1: the whole map)
+    TargetSpec target;                                // Explanation
+    int lesion = 0;                                   // Lesion: its id in the lesion analysis
+    int row = 0;                                      // AggregationCell: the matrix row (target class) ...
+    int segment = -1;                                 // ... restricted to this segment (-1: the whole map)
     AttributionPart part = AttributionPart::Absolute; // ... segments shaded by this part's mass
 };
 
@@ -75,8 +75,8 @@ struct Panel {
     std::string modelPath;                       // empty: the workspace's model
     std::shared_ptr<const LoadedModel> ownModel; // loaded modelPath
     std::shared_ptr<const ExplanationSet> result;
-    uint64_t generation = 0;                     // moves whenever result changes
-    std::optional<TargetSpec> pendingTarget;     // explain once ownModel has loaded
+    uint64_t generation = 0;                 // moves whenever result changes
+    std::optional<TargetSpec> pendingTarget; // explain once ownModel has loaded
 };
 
 // The comparison panels (1 to kMaxPanels; panel A always exists), their explanations and

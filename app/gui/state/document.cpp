@@ -8,6 +8,20 @@ Document::Document(JobRunner& jobs)
     m_jobs.setFailureHandler([this](const JobReport& report) { m_messages.jobEnded(report); });
 }
 
+bool Document::hasResults() const {
+    for (const Panel& p : comparison.panels()) {
+        if (p.result) return true;
+    }
+    return lesions.analysis() || aggregation.aggregation() || aggregation.benchmark();
+}
+
+uint64_t Document::resultsRevision() const {
+    uint64_t revision = lesions.generation() + aggregation.revision();
+    for (const Panel& p : comparison.panels())
+        revision += p.generation;
+    return revision;
+}
+
 void Document::update() {
     m_jobs.drain();
     comparison.update();

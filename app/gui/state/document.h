@@ -31,6 +31,10 @@ public:
     // what was made on a replaced segmentation.
     void update();
     Messages& messages() { return m_messages; }
+    // Whether any explanation or analysis is held, and a number that moves whenever one is
+    // made (compared with the one of the last saved session before quitting).
+    bool hasResults() const;
+    uint64_t resultsRevision() const;
     // Anything computing or loading (the status bar, scripts waiting for quiescence).
     bool busy() const { return !m_jobs.quiescent(); }
 };

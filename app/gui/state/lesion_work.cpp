@@ -74,18 +74,17 @@ int mostAttributedChannel(const LesionAnalysis& a, int id) {
 } // namespace
 
 void LesionWork::analyse(const LesionAnalysisOptions& options) {
-    if (!m_workspace.study() || !m_workspace.model() || !m_workspace.segmentation()) {
-        m_workspace.messages().error("the lesion analysis needs a study, a model and its segmentation");
-        return;
-    }
-    auto study = m_workspace.study()->study;
-    auto model = m_workspace.model()->model;
-    auto segmentation = m_workspace.segmentation();
-    const uint64_t generation = m_workspace.segmentationGeneration();
+    const auto on = m_workspace.segmented("the lesion analysis");
+    if (!on) return;
+    auto study = on->study;
+    auto model = on->model;
+    auto segmentation = on->segmentation;
+    const uint64_t generation = on->generation;
     m_workspace.jobs().submit(
         kLesionSlot, "Analysing lesions",
         [study, model, segmentation, options](JobContext& job) {
-            return std::make_shared<const LesionAnalysis>(segxai::analyseLesions(*model, *study, *segmentation, options, &job));
+            return std::make_shared<const LesionAnalysis>(
+                segxai::analyseLesions(*model, *study, *segmentation, options, &job));
         },
         [this, generation](std::shared_ptr<const LesionAnalysis> analysis) {
             m_analysis = std::move(analysis);
@@ -94,7 +93,11 @@ void LesionWork::analyse(const LesionAnalysisOptions& options) {
             m_shown = 0;
             logInfo("{} lesions analysed in {:.1f} s", m_analysis->lesions.lesions.size(), m_analysis->seconds);
             for (const Finding& f : m_analysis->findings) {
-                logInfo("  {}: {} ({})", f.name, !f.holds ? "not assessable" : *f.holds ? "holds" : "does not hold", f.evidence);
+                logInfo("  {}: {} ({})", f.name,
+                        !f.holds   ? "not assessable"
+                        : *f.holds ? "holds"
+                                   : "does not hold",
+                        f.evidence);
             }
             if (onAnalysed) onAnalysed();
         },
@@ -104,10 +107,18 @@ void LesionWork::analyse(const LesionAnalysisOptions& options) {
         });
 }
 
-bool LesionWork::analysing() const { return m_workspace.jobs().busy(kLesionSlot); }
-bool LesionWork::saving() const { return m_workspace.jobs().busy(kFilesSlot); }
-bool LesionWork::painting() const { return m_workspace.jobs().busy(kPaintSlot); }
-bool LesionWork::sweeping() const { return m_workspace.jobs().busy(kSweepSlot); }
+bool LesionWork::analysing() const {
+    return m_workspace.jobs().busy(kLesionSlot);
+}
+bool LesionWork::saving() const {
+    return m_workspace.jobs().busy(kFilesSlot);
+}
+bool LesionWork::painting() const {
+    return m_workspace.jobs().busy(kPaintSlot);
+}
+bool LesionWork::sweeping() const {
+    return m_workspace.jobs().busy(kSweepSlot);
+}
 
 std::shared_ptr<const LesionAnalysis> LesionWork::analysis() const {
     return m_analysisSegmentation == m_workspace.segmentationGeneration() ? m_analysis : nullptr;
@@ -127,8 +138,8 @@ void LesionWork::show(int id, int method, int map) {
     MapSource source;
     source.kind = MapSource::Kind::Lesion;
     source.lesion = id;
-    auto set = makeExplanationSet(std::move(items), lesionTarget(a->lesions, id), m_workspace.study()->study->geometry, source,
-                                  m_workspace.segmentationGeneration());
+    auto set = makeExplanationSet(std::move(items), lesionTarget(a->lesions, id), m_workspace.study()->study->geometry,
+                                  source, m_workspace.segmentationGeneration());
     const int count = int(set->items.size());
     m_comparison.show(0, std::move(set));
     MapDisplay& display = viewer.displays[0];
@@ -173,8 +184,8 @@ void LesionWork::paint(const SyntheticLesion& lesion) {
             m_painted = lesion;
             m_workspace.replacePixels(std::move(painted));
             m_paintedStudy = m_workspace.studyGeneration();
-            logInfo("synthetic lesion painted in: radii {:.1f} x {:.1f} x {:.1f} mm; segmenting again", lesion.radiiMm.x,
-                    lesion.radiiMm.y, lesion.radiiMm.z);
+            logInfo("synthetic lesion painted in: radii {:.1f} x {:.1f} x {:.1f} mm; segmenting again",
+                    lesion.radiiMm.x, lesion.radiiMm.y, lesion.radiiMm.z);
         });
 }
 

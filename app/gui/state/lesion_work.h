@@ -63,7 +63,7 @@ private:
     uint64_t m_generation = 0;
     int m_shown = 0;
     std::optional<SyntheticLesion> m_painted;
-    uint64_t m_paintedStudy = 0;                   // the study generation with it painted in
+    uint64_t m_paintedStudy = 0;                    // the study generation with it painted in
     std::shared_ptr<const LoadedStudy> m_unpainted; // the study before it
     std::shared_ptr<const std::vector<SyntheticDetection>> m_sweep;
 };

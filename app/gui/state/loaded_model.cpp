@@ -35,8 +35,8 @@ bool isModelPath(const std::string& path) {
     const std::filesystem::path p(path);
     if (std::filesystem::is_directory(p, ec)) {
         return std::filesystem::exists(p / "configs" / "metadata.json", ec) ||
-               std::filesystem::exists(p / "models" / "model.ts", ec) ||
-               std::filesystem::exists(p / "model.pt", ec) || std::filesystem::exists(p / "model.ts", ec);
+               std::filesystem::exists(p / "models" / "model.ts", ec) || std::filesystem::exists(p / "model.pt", ec) ||
+               std::filesystem::exists(p / "model.ts", ec);
     }
     const std::string ext = p.extension().string();
     return ext == ".pt" || ext == ".ts" || ext == ".pth" || ext == ".torchscript";

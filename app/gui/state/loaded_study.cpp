@@ -1,15 +1,13 @@
 #include "app/gui/state/loaded_study.h"
 
-#include "engine/io/study_channels.h"
-
 #include "engine/core/job_runner.h"
+#include "engine/io/study_channels.h"
 
 #include <algorithm>
 
 namespace segxai::app {
 
-std::shared_ptr<const LoadedStudy> loadStudyForViewing(const StudyRequest& request,
-                                                       JobContext& job) {
+std::shared_ptr<const LoadedStudy> loadStudyForViewing(const StudyRequest& request, JobContext& job) {
     auto loaded = std::make_shared<LoadedStudy>();
     auto study = std::make_shared<Study>(loadStudy(request, &job));
     job.progress(0.97f, "computing display ranges");

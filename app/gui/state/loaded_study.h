@@ -1,7 +1,7 @@
 #pragma once
+#include "engine/core/volume.h"
 #include "engine/io/study.h"
 #include "engine/io/study_loader.h"
-#include "engine/core/volume.h"
 
 #include <memory>
 #include <vector>
@@ -19,7 +19,6 @@ struct LoadedStudy {
 };
 
 // Runs on the engine thread.
-std::shared_ptr<const LoadedStudy> loadStudyForViewing(const StudyRequest& request,
-                                                       JobContext& job);
+std::shared_ptr<const LoadedStudy> loadStudyForViewing(const StudyRequest& request, JobContext& job);
 
 } // namespace segxai::app

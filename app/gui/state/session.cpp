@@ -1,13 +1,12 @@
 #include "app/gui/state/session.h"
 
 #include "app/gui/state/document.h"
-
-#include "engine/io/atomic_file.h"
+#include "engine/analysis/lesion_options_json.h"
 #include "engine/core/error.h"
 #include "engine/explain/explain_parameters_json.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/json_fields.h"
 #include "engine/io/json_text.h"
-#include "engine/analysis/lesion_options_json.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -20,9 +19,15 @@ using nlohmann::json;
 namespace segxai::app {
 namespace {
 
-json vec2(const glm::dvec2& v) { return {v.x, v.y}; }
-json vec3(const glm::dvec3& v) { return {v.x, v.y, v.z}; }
-json index3(const Index3& v) { return {v[0], v[1], v[2]}; }
+json vec2(const glm::dvec2& v) {
+    return {v.x, v.y};
+}
+json vec3(const glm::dvec3& v) {
+    return {v.x, v.y, v.z};
+}
+json index3(const Index3& v) {
+    return {v[0], v[1], v[2]};
+}
 
 // Reads `key` into `out` when present with the right shape; leaves `out` alone otherwise.
 template <typename T> void take(const json& j, const char* key, T& out) {
@@ -73,48 +78,74 @@ template <typename Owner> struct Fields {
     std::vector<std::pair<const char*, float Owner::*>> numbers;
 
     void write(const Owner& owner, json& out) const {
-        for (const auto& [key, member] : flags) out[key] = owner.*member;
-        for (const auto& [key, member] : integers) out[key] = owner.*member;
-        for (const auto& [key, member] : numbers) out[key] = owner.*member;
+        for (const auto& [key, member] : flags)
+            out[key] = owner.*member;
+        for (const auto& [key, member] : integers)
+            out[key] = owner.*member;
+        for (const auto& [key, member] : numbers)
+            out[key] = owner.*member;
     }
     void read(const json& in, Owner& owner) const {
-        for (const auto& [key, member] : flags) take(in, key, owner.*member);
-        for (const auto& [key, member] : integers) take(in, key, owner.*member);
-        for (const auto& [key, member] : numbers) take(in, key, owner.*member);
+        for (const auto& [key, member] : flags)
+            take(in, key, owner.*member);
+        for (const auto& [key, member] : integers)
+            take(in, key, owner.*member);
+        for (const auto& [key, member] : numbers)
+            take(in, key, owner.*member);
     }
 };
 
 const Fields<ViewerState>& viewFields() {
     using S = ViewerState;
-    static const Fields<S> fields{
-        {{"linear_interpolation", &S::linearInterpolation}, {"show_crosshair", &S::showCrosshair},
-         {"show_ground_truth", &S::showGroundTruth}, {"label_outline", &S::labelOutline},
-         {"show_segmentation", &S::showSegmentation}, {"segmentation_outline", &S::segmentationOutline},
-         {"show_probability", &S::showProbability}, {"show_difference", &S::showDifference},
-         {"rank_difference", &S::rankDifference}, {"mip", &S::mip}, {"label_shells", &S::labelShells}},
-        {{"maximised", &S::maximised}, {"compare_view", &S::compareView}, {"active_panel", &S::activePanel},
-         {"display_channel", &S::displayChannel}, {"probability_class", &S::probabilityClass},
-         {"probability_colormap", &S::probabilityColormap}, {"box_depth", &S::boxDepth}},
-        {{"label_opacity", &S::labelOpacity}, {"segmentation_opacity", &S::segmentationOpacity},
-         {"probability_opacity", &S::probabilityOpacity}, {"probability_threshold", &S::probabilityThreshold},
-         {"shell_opacity", &S::shellOpacity}, {"map_opacity_3d", &S::mapOpacity3d}}};
+    static const Fields<S> fields{{{"linear_interpolation", &S::linearInterpolation},
+                                   {"show_crosshair", &S::showCrosshair},
+                                   {"show_ground_truth", &S::showGroundTruth},
+                                   {"label_outline", &S::labelOutline},
+                                   {"show_segmentation", &S::showSegmentation},
+                                   {"segmentation_outline", &S::segmentationOutline},
+                                   {"show_probability", &S::showProbability},
+                                   {"show_difference", &S::showDifference},
+                                   {"rank_difference", &S::rankDifference},
+                                   {"mip", &S::mip},
+                                   {"label_shells", &S::labelShells}},
+                                  {{"maximised", &S::maximised},
+                                   {"compare_view", &S::compareView},
+                                   {"active_panel", &S::activePanel},
+                                   {"display_channel", &S::displayChannel},
+                                   {"probability_class", &S::probabilityClass},
+                                   {"probability_colormap", &S::probabilityColormap},
+                                   {"box_depth", &S::boxDepth}},
+                                  {{"label_opacity", &S::labelOpacity},
+                                   {"segmentation_opacity", &S::segmentationOpacity},
+                                   {"probability_opacity", &S::probabilityOpacity},
+                                   {"probability_threshold", &S::probabilityThreshold},
+                                   {"shell_opacity", &S::shellOpacity},
+                                   {"map_opacity_3d", &S::mapOpacity3d}}};
     return fields;
 }
 
 const Fields<MapDisplay>& displayFields() {
     using D = MapDisplay;
-    static const Fields<D> fields{
-        {{"show", &D::show}, {"separate_negative", &D::separateNegative}},
-        {{"index", &D::index}, {"map", &D::map}, {"unsigned_colormap", &D::unsignedColormap}, {"signed_colormap", &D::signedColormap}},
-        {{"opacity", &D::opacity}, {"threshold", &D::threshold}, {"gain", &D::gain}, {"negative_gain", &D::negativeGain}}};
+    static const Fields<D> fields{{{"show", &D::show}, {"separate_negative", &D::separateNegative}},
+                                  {{"index", &D::index},
+                                   {"map", &D::map},
+                                   {"unsigned_colormap", &D::unsignedColormap},
+                                   {"signed_colormap", &D::signedColormap}},
+                                  {{"opacity", &D::opacity},
+                                   {"threshold", &D::threshold},
+                                   {"gain", &D::gain},
+                                   {"negative_gain", &D::negativeGain}}};
     return fields;
 }
 
 const char* sourceName(MapSource::Kind kind) {
     switch (kind) {
-    case MapSource::Kind::Lesion: return "lesion";
-    case MapSource::Kind::AggregationCell: return "aggregation";
-    default: return "explanation";
+    case MapSource::Kind::Lesion:
+        return "lesion";
+    case MapSource::Kind::AggregationCell:
+        return "aggregation";
+    default:
+        return "explanation";
     }
 }
 
@@ -127,7 +158,8 @@ MapSource::Kind sourceKind(const json& j, const std::string& where) {
 }
 
 json syntheticToJson(const SyntheticLesion& l) {
-    return {{"centre_mm", vec3(l.centre)}, {"radii_mm", vec3(l.radiiMm)}, {"contrast", l.contrast}, {"edge_mm", l.edgeMm}};
+    return {
+        {"centre_mm", vec3(l.centre)}, {"radii_mm", vec3(l.radiiMm)}, {"contrast", l.contrast}, {"edge_mm", l.edgeMm}};
 }
 
 SyntheticLesion syntheticFromJson(const json& j, const std::string& where) {
@@ -154,7 +186,10 @@ SyntheticLesion syntheticFromJson(const json& j, const std::string& where) {
 }
 
 json aggregationToJson(const Session::AggregationEntry& a) {
-    return {{"method", methodId(a.method)}, {"parameters", parametersToJson(a.parameters)}, {"row", a.row}, {"segment", a.segment},
+    return {{"method", methodId(a.method)},
+            {"parameters", parametersToJson(a.parameters)},
+            {"row", a.row},
+            {"segment", a.segment},
             {"part", attributionPartName(a.part)}};
 }
 
@@ -180,9 +215,9 @@ Session::AggregationEntry aggregationFromJson(const json& j, const std::string& 
 // The Explain tab's target kinds by name; sessions before names held their index here.
 const std::vector<std::pair<TargetSpec::Kind, const char*>>& targetKinds() {
     using K = TargetSpec::Kind;
-    static const std::vector<std::pair<K, const char*>> kinds{{K::ClassRegion, "class"}, {K::Instance, "instance"},
-                                                              {K::GroundTruthInstance, "gt-instance"}, {K::Box, "box"},
-                                                              {K::Voxel, "voxel"}, {K::Channel, "channel"}};
+    static const std::vector<std::pair<K, const char*>> kinds{
+        {K::ClassRegion, "class"}, {K::Instance, "instance"}, {K::GroundTruthInstance, "gt-instance"},
+        {K::Box, "box"},           {K::Voxel, "voxel"},       {K::Channel, "channel"}};
     return kinds;
 }
 
@@ -219,9 +254,11 @@ std::string absolute(const std::string& path) {
 
 json viewStateToJson(const ViewerState& s) {
     json cameras = json::array();
-    for (const auto& c : s.cameras) cameras.push_back({{"zoom", c.zoom}, {"pan", vec2(c.pan)}});
+    for (const auto& c : s.cameras)
+        cameras.push_back({{"zoom", c.zoom}, {"pan", vec2(c.pan)}});
     json windows = json::array();
-    for (const auto& w : s.windows) windows.push_back({w.min, w.max});
+    for (const auto& w : s.windows)
+        windows.push_back({w.min, w.max});
     json displays = json::array();
     for (const auto& d : s.displays) {
         json display = json::object();
@@ -229,7 +266,8 @@ json viewStateToJson(const ViewerState& s) {
         displays.push_back(display);
     }
     json transfer = json::array();
-    for (const auto& p : s.transfer.points) transfer.push_back({p.value, p.opacity, p.color.r, p.color.g, p.color.b});
+    for (const auto& p : s.transfer.points)
+        transfer.push_back({p.value, p.opacity, p.color.r, p.color.g, p.color.b});
     std::vector<bool> visible = s.classVisible;
     json view = {
         {"crosshair", index3(s.crosshair)},
@@ -239,10 +277,18 @@ json viewStateToJson(const ViewerState& s) {
         {"windows", windows},
         {"class_visible", visible},
         {"displays", displays},
-        {"target", {{"kind", targetKindName(s.target.kind)}, {"class", s.target.classIndex}, {"use_threshold", s.target.useThreshold},
-                    {"threshold", s.target.threshold}}},
-        {"camera", {{"target", vec3(s.camera.target)}, {"distance", s.camera.distance}, {"azimuth", s.camera.azimuth},
-                    {"elevation", s.camera.elevation}, {"pan", vec2(s.camera.pan)}, {"field_of_view", s.camera.fieldOfView}}},
+        {"target",
+         {{"kind", targetKindName(s.target.kind)},
+          {"class", s.target.classIndex},
+          {"use_threshold", s.target.useThreshold},
+          {"threshold", s.target.threshold}}},
+        {"camera",
+         {{"target", vec3(s.camera.target)},
+          {"distance", s.camera.distance},
+          {"azimuth", s.camera.azimuth},
+          {"elevation", s.camera.elevation},
+          {"pan", vec2(s.camera.pan)},
+          {"field_of_view", s.camera.fieldOfView}}},
         {"transfer", transfer},
         {"clip", {s.clip[0], s.clip[1], s.clip[2]}},
     };
@@ -279,7 +325,8 @@ void applyViewState(const json& v, ViewerState& s) {
     }
     if (auto it = v.find("class_visible"); it != v.end() && it->is_array()) {
         s.classVisible.clear();
-        for (const auto& b : *it) s.classVisible.push_back(b.is_boolean() && b.get<bool>());
+        for (const auto& b : *it)
+            s.classVisible.push_back(b.is_boolean() && b.get<bool>());
     }
     if (auto it = v.find("displays"); it != v.end() && it->is_array()) {
         for (size_t n = 0; n < std::min(it->size(), s.displays.size()); ++n) {
@@ -317,10 +364,12 @@ void applyViewState(const json& v, ViewerState& s) {
         for (const auto& p : *it) {
             if (!p.is_array() || p.size() != 5) continue;
             bool numbers = true;
-            for (const auto& x : p) numbers = numbers && x.is_number();
+            for (const auto& x : p)
+                numbers = numbers && x.is_number();
             if (!numbers) continue;
-            f.points.push_back({std::clamp(p[0].get<float>(), 0.0f, 1.0f), std::clamp(p[1].get<float>(), 0.0f, 1.0f),
-                                glm::clamp(glm::vec3(p[2].get<float>(), p[3].get<float>(), p[4].get<float>()), 0.0f, 1.0f)});
+            f.points.push_back(
+                {std::clamp(p[0].get<float>(), 0.0f, 1.0f), std::clamp(p[1].get<float>(), 0.0f, 1.0f),
+                 glm::clamp(glm::vec3(p[2].get<float>(), p[3].get<float>(), p[4].get<float>()), 0.0f, 1.0f)});
         }
         if (!f.points.empty()) {
             f.sortPoints();
@@ -328,7 +377,8 @@ void applyViewState(const json& v, ViewerState& s) {
         }
     }
     if (auto it = v.find("clip"); it != v.end() && it->is_array() && it->size() == 3) {
-        for (size_t a = 0; a < 3; ++a) s.clip[a] = (*it)[a].is_boolean() && (*it)[a].get<bool>();
+        for (size_t a = 0; a < 3; ++a)
+            s.clip[a] = (*it)[a].is_boolean() && (*it)[a].get<bool>();
     }
 }
 
@@ -336,7 +386,8 @@ json sessionToJson(const Document& document) {
     const Workspace& workspace = document.workspace;
     const StudyRequest& request = workspace.studyRequest();
     json channels = json::array();
-    for (const auto& path : request.channelPaths) channels.push_back(absolute(path));
+    for (const auto& path : request.channelPaths)
+        channels.push_back(absolute(path));
     json panels = json::array();
     std::string target;
     for (const Panel& p : document.comparison.panels()) {
@@ -349,11 +400,12 @@ json sessionToJson(const Document& document) {
     }
     const ViewerState& state = workspace.viewer();
     json session = {{"segxai_session", 1},
-                    {"study", {{"channels", channels},
-                               {"ground_truth", request.groundTruthPath ? absolute(*request.groundTruthPath) : ""},
-                               {"dicom_series", request.dicomSeries},
-                               {"keep_channel_order", request.keepChannelOrder},
-                               {"reference_channel", request.referenceChannel}}},
+                    {"study",
+                     {{"channels", channels},
+                      {"ground_truth", request.groundTruthPath ? absolute(*request.groundTruthPath) : ""},
+                      {"dicom_series", request.dicomSeries},
+                      {"keep_channel_order", request.keepChannelOrder},
+                      {"reference_channel", request.referenceChannel}}},
                     {"model", workspace.model() ? absolute(workspace.model()->model->path()) : ""},
                     {"panels", panels},
                     {"target", target},
@@ -380,7 +432,8 @@ json sessionToJson(const Document& document) {
 }
 
 Session sessionFromJson(const json& j, const std::string& origin, const std::string& folder) {
-    if (!j.is_object() || !j.contains("segxai_session")) throw Error(origin + ": not a SegXAI session (no \"segxai_session\")");
+    if (!j.is_object() || !j.contains("segxai_session"))
+        throw Error(origin + ": not a SegXAI session (no \"segxai_session\")");
     if (!j["segxai_session"].is_number_integer() || j["segxai_session"].get<int>() != 1) {
         throw Error(origin + ": session version " + j["segxai_session"].dump() + " is not one this SegXAI reads (1)");
     }
@@ -388,20 +441,24 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
     const json study = j.value("study", json::object());
     if (!study.is_object()) throw Error(origin + ": 'study' must be an object");
     const json channels = study.value("channels", json::array());
-    if (!channels.is_array() || channels.empty()) throw Error(origin + ": 'study.channels' must list the study's files");
+    if (!channels.is_array() || channels.empty())
+        throw Error(origin + ": 'study.channels' must list the study's files");
     for (const auto& c : channels) {
-        if (!c.is_string() || c.get<std::string>().empty()) throw Error(origin + ": 'study.channels' must be file paths");
+        if (!c.is_string() || c.get<std::string>().empty())
+            throw Error(origin + ": 'study.channels' must be file paths");
         s.study.channelPaths.push_back(resolved(c.get<std::string>(), folder));
     }
     if (auto gt = study.value("ground_truth", json("")); gt.is_string() && !gt.get<std::string>().empty()) {
         s.study.groundTruthPath = resolved(gt.get<std::string>(), folder);
     }
     if (auto series = study.value("dicom_series", json::array()); series.is_array()) {
-        for (const auto& x : series) s.study.dicomSeries.push_back(x.is_string() ? x.get<std::string>() : "");
+        for (const auto& x : series)
+            s.study.dicomSeries.push_back(x.is_string() ? x.get<std::string>() : "");
     }
     s.study.keepChannelOrder = jsonField<bool>(study, "keep_channel_order", false, origin + ": study");
     s.study.referenceChannel = jsonField<size_t>(study, "reference_channel", 0, origin + ": study");
-    if (s.study.referenceChannel >= s.study.channelPaths.size()) throw Error(origin + ": 'study.reference_channel' is not one of its channels");
+    if (s.study.referenceChannel >= s.study.channelPaths.size())
+        throw Error(origin + ": 'study.reference_channel' is not one of its channels");
     if (auto it = j.find("synthetic_lesion"); it != j.end() && !it->is_null()) {
         s.synthetic = syntheticFromJson(*it, origin + ": synthetic_lesion");
         if (s.synthetic->contrast.size() != s.study.channelPaths.size()) {
@@ -412,7 +469,8 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
     if (!model.is_string()) throw Error(origin + ": 'model' must be a path");
     s.model = resolved(model.get<std::string>(), folder);
     const json panels = j.value("panels", json::array());
-    if (!panels.is_array() || panels.size() > size_t(kMaxPanels)) throw Error(origin + ": 'panels' must be a list of 1 to 4 panels");
+    if (!panels.is_array() || panels.size() > size_t(kMaxPanels))
+        throw Error(origin + ": 'panels' must be a list of 1 to 4 panels");
     for (size_t n = 0; n < panels.size(); ++n) {
         const json& p = panels[n];
         const std::string where = fmt::format("{}: panels[{}]", origin, n);
@@ -426,7 +484,8 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
         entry.modelPath = resolved(panelModel.get<std::string>(), folder);
         entry.explained = p.value("explained", false) == true;
         entry.shows = sourceKind(p, where);
-        if (n > 0 && entry.shows != MapSource::Kind::Explanation) throw Error(where + ": only panel A shows lesions and aggregation cells");
+        if (n > 0 && entry.shows != MapSource::Kind::Explanation)
+            throw Error(where + ": only panel A shows lesions and aggregation cells");
         s.panels.push_back(std::move(entry));
     }
     const json target = j.value("target", json(""));
@@ -437,8 +496,9 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
         const std::string where = origin + ": lesions";
         if (!it->is_object()) throw Error(where + " must be an object");
         refuseUnknownKeys(*it, {"options", "shown"}, where);
-        s.lesions = Session::LesionEntry{lesionOptionsFromJson(it->value("options", json::object()), where + ".options"),
-                                         jsonField<int>(*it, "shown", 0, where)};
+        s.lesions =
+            Session::LesionEntry{lesionOptionsFromJson(it->value("options", json::object()), where + ".options"),
+                                 jsonField<int>(*it, "shown", 0, where)};
     }
     if (auto it = j.find("aggregation"); it != j.end() && !it->is_null()) {
         s.aggregation = aggregationFromJson(*it, origin + ": aggregation");

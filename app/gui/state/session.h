@@ -1,6 +1,6 @@
 #pragma once
-#include "app/gui/state/viewer_state.h"
 #include "app/gui/state/comparison.h"
+#include "app/gui/state/viewer_state.h"
 #include "engine/analysis/aggregation.h"
 #include "engine/analysis/lesion_report.h"
 #include "engine/analysis/synthetic_lesion.h"
@@ -32,21 +32,21 @@ struct Session {
         MapSource::Kind shows = MapSource::Kind::Explanation; // what its maps are, when explained
     };
     std::vector<PanelEntry> panels;
-    std::string targetSpec;                 // the explained target ("" when none)
+    std::string targetSpec; // the explained target ("" when none)
     struct LesionEntry {
         LesionAnalysisOptions options;
-        int shown = 0;                      // the lesion picked in the table (0: none)
+        int shown = 0; // the lesion picked in the table (0: none)
     };
-    std::optional<LesionEntry> lesions;     // a lesion analysis to run again
+    std::optional<LesionEntry> lesions; // a lesion analysis to run again
     struct AggregationEntry {
         Method method = Method::Saliency;
         ExplainParameters parameters;
-        int row = -1, segment = -1;         // the cell shown (row -1: none)
+        int row = -1, segment = -1; // the cell shown (row -1: none)
         AttributionPart part = AttributionPart::Absolute;
     };
     std::optional<AggregationEntry> aggregation; // an Agg2Exp aggregation to run again
-    std::optional<Index3> selectedVoxel;    // a voxel of the picked structure
-    nlohmann::json view;                    // ViewerState, applied with applyViewState()
+    std::optional<Index3> selectedVoxel;         // a voxel of the picked structure
+    nlohmann::json view;                         // ViewerState, applied with applyViewState()
 };
 
 // The document's current session as JSON.

@@ -19,7 +19,8 @@ bool panelAShows(const Session& session, MapSource::Kind kind) {
 
 } // namespace
 
-SessionRestore::SessionRestore(Workspace& workspace, Comparison& comparison, LesionWork& lesions, AggregationWork& aggregation)
+SessionRestore::SessionRestore(Workspace& workspace, Comparison& comparison, LesionWork& lesions,
+                               AggregationWork& aggregation)
     : m_workspace(workspace), m_comparison(comparison), m_lesions(lesions), m_aggregation(aggregation) {
     m_workspace.onStudyLoaded = [this] { studyLoaded(); };
     m_workspace.onSegmented = [this] { segmented(); };

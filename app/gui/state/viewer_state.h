@@ -19,13 +19,13 @@ constexpr int kMaxPanels = 4;
 // How a panel's explanation map is drawn.
 struct MapDisplay {
     bool show = true;
-    int index = 0;             // which explanation of the panel's set
-    int map = 0;               // which map (input channel) of it
-    int unsignedColormap = 2;  // render::Colormap, inferno
-    int signedColormap = 5;    // render::Colormap, blue-white-red
+    int index = 0;            // which explanation of the panel's set
+    int map = 0;              // which map (input channel) of it
+    int unsignedColormap = 2; // render::Colormap, inferno
+    int signedColormap = 5;   // render::Colormap, blue-white-red
     float opacity = 0.7f;
-    float threshold = 0.1f;    // fraction of the extent below which nothing is drawn
-    float gain = 1.0f;         // the colour map spans extent / gain
+    float threshold = 0.1f; // fraction of the extent below which nothing is drawn
+    float gain = 1.0f;      // the colour map spans extent / gain
     // Signed maps: the negative side gets its own range (extent of the negative values /
     // negativeGain) instead of sharing the positive one.
     bool separateNegative = false;
@@ -76,13 +76,13 @@ struct ViewerState {
     bool showSegmentation = true;
     float segmentationOpacity = 0.45f;
     bool segmentationOutline = false;
-    std::vector<bool> classVisible;     // per class of the segmentation
+    std::vector<bool> classVisible; // per class of the segmentation
     // Segments coloured by a value per class (0..1, through inferno) instead of their class
     // colours: the attribution mass of the Aggregation tab's chosen class. Empty: off.
     std::vector<float> segmentShading;
     bool showProbability = false;
     int probabilityClass = 1;
-    int probabilityColormap = 1;        // render::Colormap, hot
+    int probabilityColormap = 1; // render::Colormap, hot
     float probabilityOpacity = 0.6f;
     float probabilityThreshold = 0.05f;
 
@@ -90,9 +90,9 @@ struct ViewerState {
     std::array<MapDisplay, kMaxPanels> displays{};
     int activePanel = 0;
     Layout layout = Layout::Tri;
-    int compareView = 0;              // the view compared panels show: axial, coronal, sagittal, 3D
-    bool showDifference = false;      // a difference view of panels A and B
-    bool rankDifference = false;      // ranks instead of normalised values
+    int compareView = 0;         // the view compared panels show: axial, coronal, sagittal, 3D
+    bool showDifference = false; // a difference view of panels A and B
+    bool rankDifference = false; // ranks instead of normalised values
     TargetChoice target;
 
     // The picked structure (an instance id of Workspace::instances(), 0: none), and a click
@@ -108,7 +108,7 @@ struct ViewerState {
 
     // The 3D view: one camera for every panel, the transfer function and what is fused.
     render::OrbitCamera camera;
-    bool cameraPlaced = false;       // placed around the study once
+    bool cameraPlaced = false; // placed around the study once
     render::TransferFunction transfer = render::TransferFunction::preset(render::TransferFunction::Preset::MrSoft);
     bool mip = false;
     std::array<bool, 3> clip{false, false, false}; // cut above the crosshair on world x, y, z

@@ -19,7 +19,8 @@ const JobSlot kSegmentSlot{"segment"};
 const JobSlot kDemoSlot{"demo"};
 
 std::string referencePath(const StudyRequest& r) {
-    return r.channelPaths.empty() ? std::string() : r.channelPaths[std::min(r.referenceChannel, r.channelPaths.size() - 1)];
+    return r.channelPaths.empty() ? std::string()
+                                  : r.channelPaths[std::min(r.referenceChannel, r.channelPaths.size() - 1)];
 }
 
 } // namespace
@@ -31,8 +32,12 @@ std::vector<std::string> Workspace::inputPaths() const {
     return paths;
 }
 
-bool Workspace::loadingModel() const { return m_jobs.busy(kModelSlot); }
-bool Workspace::segmenting() const { return m_jobs.busy(kSegmentSlot); }
+bool Workspace::loadingModel() const {
+    return m_jobs.busy(kModelSlot);
+}
+bool Workspace::segmenting() const {
+    return m_jobs.busy(kSegmentSlot);
+}
 
 void Workspace::openDemo(const std::string& cacheFolder, const std::string& modelPath) {
     m_jobs.submit(
@@ -65,7 +70,8 @@ void Workspace::openModel(const std::string& path) {
             job.progress(0.1f, "reading TorchScript");
             std::vector<std::string> notes;
             std::error_code ec;
-            if (std::filesystem::is_directory(std::filesystem::path(path) / "configs", ec)) notes = readMonaiBundle(path).notes;
+            if (std::filesystem::is_directory(std::filesystem::path(path) / "configs", ec))
+                notes = readMonaiBundle(path).notes;
             auto model = Model::load(path);
             job.throwIfStopped();
             job.progress(0.5f, "listing layers");
@@ -86,9 +92,11 @@ void Workspace::segment() {
             job.progress(0.95f, "finding structures");
             result.instances = std::make_shared<const InstanceSet>(findInstances(*result.segmentation));
             result.classVoxels.assign(result.segmentation->classNames.size(), 0);
-            for (uint16_t label : result.segmentation->labels.labels) ++result.classVoxels[label];
+            for (uint16_t label : result.segmentation->labels.labels)
+                ++result.classVoxels[label];
             const auto shape = inputShapeFor(*model->model, &study->geometry);
-            result.model = shape == model->layerInputShape ? model : catalogue(model->model, &study->geometry, model->notes);
+            result.model =
+                shape == model->layerInputShape ? model : catalogue(model->model, &study->geometry, model->notes);
             return result;
         },
         [this](SegmentResult result) { adoptSegmentation(std::move(result)); });
@@ -97,7 +105,8 @@ void Workspace::segment() {
 void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
     m_model = std::move(model);
     logInfo("model: {}", m_model->model->summary());
-    for (const auto& note : m_model->notes) logInfo("  {}", note);
+    for (const auto& note : m_model->notes)
+        logInfo("  {}", note);
     if (m_model->model->card().syntheticData) logInfo("  this model was trained on synthetic data");
     dropSegmentation();
     segmentWhenReady();
@@ -133,7 +142,8 @@ bool Workspace::matchChannelsToModel() {
     const auto& inputs = m_model->model->card().inputChannels;
     const ChannelMatch match = matchStudyRequest(request, inputs, m_study->channelNames);
     m_channelMatch = match;
-    for (const auto& w : match.warnings) logWarning("channels: {}", w);
+    for (const auto& w : match.warnings)
+        logWarning("channels: {}", w);
     switch (match.outcome) {
     case ChannelMatch::Outcome::Reordered:
         logInfo("channels matched to the model's inputs by name: {}; reloading the study in that order", match.mapping);
@@ -141,7 +151,8 @@ bool Workspace::matchChannelsToModel() {
         return true;
     case ChannelMatch::Outcome::Ambiguous: {
         ChannelChoice choice;
-        for (const auto& path : m_request.channelPaths) choice.channels.push_back(std::filesystem::path(path).filename().string());
+        for (const auto& path : m_request.channelPaths)
+            choice.channels.push_back(std::filesystem::path(path).filename().string());
         choice.inputs = inputs;
         choice.reason = match.reason;
         m_pendingChannels = std::move(choice);
@@ -151,7 +162,8 @@ bool Workspace::matchChannelsToModel() {
     case ChannelMatch::Outcome::Unrecognised:
         logInfo("channels: {} (in the order given: {})", match.mapping, match.reason);
         return false;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -178,7 +190,8 @@ void Workspace::setChannelOrder(const std::vector<size_t>& order) {
     StudyRequest request = m_request;
     request.channelPaths = reordered(m_request.channelPaths, order);
     if (request.dicomSeries.size() == order.size()) request.dicomSeries = reordered(m_request.dicomSeries, order);
-    request.referenceChannel = size_t(std::find(order.begin(), order.end(), m_request.referenceChannel) - order.begin());
+    request.referenceChannel =
+        size_t(std::find(order.begin(), order.end(), m_request.referenceChannel) - order.begin());
     request.keepChannelOrder = true;
     m_pendingChannels.reset();
     if (request.channelPaths == m_request.channelPaths) {
@@ -187,6 +200,14 @@ void Workspace::setChannelOrder(const std::vector<size_t>& order) {
         return;
     }
     submitLoad(std::move(request));
+}
+
+std::optional<Workspace::Segmented> Workspace::segmented(const std::string& what) {
+    if (!m_study || !m_model || !m_segmentation) {
+        m_messages.error(what + " needs a study, a model and its segmentation");
+        return std::nullopt;
+    }
+    return Segmented{m_study->study, m_model->model, m_segmentation, m_segmentationGeneration};
 }
 
 void Workspace::pickAtCrosshair() {
@@ -215,7 +236,8 @@ int Workspace::selectedListIndex() const {
 }
 
 bool looksLikeLabelMap(const std::string& path) {
-    static const std::regex pattern(R"((^|[^a-z])(seg|segmentation|labels?|mask|gt|truth)([^a-z]|$))", std::regex::icase);
+    static const std::regex pattern(R"((^|[^a-z])(seg|segmentation|labels?|mask|gt|truth)([^a-z]|$))",
+                                    std::regex::icase);
     return std::regex_search(std::filesystem::path(path).filename().string(), pattern);
 }
 
@@ -310,7 +332,8 @@ void Workspace::openPaths(const std::vector<std::string>& given) {
 void Workspace::adoptStudy(std::shared_ptr<const LoadedStudy> loaded, const StudyRequest& request) {
     const bool sameChannels =
         m_study && request.channelPaths == m_request.channelPaths && request.dicomSeries == m_request.dicomSeries;
-    const bool sameStudy = m_study && !request.channelPaths.empty() && referencePath(request) == referencePath(m_request) &&
+    const bool sameStudy = m_study && !request.channelPaths.empty() &&
+                           referencePath(request) == referencePath(m_request) &&
                            loaded->study->geometry.sameGrid(m_study->study->geometry);
     m_study = std::move(loaded);
     m_request = request;
@@ -318,7 +341,8 @@ void Workspace::adoptStudy(std::shared_ptr<const LoadedStudy> loaded, const Stud
     const Study& study = *m_study->study;
     if (!sameStudy) {
         m_viewer = ViewerState{};
-        for (int a = 0; a < 3; ++a) m_viewer.crosshair[size_t(a)] = study.geometry.dims[size_t(a)] / 2;
+        for (int a = 0; a < 3; ++a)
+            m_viewer.crosshair[size_t(a)] = study.geometry.dims[size_t(a)] / 2;
         m_viewer.windows = m_study->displayRanges;
     } else {
         // Keep the view; add display ranges for new channels.
@@ -330,7 +354,8 @@ void Workspace::adoptStudy(std::shared_ptr<const LoadedStudy> loaded, const Stud
     }
     logInfo("loaded study: {} channel(s), {}{}", study.channels.size(), study.geometry.describe(),
             study.groundTruth ? ", with ground truth" : "");
-    for (const auto& warning : study.warnings) logWarning("{}", warning);
+    for (const auto& warning : study.warnings)
+        logWarning("{}", warning);
     if (onStudyLoaded) onStudyLoaded();
     if (!sameChannels) {
         dropSegmentation();

@@ -77,6 +77,16 @@ public:
     // generation are stale.
     uint64_t segmentationGeneration() const { return m_segmentationGeneration; }
 
+    // The open study, model and segmentation as one snapshot for a job. nullopt, and a message
+    // "<what> needs a study, a model and its segmentation", when one is missing.
+    struct Segmented {
+        std::shared_ptr<const Study> study;
+        std::shared_ptr<const Model> model;
+        std::shared_ptr<const Segmentation> segmentation;
+        uint64_t generation = 0; // the segmentation's
+    };
+    std::optional<Segmented> segmented(const std::string& what);
+
     // Selects the structure under the crosshair (none on background); steps through the list.
     void pickAtCrosshair();
     void selectInstance(int listIndex); // moves the crosshair to it

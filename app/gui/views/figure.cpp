@@ -28,7 +28,8 @@ render::RgbaImage FigureRenderer::layout(const Document& document, const GpuScen
     out.width = width;
     out.height = height;
     out.pixels.assign(size_t(width) * size_t(height) * 4, 0);
-    for (size_t n = 3; n < out.pixels.size(); n += 4) out.pixels[n] = 255;
+    for (size_t n = 3; n < out.pixels.size(); n += 4)
+        out.pixels[n] = 255;
     const ViewerState& state = document.workspace.viewer();
     const bool difference = state.showDifference && document.comparison.difference() != nullptr;
     const auto cells = ViewerPanel::layout(state, int(document.comparison.panels().size()), difference,
@@ -40,7 +41,8 @@ render::RgbaImage FigureRenderer::layout(const Document& document, const GpuScen
         if (w <= 0 || h <= 0) continue;
         const render::RgbaImage part = view(document, gpu, cell.panel, cell.view, w, h, fontScale);
         for (int y = 0; y < part.height; ++y) {
-            std::memcpy(&out.pixels[(size_t(y0 + y) * size_t(width) + size_t(x0)) * 4], part.at(0, y), size_t(part.width) * 4);
+            std::memcpy(&out.pixels[(size_t(y0 + y) * size_t(width) + size_t(x0)) * 4], part.at(0, y),
+                        size_t(part.width) * 4);
         }
     }
     return out;

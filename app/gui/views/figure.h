@@ -1,6 +1,6 @@
 #pragma once
-#include "app/gui/views/gpu_scene.h"
 #include "app/gui/state/document.h"
+#include "app/gui/views/gpu_scene.h"
 #include "render/image_capture.h"
 #include "render/slice_renderer.h"
 #include "render/volume_renderer.h"
@@ -12,13 +12,15 @@ namespace segxai::app {
 // GL thread only.
 class FigureRenderer {
 public:
-    FigureRenderer(render::SliceRenderer& slices, render::VolumeRenderer& volumes) : m_slices(slices), m_volumes(volumes) {}
+    FigureRenderer(render::SliceRenderer& slices, render::VolumeRenderer& volumes)
+        : m_slices(slices), m_volumes(volumes) {}
 
     // One view (0..2 slice orientations, kVolumeView) of one panel (kMaxPanels: the difference).
     render::RgbaImage view(const Document& document, const GpuScene& gpu, int panel, int view, int width, int height,
                            float fontScale = 1.0f);
     // The current layout of the viewer area.
-    render::RgbaImage layout(const Document& document, const GpuScene& gpu, int width, int height, float fontScale = 1.0f);
+    render::RgbaImage layout(const Document& document, const GpuScene& gpu, int width, int height,
+                             float fontScale = 1.0f);
 
 private:
     render::SliceRenderer& m_slices;

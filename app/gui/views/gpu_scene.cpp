@@ -1,20 +1,19 @@
 #include "app/gui/views/gpu_scene.h"
 
-#include "render/colormap.h"
-
 #include "app/gui/state/workspace.h"
 #include "engine/core/log.h"
 #include "render/colormap.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
-
-#include <algorithm>
 
 namespace segxai::app {
 namespace {
 
-glm::ivec3 textureDims(const Geometry& g) { return {int(g.dims[0]), int(g.dims[1]), int(g.dims[2])}; }
+glm::ivec3 textureDims(const Geometry& g) {
+    return {int(g.dims[0]), int(g.dims[1]), int(g.dims[2])};
+}
 
 } // namespace
 
@@ -36,8 +35,8 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
     }
     if (study.groundTruth) {
         const LabelVolume& gt = *study.groundTruth;
-        m_groundTruth.uploadLabels(textureDims(gt.geometry), gt.labels.data(),
-                                   gt.geometry.worldToVoxelMatrix(), generation);
+        m_groundTruth.uploadLabels(textureDims(gt.geometry), gt.labels.data(), gt.geometry.worldToVoxelMatrix(),
+                                   generation);
     }
     // Ground truth in ITK-SNAP's palette, but label 1 green: a model's first class is
     // usually drawn red, and the two must stay apart.
@@ -52,7 +51,8 @@ void GpuScene::setLinear(bool linear) {
     if (linear == m_linear) return;
     m_linear = linear;
     ++m_revision;
-    for (auto& texture : m_channels) texture->setLinear(linear);
+    for (auto& texture : m_channels)
+        texture->setLinear(linear);
 }
 
 void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
@@ -79,7 +79,8 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         const bool visible = c > 0 && (c >= state.classVisible.size() || state.classVisible[c]);
         colors[c] = glm::u8vec4(rgb[0], rgb[1], rgb[2], visible ? 255 : 0);
         if (c > 0 && c < state.segmentShading.size()) {
-            const glm::vec3 shade = render::colormapColor(render::Colormap::Inferno, std::clamp(state.segmentShading[c], 0.0f, 1.0f));
+            const glm::vec3 shade =
+                render::colormapColor(render::Colormap::Inferno, std::clamp(state.segmentShading[c], 0.0f, 1.0f));
             colors[c] = glm::u8vec4(glm::u8vec3(glm::round(shade * 255.0f)), visible ? 255 : 0);
         }
     }
@@ -108,7 +109,8 @@ void GpuScene::syncExplanations(const Comparison& comparison) {
         if (!v) {
             if (texture.valid()) ++m_revision;
             texture.clear();
-        } else if (texture.uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(), generation)) {
+        } else if (texture.uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(),
+                                         generation)) {
             ++m_revision;
         }
     };
@@ -128,7 +130,8 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     m_selection.clear();
     if (!instances || selected == 0 || !m_segmentation.valid()) return;
     std::vector<uint16_t> mask(instances->components.size());
-    for (size_t n = 0; n < mask.size(); ++n) mask[n] = instances->components[n] == selected;
+    for (size_t n = 0; n < mask.size(); ++n)
+        mask[n] = instances->components[n] == selected;
     // The components live on the segmentation's grid.
     m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(),
                              ++m_selectionGeneration);
@@ -143,7 +146,9 @@ void GpuScene::syncTransfer(const render::TransferFunction& function) {
     ++m_revision;
 }
 
-const render::VolumeTexture* GpuScene::selection() const { return m_selection.valid() ? &m_selection : nullptr; }
+const render::VolumeTexture* GpuScene::selection() const {
+    return m_selection.valid() ? &m_selection : nullptr;
+}
 
 const render::VolumeTexture* GpuScene::map(int panel) const {
     if (panel < 0 || panel > kMaxPanels) return nullptr;

@@ -1,14 +1,13 @@
 #include "app/gui/views/screenshot.h"
 
-#include "engine/io/atomic_file.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 
 #include <filesystem>
 
 namespace segxai::app {
 
-void savePng(const render::RgbaImage& image, const std::string& path,
-             const std::vector<std::string>& inputs) {
+void savePng(const render::RgbaImage& image, const std::string& path, const std::vector<std::string>& inputs) {
     const std::vector<uint8_t> bytes = render::encodePng(image);
     if (bytes.empty()) throw Error(path + ": PNG encoding failed");
     writeFileAtomically(path, std::string(bytes.begin(), bytes.end()), inputs);

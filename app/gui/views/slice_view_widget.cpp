@@ -35,8 +35,27 @@ MapOverlay::Range MapOverlay::range() const {
     return r;
 }
 
-std::pair<int, int> SliceViewWidget::sliceAxisIndex(const Geometry& geometry,
-                                                    const ViewerState& state) const {
+render::OverlayLayer MapOverlay::layer(float opacity) const {
+    const Range r = range();
+    render::OverlayLayer o;
+    o.values = values;
+    o.signedMap = signedMap;
+    o.colormap = render::Colormap(signedMap ? display.signedColormap : display.unsignedColormap);
+    o.low = 0.0f;
+    o.high = o.positiveExtent = r.positive;
+    o.negativeExtent = r.negative;
+    o.threshold = r.threshold;
+    o.opacity = opacity;
+    return o;
+}
+
+render::ColourBar MapOverlay::colourBar() const {
+    const Range r = range();
+    const render::Colormap colormap = render::Colormap(signedMap ? display.signedColormap : display.unsignedColormap);
+    return {true, colormap, signedMap, signedMap ? -r.negative : 0.0f, r.positive, ""};
+}
+
+std::pair<int, int> SliceViewWidget::sliceAxisIndex(const Geometry& geometry, const ViewerState& state) const {
     const glm::dvec3 normal = render::sliceFrame(axis(), state.convention).normal;
     int best = 0;
     double bestDot = -1.0;
@@ -56,22 +75,23 @@ render::SliceViewport SliceViewWidget::viewportFor(int width, int height, const 
     glm::dvec3 corners[8];
     for (int c = 0; c < 8; ++c) {
         glm::dvec3 index;
-        for (int a = 0; a < 3; ++a) index[a] = (c >> a & 1) ? double(geometry.dims[a]) - 0.5 : -0.5;
+        for (int a = 0; a < 3; ++a)
+            index[a] = (c >> a & 1) ? double(geometry.dims[a]) - 0.5 : -0.5;
         corners[c] = geometry.voxelToWorld(index);
     }
     render::SliceViewport v = render::fitViewport(frame, corners, width, height);
     const ViewCamera& camera = state.cameras[size_t(m_index)];
     v.mmPerPixel /= camera.zoom;
     v.center += camera.pan.x * frame.right + camera.pan.y * frame.up;
-    const glm::dvec3 cross = geometry.voxelToWorld(
-        glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
+    const glm::dvec3 cross =
+        geometry.voxelToWorld(glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
     v.center += frame.normal * glm::dot(cross - v.center, frame.normal);
     return v;
 }
 
-void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height,
-                               const ViewerState& state, const LoadedStudy& loaded, const MapOverlay& overlay,
-                               const GpuScene& gpu, render::SliceRenderer& renderer, float fontScale) const {
+void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
+                               const LoadedStudy& loaded, const MapOverlay& overlay, const GpuScene& gpu,
+                               render::SliceRenderer& renderer, float fontScale) const {
     const Geometry& g = loaded.study->geometry;
     const render::SliceViewport viewport = viewportFor(width, height, state, g);
     render::SliceLayers layers;
@@ -82,18 +102,8 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     }
     render::SliceAnnotations annotations;
     if (overlay.values && overlay.display.show) {
-        const MapOverlay::Range range = overlay.range();
-        render::OverlayLayer& o = layers.overlay;
-        o.values = overlay.values;
-        o.signedMap = overlay.signedMap;
-        o.colormap = render::Colormap(o.signedMap ? overlay.display.signedColormap : overlay.display.unsignedColormap);
-        o.low = 0.0f;
-        o.high = range.positive;
-        o.negativeExtent = range.negative;
-        o.positiveExtent = range.positive;
-        o.threshold = range.threshold;
-        o.opacity = overlay.display.opacity;
-        annotations.colourBar = {true, o.colormap, o.signedMap, o.signedMap ? -range.negative : 0.0f, range.positive, ""};
+        layers.overlay = overlay.layer(overlay.display.opacity);
+        annotations.colourBar = overlay.colourBar();
         annotations.topRightText = overlay.title;
     } else if (state.showProbability && gpu.probability()) {
         layers.overlay.values = gpu.probability();
@@ -113,14 +123,12 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     }
     layers.labels[2] = {gpu.selection(), &gpu.selectionColors(), 1.0f, true};
     annotations.crosshair = state.showCrosshair;
-    annotations.crosshairWorld = g.voxelToWorld(
-        glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
+    annotations.crosshairWorld = g.voxelToWorld(glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
     annotations.fontSize = 15.0f * fontScale;
     const auto [sliceAxis, sign] = sliceAxisIndex(g, state);
     (void)sign;
-    annotations.topLeftText =
-        fmt::format("{}  {} / {}", capitalised(render::sliceAxisName(axis())),
-                    state.crosshair[size_t(sliceAxis)] + 1, g.dims[size_t(sliceAxis)]);
+    annotations.topLeftText = fmt::format("{}  {} / {}", capitalised(render::sliceAxisName(axis())),
+                                          state.crosshair[size_t(sliceAxis)] + 1, g.dims[size_t(sliceAxis)]);
     if (state.box) {
         // The box's rectangle on this view when the slice passes through it.
         const auto& [lo, hi] = *state.box;
@@ -130,7 +138,8 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
             for (int corner = 0; corner < 8; ++corner) {
                 glm::dvec3 index;
                 for (int axis = 0; axis < 3; ++axis) {
-                    index[axis] = (corner >> axis & 1) ? double(hi[size_t(axis)]) + 0.5 : double(lo[size_t(axis)]) - 0.5;
+                    index[axis] =
+                        (corner >> axis & 1) ? double(hi[size_t(axis)]) + 0.5 : double(lo[size_t(axis)]) - 0.5;
                 }
                 index[sliceAxis] = double(slice);
                 const glm::vec2 p = glm::vec2(viewport.worldToPixel(g.voxelToWorld(index)));
@@ -143,8 +152,8 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
     renderer.render(viewport, layers, annotations, target);
 }
 
-bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded,
-                           const MapOverlay& overlay, const GpuScene& gpu, render::SliceRenderer& renderer) {
+bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded, const MapOverlay& overlay,
+                           const GpuScene& gpu, render::SliceRenderer& renderer) {
     const int width = std::max(1, int(size.x)), height = std::max(1, int(size.y));
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("slice", ImVec2(float(width), float(height)),
@@ -156,15 +165,17 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
     // Everything the picture depends on: rendered again only when this changes.
     const ViewCamera& camera = state.cameras[size_t(m_index)];
     const MapDisplay& d = overlay.display;
-    const ValueRange window = state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
+    const ValueRange window =
+        state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
     const std::string key = renderKey(
-        width, height, state.crosshair[0], state.crosshair[1], state.crosshair[2], camera.zoom, camera.pan.x, camera.pan.y,
-        int(state.convention), state.displayChannel, window.min, window.max, state.linearInterpolation, state.showCrosshair,
-        state.showGroundTruth, state.labelOpacity, state.labelOutline, state.showSegmentation, state.segmentationOpacity,
-        state.segmentationOutline, state.showProbability, state.probabilityClass, state.probabilityColormap,
-        state.probabilityOpacity, state.probabilityThreshold, static_cast<const void*>(overlay.values), overlay.signedMap,
-        overlay.extent, overlay.negativeExtent, overlay.title, d.show, d.unsignedColormap, d.signedColormap, d.opacity,
-        d.threshold, d.gain, d.separateNegative, d.negativeGain,
+        width, height, state.crosshair[0], state.crosshair[1], state.crosshair[2], camera.zoom, camera.pan.x,
+        camera.pan.y, int(state.convention), state.displayChannel, window.min, window.max, state.linearInterpolation,
+        state.showCrosshair, state.showGroundTruth, state.labelOpacity, state.labelOutline, state.showSegmentation,
+        state.segmentationOpacity, state.segmentationOutline, state.showProbability, state.probabilityClass,
+        state.probabilityColormap, state.probabilityOpacity, state.probabilityThreshold,
+        static_cast<const void*>(overlay.values), overlay.signedMap, overlay.extent, overlay.negativeExtent,
+        overlay.title, d.show, d.unsignedColormap, d.signedColormap, d.opacity, d.threshold, d.gain, d.separateNegative,
+        d.negativeGain,
         state.box ? fmt::format("{},{},{}-{},{},{}", state.box->first[0], state.box->first[1], state.box->first[2],
                                 state.box->second[0], state.box->second[1], state.box->second[2])
                   : std::string(),
@@ -177,105 +188,24 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
     return changed;
 }
 
-bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state,
-                                  const LoadedStudy& loaded) {
-    ImGuiIO& io = ImGui::GetIO();
+bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state, const LoadedStudy& loaded) {
+    const ImGuiIO& io = ImGui::GetIO();
     const Geometry& g = loaded.study->geometry;
-    const bool hovered = ImGui::IsItemHovered();
-    const bool active = ImGui::IsItemActive();
     const glm::dvec2 mouse(io.MousePos.x - origin.x, io.MousePos.y - origin.y);
     bool changed = false;
-    // Plain copies: lambdas may capture structured bindings only from C++20 compilers newer
-    // than the clang the fuzz build uses.
-    const auto axisAndSign = sliceAxisIndex(g, state);
-    const auto sliceAxis = axisAndSign.first;
-    const auto sign = axisAndSign.second;
-
-    auto stepSlice = [&](int steps) {
-        auto& index = state.crosshair[size_t(sliceAxis)];
-        index = std::clamp<int64_t>(index + steps * sign, 0, g.dims[size_t(sliceAxis)] - 1);
-        changed = true;
-    };
-
-    if (hovered) {
-        const glm::dvec3 world = m_viewport.pixelToWorld(mouse);
-        const glm::dvec3 c = g.worldToVoxel(world);
-        HoverInfo hover;
-        hover.world = world;
-        hover.voxel = clampedVoxel(g, c);
-        hover.insideVolume = true;
-        for (int a = 0; a < 3; ++a) {
-            hover.insideVolume = hover.insideVolume && c[a] > -0.5 && c[a] < double(g.dims[a]) - 0.5;
-        }
-        state.hover = hover;
-
-        if (io.MouseWheel != 0.0f) stepSlice(io.MouseWheel > 0 ? 1 : -1);
-        if (!io.WantTextInput) {
-            if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageUp)) ||
-                ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) {
-                stepSlice(1);
-            }
-            if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageDown)) ||
-                ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) {
-                stepSlice(-1);
-            }
-            if (ImGui::IsKeyPressed(GLFW_KEY_R, false)) {
-                state.resetCameras();
-                changed = true;
-            }
-        }
-        if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
-            state.maximised = state.maximised == m_index ? -1 : m_index;
-            changed = true;
-        }
+    if (ImGui::IsItemHovered()) {
+        state.hover = hoverAt(mouse, g);
+        changed = stepSlices(state, g) || changed;
+        if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) changed = toggleMaximised(state) || changed;
     }
-
-    if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) {
-        m_dragStart = io.MousePos;
-        // A plain click picks the structure under it (after the crosshair moves there).
-        if (!io.KeyCtrl && !io.KeyShift && !state.drawingBox) state.pickPending = true;
-        if (state.displayChannel < int(state.windows.size())) {
-            m_windowAtDragStart = state.windows[size_t(state.displayChannel)];
-        }
+    if (ImGui::IsItemClicked(ImGuiMouseButton_Left) && !m_doubleClicked) beginLeftDrag(state);
+    if (!ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+        m_boxAnchor.reset();
+        m_doubleClicked = false;
     }
-    if (!ImGui::IsMouseDown(ImGuiMouseButton_Left)) m_boxAnchor.reset();
-    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left) && state.drawingBox && !io.KeyCtrl && !io.KeyShift) {
-        // Box target: the drag spans the box in this view's plane; the depth is around the slice.
-        Index3 v = clampedVoxel(g, g.worldToVoxel(m_viewport.pixelToWorld(mouse)));
-        const int64_t slice = state.crosshair[size_t(sliceAxis)];
-        if (!m_boxAnchor) m_boxAnchor = v;
-        Index3 lo, hi;
-        for (size_t a = 0; a < 3; ++a) {
-            lo[a] = std::min(v[a], (*m_boxAnchor)[a]);
-            hi[a] = std::max(v[a], (*m_boxAnchor)[a]);
-        }
-        lo[size_t(sliceAxis)] = std::max<int64_t>(0, slice - state.boxDepth);
-        hi[size_t(sliceAxis)] = std::min<int64_t>(g.dims[size_t(sliceAxis)] - 1, slice + state.boxDepth);
-        state.box = std::make_pair(lo, hi);
-        changed = true;
-    } else if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
-        if (io.KeyCtrl && state.displayChannel < int(state.windows.size())) {
-            // Window/level: horizontal drag scales the width, vertical drag moves the level.
-            const ValueRange w0 = m_windowAtDragStart;
-            const double width0 = std::max(1e-6, double(w0.max - w0.min));
-            const double level0 = 0.5 * (w0.max + w0.min);
-            const double dx = io.MousePos.x - m_dragStart.x, dy = io.MousePos.y - m_dragStart.y;
-            const double width = width0 * std::exp(dx * 0.005);
-            const double level = level0 - dy * width0 * 0.003;
-            state.windows[size_t(state.displayChannel)] = {float(level - width / 2),
-                                                           float(level + width / 2)};
-            changed = true;
-        } else if (io.KeyShift) {
-            ViewCamera& camera = state.cameras[size_t(m_index)];
-            camera.pan += glm::dvec2(-io.MouseDelta.x, io.MouseDelta.y) * m_viewport.mmPerPixel;
-            changed = true;
-        } else {
-            const Index3 before = state.crosshair;
-            Index3 v = clampedVoxel(g, g.worldToVoxel(m_viewport.pixelToWorld(mouse)));
-            v[size_t(sliceAxis)] = before[size_t(sliceAxis)]; // stay on this view's slice
-            state.crosshair = v;
-            changed = changed || v != before;
-        }
+    const bool active = ImGui::IsItemActive();
+    if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left) && !m_doubleClicked) {
+        changed = leftDrag(mouse, state, g) || changed;
     }
     if (active && ImGui::IsMouseDown(ImGuiMouseButton_Right) && io.MouseDelta.y != 0.0f) {
         ViewCamera& camera = state.cameras[size_t(m_index)];
@@ -288,6 +218,108 @@ bool SliceViewWidget::handleInput(const ImVec2& origin, ViewerState& state,
         changed = true;
     }
     return changed;
+}
+
+HoverInfo SliceViewWidget::hoverAt(const glm::dvec2& mouse, const Geometry& g) const {
+    const glm::dvec3 world = m_viewport.pixelToWorld(mouse);
+    const glm::dvec3 c = g.worldToVoxel(world);
+    HoverInfo hover;
+    hover.world = world;
+    hover.voxel = clampedVoxel(g, c);
+    hover.insideVolume = true;
+    for (int a = 0; a < 3; ++a) {
+        hover.insideVolume = hover.insideVolume && c[a] > -0.5 && c[a] < double(g.dims[a]) - 0.5;
+    }
+    return hover;
+}
+
+bool SliceViewWidget::stepSlices(ViewerState& state, const Geometry& g) const {
+    const ImGuiIO& io = ImGui::GetIO();
+    int steps = io.MouseWheel > 0.0f ? 1 : io.MouseWheel < 0.0f ? -1 : 0;
+    bool changed = false;
+    if (!io.WantTextInput) {
+        if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageUp)) ||
+            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) {
+            ++steps;
+        }
+        if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_PageDown)) ||
+            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) {
+            --steps;
+        }
+        if (ImGui::IsKeyPressed(GLFW_KEY_R, false)) {
+            state.resetCameras();
+            changed = true;
+        }
+    }
+    if (steps == 0) return changed;
+    const auto [axis, sign] = sliceAxisIndex(g, state);
+    auto& index = state.crosshair[size_t(axis)];
+    index = std::clamp<int64_t>(index + steps * sign, 0, g.dims[size_t(axis)] - 1);
+    return true;
+}
+
+bool SliceViewWidget::toggleMaximised(ViewerState& state) {
+    // A double-click changes the layout only: the crosshair and the pick go back to where the
+    // double-click's first click found them.
+    if (m_beforeClick) {
+        state.crosshair = m_beforeClick->crosshair;
+        state.selectedInstance = m_beforeClick->selectedInstance;
+    }
+    state.pickPending = false;
+    m_doubleClicked = true;
+    state.maximised = state.maximised == m_index ? -1 : m_index;
+    return true;
+}
+
+void SliceViewWidget::beginLeftDrag(ViewerState& state) {
+    const ImGuiIO& io = ImGui::GetIO();
+    m_dragStart = io.MousePos;
+    m_beforeClick = BeforeClick{state.crosshair, state.selectedInstance};
+    // A plain click picks the structure under it (after the crosshair moves there).
+    if (!io.KeyCtrl && !io.KeyShift && !state.drawingBox) state.pickPending = true;
+    if (state.displayChannel < int(state.windows.size()))
+        m_windowAtDragStart = state.windows[size_t(state.displayChannel)];
+}
+
+bool SliceViewWidget::leftDrag(const glm::dvec2& mouse, ViewerState& state, const Geometry& g) {
+    const ImGuiIO& io = ImGui::GetIO();
+    const auto [axis, sign] = sliceAxisIndex(g, state);
+    if (state.drawingBox && !io.KeyCtrl && !io.KeyShift) {
+        // Box target: the drag spans the box in this view's plane; the depth is around the slice.
+        const Index3 v = clampedVoxel(g, g.worldToVoxel(m_viewport.pixelToWorld(mouse)));
+        const int64_t slice = state.crosshair[size_t(axis)];
+        if (!m_boxAnchor) m_boxAnchor = v;
+        Index3 lo, hi;
+        for (size_t a = 0; a < 3; ++a) {
+            lo[a] = std::min(v[a], (*m_boxAnchor)[a]);
+            hi[a] = std::max(v[a], (*m_boxAnchor)[a]);
+        }
+        lo[size_t(axis)] = std::max<int64_t>(0, slice - state.boxDepth);
+        hi[size_t(axis)] = std::min<int64_t>(g.dims[size_t(axis)] - 1, slice + state.boxDepth);
+        state.box = std::make_pair(lo, hi);
+        return true;
+    }
+    if (io.KeyCtrl && state.displayChannel < int(state.windows.size())) {
+        // Window/level: horizontal drag scales the width, vertical drag moves the level.
+        const ValueRange w0 = m_windowAtDragStart;
+        const double width0 = std::max(1e-6, double(w0.max - w0.min));
+        const double level0 = 0.5 * (w0.max + w0.min);
+        const double dx = io.MousePos.x - m_dragStart.x, dy = io.MousePos.y - m_dragStart.y;
+        const double width = width0 * std::exp(dx * 0.005);
+        const double level = level0 - dy * width0 * 0.003;
+        state.windows[size_t(state.displayChannel)] = {float(level - width / 2), float(level + width / 2)};
+        return true;
+    }
+    if (io.KeyShift) {
+        ViewCamera& camera = state.cameras[size_t(m_index)];
+        camera.pan += glm::dvec2(-io.MouseDelta.x, io.MouseDelta.y) * m_viewport.mmPerPixel;
+        return true;
+    }
+    const Index3 before = state.crosshair;
+    Index3 v = clampedVoxel(g, g.worldToVoxel(m_viewport.pixelToWorld(mouse)));
+    v[size_t(axis)] = before[size_t(axis)]; // stay on this view's slice
+    state.crosshair = v;
+    return v != before;
 }
 
 } // namespace segxai::app

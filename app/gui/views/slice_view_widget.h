@@ -1,9 +1,9 @@
 #pragma once
-#include "app/gui/views/gpu_scene.h"
 #include "app/gui/state/loaded_study.h"
-#include "app/gui/views/view_image.h"
 #include "app/gui/state/viewer_state.h"
 #include "app/gui/state/workspace.h"
+#include "app/gui/views/gpu_scene.h"
+#include "app/gui/views/view_image.h"
 #include "render/gl_objects.h"
 #include "render/slice_renderer.h"
 
@@ -20,7 +20,7 @@ struct MapOverlay {
     float extent = 1.0f;         // the map's robust extent of |value|
     float negativeExtent = 1.0f; // ... of the negative values' magnitude (signed maps)
     MapDisplay display;
-    std::string title;   // panel and method, shown in the view and on the colour bar
+    std::string title; // panel and method, shown in the view and on the colour bar
 
     // The range the colour map spans: unsigned 0 .. positive; signed -negative .. +positive.
     struct Range {
@@ -28,6 +28,9 @@ struct MapOverlay {
         float threshold = 0.0f; // |value| below is not drawn
     };
     Range range() const;
+    // The overlay as the renderers draw it (at `opacity`), and its colour bar.
+    render::OverlayLayer layer(float opacity) const;
+    render::ColourBar colourBar() const;
 };
 
 // One linked slice view: renders the study through render::SliceRenderer into its own
@@ -55,9 +58,14 @@ public:
                   render::SliceRenderer& renderer, float fontScale = 1.0f) const;
 
 private:
-    render::SliceViewport viewportFor(int width, int height, const ViewerState& state,
-                                      const Geometry& geometry) const;
+    render::SliceViewport viewportFor(int width, int height, const ViewerState& state, const Geometry& geometry) const;
+    // Mouse and keys, one function per gesture; each returns whether the state changed.
     bool handleInput(const ImVec2& origin, ViewerState& state, const LoadedStudy& study);
+    HoverInfo hoverAt(const glm::dvec2& mouse, const Geometry& geometry) const;
+    bool stepSlices(ViewerState& state, const Geometry& geometry) const;
+    bool toggleMaximised(ViewerState& state);
+    void beginLeftDrag(ViewerState& state);
+    bool leftDrag(const glm::dvec2& mouse, ViewerState& state, const Geometry& geometry);
     // Index axis of the study closest to this view's normal, and the sign that moves along +normal.
     std::pair<int, int> sliceAxisIndex(const Geometry& geometry, const ViewerState& state) const;
 
@@ -69,6 +77,14 @@ private:
     std::string m_renderedKey;
     std::optional<Index3> m_boxAnchor;
     ValueRange m_windowAtDragStart{};
+    // Where the crosshair and the pick were before the last click (a double-click puts them
+    // back), and whether the left button is down for a double-click.
+    struct BeforeClick {
+        Index3 crosshair{0, 0, 0};
+        int32_t selectedInstance = 0;
+    };
+    std::optional<BeforeClick> m_beforeClick;
+    bool m_doubleClicked = false;
 };
 
 } // namespace segxai::app

@@ -6,8 +6,10 @@
 namespace segxai::app {
 
 namespace {
-template <size_t... I> std::array<std::array<SliceViewWidget, kSliceViewCount>, kMaxPanels + 1> makeViews(std::index_sequence<I...>) {
-    return {((void)I, std::array<SliceViewWidget, kSliceViewCount>{SliceViewWidget(0), SliceViewWidget(1), SliceViewWidget(2)})...};
+template <size_t... I>
+std::array<std::array<SliceViewWidget, kSliceViewCount>, kMaxPanels + 1> makeViews(std::index_sequence<I...>) {
+    return {((void)I, std::array<SliceViewWidget, kSliceViewCount>{SliceViewWidget(0), SliceViewWidget(1),
+                                                                   SliceViewWidget(2)})...};
 }
 } // namespace
 
@@ -34,9 +36,9 @@ MapOverlay ViewerPanel::overlayFor(const Document& document, const GpuScene& gpu
     overlay.signedMap = shown->map.signedValues;
     overlay.extent = shown->figures.extent;
     overlay.negativeExtent = shown->figures.negativeExtent;
-    overlay.title = fmt::format("{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
-                                methodTitle(shown->explanation.method),
-                                shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")");
+    overlay.title = fmt::format(
+        "{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
+        methodTitle(shown->explanation.method), shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")");
     return overlay;
 }
 
@@ -50,7 +52,8 @@ std::vector<ViewerPanel::Cell> ViewerPanel::layout(const ViewerState& state, int
         const float w = (size.x - gap) / 2.0f, h = (size.y - gap) / 2.0f;
         const int views[4] = {0, 2, 1, kVolumeView};
         for (int n = 0; n < 4; ++n) {
-            cells.push_back({ImVec2(float(n % 2) * (w + gap), float(n / 2) * (h + gap)), ImVec2(w, h), state.activePanel, views[n]});
+            cells.push_back({ImVec2(float(n % 2) * (w + gap), float(n / 2) * (h + gap)), ImVec2(w, h),
+                             state.activePanel, views[n]});
         }
         return cells;
     }

@@ -1,7 +1,7 @@
 #pragma once
+#include "app/gui/state/document.h"
 #include "app/gui/views/slice_view_widget.h"
 #include "app/gui/views/volume_view_widget.h"
-#include "app/gui/state/document.h"
 
 #include <array>
 

@@ -37,16 +37,8 @@ void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int heig
     annotations.fontSize = 15.0f * fontScale;
     annotations.topLeftText = state.mip ? "3D (MIP)" : "3D";
     if (overlay.values && overlay.display.show) {
-        const MapOverlay::Range range = overlay.range();
-        render::OverlayLayer& m = layers.map;
-        m.values = overlay.values;
-        m.signedMap = overlay.signedMap;
-        m.colormap = render::Colormap(m.signedMap ? overlay.display.signedColormap : overlay.display.unsignedColormap);
-        m.high = m.positiveExtent = range.positive;
-        m.negativeExtent = range.negative;
-        m.threshold = range.threshold;
-        m.opacity = state.mapOpacity3d;
-        annotations.colourBar = {true, m.colormap, m.signedMap, m.signedMap ? -range.negative : 0.0f, range.positive, ""};
+        layers.map = overlay.layer(state.mapOpacity3d);
+        annotations.colourBar = overlay.colourBar();
         annotations.topRightText = overlay.title;
     }
     if (state.labelShells && state.showSegmentation && gpu.segmentation()) {
@@ -66,13 +58,15 @@ bool VolumeViewWidget::handleInput(ViewerState& state, const LoadedStudy& loaded
     const bool hovered = ImGui::IsItemHovered(), active = ImGui::IsItemActive();
     render::OrbitCamera& c = state.camera;
     bool changed = false;
-    const double mmPerPixel = 2.0 * c.distance * std::tan(glm::radians(c.fieldOfView) * 0.5) / std::max(1.0f, ImGui::GetItemRectSize().y);
+    const double mmPerPixel =
+        2.0 * c.distance * std::tan(glm::radians(c.fieldOfView) * 0.5) / std::max(1.0f, ImGui::GetItemRectSize().y);
     if (active && ImGui::IsMouseDown(ImGuiMouseButton_Left) && !io.KeyShift) {
         c.azimuth = std::fmod(c.azimuth - io.MouseDelta.x * 0.4, 360.0);
         c.elevation = std::clamp(c.elevation + io.MouseDelta.y * 0.4, -89.0, 89.0);
         changed = io.MouseDelta.x != 0.0f || io.MouseDelta.y != 0.0f;
     }
-    if (active && (ImGui::IsMouseDown(ImGuiMouseButton_Middle) || (io.KeyShift && ImGui::IsMouseDown(ImGuiMouseButton_Left)))) {
+    if (active &&
+        (ImGui::IsMouseDown(ImGuiMouseButton_Middle) || (io.KeyShift && ImGui::IsMouseDown(ImGuiMouseButton_Left)))) {
         c.pan += glm::dvec2(-io.MouseDelta.x, io.MouseDelta.y) * mmPerPixel;
         changed = true;
     }
@@ -87,21 +81,24 @@ bool VolumeViewWidget::handleInput(ViewerState& state, const LoadedStudy& loaded
     if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
         state.maximised = state.maximised == kVolumeView ? -1 : kVolumeView;
     }
-    if (hovered && !io.WantTextInput && ImGui::IsKeyPressed(GLFW_KEY_R, false)) placeCamera(state, loaded.study->geometry);
+    if (hovered && !io.WantTextInput && ImGui::IsKeyPressed(GLFW_KEY_R, false))
+        placeCamera(state, loaded.study->geometry);
     return changed;
 }
 
-bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded, const MapOverlay& overlay,
-                            const GpuScene& gpu, render::VolumeRenderer& renderer) {
+bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded,
+                            const MapOverlay& overlay, const GpuScene& gpu, render::VolumeRenderer& renderer) {
     if (!state.cameraPlaced) placeCamera(state, loaded.study->geometry);
     const int width = std::max(1, int(size.x)), height = std::max(1, int(size.y));
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("volume", ImVec2(float(width), float(height)),
-                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
+                           ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight |
+                               ImGuiButtonFlags_MouseButtonMiddle);
     const bool moved = handleInput(state, loaded);
     const auto now = std::chrono::steady_clock::now();
     const render::OrbitCamera& c = state.camera;
-    const std::string cameraKey = renderKey(c.azimuth, c.elevation, c.distance, c.pan.x, c.pan.y, c.target.x, c.target.y, c.target.z);
+    const std::string cameraKey =
+        renderKey(c.azimuth, c.elevation, c.distance, c.pan.x, c.pan.y, c.target.x, c.target.y, c.target.z);
     if (moved || (cameraKey != m_cameraKey && !m_cameraKey.empty())) m_lastInteraction = now;
     m_cameraKey = cameraKey;
     // Coarse while the mouse moves and a moment after; then one full-quality frame.
@@ -110,17 +107,18 @@ bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const Loaded
     const int renderWidth = interactive ? std::max(1, width / 2) : width;
     const int renderHeight = interactive ? std::max(1, height / 2) : height;
     // Everything the picture depends on: it is rendered again only when this changes.
-    const ValueRange window = state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
+    const ValueRange window =
+        state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
     // The crosshair matters only to clipping.
     const bool clipping = state.clip[0] || state.clip[1] || state.clip[2];
     const Index3 clipAt = clipping ? state.crosshair : Index3{0, 0, 0};
-    const std::string key = renderKey(
-        renderWidth, renderHeight, cameraKey,
-        state.displayChannel, window.min, window.max, state.mip, static_cast<const void*>(overlay.values), overlay.title,
-        overlay.display.show, overlay.display.gain, overlay.display.threshold, overlay.negativeExtent,
-        overlay.display.separateNegative, overlay.display.negativeGain, overlay.display.unsignedColormap,
-        overlay.display.signedColormap, state.labelShells, state.shellOpacity, state.mapOpacity3d, state.showSegmentation,
-        state.clip[0], state.clip[1], state.clip[2], clipAt[0], clipAt[1], clipAt[2], gpu.revision());
+    const std::string key =
+        renderKey(renderWidth, renderHeight, cameraKey, state.displayChannel, window.min, window.max, state.mip,
+                  static_cast<const void*>(overlay.values), overlay.title, overlay.display.show, overlay.display.gain,
+                  overlay.display.threshold, overlay.negativeExtent, overlay.display.separateNegative,
+                  overlay.display.negativeGain, overlay.display.unsignedColormap, overlay.display.signedColormap,
+                  state.labelShells, state.shellOpacity, state.mapOpacity3d, state.showSegmentation, state.clip[0],
+                  state.clip[1], state.clip[2], clipAt[0], clipAt[1], clipAt[2], gpu.revision());
     if (key != m_renderedKey || !m_framebuffer.valid()) {
         renderTo(m_framebuffer, renderWidth, renderHeight, state, loaded, overlay, gpu, renderer, interactive);
         m_renderedKey = key;

@@ -1,9 +1,9 @@
 #pragma once
-#include "app/gui/views/gpu_scene.h"
 #include "app/gui/state/loaded_study.h"
+#include "app/gui/state/viewer_state.h"
+#include "app/gui/views/gpu_scene.h"
 #include "app/gui/views/slice_view_widget.h"
 #include "app/gui/views/view_image.h"
-#include "app/gui/state/viewer_state.h"
 #include "render/volume_renderer.h"
 
 #include <chrono>
@@ -21,9 +21,9 @@ class VolumeViewWidget {
 public:
     bool draw(const ImVec2& size, ViewerState& state, const LoadedStudy& study, const MapOverlay& overlay,
               const GpuScene& gpu, render::VolumeRenderer& renderer);
-    void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state, const LoadedStudy& study,
-                  const MapOverlay& overlay, const GpuScene& gpu, render::VolumeRenderer& renderer, bool interactive,
-                  float fontScale = 1.0f) const;
+    void renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
+                  const LoadedStudy& study, const MapOverlay& overlay, const GpuScene& gpu,
+                  render::VolumeRenderer& renderer, bool interactive, float fontScale = 1.0f) const;
     const render::Framebuffer& framebuffer() const { return m_framebuffer; }
 
     // Places the camera around the study (done once per study, and by r).

@@ -21,7 +21,6 @@ import statistics
 import sys
 import time
 import types
-
 import warnings
 
 import torch

@@ -226,7 +226,7 @@ class Linear(nn.Module):
 
 
 def toy_models():
-    """The hand-checkable test vectors of reference/methods.md as TorchScript models."""
+    """The hand-checkable test vectors of docs/methods.md#test-vectors as TorchScript models."""
     for model, name, example in [(Tv1(), "tv1.pt", torch.zeros(1, 1, 4, 1, 1)),
                                  (Tv1(3.0), "tv1_scaled.pt", torch.zeros(1, 1, 4, 1, 1)),
                                  (Tv2(), "tv2.pt", torch.zeros(1, 1, 4, 1, 1)),
