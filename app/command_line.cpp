@@ -1,5 +1,7 @@
 #include "app/command_line.h"
 
+#include "app/cli/command.h"
+
 namespace segxai::app {
 
 CommandLine::CommandLine()
@@ -13,7 +15,7 @@ CommandLine::CommandLine()
     parser.add_option("--gt", gui.groundTruth, "Ground-truth label map of the study");
     parser.add_flag("--no-channel-matching", gui.keepChannelOrder,
                     "Feed the files to the model in the order given, without matching their names to its inputs");
-    parser.add_option("--model", gui.model, "TorchScript model (card beside it) or MONAI bundle folder");
+    parser.add_option("--model", gui.model, kModelOptionHelp);
     parser.add_option("--screenshot", gui.screenshotPath, "Save a PNG of the window once the study is shown");
     parser.add_flag("--screenshot-views", gui.screenshotViews,
                     "With --screenshot, also save each view as <name>_<view>.png");

@@ -2,8 +2,10 @@
 
 #include "render/shader_library.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace segxai::render {
 
@@ -61,6 +63,19 @@ void drawColourBar(Canvas2D& canvas, const ColourBar& bar, float width, float he
     canvas.text({left - 4.0f, bottom}, label(bar.low), small, text, TextAnchor::CenterRight);
     if (bar.signedMap) canvas.text({left - 4.0f, 0.5f * (top + bottom)}, "0", small, text, TextAnchor::CenterRight);
     if (!bar.title.empty()) canvas.text({right, top - 4.0f}, bar.title, small, text, TextAnchor::BottomRight);
+    if (bar.threshold > 0.0f && bar.high > bar.low) {
+        // The threshold: values between the marks (below it, for unsigned maps) are not drawn.
+        const glm::vec4 mark(0.0f, 0.0f, 0.0f, 1.0f);
+        auto at = [&](float v) {
+            return bottom - (bottom - top) * std::clamp((v - bar.low) / (bar.high - bar.low), 0.0f, 1.0f);
+        };
+        for (const float v :
+             bar.signedMap ? std::vector<float>{-bar.threshold, bar.threshold} : std::vector<float>{bar.threshold}) {
+            canvas.line({left - 3.0f, at(v)}, {right + 3.0f, at(v)}, 2.0f, mark);
+            canvas.line({left - 3.0f, at(v)}, {right + 3.0f, at(v)}, 1.0f, frame);
+        }
+    }
+    if (!bar.note.empty()) canvas.text({right, bottom + 3.0f}, bar.note, small, text, TextAnchor::TopRight);
 }
 
 SliceRenderer::SliceRenderer(ShaderLibrary& shaders, FontAtlas& font) : m_shaders(shaders), m_canvas(shaders, font) {}
@@ -186,6 +201,25 @@ void SliceRenderer::drawLayers(const SliceViewport& viewport, const SliceLayers&
     glActiveTexture(GL_TEXTURE0);
 }
 
+void SliceRenderer::drawLegend(const std::vector<LegendEntry>& legend, float left, float bottom, float fs) {
+    const glm::vec4 textColor(1.0f, 1.0f, 0.85f, 1.0f);
+    const float line = std::round(fs * 1.25f), swatch = std::round(fs * 0.8f);
+    float y = bottom - line * float(legend.size());
+    for (const LegendEntry& entry : legend) {
+        const glm::vec2 a(left, y + (line - swatch) * 0.5f), b = a + glm::vec2(swatch);
+        if (entry.outline) {
+            m_canvas.line({a.x, a.y}, {b.x, a.y}, 1.5f, entry.colour);
+            m_canvas.line({b.x, a.y}, {b.x, b.y}, 1.5f, entry.colour);
+            m_canvas.line({b.x, b.y}, {a.x, b.y}, 1.5f, entry.colour);
+            m_canvas.line({a.x, b.y}, {a.x, a.y}, 1.5f, entry.colour);
+        } else {
+            m_canvas.rect(a, b, entry.colour);
+        }
+        m_canvas.text({b.x + fs * 0.4f, y + line * 0.5f}, entry.label, fs * 0.85f, textColor, TextAnchor::CenterLeft);
+        y += line;
+    }
+}
+
 void SliceRenderer::drawAnnotations(const SliceViewport& viewport, const SliceAnnotations& annotations) {
     const float w = float(viewport.width), h = float(viewport.height);
     m_canvas.begin(viewport.width, viewport.height);
@@ -222,6 +256,7 @@ void SliceRenderer::drawAnnotations(const SliceViewport& viewport, const SliceAn
     if (!annotations.bottomLeftText.empty()) {
         m_canvas.text({pad, h - pad}, annotations.bottomLeftText, fs, textColor, TextAnchor::BottomLeft);
     }
+    drawLegend(annotations.legend, pad, h - pad - (annotations.bottomLeftText.empty() ? 0.0f : fs * 1.3f), fs);
     m_canvas.end();
 }
 

@@ -44,6 +44,7 @@ struct LabelLayer {
     float opacity = 0.5f;
     bool outline = false;
     bool visible() const { return labels && labels->valid() && colors && colors->valid(); }
+    bool operator==(const LabelLayer&) const = default;
 };
 
 // A scalar map over the image (probabilities, explanation maps). Unsigned maps use [low,
@@ -57,6 +58,7 @@ struct OverlayLayer {
     float threshold = 0.0f;                             // |value| below is transparent
     float opacity = 0.6f;
     bool visible() const { return values && values->valid(); }
+    bool operator==(const OverlayLayer&) const = default;
 };
 
 // What a slice view shows: textures and their display settings (all uniforms).
@@ -66,6 +68,7 @@ struct SliceLayers {
     float windowHigh = 1.0f;
     OverlayLayer overlay;
     std::array<LabelLayer, 3> labels; // drawn in order, on top of the overlay
+    bool operator==(const SliceLayers&) const = default;
 };
 
 // A colour bar for the overlay, drawn at the view's lower right.
@@ -75,6 +78,17 @@ struct ColourBar {
     bool signedMap = false;
     float low = 0.0f, high = 1.0f; // unsigned: the range; signed: -extent .. +extent
     std::string title;
+    float threshold = 0.0f; // |value| below which the map is not drawn: marked on the bar (0: none)
+    std::string note;       // under the bar: what its ends are ("p99.5; max 456")
+    bool operator==(const ColourBar&) const = default;
+};
+
+// One line of a view's legend: a swatch (filled, or an outline) and what it stands for.
+struct LegendEntry {
+    std::string label;
+    glm::vec4 colour{1.0f};
+    bool outline = false;
+    bool operator==(const LegendEntry&) const = default;
 };
 
 // Draws a colour bar with `canvas` in a view of `width` x `height` pixels.
@@ -92,8 +106,10 @@ struct SliceAnnotations {
     std::vector<std::pair<glm::vec2, glm::vec2>> boxes;
     glm::vec4 boxColor{1.0f, 0.85f, 0.2f, 1.0f};
     ColourBar colourBar;
-    std::string topRightText;   // e.g. the panel's method
-    std::string bottomLeftText; // e.g. world position
+    std::string topRightText;        // e.g. the panel's method
+    std::string bottomLeftText;      // e.g. world position
+    std::vector<LegendEntry> legend; // lower left, above bottomLeftText
+    bool operator==(const SliceAnnotations&) const = default;
 };
 
 class SliceRenderer {
@@ -119,6 +135,7 @@ private:
     void drawLayers(const SliceViewport& viewport, const SliceLayers& layers, const std::vector<Source>& sources,
                     const std::vector<std::string>& features, bool resliced);
     void drawAnnotations(const SliceViewport& viewport, const SliceAnnotations& annotations);
+    void drawLegend(const std::vector<LegendEntry>& legend, float left, float bottom, float fontSize);
 
     ShaderLibrary& m_shaders;
     Canvas2D m_canvas;

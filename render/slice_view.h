@@ -16,6 +16,7 @@ struct SliceFrame {
     glm::dvec3 right{1, 0, 0};
     glm::dvec3 up{0, 1, 0};
     glm::dvec3 normal{0, 0, 1};
+    bool operator==(const SliceFrame&) const = default;
 };
 
 SliceFrame sliceFrame(SliceAxis axis, Convention convention);
@@ -36,6 +37,7 @@ struct SliceViewport {
     glm::dvec2 worldToPixel(const glm::dvec3& world) const;
     // gl_FragCoord (x right, y up from the bottom-left corner) to world.
     glm::dmat4 fragCoordToWorld() const;
+    bool operator==(const SliceViewport&) const = default;
 };
 
 // The viewport that fits a world box's projection with `margin` (fraction) around it.

@@ -21,6 +21,7 @@ struct OrbitCamera {
     glm::dvec3 up() const;
     glm::dmat4 view() const;
     glm::dmat4 projection(double aspect) const;
+    bool operator==(const OrbitCamera&) const = default;
 };
 
 struct VolumeLayers {
@@ -34,8 +35,9 @@ struct VolumeLayers {
     float labelOpacity = 0.85f;
     const VolumeTexture* selection = nullptr; // same grid as labels
     glm::dvec3 clipPoint{0.0};
-    glm::ivec3 clipAxes{0}; // 1: cut away what lies above the point on that world axis
+    glm::ivec3 clipAxes{0}; // 1: cut away what lies above the point on that world axis, -1: below
     float stepScale = 1.0f; // 1: one voxel per step; larger while interacting
+    bool operator==(const VolumeLayers&) const = default;
 };
 
 struct VolumeAnnotations {
@@ -44,6 +46,7 @@ struct VolumeAnnotations {
     std::string topLeftText;
     std::string topRightText;
     ColourBar colourBar;
+    bool operator==(const VolumeAnnotations&) const = default;
 };
 
 class VolumeRenderer {

@@ -33,7 +33,7 @@ uniform float u_labelOpacity;
 uniform sampler3D u_selection;
 
 uniform vec3 u_clipPoint;        // world
-uniform ivec3 u_clipAxes;        // 1: keep only the side of the plane below the crosshair
+uniform ivec3 u_clipAxes;        // 1: keep the side of the plane below the point, -1: above it
 uniform vec3 u_lightDirection;   // world, towards the light
 uniform vec3 u_background;
 
@@ -83,11 +83,11 @@ void main() {
     float tNear = max(max(min(t0.x, t1.x), min(t0.y, t1.y)), min(t0.z, t1.z));
     float tFar = min(min(max(t0.x, t1.x), max(t0.y, t1.y)), max(t0.z, t1.z));
     tNear = max(tNear, 0.0);
-    // Clipping at the crosshair planes: keep the part below each chosen world plane.
+    // Clipping at planes through a point: keep the part below (1) or above (-1) each one.
     for (int a = 0; a < 3; ++a) {
         if (u_clipAxes[a] == 0) continue;
         float t = (u_clipPoint[a] - origin[a]) / direction[a];
-        if (direction[a] > 0.0) tFar = min(tFar, t); else tNear = max(tNear, t);
+        if ((direction[a] > 0.0) == (u_clipAxes[a] > 0)) tFar = min(tFar, t); else tNear = max(tNear, t);
     }
     if (tNear >= tFar) {
         o_color = vec4(u_background, 1.0);

@@ -6,6 +6,7 @@
 #   render/        never LibTorch, ImGui, GLFW, ITK, engine/ or app/
 #   app/           never LibTorch or OpenGL headers, and no gl* call (render/ draws)
 #   app/cli/       never ImGui or GLFW (the command line runs without a window)
+#   app/gui/       no \0-separated combo item lists
 # Run: cmake -DROOT=<source dir> -P check_layering.cmake
 set(failures "")
 
@@ -46,6 +47,9 @@ check_includes(render "[<\"](torch/|ATen/|c10/|caffe2/|imgui|backends/|GLFW/|itk
 check_includes(app "${torch}|[<\"](GL/|epoxy/)|render/gl\\.h" "")
 check_lines(app "(^|[^A-Za-z0-9_:])gl[A-Z][A-Za-z0-9]*[ \t]*\\(" "OpenGL call outside render/")
 check_includes(app/cli "[<\"](imgui|backends/|GLFW/)" "")
+# ImGui's "a\0b\0" item lists break when an item starts with a digit ("\03D" is the escape
+# \03 then "D"); every list goes through comboList (app/gui/panels/widgets.h).
+check_lines(app/gui "\"[^\"]*\\\\0[^\"]*\"" "a \\0-separated item list")
 if(failures)
   message(FATAL_ERROR "layering violated:${failures}")
 endif()

@@ -64,7 +64,7 @@ std::vector<int> classesOf(const std::string& text, const Segmentation& s) {
 void addCohortOptions(CLI::App* c, CohortOptions& o) {
     addStudyOptions(*c, o.study, false, false);
     c->add_option("--manifest", o.manifest, "A cohort: CSV with a header id,<channel>...[,gt] and a study per row");
-    c->add_option("--model", o.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
+    c->add_option("--model", o.model, kModelOptionHelp)->required();
     c->add_option("--classes", o.classes,
                   "Target classes: all (the foreground classes) or names / indices, comma-separated");
     addParameterOptions(*c, o.parameters);
@@ -97,6 +97,7 @@ struct AggregateOptions : CohortOptions {
 };
 
 int runAggregate(const AggregateOptions& o) {
+    prepareOutputFile(o.out, o.study.files);
     const Method method = parseMethod(o.method);
     const ExplainParameters p = o.parameters.resolved();
     const auto model = Model::load(o.model);
@@ -162,6 +163,7 @@ struct EvaluateOptions : CohortOptions {
 };
 
 int runEvaluate(EvaluateOptions& o) {
+    checkOutputFolder(o.out);
     Benchmark b;
     for (const auto& m : o.methods)
         b.methods.push_back(parseMethod(m));

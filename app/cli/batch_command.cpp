@@ -5,6 +5,7 @@
 #include "engine/batch/batch_merge.h"
 #include "engine/batch/batch_runner.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 
 #include <atomic>
 #include <csignal>
@@ -31,6 +32,7 @@ extern "C" void onStopSignal(int signal) {
 }
 
 int runBatchCommand(BatchOptions& o) {
+    checkOutputFolder(o.request.out);
     if (!o.shard.empty()) {
         o.request.shard = parseShard(o.shard);
     } else {
@@ -85,7 +87,7 @@ CommandRun registerBatchCommand(CLI::App& parser) {
     c->add_option("--manifest", r.manifest,
                   "CSV: a header id,<channel>...[,gt] and one study per row (paths relative to it)")
         ->required();
-    c->add_option("--model", r.model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
+    c->add_option("--model", r.model, kModelOptionHelp)->required();
     c->add_flag(
         "--no-channel-matching", r.keepChannelOrder,
         "Feed the manifest's channel columns to the model in their order, without matching their names to its inputs");

@@ -28,6 +28,7 @@ ExplainParameters ParameterOptions::resolved() const {
     p.baseline = parseBaseline(baseline);
     p.variant = variant == "monai" ? CamPlusPlusVariant::Monai : CamPlusPlusVariant::Paper;
     p.normalize = normalize == "max" ? Normalize::Max : normalize == "minmax" ? Normalize::MinMax : Normalize::None;
+    p.noiseSampling = parseNoiseSampling(noiseSampling, "--noise-sampling");
     return p;
 }
 
@@ -38,6 +39,11 @@ void addParameterOptions(CLI::App& command, ParameterOptions& o) {
     command.add_option("--samples", p.samples, "SmoothGrad samples (20)")->check(CLI::Range(1, 100000));
     command.add_option("--noise-frac", p.noiseFraction, "SmoothGrad noise: fraction of each channel's range (0.1)")
         ->check(CLI::Range(0.0, 10.0));
+    command
+        .add_option("--noise-sampling", o.noiseSampling,
+                    "SmoothGrad noise: independent (each sample its own draw) or antithetic (pairs +e, -e: "
+                    "less variance per sample)")
+        ->check(CLI::IsMember({"independent", "antithetic"}));
     command.add_option("--steps", p.steps, "Integrated Gradients steps (20)")->check(CLI::Range(1, 100000));
     command.add_option("--rule", o.rule, "riemann-left, riemann-right, riemann-middle, trapezoid, gauss-legendre");
     command.add_option("--baseline", o.baseline,

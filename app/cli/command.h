@@ -33,11 +33,16 @@ int runReportingErrors(const std::function<int()>& body);
 // registered on a subcommand, turned into ExplainParameters after parsing.
 struct ParameterOptions {
     ExplainParameters parameters;
-    std::string rule = "riemann-middle", baseline = "zero", variant = "paper", normalize = "none";
+    std::string rule = "riemann-middle", baseline = "zero", variant = "paper", normalize = "none",
+                noiseSampling = "independent";
     // Throws segxai::Error for a bad rule or baseline.
     ExplainParameters resolved() const;
 };
 void addParameterOptions(CLI::App& command, ParameterOptions& options);
+
+// The help of every --model option.
+inline constexpr const char* kModelOptionHelp =
+    "TorchScript file (card beside it), a folder with model.pt and its card, or a MONAI bundle folder";
 
 // The study a command reads: --study files (one per channel), --gt, --no-channel-matching.
 struct StudyOptions {

@@ -1,12 +1,14 @@
 // `segxai explain`: explanation maps of a model's prediction for one target, as NIfTI.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
+#include "engine/core/cpu_usage.h"
 #include "engine/core/error.h"
 #include "engine/explain/explanation.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
 #include "engine/io/json_text.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/device.h"
 #include "engine/model/inference.h"
 
 #include <chrono>
@@ -51,8 +53,17 @@ std::string withSuffix(const std::string& path, const std::string& suffix) {
 
 int run(ExplainOptions& o) {
     const auto start = std::chrono::steady_clock::now();
+    const CpuMeter cpu;
     const ExplainParameters p = o.parameterOptions.resolved();
     const bool allGradient = o.method == "all-gradient";
+    std::vector<std::string> inputPaths = o.study.files;
+    inputPaths.push_back(o.model);
+    if (allGradient) {
+        checkOutputFolder(o.out);
+    } else {
+        prepareOutputFile(o.out, inputPaths);
+    }
+    if (!o.report.empty()) prepareOutputFile(o.report, inputPaths);
     std::vector<Method> methods;
     if (allGradient) {
         for (Method m : allMethods()) {
@@ -112,6 +123,10 @@ int run(ExplainOptions& o) {
     report["timing_s"] = {
         {"load", loadSeconds}, {"segment", segmentation.seconds}, {"method", methodSeconds}, {"total", total}};
     report["device"] = segmentation.device;
+    report["threads"] = computeDevice().threads;
+    report["cpu_s"] = cpu.cpuSeconds();
+    // CPU time per wall time over the whole run: near "threads" when every core was busy.
+    report["cpu_per_wall"] = cpu.cpuPerWall();
     if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), protectedPaths);
     std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n",
                  allGradient ? "all-gradient" : methodId(methods[0]), target.description.c_str(), explanations[0].score,
@@ -126,7 +141,7 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     auto o = std::make_shared<ExplainOptions>();
     ExplainParameters& p = o->parameterOptions.parameters;
     addStudyOptions(*command, o->study);
-    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
+    command->add_option("--model", o->model, kModelOptionHelp)->required();
     command
         ->add_option("--method", o->method,
                      "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "

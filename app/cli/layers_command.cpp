@@ -60,7 +60,7 @@ CommandRun registerLayersCommand(CLI::App& parser) {
     auto* command =
         parser.add_subcommand("layers", "List every submodule path of a model with its output shape (CAM layers)");
     auto o = std::make_shared<LayersOptions>();
-    command->add_option("--model", o->model, "TorchScript file or MONAI bundle folder")->required();
+    command->add_option("--model", o->model, kModelOptionHelp)->required();
     command->add_option("--shape", o->shape, "Input shape C,X,Y,Z (default: card channels, 64^3)");
     return [o] { return runReportingErrors([&] { return run(*o); }); };
 }

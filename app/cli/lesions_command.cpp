@@ -3,6 +3,7 @@
 #include "app/cli/progress_bar.h"
 #include "engine/analysis/lesion_report.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/study_loader.h"
 #include "engine/model/inference.h"
 
@@ -32,6 +33,7 @@ int run(LesionsOptions& o) {
         throw Error(std::string("--methods: ") + error.what());
     }
     e.layer = o.layer;
+    checkOutputFolder(o.out);
     o.analysis.contextAllLesions = o.allContext;
     o.analysis.context = o.analysis.contextMaxMm > 0.0;
 
@@ -80,7 +82,7 @@ CommandRun registerLesionsCommand(CLI::App& parser) {
     LesionAnalysisOptions& a = o->analysis;
     addStudyOptions(*c, o->study, true, false);
     c->add_option("--gt", o->study.groundTruth, "Ground-truth lesion mask (non-zero = lesion): TP, FP and FN need it");
-    c->add_option("--model", o->model, "TorchScript model (card beside it) or MONAI bundle folder")->required();
+    c->add_option("--model", o->model, kModelOptionHelp)->required();
     c->add_option("--out", o->out,
                   "Folder for instances.csv, rings.csv, context.csv, peaks.csv, summary.json, "
                   "lesions.nii.gz and maps/")

@@ -6,6 +6,7 @@
 #include "engine/core/log.h"
 #include "engine/explain/explanation.h"
 #include "engine/explain/target.h"
+#include "engine/io/atomic_file.h"
 
 #include <fmt/format.h>
 #include <map>
@@ -109,6 +110,7 @@ CommandRun registerRenderCommand(CLI::App& parser) {
     c->add_option("--out", o->out, "PNG file to write")->required();
     return [o] {
         return runReportingErrors([&] {
+            prepareOutputFile(o->out, o->study.files);
             GuiOptions gui;
             gui.files = o->study.files;
             if (!o->study.groundTruth.empty()) gui.groundTruth = o->study.groundTruth;

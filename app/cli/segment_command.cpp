@@ -1,8 +1,11 @@
 // `segxai segment`: a study's labels (and probabilities) from a TorchScript model.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
+#include "engine/core/cpu_usage.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/device.h"
 #include "engine/model/inference.h"
 
 #include <cstdio>
@@ -31,7 +34,13 @@ std::string classPath(const std::string& path, const std::string& className) {
 }
 
 int run(const SegmentOptions& o) {
+    // Outputs are checked before any work: a failure after minutes of computing loses them.
+    std::vector<std::string> givenInputs = o.study.files;
+    givenInputs.push_back(o.model);
+    prepareOutputFile(o.out, givenInputs);
+    if (!o.probabilities.empty()) prepareOutputFile(o.probabilities, givenInputs);
     ProgressBar progress("segment");
+    const CpuMeter cpu;
     const auto model = Model::load(o.model);
     const StudyRequest request = matchedToModel(o.study.request(), *model);
     const Study study = loadStudy(request);
@@ -52,6 +61,8 @@ int run(const SegmentOptions& o) {
     for (size_t c = 0; c < counts.size(); ++c)
         std::fprintf(stderr, " %s %zu", s.classNames[c].c_str(), counts[c]);
     std::fprintf(stderr, " voxels\n");
+    std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
+                 cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
     return 0;
 }
 
@@ -61,7 +72,7 @@ CommandRun registerSegmentCommand(CLI::App& parser) {
     auto* command = parser.add_subcommand("segment", "Segment a study with a TorchScript model");
     auto o = std::make_shared<SegmentOptions>();
     addStudyOptions(*command, o->study, true, false);
-    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
+    command->add_option("--model", o->model, kModelOptionHelp)->required();
     command->add_option("--out", o->out, "Labels (NIfTI, in the first study file's geometry)")->required();
     command->add_option("--probs", o->probabilities,
                         "Also write class probabilities, one file per class: NAME_<class>.nii.gz");

@@ -58,6 +58,13 @@ Application::~Application() {
 }
 
 bool Application::initialise() {
+    m_automated = !m_options.script.empty() || !m_options.scriptLines.empty() || m_options.hidden || m_options.quit ||
+                  !m_options.screenshotPath.empty() || m_options.benchmarkFrames > 0;
+    if (!m_automated) {
+        m_settingsPath = settingsPath();
+        m_settings = GuiSettings::load(m_settingsPath);
+        m_fileDialog.setFolders(m_settings.folders);
+    }
     glfwSetErrorCallback(onGlfwError);
     if (!glfwInit()) {
         std::fprintf(stderr, "segxai: error: cannot open a window (no display?). Set DISPLAY, "
@@ -113,8 +120,10 @@ bool Application::initialise() {
     JobRunner::Options jobs;
     jobs.wake = [] { glfwPostEmptyEvent(); };
     jobs.yieldToUi = true;
+    jobs.prepareWorker = useComputeThreads;
     m_jobs = std::make_unique<JobRunner>(std::move(jobs));
     m_document = std::make_unique<Document>(*m_jobs);
+    m_document->workspace.askForSeries = !m_automated;
     logInfo("SegXAI {} on OpenGL {}; engine: {}", "0.1", render::openGlVersion(), computeDevice().description);
     return true;
 }
@@ -181,6 +190,10 @@ int Application::run() {
         if (m_automationDone && m_options.quit) break;
         if (m_exitStatus != 0 && m_script) break; // a script command failed
     }
+    if (!m_settingsPath.empty()) {
+        m_settings.folders = m_fileDialog.folders();
+        m_settings.save(m_settingsPath);
+    }
     return m_exitStatus;
 }
 
@@ -214,6 +227,7 @@ void Application::frame() {
     m_shaders->reloadChanged();
 
     ViewerState& state = m_document->workspace.viewer();
+    state.overlayLegend = m_settings.overlayLegend; // a setting of the viewer, not of the study
     m_gpu.sync(m_document->workspace.study(), m_document->workspace.studyGeneration());
     m_gpu.setLinear(state.linearInterpolation);
     m_gpu.syncSegmentation(m_document->workspace.segmentation(), m_document->workspace.segmentationGeneration(),
@@ -241,6 +255,12 @@ void Application::frame() {
     drawMenuBar();
     drawPanels();
     drawDialogs();
+    // A dialog that just opened (or closed) needs a few frames to size and draw: draw them now,
+    // not at the next mouse move.
+    const bool popupOpen = ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
+    if (popupOpen != m_popupWasOpen) m_redrawFrames = 3;
+    m_popupWasOpen = popupOpen;
+    if (m_redrawFrames > 0 && m_redrawFrames--) glfwPostEmptyEvent();
     ImGui::Render();
 
     int width = 0, height = 0;
@@ -367,52 +387,43 @@ void Application::handleAutomation() {
     }
 }
 
-void Application::drawPanels() {
+// The side panel's tabs: name, what it is for (its tooltip), the --panel name that opens it.
+struct SideTab {
+    const char* name;
+    const char* tooltip;
+    const char* option;
+};
+constexpr SideTab kSideTabs[] = {
+    {"Study", "Channels, labels, display, the 3D view, the data probe", "study"},
+    {"Model", "The model card, the channel mapping, classes and their volumes, layers", "model"},
+    {"Explain", "Methods, targets, comparison panels, explanation results", "explain"},
+    {"Instances", "Every segmented structure; click one to pick it", "instances"},
+    {"Lesions", "Lesion-level analysis: TP/FP/FN, saliency in rings, context, synthetic lesions", "lesions"},
+    {"Aggregation", "Agg2Exp: where each class's attribution lies; the faithfulness benchmark", "aggregation"},
+};
+
+void Application::drawSidePanel(float width, float height) {
     const ImGuiViewport* viewport = ImGui::GetMainViewport();
-    const ImVec2 origin = viewport->WorkPos, size = viewport->WorkSize;
-    const float statusHeight = ImGui::GetFrameHeight() + 8.0f;
-    const float logHeight = m_showLog ? 180.0f : 0.0f;
-    const float sideWidth = 370.0f;
-    const float mainHeight = size.y - statusHeight - logHeight;
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                    ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBringToFrontOnFocus;
-
-    ImGui::SetNextWindowPos(origin);
-    ImGui::SetNextWindowSize(ImVec2(sideWidth, mainHeight));
+    ImGui::SetNextWindowPos(viewport->WorkPos);
+    ImGui::SetNextWindowSize(ImVec2(width, height));
     ImGui::Begin("Side", nullptr, fixed);
-    if (ImGui::BeginTabBar("sideTabs")) {
+    // Tabs keep their whole names: when they do not fit, the bar scrolls.
+    if (ImGui::BeginTabBar("sideTabs", ImGuiTabBarFlags_FittingPolicyScroll)) {
         const bool first = ImGui::GetFrameCount() < 3;
-        const ImGuiTabItemFlags selectModel = first && m_options.panel == "model" ? ImGuiTabItemFlags_SetSelected : 0;
-        if (ImGui::BeginTabItem("Study")) {
-            drawStudyPanel(m_document->workspace);
-            ImGui::EndTabItem();
-        }
-        if (ImGui::BeginTabItem("Model", nullptr, selectModel)) {
-            drawModelPanel(m_document->workspace);
-            ImGui::EndTabItem();
-        }
-        const ImGuiTabItemFlags selectExplain =
-            first && m_options.panel == "explain" ? ImGuiTabItemFlags_SetSelected : 0;
-        if (ImGui::BeginTabItem("Explain", nullptr, selectExplain)) {
-            m_explainPanel.draw(*m_document, m_fileDialog);
-            ImGui::EndTabItem();
-        }
-        const ImGuiTabItemFlags selectInstances =
-            first && m_options.panel == "instances" ? ImGuiTabItemFlags_SetSelected : 0;
-        if (ImGui::BeginTabItem("Instances", nullptr, selectInstances)) {
-            m_instancesPanel.draw(*m_document);
-            ImGui::EndTabItem();
-        }
-        const ImGuiTabItemFlags selectLesions =
-            first && m_options.panel == "lesions" ? ImGuiTabItemFlags_SetSelected : 0;
-        if (ImGui::BeginTabItem("Lesions", nullptr, selectLesions)) {
-            m_lesionsPanel.draw(*m_document, m_fileDialog);
-            ImGui::EndTabItem();
-        }
-        const ImGuiTabItemFlags selectAggregation =
-            first && m_options.panel == "aggregation" ? ImGuiTabItemFlags_SetSelected : 0;
-        if (ImGui::BeginTabItem("Aggregation", nullptr, selectAggregation)) {
-            m_aggregationPanel.draw(*m_document, m_fileDialog);
+        for (const SideTab& tab : kSideTabs) {
+            const ImGuiTabItemFlags flags = first && m_options.panel == tab.option ? ImGuiTabItemFlags_SetSelected : 0;
+            const bool open = ImGui::BeginTabItem(tab.name, nullptr, flags);
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tab.tooltip);
+            if (!open) continue;
+            const std::string name = tab.name;
+            if (name == "Study") drawStudyPanel(*m_document);
+            if (name == "Model") drawModelPanel(m_document->workspace);
+            if (name == "Explain") m_explainPanel.draw(*m_document, m_fileDialog);
+            if (name == "Instances") m_instancesPanel.draw(*m_document);
+            if (name == "Lesions") m_lesionsPanel.draw(*m_document, m_fileDialog);
+            if (name == "Aggregation") m_aggregationPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
         for (PlotExport* exporter : {&m_lesionsPanel.plots(), &m_aggregationPanel.plots()}) {
@@ -423,6 +434,42 @@ void Application::drawPanels() {
         ImGui::EndTabBar();
     }
     ImGui::End();
+}
+
+// A handle on the side panel's edge: dragging it resizes the panel (remembered between runs).
+void Application::drawSideSplitter(const ImVec2& origin, float height, float maximum) {
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                   ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoSavedSettings;
+    const float grip = 6.0f;
+    ImGui::SetNextWindowPos(ImVec2(origin.x + m_settings.sidePanelWidth - grip / 2, origin.y));
+    ImGui::SetNextWindowSize(ImVec2(grip, height));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::Begin("##sideSplitter", nullptr, flags);
+    ImGui::InvisibleButton("##grip", ImVec2(grip, height));
+    if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeEW);
+    if (ImGui::IsItemActive()) {
+        m_resizingSide = true;
+        m_settings.sidePanelWidth =
+            std::clamp(m_settings.sidePanelWidth + ImGui::GetIO().MouseDelta.x, 280.0f, maximum);
+    } else if (std::exchange(m_resizingSide, false)) {
+        m_settings.save(m_settingsPath);
+    }
+    ImGui::End();
+    ImGui::PopStyleVar();
+}
+
+void Application::drawPanels() {
+    const ImGuiViewport* viewport = ImGui::GetMainViewport();
+    const ImVec2 origin = viewport->WorkPos, size = viewport->WorkSize;
+    const float statusHeight = ImGui::GetFrameHeight() + 8.0f;
+    const float logHeight = m_showLog ? 180.0f : 0.0f;
+    const float maximumSide = std::max(280.0f, size.x - 320.0f);
+    m_settings.sidePanelWidth = std::clamp(m_settings.sidePanelWidth, 280.0f, maximumSide);
+    const float sideWidth = m_settings.sidePanelWidth;
+    const float mainHeight = size.y - statusHeight - logHeight;
+    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                   ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    drawSidePanel(sideWidth, mainHeight);
 
     ImGui::SetNextWindowPos(ImVec2(origin.x + sideWidth, origin.y));
     ImGui::SetNextWindowSize(ImVec2(size.x - sideWidth, mainHeight));
@@ -434,6 +481,7 @@ void Application::drawPanels() {
     m_viewerSize = ImGui::GetContentRegionAvail();
     m_viewer.draw(m_viewerSize, *m_document, m_gpu, *m_sliceRenderer, *m_volumeRenderer);
     ImGui::End();
+    drawSideSplitter(origin, mainHeight, maximumSide);
     if (m_document->workspace.viewer().pickPending) m_document->workspace.pickAtCrosshair();
     if (!ImGui::GetIO().WantTextInput) {
         if (ImGui::IsKeyPressed(GLFW_KEY_N, false)) stepInstances(*m_document, 1);

@@ -8,6 +8,7 @@
 #include "app/gui/panels/lesions_panel.h"
 #include "app/gui/panels/log_panel.h"
 #include "app/gui/state/document.h"
+#include "app/gui/state/gui_settings.h"
 #include "app/gui/views/figure.h"
 #include "app/gui/views/gpu_scene.h"
 #include "app/gui/views/viewer_panel.h"
@@ -77,9 +78,14 @@ private:
     void openModelDialog();
     void saveSessionDialog();
     void exportFigureDialog();
+    // Default file names that say what a file is.
+    std::string studyStem() const;
+    std::string figureStem() const;
     // Quits, or first asks when results would be lost (not in a saved session).
     void requestQuit();
     void drawPanels();
+    void drawSidePanel(float width, float height);
+    void drawSideSplitter(const ImVec2& origin, float height, float maximum);
     void drawDialogs();
     void drawChannelChoice();
     void drawQuitConfirmation();
@@ -120,6 +126,13 @@ private:
     std::vector<std::string> m_errors;
     std::vector<int> m_channelChoiceOrder; // per model input: the file chosen for it
     std::string m_windowShotPath;
+    int m_windowShotFrames = 0; // frames to wait before capturing the window
+    bool m_popupWasOpen = false;
+    int m_redrawFrames = 0; // frames to draw without waiting for events (dialogs sizing)
+    GuiSettings m_settings;
+    std::string m_settingsPath; // empty: a scripted or headless run, which keeps no settings
+    bool m_automated = false;   // scripted, headless or --quit: nobody to ask
+    bool m_resizingSide = false;
     int m_framesWithStudy = 0;
     bool m_automationDone = false;
     bool m_explanationStarted = false;

@@ -5,6 +5,7 @@
 #include "app/gui/views/viewer_panel.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
 
 #include <GLFW/glfw3.h>
@@ -58,7 +59,15 @@ void Application::saveSessionFile(const std::string& path) {
 }
 
 void Application::saveWindowScreenshot(const std::string& path) {
+    try {
+        checkOutputFile(path, m_document->workspace.inputPaths());
+    } catch (const std::exception& e) {
+        reportError(e.what());
+        return;
+    }
+    // Captured a few frames later: the dialog that asked for it has closed by then.
     m_windowShotPath = path;
+    m_windowShotFrames = 2;
 }
 
 void Application::captureScreenshots() {
@@ -86,6 +95,11 @@ void Application::captureScreenshots() {
         it = m_regionCaptures.erase(it);
     }
     if (m_windowShotPath.empty()) return;
+    if (m_windowShotFrames > 0 || m_fileDialog.visible()) {
+        --m_windowShotFrames;
+        glfwPostEmptyEvent();
+        return;
+    }
     const std::string path = std::exchange(m_windowShotPath, {});
     int width = 0, height = 0;
     glfwGetFramebufferSize(m_window, &width, &height);
@@ -222,7 +236,9 @@ void Application::explainSelectedInstance() {
 
 void Application::explainTarget(const std::string& targetSpec) {
     try {
-        m_document->comparison.explainAll(parseTargetSpec(targetSpec));
+        // No spec: the Explain tab's own target, as its "Explain all panels" button does.
+        m_document->comparison.explainAll(targetSpec.empty() ? ExplainPanel::currentTarget(m_document->workspace)
+                                                             : parseTargetSpec(targetSpec));
     } catch (const std::exception& e) {
         reportError(e.what());
     }

@@ -103,8 +103,7 @@ void Application::drawDialogs() {
             ImGui::Text("%s holds %zu series:", series->request.channelPaths[series->channel].c_str(),
                         series->series.size());
             for (const auto& s : series->series) {
-                const std::string label = (s.description.empty() ? "(no description)" : s.description) + "  -  " +
-                                          std::to_string(s.sliceCount) + " slices##" + s.uid;
+                const std::string label = s.summary() + "##" + s.uid;
                 if (ImGui::Selectable(label.c_str())) {
                     StudyRequest request = series->request;
                     request.dicomSeries.resize(request.channelPaths.size());

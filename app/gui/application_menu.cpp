@@ -29,9 +29,24 @@ bool isSessionFile(const std::filesystem::path& path) {
 
 } // namespace
 
+std::string Application::studyStem() const {
+    const auto& study = m_document->workspace.study();
+    return study ? study->study->channels.front().name : "segxai";
+}
+
+std::string Application::figureStem() const {
+    std::string stem = studyStem();
+    for (int p = 0; p < int(m_document->comparison.panels().size()); ++p) {
+        if (!m_document->comparison.shownMap(p)) continue;
+        stem += '_';
+        stem += m_document->comparison.fileStem(p);
+    }
+    return stem;
+}
+
 void Application::openStudyDialog() {
     m_fileDialog.open(
-        "Open study", FileDialog::Mode::Open,
+        "Open study", "study", FileDialog::Mode::Open,
         [this](const auto& paths) {
             m_document->workspace.openStudy(StudyRequest{paths, {}, {}});
         },
@@ -40,22 +55,22 @@ void Application::openStudyDialog() {
 
 void Application::openModelDialog() {
     m_fileDialog.open(
-        "Open model", FileDialog::Mode::Open,
+        "Open model", "model", FileDialog::Mode::Open,
         [this](const auto& paths) { m_document->workspace.openModel(paths.front()); }, isModelFile, {}, true);
 }
 
 void Application::saveSessionDialog() {
     if (!m_document->workspace.study()) return;
     m_fileDialog.open(
-        "Save session", FileDialog::Mode::Save, [this](const auto& paths) { saveSessionFile(paths.front()); },
-        isSessionFile, "session.segxai");
+        "Save session", "session", FileDialog::Mode::Save,
+        [this](const auto& paths) { saveSessionFile(paths.front()); }, isSessionFile, studyStem() + ".segxai");
 }
 
 void Application::exportFigureDialog() {
     if (!m_document->workspace.study()) return;
     m_fileDialog.open(
-        "Save figure", FileDialog::Mode::Save, [this](const auto& paths) { saveFigure(paths.front()); }, isPng,
-        "figure.png");
+        "Save figure", "picture", FileDialog::Mode::Save, [this](const auto& paths) { saveFigure(paths.front()); },
+        isPng, figureStem() + ".png");
 }
 
 void Application::drawMenuBar() {
@@ -88,19 +103,19 @@ void Application::drawFileMenu() {
     if (ImGui::MenuItem("Open model...", "Ctrl+M")) openModelDialog();
     if (ImGui::MenuItem("Add channel...", nullptr, false, hasStudy)) {
         m_fileDialog.open(
-            "Add channel", FileDialog::Mode::Open,
+            "Add channel", "study", FileDialog::Mode::Open,
             [this](const auto& paths) { m_document->workspace.addChannels(paths); }, isStudyFile, {}, true);
     }
     if (ImGui::MenuItem("Load ground truth...", nullptr, false, hasStudy)) {
         m_fileDialog.open(
-            "Load ground truth", FileDialog::Mode::Open,
+            "Load ground truth", "study", FileDialog::Mode::Open,
             [this](const auto& paths) { m_document->workspace.loadGroundTruth(paths.front()); }, isStudyFile);
     }
     ImGui::Separator();
     if (ImGui::MenuItem("Open session...")) {
         m_fileDialog.open(
-            "Open session", FileDialog::Mode::Open, [this](const auto& paths) { openSessionFile(paths.front()); },
-            isSessionFile);
+            "Open session", "session", FileDialog::Mode::Open,
+            [this](const auto& paths) { openSessionFile(paths.front()); }, isSessionFile);
     }
     if (ImGui::MenuItem("Save session...", "Ctrl+S", false, hasStudy)) saveSessionDialog();
     if (ImGui::BeginMenu("Export", hasStudy)) {
@@ -115,8 +130,8 @@ void Application::drawFileMenu() {
 void Application::drawExportMenu() {
     if (ImGui::MenuItem("Window as PNG...")) {
         m_fileDialog.open(
-            "Save window", FileDialog::Mode::Save, [this](const auto& paths) { saveWindowScreenshot(paths.front()); },
-            isPng, "window.png");
+            "Save window", "picture", FileDialog::Mode::Save,
+            [this](const auto& paths) { saveWindowScreenshot(paths.front()); }, isPng, studyStem() + "_window.png");
     }
     if (ImGui::MenuItem("Panel grid as PNG...", "Ctrl+E")) exportFigureDialog();
     if (ImGui::BeginMenu("View as PNG")) {
@@ -125,9 +140,9 @@ void Application::drawExportMenu() {
             if (ImGui::MenuItem((std::string(names[v]) + "...").c_str())) {
                 const int panel = m_document->workspace.viewer().activePanel;
                 m_fileDialog.open(
-                    "Save view", FileDialog::Mode::Save,
+                    "Save view", "picture", FileDialog::Mode::Save,
                     [this, v, panel](const auto& paths) { saveViewImage(panel, v, paths.front()); }, isPng,
-                    std::string(names[v]) + ".png");
+                    m_document->comparison.fileStem(panel) + "_" + std::string(names[v]) + ".png");
             }
         }
         ImGui::EndMenu();
@@ -143,16 +158,18 @@ void Application::drawExportMenu() {
     ImGui::Separator();
     if (ImGui::MenuItem("Segmentation as NIfTI...", nullptr, false, m_document->workspace.segmentation() != nullptr)) {
         m_fileDialog.open(
-            "Save segmentation", FileDialog::Mode::Save,
-            [this](const auto& paths) { exportSegmentation(paths.front()); }, isStudyFile, "segmentation.nii.gz");
+            "Save segmentation", "volume", FileDialog::Mode::Save,
+            [this](const auto& paths) { exportSegmentation(paths.front()); }, isStudyFile,
+            studyStem() + "_segmentation.nii.gz");
     }
     const auto& panels = m_document->comparison.panels();
     for (int p = 0; p < int(panels.size()); ++p) {
         const std::string label = fmt::format("Map of panel {} as NIfTI...", char('A' + p));
         if (ImGui::MenuItem(label.c_str(), nullptr, false, panels[size_t(p)].result != nullptr)) {
             m_fileDialog.open(
-                "Save map", FileDialog::Mode::Save, [this, p](const auto& paths) { exportMap(p, paths.front()); },
-                isStudyFile, fmt::format("map_{}.nii.gz", char('a' + p)));
+                "Save map", "volume", FileDialog::Mode::Save,
+                [this, p](const auto& paths) { exportMap(p, paths.front()); }, isStudyFile,
+                m_document->comparison.fileStem(p) + ".nii.gz");
         }
     }
 }
@@ -177,6 +194,7 @@ void Application::drawViewMenu() {
         if (ImGui::MenuItem("3D", nullptr, state.maximised == kVolumeView)) state.maximised = kVolumeView;
         ImGui::EndMenu();
     }
+    if (ImGui::MenuItem("Overlay legend", nullptr, &m_settings.overlayLegend)) m_settings.save(m_settingsPath);
     if (ImGui::MenuItem("Log", nullptr, &m_showLog)) m_log.markSeen();
     ImGui::EndMenu();
 }

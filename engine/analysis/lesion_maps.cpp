@@ -62,9 +62,17 @@ RingProfile ringProfile(const Volume& map, const Geometry& g, const std::vector<
                         const std::vector<double>& edges, int bins) {
     if (edges.size() < 2) throw Error("rings need at least two edges");
     RingProfile profile;
-    profile.regions.push_back({"inside", 0.0, 0.0});
+    const auto ringRegion = [](std::string name, double fromMm, double toMm) {
+        RingRegion r;
+        r.name = std::move(name);
+        r.fromMm = fromMm;
+        r.toMm = toMm;
+        return r;
+    };
+    profile.regions.push_back(ringRegion("inside", 0.0, 0.0));
     for (size_t e = 0; e + 1 < edges.size(); ++e) {
-        profile.regions.push_back({fmt::format("{:g}-{:g} mm", edges[e], edges[e + 1]), edges[e], edges[e + 1]});
+        profile.regions.push_back(
+            ringRegion(fmt::format("{:g}-{:g} mm", edges[e], edges[e + 1]), edges[e], edges[e + 1]));
     }
     const std::optional<Crop> crop = cropAround(map, g, lesionMask, edges.back());
     if (!crop) {

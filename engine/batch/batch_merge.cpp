@@ -97,8 +97,10 @@ std::string aggregationMean(const ConcatenatedTable& table) {
             sum[c] += f[c].empty() ? NAN : std::stod(f[c]);
     }
     std::string out = table.header() + "\ncohort_mean";
-    for (size_t c = 1; c < header.size(); ++c)
-        out += "," + number(sum[c] / double(table.rows().size()));
+    for (size_t c = 1; c < header.size(); ++c) {
+        out += ',';
+        out += number(sum[c] / double(table.rows().size()));
+    }
     return out + "\n";
 }
 

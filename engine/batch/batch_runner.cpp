@@ -3,6 +3,7 @@
 #include "engine/batch/batch_config.h"
 #include "engine/batch/batch_folder.h"
 #include "engine/batch/batch_study.h"
+#include "engine/core/cpu_usage.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
 #include "engine/core/memory_budget.h"
@@ -118,6 +119,7 @@ BatchResult runBatch(const BatchRequest& request, JobControl& control,
         }
         onEvent(event(BatchStudyEvent::Kind::Started, entry.id));
         const auto start = Clock::now();
+        const CpuMeter cpu;
         try {
             StudyOutputFolder folder(request.out, entry.id);
             JobContext job(control);
@@ -135,7 +137,10 @@ BatchResult runBatch(const BatchRequest& request, JobControl& control,
                                {"seconds", seconds},
                                {"stage_seconds", stages},
                                {"resident_bytes", residentMemoryBytes()},
-                               {"device", computeDevice().description}};
+                               {"device", computeDevice().description},
+                               {"threads", computeDevice().threads},
+                               {"cpu_seconds", cpu.cpuSeconds()},
+                               {"cpu_per_wall", cpu.cpuPerWall()}};
             folder.commit(completion);
             clearStudyFailure(request.out, entry.id);
             ++result.done;

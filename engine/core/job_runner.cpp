@@ -120,8 +120,10 @@ std::vector<JobReport> JobRunner::drain() {
 std::vector<ActiveJob> JobRunner::active() const {
     std::lock_guard lock(m_mutex);
     std::vector<ActiveJob> jobs;
+    const auto now = std::chrono::steady_clock::now();
     for (const auto& [id, job] : m_running) {
-        jobs.push_back({id, job->slot, job->title, job->control->fraction(), job->control->stage(), true});
+        jobs.push_back({id, job->slot, job->title, job->control->fraction(), job->control->stage(), true,
+                        std::chrono::duration<double>(now - job->started).count()});
     }
     for (const Job& job : m_queue)
         jobs.push_back({job.id, job.slot, job.title, 0.0f, {}, false});
@@ -165,6 +167,7 @@ void JobRunner::workerLoop(std::stop_token stop) {
             if (!m_queueChanged.wait(lock, stop, [&] { return !m_queue.empty(); })) return;
             job = std::move(m_queue.front());
             m_queue.pop_front();
+            job.started = std::chrono::steady_clock::now();
             m_running[job.id] = &job;
         }
         JobReport report = run(job);

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -102,6 +103,7 @@ struct ActiveJob {
     float fraction = 0.0f;
     std::string stage;
     bool running = false; // false: queued
+    double seconds = 0.0; // running for this long
 };
 
 // The engine's job queue. Jobs are values (a title, a slot, a function of a JobContext); they
@@ -170,6 +172,7 @@ private:
         Completion completion;
         std::function<void(const JobReport&)> otherwise;
         std::shared_ptr<JobControl> control;
+        std::chrono::steady_clock::time_point started{};
     };
     struct Finished {
         JobReport report;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace segxai {
 namespace {
@@ -20,50 +21,62 @@ glm::dmat4 targetToSource(const Geometry& source, const Geometry& target) {
 
 } // namespace
 
+namespace {
+
+// The trilinear value of `source` at continuous voxel index `c`, `outside` beyond its voxels'
+// extent. Degenerate axes (a single slice) are sampled at their only index.
+float trilinear(const Volume& source, const glm::dvec3& c, float outside) {
+    const Geometry& sg = source.geometry;
+    const int64_t nx = sg.dims[0], ny = sg.dims[1], nz = sg.dims[2];
+    int64_t base[3];
+    double frac[3];
+    for (int a = 0; a < 3; ++a) {
+        if (sg.dims[a] == 1) {
+            if (std::abs(c[a]) > 0.5) return outside;
+            base[a] = 0;
+            frac[a] = 0.0;
+            continue;
+        }
+        if (c[a] < -0.5 || c[a] > double(sg.dims[a]) - 0.5) return outside;
+        const double clamped = std::clamp(c[a], 0.0, double(sg.dims[a] - 1));
+        base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), sg.dims[a] - 2);
+        frac[a] = clamped - double(base[a]);
+    }
+    const int64_t sx = nx > 1 ? 1 : 0, sy = ny > 1 ? nx : 0, sz = nz > 1 ? nx * ny : 0;
+    const float* p = source.voxels.data() + base[0] + nx * (base[1] + ny * base[2]);
+    const double fx = frac[0], fy = frac[1], fz = frac[2];
+    const double c00 = p[0] * (1 - fx) + p[sx] * fx;
+    const double c10 = p[sy] * (1 - fx) + p[sy + sx] * fx;
+    const double c01 = p[sz] * (1 - fx) + p[sz + sx] * fx;
+    const double c11 = p[sz + sy] * (1 - fx) + p[sz + sy + sx] * fx;
+    const double c0 = c00 * (1 - fy) + c10 * fy;
+    const double c1 = c01 * (1 - fy) + c11 * fy;
+    return float(c0 * (1 - fz) + c1 * fz);
+}
+
+} // namespace
+
 Volume resampleLinear(const Volume& source, const Geometry& target, float outside) {
     if (source.geometry.sameGrid(target, 1e-9)) return source;
     Volume out(target, source.name);
     const glm::dmat4 map = targetToSource(source.geometry, target);
-    const Geometry& sg = source.geometry;
-    const int64_t nx = sg.dims[0], ny = sg.dims[1], nz = sg.dims[2];
-    // Degenerate axes (a single slice) are sampled at their only index.
-    auto sample = [&](glm::dvec3 c) -> float {
-        int64_t base[3];
-        double frac[3];
-        for (int a = 0; a < 3; ++a) {
-            if (sg.dims[a] == 1) {
-                if (std::abs(c[a]) > 0.5) return outside;
-                base[a] = 0;
-                frac[a] = 0.0;
-                continue;
-            }
-            if (c[a] < -0.5 || c[a] > double(sg.dims[a]) - 0.5) return outside;
-            const double clamped = std::clamp(c[a], 0.0, double(sg.dims[a] - 1));
-            base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), sg.dims[a] - 2);
-            frac[a] = clamped - double(base[a]);
-        }
-        const int64_t sx = nx > 1 ? 1 : 0, sy = ny > 1 ? nx : 0, sz = nz > 1 ? nx * ny : 0;
-        const float* p = source.voxels.data() + base[0] + nx * (base[1] + ny * base[2]);
-        const double fx = frac[0], fy = frac[1], fz = frac[2];
-        const double c00 = p[0] * (1 - fx) + p[sx] * fx;
-        const double c10 = p[sy] * (1 - fx) + p[sy + sx] * fx;
-        const double c01 = p[sz] * (1 - fx) + p[sz + sx] * fx;
-        const double c11 = p[sz + sy] * (1 - fx) + p[sz + sy + sx] * fx;
-        const double c0 = c00 * (1 - fy) + c10 * fy;
-        const double c1 = c01 * (1 - fy) + c11 * fy;
-        return float(c0 * (1 - fz) + c1 * fz);
-    };
     parallelFor(target.dims[2], [&](int64_t k0, int64_t k1) {
         for (int64_t k = k0; k < k1; ++k) {
             for (int64_t j = 0; j < target.dims[1]; ++j) {
                 for (int64_t i = 0; i < target.dims[0]; ++i) {
                     const glm::dvec3 c(map * glm::dvec4(double(i), double(j), double(k), 1.0));
-                    out.at(i, j, k) = sample(c);
+                    out.at(i, j, k) = trilinear(source, c, outside);
                 }
             }
         }
     });
     return out;
+}
+
+std::optional<float> sampleLinear(const Volume& volume, const glm::dvec3& world) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float value = trilinear(volume, volume.geometry.worldToVoxel(world), nan);
+    return std::isnan(value) ? std::nullopt : std::optional<float>(value);
 }
 
 namespace {

@@ -1,12 +1,17 @@
 #pragma once
 #include "engine/core/volume.h"
 
+#include <optional>
+
 namespace segxai {
 
 // Resamples onto `target` through world coordinates; voxels outside the source are
 // `outside`. Linear for images, nearest neighbour for labels.
 Volume resampleLinear(const Volume& source, const Geometry& target, float outside = 0.0f);
 LabelVolume resampleNearest(const LabelVolume& source, const Geometry& target);
+// The value at a world point as resampleLinear reads it; nullopt outside the volume (or where
+// it holds NaN).
+std::optional<float> sampleLinear(const Volume& volume, const glm::dvec3& world);
 
 // The adjoint of resampleLinear(., from): spreads each voxel value of `values` (on `from`) over
 // the voxels of `to` with the same trilinear weights resampleLinear reads them with, so that

@@ -13,6 +13,7 @@ json parametersToJson(const ExplainParameters& p) {
             {"variant", p.variant == CamPlusPlusVariant::Paper ? "paper" : "monai"},
             {"samples", p.samples},
             {"noise_fraction", p.noiseFraction},
+            {"noise_sampling", noiseSamplingName(p.noiseSampling)},
             {"steps", p.steps},
             {"rule", quadratureName(p.rule)},
             {"baseline", baselineText(p.baseline)},
@@ -38,6 +39,8 @@ ExplainParameters parametersFromJson(const json& j, const std::string& origin) {
     p.variant = variant == "monai" ? CamPlusPlusVariant::Monai : CamPlusPlusVariant::Paper;
     p.samples = jsonField<int>(j, "samples", p.samples, origin);
     p.noiseFraction = jsonField<double>(j, "noise_fraction", p.noiseFraction, origin);
+    p.noiseSampling = parseNoiseSampling(
+        jsonField<std::string>(j, "noise_sampling", noiseSamplingName(p.noiseSampling), origin), origin);
     p.steps = jsonField<int>(j, "steps", p.steps, origin);
     p.rule = parseQuadratureRule(jsonField<std::string>(j, "rule", quadratureName(p.rule), origin));
     p.baseline = parseBaseline(jsonField<std::string>(j, "baseline", baselineText(p.baseline), origin));

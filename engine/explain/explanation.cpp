@@ -55,6 +55,16 @@ Baseline parseBaseline(const std::string& text) {
     }
 }
 
+const char* noiseSamplingName(NoiseSampling sampling) {
+    return sampling == NoiseSampling::Antithetic ? "antithetic" : "independent";
+}
+
+NoiseSampling parseNoiseSampling(const std::string& name, const std::string& origin) {
+    if (name == "independent") return NoiseSampling::Independent;
+    if (name == "antithetic") return NoiseSampling::Antithetic;
+    throw Error(origin + ": '" + name + "' is not a noise sampling; use independent or antithetic");
+}
+
 std::string baselineText(const Baseline& b) {
     switch (b.kind) {
     case Baseline::Kind::Zero:

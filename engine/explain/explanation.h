@@ -39,6 +39,11 @@ bool isGradientFamily(Method method);
 std::vector<Method> allMethods();
 
 enum class Normalize { None, Max, MinMax };
+// How SmoothGrad draws its noise. Independent: each sample its own Gaussian draw (the
+// method as published, and Captum's NoiseTunnel). Antithetic: samples come in pairs +e, -e
+// of one draw, so every term of the gradient that is odd in the noise (the linear one above
+// all) cancels exactly within a pair: the same expectation with less variance per sample.
+enum class NoiseSampling { Independent, Antithetic };
 enum class CamPlusPlusVariant { Paper, Monai };
 
 // What the input is replaced by: Integrated Gradients' path start, occlusion's fill.
@@ -51,13 +56,17 @@ struct Baseline {
 // "zero", "min", "blur", "blur:SIGMA_MM" or a number. Throws segxai::Error.
 Baseline parseBaseline(const std::string& text);
 std::string baselineText(const Baseline& baseline);
+const char* noiseSamplingName(NoiseSampling sampling); // "independent", "antithetic"
+// Throws segxai::Error naming `origin` and the accepted names.
+NoiseSampling parseNoiseSampling(const std::string& name, const std::string& origin = "noise sampling");
 
 struct ExplainParameters {
     std::string layer; // CAM layer path; empty: the card's cam_layer, else the bottleneck
     CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
     int samples = 20;            // SmoothGrad
     double noiseFraction = 0.10; // sigma = fraction * (max - min) of each input channel
-    int steps = 20;              // Integrated Gradients
+    NoiseSampling noiseSampling = NoiseSampling::Independent;
+    int steps = 20; // Integrated Gradients
     QuadratureRule rule = QuadratureRule::RiemannMiddle;
     Baseline baseline;   // Integrated Gradients and occlusion
     int window = 16;     // occlusion cube edge, model voxels

@@ -134,7 +134,7 @@ std::vector<std::string> channelConcepts(const std::string& name) {
     if (cut != std::string::npos && name.size() - cut == 5 &&
         std::all_of(name.begin() + long(cut) + 1, name.end(),
                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-        add("#" + std::to_string(std::stoi(name.substr(cut + 1))));
+        add(fmt::format("#{}", std::stoi(name.substr(cut + 1))));
     }
     return concepts;
 }

@@ -151,7 +151,8 @@ void checkHeader(const ImageHeader& header) {
             if (header.size[a] > 1) {
                 std::string dims;
                 for (size_t b = 0; b < header.size.size(); ++b) {
-                    dims += (b ? "x" : "") + std::to_string(header.size[b]);
+                    if (b) dims += 'x';
+                    dims += std::to_string(header.size[b]);
                 }
                 throw Error(fmt::format("{}: {}D image ({}) where a 3D volume is needed; "
                                         "split it into 3D volumes first",
@@ -422,6 +423,18 @@ LabelVolume readLabelVolume(const std::string& path, JobContext* job, std::vecto
     return labels;
 }
 
+std::string DicomSeries::summary() const {
+    std::string text = number.empty() ? "" : "#" + number + " - ";
+    if (!modality.empty()) text += modality + " - ";
+    text += description.empty() ? "(no description)" : description;
+    text += fmt::format(" - {} x {} x {}", columns, rows, sliceCount);
+    if (pixelSpacingMm > 0.0) {
+        text += fmt::format(", {:g} x {:g}", pixelSpacingMm, pixelSpacingMm);
+        text += sliceThicknessMm > 0.0 ? fmt::format(" x {:g} mm", sliceThicknessMm) : " mm";
+    }
+    return text;
+}
+
 std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
     const std::lock_guard lock(itkMutex());
     registerImageFormats();
@@ -439,11 +452,30 @@ std::vector<DicomSeries> listDicomSeries(const std::string& directory) {
             auto io = itk::GDCMImageIO::New();
             io->SetFileName(files.front());
             io->ReadImageInformation();
-            io->GetValueFromTag("0008|103e", s.description);
             // DICOM pads strings to an even length with spaces.
-            while (!s.description.empty() && std::isspace((unsigned char)s.description.back())) {
-                s.description.pop_back();
-            }
+            auto tag = [&](const char* key) {
+                std::string value;
+                io->GetValueFromTag(key, value);
+                while (!value.empty() && std::isspace((unsigned char)value.back()))
+                    value.pop_back();
+                while (!value.empty() && std::isspace((unsigned char)value.front()))
+                    value.erase(value.begin());
+                return value;
+            };
+            auto number = [&](const char* key) {
+                try {
+                    return std::stod(tag(key)); // "0.5\\0.5" reads its first value
+                } catch (const std::exception&) {
+                    return 0.0;
+                }
+            };
+            s.description = tag("0008|103e");
+            s.number = tag("0020|0011");
+            s.modality = tag("0008|0060");
+            s.rows = int(number("0028|0010"));
+            s.columns = int(number("0028|0011"));
+            s.pixelSpacingMm = number("0028|0030");
+            s.sliceThicknessMm = number("0018|0050");
         } catch (const itk::ExceptionObject&) {
             s.description = "(unreadable header)";
         }

@@ -24,6 +24,12 @@ struct DicomSeries {
     std::string uid;
     std::string description;
     size_t sliceCount = 0;
+    std::string number;   // SeriesNumber ("" when absent)
+    std::string modality; // "MR", "CT", ...
+    int rows = 0, columns = 0;
+    double pixelSpacingMm = 0.0, sliceThicknessMm = 0.0; // 0 when absent
+    // "3 - MR - t1_mprage - 256 x 256 x 176, 1 x 1 x 1 mm" for a chooser.
+    std::string summary() const;
 };
 
 // Largest volume SegXAI reads, checked from the header before any allocation.

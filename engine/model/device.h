@@ -11,8 +11,13 @@ struct ComputeDevice {
     std::string description; // "CPU, 2 threads (LibTorch 1.13.1)"
 };
 
-// Sets LibTorch's thread counts once (it starts with one intra-op thread) and reports the
-// device. Safe to call from any thread, any number of times.
+// Finds the device once and reports it. Safe to call from any thread, any number of times.
 const ComputeDevice& computeDevice();
+
+// Gives the calling thread LibTorch's full intra-op thread count. The count is a per-thread
+// setting (OpenMP's): set on one thread, it does not reach work run on another. Every thread
+// that runs LibTorch work calls this first (engine workers through
+// JobRunner::Options::prepareWorker, the command line's main thread); cheap to repeat.
+void useComputeThreads();
 
 } // namespace segxai

@@ -14,12 +14,16 @@ const ComputeDevice& computeDevice() {
         ComputeDevice d;
         d.cuda = torch::cuda::is_available();
         d.threads = usableCores();
-        at::set_num_threads(d.threads);
         d.description = d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(), TORCH_VERSION)
                                : fmt::format("CPU, {} threads, LibTorch {}", d.threads, TORCH_VERSION);
         return d;
     }();
     return device;
+}
+
+void useComputeThreads() {
+    const int threads = computeDevice().threads;
+    if (at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
 } // namespace segxai

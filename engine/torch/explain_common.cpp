@@ -64,8 +64,12 @@ void forEachNoisyBatch(const ExplanationProblem& p, const std::vector<ScoreTarge
     const torch::Tensor sigma = noise.fraction * range; // [1, C, 1, 1, 1]
     inBatches(noise.samples, batch, job, "SmoothGrad sample", [&](int64_t first, int64_t count) {
         const torch::Tensor inputs = batchOf(first, count, [&](int64_t n) {
-            auto generator = streamGenerator(noise.seed, SeedStream::SmoothGradNoise, uint64_t(n));
-            return torch::Tensor(p.x + torch::randn(p.x.sizes(), generator, torch::kFloat32) * sigma);
+            // Antithetic: samples 2m and 2m + 1 share draw m, with opposite signs.
+            const bool antithetic = noise.sampling == NoiseSampling::Antithetic;
+            const uint64_t draw = antithetic ? uint64_t(n / 2) : uint64_t(n);
+            const float sign = antithetic && n % 2 == 1 ? -1.0f : 1.0f;
+            auto generator = streamGenerator(noise.seed, SeedStream::SmoothGradNoise, draw);
+            return torch::Tensor(p.x + torch::randn(p.x.sizes(), generator, torch::kFloat32) * (sigma * sign));
         });
         use(first, count, inputGradients(p.model, inputs, targets));
     });

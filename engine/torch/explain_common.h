@@ -53,6 +53,7 @@ struct SmoothGradNoise {
     int samples = 0;
     double fraction = 0.0;
     uint64_t seed = 0;
+    NoiseSampling sampling = NoiseSampling::Independent;
 };
 
 // Each target's input gradients [count, C, X, Y, Z] for the noisy inputs first..first+count.

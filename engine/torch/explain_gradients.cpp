@@ -116,7 +116,8 @@ std::vector<Explanation> explainSmoothGrad(const ExplanationProblem& p, const Ex
     if (parameters.samples < 1) throw Error("SmoothGrad needs at least one sample");
     std::vector<Explanation> out = explanationsWithoutMaps(p, Method::SmoothGrad, parameters);
     std::vector<torch::Tensor> sums = zeroSums(p);
-    const SmoothGradNoise noise{parameters.samples, parameters.noiseFraction, parameters.seed};
+    const SmoothGradNoise noise{parameters.samples, parameters.noiseFraction, parameters.seed,
+                                parameters.noiseSampling};
     forEachNoisyBatch(p, p.scoreTargets, noise, parameters.batch, job,
                       [&](int64_t, int64_t count, const std::vector<torch::Tensor>& gradients) {
                           for (size_t t = 0; t < sums.size(); ++t) {

@@ -2,6 +2,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
+#include "engine/model/device.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"
@@ -22,6 +23,7 @@ std::string shapeText(const torch::Tensor& t) {
 } // namespace
 
 torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
+    useComputeThreads(); // this thread may be new to LibTorch (an engine worker, a prefetcher)
     const Model::Impl& m = model.impl();
     torch::IValue result;
     try {

@@ -57,13 +57,13 @@ int infernoHot(const render::RgbaImage& image, int x0, int x1) {
     return n;
 }
 
-// The picked structure's outline: pure yellow (255, 240, 60).
-int yellow(const render::RgbaImage& image, int x0, int x1) {
+// The picked structure's outline: magenta (255, 64, 255), kPickColour.
+int magenta(const render::RgbaImage& image, int x0, int x1) {
     int n = 0;
     for (int y = 0; y < image.height; ++y)
         for (int x = x0; x < x1; ++x) {
             const uint8_t* p = image.at(x, y);
-            n += p[0] > 230 && p[1] > 215 && p[2] < 100;
+            n += p[0] > 230 && p[1] < 100 && p[2] > 230;
         }
     return n;
 }
@@ -104,13 +104,18 @@ TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, exp
     const std::string script = (dir.path() / "explore.txt").string();
     const auto file = [&](const char* name) { return (out / name).string(); };
     writeScript(script, {
-                            "# the study's channels, its ground truth (by its name) and the model, dropped together",
-                            "drop " + quoted(t1) + " " + quoted(flair) + " " + quoted(gt) + " " + quoted(model),
-                            "compare seg-grad-cam seg-hires-grad-cam",
+                            "# the study's channels (flair first: matched to the card's order t1, flair), its",
+                            "# ground truth (by its name) and the model, dropped together",
+                            "drop " + quoted(flair) + " " + quoted(t1) + " " + quoted(gt) + " " + quoted(model),
+                            "# a picked structure becomes the target: Explain runs on it, the target untouched",
                             "pick " + at,
-                            "explain-instance",
+                            "compare seg-grad-cam seg-hires-grad-cam",
+                            "explain",
                             "screenshot " + quoted(file("window.png")),
                             "figure " + quoted(file("figure.png")) + " 1200x600",
+                            "layout compare 3d",
+                            "figure " + quoted(file("figure_3d.png")) + " 1200x600",
+                            "layout compare axial",
                             "view A axial " + quoted(file("a_axial.png")),
                             "export-map A " + quoted(file("map_a.nii.gz")),
                             "export-map B " + quoted(file("map_b.nii.gz")),
@@ -122,20 +127,27 @@ TEST_CASE("end to end: drop, compare two methods, pick and explain a lesion, exp
     INFO(run.output);
     REQUIRE(run.exitCode == 0);
     CHECK_THAT(run.output, !Catch::Contains("error"));
+    CHECK_THAT(run.output, Catch::Contains("panel B: Seg-HiRes-Grad-CAM: lesion"));
 
     // The window, as shown: full size, two panels side by side, each with its map near the lesion.
     const render::RgbaImage window = test::loadPng(file("window.png"));
     CHECK(window.width == 1600);
     CHECK(window.height == 900);
     // The figure: the panel grid at the size asked for; both halves show their map and the
-    // picked lesion's yellow outline.
+    // picked lesion's magenta outline.
     const render::RgbaImage figure = test::loadPng(file("figure.png"));
     REQUIRE(figure.width == 1200);
     REQUIRE(figure.height == 600);
     CHECK(infernoHot(figure, 0, 600) > 20);
     CHECK(infernoHot(figure, 600, 1200) > 20);
-    CHECK(yellow(figure, 0, 600) > 10);
-    CHECK(yellow(figure, 600, 1200) > 10);
+    CHECK(magenta(figure, 0, 600) > 10);
+    CHECK(magenta(figure, 600, 1200) > 10);
+    // The same comparison side by side in 3D: both halves show their map.
+    const render::RgbaImage figure3d = test::loadPng(file("figure_3d.png"));
+    REQUIRE(figure3d.width == 1200);
+    CHECK(infernoHot(figure3d, 0, 600) > 20);
+    CHECK(infernoHot(figure3d, 600, 1200) > 20);
+    CHECK(figure3d.pixels != figure.pixels);
     const render::RgbaImage axial = test::loadPng(file("a_axial.png"));
     CHECK(axial.width > 100);
     CHECK(infernoHot(axial, 0, axial.width) > 20);

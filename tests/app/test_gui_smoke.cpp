@@ -27,15 +27,30 @@ struct Box {
     int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
 };
 Box volumeBox(const render::RgbaImage& image) {
+    // The volume's outline: its left and right edges are the columns with a long vertical run
+    // of green, its top and bottom edges the rows with a long horizontal run. Text drawn over
+    // an edge shortens a run but leaves one long enough; the overlay legend's small green
+    // swatch has none.
+    const auto green = [&](int x, int y) {
+        const uint8_t* p = image.at(x, y);
+        return p[1] > 60 && p[1] > p[0] + 40 && p[1] > p[2] + 40;
+    };
+    constexpr int kEdge = 30;
     Box b;
     for (int y = 0; y < image.height; ++y)
-        for (int x = 0; x < image.width; ++x) {
-            const uint8_t* p = image.at(x, y);
-            if (p[1] > 60 && p[1] > p[0] + 40 && p[1] > p[2] + 40) {
-                b.x0 = std::min(b.x0, x);
+        for (int x = 0, run = 0; x < image.width; ++x) {
+            run = green(x, y) ? run + 1 : 0;
+            if (run >= kEdge) {
                 b.y0 = std::min(b.y0, y);
-                b.x1 = std::max(b.x1, x);
                 b.y1 = std::max(b.y1, y);
+            }
+        }
+    for (int x = 0; x < image.width; ++x)
+        for (int y = 0, run = 0; y < image.height; ++y) {
+            run = green(x, y) ? run + 1 : 0;
+            if (run >= kEdge) {
+                b.x0 = std::min(b.x0, x);
+                b.x1 = std::max(b.x1, x);
             }
         }
     return b;

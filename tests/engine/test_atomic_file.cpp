@@ -61,3 +61,26 @@ TEST_CASE("writing into a missing folder says so", "[atomic]") {
     test::TempDir dir;
     CHECK_THROWS_WITH(writeFileAtomically(dir.file("nowhere/x.json"), "{}"), Catch::Contains("does not exist"));
 }
+
+TEST_CASE("outputs are checked before any work: a folder, a folder that cannot be written, an input", "[atomic]") {
+    test::TempDir dir;
+    CHECK_NOTHROW(checkOutputFile(dir.file("out.nii.gz")));
+    CHECK_THROWS_WITH(checkOutputFile(dir.path().string()), Catch::Contains("is a folder; give a file name"));
+    // /sys refuses new files even to root: the operating system's reason is in the message.
+    CHECK_THROWS_WITH(checkOutputFile("/sys/segxai_out.nii.gz"), Catch::Contains("cannot write into /sys: "));
+    CHECK_THROWS_WITH(checkOutputFile(dir.file("a/b.nii.gz")), Catch::Contains("does not exist"));
+    std::ofstream(dir.file("in.nii.gz")) << "x";
+    CHECK_THROWS_WITH(checkOutputFile(dir.file("in.nii.gz"), {dir.file("in.nii.gz")}),
+                      Catch::Contains("refusing to overwrite an input"));
+    CHECK_NOTHROW(checkOutputFolder(dir.file("new/nested")));
+    // The command line's form creates a missing folder of an output file, and still refuses
+    // what cannot be written.
+    CHECK_NOTHROW(prepareOutputFile(dir.file("made/here/out.nii.gz")));
+    CHECK(std::filesystem::is_directory(dir.file("made/here")));
+    CHECK_THROWS_WITH(prepareOutputFile("/sys/segxai_dir/out.nii.gz"), Catch::Contains("cannot write into /sys: "));
+    std::filesystem::remove_all(dir.file("made"));
+    CHECK_THROWS_WITH(checkOutputFolder(dir.file("in.nii.gz")), Catch::Contains("is a file, not a folder"));
+    CHECK_THROWS_WITH(checkOutputFolder("/sys/segxai_out"), Catch::Contains("cannot write into /sys: "));
+    // The probe leaves nothing behind.
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator{}) == 1);
+}

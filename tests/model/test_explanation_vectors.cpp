@@ -7,6 +7,7 @@
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace segxai;
 
@@ -19,11 +20,17 @@ Study line(const std::vector<std::vector<float>>& channels) {
     Study s;
     s.geometry.dims = {int64_t(channels[0].size()), 1, 1};
     for (size_t c = 0; c < channels.size(); ++c) {
-        Volume v(s.geometry, "c" + std::to_string(c));
+        Volume v(s.geometry, fmt::format("c{}", c));
         v.voxels = channels[c];
         s.channels.push_back(v);
     }
     return s;
+}
+
+ExplainParameters atLayer(const std::string& layer) {
+    ExplainParameters p;
+    p.layer = layer;
+    return p;
 }
 
 Target targetOf(const Study& s, int classIndex, const std::vector<int>& voxels) {
@@ -69,7 +76,7 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
         checkClose(values(e[0]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
         checkClose(values(e[1]), {0.5, 1.0, 0.0, 0.0});
         // Un-normalised, the HiRes map sums to S and Grad-CAM is [1, 2, 1.5, 3].
-        const auto raw = explain(*model, s, targetOf(s, 1, {0, 1}), cams, ExplainParameters{.layer = "layer"});
+        const auto raw = explain(*model, s, targetOf(s, 1, {0, 1}), cams, atLayer("layer"));
         checkClose(values(raw[0]), {1.0, 2.0, 1.5, 3.0});
         double sum = 0.0;
         for (float v : values(raw[1]))
@@ -87,7 +94,7 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
         checkClose(values(e[1]), {1.0 / 3, 2.0 / 3, 0.5, 1.0});
     }
     SECTION("class 0, T = {2}") {
-        const auto raw = explain(*model, s, targetOf(s, 0, {2}), cams, ExplainParameters{.layer = "layer"});
+        const auto raw = explain(*model, s, targetOf(s, 0, {2}), cams, atLayer("layer"));
         CHECK(raw[0].score == Approx(1.0));
         // weights (-0.25, 0.25): raw [-0.25, -0.5, 0.25, -0.75] before the ReLU
         checkClose(values(raw[0]), {0.0, 0.0, 0.25, 0.0});
@@ -144,9 +151,8 @@ TEST_CASE("TV1: Seg-Grad-CAM and Seg-HiRes-Grad-CAM on the 1-D toy", "[explain][
 TEST_CASE("TV2: a 3-tap head spreads the gradient over the receptive field", "[explain][tv]") {
     const auto model = Model::load(kModels + "tv2.pt");
     const Study s = line({{1, 1, 1, 1}});
-    const auto raw =
-        explain(*model, s, targetOf(s, 0, {1}), {Method::SegGradCam, Method::SegHiResGradCam, Method::Saliency},
-                ExplainParameters{.layer = "layer"});
+    const auto raw = explain(*model, s, targetOf(s, 0, {1}),
+                             {Method::SegGradCam, Method::SegHiResGradCam, Method::Saliency}, atLayer("layer"));
     CHECK(raw[0].score == Approx(6.0));
     checkClose(values(raw[2]), {1.0, 2.0, 3.0, 0.0}); // the gradient (ReLU passes it at A = 1)
     checkClose(values(raw[1]), {1.0, 2.0, 3.0, 0.0}); // HiRes sums to y(1) = 6
@@ -236,6 +242,39 @@ TEST_CASE("TV5: SmoothGrad of a linear model is its weights and of x^3 it is 3 +
     CHECK(values(a[0]) != values(d[0]));
 }
 
+TEST_CASE("TV5, antithetic: paired noise cancels the odd terms of the gradient exactly", "[explain][tv]") {
+    // f(x1, x2) = x1 x2 at (2, 3): the gradient (x2 + e2, x1 + e1) is linear in the noise, so
+    // one antithetic pair gives (3, 2) exactly, for any sigma; independent samples do not.
+    const auto product = Model::load(kModels + "product.pt");
+    const Study two = line({{2, 0}, {3, 0}});
+    ExplainParameters p;
+    p.samples = 2;
+    p.noiseFraction = 0.5;
+    p.noiseSampling = NoiseSampling::Antithetic;
+    const auto paired = explain(*product, two, targetOf(two, 0, {0}), {Method::SmoothGrad}, p);
+    REQUIRE(paired[0].maps.size() == 2);
+    CHECK(values(paired[0], 0)[0] == Approx(3.0).margin(1e-5));
+    CHECK(values(paired[0], 1)[0] == Approx(2.0).margin(1e-5));
+    p.noiseSampling = NoiseSampling::Independent;
+    const auto independent = explain(*product, two, targetOf(two, 0, {0}), {Method::SmoothGrad}, p);
+    CHECK(std::abs(values(independent[0], 0)[0] - 3.0f) > 1e-3);
+
+    // x^3 at x = 1, sigma = 0.1: each pair averages to 3 + 3 e^2, so the estimate of 3.03 has a
+    // standard error of 0.042 / sqrt(pairs), against 0.6 / sqrt(n) for independent samples.
+    const auto cube = Model::load(kModels + "cube.pt");
+    const Study c = line({{1, 0}});
+    ExplainParameters q;
+    q.samples = 200;
+    q.noiseFraction = 0.1;
+    q.noiseSampling = NoiseSampling::Antithetic;
+    const auto m = explain(*cube, c, targetOf(c, 0, {0}), {Method::SmoothGrad}, q);
+    CHECK(values(m[0])[0] == Approx(3.03).margin(4 * 0.042 / std::sqrt(100.0)));
+    // Names, and a parameter file that names neither is refused.
+    CHECK(parseNoiseSampling("antithetic") == NoiseSampling::Antithetic);
+    CHECK(std::string(noiseSamplingName(NoiseSampling::Independent)) == "independent");
+    CHECK_THROWS_WITH(parseNoiseSampling("sobol", "batch.json"), Catch::Contains("batch.json: 'sobol'"));
+}
+
 TEST_CASE("quadrature rules integrate what they should exactly", "[explain]") {
     // Gauss-Legendre with n points is exact up to degree 2n - 1.
     const Quadrature g = quadrature(QuadratureRule::GaussLegendre, 5);
@@ -295,7 +334,7 @@ TEST_CASE("an empty target gives zero maps and a warning", "[explain]") {
         return t;
     }();
     const auto e = explain(*model, s, empty, {Method::SegGradCam, Method::Saliency, Method::IntegratedGradients},
-                           ExplainParameters{.layer = "layer"});
+                           atLayer("layer"));
     for (const auto& x : e) {
         for (const auto& map : x.maps) {
             for (float v : map.values.voxels)

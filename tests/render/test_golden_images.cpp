@@ -155,7 +155,7 @@ TEST_CASE("golden: an unsigned map on a coarser grid, label outline and colour b
     layers.labels[0] = {&scene.labels, &rig.palette, 1.0f, true};
     SliceAnnotations annotations;
     annotations.crosshair = false;
-    annotations.colourBar = {true, Colormap::Inferno, false, 0.0f, 1.0f, "map"};
+    annotations.colourBar = {true, Colormap::Inferno, false, 0.0f, 1.0f, "map", 0.0f, ""};
     annotations.topRightText = "A: Seg-Grad-CAM";
     rig.slices.render(viewport, layers, annotations, rig.target);
     const RgbaImage picture = readFramebuffer(rig.target);
@@ -205,7 +205,7 @@ TEST_CASE("golden: a signed map with separate negative and positive ranges", "[r
     layers.overlay.opacity = 1.0f;
     SliceAnnotations annotations;
     annotations.crosshair = false;
-    annotations.colourBar = {true, Colormap::BlueWhiteRed, true, -1.5f, 3.0f, ""};
+    annotations.colourBar = {true, Colormap::BlueWhiteRed, true, -1.5f, 3.0f, "", 0.0f, ""};
     rig.slices.render(viewport, layers, annotations, rig.target);
     const RgbaImage picture = readFramebuffer(rig.target);
 
@@ -314,7 +314,7 @@ TEST_CASE("golden: the 3D view with a fused map, a label shell and the axes", "[
     layers.labelOpacity = 0.9f;
     VolumeAnnotations annotations;
     annotations.topLeftText = "3D";
-    annotations.colourBar = {true, Colormap::Hot, false, 0.0f, 1.0f, ""};
+    annotations.colourBar = {true, Colormap::Hot, false, 0.0f, 1.0f, "", 0.0f, ""};
     rig.volumes.render(camera, 320, 240, layers, annotations, rig.target);
     const RgbaImage picture = readFramebuffer(rig.target);
     // The map glows through the tissue (hot: red to yellow) in the middle; the green shell

@@ -56,7 +56,7 @@ const std::map<std::string, std::pair<int, int>> kCommands = {
     {"synthetic-lesion", {2, 3}},
     {"remove-synthetic-lesion", {0, 0}},
     {"explain-instance", {0, 0}},
-    {"explain", {1, 1}},
+    {"explain", {0, 1}},
     {"screenshot", {1, 1}},
     {"figure", {1, 2}},
     {"view", {3, 4}},
@@ -183,7 +183,7 @@ bool ScriptRunner::step(Application& app) {
         } else if (c == "explain-instance") {
             app.explainSelectedInstance();
         } else if (c == "explain") {
-            app.explainTarget(w[1]);
+            app.explainTarget(w.size() > 1 ? w[1] : "");
         } else if (c == "screenshot") {
             app.saveWindowScreenshot(w[1]);
         } else if (c == "figure") {

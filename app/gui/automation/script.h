@@ -29,7 +29,8 @@ class Application;
 //   synthetic-lesion RADIUS C1[,C2...] [EDGE]  a spherical lesion at the crosshair (contrast per
 //                                channel, edge in mm), then segmented again
 //   remove-synthetic-lesion
-//   explain TARGET               explain TARGET (segxai explain's SPEC) in every panel
+//   explain [TARGET]             explain TARGET (segxai explain's SPEC) in every panel; none: the
+//                                Explain tab's target (the picked structure once one is picked)
 //   screenshot PATH              the window
 //   figure PATH [WxH]            the panel grid
 //   view PANEL VIEW PATH [WxH]   one view: PANEL A-D or difference, VIEW axial|coronal|sagittal|3d

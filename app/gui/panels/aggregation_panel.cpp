@@ -1,5 +1,6 @@
 #include "app/gui/panels/aggregation_panel.h"
 
+#include "app/gui/panels/widgets.h"
 #include "engine/core/log.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/json_text.h"
@@ -66,6 +67,7 @@ void AggregationPanel::draw(Document& document, FileDialog& files) {
     drawAggregation(document, files);
     ImGui::Separator();
     drawBenchmark(document, files);
+    m_plots.drawEnlarged();
     if (!m_message.empty()) ImGui::TextColored(ImVec4(1, 0.55f, 0.45f, 1), "%s", m_message.c_str());
 }
 
@@ -78,9 +80,9 @@ void AggregationPanel::drawAggregation(Document& document, FileDialog& files) {
         ImGui::EndCombo();
     }
     const Method method = methods[size_t(m_method)];
-    if (method == Method::SmoothGrad) ImGui::SliderInt("samples", &m_parameters.samples, 1, 100);
-    if (method == Method::IntegratedGradients) ImGui::SliderInt("steps", &m_parameters.steps, 2, 100);
-    if (method == Method::KernelShap) ImGui::SliderInt("coalitions", &m_parameters.coalitions, 8, 512);
+    if (method == Method::SmoothGrad) inputCount("samples", m_parameters.samples, 1, 100000);
+    if (method == Method::IntegratedGradients) inputCount("steps", m_parameters.steps, 1, 100000);
+    if (method == Method::KernelShap) inputCount("coalitions", m_parameters.coalitions, 1, 100000);
     const bool busy = document.aggregation.aggregating();
     ImGui::BeginDisabled(busy);
     if (ImGui::Button(busy ? "Aggregating..." : "Aggregate every class", ImVec2(-FLT_MIN, 0))) {
@@ -102,75 +104,112 @@ void AggregationPanel::drawMatrix(Document& document, const AggregationWork::Agg
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x);
     // The cell on show is panel A's (a session reopens it too).
     const MapSource* shown = document.aggregation.shownCell();
-    const int shownRow = shown ? shown->row : -1, shownSegment = shown ? shown->segment : -1;
     if (shown) m_part = int(shown->part);
     const int partBefore = m_part;
-    ImGui::Combo("##part", &m_part, "|E|\0positive part\0negative part\0");
-    const AttributionPart part = AttributionPart(m_part);
-    if (partBefore != m_part && shownRow >= 0) document.aggregation.showCell(shownRow, shownSegment, part);
-    const size_t K = m.classNames.size();
+    comboList("##part", m_part, {"|E|", "positive part", "negative part"});
+    if (partBefore != m_part && shown)
+        document.aggregation.showCell(shown->row, shown->segment, AttributionPart(m_part));
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    const ImGuiTableFlags flags =
-        ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
-    if (ImGui::BeginTable("matrix", int(K) + 1, flags)) {
-        // Fit the panel: the label column, then K cells (each with a border).
-        const float label = ImGui::GetFontSize() * 3.2f;
-        const float cell = std::max(22.0f, (ImGui::GetContentRegionAvail().x - label - 2.0f * float(K + 1)) / float(K));
-        ImGui::TableSetupColumn("class", ImGuiTableColumnFlags_WidthFixed, label);
-        for (size_t k = 0; k < K; ++k)
-            ImGui::TableSetupColumn(shortName(m.classNames[k]).c_str(), ImGuiTableColumnFlags_WidthFixed, cell);
-        ImGui::TableHeadersRow();
-        for (size_t r = 0; r < m.rows.size(); ++r) {
-            const auto& values = m_mean ? m.rows[r].mean[size_t(part)] : m.rows[r].mass[size_t(part)];
-            const double most = *std::max_element(values.begin(), values.end());
-            ImGui::TableNextRow();
-            ImGui::TableNextColumn();
-            const std::string rowLabel =
-                shortName(m.classNames[size_t(m.targetClasses[r])]) + "##row" + std::to_string(r);
-            if (ImGui::Selectable(rowLabel.c_str(), shownRow == int(r) && shownSegment < 0)) {
-                document.aggregation.showCell(int(r), -1, part);
-            }
-            if (ImGui::IsItemHovered())
-                ImGui::SetTooltip("%s: its whole map", m.classNames[size_t(m.targetClasses[r])].c_str());
-            for (size_t k = 0; k < K; ++k) {
-                ImGui::TableNextColumn();
-                const float t = most > 0.0 ? float(values[k] / most) : 0.0f;
-                const glm::vec3 c = render::colormapColor(render::Colormap::Inferno, t);
-                ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg,
-                                       ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, 1.0f)));
-                ImGui::PushStyleColor(ImGuiCol_Text, t > 0.6f ? ImVec4(0, 0, 0, 1) : ImVec4(1, 1, 1, 1));
-                const std::string text =
-                    m_mean ? fmt::format("{:.2g}##{}_{}", values[k], r, k)
-                           : fmt::format("{}##{}_{}",
-                                         values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100)))
-                                                           : "1",
-                                         r, k);
-                if (ImGui::Selectable(text.c_str(), shownRow == int(r) && shownSegment == int(k))) {
-                    document.aggregation.showCell(int(r), int(k), part);
-                }
-                ImGui::PopStyleColor();
-                if (ImGui::IsItemHovered()) {
-                    ImGui::SetTooltip(
-                        "%s's attribution in %s: %s %.4g\nclick: its map there, segments shaded by its mass",
-                        m.classNames[size_t(m.targetClasses[r])].c_str(), m.classNames[k].c_str(),
-                        m_mean ? "mean" : "mass", values[k]);
-                }
-            }
-        }
-        ImGui::EndTable();
-    }
+    drawMatrixTable(document, a, false);
     const plots::Rect rect{origin, ImVec2(origin.x + ImGui::GetContentRegionAvail().x, ImGui::GetCursorScreenPos().y)};
     std::string csv = "study";
-    for (const auto& c : aggregationColumns(m))
-        csv += "," + c;
-    csv += "\n" + std::string("open study");
+    for (const auto& c : aggregationColumns(m)) {
+        csv += ',';
+        csv += c;
+    }
+    csv += "\nopen study";
     for (double v : aggregationRow(m))
         csv += fmt::format(",{:.6g}", v);
-    m_plots.buttons("matrix", rect, fmt::format("agg2exp_{}", m.method), csv + "\n", files, m_message);
-    if (!workspace.viewer().segmentShading.empty()) {
+    m_plots.buttons("matrix", rect, fmt::format("agg2exp_{}", m.method), csv + "\n", files, m_message,
+                    [this, &document, &a](ImVec2) {
+                        ImGui::TextDisabled("rows: the class explained; columns: the predicted segment its attribution "
+                                            "lies in; click a cell for its map there");
+                        drawMatrixTable(document, a, true);
+                        drawScale("cell colour: the row's share, 0 to the row's largest", 1.0);
+                    });
+    if (!workspace.viewer().segmentShading.empty() && shown) {
         ImGui::SameLine();
         if (ImGui::SmallButton("class colours")) document.aggregation.clearShading();
+        // What the shading in the views means.
+        drawScale(fmt::format("segments shaded by {}'s {} (inferno, 0 to its largest)",
+                              m.classNames[size_t(m.targetClasses[size_t(shown->row)])],
+                              m_mean ? "mean attribution" : "attribution mass")
+                      .c_str(),
+                  1.0);
     }
+}
+
+// A colour scale (inferno) with its meaning, as wide as the panel.
+void AggregationPanel::drawScale(const char* meaning, double top) {
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float width = std::min(240.0f, ImGui::GetContentRegionAvail().x), height = ImGui::GetFontSize() * 0.8f;
+    for (int n = 0; n < 48; ++n) {
+        const glm::vec3 c = render::colormapColor(render::Colormap::Inferno, (float(n) + 0.5f) / 48.0f);
+        draw->AddRectFilled(ImVec2(p.x + width * float(n) / 48.0f, p.y),
+                            ImVec2(p.x + width * float(n + 1) / 48.0f, p.y + height),
+                            ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, 1.0f)));
+    }
+    ImGui::Dummy(ImVec2(width, height));
+    ImGui::TextDisabled("0 %*s %.3g   %s", int(width / ImGui::CalcTextSize(" ").x) - 8, "", top, meaning);
+}
+
+// The class x segment matrix as a table of coloured cells; `large`: full names (the window).
+void AggregationPanel::drawMatrixTable(Document& document, const AggregationWork::Aggregation& a, bool large) {
+    const AggregationMatrix& m = a.matrix;
+    const MapSource* shown = document.aggregation.shownCell();
+    const int shownRow = shown ? shown->row : -1, shownSegment = shown ? shown->segment : -1;
+    const AttributionPart part = AttributionPart(m_part);
+    const size_t K = m.classNames.size();
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_NoPadInnerX;
+    if (!ImGui::BeginTable(large ? "matrixLarge" : "matrix", int(K) + 1, flags)) return;
+    auto name = [&](const std::string& n) { return large ? n : shortName(n); };
+    // Fit the space: the label column, then K cells (each with a border).
+    float label = ImGui::GetFontSize() * 3.2f;
+    for (const auto& n : m.classNames)
+        label = large ? std::max(label, ImGui::CalcTextSize(n.c_str()).x + 8.0f) : label;
+    const float cell =
+        std::max(large ? 48.0f : 22.0f, (ImGui::GetContentRegionAvail().x - label - 2.0f * float(K + 1)) / float(K));
+    ImGui::TableSetupColumn("class \\ segment", ImGuiTableColumnFlags_WidthFixed, label);
+    for (size_t k = 0; k < K; ++k)
+        ImGui::TableSetupColumn(name(m.classNames[k]).c_str(), ImGuiTableColumnFlags_WidthFixed, cell);
+    ImGui::TableHeadersRow();
+    for (size_t r = 0; r < m.rows.size(); ++r) {
+        const auto& values = m_mean ? m.rows[r].mean[size_t(part)] : m.rows[r].mass[size_t(part)];
+        const double most = *std::max_element(values.begin(), values.end());
+        const std::string rowName = m.classNames[size_t(m.targetClasses[r])];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        if (ImGui::Selectable((name(rowName) + "##row" + std::to_string(r)).c_str(),
+                              shownRow == int(r) && shownSegment < 0)) {
+            document.aggregation.showCell(int(r), -1, part);
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: its whole map", rowName.c_str());
+        for (size_t k = 0; k < K; ++k) {
+            ImGui::TableNextColumn();
+            const float t = most > 0.0 ? float(values[k] / most) : 0.0f;
+            const glm::vec3 c = render::colormapColor(render::Colormap::Inferno, t);
+            ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg,
+                                   ImGui::ColorConvertFloat4ToU32(ImVec4(c.r, c.g, c.b, 1.0f)));
+            ImGui::PushStyleColor(ImGuiCol_Text, t > 0.6f ? ImVec4(0, 0, 0, 1) : ImVec4(1, 1, 1, 1));
+            const std::string text =
+                m_mean
+                    ? fmt::format("{:.2g}##{}_{}", values[k], r, k)
+                    : fmt::format("{}##{}_{}",
+                                  values[k] < 0.995 ? fmt::format(".{:02d}", int(std::lround(values[k] * 100))) : "1",
+                                  r, k);
+            if (ImGui::Selectable(text.c_str(), shownRow == int(r) && shownSegment == int(k))) {
+                document.aggregation.showCell(int(r), int(k), part);
+            }
+            ImGui::PopStyleColor();
+            if (ImGui::IsItemHovered()) {
+                ImGui::SetTooltip("%s's attribution in %s: %s %.4g\nclick: its map there, segments shaded by its mass",
+                                  rowName.c_str(), m.classNames[k].c_str(), m_mean ? "mean" : "mass", values[k]);
+            }
+        }
+    }
+    ImGui::EndTable();
 }
 
 void AggregationPanel::drawBenchmark(Document& document, FileDialog& files) {
@@ -189,10 +228,10 @@ void AggregationPanel::drawBenchmark(Document& document, FileDialog& files) {
             bool on = m_benchmarkMetrics[m];
             if (ImGui::Checkbox(metricId(metrics[m]), &on)) m_benchmarkMetrics[m] = on;
         }
-        ImGui::SliderInt("subsets", &m_metricOptions.correlationRuns, 5, 200);
-        ImGui::SliderInt("curve steps", &m_metricOptions.curveSteps, 2, 50);
-        ImGui::SliderInt("noisy inputs", &m_metricOptions.sensitivitySamples, 1, 10);
-        ImGui::SliderInt("random stages", &m_metricOptions.randomisationStages, 1, 8);
+        inputCount("subsets", m_metricOptions.correlationRuns, 2, 100000);
+        inputCount("curve steps", m_metricOptions.curveSteps, 1, 1000);
+        inputCount("noisy inputs", m_metricOptions.sensitivitySamples, 1, 1000);
+        inputCount("random stages", m_metricOptions.randomisationStages, 1, 100);
         std::vector<Method> chosen;
         std::vector<Metric> chosenMetrics;
         for (size_t m = 0; m < methods.size(); ++m) {
@@ -254,12 +293,17 @@ void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& file
     const float width = ImGui::GetContentRegionAvail().x;
     const plots::Rect barsRect = plots::bars("##bars", labels, means, sds, fmt::format("{}: {}", key, better).c_str(),
                                              ImVec2(width, ImGui::GetFontSize() * 10.0f));
-    m_plots.buttons("bars", barsRect, "benchmark_" + key, b.csv(), files, m_message);
+    const std::string title = fmt::format("{}: {}", key, better);
+    m_plots.buttons("bars", barsRect, "benchmark_" + key, b.csv(), files, m_message,
+                    [labels, means, sds, title](ImVec2) {
+                        ImGui::TextDisabled("x: method; y: the metric's mean over every target, error bars one sd");
+                        plots::bars("##barsLarge", labels, means, sds, title.c_str(), ImGui::GetContentRegionAvail());
+                    });
     ImGui::SameLine();
     if (ImGui::SmallButton("JSON")) {
         const std::string json = readableJson(b.toJson()) + "\n";
         files.open(
-            "Save the benchmark", FileDialog::Mode::Save,
+            "Save the benchmark", "table", FileDialog::Mode::Save,
             [this, json](const std::vector<std::string>& paths) {
                 try {
                     writeFileAtomically(paths.front(), json);
@@ -295,7 +339,11 @@ void AggregationPanel::drawBenchmarkResults(const Benchmark& b, FileDialog& file
     if (!series.empty()) {
         const plots::Rect curvesRect = plots::lines("##deletion", series, "deletion, most relevant first: S / S(clean)",
                                                     ImVec2(width, ImGui::GetFontSize() * 12.0f));
-        m_plots.buttons("deletion", curvesRect, "deletion_curves", b.curvesCsv(), files, m_message);
+        m_plots.buttons("deletion", curvesRect, "deletion_curves", b.curvesCsv(), files, m_message, [series](ImVec2) {
+            ImGui::TextDisabled("x: share of voxels deleted, most relevant first; y: score / score of the clean input");
+            plots::lines("##deletionLarge", series, "deletion, most relevant first: S / S(clean)",
+                         ImGui::GetContentRegionAvail());
+        });
     }
 }
 

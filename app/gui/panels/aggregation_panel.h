@@ -23,6 +23,8 @@ public:
 private:
     void drawAggregation(Document& document, FileDialog& files);
     void drawMatrix(Document& document, const AggregationWork::Aggregation& a, FileDialog& files);
+    void drawMatrixTable(Document& document, const AggregationWork::Aggregation& a, bool large);
+    void drawScale(const char* meaning, double top);
     void drawBenchmark(Document& document, FileDialog& files);
     void drawBenchmarkResults(const Benchmark& b, FileDialog& files);
 

@@ -16,7 +16,7 @@ namespace {
 // The target kinds the tab offers, in its list's order.
 const std::vector<std::pair<TargetSpec::Kind, const char*>> kTargetKinds = {
     {TargetSpec::Kind::ClassRegion, "Class region"},
-    {TargetSpec::Kind::Instance, "Instance at the crosshair"},
+    {TargetSpec::Kind::Instance, "The picked structure"},
     {TargetSpec::Kind::GroundTruthInstance, "Ground-truth instance at the crosshair"},
     {TargetSpec::Kind::Box, "Box drawn on a slice"},
     {TargetSpec::Kind::Voxel, "Voxel at the crosshair"},
@@ -57,6 +57,11 @@ TargetSpec ExplainPanel::currentTarget(const Workspace& workspace) {
     }
     if (t.kind == TargetSpec::Kind::ClassRegion && t.useThreshold) spec.probabilityAbove = t.threshold;
     spec.voxel = state.crosshair;
+    // The picked structure wherever the crosshair has moved since; none picked: the crosshair's.
+    const int picked = workspace.selectedListIndex();
+    if (t.kind == TargetSpec::Kind::Instance && picked >= 0) {
+        spec.voxel = workspace.instances()->instances[size_t(picked)].representative;
+    }
     if (t.kind == TargetSpec::Kind::Box) {
         if (!state.box) throw Error("draw the box on a slice first");
         spec.voxel = state.box->first;
@@ -115,16 +120,17 @@ void ExplainPanel::drawParameters(Panel& panel) {
         p.variant = CamPlusPlusVariant(variant);
     }
     if (method == Method::SmoothGrad) {
-        ImGui::SliderInt("samples", &p.samples, 1, 200);
-        float fraction = float(p.noiseFraction);
-        ImGui::SliderFloat("noise fraction", &fraction, 0.0f, 0.5f, "%.3f");
-        p.noiseFraction = fraction;
+        inputCount("samples", p.samples, 1, 100000);
+        inputNumber("noise fraction", p.noiseFraction, 0.0, 10.0, 0.01, "%.3f");
+        int sampling = int(p.noiseSampling);
+        comboList("noise sampling", sampling, {"independent", "antithetic (pairs +e, -e)"});
+        p.noiseSampling = NoiseSampling(sampling);
         int seed = int(p.seed);
         if (ImGui::InputInt("seed", &seed)) p.seed = uint64_t(std::max(0, seed));
         ImGui::TextDisabled("Defaults worth trying: 20 x 0.10 (Agg2Exp), 50 x 0.05 (MS lesions)");
     }
     if (method == Method::IntegratedGradients) {
-        ImGui::SliderInt("steps", &p.steps, 2, 200);
+        inputCount("steps", p.steps, 1, 100000);
         int rule = int(p.rule);
         comboList("rule", rule, {"riemann-left", "riemann-right", "riemann-middle", "trapezoid", "gauss-legendre"});
         p.rule = QuadratureRule(rule);
@@ -140,14 +146,14 @@ void ExplainPanel::drawParameters(Panel& panel) {
         }
     }
     if (method == Method::Occlusion) {
-        ImGui::SliderInt("window", &p.window, 1, 64);
-        ImGui::SliderInt("stride", &p.stride, 1, 64);
+        inputCount("window", p.window, 1, 4096);
+        inputCount("stride", p.stride, 1, 4096);
     }
     if (isFeatureMethod(method)) {
         int features = p.featureCube > 0 ? 1 : 0;
         if (comboList("features", features, {"predicted segments", "cubes"})) p.featureCube = features ? 16 : 0;
-        if (p.featureCube > 0) ImGui::SliderInt("cube edge", &p.featureCube, 2, 64, "%d model voxels");
-        if (method == Method::KernelShap) ImGui::SliderInt("coalitions", &p.coalitions, 8, 1024);
+        if (p.featureCube > 0) inputCount("cube edge (model voxels)", p.featureCube, 2, 4096);
+        if (method == Method::KernelShap) inputCount("coalitions", p.coalitions, 1, 100000);
     }
     int normalize = int(p.normalize);
     comboList("normalise", normalize, {"none", "max", "min-max"});
@@ -198,7 +204,7 @@ void ExplainPanel::drawMethod(Document& document, Panel& panel, FileDialog& file
         ImGui::TextDisabled("model: %s", panel.modelPath.empty() ? "the study's model" : panel.modelPath.c_str());
         if (ImGui::SmallButton("Another model for this panel...")) {
             files.open(
-                "Panel model", FileDialog::Mode::Open,
+                "Panel model", "model", FileDialog::Mode::Open,
                 [&document, index](const auto& paths) { document.comparison.setPanelModel(index, paths.front()); },
                 [](const std::filesystem::path& p) { return isModelPath(p.string()); }, {}, true);
         }
@@ -241,8 +247,11 @@ void ExplainPanel::drawTarget(Document& document) {
         const double lowest = 0.0, highest = 0.99;
         ImGui::SliderScalar("##threshold", ImGuiDataType_Double, &t.threshold, &lowest, &highest, "%.2f");
     }
-    if (t.kind == TargetSpec::Kind::Instance || t.kind == TargetSpec::Kind::GroundTruthInstance ||
-        t.kind == TargetSpec::Kind::Voxel) {
+    const std::string picked = workspace.structureName(state.selectedInstance);
+    if (t.kind == TargetSpec::Kind::Instance && !picked.empty()) {
+        ImGui::TextDisabled("%s (picked with a click; N / P step through)", picked.c_str());
+    } else if (t.kind == TargetSpec::Kind::Instance || t.kind == TargetSpec::Kind::GroundTruthInstance ||
+               t.kind == TargetSpec::Kind::Voxel) {
         const Index3& v = state.crosshair;
         ImGui::TextDisabled("crosshair voxel %lld, %lld, %lld (click a structure)", (long long)v[0], (long long)v[1],
                             (long long)v[2]);
@@ -343,14 +352,15 @@ void ExplainPanel::drawResults(Document& document, FileDialog& files) {
         ImGui::TextDisabled("colour range: -%.4g .. +%.4g", f.negativeExtent / display.negativeGain,
                             f.extent / display.gain);
     } else {
-        ImGui::TextDisabled("colour range: %s%.4g", map.signedValues ? "+/- " : "0 - ", f.extent / display.gain);
+        ImGui::TextDisabled("colour range: %s%.4g (99.5th percentile of |map|%s; max %.4g)",
+                            map.signedValues ? "+/- " : "0 - ", f.extent / display.gain,
+                            display.gain != 1.0f ? " / gain" : "", std::max(std::abs(f.minimum), std::abs(f.maximum)));
     }
     if (ImGui::Button("Save map as NIfTI...")) {
-        const std::string name =
-            std::string(methodId(e.method)) + (map.channel.empty() ? "" : "_" + map.channel) + ".nii.gz";
         const int panel = state.activePanel;
+        const std::string name = document.comparison.fileStem(panel) + ".nii.gz";
         files.open(
-            "Save map", FileDialog::Mode::Save,
+            "Save map", "volume", FileDialog::Mode::Save,
             [&document, panel](const std::vector<std::string>& paths) {
                 document.comparison.exportShownMap(panel, paths.front());
             },
@@ -391,6 +401,12 @@ void ExplainPanel::draw(Document& document, FileDialog& files) {
     if (many) {
         ImGui::SameLine();
         if (ImGui::Button("Explain all panels", ImVec2(-FLT_MIN, 0))) run = -1;
+    }
+    const std::string picked = workspace.structureName(state.selectedInstance);
+    if (!picked.empty() &&
+        ImGui::Button(fmt::format("Explain the picked structure ({})", picked).c_str(), ImVec2(-FLT_MIN, 0))) {
+        state.target.kind = TargetSpec::Kind::Instance;
+        run = -1;
     }
     ImGui::EndDisabled();
     if (run != -2) {

@@ -8,9 +8,11 @@ namespace fs = std::filesystem;
 
 namespace segxai::app {
 
-void FileDialog::open(std::string title, Mode mode, Accept accept, Filter filter, std::string defaultName,
-                      bool allowFolder) {
+void FileDialog::open(std::string title, std::string kind, Mode mode, Accept accept, Filter filter,
+                      std::string defaultName, bool allowFolder) {
     m_title = std::move(title);
+    m_kind = std::move(kind);
+    if (auto it = m_folders.find(m_kind); it != m_folders.end()) m_folder = it->second;
     m_mode = mode;
     m_accept = std::move(accept);
     m_filter = std::move(filter);
@@ -29,6 +31,7 @@ void FileDialog::open(std::string title, Mode mode, Accept accept, Filter filter
 
 void FileDialog::refresh() {
     m_entries.clear();
+    m_message.clear(); // a message is about the folder it was said in
     std::error_code ec;
     for (fs::directory_iterator it(m_folder, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
          it.increment(ec)) {
@@ -50,6 +53,7 @@ void FileDialog::refresh() {
 
 void FileDialog::accept(const std::vector<std::string>& paths) {
     m_visible = false;
+    m_folders[m_kind] = m_folder.string();
     ImGui::CloseCurrentPopup();
     if (m_accept) m_accept(paths);
 }
@@ -142,9 +146,11 @@ void FileDialog::draw() {
             if (m_selected.size() == 1 && fs::is_directory(*m_selected.begin())) {
                 folder = *m_selected.begin();
             }
-            if (ImGui::Button("Open this folder")) accept({folder});
-            ImGui::SameLine();
-            ImGui::TextDisabled("%s", fs::path(folder).filename().string().c_str());
+            const std::string label = "Open folder \"" + fs::path(folder).filename().string() + "\"";
+            if (ImGui::Button(label.c_str())) accept({folder});
+            if (ImGui::IsItemHovered()) {
+                ImGui::SetTooltip("%s\n(the folder selected in the list, else the one shown)", folder.c_str());
+            }
         }
     } else {
         const fs::path target = m_folder / m_nameInput;
@@ -165,7 +171,7 @@ void FileDialog::draw() {
         ImGui::EndDisabled();
     }
     ImGui::SameLine();
-    if (ImGui::Button("Cancel")) {
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) {
         m_visible = false;
         ImGui::CloseCurrentPopup();
     }

@@ -1,5 +1,6 @@
 #include "app/gui/panels/lesions_panel.h"
 
+#include "app/gui/panels/widgets.h"
 #include "engine/core/log.h"
 #include "engine/io/atomic_file.h"
 
@@ -104,7 +105,7 @@ void LesionsPanel::draw(Document& document, FileDialog& files) {
         ImGui::BeginDisabled(document.lesions.saving());
         if (ImGui::Button("Save the analysis as files...", ImVec2(-FLT_MIN, 0))) {
             files.open(
-                "Save the lesion analysis (a folder)", FileDialog::Mode::Open,
+                "Save the lesion analysis (a folder)", "folder", FileDialog::Mode::Open,
                 [&document](const std::vector<std::string>& paths) { document.lesions.save(paths.front()); }, {}, {},
                 true);
         }
@@ -117,6 +118,7 @@ void LesionsPanel::draw(Document& document, FileDialog& files) {
     }
     drawSynthetic(document);
     if (!m_message.empty()) ImGui::TextColored(ImVec4(1, 0.55f, 0.45f, 1), "%s", m_message.c_str());
+    m_plots.drawEnlarged();
 }
 
 void LesionsPanel::drawSettings(Document& document) {
@@ -137,7 +139,7 @@ void LesionsPanel::drawSettings(Document& document) {
     float threshold = float(l.threshold);
     if (ImGui::SliderFloat("threshold", &threshold, 0.05f, 0.95f, "p > %.2f")) l.threshold = threshold;
     int connectivity = l.connectivity == 6 ? 0 : l.connectivity == 18 ? 1 : 2;
-    if (ImGui::Combo("connectivity", &connectivity, "6\00018\00026\0"))
+    if (comboList("connectivity", connectivity, {"6 (faces)", "18 (faces, edges)", "26 (faces, edges, corners)"}))
         l.connectivity = connectivity == 0 ? 6 : connectivity == 1 ? 18 : 26;
     int minimum = int(l.minimumSize);
     if (ImGui::InputInt("min voxels", &minimum)) l.minimumSize = std::max(1, minimum);
@@ -161,11 +163,9 @@ void LesionsPanel::drawSettings(Document& document) {
     }
     ImGui::SameLine();
     ImGui::Checkbox("Grad-CAM++", &e.camPlusPlus);
-    ImGui::SliderInt("samples", &e.samples, 1, 100);
-    float noise = float(e.noiseFraction);
-    if (ImGui::SliderFloat("noise", &noise, 0.0f, 0.3f, "%.2f of the range")) e.noiseFraction = noise;
-    float context = float(m_options.contextMaxMm);
-    if (ImGui::SliderFloat("context", &context, 0.0f, 20.0f, "up to %.0f mm")) m_options.contextMaxMm = context;
+    inputCount("samples", e.samples, 1, 100000);
+    inputNumber("noise (of the range)", e.noiseFraction, 0.0, 10.0, 0.01, "%.3f");
+    inputNumber("context up to (mm)", m_options.contextMaxMm, 0.0, 100.0, 1.0, "%.1f");
     m_options.context = m_options.contextMaxMm > 0.0;
     ImGui::BeginDisabled(document.lesions.analysing());
     if (ImGui::Button(document.lesions.analysing() ? "Analysing..." : "Analyse lesions", ImVec2(-FLT_MIN, 0))) {
@@ -319,7 +319,13 @@ void LesionsPanel::drawLesion(Document& document, const LesionAnalysis& a, FileD
                 csv += fmt::format(",{}", count);
             csv += "\n";
         }
-        m_plots.buttons("rings", r, fmt::format("lesion_{}_rings", id), csv, files, m_message);
+        m_plots.buttons("rings", r, fmt::format("lesion_{}_rings", id), csv, files, m_message, [s, id](ImVec2 size) {
+            ImGui::TextDisabled("lesion %d: the map's values inside the lesion and in rings around it (rows); "
+                                "histogram of values (columns: negative, blue, to positive, red); shares beside",
+                                id);
+            plots::rings("##ringsLarge", s->rings, ImGui::GetContentRegionAvail());
+            (void)size;
+        });
     }
     auto context = a.context.find(id);
     if (context != a.context.end()) {
@@ -329,7 +335,14 @@ void LesionsPanel::drawLesion(Document& document, const LesionAnalysis& a, FileD
         for (const ContextPoint& p : context->second.points) {
             csv += fmt::format("{:g},{},{:.6g}\n", p.mm, p.detected ? 1 : 0, p.meanProbability);
         }
-        m_plots.buttons("context", r, fmt::format("lesion_{}_context", id), csv, files, m_message);
+        const double threshold = a.options.lesions.threshold;
+        m_plots.buttons("context", r, fmt::format("lesion_{}_context", id), csv, files, m_message,
+                        [curve = &context->second, threshold, id](ImVec2) {
+                            ImGui::TextDisabled("lesion %d - x: context kept around the lesion (mm); y: mean "
+                                                "probability in the lesion; dashed: the detection threshold",
+                                                id);
+                            plots::contextCurve("##contextLarge", *curve, threshold, ImGui::GetContentRegionAvail());
+                        });
     }
 }
 
@@ -340,7 +353,7 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
     const std::string method = methods[size_t(std::clamp(m_method, 0, int(methods.size()) - 1))];
     const std::string channel =
         method == "seg-grad-cam++" ? "" : a.channels[size_t(std::clamp(m_channel, 0, int(a.channels.size()) - 1))];
-    ImGui::Combo("peak", &m_statistic, "maximum\0largest |value|\0");
+    comboList("peak", m_statistic, {"maximum", "largest |value|"});
     const GroupComparison* comparison = nullptr;
     for (const auto& c : a.comparisons) {
         if (c.method == method && c.channel == channel &&
@@ -365,7 +378,10 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
             csv += fmt::format("{}{:.6g}", n ? ";" : "", values[n]);
         csv += "\n";
     }
-    m_plots.buttons("groups", r, "peaks_by_group", csv, files, m_message);
+    m_plots.buttons("groups", r, "peaks_by_group", csv, files, m_message, [comparison, label](ImVec2) {
+        ImGui::TextDisabled("x: lesion group (TP, FP, FN); y: each lesion's peak; boxes: quartiles, whiskers 1.5 IQR");
+        plots::boxPlot("##groupsLarge", comparison->values, label.c_str(), ImGui::GetContentRegionAvail());
+    });
 }
 
 void LesionsPanel::drawSynthetic(Document& document) {

@@ -155,8 +155,10 @@ void drawLayers(const LoadedModel& loaded) {
             layer.type.find(filter) == std::string::npos)
             continue;
         std::string shape;
-        for (size_t n = 1; n < layer.shape.size(); ++n)
-            shape += (n > 1 ? "x" : "") + std::to_string(layer.shape[n]);
+        for (size_t n = 1; n < layer.shape.size(); ++n) {
+            if (n > 1) shape += 'x';
+            shape += std::to_string(layer.shape[n]);
+        }
         if (layer.capturable) {
             ImGui::Text("%s  %s  %s", layer.path.c_str(), layer.type.c_str(), shape.c_str());
         } else {

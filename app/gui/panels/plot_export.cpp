@@ -13,9 +13,24 @@ bool PlotExport::request(const std::string& id, const std::string& path) {
     return true;
 }
 
+void PlotExport::drawEnlarged() {
+    auto it = m_large.find(m_enlarged);
+    if (m_enlarged.empty() || it == m_large.end() || !m_shown.count(m_enlarged)) return;
+    bool open = true;
+    ImGui::SetNextWindowSize(ImVec2(960, 640), ImGuiCond_FirstUseEver);
+    if (ImGui::Begin(("Plot: " + m_enlarged + "###enlargedPlot").c_str(), &open)) {
+        ImVec2 size = ImGui::GetContentRegionAvail();
+        size.y -= ImGui::GetFrameHeightWithSpacing();
+        it->second(size);
+    }
+    ImGui::End();
+    if (!open) m_enlarged.clear();
+}
+
 void PlotExport::buttons(const char* id, const plots::Rect& rect, const std::string& name, const std::string& csv,
-                         FileDialog& files, std::string& message) {
+                         FileDialog& files, std::string& message, Draw large) {
     m_shown[id] = rect;
+    if (large) m_large[id] = std::move(large);
     for (auto it = m_pending.begin(); it != m_pending.end();) {
         if (it->id != id) {
             ++it;
@@ -30,9 +45,13 @@ void PlotExport::buttons(const char* id, const plots::Rect& rect, const std::str
         it = m_pending.erase(it);
     }
     ImGui::PushID(id);
+    if (m_large.count(id)) {
+        if (ImGui::SmallButton("Enlarge")) m_enlarged = id;
+        ImGui::SameLine();
+    }
     if (ImGui::SmallButton("PNG")) {
         files.open(
-            "Save plot", FileDialog::Mode::Save,
+            "Save plot", "picture", FileDialog::Mode::Save,
             [this, plot = std::string(id)](const std::vector<std::string>& paths) {
                 m_pending.push_back({plot, paths.front()});
             },
@@ -42,7 +61,7 @@ void PlotExport::buttons(const char* id, const plots::Rect& rect, const std::str
         ImGui::SameLine();
         if (ImGui::SmallButton("CSV")) {
             files.open(
-                "Save table", FileDialog::Mode::Save,
+                "Save table", "table", FileDialog::Mode::Save,
                 [csv, &message](const std::vector<std::string>& paths) {
                     try {
                         writeFileAtomically(paths.front(), csv);

@@ -1,5 +1,8 @@
 #include "app/gui/panels/status_bar.h"
 
+#include "app/gui/state/probe.h"
+
+#include <fmt/format.h>
 #include <imgui.h>
 
 namespace segxai::app {
@@ -16,12 +19,27 @@ void drawStatusBar(Document& document, LogPanel& log, bool& showLog, const std::
         ImGui::SetNextItemWidth(220);
         const std::string overlay = job.running ? job.stage : "queued";
         ImGui::ProgressBar(job.fraction, ImVec2(220, 0), overlay.c_str());
+        // A remaining-time estimate once the job has run long enough to tell.
+        if (job.running && job.fraction > 0.02f && job.fraction < 1.0f && job.seconds > 3.0) {
+            ImGui::SameLine();
+            const double left = job.seconds * (1.0 - job.fraction) / job.fraction;
+            ImGui::TextDisabled(left < 90.0 ? "about %.0f s left" : "about %.0f min left",
+                                left < 90.0 ? left : left / 60.0);
+        }
         ImGui::SameLine();
         if (ImGui::SmallButton("Cancel")) workspace.jobs().cancel(job.id);
         if (jobs.size() > 1) {
             ImGui::SameLine();
             ImGui::TextDisabled("(+%zu queued)", jobs.size() - 1);
         }
+    }
+    // The data probe, always in view: everything under the mouse, maps included.
+    if (const ProbeReading reading = probe(document); !reading.values.empty()) {
+        ImGui::SameLine();
+        std::string line = fmt::format("  {},{},{}", reading.voxel[0], reading.voxel[1], reading.voxel[2]);
+        for (const auto& [name, value] : reading.values)
+            line += "   " + name + " " + value;
+        ImGui::TextUnformatted(line.c_str());
     }
     ImGui::SameLine();
     const int problems = log.unseenProblems();

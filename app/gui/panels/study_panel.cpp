@@ -1,6 +1,7 @@
 #include "app/gui/panels/study_panel.h"
 
 #include "app/gui/panels/transfer_editor.h"
+#include "app/gui/state/probe.h"
 #include "app/gui/views/volume_view_widget.h"
 
 #include <filesystem>
@@ -94,28 +95,21 @@ void drawOverlay(Workspace& workspace) {
     ImGui::SliderFloat("##opacity", &state.labelOpacity, 0.0f, 1.0f, "opacity %.2f");
 }
 
-void drawCursor(Workspace& workspace) {
-    const Study& study = *workspace.study()->study;
-    const ViewerState& state = workspace.viewer();
-    const bool hovering = state.hover && state.hover->insideVolume;
-    const Index3 v = hovering ? state.hover->voxel : state.crosshair;
-    const glm::dvec3 world = hovering ? state.hover->world : study.geometry.voxelToWorld(glm::dvec3(v[0], v[1], v[2]));
-    ImGui::TextDisabled(hovering ? "Under the mouse" : "At the crosshair");
+// The data probe: what is under the mouse (else at the crosshair), maps included.
+void drawCursor(const Document& document) {
+    const ProbeReading reading = probe(document);
+    const Index3& v = reading.voxel;
+    ImGui::TextDisabled(reading.underMouse ? "Under the mouse" : "At the crosshair");
     ImGui::Text("voxel  %lld, %lld, %lld", (long long)v[0], (long long)v[1], (long long)v[2]);
-    ImGui::Text("world  %.1f, %.1f, %.1f mm (LPS)", world.x, world.y, world.z);
-    for (const Volume& channel : study.channels) {
-        ImGui::Text("%-8s %.5g", channel.name.c_str(), channel.at(v[0], v[1], v[2]));
-    }
-    if (study.groundTruth) ImGui::Text("truth    %u", unsigned(study.groundTruth->at(v[0], v[1], v[2])));
-    if (const auto& s = workspace.segmentation(); s && s->labels.geometry.sameGrid(study.geometry)) {
-        const uint16_t label = s->labels.at(v[0], v[1], v[2]);
-        ImGui::Text("model    %s (p %.3f)", s->classNames[label].c_str(), s->probabilities[label].at(v[0], v[1], v[2]));
-    }
+    ImGui::Text("world  %.1f, %.1f, %.1f mm (LPS)", reading.world.x, reading.world.y, reading.world.z);
+    for (const auto& [name, value] : reading.values)
+        ImGui::Text("%-8s %s", name.c_str(), value.c_str());
 }
 
 } // namespace
 
-void drawStudyPanel(Workspace& workspace) {
+void drawStudyPanel(Document& document) {
+    Workspace& workspace = document.workspace;
     if (!workspace.study()) {
         ImGui::TextWrapped("No study open.");
         return;
@@ -159,6 +153,11 @@ void drawStudyPanel(Workspace& workspace) {
         ImGui::Checkbox("y", &state.clip[1]);
         ImGui::SameLine();
         ImGui::Checkbox("z", &state.clip[2]);
+        ImGui::Checkbox("Cut to the picked structure", &state.cutToPick);
+        if (ImGui::IsItemHovered()) {
+            ImGui::SetTooltip("With a structure picked and no cut above: the half of the volume between the camera\n"
+                              "and the structure is cut away, so the skin does not hide it.");
+        }
         ImGui::Checkbox("Label shells", &state.labelShells);
         ImGui::SameLine();
         ImGui::SetNextItemWidth(-FLT_MIN);
@@ -167,7 +166,7 @@ void drawStudyPanel(Workspace& workspace) {
         ImGui::SliderFloat("##map3d", &state.mapOpacity3d, 0.0f, 1.0f, "map strength %.2f");
         if (ImGui::Button("Reset camera")) VolumeViewWidget::placeCamera(state, workspace.study()->study->geometry);
     }
-    if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) drawCursor(workspace);
+    if (ImGui::CollapsingHeader("Cursor", ImGuiTreeNodeFlags_DefaultOpen)) drawCursor(document);
 }
 
 } // namespace segxai::app

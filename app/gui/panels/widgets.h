@@ -12,4 +12,19 @@ inline bool comboList(const char* label, int& current, std::initializer_list<con
     return ImGui::Combo(label, &current, list.data(), int(list.size()));
 }
 
+// A whole number typed (or stepped with - and +), kept within [lo, hi]. Counts such as
+// SmoothGrad samples are typed, not dragged: a slider caps them and hides typing.
+inline bool inputCount(const char* label, int& value, int lo, int hi) {
+    const bool changed = ImGui::InputInt(label, &value);
+    value = value < lo ? lo : value > hi ? hi : value;
+    return changed;
+}
+
+// A number typed (or stepped), kept within [lo, hi].
+inline bool inputNumber(const char* label, double& value, double lo, double hi, double step, const char* format) {
+    const bool changed = ImGui::InputDouble(label, &value, step, step * 10.0, format);
+    value = value < lo ? lo : value > hi ? hi : value;
+    return changed;
+}
+
 } // namespace segxai::app

@@ -46,19 +46,16 @@ std::shared_ptr<const ExplanationSet> cellMaps(const AggregationWork::Aggregatio
 void AggregationWork::aggregate(Method method, const ExplainParameters& parameters) {
     const auto on = m_workspace.segmented("the aggregation");
     if (!on) return;
-    auto study = on->study;
-    auto model = on->model;
-    auto segmentation = on->segmentation;
-    const uint64_t generation = on->generation;
     m_workspace.jobs().submit(
         kAggregateSlot, "Aggregating (every class)",
-        [study, model, segmentation, method, parameters, generation](JobContext& job) {
+        [on = *on, method, parameters](JobContext& job) {
             const auto start = std::chrono::steady_clock::now();
             auto result = std::make_shared<Aggregation>();
-            result->matrix = aggregateStudy(*model, *study, *segmentation, method, parameters, {}, &job, &result->maps);
+            result->matrix =
+                aggregateStudy(*on.model, *on.study, *on.segmentation, method, parameters, {}, &job, &result->maps);
             result->method = method;
             result->parameters = parameters;
-            result->segmentationGeneration = generation;
+            result->segmentationGeneration = on.generation;
             result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             return std::shared_ptr<const Aggregation>(result);
         },
@@ -139,20 +136,17 @@ void AggregationWork::runBenchmark(std::vector<Method> methods, std::vector<Metr
                                    const ExplainParameters& parameters, const MetricOptions& options) {
     const auto on = m_workspace.segmented("the benchmark");
     if (!on) return;
-    auto study = on->study;
-    auto model = on->model;
-    auto segmentation = on->segmentation;
     const uint64_t generation = on->generation;
     m_workspace.jobs().submit(
         kBenchmarkSlot, "Faithfulness benchmark",
-        [=](JobContext& job) {
+        [on = *on, methods, metrics, options, parameters](JobContext& job) {
             auto b = std::make_shared<Benchmark>();
             b->methods = methods;
             b->metrics = metrics;
             b->options = options;
-            const std::vector<Target> targets = classTargets(*study, *segmentation, {});
-            b->evaluations = evaluateMethods(*model, *study, targets, methods, parameters, metrics, options,
-                                             &segmentation->labels, &job);
+            const std::vector<Target> targets = classTargets(*on.study, *on.segmentation, {});
+            b->evaluations = evaluateMethods(*on.model, *on.study, targets, methods, parameters, metrics, options,
+                                             &on.segmentation->labels, &job);
             b->summarise();
             return std::shared_ptr<const Benchmark>(b);
         },

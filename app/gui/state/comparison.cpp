@@ -1,11 +1,14 @@
 #include "app/gui/state/comparison.h"
 
+#include "engine/core/error.h"
 #include "engine/core/log.h"
 #include "engine/core/resample.h"
 #include "engine/explain/map_statistics.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -100,20 +103,16 @@ void Comparison::explain(int panel, const TargetSpec& targetSpec) {
         logInfo("panel {}: explained once its model has loaded", char('A' + panel));
         return;
     }
-    auto study = on->study;
-    auto model = p.ownModel ? p.ownModel->model : on->model;
-    auto segmentation = on->segmentation;
-    const uint64_t generation = on->generation;
-    const auto methods = p.methods;
-    const auto parameters = p.parameters;
+    Workspace::Segmented inputs = *on;
+    if (p.ownModel) inputs.model = p.ownModel->model;
     m_workspace.jobs().submit(
         explainSlot(panel), fmt::format("Explaining (panel {})", char('A' + panel)),
-        [study, model, segmentation, methods, parameters, targetSpec, generation](JobContext& job) {
+        [on = std::move(inputs), methods = p.methods, parameters = p.parameters, targetSpec](JobContext& job) {
             const auto start = std::chrono::steady_clock::now();
-            const Target target = resolveTarget(targetSpec, *study, *segmentation, parameters.instances);
+            const Target target = resolveTarget(targetSpec, *on.study, *on.segmentation, parameters.instances);
             auto set = makeExplanationSet(
-                segxai::explain(*model, *study, target, methods, parameters, &job, &segmentation->labels), target,
-                study->geometry, MapSource{MapSource::Kind::Explanation, targetSpec}, generation);
+                segxai::explain(*on.model, *on.study, target, methods, parameters, &job, &on.segmentation->labels),
+                target, on.study->geometry, MapSource{MapSource::Kind::Explanation, targetSpec}, on.generation);
             set->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             return std::shared_ptr<const ExplanationSet>(set);
         },
@@ -222,16 +221,87 @@ void Comparison::update() {
     updateCorrelations();
 }
 
+std::string Comparison::targetLabel(int panel) const {
+    if (panel < 0 || panel >= int(m_panels.size()) || !m_panels[size_t(panel)].result) return "";
+    const ExplanationSet& set = *m_panels[size_t(panel)].result;
+    const MapSource& source = set.source;
+    const Segmentation* segmentation = m_workspace.segmentation().get();
+    auto className = [&](int c) {
+        return segmentation && c >= 0 && c < int(segmentation->classNames.size()) ? segmentation->classNames[size_t(c)]
+                                                                                  : std::to_string(c);
+    };
+    switch (source.kind) {
+    case MapSource::Kind::Lesion:
+        return fmt::format("lesion {}", source.lesion);
+    case MapSource::Kind::AggregationCell: {
+        const int cls = set.items.empty() ? 0 : set.items.front().classIndex;
+        return source.segment < 0 ? "class " + className(cls) : className(cls) + " in " + className(source.segment);
+    }
+    case MapSource::Kind::Explanation:
+        break;
+    }
+    const TargetSpec& t = source.target;
+    const std::string cls = set.items.empty() ? t.classText : className(set.items.front().classIndex);
+    switch (t.kind) {
+    case TargetSpec::Kind::Instance: {
+        const std::string name = m_workspace.structureName(m_workspace.instanceAt(t.voxel));
+        return name.empty() ? cls + " structure" : name;
+    }
+    case TargetSpec::Kind::GroundTruthInstance:
+        return "missed " + cls;
+    case TargetSpec::Kind::Box:
+        return "box";
+    case TargetSpec::Kind::Voxel:
+        return fmt::format("voxel {},{},{}", t.voxel[0], t.voxel[1], t.voxel[2]);
+    case TargetSpec::Kind::Mask:
+        return "mask";
+    case TargetSpec::Kind::Channel:
+        return "channel " + cls;
+    case TargetSpec::Kind::ClassRegion:
+        break;
+    }
+    return "class " + cls;
+}
+
+std::string Comparison::fileStem(int panel) const {
+    const auto shown = shownMap(panel);
+    if (!shown) return std::string(1, char('A' + panel));
+    std::string stem =
+        fmt::format("{}_{}_{}", char('A' + panel), methodId(shown->explanation.method), targetLabel(panel));
+    if (!shown->map.channel.empty()) stem += "_" + shown->map.channel;
+    std::string name;
+    for (char c : stem) {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '+') name += c;
+    }
+    return name;
+}
+
+bool Comparison::explainsAnotherStructure(int panel) const {
+    const int32_t picked = m_workspace.viewer().selectedInstance;
+    if (picked == 0 || panel < 0 || panel >= int(m_panels.size()) || !m_panels[size_t(panel)].result) return false;
+    const ExplanationSet& set = *m_panels[size_t(panel)].result;
+    if (set.source.kind == MapSource::Kind::Explanation && set.source.target.kind == TargetSpec::Kind::Instance) {
+        return m_workspace.instanceAt(set.source.target.voxel) != picked;
+    }
+    return false;
+}
+
 void Comparison::exportShownMap(int panel, const std::string& path) {
     const auto shown = shownMap(panel);
     if (!shown || !m_workspace.study()) {
         m_workspace.messages().error(fmt::format("panel {} has no explanation to export", char('A' + panel)));
         return;
     }
+    const std::vector<std::string> inputs = m_workspace.inputPaths();
+    try {
+        checkOutputFile(path, inputs);
+    } catch (const Error& e) {
+        m_workspace.messages().error(e.what());
+        return;
+    }
     auto set = m_panels[size_t(panel)].result;
     auto study = m_workspace.study()->study;
     const size_t item = shown->item, channel = shown->channel;
-    const std::vector<std::string> inputs = m_workspace.inputPaths();
     m_workspace.jobs().submit(
         JobSlot("export map:" + path), "Saving a map",
         [set, study, item, channel, path, inputs](JobContext&) {

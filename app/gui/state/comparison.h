@@ -104,6 +104,13 @@ public:
     // Moves whenever what a panel shows changes: its result, or the map shown from it.
     uint64_t shownGeneration(int panel) const { return m_shown.at(size_t(panel)).generation; }
 
+    // What a panel's maps explain, in a few words ("lesion 3", "class lesion", "occipital in
+    // frontal"), and whether they explain a structure other than the one picked now.
+    std::string targetLabel(int panel) const;
+    bool explainsAnotherStructure(int panel) const;
+    // A file name (no extension) that says what a panel shows: "A_seg-hires-grad-cam_lesion3_flair".
+    std::string fileStem(int panel) const;
+
     // Writes the map a panel shows as NIfTI in the study's grid (on the engine thread); never
     // over an input file.
     void exportShownMap(int panel, const std::string& path);

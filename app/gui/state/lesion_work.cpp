@@ -76,15 +76,12 @@ int mostAttributedChannel(const LesionAnalysis& a, int id) {
 void LesionWork::analyse(const LesionAnalysisOptions& options) {
     const auto on = m_workspace.segmented("the lesion analysis");
     if (!on) return;
-    auto study = on->study;
-    auto model = on->model;
-    auto segmentation = on->segmentation;
     const uint64_t generation = on->generation;
     m_workspace.jobs().submit(
         kLesionSlot, "Analysing lesions",
-        [study, model, segmentation, options](JobContext& job) {
+        [on = *on, options](JobContext& job) {
             return std::make_shared<const LesionAnalysis>(
-                segxai::analyseLesions(*model, *study, *segmentation, options, &job));
+                segxai::analyseLesions(*on.model, *on.study, *on.segmentation, options, &job));
         },
         [this, generation](std::shared_ptr<const LesionAnalysis> analysis) {
             m_analysis = std::move(analysis);
@@ -133,6 +130,7 @@ void LesionWork::show(int id, int method, int map) {
     viewer.crosshair = lesion.representative;
     // Its structure picked (a missed lesion has none: its ground truth shows it).
     viewer.selectedInstance = m_workspace.instanceAt(lesion.representative);
+    if (viewer.selectedInstance != 0) viewer.target.kind = TargetSpec::Kind::Instance;
     std::vector<Explanation> items = lesionExplanations(*a, id);
     if (items.empty()) return;
     MapSource source;

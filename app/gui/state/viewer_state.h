@@ -112,6 +112,11 @@ struct ViewerState {
     render::TransferFunction transfer = render::TransferFunction::preset(render::TransferFunction::Preset::MrSoft);
     bool mip = false;
     std::array<bool, 3> clip{false, false, false}; // cut above the crosshair on world x, y, z
+    // With a structure picked and no cut of the user's, cut away the half of the volume between
+    // the camera and the structure, so that the skin does not hide it.
+    bool cutToPick = true;
+    // A legend of the overlays (ground truth, model, pick) in the first slice view.
+    bool overlayLegend = true;
     bool labelShells = true;
     float shellOpacity = 0.85f;
     float mapOpacity3d = 0.6f;

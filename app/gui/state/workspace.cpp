@@ -213,6 +213,18 @@ std::optional<Workspace::Segmented> Workspace::segmented(const std::string& what
 void Workspace::pickAtCrosshair() {
     m_viewer.pickPending = false;
     m_viewer.selectedInstance = instanceAt(m_viewer.crosshair);
+    // Once a structure is picked, it is what the Explain tab explains by default.
+    if (m_viewer.selectedInstance != 0) m_viewer.target.kind = TargetSpec::Kind::Instance;
+}
+
+std::string Workspace::structureName(int32_t id) const {
+    if (!m_instances || !m_segmentation || id == 0) return "";
+    for (size_t n = 0; n < m_instances->instances.size(); ++n) {
+        const Instance& instance = m_instances->instances[n];
+        if (instance.id == id)
+            return m_segmentation->classNames[size_t(instance.classIndex)] + " " + std::to_string(n + 1);
+    }
+    return "";
 }
 
 int32_t Workspace::instanceAt(const Index3& v) const {
@@ -225,6 +237,7 @@ void Workspace::selectInstance(int listIndex) {
     const Instance& instance = m_instances->instances[size_t(listIndex)];
     m_viewer.selectedInstance = instance.id;
     m_viewer.crosshair = instance.representative;
+    m_viewer.target.kind = TargetSpec::Kind::Instance;
 }
 
 int Workspace::selectedListIndex() const {
@@ -250,9 +263,15 @@ void Workspace::openStudy(StudyRequest request) {
         if (!std::filesystem::is_directory(path, ec) || chosen) continue;
         try {
             auto series = listDicomSeries(path);
-            if (series.size() > 1) {
+            if (series.size() > 1 && askForSeries) {
                 m_pendingSeries = SeriesChoice{std::move(request), c, std::move(series)};
                 return;
+            }
+            if (series.size() > 1) {
+                logWarning("{} holds {} series; reading the largest: {}", path, series.size(),
+                           series.front().summary());
+                request.dicomSeries.resize(request.channelPaths.size());
+                request.dicomSeries[c] = series.front().uid;
             }
         } catch (const std::exception& e) {
             m_messages.error(e.what());

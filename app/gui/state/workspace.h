@@ -43,6 +43,9 @@ public:
     // Segments the open study with the open model (engine thread).
     void segment();
     bool autoSegment = true; // segment when a study or a model arrives
+    // A DICOM folder of several series asks which (pendingSeriesChoice); otherwise (scripted
+    // and headless runs) the largest is read, and the log says so.
+    bool askForSeries = true;
     // The same files and grid with other voxels (a painted synthetic lesion): segmented again.
     void replacePixels(std::shared_ptr<const LoadedStudy> loaded);
 
@@ -93,6 +96,8 @@ public:
     int selectedListIndex() const;
     // The structure at a voxel (0: background or none).
     int32_t instanceAt(const Index3& voxel) const;
+    // "lesion 3": a structure's class and its number in the Instances list ("" for none).
+    std::string structureName(int32_t instanceId) const;
 
     ViewerState& viewer() { return m_viewer; }
     const ViewerState& viewer() const { return m_viewer; }

@@ -43,6 +43,7 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
     auto palette = render::labelPalette(std::clamp(loaded->maxLabel + 1, 256, 16384));
     std::swap(palette[1], palette[2]);
     m_labelColors.upload(palette);
+    m_truthColour = palette[1];
     logInfo("study uploaded to the GPU in {:.0f} ms",
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
@@ -128,14 +129,18 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     m_selected = selected;
     ++m_revision;
     m_selection.clear();
+    m_selectionCentre.reset();
     if (!instances || selected == 0 || !m_segmentation.valid()) return;
+    for (const Instance& instance : instances->instances) {
+        if (instance.id == selected) m_selectionCentre = m_segmentationGrid.voxelToWorld(instance.centroid);
+    }
     std::vector<uint16_t> mask(instances->components.size());
     for (size_t n = 0; n < mask.size(); ++n)
         mask[n] = instances->components[n] == selected;
     // The components live on the segmentation's grid.
     m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(),
                              ++m_selectionGeneration);
-    if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, {255, 240, 60, 255}});
+    if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, kPickColour});
 }
 
 void GpuScene::syncTransfer(const render::TransferFunction& function) {

@@ -11,10 +11,15 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace segxai::app {
+
+// The picked structure's outline and shell: magenta, a colour no colour map uses (yellow was
+// taken for part of jet, hot and inferno).
+constexpr glm::u8vec4 kPickColour{255, 64, 255, 255};
 
 // GPU mirrors of the current study: a 3D texture per channel, the ground-truth labels and
 // their colours. sync() uploads only what a newer study generation changed.
@@ -32,6 +37,11 @@ public:
     const render::VolumeTexture* channel(int index) const;
     const render::VolumeTexture* groundTruth() const;
     const render::LabelColorTable& labelColors() const { return m_labelColors; }
+    // Colours as drawn: ground-truth label 1, and each class of the segmentation.
+    glm::u8vec4 truthColour() const { return m_truthColour; }
+    glm::u8vec4 classColour(size_t c) const {
+        return c < m_uploadedColors.size() ? m_uploadedColors[c] : glm::u8vec4(0);
+    }
     const render::VolumeTexture* segmentation() const;
     const render::LabelColorTable& segmentationColors() const { return m_segmentationColors; }
     const render::VolumeTexture* probability() const;
@@ -42,6 +52,8 @@ public:
     void syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected);
     const render::VolumeTexture* selection() const;
     const render::LabelColorTable& selectionColors() const { return m_selectionColors; }
+    // The picked structure's centre (world), when one is picked.
+    const std::optional<glm::dvec3>& selectionCentre() const { return m_selectionCentre; }
     // The 3D view's transfer function (re-uploaded when it changed).
     void syncTransfer(const render::TransferFunction& function);
     const render::TransferTexture& transfer() const { return m_transfer; }
@@ -55,6 +67,7 @@ private:
     render::VolumeTexture m_groundTruth;
     render::LabelColorTable m_labelColors;
     bool m_linear = true;
+    glm::u8vec4 m_truthColour{0, 200, 0, 255};
 
     uint64_t m_segmentationGeneration = 0;
     render::VolumeTexture m_segmentation;
@@ -71,6 +84,7 @@ private:
     const InstanceSet* m_selectionSet = nullptr;
     int32_t m_selected = 0;
     uint64_t m_selectionGeneration = 0;
+    std::optional<glm::dvec3> m_selectionCentre;
 };
 
 } // namespace segxai::app

@@ -1,6 +1,5 @@
 #include "app/gui/views/slice_view_widget.h"
 
-#include "app/gui/views/render_key.h"
 #include "app/gui/views/view_image.h"
 
 #include <GLFW/glfw3.h>
@@ -52,7 +51,11 @@ render::OverlayLayer MapOverlay::layer(float opacity) const {
 render::ColourBar MapOverlay::colourBar() const {
     const Range r = range();
     const render::Colormap colormap = render::Colormap(signedMap ? display.signedColormap : display.unsignedColormap);
-    return {true, colormap, signedMap, signedMap ? -r.negative : 0.0f, r.positive, ""};
+    render::ColourBar bar{true, colormap, signedMap, signedMap ? -r.negative : 0.0f, r.positive, "", r.threshold, ""};
+    // The ends are a robust extent (and the gain), not the extremes: say so, and give the maximum.
+    bar.note = fmt::format("ends: p99.5{}; max {:.3g}",
+                           display.gain != 1.0f ? fmt::format(" / gain {:.2g}", display.gain) : "", maximum);
+    return bar;
 }
 
 std::pair<int, int> SliceViewWidget::sliceAxisIndex(const Geometry& geometry, const ViewerState& state) const {
@@ -89,18 +92,21 @@ render::SliceViewport SliceViewWidget::viewportFor(int width, int height, const 
     return v;
 }
 
-void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
-                               const LoadedStudy& loaded, const MapOverlay& overlay, const GpuScene& gpu,
-                               render::SliceRenderer& renderer, float fontScale) const {
+SliceViewWidget::Scene SliceViewWidget::sceneFor(int width, int height, const ViewerState& state,
+                                                 const LoadedStudy& loaded, const MapOverlay& overlay,
+                                                 const GpuScene& gpu, float fontScale) const {
     const Geometry& g = loaded.study->geometry;
-    const render::SliceViewport viewport = viewportFor(width, height, state, g);
-    render::SliceLayers layers;
+    Scene scene;
+    scene.viewport = viewportFor(width, height, state, g);
+    scene.gpuRevision = gpu.revision();
+    const render::SliceViewport& viewport = scene.viewport;
+    render::SliceLayers& layers = scene.layers;
     layers.image = gpu.channel(state.displayChannel);
     if (state.displayChannel < int(state.windows.size())) {
         layers.windowLow = state.windows[size_t(state.displayChannel)].min;
         layers.windowHigh = state.windows[size_t(state.displayChannel)].max;
     }
-    render::SliceAnnotations annotations;
+    render::SliceAnnotations& annotations = scene.annotations;
     if (overlay.values && overlay.display.show) {
         layers.overlay = overlay.layer(overlay.display.opacity);
         annotations.colourBar = overlay.colourBar();
@@ -112,7 +118,7 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
         layers.overlay.high = 1.0f;
         layers.overlay.threshold = state.probabilityThreshold;
         layers.overlay.opacity = state.probabilityOpacity;
-        annotations.colourBar = {true, layers.overlay.colormap, false, 0.0f, 1.0f, "probability"};
+        annotations.colourBar = {true, layers.overlay.colormap, false, 0.0f, 1.0f, "probability", 0.0f, ""};
     }
     if (state.showSegmentation) {
         layers.labels[0] = {gpu.segmentation(), &gpu.segmentationColors(), state.segmentationOpacity,
@@ -122,6 +128,16 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
         layers.labels[1] = {gpu.groundTruth(), &gpu.labelColors(), state.labelOpacity, state.labelOutline};
     }
     layers.labels[2] = {gpu.selection(), &gpu.selectionColors(), 1.0f, true};
+    if (state.overlayLegend && m_index == 0) {
+        const auto rgba = [](glm::u8vec4 c) { return glm::vec4(glm::vec3(c) / 255.0f, 1.0f); };
+        if (layers.labels[1].visible()) {
+            annotations.legend.push_back({"ground truth", rgba(gpu.truthColour()), state.labelOutline});
+        }
+        if (layers.labels[0].visible()) {
+            annotations.legend.push_back({"model", rgba(gpu.classColour(1)), state.segmentationOutline});
+        }
+        if (layers.labels[2].visible()) annotations.legend.push_back({"picked structure", rgba(kPickColour), true});
+    }
     annotations.crosshair = state.showCrosshair;
     annotations.crosshairWorld = g.voxelToWorld(glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
     annotations.fontSize = 15.0f * fontScale;
@@ -149,7 +165,14 @@ void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int heigh
             annotations.boxes.push_back({a, b});
         }
     }
-    renderer.render(viewport, layers, annotations, target);
+    return scene;
+}
+
+void SliceViewWidget::renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
+                               const LoadedStudy& loaded, const MapOverlay& overlay, const GpuScene& gpu,
+                               render::SliceRenderer& renderer, float fontScale) const {
+    const Scene scene = sceneFor(width, height, state, loaded, overlay, gpu, fontScale);
+    renderer.render(scene.viewport, scene.layers, scene.annotations, target);
 }
 
 bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedStudy& loaded, const MapOverlay& overlay,
@@ -161,28 +184,12 @@ bool SliceViewWidget::draw(const ImVec2& size, ViewerState& state, const LoadedS
                                ImGuiButtonFlags_MouseButtonMiddle);
     const bool changed = handleInput(origin, state, loaded);
 
-    m_viewport = viewportFor(width, height, state, loaded.study->geometry);
-    // Everything the picture depends on: rendered again only when this changes.
-    const ViewCamera& camera = state.cameras[size_t(m_index)];
-    const MapDisplay& d = overlay.display;
-    const ValueRange window =
-        state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
-    const std::string key = renderKey(
-        width, height, state.crosshair[0], state.crosshair[1], state.crosshair[2], camera.zoom, camera.pan.x,
-        camera.pan.y, int(state.convention), state.displayChannel, window.min, window.max, state.linearInterpolation,
-        state.showCrosshair, state.showGroundTruth, state.labelOpacity, state.labelOutline, state.showSegmentation,
-        state.segmentationOpacity, state.segmentationOutline, state.showProbability, state.probabilityClass,
-        state.probabilityColormap, state.probabilityOpacity, state.probabilityThreshold,
-        static_cast<const void*>(overlay.values), overlay.signedMap, overlay.extent, overlay.negativeExtent,
-        overlay.title, d.show, d.unsignedColormap, d.signedColormap, d.opacity, d.threshold, d.gain, d.separateNegative,
-        d.negativeGain,
-        state.box ? fmt::format("{},{},{}-{},{},{}", state.box->first[0], state.box->first[1], state.box->first[2],
-                                state.box->second[0], state.box->second[1], state.box->second[2])
-                  : std::string(),
-        gpu.revision());
-    if (key != m_renderedKey || !m_framebuffer.valid()) {
-        renderTo(m_framebuffer, width, height, state, loaded, overlay, gpu, renderer);
-        m_renderedKey = key;
+    // Everything the picture depends on: rendered again only when it changes.
+    Scene scene = sceneFor(width, height, state, loaded, overlay, gpu, 1.0f);
+    m_viewport = scene.viewport;
+    if (!m_rendered || !(scene == *m_rendered) || !m_framebuffer.valid()) {
+        renderer.render(scene.viewport, scene.layers, scene.annotations, m_framebuffer);
+        m_rendered = std::move(scene);
     }
     m_image.add(m_framebuffer, origin, ImVec2(origin.x + float(width), origin.y + float(height)));
     return changed;

@@ -20,7 +20,8 @@ struct MapOverlay {
     float extent = 1.0f;         // the map's robust extent of |value|
     float negativeExtent = 1.0f; // ... of the negative values' magnitude (signed maps)
     MapDisplay display;
-    std::string title; // panel and method, shown in the view and on the colour bar
+    std::string title;    // panel and method, shown in the view and on the colour bar
+    float maximum = 0.0f; // the map's largest |value| (what the colour bar's note compares with)
 
     // The range the colour map spans: unsigned 0 .. positive; signed -negative .. +positive.
     struct Range {
@@ -58,6 +59,17 @@ public:
                   render::SliceRenderer& renderer, float fontScale = 1.0f) const;
 
 private:
+    // What a picture shows; two equal scenes draw the same picture (textures' content follows
+    // the GPU mirror's revision).
+    struct Scene {
+        render::SliceViewport viewport;
+        render::SliceLayers layers;
+        render::SliceAnnotations annotations;
+        uint64_t gpuRevision = 0;
+        bool operator==(const Scene&) const = default;
+    };
+    Scene sceneFor(int width, int height, const ViewerState& state, const LoadedStudy& study, const MapOverlay& overlay,
+                   const GpuScene& gpu, float fontScale) const;
     render::SliceViewport viewportFor(int width, int height, const ViewerState& state, const Geometry& geometry) const;
     // Mouse and keys, one function per gesture; each returns whether the state changed.
     bool handleInput(const ImVec2& origin, ViewerState& state, const LoadedStudy& study);
@@ -74,7 +86,7 @@ private:
     ViewImage m_image;
     render::SliceViewport m_viewport;
     ImVec2 m_dragStart{};
-    std::string m_renderedKey;
+    std::optional<Scene> m_rendered;
     std::optional<Index3> m_boxAnchor;
     ValueRange m_windowAtDragStart{};
     // Where the crosshair and the pick were before the last click (a double-click puts them

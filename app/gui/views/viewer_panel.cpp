@@ -36,9 +36,14 @@ MapOverlay ViewerPanel::overlayFor(const Document& document, const GpuScene& gpu
     overlay.signedMap = shown->map.signedValues;
     overlay.extent = shown->figures.extent;
     overlay.negativeExtent = shown->figures.negativeExtent;
+    overlay.maximum = std::max(std::abs(shown->figures.minimum), std::abs(shown->figures.maximum));
+    // "A: Seg-HiRes-Grad-CAM (flair) - lesion 3", and whether it still explains the pick.
+    const std::string target = document.comparison.targetLabel(panel);
     overlay.title = fmt::format(
-        "{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
-        methodTitle(shown->explanation.method), shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")");
+        "{}{}{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
+        methodTitle(shown->explanation.method), shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")",
+        target.empty() ? "" : " - " + target,
+        document.comparison.explainsAnotherStructure(panel) ? " (stale: not the picked structure)" : "");
     return overlay;
 }
 

@@ -1,6 +1,5 @@
 #include "app/gui/views/volume_view_widget.h"
 
-#include "app/gui/views/render_key.h"
 #include "app/gui/views/view_image.h"
 
 #include <GLFW/glfw3.h>
@@ -21,11 +20,16 @@ void VolumeViewWidget::placeCamera(ViewerState& state, const Geometry& geometry)
     state.cameraPlaced = true;
 }
 
-void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
-                                const LoadedStudy& loaded, const MapOverlay& overlay, const GpuScene& gpu,
-                                render::VolumeRenderer& renderer, bool interactive, float fontScale) const {
+VolumeViewWidget::Scene VolumeViewWidget::sceneFor(int width, int height, const ViewerState& state,
+                                                   const LoadedStudy& loaded, const MapOverlay& overlay,
+                                                   const GpuScene& gpu, bool interactive, float fontScale) const {
     const Geometry& g = loaded.study->geometry;
-    render::VolumeLayers layers;
+    Scene scene;
+    scene.camera = state.camera;
+    scene.width = width;
+    scene.height = height;
+    scene.gpuRevision = gpu.revision();
+    render::VolumeLayers& layers = scene.layers;
     layers.image = gpu.channel(state.displayChannel);
     if (state.displayChannel < int(state.windows.size())) {
         layers.low = state.windows[size_t(state.displayChannel)].min;
@@ -33,7 +37,7 @@ void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int heig
     }
     layers.transfer = &gpu.transfer();
     layers.mip = state.mip;
-    render::VolumeAnnotations annotations;
+    render::VolumeAnnotations& annotations = scene.annotations;
     annotations.fontSize = 15.0f * fontScale;
     annotations.topLeftText = state.mip ? "3D (MIP)" : "3D";
     if (overlay.values && overlay.display.show) {
@@ -47,10 +51,30 @@ void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int heig
         layers.labelOpacity = state.shellOpacity;
         layers.selection = gpu.selection();
     }
-    layers.clipPoint = g.voxelToWorld(glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
-    layers.clipAxes = glm::ivec3(state.clip[0], state.clip[1], state.clip[2]);
+    // The cut point matters only when something is cut (a moving crosshair redraws nothing).
+    if (state.clip[0] || state.clip[1] || state.clip[2]) {
+        layers.clipPoint = g.voxelToWorld(glm::dvec3(state.crosshair[0], state.crosshair[1], state.crosshair[2]));
+        layers.clipAxes = glm::ivec3(state.clip[0], state.clip[1], state.clip[2]);
+    } else if (state.cutToPick && gpu.selectionCentre()) {
+        // The half facing the camera, along the world axis it mostly looks down, goes.
+        const glm::dvec3 toEye = state.camera.eye() - *gpu.selectionCentre();
+        int axis = 0;
+        for (int a = 1; a < 3; ++a) {
+            if (std::abs(toEye[a]) > std::abs(toEye[axis])) axis = a;
+        }
+        layers.clipPoint = *gpu.selectionCentre();
+        layers.clipAxes[axis] = toEye[axis] > 0.0 ? 1 : -1;
+        annotations.topLeftText += " - cut to the picked structure";
+    }
     layers.stepScale = interactive ? 3.0f : 1.0f;
-    renderer.render(state.camera, width, height, layers, annotations, target);
+    return scene;
+}
+
+void VolumeViewWidget::renderTo(render::Framebuffer& target, int width, int height, const ViewerState& state,
+                                const LoadedStudy& loaded, const MapOverlay& overlay, const GpuScene& gpu,
+                                render::VolumeRenderer& renderer, bool interactive, float fontScale) const {
+    const Scene scene = sceneFor(width, height, state, loaded, overlay, gpu, interactive, fontScale);
+    renderer.render(scene.camera, scene.width, scene.height, scene.layers, scene.annotations, target);
 }
 
 bool VolumeViewWidget::handleInput(ViewerState& state, const LoadedStudy& loaded) {
@@ -96,32 +120,17 @@ bool VolumeViewWidget::draw(const ImVec2& size, ViewerState& state, const Loaded
                                ImGuiButtonFlags_MouseButtonMiddle);
     const bool moved = handleInput(state, loaded);
     const auto now = std::chrono::steady_clock::now();
-    const render::OrbitCamera& c = state.camera;
-    const std::string cameraKey =
-        renderKey(c.azimuth, c.elevation, c.distance, c.pan.x, c.pan.y, c.target.x, c.target.y, c.target.z);
-    if (moved || (cameraKey != m_cameraKey && !m_cameraKey.empty())) m_lastInteraction = now;
-    m_cameraKey = cameraKey;
+    if (moved || (m_rendered && !(state.camera == m_rendered->camera))) m_lastInteraction = now;
     // Coarse while the mouse moves and a moment after; then one full-quality frame.
     const bool interactive = now - m_lastInteraction < std::chrono::milliseconds(200);
     if (interactive) glfwPostEmptyEvent();
     const int renderWidth = interactive ? std::max(1, width / 2) : width;
     const int renderHeight = interactive ? std::max(1, height / 2) : height;
-    // Everything the picture depends on: it is rendered again only when this changes.
-    const ValueRange window =
-        state.displayChannel < int(state.windows.size()) ? state.windows[size_t(state.displayChannel)] : ValueRange{};
-    // The crosshair matters only to clipping.
-    const bool clipping = state.clip[0] || state.clip[1] || state.clip[2];
-    const Index3 clipAt = clipping ? state.crosshair : Index3{0, 0, 0};
-    const std::string key =
-        renderKey(renderWidth, renderHeight, cameraKey, state.displayChannel, window.min, window.max, state.mip,
-                  static_cast<const void*>(overlay.values), overlay.title, overlay.display.show, overlay.display.gain,
-                  overlay.display.threshold, overlay.negativeExtent, overlay.display.separateNegative,
-                  overlay.display.negativeGain, overlay.display.unsignedColormap, overlay.display.signedColormap,
-                  state.labelShells, state.shellOpacity, state.mapOpacity3d, state.showSegmentation, state.clip[0],
-                  state.clip[1], state.clip[2], clipAt[0], clipAt[1], clipAt[2], gpu.revision());
-    if (key != m_renderedKey || !m_framebuffer.valid()) {
-        renderTo(m_framebuffer, renderWidth, renderHeight, state, loaded, overlay, gpu, renderer, interactive);
-        m_renderedKey = key;
+    // Everything the picture depends on: it is rendered again only when it changes.
+    Scene scene = sceneFor(renderWidth, renderHeight, state, loaded, overlay, gpu, interactive, 1.0f);
+    if (!m_rendered || !(scene == *m_rendered) || !m_framebuffer.valid()) {
+        renderer.render(scene.camera, scene.width, scene.height, scene.layers, scene.annotations, m_framebuffer);
+        m_rendered = std::move(scene);
     }
     m_image.add(m_framebuffer, origin, ImVec2(origin.x + float(width), origin.y + float(height)));
     return moved;

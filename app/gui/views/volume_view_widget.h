@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <imgui.h>
+#include <optional>
 #include <string>
 
 namespace segxai::app {
@@ -30,13 +31,26 @@ public:
     static void placeCamera(ViewerState& state, const Geometry& geometry);
 
 private:
+    // What a picture shows; two equal scenes draw the same picture (textures' content follows
+    // the GPU mirror's revision).
+    struct Scene {
+        render::OrbitCamera camera;
+        int width = 1, height = 1;
+        render::VolumeLayers layers;
+        render::VolumeAnnotations annotations;
+        uint64_t gpuRevision = 0;
+        bool operator==(const Scene&) const = default;
+    };
+    Scene sceneFor(int width, int height, const ViewerState& state, const LoadedStudy& study, const MapOverlay& overlay,
+                   const GpuScene& gpu, bool interactive, float fontScale) const;
     bool handleInput(ViewerState& state, const LoadedStudy& study);
 
     render::Framebuffer m_framebuffer;
     ViewImage m_image;
-    std::string m_renderedKey;
+    // The scene last drawn: a camera that differs from it (a linked panel, a script) counts as
+    // moving.
+    std::optional<Scene> m_rendered;
     std::chrono::steady_clock::time_point m_lastInteraction{};
-    std::string m_cameraKey; // the camera last drawn: any change (a linked panel, a script) counts as moving
 };
 
 } // namespace segxai::app

@@ -106,6 +106,15 @@ def local_fcn():
     torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)), os.path.join(HERE, "local_fcn.pt"))
 
 
+def wide_fcn():
+    """Wide 3D convolutions (32 channels), the kind of work LibTorch spreads over every thread
+    even for a batch of one: the test that an engine job uses every core runs it."""
+    torch.manual_seed(3)
+    net = nn.Sequential(nn.Conv3d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv3d(32, 32, 3, padding=1),
+                        nn.ReLU(), nn.Conv3d(32, 2, 1)).eval()
+    torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)), os.path.join(HERE, "wide_fcn.pt"))
+
+
 class AxisProbe(nn.Module):
     """Answers only for a (1, 1, 5, 6, 7) input, i.e. spatial axes in (i, j, k) order for a
     5 x 6 x 7 study. Class 1 wins where the input increases along the first spatial axis."""
@@ -304,6 +313,7 @@ def bundle():
 if __name__ == "__main__":
     tiny_unet()
     local_fcn()
+    wide_fcn()
     scripted_models()
     toy_models()
     lesion_models()
