@@ -114,8 +114,8 @@ private:
     std::vector<RegionCapture> m_regionCaptures;
     bool m_showLog = false;
     bool m_showControls = false;
-    bool m_confirmQuit = false;       // the quit confirmation is open
-    uint64_t m_savedResults = 0;      // Document::resultsRevision() of the last saved session
+    bool m_confirmQuit = false;  // the quit confirmation is open
+    uint64_t m_savedResults = 0; // Document::resultsRevision() of the last saved session
     std::vector<std::string> m_dropped;
     std::vector<std::string> m_errors;
     std::vector<int> m_channelChoiceOrder; // per model input: the file chosen for it
