@@ -53,6 +53,10 @@ void addStudyOptions(CLI::App& command, StudyOptions& options, bool required = t
 // logged). Throws segxai::Error when the names are ambiguous.
 StudyRequest matchedToModel(StudyRequest request, const Model& model);
 
+// What a command may choose of an nnU-Net results folder: --folds, --checkpoint,
+// --configuration, --no-mirroring, --step.
+void addNnunetOptions(CLI::App& command, NnunetOptions& options);
+
 // The study (--study files, --gt) and the model (--model) an analysis command works on, and
 // the input paths its outputs must never replace. Throws segxai::Error.
 struct CommandInputs {
@@ -60,6 +64,7 @@ struct CommandInputs {
     std::shared_ptr<const Model> model;
     std::vector<std::string> paths;
 };
-CommandInputs loadCommandInputs(const StudyOptions& study, const std::string& model, JobContext& job);
+CommandInputs loadCommandInputs(const StudyOptions& study, const std::string& model, JobContext& job,
+                                const NnunetOptions& nnunet = {});
 
 } // namespace segxai::app

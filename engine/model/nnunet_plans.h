@@ -71,6 +71,8 @@ struct NnunetOptions {
     std::vector<std::string> folds;                      // empty: every fold with a checkpoint (not fold_all)
     std::string configuration;                           // empty: 3d_fullres, else the only one
     std::string checkpointName = "checkpoint_final.pth"; // or checkpoint_best.pth
+    bool mirroring = true;                               // test-time mirroring where the checkpoint allows it
+    double tileStep = 0.5;                               // sliding-window step, a fraction of the patch
 };
 
 // Everything inference needs from a trained-model folder but the weights.

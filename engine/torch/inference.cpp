@@ -6,6 +6,7 @@
 #include "engine/model/model_input.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_model.h"
 #include "engine/torch/tensors.h"
 
 #include <chrono>
@@ -28,6 +29,7 @@ torch::Tensor toProbabilities(const torch::Tensor& output, bool alreadyProbabili
 } // namespace
 
 Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
+    if (model.impl().nnunet) return segmentNnunet(model, study, job);
     const auto start = std::chrono::steady_clock::now();
     const Model::Impl& m = model.impl();
     const ModelCard& card = m.card;

@@ -6,6 +6,8 @@
 #include "engine/model/monai_bundle.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_model.h"
+#include "engine/torch/nnunet_predict.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -90,11 +92,23 @@ int64_t Model::expectedInputChannels() const {
     return m_impl->inputChannels;
 }
 
-std::shared_ptr<const Model> Model::load(const std::string& path) {
+const NnunetPlan* Model::nnunetPlan() const {
+    return m_impl->nnunet ? &m_impl->nnunet->plan : nullptr;
+}
+
+std::vector<std::string> Model::predictionNotes() const {
+    return m_impl->notes;
+}
+
+std::shared_ptr<const Model> Model::load(const std::string& path, const NnunetOptions& nnunet) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw Error(path + ": model not found");
     auto impl = std::make_unique<Impl>();
     impl->path = path;
+    if (isNnunetPath(path)) {
+        loadNnunetModel(*impl, path, nnunet);
+        return std::shared_ptr<const Model>(new Model(std::move(impl)));
+    }
     fs::path file = path;
     // A folder holding model.pt (or model.ts) and its card, as SegXAI's demo models.
     for (const char* name : {"model.pt", "model.ts"}) {
@@ -140,6 +154,15 @@ std::string Model::summary() const {
     const ModelCard& c = m_impl->card;
     std::string channels = m_impl->inputChannels >= 0 ? std::to_string(m_impl->inputChannels) : "?";
     std::string classes = c.classes.empty() ? "?" : std::to_string(c.classes.size());
+    if (const NnunetPlan* plan = nnunetPlan()) {
+        std::vector<std::string> folds;
+        for (const auto& fold : plan->folds)
+            folds.push_back(fold.name);
+        return fmt::format("{}: nnU-Net {} {}, fold(s) {}, {} input channel(s) -> {} classes, {:g} x {:g} x {:g} mm, "
+                           "on {}",
+                           c.name, plan->network.kindName(), plan->configuration, fmt::join(folds, ", "), channels,
+                           classes, plan->spacing[0], plan->spacing[1], plan->spacing[2], m_impl->device.str());
+    }
     return fmt::format("{}: {} input channel(s) -> {} classes, {}{}, on {}", c.name, channels, classes,
                        c.spacingMm ? fmt::format("{:g} mm", (*c.spacingMm)[0]) : "study grid",
                        c.slidingWindow ? ", sliding window" : ", whole volume", m_impl->device.str());

@@ -10,6 +10,7 @@
 namespace segxai {
 
 class LayerCapture;
+struct NnunetEnsemble;
 
 struct Model::Impl {
     torch::jit::Module module; // eval mode; parameters do not require grad
@@ -17,6 +18,9 @@ struct Model::Impl {
     ModelCard card;
     std::string path;
     int64_t inputChannels = -1;
+    // Set for nnU-Net folders: the plan and every chosen fold's network (module is the first).
+    std::shared_ptr<const NnunetEnsemble> nnunet;
+    std::vector<std::string> notes; // said once in the log and in reports
     // TorchScript modules are not documented as safe for concurrent forwards; engine jobs
     // that run the model hold this.
     mutable std::mutex mutex;

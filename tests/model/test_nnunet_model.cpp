@@ -1,0 +1,124 @@
+// nnU-Net results folders loaded natively against nnU-Net's own predictor (tests/data/nnunet):
+// the rebuilt networks' logits and the whole prediction (labels, probabilities) per variant.
+#include "engine/core/half.h"
+#include "engine/core/job_runner.h"
+#include "engine/io/image_io.h"
+#include "engine/io/study_loader.h"
+#include "engine/model/inference.h"
+#include "engine/model/model.h"
+#include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_predict.h"
+#include "tests/support/nnunet_refs.h"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+using namespace segxai;
+
+namespace {
+
+std::string refs(const std::string& dataset) {
+    return test::nnunetData() + "/refs/" + dataset + "/";
+}
+
+struct Variant {
+    std::string dataset, name;
+    std::vector<std::string> folds;
+    bool mirroring;
+    size_t channels;
+};
+
+const std::vector<Variant> kVariants = {
+    {"Dataset901_PlainCTAniso", "f0_nomirror", {"0"}, false, 1},
+    {"Dataset901_PlainCTAniso", "f1_nomirror", {"1"}, false, 1},
+    {"Dataset901_PlainCTAniso", "ens_nomirror", {"0", "1"}, false, 1},
+    {"Dataset901_PlainCTAniso", "ens_mirror", {"0", "1"}, true, 1},
+    {"Dataset902_ResEncMR2ch", "f0_nomirror", {"0"}, false, 2},
+    {"Dataset902_ResEncMR2ch", "f0_mirror", {"0"}, true, 2},
+    {"Dataset903_RegionsMR", "f0_default", {"0"}, true, 1},
+    {"Dataset904_OldPlansCT", "f0_nomirror", {"0"}, false, 1},
+    {"Dataset904_OldPlansCT", "f0_mirror", {"0"}, true, 1},
+};
+
+std::shared_ptr<const Model> loadVariant(const Variant& v) {
+    NnunetOptions options;
+    options.folds = v.folds;
+    options.mirroring = v.mirroring;
+    return Model::load(test::nnunetModelFolder(v.dataset), options);
+}
+
+} // namespace
+
+TEST_CASE("nnU-Net's sliding-window steps and Gaussian are its own", "[nnunet]") {
+    CHECK(nnunetWindowSteps(110, 64, 0.5) == std::vector<int64_t>{0, 23, 46});
+    CHECK(nnunetWindowSteps(32, 32, 0.5) == std::vector<int64_t>{0});
+    const std::vector<uint16_t> g = nnunetGaussian({16, 32, 32});
+    CHECK(halfToFloat(g[size_t((8 * 32 + 16) * 32 + 16)]) == 10.0f);
+    CHECK(halfToFloat(g[0]) > 0.0f); // corners underflow and take the smallest non-zero weight
+}
+
+TEST_CASE("rebuilt nnU-Net networks give nnU-Net's sliding-window logits", "[nnunet]") {
+    for (const std::string dataset :
+         {"Dataset901_PlainCTAniso", "Dataset902_ResEncMR2ch", "Dataset903_RegionsMR", "Dataset904_OldPlansCT"}) {
+        INFO(dataset);
+        const std::string variant = dataset == "Dataset903_RegionsMR" ? "f0_default" : "f0_nomirror";
+        NnunetOptions options;
+        options.folds = {"0"};
+        options.mirroring = false;
+        const auto model = Model::load(test::nnunetModelFolder(dataset), options);
+        const test::RawArray data = test::readRawArray(refs(dataset) + "pre_" + variant + "_data");
+        const test::RawArray expected = test::readRawArray(refs(dataset) + "pre_" + variant + "_logits");
+        torch::Tensor input = torch::from_blob(const_cast<float*>(data.values.data()), data.shape).unsqueeze(0).clone();
+        const NnunetEnsemble& e = *model->impl().nnunet;
+        auto forward = [&](size_t fold, const torch::Tensor& w) {
+            return const_cast<torch::jit::Module&>(e.folds[fold]).forward({w}).toTensor();
+        };
+        torch::InferenceMode guard;
+        const std::vector<uint16_t> logits = nnunetPredictLogits(e, input, forward, nullptr);
+        REQUIRE(logits.size() == expected.values.size());
+        double worst = 0.0;
+        size_t exact = 0;
+        for (size_t n = 0; n < logits.size(); ++n) {
+            const double d = std::abs(double(halfToFloat(logits[n])) - double(expected.values[n]));
+            worst = std::max(worst, d);
+            exact += d == 0.0;
+        }
+        std::printf("nnU-Net logits, %s: %zu of %zu equal, largest difference %.3g\n", dataset.c_str(), exact,
+                    logits.size(), worst);
+        CHECK(worst < 0.05);
+    }
+}
+
+TEST_CASE("nnU-Net folders predict as nnU-Net's predictor does", "[nnunet]") {
+    for (const Variant& v : kVariants) {
+        INFO(v.dataset << " " << v.name);
+        const auto model = loadVariant(v);
+        StudyRequest request;
+        for (size_t c = 0; c < v.channels; ++c)
+            request.channelPaths.push_back(refs(v.dataset) + "case_000" + std::to_string(c) + ".nii.gz");
+        request.keepChannelOrder = true;
+        const Study study = loadStudy(request);
+        const Segmentation s = segmentStudy(*model, study);
+        const LabelVolume expected = readLabelVolume(refs(v.dataset) + "pred_" + v.name + "_labels.nii.gz");
+        REQUIRE(expected.labels.size() == s.labels.labels.size());
+        size_t same = 0;
+        for (size_t n = 0; n < expected.labels.size(); ++n)
+            same += expected.labels[n] == s.labels.labels[n];
+        const test::RawArray p = test::readFloatNifti(refs(v.dataset) + "pred_" + v.name + "_probabilities.nii.gz");
+        const NnunetPlan& plan = *model->nnunetPlan();
+        double worst = 0.0;
+        const size_t voxels = s.labels.labels.size();
+        for (size_t k = 0; k < size_t(p.shape[3]); ++k) {
+            const size_t to = plan.labels.regions ? size_t(plan.labels.regionOrder[k]) : k;
+            for (size_t n = 0; n < voxels; ++n)
+                worst = std::max(worst, double(std::abs(p.values[k * voxels + n] - s.probabilities[to].voxels[n])));
+        }
+        std::printf("nnU-Net prediction, %s %s: labels %zu of %zu equal (%.4f %%), largest probability difference "
+                    "%.3g, %.2f s\n",
+                    v.dataset.c_str(), v.name.c_str(), same, voxels, 100.0 * double(same) / double(voxels), worst,
+                    s.seconds);
+        CHECK(double(same) >= 0.999 * double(voxels));
+        CHECK(worst < 1e-3);
+        CHECK(s.classNames == plan.labels.names);
+    }
+}
