@@ -127,6 +127,49 @@ TrackedGraph inlineWithTracking(const Module& module) {
     return tracked;
 }
 
+// The module object at a dotted path, or none.
+std::optional<Module> moduleAt(const Module& root, const std::string& path) {
+    Module m = root;
+    size_t start = 0;
+    while (true) {
+        const size_t dot = path.find('.', start);
+        const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (name.empty() || !m.hasattr(name)) return std::nullopt;
+        const IValue child = m.attr(name);
+        if (!child.isModule()) return std::nullopt;
+        m = child.toModule();
+        if (dot == std::string::npos) return m;
+        start = dot + 1;
+    }
+}
+
+// A module registered under several names (nnU-Net's decoder.encoder is its encoder, MONAI's
+// DynUNet keeps upsamples.N inside skip_layers too) is called by one of them: for each module
+// object that forward() calls, the first path it is called by.
+class CalledAliases {
+public:
+    CalledAliases(const Module& root, const std::vector<CallRecord>& calls) : m_root(root) {
+        for (const auto& call : calls) {
+            m_called.insert(call.path);
+            if (const auto m = moduleAt(root, call.path)) m_byObject.emplace(m->_ivalue().get(), call.path);
+        }
+    }
+    // The path forward() calls the module at `path` by: `path` itself when it is called or has
+    // no called alias.
+    std::string resolve(const std::string& path) const {
+        if (m_called.count(path)) return path;
+        const auto m = moduleAt(m_root, path);
+        if (!m) return path;
+        const auto it = m_byObject.find(m->_ivalue().get());
+        return it == m_byObject.end() ? path : it->second;
+    }
+
+private:
+    const Module& m_root;
+    std::set<std::string> m_called;
+    std::unordered_map<const c10::ivalue::Object*, std::string> m_byObject;
+};
+
 void setTupleOutput(Graph& graph, const std::vector<Value*>& values) {
     while (!graph.outputs().empty())
         graph.eraseOutput(graph.outputs().size() - 1);
@@ -212,6 +255,7 @@ std::shared_ptr<Graph> captureGraph(const Module& module, const std::string& spe
     }
     if (path.empty()) throw Error("no layer given (the model's output itself is not a layer)");
     TrackedGraph tracked = inlineWithTracking(module);
+    path = CalledAliases(module, tracked.calls).resolve(path);
     std::vector<const CallRecord*> matches;
     for (const auto& call : tracked.calls) {
         if (call.path == path) matches.push_back(&call);
@@ -345,12 +389,24 @@ std::vector<LayerInfo> listModelLayers(const Model& model, const std::vector<int
         }
         layers.push_back(std::move(layer));
     }
+    std::map<std::string, size_t> firstLayerOf; // called path -> its (first) entry in `layers`
+    for (size_t n = 0; n < tracked.calls.size(); ++n)
+        firstLayerOf.emplace(tracked.calls[n].path, n);
+    const CalledAliases aliases(m.module, tracked.calls);
     for (const auto& named : m.module.named_modules()) {
         if (named.name.empty() || called.count(named.name)) continue;
         LayerInfo layer;
         layer.path = named.name;
         layer.type = moduleType(named.value.type());
-        layer.note = "never called by forward()";
+        const std::string alias = aliases.resolve(named.name);
+        if (alias != named.name) {
+            const LayerInfo& same = layers[firstLayerOf.at(alias)];
+            layer.shape = same.shape;
+            layer.capturable = same.capturable;
+            layer.note = fmt::format("alias of {} (the same module, called by that name)", alias);
+        } else {
+            layer.note = "never called by forward()";
+        }
         layers.push_back(std::move(layer));
     }
     return layers;

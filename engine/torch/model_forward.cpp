@@ -3,6 +3,7 @@
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_predict.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"
 #include "engine/torch/torch_errors.h"
@@ -26,7 +27,11 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     torch::IValue result;
     try {
         std::lock_guard lock(m.mutex);
-        result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
+        if (m.nnunet) {
+            result = nnunetMemberMean(*m.nnunet, batch.to(m.device));
+        } else {
+            result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
+        }
     } catch (const std::exception& e) {
         // c10::Error, and torch::jit::JITException for exceptions raised in scripted code.
         throw Error(

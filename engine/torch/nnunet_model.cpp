@@ -9,6 +9,7 @@
 #include "engine/torch/nnunet_predict.h"
 #include "engine/torch/torch_errors.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
@@ -49,6 +50,11 @@ ModelCard cardOf(const NnunetPlan& plan) {
     window.patch = plan.patch;
     window.overlap = 0.5;
     card.slidingWindow = window;
+    // Tensors hold nnU-Net's internal axis order: the model grid's axes reversed.
+    card.reverseAxes = true;
+    // Windows start on multiples of the network's total stride, so layer grids of windows agree.
+    const auto stride = plan.network.totalStride();
+    card.divisibleBy = std::max({stride[0], stride[1], stride[2]});
     return card;
 }
 
@@ -105,6 +111,31 @@ void loadNnunetModel(Model::Impl& impl, const std::string& path, const NnunetOpt
     impl.nnunet = std::move(ensemble);
     for (const auto& note : impl.notes)
         logInfo("{}", note);
+}
+
+NnunetProblemInput nnunetProblemInput(const Model& model, const Study& study, const std::vector<Target>& targets) {
+    const NnunetPlan& plan = *model.nnunetPlan();
+    NnunetInput prepared = nnunetPreprocess(study.channels, plan);
+    NnunetProblemInput out;
+    out.input.grid = prepared.recipe.modelGrid;
+    out.input.channels = std::move(prepared.channels);
+    const auto& shape = prepared.recipe.modelShape;
+    for (const Target& t : targets) {
+        int64_t head = t.classIndex;
+        if (plan.labels.regions) {
+            const auto& order = plan.labels.regionOrder;
+            const auto it = std::find(order.begin(), order.end(), int(t.classIndex));
+            if (it == order.end())
+                throw Error(fmt::format("{}: class {} is not one of the regions of this region-based model (its "
+                                        "background has no output of its own)",
+                                        plan.folder, t.classIndex));
+            head = int64_t(it - order.begin());
+        }
+        const std::vector<float> weights = nnunetTargetWeights(t.mask, prepared.recipe, plan);
+        out.targets.push_back(
+            {torch::from_blob(const_cast<float*>(weights.data()), {shape[0], shape[1], shape[2]}).clone(), head});
+    }
+    return out;
 }
 
 Segmentation segmentNnunet(const Model& model, const Study& study, JobContext* job) {

@@ -101,6 +101,19 @@ std::vector<std::vector<int64_t>> NnunetEnsemble::mirrorCombinations() const {
     return out;
 }
 
+torch::Tensor nnunetMemberMean(const NnunetEnsemble& e, const torch::Tensor& batch) {
+    const auto mirrors = e.mirrorCombinations();
+    torch::Tensor sum;
+    for (const auto& fold : e.folds) {
+        auto& network = const_cast<torch::jit::Module&>(fold);
+        torch::Tensor out = network.forward({batch}).toTensor();
+        for (const auto& dims : mirrors)
+            out = out + torch::flip(network.forward({torch::flip(batch, dims)}).toTensor(), dims);
+        sum = sum.defined() ? sum + out : out;
+    }
+    return sum / double(e.folds.size() * (mirrors.size() + 1));
+}
+
 std::vector<int64_t> nnunetWindowSteps(int64_t size, int64_t patch, double step) {
     const double target = double(patch) * step;
     const int64_t count = int64_t(std::ceil(double(size - patch) / target)) + 1;

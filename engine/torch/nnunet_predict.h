@@ -25,6 +25,11 @@ struct NnunetEnsemble {
     std::vector<std::vector<int64_t>> mirrorCombinations() const; // spatial tensor dims per extra pass
 };
 
+// The mean of every member's output on `batch`: each fold, unmirrored and mirrored over every
+// allowed axis combination (when mirroring is on). Differentiable: explanations of an ensemble
+// explain the mean of its members' scores.
+torch::Tensor nnunetMemberMean(const NnunetEnsemble& ensemble, const torch::Tensor& batch);
+
 // Window starts along one axis (compute_steps_for_sliding_window).
 std::vector<int64_t> nnunetWindowSteps(int64_t size, int64_t patch, double step);
 

@@ -6,12 +6,16 @@
 #include "engine/io/study_loader.h"
 #include "engine/model/inference.h"
 #include "engine/model/model.h"
+#include "engine/torch/gradient_pass.h"
+#include "engine/torch/layer_capture.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/nnunet_predict.h"
 #include "tests/support/nnunet_refs.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <torch/csrc/autograd/autograd.h>
 
 using namespace segxai;
 
@@ -120,5 +124,80 @@ TEST_CASE("nnU-Net folders predict as nnU-Net's predictor does", "[nnunet]") {
         CHECK(double(same) >= 0.999 * double(voxels));
         CHECK(worst < 1e-3);
         CHECK(s.classNames == plan.labels.names);
+    }
+}
+
+namespace {
+
+double relativeDifference(const torch::Tensor& got, const test::RawArray& expected) {
+    const torch::Tensor ref = torch::from_blob(const_cast<float*>(expected.values.data()), expected.shape);
+    return (got.reshape(ref.sizes()) - ref).abs().max().item<double>() /
+           std::max(1e-30, ref.abs().max().item<double>());
+}
+
+} // namespace
+
+TEST_CASE("gradients and layer activations of rebuilt networks are PyTorch's", "[nnunet]") {
+    for (const std::string dataset : {"Dataset901_PlainCTAniso", "Dataset902_ResEncMR2ch"}) {
+        INFO(dataset);
+        const std::string dir = refs(dataset) + "gradcam_fold0/";
+        NnunetOptions options;
+        options.folds = {"0"};
+        options.mirroring = false;
+        const auto model = Model::load(test::nnunetModelFolder(dataset), options);
+        const nlohmann::json how = test::readJson(dir + "gradcam.json");
+        const int64_t cls = how["class"].get<int64_t>();
+        const test::RawArray input = test::readRawArray(dir + "input");
+        const torch::Tensor x = torch::from_blob(const_cast<float*>(input.values.data()), input.shape).clone();
+        for (const std::string layer : {"encoder.stages.2", "decoder.stages.0"}) {
+            INFO(layer);
+            const WindowForward f = forwardWithGrad(*model, x, layer);
+            const torch::Tensor mask = (f.output.argmax(1, true) == cls).detach();
+            const torch::Tensor score = f.output.select(1, cls).masked_select(mask.squeeze(1)).sum();
+            const auto grads = torch::autograd::grad({score}, {f.activation, f.leaf});
+            const std::string name = layer == "encoder.stages.2" ? "encoder_stages_2" : "decoder_stages_0";
+            const double dAct = relativeDifference(f.activation.detach(), test::readRawArray(dir + "act_" + name));
+            const double dGrad = relativeDifference(grads[0], test::readRawArray(dir + "grad_" + name));
+            const double dInput = relativeDifference(grads[1], test::readRawArray(dir + "grad_input"));
+            std::printf("nnU-Net %s %s: S %.6g (PyTorch %.6g), relative differences: activation %.2g, its gradient "
+                        "%.2g, input gradient %.2g\n",
+                        dataset.c_str(), layer.c_str(), score.item<double>(), how["S"].get<double>(), dAct, dGrad,
+                        dInput);
+            CHECK(dAct < 1e-4);
+            CHECK(dGrad < 1e-4);
+            CHECK(dInput < 1e-4);
+        }
+    }
+}
+
+TEST_CASE("a module registered under several names is explained by any of them", "[nnunet][layers]") {
+    NnunetOptions options;
+    options.folds = {"0"};
+    options.mirroring = false;
+    const auto model = Model::load(test::nnunetModelFolder("Dataset901_PlainCTAniso"), options);
+    const auto& patch = model->nnunetPlan()->patch;
+    const std::vector<LayerInfo> layers = model->layers({1, patch[0], patch[1], patch[2]});
+    auto find = [&](const std::string& path) {
+        const auto it = std::find_if(layers.begin(), layers.end(), [&](const LayerInfo& l) { return l.path == path; });
+        REQUIRE(it != layers.end());
+        return *it;
+    };
+    const LayerInfo canonical = find("encoder.stages.2");
+    const LayerInfo alias = find("decoder.encoder.stages.2");
+    CHECK(canonical.capturable);
+    CHECK(alias.capturable);
+    CHECK(alias.shape == canonical.shape);
+    CHECK(alias.note.find("alias of encoder.stages.2") != std::string::npos);
+    CHECK(find("encoder.stages.0.0.convs.0.all_modules.0").shape == find("encoder.stages.0.0.convs.0.conv").shape);
+    const torch::Tensor x = torch::randn({1, 1, patch[0], patch[1], patch[2]});
+    torch::NoGradGuard noGrad;
+    for (const auto& [name, same] : std::vector<std::pair<std::string, std::string>>{
+             {"decoder.encoder.stages.2", "encoder.stages.2"},
+             {"encoder.stages.0.0.convs.0.all_modules.0", "encoder.stages.0.0.convs.0.conv"},
+             {"decoder.encoder.stages.1.0.convs.1.all_modules.2", "encoder.stages.1.0.convs.1.nonlin"}}) {
+        INFO(name);
+        const auto a = layerCapture(*model, name)->forward(x).activation;
+        const auto b = layerCapture(*model, same)->forward(x).activation;
+        CHECK(torch::equal(a, b));
     }
 }
