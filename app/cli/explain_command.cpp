@@ -27,6 +27,7 @@ struct ExplainOptions {
     std::string out;
     std::string report;
     ParameterOptions parameterOptions;
+    NnunetOptions nnunet;
 };
 
 double since(std::chrono::steady_clock::time_point t) {
@@ -65,7 +66,7 @@ int run(ExplainOptions& o) {
 
     ProgressBar progress("explain");
     JobContext& job = *progress.context();
-    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job);
+    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job, o.nnunet);
     const Study& study = inputs.study;
     const auto& model = inputs.model;
     const double loadSeconds = since(start);
@@ -112,6 +113,7 @@ int run(ExplainOptions& o) {
     report["timing_s"] = {
         {"load", loadSeconds}, {"segment", segmentation.seconds}, {"method", methodSeconds}, {"total", total}};
     report["device"] = segmentation.device;
+    if (!segmentation.notes.empty()) report["model_notes"] = segmentation.notes;
     if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), protectedPaths);
     std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n",
                  allGradient ? "all-gradient" : methodId(methods[0]), target.description.c_str(), explanations[0].score,
@@ -126,7 +128,11 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     auto o = std::make_shared<ExplainOptions>();
     ExplainParameters& p = o->parameterOptions.parameters;
     addStudyOptions(*command, o->study);
-    command->add_option("--model", o->model, "TorchScript file (card beside it) or MONAI bundle folder")->required();
+    command
+        ->add_option("--model", o->model,
+                     "TorchScript file (card beside it), MONAI bundle folder or nnU-Net results folder")
+        ->required();
+    addNnunetOptions(*command, o->nnunet);
     command
         ->add_option("--method", o->method,
                      "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "

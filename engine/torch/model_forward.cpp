@@ -2,6 +2,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
+#include "engine/core/log.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/nnunet_predict.h"
 #include "engine/torch/sliding_window.h"
@@ -22,6 +23,11 @@ std::string shapeText(const torch::Tensor& t) {
 
 } // namespace
 
+std::string tupleOutputNote(const Model& model, const std::string& kind) {
+    return fmt::format("{}: the model returns a {} (deep supervision?); SegXAI uses its first output", model.path(),
+                       kind);
+}
+
 torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     const Model::Impl& m = model.impl();
     torch::IValue result;
@@ -37,6 +43,8 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
         throw Error(
             fmt::format("the model's forward failed on input {}: {}", shapeText(batch), torchErrorMessage(e.what())));
     }
+    if ((result.isTuple() || result.isList()) && !m.tupleOutput.exchange(true))
+        logWarning("{}", tupleOutputNote(model, result.tagKind()));
     if (result.isTuple() && !result.toTuple()->elements().empty()) result = result.toTuple()->elements()[0];
     if (result.isList() && result.toList().size() > 0) result = result.toList().get(0);
     if (!result.isTensor()) {

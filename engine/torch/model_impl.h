@@ -2,6 +2,7 @@
 // Engine-internal: the torch side of Model. Include only from engine .cpp files.
 #include "engine/model/model.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,9 @@ struct Model::Impl {
     // Set for nnU-Net folders: the plan and every chosen fold's network (module is the first).
     std::shared_ptr<const NnunetEnsemble> nnunet;
     std::vector<std::string> notes; // said once in the log and in reports
+    // Set by the first forward that returned a tuple or list (deep supervision): its first
+    // output is used, said once in the log and in reports.
+    mutable std::atomic<bool> tupleOutput{false};
     // TorchScript modules are not documented as safe for concurrent forwards; engine jobs
     // that run the model hold this.
     mutable std::mutex mutex;

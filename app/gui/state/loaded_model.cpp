@@ -47,7 +47,8 @@ bool isModelPath(const std::string& path) {
                std::filesystem::exists(p / "model.ts", ec);
     }
     const std::string ext = p.extension().string();
-    return ext == ".pt" || ext == ".ts" || ext == ".pth" || ext == ".torchscript";
+    // .pt2 (torch.export) is accepted here so that loading it says why it cannot run.
+    return ext == ".pt" || ext == ".ts" || ext == ".pth" || ext == ".torchscript" || ext == ".pt2";
 }
 
 } // namespace segxai::app
