@@ -144,14 +144,20 @@ std::optional<Module> moduleAt(const Module& root, const std::string& path) {
 }
 
 // A module registered under several names (nnU-Net's decoder.encoder is its encoder, MONAI's
-// DynUNet keeps upsamples.N inside skip_layers too) is called by one of them: for each module
-// object that forward() calls, the first path it is called by.
+// DynUNet keeps upsamples.N inside skip_layers too) is called by one of them. Scripted and
+// rebuilt models keep one module object under every name; torch.jit.trace makes a copy per
+// name that shares the parameters. So a path resolves to the called path holding the same
+// object, else to a called module of the same type with the same parameter tensors (the one
+// whose path ends most like it).
 class CalledAliases {
 public:
     CalledAliases(const Module& root, const std::vector<CallRecord>& calls) : m_root(root) {
         for (const auto& call : calls) {
-            m_called.insert(call.path);
-            if (const auto m = moduleAt(root, call.path)) m_byObject.emplace(m->_ivalue().get(), call.path);
+            if (!m_called.insert(call.path).second) continue;
+            const auto m = moduleAt(root, call.path);
+            if (!m) continue;
+            m_byObject.emplace(m->_ivalue().get(), call.path);
+            if (const std::string key = sharingKey(*m); !key.empty()) m_byParameters[key].push_back(call.path);
         }
     }
     // The path forward() calls the module at `path` by: `path` itself when it is called or has
@@ -160,14 +166,41 @@ public:
         if (m_called.count(path)) return path;
         const auto m = moduleAt(m_root, path);
         if (!m) return path;
-        const auto it = m_byObject.find(m->_ivalue().get());
-        return it == m_byObject.end() ? path : it->second;
+        if (const auto it = m_byObject.find(m->_ivalue().get()); it != m_byObject.end()) return it->second;
+        const auto it = m_byParameters.find(sharingKey(*m));
+        if (it == m_byParameters.end()) return path;
+        return *std::max_element(it->second.begin(), it->second.end(), [&](const std::string& a, const std::string& b) {
+            return commonSuffix(a, path) < commonSuffix(b, path);
+        });
     }
 
 private:
+    // The module's type and the storage of every parameter and buffer under it; empty without any.
+    static std::string sharingKey(const Module& m) {
+        std::vector<const void*> storages;
+        for (const auto& p : m.named_parameters(/*recurse=*/true))
+            storages.push_back(p.value.data_ptr());
+        for (const auto& b : m.named_buffers(/*recurse=*/true))
+            storages.push_back(b.value.data_ptr());
+        if (storages.empty()) return {};
+        std::sort(storages.begin(), storages.end());
+        return fmt::format("{}:{}", moduleType(m.type()), fmt::join(storages, ","));
+    }
+    // How many trailing dotted components two paths share.
+    static size_t commonSuffix(const std::string& a, const std::string& b) {
+        size_t n = 0, i = a.size(), j = b.size();
+        while (i > 0 && j > 0 && a[i - 1] == b[j - 1]) {
+            --i;
+            --j;
+            if (a[i] == '.') ++n;
+        }
+        return n;
+    }
+
     const Module& m_root;
     std::set<std::string> m_called;
     std::unordered_map<const c10::ivalue::Object*, std::string> m_byObject;
+    std::map<std::string, std::vector<std::string>> m_byParameters;
 };
 
 void setTupleOutput(Graph& graph, const std::vector<Value*>& values) {
@@ -403,7 +436,7 @@ std::vector<LayerInfo> listModelLayers(const Model& model, const std::vector<int
             const LayerInfo& same = layers[firstLayerOf.at(alias)];
             layer.shape = same.shape;
             layer.capturable = same.capturable;
-            layer.note = fmt::format("alias of {} (the same module, called by that name)", alias);
+            layer.note = fmt::format("alias of {} (forward() calls it by that name)", alias);
         } else {
             layer.note = "never called by forward()";
         }

@@ -187,7 +187,7 @@ TEST_CASE("a module registered under several names is explained by any of them",
     CHECK(canonical.capturable);
     CHECK(alias.capturable);
     CHECK(alias.shape == canonical.shape);
-    CHECK(alias.note.find("alias of encoder.stages.2") != std::string::npos);
+    CHECK(alias.note == "alias of encoder.stages.2 (forward() calls it by that name)");
     CHECK(find("encoder.stages.0.0.convs.0.all_modules.0").shape == find("encoder.stages.0.0.convs.0.conv").shape);
     const torch::Tensor x = torch::randn({1, 1, patch[0], patch[1], patch[2]});
     torch::NoGradGuard noGrad;
@@ -199,5 +199,27 @@ TEST_CASE("a module registered under several names is explained by any of them",
         const auto a = layerCapture(*model, name)->forward(x).activation;
         const auto b = layerCapture(*model, same)->forward(x).activation;
         CHECK(torch::equal(a, b));
+    }
+}
+
+TEST_CASE("a traced PlainConvUNet's encoder is explained by either of its names", "[nnunet][layers]") {
+    // torch.jit.trace keeps encoder and decoder.encoder as copies sharing their weights and
+    // calls the second.
+    const auto model = Model::load(std::string(SEGXAI_TEST_DATA) + "/models/traced_plainconvunet.pt");
+    const std::vector<LayerInfo> layers = model->layers({1, 16, 16, 16});
+    const auto it =
+        std::find_if(layers.begin(), layers.end(), [](const LayerInfo& l) { return l.path == "encoder.stages.1"; });
+    REQUIRE(it != layers.end());
+    CHECK(it->capturable);
+    CHECK(it->shape == std::vector<int64_t>{1, 8, 8, 8, 8});
+    CHECK(it->note == "alias of decoder.encoder.stages.1 (forward() calls it by that name)");
+    const torch::Tensor x = torch::randn({1, 1, 16, 16, 16});
+    torch::NoGradGuard noGrad;
+    for (const std::string name : {"encoder.stages.1", "encoder.stages.0.0.convs.1.conv"}) {
+        INFO(name);
+        const std::string called = name == "encoder.stages.1" ? "decoder.encoder.stages.1"
+                                                              : "decoder.encoder.stages.0.0.convs.1.all_modules.0";
+        CHECK(torch::equal(layerCapture(*model, name)->forward(x).activation,
+                           layerCapture(*model, called)->forward(x).activation));
     }
 }
