@@ -52,6 +52,8 @@ public:
     std::vector<std::string> predictionNotes() const;
 
     Impl& impl() const { return *m_impl; }
+    // Engine-internal: a model made from its torch side (an nnU-Net ensemble's members).
+    static std::shared_ptr<const Model> fromImpl(std::unique_ptr<Impl> impl);
 
 private:
     explicit Model(std::unique_ptr<Impl> impl);

@@ -134,6 +134,10 @@ int64_t Model::expectedInputChannels() const {
     return m_impl->inputChannels;
 }
 
+std::shared_ptr<const Model> Model::fromImpl(std::unique_ptr<Impl> impl) {
+    return std::shared_ptr<const Model>(new Model(std::move(impl)));
+}
+
 const NnunetPlan* Model::nnunetPlan() const {
     return m_impl->nnunet ? &m_impl->nnunet->plan : nullptr;
 }

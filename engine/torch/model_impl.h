@@ -25,6 +25,9 @@ struct Model::Impl {
     // Set by the first forward that returned a tuple or list (deep supervision): its first
     // output is used, said once in the log and in reports.
     mutable std::atomic<bool> tupleOutput{false};
+    // nnU-Net ensembles: one single-fold model per fold, made on first use (CAMs per member).
+    mutable std::vector<std::shared_ptr<const Model>> members;
+    mutable std::mutex membersMutex;
     // TorchScript modules are not documented as safe for concurrent forwards; engine jobs
     // that run the model hold this.
     mutable std::mutex mutex;

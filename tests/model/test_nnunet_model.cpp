@@ -2,6 +2,7 @@
 // the rebuilt networks' logits and the whole prediction (labels, probabilities) per variant.
 #include "engine/core/half.h"
 #include "engine/core/job_runner.h"
+#include "engine/explain/explanation.h"
 #include "engine/io/image_io.h"
 #include "engine/io/study_loader.h"
 #include "engine/model/inference.h"
@@ -222,4 +223,46 @@ TEST_CASE("a traced PlainConvUNet's encoder is explained by either of its names"
         CHECK(torch::equal(layerCapture(*model, name)->forward(x).activation,
                            layerCapture(*model, called)->forward(x).activation));
     }
+}
+
+TEST_CASE("an ensemble's CAM is the mean of its members' CAMs", "[nnunet][explain]") {
+    const std::string dataset = "Dataset901_PlainCTAniso";
+    StudyRequest request;
+    request.channelPaths = {refs(dataset) + "case_0000.nii.gz"};
+    const Study study = loadStudy(request);
+    auto load = [&](std::vector<std::string> folds) {
+        NnunetOptions options;
+        options.folds = std::move(folds);
+        options.mirroring = false;
+        return Model::load(test::nnunetModelFolder(dataset), options);
+    };
+    const auto ensemble = load({"0", "1"});
+    const Segmentation s = segmentStudy(*ensemble, study);
+    Target target;
+    target.classIndex = 1;
+    target.className = s.classNames[1];
+    target.mask.resize(s.labels.labels.size());
+    for (size_t n = 0; n < target.mask.size(); ++n)
+        target.voxelCount += target.mask[n] = s.labels.labels[n] == 1;
+    REQUIRE(target.voxelCount > 0);
+    ExplainParameters parameters;
+    parameters.layer = "encoder.stages.2";
+    auto cam = [&](const Model& model) {
+        const auto e = explain(model, study, target, {Method::SegGradCam}, parameters);
+        return std::make_pair(e[0].maps[0].values.voxels, e[0].score);
+    };
+    const auto [both, bothScore] = cam(*ensemble);
+    const auto [first, firstScore] = cam(*load({"0"}));
+    const auto [second, secondScore] = cam(*load({"1"}));
+    double worst = 0.0, scale = 0.0;
+    for (size_t n = 0; n < both.size(); ++n) {
+        worst = std::max(worst, double(std::abs(both[n] - 0.5f * (first[n] + second[n]))));
+        scale = std::max(scale, double(std::abs(both[n])));
+    }
+    std::printf("nnU-Net ensemble Seg-Grad-CAM: largest difference from the folds' mean %.3g (values up to %.3g); "
+                "S %.6g, folds %.6g and %.6g\n",
+                worst, scale, bothScore, firstScore, secondScore);
+    CHECK(scale > 0.0);
+    CHECK(worst <= 1e-4 * scale);
+    CHECK(std::abs(bothScore - 0.5 * (firstScore + secondScore)) <= 1e-4 * std::abs(bothScore));
 }
