@@ -98,9 +98,23 @@ StudyRequest matchedToModel(StudyRequest request, const Model& model) {
     return request;
 }
 
-CommandInputs loadCommandInputs(const StudyOptions& studyOptions, const std::string& model, JobContext& job) {
+void addNnunetOptions(CLI::App& command, NnunetOptions& o) {
+    command.add_option("--folds", o.folds,
+                       "nnU-Net folder: the folds to average (default: every fold with a checkpoint)");
+    command.add_option("--checkpoint", o.checkpointName,
+                       "nnU-Net folder: the checkpoint file of each fold (checkpoint_final.pth)");
+    command.add_option("--configuration", o.configuration,
+                       "nnU-Net dataset folder: the configuration to use (default 3d_fullres)");
+    command.add_flag("!--no-mirroring", o.mirroring,
+                     "nnU-Net folder: no test-time mirroring (on by default where the checkpoint allows it)");
+    command.add_option("--step", o.tileStep, "nnU-Net folder: sliding-window step as a fraction of the patch (0.5)")
+        ->check(CLI::Range(0.05, 1.0));
+}
+
+CommandInputs loadCommandInputs(const StudyOptions& studyOptions, const std::string& model, JobContext& job,
+                                const NnunetOptions& nnunet) {
     job.progress(0.0f, "loading");
-    auto loadedModel = Model::load(model);
+    auto loadedModel = Model::load(model, nnunet);
     const StudyRequest request = matchedToModel(studyOptions.request(), *loadedModel);
     CommandInputs inputs{loadStudy(request, nullptr), std::move(loadedModel), request.channelPaths};
     inputs.paths.push_back(model);

@@ -42,7 +42,8 @@ void addParameterOptions(CLI::App& command, ParameterOptions& options);
 
 // The help of every --model option.
 inline constexpr const char* kModelOptionHelp =
-    "TorchScript file (card beside it), a folder with model.pt and its card, or a MONAI bundle folder";
+    "TorchScript file (card beside it), a folder with model.pt and its card, a MONAI bundle folder or an nnU-Net "
+    "results folder";
 
 // The study a command reads: --study files (one per channel), --gt, --no-channel-matching.
 struct StudyOptions {
@@ -58,6 +59,10 @@ void addStudyOptions(CLI::App& command, StudyOptions& options, bool required = t
 // logged). Throws segxai::Error when the names are ambiguous.
 StudyRequest matchedToModel(StudyRequest request, const Model& model);
 
+// What a command may choose of an nnU-Net results folder: --folds, --checkpoint,
+// --configuration, --no-mirroring, --step.
+void addNnunetOptions(CLI::App& command, NnunetOptions& options);
+
 // The study (--study files, --gt) and the model (--model) an analysis command works on, and
 // the input paths its outputs must never replace. Throws segxai::Error.
 struct CommandInputs {
@@ -65,6 +70,7 @@ struct CommandInputs {
     std::shared_ptr<const Model> model;
     std::vector<std::string> paths;
 };
-CommandInputs loadCommandInputs(const StudyOptions& study, const std::string& model, JobContext& job);
+CommandInputs loadCommandInputs(const StudyOptions& study, const std::string& model, JobContext& job,
+                                const NnunetOptions& nnunet = {});
 
 } // namespace segxai::app

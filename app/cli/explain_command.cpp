@@ -29,6 +29,7 @@ struct ExplainOptions {
     std::string out;
     std::string report;
     ParameterOptions parameterOptions;
+    NnunetOptions nnunet;
 };
 
 double since(std::chrono::steady_clock::time_point t) {
@@ -76,7 +77,7 @@ int run(ExplainOptions& o) {
 
     ProgressBar progress("explain");
     JobContext& job = *progress.context();
-    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job);
+    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job, o.nnunet);
     const Study& study = inputs.study;
     const auto& model = inputs.model;
     const double loadSeconds = since(start);
@@ -127,6 +128,7 @@ int run(ExplainOptions& o) {
     report["cpu_s"] = cpu.cpuSeconds();
     // CPU time per wall time over the whole run: near "threads" when every core was busy.
     report["cpu_per_wall"] = cpu.cpuPerWall();
+    if (!segmentation.notes.empty()) report["model_notes"] = segmentation.notes;
     if (!o.report.empty()) writeFileAtomically(o.report, readableJson(report), protectedPaths);
     std::fprintf(stderr, "%s: %s, S = %.6g, %.2f s (total %.2f s)\n",
                  allGradient ? "all-gradient" : methodId(methods[0]), target.description.c_str(), explanations[0].score,
@@ -142,6 +144,7 @@ CommandRun registerExplainCommand(CLI::App& parser) {
     ExplainParameters& p = o->parameterOptions.parameters;
     addStudyOptions(*command, o->study);
     command->add_option("--model", o->model, kModelOptionHelp)->required();
+    addNnunetOptions(*command, o->nnunet);
     command
         ->add_option("--method", o->method,
                      "seg-grad-cam, seg-hires-grad-cam, seg-grad-cam++, saliency, saliency-abs, input-x-gradient, "

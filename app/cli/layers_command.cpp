@@ -4,6 +4,8 @@
 #include "engine/model/model.h"
 
 #include <cstdio>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sstream>
 
 namespace segxai::app {
@@ -12,6 +14,7 @@ namespace {
 struct LayersOptions {
     std::string model;
     std::string shape;
+    NnunetOptions nnunet;
 };
 
 std::vector<int64_t> parseShape(const std::string& text, int64_t channels) {
@@ -42,8 +45,10 @@ std::string shapeText(const std::vector<int64_t>& shape) {
 }
 
 int run(const LayersOptions& o) {
-    const auto model = Model::load(o.model);
-    const auto shape = parseShape(o.shape, model->expectedInputChannels());
+    const auto model = Model::load(o.model, o.nnunet);
+    std::string text = o.shape;
+    if (text.empty() && model->nnunetPlan()) text = fmt::format("{}", fmt::join(model->nnunetPlan()->patch, ","));
+    const auto shape = parseShape(text, model->expectedInputChannels());
     std::printf("# %s\n# input [1, %lld, %lld, %lld, %lld]\n", model->summary().c_str(), (long long)shape[0],
                 (long long)shape[1], (long long)shape[2], (long long)shape[3]);
     for (const LayerInfo& layer : model->layers(shape)) {
@@ -61,7 +66,8 @@ CommandRun registerLayersCommand(CLI::App& parser) {
         parser.add_subcommand("layers", "List every submodule path of a model with its output shape (CAM layers)");
     auto o = std::make_shared<LayersOptions>();
     command->add_option("--model", o->model, kModelOptionHelp)->required();
-    command->add_option("--shape", o->shape, "Input shape C,X,Y,Z (default: card channels, 64^3)");
+    command->add_option("--shape", o->shape, "Input shape C,X,Y,Z (default: card channels, 64^3; nnU-Net: its patch)");
+    addNnunetOptions(*command, o->nnunet);
     return [o] { return runReportingErrors([&] { return run(*o); }); };
 }
 

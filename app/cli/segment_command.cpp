@@ -4,6 +4,7 @@
 #include "engine/core/cpu_usage.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/image_io.h"
+#include "engine/io/json_text.h"
 #include "engine/io/study_loader.h"
 #include "engine/model/device.h"
 #include "engine/model/inference.h"
@@ -19,7 +20,40 @@ struct SegmentOptions {
     std::string model;
     std::string out;
     std::string probabilities;
+    std::string report;
+    NnunetOptions nnunet;
 };
+
+// What the segmentation was made of, with the time it took.
+nlohmann::json segmentReport(const SegmentOptions& o, const Model& model, const Segmentation& s,
+                             const std::vector<size_t>& counts) {
+    nlohmann::json r;
+    r["model"] = o.model;
+    r["model_summary"] = model.summary();
+    r["study"] = o.study.files;
+    r["device"] = s.device;
+    r["seconds"] = s.seconds;
+    r["notes"] = s.notes;
+    nlohmann::json classes = nlohmann::json::object();
+    for (size_t c = 0; c < counts.size(); ++c)
+        classes[s.classNames[c]] = counts[c];
+    r["label_voxels"] = classes;
+    if (const NnunetPlan* plan = model.nnunetPlan()) {
+        std::vector<std::string> folds;
+        for (const auto& fold : plan->folds)
+            folds.push_back(fold.name);
+        r["nnunet"] = {{"folder", plan->folder},
+                       {"configuration", plan->configuration},
+                       {"trainer", plan->trainer},
+                       {"plans", plan->plansName},
+                       {"network", plan->network.kindName()},
+                       {"folds", folds},
+                       {"checkpoint", o.nnunet.checkpointName},
+                       {"mirroring", o.nnunet.mirroring},
+                       {"tile_step", o.nnunet.tileStep}};
+    }
+    return r;
+}
 
 // All class probabilities in one file would need a 4D image; one file per class instead:
 // probs.nii.gz -> probs_<class>.nii.gz.
@@ -41,7 +75,7 @@ int run(const SegmentOptions& o) {
     if (!o.probabilities.empty()) prepareOutputFile(o.probabilities, givenInputs);
     ProgressBar progress("segment");
     const CpuMeter cpu;
-    const auto model = Model::load(o.model);
+    const auto model = Model::load(o.model, o.nnunet);
     const StudyRequest request = matchedToModel(o.study.request(), *model);
     const Study study = loadStudy(request);
     const Segmentation s = segmentStudy(*model, study, progress.context());
@@ -61,6 +95,7 @@ int run(const SegmentOptions& o) {
     for (size_t c = 0; c < counts.size(); ++c)
         std::fprintf(stderr, " %s %zu", s.classNames[c].c_str(), counts[c]);
     std::fprintf(stderr, " voxels\n");
+    if (!o.report.empty()) writeFileAtomically(o.report, readableJson(segmentReport(o, *model, s, counts)), inputs);
     std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
                  cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
     return 0;
@@ -74,6 +109,9 @@ CommandRun registerSegmentCommand(CLI::App& parser) {
     addStudyOptions(*command, o->study, true, false);
     command->add_option("--model", o->model, kModelOptionHelp)->required();
     command->add_option("--out", o->out, "Labels (NIfTI, in the first study file's geometry)")->required();
+    command->add_option("--report", o->report,
+                        "JSON report: model, folds, mirroring, configuration, time, label counts");
+    addNnunetOptions(*command, o->nnunet);
     command->add_option("--probs", o->probabilities,
                         "Also write class probabilities, one file per class: NAME_<class>.nii.gz");
     return [o] { return runReportingErrors([&] { return run(*o); }); };

@@ -1,5 +1,6 @@
 #pragma once
 #include "engine/model/model_card.h"
+#include "engine/model/nnunet_plans.h"
 
 #include <cstdint>
 #include <memory>
@@ -27,9 +28,11 @@ public:
 
     // Loads `path`: a TorchScript file (.pt/.ts/.pth) with an optional card beside it
     // (<name>.json, or model.json), a folder holding model.pt (or model.ts) and model.json,
-    // or a MONAI bundle folder (configs/metadata.json + models/model.ts). Throws
-    // segxai::Error naming the file and what is wrong.
-    static std::shared_ptr<const Model> load(const std::string& path);
+    // a MONAI bundle folder (configs/metadata.json + models/model.ts), or an nnU-Net v2
+    // results folder (a dataset folder, a <Trainer>__<Plans>__<configuration> folder, one of
+    // its fold folders or checkpoints; `nnunet` chooses folds, checkpoint and mirroring).
+    // Throws segxai::Error naming the file and what is wrong.
+    static std::shared_ptr<const Model> load(const std::string& path, const NnunetOptions& nnunet = {});
     ~Model();
 
     const ModelCard& card() const;
@@ -42,7 +45,15 @@ public:
     // Throws segxai::Error when the forward fails.
     std::vector<LayerInfo> layers(const std::vector<int64_t>& inputShape) const;
 
+    // The nnU-Net plan (folds, configuration, labels) when this is an nnU-Net folder, else null.
+    const NnunetPlan* nnunetPlan() const;
+    // What the model's predictions are made of, for logs and reports (nnU-Net: folds,
+    // mirroring, configuration).
+    std::vector<std::string> predictionNotes() const;
+
     Impl& impl() const { return *m_impl; }
+    // Engine-internal: a model made from its torch side (an nnU-Net ensemble's members).
+    static std::shared_ptr<const Model> fromImpl(std::unique_ptr<Impl> impl);
 
 private:
     explicit Model(std::unique_ptr<Impl> impl);

@@ -15,6 +15,7 @@ struct Segmentation {
     double seconds = 0.0; // preprocessing + forward + mapping back
     std::string device;
     bool slidingWindow = false;
+    std::vector<std::string> notes; // how the prediction was made (nnU-Net: folds, mirroring, configuration)
 };
 
 } // namespace segxai

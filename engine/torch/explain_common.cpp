@@ -2,6 +2,7 @@
 
 #include "engine/core/error.h"
 #include "engine/model/model.h"
+#include "engine/torch/nnunet_model.h"
 #include "engine/torch/tensors.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -21,6 +22,13 @@ ExplanationProblem makeProblem(const Model& model, const Study& study, const std
     }
     if (job) job->progress(0.0f, "preparing the input");
     const bool reverse = model.card().reverseAxes;
+    if (model.nnunetPlan()) {
+        NnunetProblemInput prepared = nnunetProblemInput(model, study, targets);
+        ExplanationProblem p{model,  study, targets, std::move(prepared.input), {}, std::move(prepared.targets),
+                             reverse};
+        p.x = volumesToTensor(p.input.channels, reverse);
+        return p;
+    }
     ExplanationProblem p{model, study, targets, prepareModelInput(study, model.card(), model.expectedInputChannels()),
                          {},    {},    reverse};
     p.x = volumesToTensor(p.input.channels, reverse);

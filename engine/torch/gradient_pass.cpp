@@ -5,6 +5,7 @@
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_members.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"
 
@@ -285,6 +286,9 @@ PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobCont
 
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
                         const PassOptions& options, JobContext* job) {
+    // An nnU-Net ensemble's CAM: per member, on its own activations, averaged.
+    if (options.wantCam && hasNnunetMembers(model))
+        return nnunetMemberAveragedPass(model, inputs, target, options, job);
     const std::string layer = options.wantCam ? options.layer : std::string();
     Padding padding, weightPadding;
     const torch::Tensor padded = padForModel(model, inputs, padding);

@@ -2,10 +2,12 @@
 
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
+#include "engine/core/log.h"
 #include "engine/core/resample.h"
 #include "engine/model/model_input.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_model.h"
 #include "engine/torch/tensors.h"
 
 #include <chrono>
@@ -25,9 +27,26 @@ torch::Tensor toProbabilities(const torch::Tensor& output, bool alreadyProbabili
     return torch::softmax(output, 1);
 }
 
+// A card whose class list does not match the output channels: the classes are named by index,
+// and the log and report say which names have no output (or which outputs no name).
+std::optional<std::string> classCountNote(const ModelCard& card, int64_t channels) {
+    if (card.classes.empty() || int64_t(card.classes.size()) == channels) return std::nullopt;
+    std::vector<std::string> named;
+    for (size_t c = 0; c < card.classes.size(); ++c)
+        named.push_back(fmt::format("{} '{}'", c, card.classes[c].name));
+    return fmt::format(
+        "{}: the model card names {} classes ({}) but the model outputs {} channels; classes are "
+        "taken by index{}",
+        card.source, card.classes.size(), fmt::join(named, ", "), channels,
+        int64_t(card.classes.size()) > channels
+            ? fmt::format(", and the names from index {} on have no output", channels)
+            : fmt::format(", and channels {} to {} are named by their index", card.classes.size(), channels - 1));
+}
+
 } // namespace
 
 Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
+    if (model.impl().nnunet) return segmentNnunet(model, study, job);
     const auto start = std::chrono::steady_clock::now();
     const Model::Impl& m = model.impl();
     const ModelCard& card = m.card;
@@ -48,6 +67,11 @@ Segmentation segmentStudy(const Model& model, const Study& study, JobContext* jo
 
     Segmentation segmentation;
     segmentation.device = m.device.str();
+    if (m.tupleOutput) segmentation.notes.push_back(tupleOutputNote(model, "tuple"));
+    if (const auto note = classCountNote(card, output.size(1))) {
+        logWarning("{}", *note);
+        segmentation.notes.push_back(*note);
+    }
     segmentation.slidingWindow = card.slidingWindow.has_value();
     const int64_t classes = output.size(1);
     for (int64_t c = 0; c < classes; ++c) {

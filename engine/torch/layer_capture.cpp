@@ -127,6 +127,82 @@ TrackedGraph inlineWithTracking(const Module& module) {
     return tracked;
 }
 
+// The module object at a dotted path, or none.
+std::optional<Module> moduleAt(const Module& root, const std::string& path) {
+    Module m = root;
+    size_t start = 0;
+    while (true) {
+        const size_t dot = path.find('.', start);
+        const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (name.empty() || !m.hasattr(name)) return std::nullopt;
+        const IValue child = m.attr(name);
+        if (!child.isModule()) return std::nullopt;
+        m = child.toModule();
+        if (dot == std::string::npos) return m;
+        start = dot + 1;
+    }
+}
+
+// A module registered under several names (nnU-Net's decoder.encoder is its encoder, MONAI's
+// DynUNet keeps upsamples.N inside skip_layers too) is called by one of them. Scripted and
+// rebuilt models keep one module object under every name; torch.jit.trace makes a copy per
+// name that shares the parameters. So a path resolves to the called path holding the same
+// object, else to a called module of the same type with the same parameter tensors (the one
+// whose path ends most like it).
+class CalledAliases {
+public:
+    CalledAliases(const Module& root, const std::vector<CallRecord>& calls) : m_root(root) {
+        for (const auto& call : calls) {
+            if (!m_called.insert(call.path).second) continue;
+            const auto m = moduleAt(root, call.path);
+            if (!m) continue;
+            m_byObject.emplace(m->_ivalue().get(), call.path);
+            if (const std::string key = sharingKey(*m); !key.empty()) m_byParameters[key].push_back(call.path);
+        }
+    }
+    // The path forward() calls the module at `path` by: `path` itself when it is called or has
+    // no called alias.
+    std::string resolve(const std::string& path) const {
+        if (m_called.count(path)) return path;
+        const auto m = moduleAt(m_root, path);
+        if (!m) return path;
+        if (const auto it = m_byObject.find(m->_ivalue().get()); it != m_byObject.end()) return it->second;
+        const auto it = m_byParameters.find(sharingKey(*m));
+        if (it == m_byParameters.end()) return path;
+        return *std::max_element(it->second.begin(), it->second.end(), [&](const std::string& a, const std::string& b) {
+            return commonSuffix(a, path) < commonSuffix(b, path);
+        });
+    }
+
+private:
+    // The module's type and the storage of every parameter and buffer under it; empty without any.
+    static std::string sharingKey(const Module& m) {
+        std::vector<const void*> storages;
+        for (const auto& p : m.named_parameters(/*recurse=*/true))
+            storages.push_back(p.value.data_ptr());
+        for (const auto& b : m.named_buffers(/*recurse=*/true))
+            storages.push_back(b.value.data_ptr());
+        if (storages.empty()) return {};
+        std::sort(storages.begin(), storages.end());
+        return fmt::format("{}:{}", moduleType(m.type()), fmt::join(storages, ","));
+    }
+    // How many trailing dotted components two paths share.
+    static size_t commonSuffix(const std::string& a, const std::string& b) {
+        size_t n = 0, i = a.size(), j = b.size();
+        while (i > 0 && j > 0 && a[i - 1] == b[j - 1]) {
+            --i;
+            --j;
+            if (a[i] == '.') ++n;
+        }
+        return n;
+    }
+
+    const Module& m_root;
+    std::set<std::string> m_called;
+    std::unordered_map<const c10::ivalue::Object*, std::string> m_byObject;
+    std::map<std::string, std::vector<std::string>> m_byParameters;
+};
+
 void setTupleOutput(Graph& graph, const std::vector<Value*>& values) {
     while (!graph.outputs().empty())
         graph.eraseOutput(graph.outputs().size() - 1);
@@ -212,6 +288,7 @@ std::shared_ptr<Graph> captureGraph(const Module& module, const std::string& spe
     }
     if (path.empty()) throw Error("no layer given (the model's output itself is not a layer)");
     TrackedGraph tracked = inlineWithTracking(module);
+    path = CalledAliases(module, tracked.calls).resolve(path);
     std::vector<const CallRecord*> matches;
     for (const auto& call : tracked.calls) {
         if (call.path == path) matches.push_back(&call);
@@ -345,12 +422,24 @@ std::vector<LayerInfo> listModelLayers(const Model& model, const std::vector<int
         }
         layers.push_back(std::move(layer));
     }
+    std::map<std::string, size_t> firstLayerOf; // called path -> its (first) entry in `layers`
+    for (size_t n = 0; n < tracked.calls.size(); ++n)
+        firstLayerOf.emplace(tracked.calls[n].path, n);
+    const CalledAliases aliases(m.module, tracked.calls);
     for (const auto& named : m.module.named_modules()) {
         if (named.name.empty() || called.count(named.name)) continue;
         LayerInfo layer;
         layer.path = named.name;
         layer.type = moduleType(named.value.type());
-        layer.note = "never called by forward()";
+        const std::string alias = aliases.resolve(named.name);
+        if (alias != named.name) {
+            const LayerInfo& same = layers[firstLayerOf.at(alias)];
+            layer.shape = same.shape;
+            layer.capturable = same.capturable;
+            layer.note = fmt::format("alias of {} (forward() calls it by that name)", alias);
+        } else {
+            layer.note = "never called by forward()";
+        }
         layers.push_back(std::move(layer));
     }
     return layers;

@@ -6,6 +6,9 @@
 #include "engine/model/monai_bundle.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_model.h"
+#include "engine/torch/nnunet_predict.h"
+#include "engine/torch/torch_checkpoint.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -75,6 +78,47 @@ int64_t channelsOfFirstConsumer(const torch::jit::Module& module, int depth = 0)
     return -1;
 }
 
+// Why a file that TorchScript's loader refuses cannot run here, and what to do instead.
+[[noreturn]] void refuseUnloadable(const fs::path& file, const std::string& reason) {
+    const std::string name = file.filename().string();
+    if (file.extension() == ".pt2") {
+        throw Error(fmt::format("{}: a torch.export program (.pt2); it needs PyTorch 2's export runtime, which "
+                                "LibTorch 1.13 does not have. Save the network as TorchScript instead "
+                                "(torch.jit.trace or torch.jit.script, then torch.jit.save as model.ts)",
+                                file.string()));
+    }
+    if (name.find("trt") != std::string::npos) {
+        throw Error(fmt::format("{}: a Torch-TensorRT module: its layers are TensorRT engines compiled for one GPU "
+                                "and TensorRT version, which LibTorch cannot run ({}). Use the plain TorchScript "
+                                "model (a MONAI bundle's models/model.ts) instead",
+                                file.string(), reason));
+    }
+    bool checkpoint = false;
+    try {
+        readTorchCheckpoint(file.string());
+        checkpoint = true;
+    } catch (const std::exception&) {
+    }
+    const fs::path bundle = file.parent_path().parent_path();
+    if (checkpoint && file.parent_path().filename() == "models" && fs::exists(bundle / "configs" / "metadata.json")) {
+        throw Error(fmt::format(
+            "{}: a MONAI bundle's weights only (a state dict saved with torch.save), not a network SegXAI can run. "
+            "Export the bundle's TorchScript model next to it: python -m monai.bundle ckpt_export network_def "
+            "--filepath {}/models/model.ts --ckpt_file {} --meta_file {}/configs/metadata.json --config_file "
+            "{}/configs/inference.json",
+            file.string(), bundle.string(), file.string(), bundle.string(), bundle.string()));
+    }
+    if (checkpoint) {
+        throw Error(fmt::format("{}: a torch.save file (weights or a pickled object), not TorchScript: it holds no "
+                                "network SegXAI can run. Export the model with torch.jit.trace or torch.jit.script "
+                                "and torch.jit.save (an nnU-Net checkpoint opens through its results folder)",
+                                file.string()));
+    }
+    throw Error(fmt::format("{}: not a TorchScript model SegXAI can load ({}). Export it with torch.jit.trace or "
+                            "torch.jit.script and torch.jit.save",
+                            file.string(), reason));
+}
+
 } // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -90,11 +134,27 @@ int64_t Model::expectedInputChannels() const {
     return m_impl->inputChannels;
 }
 
-std::shared_ptr<const Model> Model::load(const std::string& path) {
+std::shared_ptr<const Model> Model::fromImpl(std::unique_ptr<Impl> impl) {
+    return std::shared_ptr<const Model>(new Model(std::move(impl)));
+}
+
+const NnunetPlan* Model::nnunetPlan() const {
+    return m_impl->nnunet ? &m_impl->nnunet->plan : nullptr;
+}
+
+std::vector<std::string> Model::predictionNotes() const {
+    return m_impl->notes;
+}
+
+std::shared_ptr<const Model> Model::load(const std::string& path, const NnunetOptions& nnunet) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw Error(path + ": model not found");
     auto impl = std::make_unique<Impl>();
     impl->path = path;
+    if (isNnunetPath(path)) {
+        loadNnunetModel(*impl, path, nnunet);
+        return std::shared_ptr<const Model>(new Model(std::move(impl)));
+    }
     fs::path file = path;
     // A folder holding model.pt (or model.ts) and its card, as SegXAI's demo models.
     for (const char* name : {"model.pt", "model.ts"}) {
@@ -116,14 +176,12 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
 
     const ComputeDevice& device = computeDevice();
     impl->device = device.cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    if (file.extension() == ".pt2") refuseUnloadable(file, "");
     try {
         impl->module = torch::jit::load(file.string(), impl->device);
     } catch (const c10::Error& e) {
         std::string what = e.what();
-        what = what.substr(0, what.find('\n'));
-        throw Error(fmt::format("{}: not a TorchScript model SegXAI can load ({}). Export it with "
-                                "torch.jit.trace or torch.jit.script and torch.jit.save",
-                                file.string(), what));
+        refuseUnloadable(file, what.substr(0, what.find('\n')));
     } catch (const std::exception& e) {
         throw Error(fmt::format("{}: cannot load the model: {}", file.string(), e.what()));
     }
@@ -140,6 +198,15 @@ std::string Model::summary() const {
     const ModelCard& c = m_impl->card;
     std::string channels = m_impl->inputChannels >= 0 ? std::to_string(m_impl->inputChannels) : "?";
     std::string classes = c.classes.empty() ? "?" : std::to_string(c.classes.size());
+    if (const NnunetPlan* plan = nnunetPlan()) {
+        std::vector<std::string> folds;
+        for (const auto& fold : plan->folds)
+            folds.push_back(fold.name);
+        return fmt::format("{}: nnU-Net {} {}, fold(s) {}, {} input channel(s) -> {} classes, {:g} x {:g} x {:g} mm, "
+                           "on {}",
+                           c.name, plan->network.kindName(), plan->configuration, fmt::join(folds, ", "), channels,
+                           classes, plan->spacing[0], plan->spacing[1], plan->spacing[2], m_impl->device.str());
+    }
     return fmt::format("{}: {} input channel(s) -> {} classes, {}{}, on {}", c.name, channels, classes,
                        c.spacingMm ? fmt::format("{:g} mm", (*c.spacingMm)[0]) : "study grid",
                        c.slidingWindow ? ", sliding window" : ", whole volume", m_impl->device.str());

@@ -2,8 +2,10 @@
 
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
+#include "engine/core/log.h"
 #include "engine/model/device.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/nnunet_predict.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"
 #include "engine/torch/torch_errors.h"
@@ -22,18 +24,29 @@ std::string shapeText(const torch::Tensor& t) {
 
 } // namespace
 
+std::string tupleOutputNote(const Model& model, const std::string& kind) {
+    return fmt::format("{}: the model returns a {} (deep supervision?); SegXAI uses its first output", model.path(),
+                       kind);
+}
+
 torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     useComputeThreads(); // this thread may be new to LibTorch (an engine worker, a prefetcher)
     const Model::Impl& m = model.impl();
     torch::IValue result;
     try {
         std::lock_guard lock(m.mutex);
-        result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
+        if (m.nnunet) {
+            result = nnunetMemberMean(*m.nnunet, batch.to(m.device));
+        } else {
+            result = const_cast<torch::jit::Module&>(m.module).forward({batch.to(m.device)});
+        }
     } catch (const std::exception& e) {
         // c10::Error, and torch::jit::JITException for exceptions raised in scripted code.
         throw Error(
             fmt::format("the model's forward failed on input {}: {}", shapeText(batch), torchErrorMessage(e.what())));
     }
+    if ((result.isTuple() || result.isList()) && !m.tupleOutput.exchange(true))
+        logWarning("{}", tupleOutputNote(model, result.tagKind()));
     if (result.isTuple() && !result.toTuple()->elements().empty()) result = result.toTuple()->elements()[0];
     if (result.isList() && result.toList().size() > 0) result = result.toList().get(0);
     if (!result.isTensor()) {

@@ -15,6 +15,9 @@ class JobContext;
 // padded input's spatial size, or holds NaN or infinite values (checked when `checkFinite`).
 torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite = true);
 
+// What the log and reports say when the model returns a tuple or list (`kind`).
+std::string tupleOutputNote(const Model& model, const std::string& kind);
+
 // The raw module forward of a batch (no padding, no checks beyond the exception boundary).
 torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch);
 

@@ -67,12 +67,14 @@ void Workspace::openModel(const std::string& path) {
     m_jobs.submit(
         kModelSlot, "Loading model",
         [path, grid](JobContext& job) {
-            job.progress(0.1f, "reading TorchScript");
+            job.progress(0.1f, "reading the model");
             std::vector<std::string> notes;
             std::error_code ec;
             if (std::filesystem::is_directory(std::filesystem::path(path) / "configs", ec))
                 notes = readMonaiBundle(path).notes;
             auto model = Model::load(path);
+            for (const auto& note : model->predictionNotes())
+                notes.push_back(note);
             job.throwIfStopped();
             job.progress(0.5f, "listing layers");
             return catalogue(std::move(model), grid ? &*grid : nullptr, std::move(notes));
