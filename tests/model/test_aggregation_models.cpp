@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fmt/format.h>
 
 using namespace segxai;
 
@@ -18,7 +19,7 @@ const std::string kModels = SEGXAI_TEST_DATA "/models/";
 Target maskTarget(const Geometry& g, int classIndex, const std::function<bool(int64_t, int64_t, int64_t)>& inside) {
     Target t;
     t.classIndex = classIndex;
-    t.className = "class " + std::to_string(classIndex);
+    t.className = fmt::format("class {}", classIndex);
     t.mask.assign(g.voxelCount(), 0);
     for (int64_t k = 0; k < g.dims[2]; ++k)
         for (int64_t j = 0; j < g.dims[1]; ++j)

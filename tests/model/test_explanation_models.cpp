@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <torch/script.h>
 
@@ -170,9 +171,7 @@ TEST_CASE("every method gives finite maps that light up around a demo lesion", "
     const Geometry& g = study.geometry;
     const Index3 v{int64_t(first % size_t(g.dims[0])), int64_t(first / size_t(g.dims[0]) % size_t(g.dims[1])),
                    int64_t(first / size_t(g.dims[0] * g.dims[1]))};
-    const Target lesion = resolveTarget(
-        parseTargetSpec("instance:" + std::to_string(v[0]) + "," + std::to_string(v[1]) + "," + std::to_string(v[2])),
-        study, s);
+    const Target lesion = resolveTarget(parseTargetSpec(fmt::format("instance:{},{},{}", v[0], v[1], v[2])), study, s);
     // Neighbourhood: within 8 mm of the lesion's bounding box.
     Index3 lo{g.dims[0], g.dims[1], g.dims[2]}, hi{0, 0, 0};
     for (int64_t k = 0; k < g.dims[2]; ++k)

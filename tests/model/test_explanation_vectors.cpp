@@ -36,7 +36,7 @@ ExplainParameters atLayer(const std::string& layer) {
 Target targetOf(const Study& s, int classIndex, const std::vector<int>& voxels) {
     Target t;
     t.classIndex = classIndex;
-    t.className = "class " + std::to_string(classIndex);
+    t.className = fmt::format("class {}", classIndex);
     t.mask.assign(s.geometry.voxelCount(), 0);
     for (int v : voxels)
         t.mask[size_t(v)] = 1;

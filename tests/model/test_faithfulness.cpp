@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fmt/format.h>
 
 using namespace segxai;
 
@@ -17,7 +18,7 @@ const std::string kModels = SEGXAI_TEST_DATA "/models/";
 Target everyVoxel(const Geometry& g, int classIndex) {
     Target t;
     t.classIndex = classIndex;
-    t.className = "class " + std::to_string(classIndex);
+    t.className = fmt::format("class {}", classIndex);
     t.mask.assign(g.voxelCount(), 1);
     t.voxelCount = g.voxelCount();
     t.description = "every voxel";

@@ -9,6 +9,7 @@
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace segxai;
 
@@ -19,7 +20,7 @@ const std::string kModels = SEGXAI_TEST_DATA "/models/";
 Target targetOf(const Geometry& g, int classIndex, const std::vector<uint8_t>& mask) {
     Target t;
     t.classIndex = classIndex;
-    t.className = "class " + std::to_string(classIndex);
+    t.className = fmt::format("class {}", classIndex);
     t.mask = mask;
     for (uint8_t m : mask)
         t.voxelCount += m;
@@ -31,7 +32,7 @@ Study studyOf(const Geometry& g, const std::vector<std::function<float(int64_t, 
     Study s;
     s.geometry = g;
     for (size_t c = 0; c < channels.size(); ++c)
-        s.channels.push_back(test::makeVolume(g, channels[c], "c" + std::to_string(c)));
+        s.channels.push_back(test::makeVolume(g, channels[c], fmt::format("c{}", c)));
     return s;
 }
 

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <fmt/format.h>
 #include <torch/csrc/autograd/autograd.h>
 
 using namespace segxai;
@@ -100,7 +101,7 @@ TEST_CASE("nnU-Net folders predict as nnU-Net's predictor does", "[nnunet]") {
         const auto model = loadVariant(v);
         StudyRequest request;
         for (size_t c = 0; c < v.channels; ++c)
-            request.channelPaths.push_back(refs(v.dataset) + "case_000" + std::to_string(c) + ".nii.gz");
+            request.channelPaths.push_back(refs(v.dataset) + fmt::format("case_{:04d}.nii.gz", c));
         request.keepChannelOrder = true;
         const Study study = loadStudy(request);
         const Segmentation s = segmentStudy(*model, study);
