@@ -66,7 +66,7 @@ bool isKnownModality(const std::string& word) {
 
 // What a model input name stands for: its modality, else the whole name; and its index.
 std::set<std::string> inputKeys(const std::string& name, size_t index) {
-    std::set<std::string> keys{"#" + std::to_string(index)};
+    std::set<std::string> keys{fmt::format("#{}", index)};
     const std::vector<std::string> tokens = tokensOf(name);
     if (tokens.empty()) return keys;
     const std::string whole = joined(tokens, 0, tokens.size());

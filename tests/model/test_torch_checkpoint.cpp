@@ -344,9 +344,13 @@ std::string le32(uint32_t n) {
 std::string le64(uint64_t n) {
     return std::string(reinterpret_cast<char*>(&n), 8);
 }
+// BINUNICODE: 'X', the length, the bytes.
 std::string str(const std::string& s) {
-    return "X" + le32(s.size()) + s;
-} // BINUNICODE
+    std::string op(1, 'X');
+    op += le32(uint32_t(s.size()));
+    op += s;
+    return op;
+}
 
 } // namespace
 
