@@ -16,6 +16,7 @@ CommandLine::CommandLine()
     parser.add_flag("--no-channel-matching", gui.keepChannelOrder,
                     "Feed the files to the model in the order given, without matching their names to its inputs");
     parser.add_option("--model", gui.model, kModelOptionHelp);
+    addNnunetOptions(parser, gui.nnunet);
     parser.add_option("--screenshot", gui.screenshotPath, "Save a PNG of the window once the study is shown");
     parser.add_flag("--screenshot-views", gui.screenshotViews,
                     "With --screenshot, also save each view as <name>_<view>.png");

@@ -141,12 +141,12 @@ int Application::run() {
     }
     if (!m_options.session.empty()) openSessionFile(m_options.session);
     if (m_options.demo) m_document->workspace.openDemo(demoCacheFolder(), assetFolder() + "/models/lesions");
-    if (!m_options.model.empty()) m_document->workspace.openModel(m_options.model);
+    if (!m_options.model.empty()) m_document->workspace.openModel(m_options.model, m_options.nnunet);
     if (!m_options.files.empty()) {
         StudyRequest request;
         for (const auto& path : m_options.files) {
             if (isModelPath(path)) {
-                m_document->workspace.openModel(path);
+                m_document->workspace.openModel(path, m_options.nnunet);
             } else {
                 request.channelPaths.push_back(path);
             }

@@ -1,4 +1,6 @@
 #pragma once
+#include "engine/model/nnunet_plans.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,7 +11,8 @@ struct GuiOptions {
     std::vector<std::string> files;          // study channels (or a DICOM folder)
     std::optional<std::string> groundTruth;  // label map
     bool keepChannelOrder = false;           // files in the model's input order: no matching by name
-    std::string model;                       // TorchScript file or MONAI bundle
+    std::string model;                       // TorchScript file, MONAI bundle or nnU-Net folder
+    NnunetOptions nnunet;                    // ... its folds, checkpoint, configuration, mirroring
     bool demo = false;                       // open the lesion demo (study and model)
     std::vector<std::string> explainMethods; // explain once segmented: a panel per method id (or all-gradient)
     std::string explainTarget = "class:1";   // ... this target

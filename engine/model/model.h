@@ -47,6 +47,9 @@ public:
 
     // The nnU-Net plan (folds, configuration, labels) when this is an nnU-Net folder, else null.
     const NnunetPlan* nnunetPlan() const;
+    // How the nnU-Net folder's folds, checkpoint and mirroring were chosen, and the choices it
+    // offers; null for other models.
+    const NnunetSelection* nnunetSelection() const;
     // What the model's predictions are made of, for logs and reports (nnU-Net: folds,
     // mirroring, configuration).
     std::vector<std::string> predictionNotes() const;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -82,10 +83,52 @@ std::vector<std::string> nnunetConfigurationFolders(const std::string& datasetFo
     return out;
 }
 
+std::string nnunetConfigurationName(const std::string& folder) {
+    fs::path p = fs::path(folder).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    const auto parts = nameParts(p.filename().string());
+    return parts.size() == 3 ? parts[2] : std::string();
+}
+
+std::vector<std::string> nnunetAvailableFolds(const std::string& folder, const std::string& checkpointName) {
+    return availableFolds(fs::path(folder), checkpointName);
+}
+
+std::vector<std::string> nnunetCheckpointNames(const std::string& folder) {
+    std::set<std::string> names;
+    std::error_code ec;
+    for (const auto& fold : fs::directory_iterator(folder, ec)) {
+        if (!fold.is_directory() || fold.path().filename().string().rfind("fold_", 0) != 0) continue;
+        for (const auto& file : fs::directory_iterator(fold.path(), ec))
+            if (file.is_regular_file() && file.path().extension() == ".pth")
+                names.insert(file.path().filename().string());
+    }
+    std::vector<std::string> out;
+    if (names.erase("checkpoint_final.pth")) out.push_back("checkpoint_final.pth");
+    out.insert(out.end(), names.begin(), names.end());
+    return out;
+}
+
+namespace {
+
+// The dataset folders (those holding configuration folders) inside an nnU-Net results folder,
+// such as nnUNet_results or TotalSegmentator's ~/.totalsegmentator/nnunet/results.
+std::vector<std::string> datasetFolders(const fs::path& resultsFolder) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(resultsFolder, ec))
+        if (entry.is_directory() && !nnunetConfigurationFolders(entry.path().string()).empty())
+            out.push_back(entry.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
 bool isNnunetPath(const std::string& path) {
     const fs::path p(path);
     if (isFolder(p)) {
-        return isModelFolder(p) || !nnunetConfigurationFolders(path).empty() ||
+        return isModelFolder(p) || !nnunetConfigurationFolders(path).empty() || !datasetFolders(p).empty() ||
                (p.filename().string().rfind("fold_", 0) == 0 && isModelFolder(p.parent_path()));
     }
     return p.extension() == ".pth" && p.parent_path().filename().string().rfind("fold_", 0) == 0 &&
@@ -107,6 +150,21 @@ NnunetLocation locateNnunetFolder(const std::string& path, const NnunetOptions& 
         at.options.folds = {foldName(p.filename().string())};
         at.notes.push_back(fmt::format("{} names fold {}", path, at.options.folds[0]));
         p = p.parent_path();
+    }
+    if (!isModelFolder(p) && nnunetConfigurationFolders(p.string()).empty()) {
+        const auto datasets = datasetFolders(p);
+        if (datasets.size() > 1) {
+            std::string list;
+            for (const auto& d : datasets)
+                list += (list.empty() ? "" : ", ") + fs::path(d).filename().string();
+            throw Error(fmt::format("{}: an nnU-Net results folder with {} datasets ({}); open one of them", path,
+                                    datasets.size(), list));
+        }
+        if (datasets.size() == 1) {
+            at.notes.push_back(
+                fmt::format("{} holds one dataset, {}", path, fs::path(datasets[0]).filename().string()));
+            p = datasets[0];
+        }
     }
     if (!isModelFolder(p)) {
         const auto configurations = nnunetConfigurationFolders(p.string());

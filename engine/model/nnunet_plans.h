@@ -113,6 +113,28 @@ NnunetLocation locateNnunetFolder(const std::string& path, const NnunetOptions& 
 
 // The configurations (<Trainer>__<Plans>__<configuration> folders) inside a dataset folder.
 std::vector<std::string> nnunetConfigurationFolders(const std::string& datasetFolder);
+// The configuration a <Trainer>__<Plans>__<configuration> folder (a path) is of; "" otherwise.
+std::string nnunetConfigurationName(const std::string& folder);
+
+// The folds of a trained-model folder that hold `checkpointName`, as nnU-Net's
+// auto_detect_available_folds finds them (sorted, fold_all only when it is the only one).
+std::vector<std::string> nnunetAvailableFolds(const std::string& folder, const std::string& checkpointName);
+
+// The checkpoint file names found in any fold of a trained-model folder (checkpoint_final.pth
+// first, then the others sorted).
+std::vector<std::string> nnunetCheckpointNames(const std::string& folder);
+
+// How an open nnU-Net model was chosen and what else its folder offers: what the viewer's
+// fold, checkpoint, configuration and mirroring controls show.
+struct NnunetSelection {
+    std::string folder;                         // the trained-model folder
+    std::string datasetFolder;                  // the folder holding it (its configurations)
+    NnunetOptions options;                      // as loaded: folds named, the configuration set
+    std::vector<std::string> availableFolds;    // folds with options.checkpointName
+    std::vector<std::string> checkpointNames;   // checkpoint files found in the folds
+    std::vector<std::string> configurations;    // configuration names beside it
+    std::optional<std::vector<int>> mirrorAxes; // the checkpoint's allowed axes; nullopt: none
+};
 
 // Reads dataset.json and plans.json of a trained-model folder for `configuration` (empty: the
 // one the folder name says) and finds the folds' checkpoints. Throws segxai::Error naming the

@@ -142,6 +142,10 @@ const NnunetPlan* Model::nnunetPlan() const {
     return m_impl->nnunet ? &m_impl->nnunet->plan : nullptr;
 }
 
+const NnunetSelection* Model::nnunetSelection() const {
+    return m_impl->nnunet ? &m_impl->nnunet->selection : nullptr;
+}
+
 std::vector<std::string> Model::predictionNotes() const {
     return m_impl->notes;
 }

@@ -90,6 +90,18 @@ void loadNnunetModel(Model::Impl& impl, const std::string& path, const NnunetOpt
         e.folds.push_back(std::move(network));
     }
     if (!e.trainer.empty()) e.plan.trainer = e.trainer;
+    e.selection.folder = at.folder;
+    e.selection.datasetFolder = std::filesystem::path(at.folder).parent_path().string();
+    e.selection.options = at.options;
+    e.selection.options.folds.clear();
+    for (const auto& fold : e.plan.folds)
+        e.selection.options.folds.push_back(fold.name);
+    e.selection.options.configuration = e.plan.configuration;
+    e.selection.availableFolds = nnunetAvailableFolds(at.folder, at.options.checkpointName);
+    e.selection.checkpointNames = nnunetCheckpointNames(at.folder);
+    for (const auto& folder : nnunetConfigurationFolders(e.selection.datasetFolder))
+        e.selection.configurations.push_back(nnunetConfigurationName(folder));
+    e.selection.mirrorAxes = e.mirrorAxes;
     impl.module = e.folds[0];
     impl.card = cardOf(e.plan);
     impl.inputChannels = int64_t(e.plan.channelNames.size());

@@ -22,6 +22,7 @@ struct NnunetEnsemble {
     bool mirroring = true;                                        // the user's toggle (on by default, as nnU-Net)
     double tileStep = 0.5;                                        // fraction of the patch between windows
     std::string trainer;                                          // the checkpoint's trainer_name
+    NnunetSelection selection;                                    // how it was chosen, what else the folder has
     std::vector<std::vector<int64_t>> mirrorCombinations() const; // spatial tensor dims per extra pass
 };
 

@@ -1,11 +1,15 @@
 // The drop and open logic of the viewer, without a window: what dropped paths become.
 #include "app/gui/state/document.h"
+#include "app/gui/state/session.h"
 #include "engine/io/image_io.h"
 #include "tests/support/dicom_writer.h"
+#include "tests/support/nnunet_refs.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -178,4 +182,63 @@ TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, f
         CHECK(workspace.study()->study->channels[0].name == "t1_flair_a");
         CHECK(workspace.segmentation());
     }
+}
+
+TEST_CASE(
+    "an nnU-Net folder opens with every fold and mirroring; the Model tab's choices reload it and a session keeps "
+    "them",
+    "[workspace][nnunet]") {
+    JobRunner jobs;
+    Document document(jobs);
+    Workspace& workspace = document.workspace;
+    auto finish = [&] {
+        for (int n = 0; n < 20 && (!jobs.idle() || workspace.loading()); ++n) {
+            jobs.waitIdle();
+            document.update();
+        }
+    };
+    const std::string folder = test::nnunetModelFolder("Dataset901_PlainCTAniso");
+    // Dropped as the dataset folder, as a user would drop it.
+    workspace.openModel(std::filesystem::path(folder).parent_path().string());
+    finish();
+    REQUIRE(workspace.model());
+    const NnunetSelection* opened = workspace.model()->model->nnunetSelection();
+    REQUIRE(opened);
+    CHECK(opened->folder == folder);
+    CHECK(opened->availableFolds == std::vector<std::string>{"0", "1"});
+    CHECK(opened->options.folds == std::vector<std::string>{"0", "1"});
+    CHECK(opened->options.configuration == "3d_fullres");
+    CHECK(opened->configurations == std::vector<std::string>{"3d_fullres"});
+    CHECK(opened->checkpointNames == std::vector<std::string>{"checkpoint_final.pth"});
+    CHECK(opened->options.mirroring);
+    REQUIRE(opened->mirrorAxes);
+    CHECK(*opened->mirrorAxes == std::vector<int>{0, 1, 2});
+
+    NnunetOptions chosen = opened->options;
+    chosen.folds = {"1"};
+    chosen.mirroring = false;
+    workspace.openModel(opened->folder, chosen);
+    finish();
+    REQUIRE(workspace.model());
+    const NnunetSelection* reloaded = workspace.model()->model->nnunetSelection();
+    REQUIRE(reloaded);
+    CHECK(reloaded->options.folds == std::vector<std::string>{"1"});
+    CHECK_FALSE(reloaded->options.mirroring);
+    CHECK(reloaded->availableFolds == std::vector<std::string>{"0", "1"});
+    const auto notes = workspace.model()->model->predictionNotes();
+    CHECK(std::any_of(notes.begin(), notes.end(),
+                      [](const std::string& n) { return n.find("mirroring: off") != std::string::npos; }));
+
+    // The session records the choice and reads it back.
+    nlohmann::json saved = sessionToJson(document);
+    REQUIRE(saved.contains("nnunet"));
+    CHECK(saved["nnunet"]["folds"] == nlohmann::json::array({"1"}));
+    CHECK(saved["nnunet"]["mirroring"] == false);
+    saved["study"]["channels"] = nlohmann::json::array({"ct.nii.gz"}); // no study is open here
+    const Session session = sessionFromJson(saved, "session");
+    CHECK(session.nnunet.folds == std::vector<std::string>{"1"});
+    CHECK_FALSE(session.nnunet.mirroring);
+    CHECK(session.nnunet.checkpointName == "checkpoint_final.pth");
+    saved["nnunet"]["step"] = 3.0;
+    CHECK_THROWS_WITH(sessionFromJson(saved, "s.segxai"), Catch::Contains("s.segxai: nnunet: 'step' must be in"));
 }

@@ -142,6 +142,38 @@ TEST_CASE("a dataset folder with several configurations takes 3d_fullres or asks
           "nnUNetTrainer__nnUNetPlans__3d_lowres");
 }
 
+TEST_CASE("TotalSegmentator's weights folder opens as it is installed, and a results folder names its datasets",
+          "[nnunet]") {
+    // TotalSegmentator installs plain nnU-Net v2 folders below ~/.totalsegmentator/nnunet/results:
+    // older-format plans (nnU-Net <= 2.2, as Dataset904), a *NoMirroring trainer, fold_0 only.
+    test::TempDir dir;
+    const std::string source = test::nnunetModelFolder("Dataset904_OldPlansCT");
+    const fs::path results = dir.path() / ".totalsegmentator" / "nnunet" / "results";
+    auto install = [&](const std::string& dataset) {
+        const fs::path folder = results / dataset / "nnUNetTrainerNoMirroring__nnUNetPlans__3d_fullres";
+        fs::create_directories(folder / "fold_0");
+        for (const char* file : {"plans.json", "dataset.json", "fold_0/checkpoint_final.pth"})
+            fs::copy_file(fs::path(source) / file, folder / file);
+        return folder.string();
+    };
+    const std::string organs = install("Dataset291_TotalSegmentator_part1_organs_1559subj");
+    for (const fs::path& path : {results, results.parent_path() / "results" /
+                                              "Dataset291_TotalSegmentator_part1_"
+                                              "organs_1559subj"}) {
+        CHECK(isNnunetPath(path.string()));
+        const NnunetLocation at = locateNnunetFolder(path.string(), {});
+        CHECK(at.folder == organs);
+        const NnunetPlan plan = readNnunetFolder(at.folder, at.options);
+        CHECK(plan.trainer == "nnUNetTrainerNoMirroring");
+        REQUIRE(plan.folds.size() == 1);
+        CHECK(plan.folds[0].name == "0");
+    }
+    install("Dataset292_TotalSegmentator_part2_vertebrae_1532subj");
+    CHECK_THAT(errorOf([&] { locateNnunetFolder(results.string(), {}); }),
+               Catch::Contains("an nnU-Net results folder with 2 datasets (Dataset291_TotalSegmentator_part1_organs_"
+                               "1559subj, Dataset292_TotalSegmentator_part2_vertebrae_1532subj); open one of them"));
+}
+
 TEST_CASE("what nnU-Net folders SegXAI cannot use is refused with the file and the field", "[nnunet]") {
     const std::string folder = test::nnunetModelFolder("Dataset901_PlainCTAniso");
     const std::string dataset = text(folder + "/dataset.json");

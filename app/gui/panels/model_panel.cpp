@@ -1,5 +1,6 @@
 #include "app/gui/panels/model_panel.h"
 
+#include "app/gui/panels/widgets.h"
 #include "engine/model/model_card.h"
 #include "render/colormap.h"
 
@@ -51,14 +52,27 @@ void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
             for (const auto& w : match->warnings)
                 ImGui::TextColored(ImVec4(1.0f, 0.7f, 0.3f, 1.0f), "%s", w.c_str());
         }
-        if (card.spacingMm) {
+        if (const NnunetPlan* plan = model.nnunetPlan()) {
+            // nnU-Net's own preprocessing (docs/models.md#nnu-net-results-folders), in its axis order.
+            std::string schemes;
+            for (const auto& n : plan->normalization)
+                schemes += (schemes.empty() ? "" : ", ") + n.name;
+            ImGui::TextWrapped("nnU-Net preprocessing: %scrop to the non-zero box, %s, resampled to %g x %g x %g mm "
+                               "(nnU-Net's axis order k, j, i)",
+                               plan->reorientToRas ? "reoriented to RAS, " : "", schemes.c_str(), plan->spacing[0],
+                               plan->spacing[1], plan->spacing[2]);
+        } else if (card.spacingMm) {
             ImGui::Text("resampled to %g x %g x %g mm", (*card.spacingMm)[0], (*card.spacingMm)[1],
                         (*card.spacingMm)[2]);
         } else {
             ImGui::Text("study grid");
         }
-        if (card.reorientToRas) ImGui::Text("reoriented to RAS");
-        if (card.slidingWindow) {
+        if (card.reorientToRas && !model.nnunetPlan()) ImGui::Text("reoriented to RAS");
+        if (const NnunetSelection* nnunet = model.nnunetSelection()) {
+            const auto& p = model.nnunetPlan()->patch;
+            ImGui::Text("Gaussian sliding window %lld x %lld x %lld, step %.2f", (long long)p[0], (long long)p[1],
+                        (long long)p[2], nnunet->options.tileStep);
+        } else if (card.slidingWindow) {
             const auto& w = *card.slidingWindow;
             ImGui::Text("sliding window %lld x %lld x %lld, overlap %.2f", (long long)w.patch[0], (long long)w.patch[1],
                         (long long)w.patch[2], w.overlap);
@@ -66,6 +80,96 @@ void drawCard(const LoadedModel& loaded, const Workspace& workspace) {
         ImGui::TextDisabled("card: %s", card.source.c_str());
         ImGui::TreePop();
     }
+}
+
+std::string axesText(const std::vector<int>& axes) {
+    std::string text;
+    for (int a : axes)
+        text += (text.empty() ? "" : ", ") + std::to_string(a);
+    return "(" + text + ")";
+}
+
+// Folds, checkpoint, configuration and mirroring of an nnU-Net folder: chosen here, applied by
+// reloading the model (which drops the segmentation and segments again).
+void drawNnunetChoices(Workspace& workspace, const Model& model) {
+    const NnunetSelection* selection = model.nnunetSelection();
+    if (!selection || !ImGui::TreeNodeEx("nnU-Net prediction", ImGuiTreeNodeFlags_DefaultOpen)) return;
+    static const Model* editing = nullptr;
+    static NnunetOptions pending;
+    if (editing != &model) {
+        editing = &model;
+        pending = selection->options;
+    }
+    const NnunetPlan& plan = *model.nnunetPlan();
+    ImGui::TextDisabled("%s, %s, %s", plan.datasetName.c_str(), plan.trainer.c_str(), plan.plansName.c_str());
+    if (selection->configurations.size() > 1) {
+        const auto it =
+            std::find(selection->configurations.begin(), selection->configurations.end(), pending.configuration);
+        int chosen = it == selection->configurations.end() ? 0 : int(it - selection->configurations.begin());
+        ImGui::SetNextItemWidth(-FLT_MIN);
+        if (comboList("##configuration", chosen, selection->configurations)) {
+            pending.configuration = selection->configurations[size_t(chosen)];
+            pending.folds.clear(); // every fold of that configuration
+        }
+    } else {
+        ImGui::Text("configuration %s", plan.configuration.c_str());
+    }
+    if (selection->checkpointNames.size() > 1) {
+        const auto it =
+            std::find(selection->checkpointNames.begin(), selection->checkpointNames.end(), pending.checkpointName);
+        int chosen = it == selection->checkpointNames.end() ? 0 : int(it - selection->checkpointNames.begin());
+        ImGui::SetNextItemWidth(-FLT_MIN);
+        if (comboList("##checkpoint", chosen, selection->checkpointNames))
+            pending.checkpointName = selection->checkpointNames[size_t(chosen)];
+    }
+    const bool sameConfiguration = pending.configuration == selection->options.configuration;
+    if (sameConfiguration) {
+        ImGui::TextUnformatted("Folds (their logits averaged):");
+        for (const auto& fold : selection->availableFolds) {
+            auto at = std::find(pending.folds.begin(), pending.folds.end(), fold);
+            bool on = at != pending.folds.end();
+            ImGui::SameLine();
+            if (ImGui::Checkbox(fold.c_str(), &on)) {
+                if (on) {
+                    pending.folds.push_back(fold);
+                    std::sort(pending.folds.begin(), pending.folds.end());
+                } else {
+                    pending.folds.erase(at);
+                }
+            }
+        }
+    }
+    size_t passes = 1;
+    if (selection->mirrorAxes && !selection->mirrorAxes->empty()) {
+        passes = size_t(1) << selection->mirrorAxes->size();
+        ImGui::Checkbox("Mirroring", &pending.mirroring);
+        ImGui::SameLine();
+        ImGui::TextDisabled("test-time flips over axes %s: %zu passes per window",
+                            axesText(*selection->mirrorAxes).c_str(), passes);
+        if (!pending.mirroring) passes = 1;
+    } else {
+        ImGui::TextDisabled("no mirroring (the checkpoint allows none)");
+    }
+    const size_t folds = pending.folds.empty() ? selection->availableFolds.size() : pending.folds.size();
+    ImGui::TextDisabled("%zu network pass(es) per window (%zu fold(s) x %zu)", folds * passes, folds, passes);
+    const bool changed = pending.folds != selection->options.folds ||
+                         pending.mirroring != selection->options.mirroring ||
+                         pending.checkpointName != selection->options.checkpointName || !sameConfiguration;
+    if (!changed) {
+        ImGui::TreePop();
+        return;
+    }
+    const bool noFold = sameConfiguration && pending.folds.empty();
+    ImGui::BeginDisabled(noFold || workspace.loadingModel());
+    if (ImGui::Button("Apply (reload the model)")) {
+        workspace.openModel(sameConfiguration ? selection->folder : selection->datasetFolder, pending);
+        editing = nullptr;
+    }
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Button("Revert")) pending = selection->options;
+    if (noFold) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "Choose at least one fold.");
+    ImGui::TreePop();
 }
 
 void drawClasses(Workspace& workspace) {
@@ -179,6 +283,7 @@ void drawModelPanel(Workspace& workspace) {
         return;
     }
     drawCard(*loaded, workspace);
+    drawNnunetChoices(workspace, *loaded->model);
     ImGui::Separator();
     const bool busy = workspace.segmenting();
     ImGui::BeginDisabled(busy || !workspace.study());

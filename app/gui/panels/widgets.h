@@ -1,6 +1,7 @@
 #pragma once
 #include <imgui.h>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 namespace segxai::app {
@@ -9,6 +10,13 @@ namespace segxai::app {
 // with a digit after a separator: "\03D" is the octal escape \03 followed by "D".)
 inline bool comboList(const char* label, int& current, std::initializer_list<const char*> items) {
     const std::vector<const char*> list(items);
+    return ImGui::Combo(label, &current, list.data(), int(list.size()));
+}
+
+inline bool comboList(const char* label, int& current, const std::vector<std::string>& items) {
+    std::vector<const char*> list;
+    for (const auto& item : items)
+        list.push_back(item.c_str());
     return ImGui::Combo(label, &current, list.data(), int(list.size()));
 }
 

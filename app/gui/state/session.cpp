@@ -185,6 +185,31 @@ SyntheticLesion syntheticFromJson(const json& j, const std::string& where) {
     return l;
 }
 
+json nnunetToJson(const NnunetOptions& o) {
+    return {{"folds", o.folds},
+            {"checkpoint", o.checkpointName},
+            {"configuration", o.configuration},
+            {"mirroring", o.mirroring},
+            {"step", o.tileStep}};
+}
+
+NnunetOptions nnunetFromJson(const json& j, const std::string& where) {
+    if (!j.is_object()) throw Error(where + " must be an object");
+    NnunetOptions o;
+    const json folds = j.value("folds", json::array());
+    if (!folds.is_array()) throw Error(where + ": 'folds' must be a list of fold names");
+    for (const auto& f : folds) {
+        if (!f.is_string()) throw Error(where + ": 'folds' must be a list of fold names");
+        o.folds.push_back(f.get<std::string>());
+    }
+    o.checkpointName = jsonField<std::string>(j, "checkpoint", o.checkpointName, where);
+    o.configuration = jsonField<std::string>(j, "configuration", "", where);
+    o.mirroring = jsonField<bool>(j, "mirroring", true, where);
+    o.tileStep = jsonField<double>(j, "step", o.tileStep, where);
+    if (!(o.tileStep >= 0.05 && o.tileStep <= 1.0)) throw Error(where + ": 'step' must be in [0.05, 1]");
+    return o;
+}
+
 json aggregationToJson(const Session::AggregationEntry& a) {
     return {{"method", methodId(a.method)},
             {"parameters", parametersToJson(a.parameters)},
@@ -410,6 +435,10 @@ json sessionToJson(const Document& document) {
                     {"panels", panels},
                     {"target", target},
                     {"view", viewStateToJson(state)}};
+    if (workspace.model()) {
+        if (const NnunetSelection* nnunet = workspace.model()->model->nnunetSelection())
+            session["nnunet"] = nnunetToJson(nnunet->options);
+    }
     if (const auto painted = document.lesions.painted()) session["synthetic_lesion"] = syntheticToJson(*painted);
     if (const auto lesions = document.lesions.analysis()) {
         session["lesions"] = {{"options", lesionOptionsToJson(lesions->options)}, {"shown", document.lesions.shown()}};
@@ -468,6 +497,8 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
     const json model = j.value("model", json(""));
     if (!model.is_string()) throw Error(origin + ": 'model' must be a path");
     s.model = resolved(model.get<std::string>(), folder);
+    if (auto it = j.find("nnunet"); it != j.end() && !it->is_null())
+        s.nnunet = nnunetFromJson(*it, origin + ": nnunet");
     const json panels = j.value("panels", json::array());
     if (!panels.is_array() || panels.size() > size_t(kMaxPanels))
         throw Error(origin + ": 'panels' must be a list of 1 to 4 panels");

@@ -5,6 +5,7 @@
 #include "engine/analysis/lesion_report.h"
 #include "engine/analysis/synthetic_lesion.h"
 #include "engine/io/study.h"
+#include "engine/model/nnunet_plans.h"
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +24,7 @@ class Document;
 struct Session {
     StudyRequest study;
     std::string model;
+    NnunetOptions nnunet;                     // an nnU-Net model's folds, checkpoint, configuration, mirroring
     std::optional<SyntheticLesion> synthetic; // painted into the study before segmenting
     struct PanelEntry {
         std::vector<Method> methods;

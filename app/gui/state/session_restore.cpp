@@ -34,7 +34,7 @@ SessionRestore::SessionRestore(Workspace& workspace, Comparison& comparison, Les
 void SessionRestore::open(const Session& session) {
     m_pending = std::make_shared<const Session>(session);
     m_restoring.reset();
-    if (!session.model.empty()) m_workspace.openModel(session.model);
+    if (!session.model.empty()) m_workspace.openModel(session.model, session.nnunet);
     m_workspace.openStudy(session.study);
 }
 

@@ -61,18 +61,18 @@ void Workspace::openDemo(const std::string& cacheFolder, const std::string& mode
         });
 }
 
-void Workspace::openModel(const std::string& path) {
+void Workspace::openModel(const std::string& path, const NnunetOptions& nnunet) {
     std::optional<Geometry> grid;
     if (m_study) grid = m_study->study->geometry;
     m_jobs.submit(
         kModelSlot, "Loading model",
-        [path, grid](JobContext& job) {
+        [path, grid, nnunet](JobContext& job) {
             job.progress(0.1f, "reading the model");
             std::vector<std::string> notes;
             std::error_code ec;
             if (std::filesystem::is_directory(std::filesystem::path(path) / "configs", ec))
                 notes = readMonaiBundle(path).notes;
-            auto model = Model::load(path);
+            auto model = Model::load(path, nnunet);
             for (const auto& note : model->predictionNotes())
                 notes.push_back(note);
             job.throwIfStopped();

@@ -39,7 +39,8 @@ public:
     // the demo model at `modelPath`.
     void openDemo(const std::string& cacheFolder, const std::string& modelPath);
     // Loads a TorchScript file or MONAI bundle folder; the current model stays on failure.
-    void openModel(const std::string& path);
+    // `nnunet` chooses folds, checkpoint, configuration and mirroring of an nnU-Net folder.
+    void openModel(const std::string& path, const NnunetOptions& nnunet = {});
     // Segments the open study with the open model (engine thread).
     void segment();
     bool autoSegment = true; // segment when a study or a model arrives
