@@ -85,7 +85,8 @@ int run(const SegmentOptions& o) {
     writeLabelVolume(s.labels, o.out, inputs);
     if (!o.probabilities.empty()) {
         for (size_t c = 0; c < s.probabilities.size(); ++c) {
-            writeVolume(s.probabilities[c], classPath(o.probabilities, s.classNames[c]), inputs);
+            writeVolume(s.probabilities.volume(c, s.classNames[c]), classPath(o.probabilities, s.classNames[c]),
+                        inputs);
         }
     }
     std::vector<size_t> counts(s.classNames.size(), 0);

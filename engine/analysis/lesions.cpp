@@ -189,7 +189,7 @@ LesionSet findLesions(const Segmentation& segmentation, const LabelVolume* truth
         throw Error(fmt::format("class {} is not a foreground class of this model ({} classes)", options.classIndex,
                                 segmentation.probabilities.size()));
     }
-    const Volume& probability = segmentation.probabilities[size_t(options.classIndex)];
+    const Volume probability = segmentation.probabilities.volume(size_t(options.classIndex));
     const Geometry& g = probability.geometry;
     if (truth && !truth->geometry.sameGrid(g)) throw Error("the ground truth is not on the study's grid");
     LesionSet set;

@@ -62,7 +62,7 @@ SyntheticDetection detectSynthetic(const Segmentation& segmentation, const Study
                                    const SyntheticLesion& lesion, int classIndex, double threshold) {
     if (classIndex < 1 || classIndex >= int(segmentation.probabilities.size())) throw Error("no such lesion class");
     const std::vector<float> w = syntheticLesionWeights(painted.geometry, lesion);
-    const std::vector<float>& p = segmentation.probabilities[size_t(classIndex)].voxels;
+    const std::vector<float> p = segmentation.probabilities.volume(size_t(classIndex)).voxels;
     SyntheticDetection d;
     d.radiusMm = (lesion.radiiMm.x + lesion.radiiMm.y + lesion.radiiMm.z) / 3.0;
     double sum = 0.0;

@@ -38,7 +38,7 @@ std::string segmentationTable(const std::string& id, const Study& study, const S
         const size_t p = s.labels.labels[v];
         if (p < classes) {
             ++predicted[p];
-            probability[p] += s.probabilities[p].voxels[v];
+            probability[p] += s.probabilities.at(p, v);
         }
         if (gt) {
             const size_t g = (*gt)[v];
@@ -203,7 +203,7 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     if (config.writeProbabilities) {
         fs::create_directories(out / "probabilities");
         for (size_t c = 0; c < s.classNames.size(); ++c) {
-            writeVolume(s.probabilities[c],
+            writeVolume(s.probabilities.volume(c, s.classNames[c]),
                         (out / "probabilities" / ("probs_" + fileNamePart(s.classNames[c]) + ".nii.gz")).string(),
                         inputs);
         }

@@ -26,7 +26,6 @@ InstanceSet findInstances(const Segmentation& s, int connectivity, int64_t minim
             set.instances.push_back(instance);
         }
         // Sums per instance in one pass over the grid.
-        const std::vector<float>& p = s.probabilities[c].voxels;
         for (int64_t k = 0; k < g.dims[2]; ++k)
             for (int64_t j = 0; j < g.dims[1]; ++j)
                 for (int64_t i = 0; i < g.dims[0]; ++i) {
@@ -35,8 +34,9 @@ InstanceSet findInstances(const Segmentation& s, int connectivity, int64_t minim
                     if (id == 0) continue;
                     set.components[n] = id;
                     Instance& instance = set.instances[first + size_t(id - set.instances[first].id)];
-                    instance.meanProbability += p[n];
-                    instance.maxProbability = std::max(instance.maxProbability, double(p[n]));
+                    const float p = s.probabilities.at(c, n);
+                    instance.meanProbability += p;
+                    instance.maxProbability = std::max(instance.maxProbability, double(p));
                     instance.centroid += glm::dvec3(double(i), double(j), double(k));
                 }
         for (size_t n = first; n < set.instances.size(); ++n) {

@@ -198,10 +198,10 @@ Target resolveTarget(const TargetSpec& spec, const Study& study, const Segmentat
     switch (spec.kind) {
     case TargetSpec::Kind::ClassRegion: {
         setClass(classIndexOf(spec.classText, s, text));
-        const Volume& p = s.probabilities[size_t(t.classIndex)];
         for (size_t n = 0; n < t.mask.size(); ++n) {
             t.mask[n] =
-                s.labels.labels[n] == t.classIndex && (!spec.probabilityAbove || p.voxels[n] > *spec.probabilityAbove);
+                s.labels.labels[n] == t.classIndex &&
+                (!spec.probabilityAbove || s.probabilities.at(size_t(t.classIndex), n) > *spec.probabilityAbove);
         }
         t.description = spec.probabilityAbove
                             ? fmt::format("class {} where p > {}", t.className, *spec.probabilityAbove)

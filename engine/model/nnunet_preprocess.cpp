@@ -268,12 +268,9 @@ Segmentation nnunetExport(const std::vector<uint16_t>& halfLogits, const NnunetC
     }
     Segmentation s;
     s.classNames = labels.names;
-    for (size_t k = 0; k < classes; ++k) {
-        Volume p(c.studyGrid, labels.names[k]);
-        // Outside the non-zero box nnU-Net sets the background to 1 (softmax models).
-        if (k == 0 && !labels.regions) std::fill(p.voxels.begin(), p.voxels.end(), 1.0f);
-        s.probabilities.push_back(std::move(p));
-    }
+    s.probabilities = ClassProbabilities(c.studyGrid, classes);
+    // Outside the non-zero box nnU-Net sets the background to 1 (softmax models).
+    if (!labels.regions) s.probabilities.fill(0, 1.0f);
     s.labels = LabelVolume(c.studyGrid, "segmentation");
     const Shape3 first{c.box[0][0], c.box[1][0], c.box[2][0]};
     std::vector<float> values(classes);
@@ -281,8 +278,7 @@ Segmentation nnunetExport(const std::vector<uint16_t>& halfLogits, const NnunetC
         for (size_t k = 0; k < classes; ++k)
             values[k] = halfToFloat(logits[k * size_t(cropVoxels) + size_t(n)]);
         s.labels.labels[size_t(study)] = nnunetVoxel(values, labels);
-        for (size_t k = 0; k < classes; ++k)
-            s.probabilities[k].voxels[size_t(study)] = values[k];
+        s.probabilities.setVoxel(size_t(study), values.data());
     });
     return s;
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include "engine/core/volume.h"
+#include "engine/model/class_probabilities.h"
 
 #include <string>
 #include <vector>
@@ -10,7 +11,7 @@ namespace segxai {
 // logits, or the model's own probabilities) and their argmax.
 struct Segmentation {
     std::vector<std::string> classNames;
-    std::vector<Volume> probabilities; // one per class
+    ClassProbabilities probabilities; // per class, kept compactly
     LabelVolume labels;
     double seconds = 0.0; // preprocessing + forward + mapping back
     std::string device;

@@ -10,6 +10,7 @@
 #include "engine/torch/tensors.h"
 #include "engine/torch/torch_errors.h"
 
+#include <cmath>
 #include <fmt/format.h>
 #include <sstream>
 
@@ -57,7 +58,8 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     return result.toTensor();
 }
 
-torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite) {
+torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite,
+                           const WindowSums& sums) {
     const ModelCard& card = model.card();
     Padding padding;
     const torch::Tensor padded = padSpatial(input, std::max<int64_t>(1, card.divisibleBy), padding);
@@ -73,7 +75,7 @@ torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobCo
     };
     torch::Tensor out;
     if (card.slidingWindow) {
-        out = slidingWindowForward(padded, *card.slidingWindow, checked, job);
+        out = slidingWindowForward(padded, *card.slidingWindow, checked, job, 1, sums);
     } else {
         if (job) job->progress(0.0f, "forward");
         out = checked(padded).to(torch::kCPU);
@@ -81,7 +83,8 @@ torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobCo
     out = cropSpatial(out, padding);
     if (checkFinite) {
         torch::NoGradGuard noGrad;
-        if (!torch::isfinite(out).all().item<bool>()) {
+        // max and min propagate NaN and see infinities without a mask of the output's size.
+        if (!std::isfinite(out.max().item<float>()) || !std::isfinite(out.min().item<float>())) {
             throw Error("the model's output holds NaN or infinite values (check the input "
                         "normalisation in the model card)");
         }

@@ -1,6 +1,7 @@
 #pragma once
 // Engine-internal: one checked forward of a model on a prepared input tensor.
 #include "engine/model/model.h"
+#include "engine/torch/sliding_window.h"
 
 #include <torch/torch.h>
 
@@ -13,7 +14,9 @@ class JobContext;
 // cropped back to the input's spatial size, on the CPU. Works with and without autograd.
 // Throws segxai::Error when the forward throws or the output is not [1, K, X, Y, Z] of the
 // padded input's spatial size, or holds NaN or infinite values (checked when `checkFinite`).
-torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite = true);
+// Sliding-window outputs may be half precision as `sums` allows (sliding_window.h).
+torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite = true,
+                           const WindowSums& sums = {});
 
 // What the log and reports say when the model returns a tuple or list (`kind`).
 std::string tupleOutputNote(const Model& model, const std::string& kind);

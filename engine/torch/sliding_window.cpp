@@ -1,6 +1,8 @@
 #include "engine/torch/sliding_window.h"
 
+#include "engine/core/error.h"
 #include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
 #include "engine/torch/tensors.h"
 
 #include <algorithm>
@@ -39,6 +41,29 @@ torch::Tensor importanceMap(const std::array<int64_t, 3>& patch, const SlidingWi
     return map.clamp_min(smallest).to(torch::kFloat32);
 }
 
+constexpr int64_t kClassesPerStep = 8;
+
+// The zeroed sums of `classes` outputs over a grid of `size`, in float32 or half precision.
+torch::Tensor windowSums(int64_t classes, const std::array<int64_t, 3>& size, const WindowSums& sums) {
+    const uint64_t voxels = uint64_t(size[0]) * uint64_t(size[1]) * uint64_t(size[2]);
+    const uint64_t floatBytes = uint64_t(classes) * voxels * 4;
+    const bool half = floatBytes > sums.halfAboveBytes;
+    const uint64_t needed = half ? floatBytes / 2 : floatBytes, available = availableMemoryBytes();
+    auto gb = [](uint64_t bytes) { return double(bytes) / double(1ull << 30); };
+    if (available && needed > available) {
+        throw Error(fmt::format("the blended windows of {} classes x {} voxels need {:.1f} GB{} and {:.1f} GB are "
+                                "available",
+                                classes, voxels, gb(needed), half ? " in half precision" : "", gb(available)));
+    }
+    if (!half) return torch::zeros({classes, size[0], size[1], size[2]});
+    if (sums.note) {
+        *sums.note = fmt::format("windows summed in half precision, as nnU-Net does ({} classes x {} voxels: {:.1f} "
+                                 "GB instead of {:.1f} GB in float32)",
+                                 classes, voxels, gb(needed), gb(floatBytes));
+    }
+    return torch::zeros({classes, size[0], size[1], size[2]}, torch::kHalf);
+}
+
 } // namespace
 
 WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& window, int64_t alignment) {
@@ -57,7 +82,7 @@ WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& 
 
 torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWindow& window,
                                    const std::function<torch::Tensor(const torch::Tensor&)>& forward, JobContext* job,
-                                   int64_t batchSize) {
+                                   int64_t batchSize, const WindowSums& sums) {
     Padding padding;
     const torch::Tensor padded = padSpatial(input, 1, padding, window.patch);
     const std::array<int64_t, 3> size{padded.size(2), padded.size(3), padded.size(4)};
@@ -66,6 +91,15 @@ torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWind
     torch::Tensor sum, weight = torch::zeros({size[0], size[1], size[2]});
     const torch::Tensor importance = plan.importance;
     const size_t count = plan.starts.size();
+    auto region = [&](const torch::Tensor& t, int64_t offset, const std::array<int64_t, 3>& s) {
+        return t.slice(offset, s[0], s[0] + p[0])
+            .slice(offset + 1, s[1], s[1] + p[1])
+            .slice(offset + 2, s[2], s[2] + p[2]);
+    };
+    // Half-precision sums hold each window's share of the final blend (its importance over the
+    // total there, known before any window runs): the sums stay of the outputs' magnitude, where
+    // half precision is finest, rather than growing with the number of windows that overlap.
+    torch::Tensor total;
     for (size_t first = 0; first < count; first += size_t(batchSize)) {
         if (job) {
             job->throwIfStopped();
@@ -79,20 +113,33 @@ torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWind
                 padded[0].slice(1, s[0], s[0] + p[0]).slice(2, s[1], s[1] + p[1]).slice(3, s[2], s[2] + p[2]));
         }
         const torch::Tensor out = forward(torch::stack(windows)).to(torch::kCPU, torch::kFloat32);
-        if (!sum.defined()) sum = torch::zeros({out.size(1), size[0], size[1], size[2]});
+        if (!sum.defined()) {
+            sum = windowSums(out.size(1), size, sums);
+            if (sum.scalar_type() == torch::kHalf) {
+                total = torch::zeros({size[0], size[1], size[2]});
+                for (const auto& s : plan.starts)
+                    region(total, 0, s) += importance;
+            }
+        }
         for (size_t w = first; w < last; ++w) {
             const auto& s = plan.starts[w];
-            auto region = [&](const torch::Tensor& t, int64_t offset) {
-                return t.slice(offset, s[0], s[0] + p[0])
-                    .slice(offset + 1, s[1], s[1] + p[1])
-                    .slice(offset + 2, s[2], s[2] + p[2]);
-            };
-            region(sum, 1) += out[int64_t(w - first)] * importance;
-            region(weight, 0) += importance;
+            if (total.defined()) {
+                // A few classes at a time: the temporaries stay small beside the sums.
+                const torch::Tensor share = importance / region(total, 0, s);
+                const torch::Tensor window = out[int64_t(w - first)];
+                for (int64_t k = 0; k < window.size(0); k += kClassesPerStep) {
+                    const int64_t end = std::min(window.size(0), k + kClassesPerStep);
+                    region(sum.slice(0, k, end), 1, s) += (window.slice(0, k, end) * share).to(torch::kHalf);
+                }
+            } else {
+                region(sum, 1, s) += out[int64_t(w - first)] * importance;
+                region(weight, 0, s) += importance;
+            }
         }
     }
     if (job) job->progress(1.0f, "windows blended");
-    return cropSpatial((sum / weight).unsqueeze(0), padding);
+    if (!total.defined()) sum.div_(weight);
+    return cropSpatial(sum.unsqueeze(0), padding);
 }
 
 } // namespace segxai

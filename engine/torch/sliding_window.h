@@ -5,7 +5,9 @@
 #include "engine/model/model_card.h"
 
 #include <array>
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <torch/torch.h>
 #include <vector>
 
@@ -24,11 +26,21 @@ struct WindowPlan {
 // layer with that stride share one layer grid.
 WindowPlan planWindows(const std::array<int64_t, 3>& size, const SlidingWindow& window, int64_t alignment = 1);
 
+// How the blended windows are summed: in float32, or in half precision (as nnU-Net always
+// does) when the float32 sums of every class would exceed `halfAboveBytes`. The memory needed
+// is checked against what the system has before the sums are made: too little throws
+// segxai::Error with both figures.
+struct WindowSums {
+    uint64_t halfAboveBytes = UINT64_MAX; // never half by default
+    std::string* note = nullptr;          // set to what was chosen when half precision is used
+};
+
 // Blended output of `forward` over windows of `input` ([1, C, X, Y, Z]); the input is padded
-// (symmetrically, with zeros) to at least the patch size and the output cropped back.
+// (symmetrically, with zeros) to at least the patch size and the output cropped back (a view).
 // `forward` maps [B, C, patch] to [B, K, patch]. Reports progress and stops between windows.
+// The output is float32, or half precision as `sums` allows.
 torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWindow& window,
                                    const std::function<torch::Tensor(const torch::Tensor&)>& forward, JobContext* job,
-                                   int64_t batchSize = 1);
+                                   int64_t batchSize = 1, const WindowSums& sums = {});
 
 } // namespace segxai

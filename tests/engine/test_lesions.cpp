@@ -49,7 +49,9 @@ Segmentation segmentationOf(const Geometry& g, const std::vector<uint8_t>& lesio
         foreground.voxels[n] = lesion[n] ? 0.9f : 0.1f;
         background.voxels[n] = 1.0f - foreground.voxels[n];
     }
-    s.probabilities = {background, foreground};
+    s.probabilities = ClassProbabilities(g, 2);
+    s.probabilities.offer(0, background.voxels);
+    s.probabilities.offer(1, foreground.voxels);
     s.labels = LabelVolume(g, "labels");
     for (size_t n = 0; n < lesion.size(); ++n)
         s.labels.labels[n] = lesion[n];

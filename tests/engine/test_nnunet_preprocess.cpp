@@ -125,8 +125,7 @@ TEST_CASE("export turns nnU-Net's logits into its labels and probabilities", "[n
         for (size_t k = 0; k < size_t(p.shape[3]); ++k) {
             const size_t to = plan.labels.regions ? size_t(plan.labels.regionOrder[k]) : k;
             for (size_t n = 0; n < studyVoxels; ++n)
-                worst =
-                    std::max(worst, double(std::abs(p.values[k * studyVoxels + n] - s.probabilities[to].voxels[n])));
+                worst = std::max(worst, double(std::abs(p.values[k * studyVoxels + n] - s.probabilities.at(to, n))));
         }
         std::printf("nnU-Net export, %s: labels %zu of %zu equal, largest probability difference %.3g\n",
                     r.dataset.c_str(), same, expected.labels.size(), worst);

@@ -18,11 +18,12 @@ struct Fixture {
         study.channels = {Volume(study.geometry, "t1")};
         segmentation.classNames = {"background", "lesion", "edema"};
         segmentation.labels = LabelVolume(study.geometry, "labels");
-        for (int c = 0; c < 3; ++c)
-            segmentation.probabilities.push_back(Volume(study.geometry, "p"));
+        segmentation.probabilities = ClassProbabilities(study.geometry, 3);
         auto set = [&](int i, int j, uint16_t label, float p) {
             segmentation.labels.at(i, j, 0) = label;
-            segmentation.probabilities[label].at(i, j, 0) = p;
+            float values[3] = {0.0f, 0.0f, 0.0f};
+            values[label] = p;
+            segmentation.probabilities.setVoxel(study.geometry.linearIndex(i, j, 0), values);
         };
         set(0, 0, 1, 0.9f);
         set(1, 0, 1, 0.6f);

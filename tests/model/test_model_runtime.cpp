@@ -4,11 +4,15 @@
 #include "engine/core/resample.h"
 #include "engine/model/inference.h"
 #include "engine/model/model.h"
+#include "engine/torch/model_forward.h"
+#include "engine/torch/tensors.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -81,7 +85,7 @@ TEST_CASE("sliding-window inference matches whole-volume inference", "[model]") 
     double worst = 0.0;
     size_t agree = 0;
     for (size_t n = 0; n < a.labels.labels.size(); ++n) {
-        worst = std::max(worst, double(std::abs(a.probabilities[1].voxels[n] - b.probabilities[1].voxels[n])));
+        worst = std::max(worst, double(std::abs(a.probabilities.at(1, n) - b.probabilities.at(1, n))));
         agree += a.labels.labels[n] == b.labels.labels[n];
     }
     // The receptive field is 5 voxels; Gaussian blending gives window borders ~1e-3 weight.
@@ -109,7 +113,7 @@ TEST_CASE("a card's spacing resamples the input and maps probabilities back", "[
     CHECK(wrong == 0);
     CHECK(s.classNames == std::vector<std::string>{"neg", "pos"});
     // Probabilities pass through unchanged (no softmax on top) and stay in [0, 1].
-    CHECK(s.probabilities[1].at(29, 5, 5) == Approx(1.0).margin(1e-3));
+    CHECK(s.probabilities.at(1, 29, 5, 5) == Approx(1.0).margin(1e-3));
 }
 
 TEST_CASE("resampling to a coarser grid and back keeps a linear field", "[model]") {
@@ -160,4 +164,42 @@ TEST_CASE("broken models and bad outputs give clear errors", "[model]") {
 
     const auto broken = withCard(dir, "local_fcn.pt", R"({"spacing_mm": "fine"})");
     CHECK_THROWS_WITH(Model::load(broken), Catch::Contains("local_fcn.json") && Catch::Contains("spacing_mm"));
+}
+
+TEST_CASE("105 classes by sliding window: sums in half precision agree with float32, and too little memory is "
+          "refused with both figures",
+          "[model][memory]") {
+    test::TempDir dir;
+    const auto model =
+        Model::load(withCard(dir, "many_classes.pt", R"({"sliding_window": {"patch": [16, 16, 16], "overlap": 0.5}})"));
+    const Volume input = test::makeVolume(box({40, 36, 30}), [](auto i, auto j, auto k) {
+        return float(std::sin(0.21 * i) * std::cos(0.17 * j) + 0.1 * std::sin(0.29 * k));
+    });
+    const torch::Tensor x = volumesToTensor({input}, false);
+    torch::InferenceMode noGrad;
+    std::string note;
+    const torch::Tensor whole = torch::softmax(forwardModel(*model, x, nullptr), 1);
+    const torch::Tensor half = forwardModel(*model, x, nullptr, true, WindowSums{0, &note});
+    CHECK(half.scalar_type() == torch::kHalf);
+    CHECK_THAT(note, Catch::Contains("windows summed in half precision") && Catch::Contains("105 classes"));
+    const torch::Tensor fromHalf = torch::softmax(half.to(torch::kFloat32), 1);
+    const double worst = (fromHalf - whole).abs().max().item<double>();
+    const double agree = (fromHalf.argmax(1) == whole.argmax(1)).to(torch::kFloat64).mean().item<double>();
+    std::printf("105 classes, windows summed in half precision: largest probability difference %.2g, labels %.4f "
+                "equal\n",
+                worst, agree);
+    CHECK(worst < 2e-3);
+    CHECK(agree > 0.998);
+
+    // A segmentation of these 105 classes keeps 16 bytes per voxel of probabilities.
+    const Segmentation s = segmentStudy(*model, studyOf({input}));
+    CHECK(s.probabilities.bytes() == 16 * input.voxels.size());
+    const Volume labelled = s.probabilities.volume(s.labels.labels[0]);
+    CHECK(labelled.voxels[0] >= 1.0f / 105.0f);
+
+    setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
+    CHECK_THROWS_WITH(forwardModel(*model, x, nullptr, true, WindowSums{0, &note}),
+                      Catch::Contains("the blended windows of 105 classes x 43200 voxels need") &&
+                          Catch::Contains("GB are available"));
+    unsetenv("SEGXAI_MEMORY_LIMIT_MB");
 }

@@ -117,7 +117,7 @@ TEST_CASE("nnU-Net folders predict as nnU-Net's predictor does", "[nnunet]") {
         for (size_t k = 0; k < size_t(p.shape[3]); ++k) {
             const size_t to = plan.labels.regions ? size_t(plan.labels.regionOrder[k]) : k;
             for (size_t n = 0; n < voxels; ++n)
-                worst = std::max(worst, double(std::abs(p.values[k * voxels + n] - s.probabilities[to].voxels[n])));
+                worst = std::max(worst, double(std::abs(p.values[k * voxels + n] - s.probabilities.at(to, n))));
         }
         std::printf("nnU-Net prediction, %s %s: labels %zu of %zu equal (%.4f %%), largest probability difference "
                     "%.3g, %.2f s\n",

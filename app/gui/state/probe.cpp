@@ -31,7 +31,7 @@ ProbeReading probe(const Document& document) {
     if (const auto& s = workspace.segmentation(); s && s->labels.geometry.sameGrid(study.geometry)) {
         const uint16_t label = s->labels.at(v[0], v[1], v[2]);
         r.values.emplace_back(
-            "model", fmt::format("{} (p {:.3f})", s->classNames[label], s->probabilities[label].at(v[0], v[1], v[2])));
+            "model", fmt::format("{} (p {:.3f})", s->classNames[label], s->probabilities.at(label, v[0], v[1], v[2])));
     }
     // Maps on their own grids (CAMs at the model's), read where the views draw them.
     for (int panel = 0; panel < int(document.comparison.panels().size()); ++panel) {

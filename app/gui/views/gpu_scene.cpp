@@ -96,7 +96,7 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         ++m_revision;
         m_probability.clear();
         if (wanted >= 0 && wanted < int(segmentation->probabilities.size())) {
-            const Volume& p = segmentation->probabilities[size_t(wanted)];
+            const Volume p = segmentation->probabilities.volume(size_t(wanted));
             m_probability.uploadScalars(textureDims(p.geometry), p.voxels.data(), p.geometry.worldToVoxelMatrix(),
                                         generation);
         }

@@ -115,6 +115,22 @@ def wide_fcn():
     torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)), os.path.join(HERE, "wide_fcn.pt"))
 
 
+def many_classes():
+    """105 classes, TotalSegmentator's count, from a small local network whose last layer is
+    scaled so that each voxel has one clear winner (as a trained model): the memory tests and the
+    105-class benchmark segment with it (its card: a 96^3 sliding window)."""
+    torch.manual_seed(5)
+    net = nn.Sequential(nn.Conv3d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv3d(8, 105, 1)).eval()
+    with torch.no_grad():
+        net[2].weight.mul_(8.0)
+    torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)), os.path.join(HERE, "many_classes.pt"))
+    card = {"name": "105 classes", "sliding_window": {"patch": [96, 96, 96], "overlap": 0.5},
+            "normalization": {"kind": "zscore", "nonzero": True}}
+    with open(os.path.join(HERE, "many_classes.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+
+
 class AxisProbe(nn.Module):
     """Answers only for a (1, 1, 5, 6, 7) input, i.e. spatial axes in (i, j, k) order for a
     5 x 6 x 7 study. Class 1 wins where the input increases along the first spatial axis."""
@@ -314,6 +330,7 @@ if __name__ == "__main__":
     tiny_unet()
     local_fcn()
     wide_fcn()
+    many_classes()
     scripted_models()
     toy_models()
     lesion_models()
