@@ -10,6 +10,7 @@
 #include "engine/torch/tensors.h"
 
 #include <fmt/format.h>
+#include <numeric>
 #include <torch/csrc/autograd/autograd.h>
 
 namespace segxai {
@@ -89,9 +90,9 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
     return maps;
 }
 
-torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding) {
+torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding, int64_t alignment) {
     const ModelCard& card = model.card();
-    return padSpatial(batch, std::max<int64_t>(1, card.divisibleBy), padding,
+    return padSpatial(batch, alignment > 0 ? alignment : std::max<int64_t>(1, card.divisibleBy), padding,
                       card.slidingWindow ? card.slidingWindow->patch : std::array<int64_t, 3>{1, 1, 1});
 }
 
@@ -109,6 +110,7 @@ torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start,
 // What both ways of running a pass work on: the padded batch and the target's padded weights.
 struct PaddedProblem {
     const Model& model;
+    int64_t alignment;            // sliding windows start on its multiples (windowAlignment)
     const torch::Tensor& padded;  // [B, C, X, Y, Z]
     const torch::Tensor& weights; // [X, Y, Z], on the model's device
     int64_t classIndex;
@@ -253,7 +255,7 @@ WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, cons
 PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobContext* job) {
     const ModelCard& card = p.model.card();
     const std::vector<int64_t> size = p.size();
-    const int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
+    const int64_t alignment = p.alignment;
     const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
     const Extent& patch = plan.patch;
     const torch::Tensor importance = plan.importance.to(p.model.impl().device);
@@ -282,6 +284,26 @@ PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobCont
     return sums;
 }
 
+// Where sliding windows may start: on multiples of the card's divisor and, for a CAM, of the
+// layer's stride on every axis (measured on one patch of zeros), so that every window's
+// activation falls on one layer grid whatever the study's size. The input is padded to a
+// multiple of it, so the last window is aligned too.
+int64_t windowAlignment(const Model& model, const std::string& layer, int64_t channels) {
+    const ModelCard& card = model.card();
+    int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
+    if (!card.slidingWindow || layer.empty()) return alignment;
+    const auto& patch = card.slidingWindow->patch;
+    torch::NoGradGuard noGrad;
+    const torch::Tensor zeros = torch::zeros({1, channels, patch[0], patch[1], patch[2]}).to(model.impl().device);
+    const torch::Tensor activation = layerCapture(model, layer)->forward(zeros).activation;
+    if (!activation.defined() || activation.dim() != 5) return alignment;
+    for (int a = 0; a < 3; ++a) {
+        const int64_t across = activation.size(a + 2);
+        if (across > 0 && patch[size_t(a)] % across == 0) alignment = std::lcm(alignment, patch[size_t(a)] / across);
+    }
+    return alignment;
+}
+
 } // namespace
 
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
@@ -291,14 +313,15 @@ PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const S
         return nnunetMemberAveragedPass(model, inputs, target, options, job);
     const std::string layer = options.wantCam ? options.layer : std::string();
     Padding padding, weightPadding;
-    const torch::Tensor padded = padForModel(model, inputs, padding);
+    const int64_t alignment = windowAlignment(model, layer, inputs.size(1));
+    const torch::Tensor padded = padForModel(model, inputs, padding, alignment);
     const torch::Tensor weights =
-        padForModel(model, target.weights.unsqueeze(0), weightPadding).squeeze(0).to(model.impl().device);
+        padForModel(model, target.weights.unsqueeze(0), weightPadding, alignment).squeeze(0).to(model.impl().device);
     PassResult result;
     result.padBefore = padding.before;
     result.paddedSize = {padded.size(2), padded.size(3), padded.size(4)};
     result.scores.assign(size_t(inputs.size(0)), 0.0);
-    const PaddedProblem p{model, padded, weights, target.classIndex, layer, options};
+    const PaddedProblem p{model, alignment, padded, weights, target.classIndex, layer, options};
     const PaddedSums sums = model.card().slidingWindow ? slidingWindowPass(p, result, job) : wholeVolumePass(p, result);
     result.inputGradient = cropSpatial(sums.gradient, padding);
     for (const auto& cam : sums.cams)

@@ -75,8 +75,9 @@ struct WindowForward {
 WindowForward forwardWithGrad(const Model& model, const torch::Tensor& input, const std::string& layer);
 // A [X, Y, Z] map trilinearly resized to `size` (align_corners false).
 torch::Tensor upsample(const torch::Tensor& map, const std::vector<int64_t>& size);
-// The padding gradientPass() gives a batch and its target weights.
-torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding);
+// The padding gradientPass() gives a batch and its target weights: to a multiple of
+// `alignment` (0: the card's divisor) and at least the sliding window's patch.
+torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding, int64_t alignment = 0);
 
 // The CAM maps from one layer's activation A and gradient G ([K, L...]), after ReLU, at the
 // layer's resolution: Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++ (those `which` asks for;
