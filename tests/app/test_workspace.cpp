@@ -185,7 +185,7 @@ TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, f
 }
 
 TEST_CASE(
-    "an nnU-Net folder opens with every fold and mirroring; the Model tab's choices reload it and a session keeps "
+    "an nnU-Net folder opens with every fold and mirroring, the Model tab's choices reload it and a session keeps "
     "them",
     "[workspace][nnunet]") {
     JobRunner jobs;
