@@ -6,8 +6,10 @@
 #include "engine/demo/demo_data.h"
 #include "engine/io/image_io.h"
 #include "engine/model/inference.h"
+#include "engine/model/model.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 
 using namespace segxai;
 
@@ -106,4 +108,24 @@ TEST_CASE("segxai gives the same lesion labels as the Python inference that trai
     INFO(differ << " of " << python.labels.size() << " voxels differ; " << lesion << " lesion voxels");
     CHECK(lesion > 100);
     CHECK(differ <= 2); // float summation order may flip a tie, nothing more
+}
+
+TEST_CASE("the lesion demo as an nnU-Net folder segments a held-out study through nnU-Net's pipeline",
+          "[demo][nnunet]") {
+    // assets/models/lesions_nnunet (README.md there): 3 folds; fold 0 without mirroring here
+    // (one forward), the whole ensemble is measured in its training.json.
+    NnunetOptions fold0;
+    fold0.folds = {"0"};
+    fold0.mirroring = false;
+    const auto model = Model::load(kAssets + "lesions_nnunet/Dataset950_SegXAILesions", fold0);
+    REQUIRE(model->nnunetSelection());
+    CHECK(model->nnunetSelection()->availableFolds == std::vector<std::string>{"0", "1", "2"});
+    CHECK(model->card().inputChannels == std::vector<std::string>{"t1", "flair"});
+    const DemoCase c = makeDemoCase(templates(), DemoTask::Lesions, kFirstHeldOutSeed);
+    const Segmentation s = segmentStudy(*model, studyOf(c));
+    CHECK(s.classNames == std::vector<std::string>{"background", "lesion"});
+    const double d = dice(s.labels, c.groundTruth, 1);
+    std::printf("nnU-Net lesion demo, fold 0 without mirroring, seed %llu: lesion Dice %.3f, detection %.2f\n",
+                (unsigned long long)kFirstHeldOutSeed, d, detection(s.labels, c.groundTruth));
+    CHECK(d >= 0.80);
 }
