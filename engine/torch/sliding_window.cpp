@@ -88,7 +88,7 @@ torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWind
     const std::array<int64_t, 3> size{padded.size(2), padded.size(3), padded.size(4)};
     const WindowPlan plan = planWindows(size, window);
     const auto& p = plan.patch;
-    torch::Tensor sum, weight = torch::zeros({size[0], size[1], size[2]});
+    torch::Tensor sum, weight; // weight: the importance sums, for float32 sums only
     const torch::Tensor importance = plan.importance;
     const size_t count = plan.starts.size();
     auto region = [&](const torch::Tensor& t, int64_t offset, const std::array<int64_t, 3>& s) {
@@ -119,6 +119,8 @@ torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWind
                 total = torch::zeros({size[0], size[1], size[2]});
                 for (const auto& s : plan.starts)
                     region(total, 0, s) += importance;
+            } else {
+                weight = torch::zeros({size[0], size[1], size[2]});
             }
         }
         for (size_t w = first; w < last; ++w) {

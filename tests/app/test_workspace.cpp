@@ -26,6 +26,15 @@ void settle(Document& document) {
     }
 }
 
+// Runs the engine's jobs and the document's updates until nothing is left to do (a job that
+// finishes may start the next: loading a model segments).
+void runJobsToEnd(JobRunner& jobs, Document& document) {
+    for (int n = 0; n < 20 && (!jobs.idle() || document.workspace.loading()); ++n) {
+        jobs.waitIdle();
+        document.update();
+    }
+}
+
 } // namespace
 
 TEST_CASE("dropped files open as a study and a label-like name becomes the ground truth", "[workspace]") {
@@ -137,12 +146,7 @@ TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, f
     JobRunner jobs;
     Document document(jobs);
     Workspace& workspace = document.workspace;
-    auto finish = [&] {
-        for (int n = 0; n < 20 && (!jobs.idle() || workspace.loading()); ++n) {
-            jobs.waitIdle();
-            document.update();
-        }
-    };
+    auto finish = [&] { runJobsToEnd(jobs, document); };
     workspace.openModel(SEGXAI_TEST_DATA "/models/tiny_unet_traced.pt"); // card: t1, flair
     finish();
     workspace.openStudy(StudyRequest{{dir.file("flair.nii.gz"), dir.file("t1.nii.gz")}, {}, {}});
@@ -191,12 +195,7 @@ TEST_CASE(
     JobRunner jobs;
     Document document(jobs);
     Workspace& workspace = document.workspace;
-    auto finish = [&] {
-        for (int n = 0; n < 20 && (!jobs.idle() || workspace.loading()); ++n) {
-            jobs.waitIdle();
-            document.update();
-        }
-    };
+    auto finish = [&] { runJobsToEnd(jobs, document); };
     const std::string folder = test::nnunetModelFolder("Dataset901_PlainCTAniso");
     // Dropped as the dataset folder, as a user would drop it.
     workspace.openModel(std::filesystem::path(folder).parent_path().string());
