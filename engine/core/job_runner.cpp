@@ -1,5 +1,7 @@
 #include "engine/core/job_runner.h"
 
+#include "engine/core/memory_budget.h"
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -204,6 +206,7 @@ JobReport JobRunner::run(Job& job) {
         report.error = "unknown error";
     }
     job.task = nullptr; // what the work captured (studies, models) goes now, on the worker
+    releaseFreedMemory(); // the freed buffers the allocator kept for reuse go back to the system
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }

@@ -18,6 +18,27 @@ uint64_t statusKilobytes(const char* file, const char* key) {
     return 0;
 }
 
+// LibTorch's CPU convolutions allocate and free buffers of tens to hundreds of megabytes in
+// every forward. glibc maps each such block afresh (above its mmap threshold, and always on
+// threads other than the first, whose arenas cannot grow that far) and returns it on free, so
+// the kernel faults in and zeroes every page again each time: on this machine a 96^3 window of a
+// 105-class network spent as long in the kernel as in the convolutions. Keeping freed blocks in
+// one heap for reuse made `segxai segment` of that model 5 times faster (docs/performance.md,
+// "Allocator"); memory is handed back after large jobs (releaseFreedMemory) and at exit.
+// SEGXAI_SYSTEM_MALLOC=1 keeps glibc's defaults (to measure the difference).
+struct ReuseFreedMemory {
+    ReuseFreedMemory() {
+#if defined(__GLIBC__)
+        if (const char* off = std::getenv("SEGXAI_SYSTEM_MALLOC"); off && std::string(off) == "1") return;
+        constexpr int kOneGiB = 1 << 30;
+        mallopt(M_ARENA_MAX, 1);
+        mallopt(M_MMAP_THRESHOLD, kOneGiB);
+        mallopt(M_TRIM_THRESHOLD, kOneGiB);
+#endif
+    }
+};
+const ReuseFreedMemory kReuseFreedMemory;
+
 } // namespace
 
 uint64_t availableMemoryBytes() {

@@ -7,10 +7,9 @@
 #include <limits>
 
 namespace segxai {
-namespace {
 
-// Maps a target voxel index to a source continuous index. Coefficients within rounding of a
-// whole number are snapped, so grids that share voxel centres resample exactly.
+// Coefficients within rounding of a whole number are snapped, so grids that share voxel
+// centres resample exactly.
 glm::dmat4 targetToSource(const Geometry& source, const Geometry& target) {
     glm::dmat4 m = source.worldToVoxelMatrix() * target.voxelToWorldMatrix();
     for (int c = 0; c < 4; ++c)
@@ -19,29 +18,34 @@ glm::dmat4 targetToSource(const Geometry& source, const Geometry& target) {
     return m;
 }
 
-} // namespace
-
 namespace {
 
+// The lower corner and fractions of the trilinear cell at continuous index `c` of `grid`; false
+// beyond its voxels' extent. Degenerate axes (a single slice) are sampled at their only index.
+bool linearCell(const Geometry& grid, const glm::dvec3& c, int64_t base[3], double frac[3]) {
+    for (int a = 0; a < 3; ++a) {
+        if (grid.dims[a] == 1) {
+            if (std::abs(c[a]) > 0.5) return false;
+            base[a] = 0;
+            frac[a] = 0.0;
+            continue;
+        }
+        if (c[a] < -0.5 || c[a] > double(grid.dims[a]) - 0.5) return false;
+        const double clamped = std::clamp(c[a], 0.0, double(grid.dims[a] - 1));
+        base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), grid.dims[a] - 2);
+        frac[a] = clamped - double(base[a]);
+    }
+    return true;
+}
+
 // The trilinear value of `source` at continuous voxel index `c`, `outside` beyond its voxels'
-// extent. Degenerate axes (a single slice) are sampled at their only index.
+// extent.
 float trilinear(const Volume& source, const glm::dvec3& c, float outside) {
     const Geometry& sg = source.geometry;
     const int64_t nx = sg.dims[0], ny = sg.dims[1], nz = sg.dims[2];
     int64_t base[3];
     double frac[3];
-    for (int a = 0; a < 3; ++a) {
-        if (sg.dims[a] == 1) {
-            if (std::abs(c[a]) > 0.5) return outside;
-            base[a] = 0;
-            frac[a] = 0.0;
-            continue;
-        }
-        if (c[a] < -0.5 || c[a] > double(sg.dims[a]) - 0.5) return outside;
-        const double clamped = std::clamp(c[a], 0.0, double(sg.dims[a] - 1));
-        base[a] = std::min<int64_t>(int64_t(std::floor(clamped)), sg.dims[a] - 2);
-        frac[a] = clamped - double(base[a]);
-    }
+    if (!linearCell(sg, c, base, frac)) return outside;
     const int64_t sx = nx > 1 ? 1 : 0, sy = ny > 1 ? nx : 0, sz = nz > 1 ? nx * ny : 0;
     const float* p = source.voxels.data() + base[0] + nx * (base[1] + ny * base[2]);
     const double fx = frac[0], fy = frac[1], fz = frac[2];
@@ -55,6 +59,28 @@ float trilinear(const Volume& source, const glm::dvec3& c, float outside) {
 }
 
 } // namespace
+
+LinearTaps linearTaps(const Geometry& grid, const glm::dvec3& c) {
+    LinearTaps taps;
+    int64_t base[3];
+    double frac[3];
+    if (!linearCell(grid, c, base, frac)) return taps;
+    for (int corner = 0; corner < 8; ++corner) {
+        double weight = 1.0;
+        int64_t at[3];
+        for (int a = 0; a < 3; ++a) {
+            const bool upper = (corner >> a) & 1;
+            if (upper && grid.dims[a] == 1) weight = 0.0;
+            at[a] = base[a] + (upper ? 1 : 0);
+            weight *= upper ? frac[a] : 1.0 - frac[a];
+        }
+        if (weight == 0.0) continue;
+        taps.voxel[size_t(taps.count)] = grid.linearIndex(at[0], at[1], at[2]);
+        taps.weight[size_t(taps.count)] = weight;
+        ++taps.count;
+    }
+    return taps;
+}
 
 Volume resampleLinear(const Volume& source, const Geometry& target, float outside) {
     if (source.geometry.sameGrid(target, 1e-9)) return source;

@@ -3,8 +3,10 @@
 #include "engine/core/error.h"
 #include "engine/core/half.h"
 #include "engine/core/parallel.h"
+#include "engine/core/resample.h"
 
 #include <algorithm>
+#include <array>
 #include <fmt/format.h>
 
 namespace segxai {
@@ -108,6 +110,54 @@ void ClassProbabilities::fill(size_t classIndex, float value) {
     std::fill(m_value.begin(), m_value.end(), uint16_t(0));
     for (size_t v = 0; v < voxels; ++v)
         keep(v, uint16_t(classIndex), value);
+}
+
+ClassProbabilities ClassProbabilities::resampledLinear(const Geometry& target, LabelVolume& labels) const {
+    ClassProbabilities out(target, m_classes);
+    labels = LabelVolume(target, labels.name);
+    const glm::dmat4 map = targetToSource(m_grid, target);
+    constexpr size_t kMost = 8 * kKeptPerVoxel;
+    parallelFor(target.dims[2], [&](int64_t k0, int64_t k1) {
+        std::array<uint16_t, kMost> classes{};
+        std::array<float, kMost> values{};
+        for (int64_t k = k0; k < k1; ++k)
+            for (int64_t j = 0; j < target.dims[1]; ++j)
+                for (int64_t i = 0; i < target.dims[0]; ++i) {
+                    const LinearTaps taps = linearTaps(m_grid, glm::dvec3(map * glm::dvec4(i, j, k, 1.0)));
+                    // The classes the taps keep, each with its interpolated probability.
+                    size_t n = 0;
+                    for (int t = 0; t < taps.count; ++t)
+                        for (size_t c = 0; c < m_classes && c < kKeptPerVoxel; ++c) {
+                            const size_t slot = taps.voxel[size_t(t)] * kKeptPerVoxel + c;
+                            const uint16_t cls = dense() ? uint16_t(c) : m_class[slot];
+                            if (cls == kNoClass) continue;
+                            const float p = dense() ? m_dense[c * m_grid.voxelCount() + taps.voxel[size_t(t)]]
+                                                    : halfToFloat(m_value[slot]);
+                            const auto known = std::find(classes.begin(), classes.begin() + ptrdiff_t(n), cls);
+                            if (known == classes.begin() + ptrdiff_t(n)) {
+                                classes[n] = cls;
+                                values[n++] = float(taps.weight[size_t(t)] * p);
+                            } else {
+                                values[size_t(known - classes.begin())] += float(taps.weight[size_t(t)] * p);
+                            }
+                        }
+                    const size_t voxel = target.linearIndex(i, j, k);
+                    uint16_t best = 0;
+                    float bestValue = 0.0f;
+                    for (size_t e = 0; e < n; ++e) {
+                        if (values[e] > bestValue || (values[e] == bestValue && classes[e] < best)) {
+                            best = classes[e];
+                            bestValue = values[e];
+                        }
+                        if (out.dense())
+                            out.m_dense[classes[e] * target.voxelCount() + voxel] = values[e];
+                        else
+                            out.keep(voxel, classes[e], values[e]);
+                    }
+                    labels.labels[voxel] = best;
+                }
+    });
+    return out;
 }
 
 size_t ClassProbabilities::bytes() const {

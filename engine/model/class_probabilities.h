@@ -49,6 +49,11 @@ public:
     // Class `classIndex` has probability `value` at every voxel, every other class 0.
     void fill(size_t classIndex, float value);
 
+    // Onto `target` as resampleLinear() reads each class (0 outside this grid), and the most
+    // probable class at each target voxel (the first of equals) into `labels` (on `target`).
+    // Kept classes only: a class left out at a voxel counts as 0 there.
+    ClassProbabilities resampledLinear(const Geometry& target, LabelVolume& labels) const;
+
     // Memory held, in bytes.
     size_t bytes() const;
 

@@ -3,6 +3,7 @@
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
 #include "engine/core/log.h"
+#include "engine/core/memory_budget.h"
 #include "engine/core/parallel.h"
 #include "engine/core/resample.h"
 #include "engine/model/model_input.h"
@@ -54,51 +55,17 @@ std::optional<std::string> classCountNote(const ModelCard& card, int64_t channel
             : fmt::format(", and channels {} to {} are named by their index", card.classes.size(), channels - 1));
 }
 
-} // namespace
-
-Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
-    if (model.impl().nnunet) return segmentNnunet(model, study, job);
-    const auto start = std::chrono::steady_clock::now();
-    const Model::Impl& m = model.impl();
-    const ModelCard& card = m.card;
-    if (job) job->progress(0.02f, "preparing input");
-    const ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
-    if (job) job->throwIfStopped();
-
-    torch::Tensor output;
-    std::string halfNote;
-    {
-        torch::InferenceMode noAutograd;
-        std::optional<JobContext> forwardJob;
-        if (job) forwardJob = job->sub(0.1f, 0.85f);
-        output = forwardModel(model, volumesToTensor(input.channels, card.reverseAxes),
-                              forwardJob ? &*forwardJob : nullptr, true, WindowSums{kFloatWindowSumsBytes, &halfNote});
-        if (job) job->progress(0.86f, "mapping back");
-        toProbabilitiesInPlace(output, card.outputsProbabilities);
-    }
-
-    Segmentation segmentation;
-    segmentation.device = m.device.str();
-    if (m.tupleOutput) segmentation.notes.push_back(tupleOutputNote(model, "tuple"));
-    if (!halfNote.empty()) {
-        logInfo("{}", halfNote);
-        segmentation.notes.push_back(halfNote);
-    }
-    if (const auto note = classCountNote(card, output.size(1))) {
-        logWarning("{}", *note);
-        segmentation.notes.push_back(*note);
-    }
-    segmentation.slidingWindow = card.slidingWindow.has_value();
+// Class by class onto the study's grid: the label is the most probable class there (the first
+// of equals), and the probabilities are kept compactly (ClassProbabilities).
+void mapClassesToStudy(const torch::Tensor& output, const Geometry& modelGrid, bool reverseAxes,
+                       const Geometry& studyGrid, Segmentation& segmentation, JobContext* job) {
     const int64_t classes = output.size(1);
-    // Class by class onto the study's grid: the label is the most probable class there (the
-    // first of equals), and the probabilities are kept compactly (ClassProbabilities).
-    segmentation.probabilities = ClassProbabilities(study.geometry, size_t(classes));
-    segmentation.labels = LabelVolume(study.geometry, "segmentation");
+    segmentation.probabilities = ClassProbabilities(studyGrid, size_t(classes));
+    segmentation.labels = LabelVolume(studyGrid, "segmentation");
     std::vector<float> best;
     for (int64_t c = 0; c < classes; ++c) {
-        segmentation.classNames.push_back(card.className(size_t(c)));
-        Volume p = tensorChannelToVolume(output, c, input.grid, card.reverseAxes, card.className(size_t(c)));
-        if (!input.grid.sameGrid(study.geometry)) p = resampleLinear(p, study.geometry);
+        Volume p = tensorChannelToVolume(output, c, modelGrid, reverseAxes, segmentation.classNames[size_t(c)]);
+        if (!modelGrid.sameGrid(studyGrid)) p = resampleLinear(p, studyGrid);
         if (c == 0) {
             best = p.voxels;
         } else {
@@ -117,6 +84,126 @@ Segmentation segmentStudy(const Model& model, const Study& study, JobContext* jo
         }
         segmentation.probabilities.offer(size_t(c), p.voxels);
         if (job) job->throwIfStopped();
+    }
+}
+
+// A sliding-window output received slab by slab (forwardModelSlabs): kept whole while every
+// class's float32 map fits kFloatWindowSumsBytes and a quarter of the available memory, else reduced at once, slab by slab, to the
+// most probable class and the kept class probabilities (ClassProbabilities) on the model's grid,
+// so no classes x voxels copy of the output is ever made.
+class SlabReduction {
+public:
+    SlabReduction(const Geometry& grid, bool reverseAxes, bool alreadyProbabilities)
+        : m_grid(grid), m_reverseAxes(reverseAxes), m_probabilities(alreadyProbabilities) {}
+
+    void operator()(const OutputSlab& slab) {
+        const int64_t classes = slab.values.size(1);
+        if (!m_started) {
+            m_started = true;
+            const uint64_t floatBytes = uint64_t(classes) * m_grid.voxelCount() * 4;
+            const uint64_t available = availableMemoryBytes();
+            const uint64_t limit = available ? std::min(kFloatWindowSumsBytes, available / 4) : kFloatWindowSumsBytes;
+            if (floatBytes <= limit || size_t(classes) <= ClassProbabilities::kKeptPerVoxel) {
+                const auto& d = m_grid.dims;
+                whole = m_reverseAxes ? torch::zeros({1, classes, d[2], d[1], d[0]})
+                                      : torch::zeros({1, classes, d[0], d[1], d[2]});
+            } else {
+                probabilities = ClassProbabilities(m_grid, size_t(classes));
+                labels = LabelVolume(m_grid, "segmentation");
+            }
+        }
+        if (whole.defined()) {
+            whole.narrow(2 + slab.axis, slab.first, slab.values.size(2 + slab.axis)).copy_(slab.values);
+            return;
+        }
+        reduce(slab);
+    }
+
+    torch::Tensor whole; // [1, K, tensor axes] when kept whole
+    ClassProbabilities probabilities;
+    LabelVolume labels;
+
+private:
+    // Per voxel: the probabilities of every class, the most probable kept with its label.
+    void reduce(const OutputSlab& slab) {
+        const torch::Tensor p = m_probabilities ? slab.values[0] : torch::softmax(slab.values[0], 0);
+        // To [k][j][i][class], the grid's voxel order with the classes of a voxel together.
+        const torch::Tensor byVoxel = (m_reverseAxes ? p.permute({1, 2, 3, 0}) : p.permute({3, 2, 1, 0})).contiguous();
+        const int gridAxis = m_reverseAxes ? 2 - slab.axis : slab.axis;
+        std::array<int64_t, 3> offset{0, 0, 0};
+        offset[size_t(gridAxis)] = slab.first;
+        const int64_t ni = byVoxel.size(2), nj = byVoxel.size(1), nk = byVoxel.size(0), classes = byVoxel.size(3);
+        const float* values = byVoxel.data_ptr<float>();
+        parallelFor(nk, [&](int64_t k0, int64_t k1) {
+            for (int64_t k = k0; k < k1; ++k)
+                for (int64_t j = 0; j < nj; ++j)
+                    for (int64_t i = 0; i < ni; ++i) {
+                        const float* row = values + ((k * nj + j) * ni + i) * classes;
+                        const size_t voxel = m_grid.linearIndex(offset[0] + i, offset[1] + j, offset[2] + k);
+                        probabilities.setVoxel(voxel, row);
+                        labels.labels[voxel] = uint16_t(std::max_element(row, row + classes) - row);
+                    }
+        });
+    }
+
+    Geometry m_grid;
+    bool m_reverseAxes, m_probabilities, m_started = false;
+};
+
+} // namespace
+
+Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
+    if (model.impl().nnunet) return segmentNnunet(model, study, job);
+    const auto start = std::chrono::steady_clock::now();
+    const Model::Impl& m = model.impl();
+    const ModelCard& card = m.card;
+    if (job) job->progress(0.02f, "preparing input");
+    const ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
+    if (job) job->throwIfStopped();
+
+    torch::Tensor output;
+    std::string halfNote;
+    SlabReduction reduction(input.grid, card.reverseAxes, card.outputsProbabilities);
+    {
+        torch::InferenceMode noAutograd;
+        std::optional<JobContext> forwardJob;
+        if (job) forwardJob = job->sub(0.1f, 0.85f);
+        const torch::Tensor x = volumesToTensor(input.channels, card.reverseAxes);
+        if (card.slidingWindow) {
+            forwardModelSlabs(model, x, forwardJob ? &*forwardJob : nullptr,
+                              WindowSums{kFloatWindowSumsBytes, &halfNote}, std::ref(reduction));
+            output = reduction.whole;
+        } else {
+            output = forwardModel(model, x, forwardJob ? &*forwardJob : nullptr);
+        }
+        if (job) job->progress(0.86f, "mapping back");
+        if (output.defined()) toProbabilitiesInPlace(output, card.outputsProbabilities);
+    }
+
+    Segmentation segmentation;
+    segmentation.device = m.device.str();
+    if (m.tupleOutput) segmentation.notes.push_back(tupleOutputNote(model, "tuple"));
+    if (!halfNote.empty()) {
+        logInfo("{}", halfNote);
+        segmentation.notes.push_back(halfNote);
+    }
+    const int64_t classes = output.defined() ? output.size(1) : int64_t(reduction.probabilities.size());
+    if (const auto note = classCountNote(card, classes)) {
+        logWarning("{}", *note);
+        segmentation.notes.push_back(*note);
+    }
+    segmentation.slidingWindow = card.slidingWindow.has_value();
+    for (int64_t c = 0; c < classes; ++c)
+        segmentation.classNames.push_back(card.className(size_t(c)));
+    if (output.defined()) {
+        mapClassesToStudy(output, input.grid, card.reverseAxes, study.geometry, segmentation, job);
+    } else if (input.grid.sameGrid(study.geometry)) {
+        segmentation.probabilities = std::move(reduction.probabilities);
+        segmentation.labels = std::move(reduction.labels);
+        segmentation.labels.geometry = study.geometry;
+    } else {
+        segmentation.labels.name = "segmentation";
+        segmentation.probabilities = reduction.probabilities.resampledLinear(study.geometry, segmentation.labels);
     }
     segmentation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (job) job->progress(1.0f, "segmented");

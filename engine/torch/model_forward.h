@@ -18,6 +18,11 @@ class JobContext;
 torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobContext* job, bool checkFinite = true,
                            const WindowSums& sums = {});
 
+// forwardModel() of a sliding-window model, handed to `sink` slab by slab (float32, cropped to
+// the input's spatial size, each checked to be finite): slidingWindowSlabs().
+void forwardModelSlabs(const Model& model, const torch::Tensor& input, JobContext* job, const WindowSums& sums,
+                       const SlabSink& sink);
+
 // What the log and reports say when the model returns a tuple or list (`kind`).
 std::string tupleOutputNote(const Model& model, const std::string& kind);
 

@@ -35,12 +35,30 @@ struct WindowSums {
     std::string* note = nullptr;          // set to what was chosen when half precision is used
 };
 
-// Blended output of `forward` over windows of `input` ([1, C, X, Y, Z]); the input is padded
-// (symmetrically, with zeros) to at least the patch size and the output cropped back (a view).
-// `forward` maps [B, C, patch] to [B, K, patch]. Reports progress and stops between windows.
-// The output is float32, or half precision as `sums` allows.
+// One finished part of the blended output: rows [first, first + n) of spatial axis `axis`
+// ([1, K, ...] float32, in the input's axis order, cropped like the whole output). Valid only
+// during the call.
+struct OutputSlab {
+    torch::Tensor values;
+    int axis = 0;
+    int64_t first = 0;
+};
+using WindowModelForward = std::function<torch::Tensor(const torch::Tensor&)>;
+using SlabSink = std::function<void(const OutputSlab&)>;
+
+// The blended output of `forward` over windows of `input` ([1, C, X, Y, Z]), handed to `sink`
+// slab by slab along the input's longest axis as soon as no later window touches it. Only the
+// windows' depth along that axis is summed at a time (in float32, or half precision as `sums`
+// allows), so the memory does not grow with the study's length. The input is padded
+// (symmetrically, with zeros) to at least the patch size; slabs are cropped back. `forward`
+// maps [B, C, patch] to [B, K, patch]. Reports progress and stops between windows.
+void slidingWindowSlabs(const torch::Tensor& input, const SlidingWindow& window, const WindowModelForward& forward,
+                        JobContext* job, int64_t batchSize, const WindowSums& sums, const SlabSink& sink);
+
+// The whole blended output ([1, K, X, Y, Z], float32 or half precision as `sums` allows) from
+// slidingWindowSlabs().
 torch::Tensor slidingWindowForward(const torch::Tensor& input, const SlidingWindow& window,
-                                   const std::function<torch::Tensor(const torch::Tensor&)>& forward, JobContext* job,
-                                   int64_t batchSize = 1, const WindowSums& sums = {});
+                                   const WindowModelForward& forward, JobContext* job, int64_t batchSize = 1,
+                                   const WindowSums& sums = {});
 
 } // namespace segxai

@@ -8,10 +8,17 @@
 #include "engine/model/inference.h"
 #include "engine/model/model.h"
 
+#include "tests/support/temp_dir.h"
+
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace segxai;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -86,6 +93,43 @@ TEST_CASE("the anatomy demo model meets its mean Dice bar on a held-out study", 
         sum += d;
     }
     CHECK(sum / 8.0 >= 0.85);
+}
+
+TEST_CASE("classes reduced slab by slab and resampled to the study give the labels of the whole output",
+          "[demo][memory]") {
+    // The anatomy demo (9 classes, 2 mm) by sliding windows on a 1 mm held-out study, once with
+    // its whole output resampled class by class, once reduced on the 2 mm grid to the 4 most
+    // probable classes per voxel and those resampled (what 100+ class models on large studies
+    // do: docs/performance.md#memory-at-many-classes).
+    test::TempDir dir;
+    fs::copy_file(kAssets + "anatomy/model.pt", dir.file("model.pt"));
+    std::ifstream cardIn(kAssets + "anatomy/model.json");
+    std::string card((std::istreambuf_iterator<char>(cardIn)), {});
+    card.insert(card.rfind('}'), R"(, "sliding_window": {"patch": [48, 56, 48], "overlap": 0.5})");
+    std::ofstream(dir.file("model.json")) << card;
+    const auto model = Model::load(dir.file("model.pt"));
+    const DemoCase c = makeDemoCase(templates(), DemoTask::Anatomy, kFirstHeldOutSeed);
+    const Segmentation whole = segmentStudy(*model, studyOf(c));
+    // 9 classes x 91 x 109 x 91 voxels x 4 bytes (32 MB) is more than a quarter of 100 MB.
+    setenv("SEGXAI_MEMORY_LIMIT_MB", "100", 1);
+    const Segmentation reduced = segmentStudy(*model, studyOf(c));
+    unsetenv("SEGXAI_MEMORY_LIMIT_MB");
+    REQUIRE(reduced.labels.labels.size() == whole.labels.labels.size());
+    size_t same = 0;
+    double worst = 0.0;
+    for (size_t v = 0; v < whole.labels.labels.size(); ++v) {
+        same += whole.labels.labels[v] == reduced.labels.labels[v];
+        const size_t label = whole.labels.labels[v];
+        worst = std::max(worst, double(std::abs(whole.probabilities.at(label, v) - reduced.probabilities.at(label, v))));
+    }
+    const double agree = double(same) / double(whole.labels.labels.size());
+    std::printf("anatomy demo, classes reduced on the model's grid then resampled: labels %.6f equal, largest "
+                "difference of the labelled class's probability %.3g; frontal Dice %.4f vs %.4f\n",
+                agree, worst, dice(reduced.labels, c.groundTruth, 1), dice(whole.labels, c.groundTruth, 1));
+    CHECK(agree > 0.999);
+    CHECK(worst < 0.1); // where a fifth class held probability at a neighbouring model voxel
+    for (uint16_t label = 1; label < 9; ++label)
+        CHECK(std::abs(dice(reduced.labels, c.groundTruth, label) - dice(whole.labels, c.groundTruth, label)) < 0.002);
 }
 
 TEST_CASE("segxai gives the same lesion labels as the Python inference that trained the model", "[demo]") {
