@@ -205,7 +205,7 @@ JobReport JobRunner::run(Job& job) {
         report.status = JobStatus::Failed;
         report.error = "unknown error";
     }
-    job.task = nullptr; // what the work captured (studies, models) goes now, on the worker
+    job.task = nullptr;   // what the work captured (studies, models) goes now, on the worker
     releaseFreedMemory(); // the freed buffers the allocator kept for reuse go back to the system
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;

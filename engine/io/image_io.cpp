@@ -518,6 +518,12 @@ void writeVolume(const Volume& volume, const std::string& path, const std::vecto
     writeImage<FloatImage>(volume.geometry, volume.voxels, path, protectedPaths);
 }
 
+void writeInt16Volume(const Geometry& geometry, const std::vector<int16_t>& voxels, const std::string& path,
+                      const std::vector<std::string>& protectedPaths) {
+    const std::lock_guard lock(itkMutex());
+    writeImage<itk::Image<int16_t, 3>>(geometry, voxels, path, protectedPaths);
+}
+
 void writeLabelVolume(const LabelVolume& labels, const std::string& path,
                       const std::vector<std::string>& protectedPaths) {
     const std::lock_guard lock(itkMutex());

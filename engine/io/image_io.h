@@ -57,6 +57,9 @@ std::vector<DicomSeries> listDicomSeries(const std::string& directory);
 // Writes NIfTI/NRRD/MetaImage by extension, atomically (temporary name, then rename), so
 // a failure leaves no partial file. Refuses to overwrite any path in `protectedPaths`.
 void writeVolume(const Volume& volume, const std::string& path, const std::vector<std::string>& protectedPaths = {});
+// A CT in Hounsfield units as int16 voxels (as scanners store it), atomically like writeVolume.
+void writeInt16Volume(const Geometry& geometry, const std::vector<int16_t>& voxels, const std::string& path,
+                      const std::vector<std::string>& protectedPaths = {});
 void writeLabelVolume(const LabelVolume& labels, const std::string& path,
                       const std::vector<std::string>& protectedPaths = {});
 

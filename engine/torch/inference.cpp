@@ -88,9 +88,9 @@ void mapClassesToStudy(const torch::Tensor& output, const Geometry& modelGrid, b
 }
 
 // A sliding-window output received slab by slab (forwardModelSlabs): kept whole while every
-// class's float32 map fits kFloatWindowSumsBytes and a quarter of the available memory, else reduced at once, slab by slab, to the
-// most probable class and the kept class probabilities (ClassProbabilities) on the model's grid,
-// so no classes x voxels copy of the output is ever made.
+// class's float32 map fits kFloatWindowSumsBytes and a quarter of the available memory, else reduced at once, slab by
+// slab, to the most probable class and the kept class probabilities (ClassProbabilities) on the model's grid, so no
+// classes x voxels copy of the output is ever made.
 class SlabReduction {
 public:
     SlabReduction(const Geometry& grid, bool reverseAxes, bool alreadyProbabilities)
@@ -158,7 +158,7 @@ Segmentation segmentStudy(const Model& model, const Study& study, JobContext* jo
     const Model::Impl& m = model.impl();
     const ModelCard& card = m.card;
     if (job) job->progress(0.02f, "preparing input");
-    const ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
+    ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
     if (job) job->throwIfStopped();
 
     torch::Tensor output;
@@ -169,6 +169,7 @@ Segmentation segmentStudy(const Model& model, const Study& study, JobContext* jo
         std::optional<JobContext> forwardJob;
         if (job) forwardJob = job->sub(0.1f, 0.85f);
         const torch::Tensor x = volumesToTensor(input.channels, card.reverseAxes);
+        input.channels.clear(); // the tensor holds them now
         if (card.slidingWindow) {
             forwardModelSlabs(model, x, forwardJob ? &*forwardJob : nullptr,
                               WindowSums{kFloatWindowSumsBytes, &halfNote}, std::ref(reduction));

@@ -124,11 +124,11 @@ public:
         into(0, m_depth - split, split);
     }
 
-    // Hands rows [first, end) to `emit` (float32 [K, n, Y, Z] with the global first row) a few
-    // rows at a time (so the float32 copies stay small), then zeroes them for the rows that come
+    // Hands rows [first, end) to `emit` (float32 [K, n, Y, Z] with the global first row) one
+    // row at a time (so the float32 copies stay small), then zeroes them for the rows that come
     // next.
     template <typename Emit> void release(int64_t first, int64_t end, Emit&& emit) {
-        constexpr int64_t kRowsPerSlab = 4;
+        constexpr int64_t kRowsPerSlab = 1;
         while (first < end) {
             const int64_t at = first % m_depth, rows = std::min({end - first, m_depth - at, kRowsPerSlab});
             torch::Tensor part = m_sums.slice(1, at, at + rows);

@@ -7,7 +7,6 @@
 #include "engine/io/image_io.h"
 #include "engine/model/inference.h"
 #include "engine/model/model.h"
-
 #include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>
@@ -120,7 +119,8 @@ TEST_CASE("classes reduced slab by slab and resampled to the study give the labe
     for (size_t v = 0; v < whole.labels.labels.size(); ++v) {
         same += whole.labels.labels[v] == reduced.labels.labels[v];
         const size_t label = whole.labels.labels[v];
-        worst = std::max(worst, double(std::abs(whole.probabilities.at(label, v) - reduced.probabilities.at(label, v))));
+        worst =
+            std::max(worst, double(std::abs(whole.probabilities.at(label, v) - reduced.probabilities.at(label, v))));
     }
     const double agree = double(same) / double(whole.labels.labels.size());
     std::printf("anatomy demo, classes reduced on the model's grid then resampled: labels %.6f equal, largest "

@@ -200,8 +200,7 @@ TEST_CASE("105 classes by sliding window: sums in half precision agree with floa
 
     setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
     CHECK_THROWS_WITH(forwardModel(*model, x, nullptr, true, WindowSums{0, &note}),
-                      Catch::Contains("the blended windows of 105 classes x") &&
-                          Catch::Contains("GB are available"));
+                      Catch::Contains("the blended windows of 105 classes x") && Catch::Contains("GB are available"));
     unsetenv("SEGXAI_MEMORY_LIMIT_MB");
 }
 
