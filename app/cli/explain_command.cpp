@@ -82,8 +82,11 @@ int run(ExplainOptions& o) {
     const auto& model = inputs.model;
     const double loadSeconds = since(start);
     auto segmentStep = job.sub(0.0f, 0.15f);
-    const Segmentation segmentation = segmentStudy(*model, study, &segmentStep);
+    Segmentation segmentation = segmentStudy(*model, study, &segmentStep);
     const Target target = resolveTarget(spec, study, segmentation, p.instances);
+    // The explanation needs the labels only: the class probabilities (16 bytes per voxel for
+    // many classes) go before the work that needs the most memory.
+    segmentation.probabilities = ClassProbabilities();
     const auto methodStart = std::chrono::steady_clock::now();
     auto explainStep = job.sub(0.15f, 1.0f);
     const std::vector<Explanation> explanations =

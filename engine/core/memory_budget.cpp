@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <malloc.h>
 #include <string>
 
@@ -30,10 +31,11 @@ struct ReuseFreedMemory {
     ReuseFreedMemory() {
 #if defined(__GLIBC__)
         if (const char* off = std::getenv("SEGXAI_SYSTEM_MALLOC"); off && std::string(off) == "1") return;
-        constexpr int kOneGiB = 1 << 30;
+        // mallopt's largest value (2 GiB): a 128^3 window's convolutions use buffers above 1 GiB.
+        constexpr int kLargest = std::numeric_limits<int>::max();
         mallopt(M_ARENA_MAX, 1);
-        mallopt(M_MMAP_THRESHOLD, kOneGiB);
-        mallopt(M_TRIM_THRESHOLD, kOneGiB);
+        mallopt(M_MMAP_THRESHOLD, kLargest);
+        mallopt(M_TRIM_THRESHOLD, kLargest);
 #endif
     }
 };
