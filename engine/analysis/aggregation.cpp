@@ -1,6 +1,8 @@
 #include "engine/analysis/aggregation.h"
 
 #include "engine/core/error.h"
+#include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
 #include "engine/core/resample.h"
 
 #include <algorithm>
@@ -82,6 +84,38 @@ SegmentShares aggregateOverSegments(const std::vector<const Volume*>& maps, cons
     return sums.shares();
 }
 
+namespace {
+
+Target classRegionTarget(const Segmentation& segmentation, int c) {
+    Target t;
+    t.classIndex = c;
+    t.className = segmentation.classNames[size_t(c)];
+    t.mask.resize(segmentation.labels.labels.size());
+    for (size_t n = 0; n < t.mask.size(); ++n)
+        t.mask[n] = segmentation.labels.labels[n] == c;
+    t.voxelCount = size_t(std::count(t.mask.begin(), t.mask.end(), uint8_t(1)));
+    t.description = fmt::format("class {} ({} voxels)", t.className, t.voxelCount);
+    if (t.voxelCount == 0)
+        t.warnings.push_back(fmt::format("class {} is not predicted anywhere: its map is zero", t.className));
+    return t;
+}
+
+} // namespace
+
+// How many classes are explained together. Each costs its mask on the study grid and, on the
+// model grid (at most the study's voxel count at 4 bytes), its score weights and a map per
+// channel; the rest of the job (the model's passes) is the same for any number. Explaining
+// together saves forwards on whole-volume models; sliding-window models pass target by
+// target anyway. So: every class when they fit a quarter of the available memory (at most
+// 2 GB), else as many as fit, at least one.
+size_t aggregationChunk(const Study& study, size_t classes) {
+    const uint64_t voxels = study.geometry.voxelCount();
+    const uint64_t perClass = voxels * (1 + 4 * (1 + std::max<size_t>(1, study.channels.size())));
+    const uint64_t available = availableMemoryBytes();
+    const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
+    return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(perClass, 1)), 1, std::max<size_t>(classes, 1));
+}
+
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation,
                                  Method method, const ExplainParameters& parameters, std::vector<int> classes,
                                  JobContext* job, std::vector<Explanation>* maps) {
@@ -90,23 +124,9 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
         for (int c = 1; c < K; ++c)
             classes.push_back(c);
     }
-    std::vector<Target> targets;
     for (int c : classes) {
         if (c < 0 || c >= K) throw Error(fmt::format("class {} is not one of the model's {} classes", c, K));
-        Target t;
-        t.classIndex = c;
-        t.className = segmentation.classNames[size_t(c)];
-        t.mask.resize(segmentation.labels.labels.size());
-        for (size_t n = 0; n < t.mask.size(); ++n)
-            t.mask[n] = segmentation.labels.labels[n] == c;
-        t.voxelCount = size_t(std::count(t.mask.begin(), t.mask.end(), uint8_t(1)));
-        t.description = fmt::format("class {} ({} voxels)", t.className, t.voxelCount);
-        if (t.voxelCount == 0)
-            t.warnings.push_back(fmt::format("class {} is not predicted anywhere: its map is zero", t.className));
-        targets.push_back(std::move(t));
     }
-    const std::vector<Explanation> explanations =
-        explainTargets(model, study, targets, method, parameters, &segmentation.labels, job);
     AggregationMatrix m;
     m.method = methodId(method);
     m.classNames = segmentation.classNames;
@@ -118,19 +138,32 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
     // On the maps' own grid (the model's): the segments resampled there once, nearest
     // neighbour, rather than every map interpolated onto the study's finer grid.
     std::optional<LabelVolume> onMapGrid;
-    for (const Explanation& e : explanations) {
-        std::vector<const Volume*> channels;
-        for (const ExplanationMap& map : e.maps)
-            channels.push_back(&map.values);
-        if (channels.empty()) continue;
-        const Geometry& grid = channels.front()->geometry;
-        if (!onMapGrid || !onMapGrid->geometry.sameGrid(grid)) {
-            onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels
-                                                                    : resampleNearest(segmentation.labels, grid);
+    // Classes a chunk at a time, each chunk's maps reduced to its rows before the next is
+    // explained (unless the caller keeps the maps): memory for a chunk, not for every class.
+    const size_t chunk = maps ? classes.size() : aggregationChunk(study, classes.size());
+    for (size_t first = 0; first < classes.size(); first += chunk) {
+        const size_t last = std::min(classes.size(), first + chunk);
+        std::vector<Target> targets;
+        for (size_t c = first; c < last; ++c)
+            targets.push_back(classRegionTarget(segmentation, classes[c]));
+        std::optional<JobContext> part;
+        if (job) part = job->sub(float(first) / float(classes.size()), float(last) / float(classes.size()));
+        std::vector<Explanation> explanations =
+            explainTargets(model, study, targets, method, parameters, &segmentation.labels, part ? &*part : nullptr);
+        for (const Explanation& e : explanations) {
+            std::vector<const Volume*> channels;
+            for (const ExplanationMap& map : e.maps)
+                channels.push_back(&map.values);
+            if (channels.empty()) continue;
+            const Geometry& grid = channels.front()->geometry;
+            if (!onMapGrid || !onMapGrid->geometry.sameGrid(grid)) {
+                onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels
+                                                                        : resampleNearest(segmentation.labels, grid);
+            }
+            m.rows.push_back(aggregateOverSegments(channels, *onMapGrid, K));
         }
-        m.rows.push_back(aggregateOverSegments(channels, *onMapGrid, K));
+        if (maps) *maps = std::move(explanations);
     }
-    if (maps) *maps = explanations;
     return m;
 }
 

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 
 using namespace segxai;
@@ -145,4 +146,39 @@ TEST_CASE("the class x segment matrix of a study", "[aggregation]") {
     CHECK(m.mass(AttributionPart::Absolute, 0, 0) == Approx(1.0));
     CHECK(m.mass(AttributionPart::Absolute, 1, 1) == Approx(1.0));
     CHECK(m.mass(AttributionPart::Absolute, 1, 0) == Approx(0.0).margin(1e-9));
+}
+
+TEST_CASE("the class x segment matrix is the same explained a class at a time", "[aggregation]") {
+    // With 1 MB of memory allowed every class is its own chunk; with the maps kept, all are
+    // explained together. The matrices agree cell by cell.
+    const auto model = Model::load(kModels + "tiny_unet_traced.pt");
+    Geometry g;
+    g.dims = {32, 32, 24};
+    Study study;
+    study.geometry = g;
+    study.channels = {test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
+                      test::makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    const Segmentation s = segmentStudy(*model, study);
+    std::vector<Explanation> maps;
+    const AggregationMatrix together =
+        aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1, 2}, nullptr, &maps);
+    REQUIRE(maps.size() == 3);
+    setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
+    CHECK(aggregationChunk(study, 3) == 1);
+    const AggregationMatrix chunked = aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1, 2});
+    unsetenv("SEGXAI_MEMORY_LIMIT_MB");
+    CHECK(aggregationChunk(study, 3) == 3);
+    REQUIRE(chunked.rows.size() == 3);
+    for (size_t r = 0; r < 3; ++r)
+        for (int part = 0; part < kAttributionParts; ++part)
+            for (size_t k = 0; k < 3; ++k) {
+                CHECK(chunked.rows[r].mass[size_t(part)][k] ==
+                      Approx(together.rows[r].mass[size_t(part)][k]).margin(1e-6));
+                CHECK(chunked.rows[r].mean[size_t(part)][k] ==
+                      Approx(together.rows[r].mean[size_t(part)][k]).margin(1e-9));
+            }
+    // Not a degenerate matrix: each class's attribution spreads over more than one segment.
+    CHECK(together.mass(AttributionPart::Absolute, 1, 1) < 0.999);
 }
