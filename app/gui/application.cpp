@@ -186,7 +186,11 @@ int Application::run() {
             glfwWaitEvents(); // idle: no CPU
         }
         framesToDraw = framesToDraw > 0 ? framesToDraw - 1 : 2;
+        const bool engineBusy = !m_jobs->idle();
+        const auto frameStart = std::chrono::steady_clock::now();
         frame();
+        m_frameLog.record(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frameStart).count(), engineBusy);
         if (m_automationDone && m_options.quit) break;
         if (m_exitStatus != 0 && m_script) break; // a script command failed
     }
@@ -348,6 +352,14 @@ void Application::driveBenchmark() {
         std::fprintf(stderr, "segxai: error: %s\n", e.what());
         quit(1);
     }
+}
+
+void Application::reportFrameTimes() {
+    const std::string report = m_frameLog.report();
+    std::printf("%s\n", report.c_str());
+    std::fflush(stdout);
+    logInfo("{}", report);
+    m_frameLog.reset();
 }
 
 void Application::handleAutomation() {

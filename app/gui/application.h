@@ -1,5 +1,6 @@
 #pragma once
 #include "app/gui/automation/frame_benchmark.h"
+#include "app/gui/automation/frame_log.h"
 #include "app/gui/gui_options.h"
 #include "app/gui/panels/aggregation_panel.h"
 #include "app/gui/panels/explain_panel.h"
@@ -62,6 +63,8 @@ public:
     void paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm);
     void removeSyntheticLesion();
     void quit(int status);
+    // Prints the frame times since the last call (FrameLog) to standard output and the log.
+    void reportFrameTimes();
     // Nothing loading, computing, or waiting in the inbox.
     bool quiescent() const;
     void reportError(const std::string& message);
@@ -144,6 +147,7 @@ private:
     std::unique_ptr<FigureRenderer> m_figures;
     std::unique_ptr<class ScriptRunner> m_script;
     std::unique_ptr<FrameBenchmark> m_benchmark;
+    FrameLog m_frameLog;
     bool m_benchmarkRunning = false;
     int m_benchmarkSettledFrames = 0;
     int m_scriptSettledFrames = 0;

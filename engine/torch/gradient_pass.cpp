@@ -131,6 +131,7 @@ PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
     PaddedSums sums;
     WindowForward f = forwardWithGrad(p.model, p.padded, p.layer);
     const torch::Tensor perSample = (classScores(f.output, p.classIndex) * p.weights).sum({1, 2, 3});
+    f.output.reset(); // the backward needs none of the output
     std::vector<torch::Tensor> wrt{f.leaf};
     if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
     const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
@@ -236,6 +237,7 @@ WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, cons
     }
     WindowForward f = forwardWithGrad(p.model, window, p.layer);
     const torch::Tensor perSample = (classScores(f.output, p.classIndex) * windowWeights).sum({1, 2, 3});
+    f.output.reset(); // every class's output: the backward needs none of it (a 105-class window: 0.9 GB)
     std::vector<torch::Tensor> wrt{f.leaf};
     if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
     const auto grads = torch::autograd::grad({perSample.sum()}, wrt);

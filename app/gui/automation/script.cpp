@@ -58,6 +58,7 @@ const std::map<std::string, std::pair<int, int>> kCommands = {
     {"explain-instance", {0, 0}},
     {"explain", {0, 1}},
     {"screenshot", {1, 1}},
+    {"frame-times", {0, 0}},
     {"figure", {1, 2}},
     {"view", {3, 4}},
     {"export-map", {2, 2}},
@@ -184,6 +185,8 @@ bool ScriptRunner::step(Application& app) {
             app.explainSelectedInstance();
         } else if (c == "explain") {
             app.explainTarget(w.size() > 1 ? w[1] : "");
+        } else if (c == "frame-times") {
+            app.reportFrameTimes();
         } else if (c == "screenshot") {
             app.saveWindowScreenshot(w[1]);
         } else if (c == "figure") {

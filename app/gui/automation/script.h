@@ -31,6 +31,8 @@ class Application;
 //   remove-synthetic-lesion
 //   explain [TARGET]             explain TARGET (segxai explain's SPEC) in every panel; none: the
 //                                Explain tab's target (the picked structure once one is picked)
+//   frame-times                  print the frame times since the last frame-times (or the start),
+//                                while the engine worked and idle (FrameLog)
 //   screenshot PATH              the window
 //   figure PATH [WxH]            the panel grid
 //   view PANEL VIEW PATH [WxH]   one view: PANEL A-D or difference, VIEW axial|coronal|sagittal|3d
