@@ -190,7 +190,8 @@ int Application::run() {
         const auto frameStart = std::chrono::steady_clock::now();
         frame();
         m_frameLog.record(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frameStart).count(), engineBusy);
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frameStart).count(),
+            engineBusy);
         if (m_automationDone && m_options.quit) break;
         if (m_exitStatus != 0 && m_script) break; // a script command failed
     }

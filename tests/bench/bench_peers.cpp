@@ -1,7 +1,9 @@
 // Benchmark (prints, never fails): SegXAI against the peers on the model and input
 // tests/bench/peers/make_bench_model.py writes, with the Python figures peer_bench.py measured
 // just before (tests/bench/peers/compare.sh runs both in one go).
-//   build/tests/bench_peers MODEL_DIR PEERS_JSON [repeats] [--no-curve] [--json OUT]
+//   build/tests/bench_peers MODEL_DIR PEERS.json... [--repeats N] [--no-curve] [--json OUT]
+// Each PEERS.json is one run of peer_bench.py (compare.sh: one with glibc's default allocator,
+// one with the allocator settings SegXAI itself uses), each given its own table.
 // Every method explains the same score as the peers: the target class's logit summed over
 // the voxels the model labels with it. Ratios (issue 16's targets):
 //   per SmoothGrad sample and IG step / PyTorch's forward + backward per sample of that batch (<= 1.05)
@@ -22,6 +24,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
@@ -133,23 +136,61 @@ void row(const char* what, double segxai, double peer, const char* ratioName, do
                 peer > 0 ? fmt::format("{:.4f}", peer).c_str() : "-", ratioName, ratio, bar);
 }
 
+// The ratio table against one peer run (a JSON of peer_bench.py); rows whose figure the run
+// lacks are left out.
+void printRatios(const nlohmann::json& result, const nlohmann::json& peers, const std::string& label) {
+    std::printf("\nagainst %s\n%-34s %10s %10s %-40s %7s  %s\n", label.c_str(), "what", "SegXAI s", "peer s", "ratio",
+                "value", "target");
+    const auto pyFloor = [&](int batch) {
+        return peers.at("floor_per_sample").at("torchscript").at(std::to_string(batch)).get<double>();
+    };
+    for (int batch : {1, 8, 16}) {
+        const double own = result["floor_per_sample"][std::to_string(batch)];
+        row(fmt::format("floor per sample, B = {}", batch).c_str(), own, pyFloor(batch), "SegXAI / PyTorch",
+            own / pyFloor(batch), "(LibTorch vs PyTorch)");
+    }
+    const double sal = result["saliency"], sg = result["smoothgrad"], igs = result["ig"], cam = result["seg_grad_cam"];
+    const auto peer = [&](const char* key) { return peers.contains(key) ? peers.at(key).get<double>() : 0.0; };
+    row("saliency", sal, peer("saliency"), "SegXAI / PyTorch floor B = 1", sal / pyFloor(1), "");
+    row("SmoothGrad n = 8 (batch 8)", sg, peer("smoothgrad"), "per sample / PyTorch floor B = 8", sg / 8 / pyFloor(8),
+        "<= 1.05");
+    if (peers.contains("smoothgrad"))
+        row("", sg, peer("smoothgrad"), "Captum / SegXAI", peer("smoothgrad") / sg, ">= 1.0");
+    row("IG 16 steps right Riemann (batch 16)", igs, peer("ig"), "per step / PyTorch floor B = 16",
+        igs / 16 / pyFloor(16), "<= 1.05");
+    if (peers.contains("ig")) row("", igs, peer("ig"), "Captum / SegXAI", peer("ig") / igs, ">= 1.0");
+    if (peers.contains("gradcam"))
+        row("Seg-Grad-CAM (card's layer)", cam, peer("gradcam"), "pytorch-grad-cam / SegXAI", peer("gradcam") / cam,
+            ">= 2");
+    row("", cam, pyFloor(1), "SegXAI / PyTorch floor B = 1", cam / pyFloor(1), "<= 1.15");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: bench_peers MODEL_DIR PEERS_JSON [repeats] [--no-curve] [--json OUT]\n");
+    Bench b;
+    bool curve = true;
+    std::string dir, jsonOut;
+    std::vector<std::pair<std::string, nlohmann::json>> peerRuns; // (file stem, figures)
+    for (int a = 1; a < argc; ++a) {
+        const std::string arg = argv[a];
+        if (arg == "--no-curve") {
+            curve = false;
+        } else if (arg == "--json" && a + 1 < argc) {
+            jsonOut = argv[++a];
+        } else if (arg == "--repeats" && a + 1 < argc) {
+            b.repeats = std::max(1, std::atoi(argv[++a]));
+        } else if (dir.empty()) {
+            dir = arg;
+        } else {
+            peerRuns.emplace_back(std::filesystem::path(arg).stem().string(), readJson(arg));
+        }
+    }
+    if (dir.empty() || peerRuns.empty()) {
+        std::fprintf(stderr, "usage: bench_peers MODEL_DIR PEERS.json... [--repeats N] [--no-curve] [--json OUT]\n");
         return 2;
     }
-    const std::string dir = argv[1];
-    const nlohmann::json peers = readJson(argv[2]);
-    Bench b;
-    b.repeats = argc > 3 && argv[3][0] != '-' ? std::max(1, std::atoi(argv[3])) : 5;
-    bool curve = true;
-    std::string jsonOut;
-    for (int a = 3; a < argc; ++a) {
-        if (std::string(argv[a]) == "--no-curve") curve = false;
-        if (std::string(argv[a]) == "--json" && a + 1 < argc) jsonOut = argv[++a];
-    }
+    const nlohmann::json& peers = peerRuns.front().second;
     useComputeThreads();
     b.model = Model::load(dir);
     b.study = readBenchStudy(dir);
@@ -171,10 +212,6 @@ int main(int argc, char** argv) {
         const double t = medianSeconds(b.repeats, [&] { gradientPass(*b.model, xb, score, {}, nullptr); });
         result["floor_per_sample"][std::to_string(batch)] = t / batch;
     }
-    const auto pyFloor = [&](int batch) {
-        return peers.at("floor_per_sample").at("torchscript").at(std::to_string(batch)).get<double>();
-    };
-
     ExplainParameters ig;
     ig.steps = 16;
     ig.rule = QuadratureRule::RiemannRight;
@@ -184,23 +221,8 @@ int main(int argc, char** argv) {
     result["ig"] = b.time(Method::IntegratedGradients, ig);
     result["seg_grad_cam"] = b.time(Method::SegGradCam, {});
 
-    std::printf("\n%-34s %10s %10s %-40s %7s  %s\n", "what", "SegXAI s", "peer s", "ratio", "value", "target");
-    for (int batch : {1, 8, 16}) {
-        const double own = result["floor_per_sample"][std::to_string(batch)];
-        row(fmt::format("floor per sample, B = {}", batch).c_str(), own, pyFloor(batch), "SegXAI / PyTorch",
-            own / pyFloor(batch), "(LibTorch vs PyTorch)");
-    }
-    const double sal = result["saliency"], sg = result["smoothgrad"], igs = result["ig"], cam = result["seg_grad_cam"];
-    row("saliency", sal, peers.at("saliency"), "SegXAI / PyTorch floor B = 1", sal / pyFloor(1), "");
-    row("SmoothGrad n = 8 (batch 8)", sg, peers.at("smoothgrad"), "per sample / PyTorch floor B = 8",
-        sg / 8 / pyFloor(8), "<= 1.05");
-    row("", sg, peers.at("smoothgrad"), "Captum / SegXAI", peers.at("smoothgrad").get<double>() / sg, ">= 1.0");
-    row("IG 16 steps right Riemann (batch 16)", igs, peers.at("ig"), "per step / PyTorch floor B = 16",
-        igs / 16 / pyFloor(16), "<= 1.05");
-    row("", igs, peers.at("ig"), "Captum / SegXAI", peers.at("ig").get<double>() / igs, ">= 1.0");
-    row("Seg-Grad-CAM (card's layer)", cam, peers.at("gradcam"), "pytorch-grad-cam / SegXAI",
-        peers.at("gradcam").get<double>() / cam, ">= 2");
-    row("", cam, pyFloor(1), "SegXAI / PyTorch floor B = 1", cam / pyFloor(1), "<= 1.15");
+    for (const auto& [label, peers] : peerRuns)
+        printRatios(result, peers, label);
 
     if (curve) {
         std::printf("\nSmoothGrad agreement with a 256-sample map (SegXAI's own, independent noise, seed 1234567):\n");
@@ -210,19 +232,22 @@ int main(int argc, char** argv) {
         });
         for (NoiseSampling sampling : {NoiseSampling::Independent, NoiseSampling::Antithetic})
             result["smoothgrad_curve"][noiseSamplingName(sampling)] = smoothGradCurve(b, sampling, reference);
-        const nlohmann::json captum = peers.value("smoothgrad_r95", nlohmann::json());
-        for (const char* sampling : {"independent", "antithetic"}) {
-            const nlohmann::json own = result["smoothgrad_curve"][sampling]["r95"];
-            if (own.is_null() || captum.is_null()) {
-                std::printf("r >= 0.95: %s %s, Captum %s\n", sampling, own.is_null() ? "not reached" : "reached",
-                            captum.is_null() ? "not reached (or not measured)" : "reached");
-                continue;
+        for (const auto& [label, run] : peerRuns) {
+            const nlohmann::json captum = run.value("smoothgrad_r95", nlohmann::json());
+            for (const char* sampling : {"independent", "antithetic"}) {
+                const nlohmann::json own = result["smoothgrad_curve"][sampling]["r95"];
+                if (own.is_null() || captum.is_null()) {
+                    std::printf("r >= 0.95 (%s): SegXAI %s %s, Captum %s\n", label.c_str(), sampling,
+                                own.is_null() ? "not reached" : "reached",
+                                captum.is_null() ? "not reached (or not measured)" : "reached");
+                    continue;
+                }
+                const double ratio = own["seconds"].get<double>() / captum["seconds"].get<double>();
+                std::printf("r >= 0.95 (%s): SegXAI %-11s n = %3d in %7.3f s; Captum NoiseTunnel n = %3d in %7.3f s; "
+                            "ratio %.3f (target <= 0.667)\n",
+                            label.c_str(), sampling, own["n"].get<int>(), own["seconds"].get<double>(),
+                            captum["n"].get<int>(), captum["seconds"].get<double>(), ratio);
             }
-            const double ratio = own["seconds"].get<double>() / captum["seconds"].get<double>();
-            std::printf("r >= 0.95: SegXAI %-11s n = %3d in %7.3f s; Captum NoiseTunnel n = %3d in %7.3f s; ratio %.3f "
-                        "(target <= 0.667)\n",
-                        sampling, own["n"].get<int>(), own["seconds"].get<double>(), captum["n"].get<int>(),
-                        captum["seconds"].get<double>(), ratio);
         }
     }
     if (!jsonOut.empty()) std::ofstream(jsonOut) << result.dump(2) << "\n";
