@@ -6,6 +6,7 @@
 #include "engine/batch/batch_config.h"
 #include "engine/core/error.h"
 #include "engine/core/log.h"
+#include "engine/core/memory_budget.h"
 #include "engine/explain/faithfulness.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/json_text.h"
@@ -85,7 +86,12 @@ forEachStudy(const std::vector<ManifestEntry>& entries, const std::string& model
         for (const auto& path : entries[s].request.channelPaths)
             inputs.push_back(path);
         JobContext segmenting = study.sub(0.0f, segmentShare), rest = study.sub(segmentShare, 1.0f);
-        const Segmentation segmentation = segmentStudy(model, loaded, &segmenting);
+        Segmentation segmentation = segmentStudy(model, loaded, &segmenting);
+        // Aggregation and the benchmark take their targets and features from the labels: the
+        // class probabilities (16 bytes per study voxel with many classes) and the pages the
+        // segmentation's windows freed go before the explanations.
+        segmentation.probabilities = ClassProbabilities();
+        releaseFreedMemory();
         body(entries[s], loaded, segmentation, rest);
     }
     return inputs;
