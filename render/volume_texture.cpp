@@ -35,6 +35,16 @@ bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels, c
 bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                                  uint64_t generation, bool shellNormals) {
     if (m_texture && generation == m_generation) return false;
+    if (shellNormals) {
+        const std::vector<glm::u8vec4> normals = render::shellNormals(dims, labels);
+        return uploadLabels(dims, labels, worldToVoxel, generation, normals.data());
+    }
+    return uploadLabels(dims, labels, worldToVoxel, generation, static_cast<const glm::u8vec4*>(nullptr));
+}
+
+bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                                 uint64_t generation, const glm::u8vec4* shellNormals) {
+    if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
     m_labels = true;
     glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED, GL_UNSIGNED_SHORT, labels);
@@ -42,10 +52,9 @@ bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     m_normals.reset();
     if (shellNormals) {
-        const std::vector<glm::u8vec4> normals = render::shellNormals(dims, labels);
         m_normals = createTexture();
         glBindTexture(GL_TEXTURE_3D, m_normals.get());
-        glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals.data());
+        glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, shellNormals);
         for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
             glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
         glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);

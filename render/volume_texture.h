@@ -18,6 +18,10 @@ public:
     // With `shellNormals`, also the labels' shell normals (render/shell_normals.h) for the 3D view.
     bool uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                       uint64_t generation, bool shellNormals = false);
+    // The same with shell normals computed elsewhere (off the render thread: at 512 x 512 x 400
+    // they take seconds), one per voxel.
+    bool uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                      uint64_t generation, const glm::u8vec4* shellNormals);
     void clear();
 
     uint64_t generation() const { return m_generation; }

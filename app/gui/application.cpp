@@ -237,7 +237,7 @@ void Application::frame() {
     m_gpu.setLinear(state.linearInterpolation);
     m_gpu.syncSegmentation(m_document->workspace.segmentation(), m_document->workspace.segmentationGeneration(),
                            m_document->workspace.model() ? &m_document->workspace.model()->model->card() : nullptr,
-                           state);
+                           state, m_document->workspace.shellNormals().get());
     m_gpu.syncExplanations(m_document->comparison);
     m_gpu.syncSelection(m_document->workspace.instances(), state.selectedInstance);
     m_gpu.syncTransfer(state.transfer);

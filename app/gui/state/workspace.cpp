@@ -5,6 +5,7 @@
 #include "engine/io/study_channels.h"
 #include "engine/model/inference.h"
 #include "engine/model/monai_bundle.h"
+#include "render/shell_normals.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -93,6 +94,10 @@ void Workspace::segment() {
             result.segmentation = std::make_shared<const Segmentation>(segmentStudy(*model->model, *study, &job));
             job.progress(0.95f, "finding structures");
             result.instances = std::make_shared<const InstanceSet>(findInstances(*result.segmentation));
+            const LabelVolume& labels = result.segmentation->labels;
+            result.shellNormals = std::make_shared<const std::vector<glm::u8vec4>>(render::shellNormals(
+                glm::ivec3(labels.geometry.dims[0], labels.geometry.dims[1], labels.geometry.dims[2]),
+                labels.labels.data()));
             result.classVoxels.assign(result.segmentation->classNames.size(), 0);
             for (uint16_t label : result.segmentation->labels.labels)
                 ++result.classVoxels[label];
@@ -117,6 +122,7 @@ void Workspace::adoptModel(std::shared_ptr<const LoadedModel> model) {
 void Workspace::adoptSegmentation(SegmentResult result) {
     m_segmentation = std::move(result.segmentation);
     m_instances = std::move(result.instances);
+    m_shellNormals = std::move(result.shellNormals);
     m_classVoxels = std::move(result.classVoxels);
     m_viewer.selectedInstance = 0;
     ++m_segmentationGeneration;
@@ -130,6 +136,7 @@ void Workspace::adoptSegmentation(SegmentResult result) {
 
 void Workspace::dropSegmentation() {
     m_instances.reset();
+    m_shellNormals.reset();
     m_classVoxels.clear();
     m_viewer.selectedInstance = 0;
     m_segmentation.reset();

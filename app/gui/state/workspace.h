@@ -11,6 +11,7 @@
 #include "engine/model/segmentation.h"
 
 #include <functional>
+#include <glm/glm.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,9 @@ public:
     const std::shared_ptr<const Segmentation>& segmentation() const { return m_segmentation; }
     // The segmentation's connected structures (26-connected), found with it.
     const std::shared_ptr<const InstanceSet>& instances() const { return m_instances; }
+    // The labels' shell normals for the 3D view (render/shell_normals.h), computed with the
+    // segmentation on the engine thread so that the frame taking it over only uploads.
+    const std::shared_ptr<const std::vector<glm::u8vec4>>& shellNormals() const { return m_shellNormals; }
     // Voxels of each class in the segmentation (counted with it, on the engine thread).
     const std::vector<size_t>& classVoxelCounts() const { return m_classVoxels; }
     // Moves whenever the segmentation is replaced or dropped: results computed on another
@@ -133,6 +137,7 @@ private:
     struct SegmentResult {
         std::shared_ptr<const Segmentation> segmentation;
         std::shared_ptr<const InstanceSet> instances;
+        std::shared_ptr<const std::vector<glm::u8vec4>> shellNormals;
         std::shared_ptr<const LoadedModel> model; // with the catalogue for this study's shape
         std::vector<size_t> classVoxels;
     };
@@ -155,6 +160,7 @@ private:
     std::optional<uint64_t> m_loadInFlight; // the job id of the latest load
     std::shared_ptr<const LoadedModel> m_model;
     std::shared_ptr<const Segmentation> m_segmentation;
+    std::shared_ptr<const std::vector<glm::u8vec4>> m_shellNormals;
     std::shared_ptr<const InstanceSet> m_instances;
     std::vector<size_t> m_classVoxels;
     uint64_t m_segmentationGeneration = 0;

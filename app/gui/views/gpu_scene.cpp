@@ -57,7 +57,8 @@ void GpuScene::setLinear(bool linear) {
 }
 
 void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
-                                const ModelCard* card, const ViewerState& state) {
+                                const ModelCard* card, const ViewerState& state,
+                                const std::vector<glm::u8vec4>* shellNormals) {
     if (generation != m_segmentationGeneration) {
         m_segmentationGeneration = generation;
         ++m_revision;
@@ -68,8 +69,16 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         if (segmentation) {
             const LabelVolume& labels = segmentation->labels;
             m_segmentationGrid = labels.geometry;
-            m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
-                                        labels.geometry.worldToVoxelMatrix(), generation, true);
+            const auto start = std::chrono::steady_clock::now();
+            if (shellNormals && shellNormals->size() == labels.labels.size()) {
+                m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
+                                            labels.geometry.worldToVoxelMatrix(), generation, shellNormals->data());
+            } else {
+                m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
+                                            labels.geometry.worldToVoxelMatrix(), generation, true);
+            }
+            logInfo("segmentation uploaded to the GPU in {:.0f} ms",
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         }
     }
     if (!segmentation) return;

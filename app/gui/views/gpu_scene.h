@@ -30,9 +30,11 @@ public:
     // Increases whenever anything on the GPU changed (views compare it to skip re-rendering).
     uint64_t revision() const { return m_revision; }
     // The segmentation's labels, class colours (hidden classes transparent) and the
-    // probability of the displayed class. Uploads only what changed.
+    // probability of the displayed class. Uploads only what changed. `shellNormals`: the labels'
+    // shell normals when computed already (one per voxel), else computed here.
     void syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
-                          const ModelCard* card, const ViewerState& state);
+                          const ModelCard* card, const ViewerState& state,
+                          const std::vector<glm::u8vec4>* shellNormals = nullptr);
 
     const render::VolumeTexture* channel(int index) const;
     const render::VolumeTexture* groundTruth() const;
