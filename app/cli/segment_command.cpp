@@ -77,8 +77,8 @@ int run(const SegmentOptions& o) {
     const CpuMeter cpu;
     const auto model = Model::load(o.model, o.nnunet);
     const StudyRequest request = matchedToModel(o.study.request(), *model);
-    const Study study = loadStudy(request);
-    const Segmentation s = segmentStudy(*model, study, progress.context());
+    // Only the study's geometry is needed once the model's input is made from it.
+    const Segmentation s = segmentStudy(*model, loadStudy(request), progress.context());
     progress.finish();
     std::vector<std::string> inputs = request.channelPaths;
     inputs.push_back(o.model);

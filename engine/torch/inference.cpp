@@ -152,13 +152,20 @@ private:
 
 } // namespace
 
-Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
-    if (model.impl().nnunet) return segmentNnunet(model, study, job);
+void releaseChannels(Study& study) {
+    std::vector<Volume>().swap(study.channels);
+}
+
+namespace {
+
+Segmentation segment(const Model& model, const Study& study, JobContext* job, Study* releasable) {
+    if (model.impl().nnunet) return segmentNnunet(model, study, job, releasable);
     const auto start = std::chrono::steady_clock::now();
     const Model::Impl& m = model.impl();
     const ModelCard& card = m.card;
     if (job) job->progress(0.02f, "preparing input");
     ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
+    if (releasable) releaseChannels(*releasable);
     if (job) job->throwIfStopped();
 
     torch::Tensor output;
@@ -209,6 +216,16 @@ Segmentation segmentStudy(const Model& model, const Study& study, JobContext* jo
     segmentation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (job) job->progress(1.0f, "segmented");
     return segmentation;
+}
+
+} // namespace
+
+Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
+    return segment(model, study, job, nullptr);
+}
+
+Segmentation segmentStudy(const Model& model, Study&& study, JobContext* job) {
+    return segment(model, study, job, &study);
 }
 
 } // namespace segxai

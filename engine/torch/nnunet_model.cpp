@@ -4,6 +4,7 @@
 #include "engine/core/job_runner.h"
 #include "engine/core/log.h"
 #include "engine/model/device.h"
+#include "engine/model/inference.h"
 #include "engine/model/nnunet_preprocess.h"
 #include "engine/torch/nnunet_network.h"
 #include "engine/torch/nnunet_predict.h"
@@ -150,12 +151,13 @@ NnunetProblemInput nnunetProblemInput(const Model& model, const Study& study, co
     return out;
 }
 
-Segmentation segmentNnunet(const Model& model, const Study& study, JobContext* job) {
+Segmentation segmentNnunet(const Model& model, const Study& study, JobContext* job, Study* releasable) {
     const auto start = std::chrono::steady_clock::now();
     const Model::Impl& m = model.impl();
     const NnunetEnsemble& e = *m.nnunet;
     if (job) job->progress(0.02f, "preprocessing as nnU-Net");
     const NnunetInput input = nnunetPreprocess(study.channels, e.plan);
+    if (releasable) releaseChannels(*releasable);
     const auto& shape = input.recipe.modelShape;
     torch::Tensor data = torch::empty({1, int64_t(input.channels.size()), shape[0], shape[1], shape[2]});
     for (size_t c = 0; c < input.channels.size(); ++c)

@@ -21,8 +21,10 @@ class JobContext;
 void loadNnunetModel(Model::Impl& impl, const std::string& path, const NnunetOptions& options);
 
 // nnU-Net's prediction of a study: preprocessing, sliding window over every fold (with
-// mirroring when on and allowed), export back onto the study's grid.
-Segmentation segmentNnunet(const Model& model, const Study& study, JobContext* job);
+// mirroring when on and allowed), export back onto the study's grid. `releasable`: the same
+// study when the caller needs only its geometry afterwards; its channels are released once
+// preprocessed.
+Segmentation segmentNnunet(const Model& model, const Study& study, JobContext* job, Study* releasable = nullptr);
 
 // The study as the networks see it (nnU-Net's preprocessing; tensor axes in nnU-Net's internal
 // order, the card's reverseAxes) and each target's score weights on that grid: the adjoint of

@@ -201,6 +201,12 @@ void slidingWindowSlabs(const torch::Tensor& input, const SlidingWindow& window,
             job->throwIfStopped();
             job->progress(float(first) / float(count), fmt::format("window {} of {}", first + 1, count));
         }
+        // Rows no window from here on reaches are emitted before the forward, while its buffers
+        // are free for the emitted rows' temporaries (after it, they would add to its peak).
+        if (ring && plan.starts[first][0] > released) {
+            ring->release(released, plan.starts[first][0], emit);
+            released = plan.starts[first][0];
+        }
         const size_t last = std::min(count, first + size_t(batchSize));
         std::vector<torch::Tensor> windows;
         for (size_t w = first; w < last; ++w)
