@@ -1,0 +1,155 @@
+#include "engine/analysis/ensemble_uncertainty.h"
+
+#include "engine/core/error.h"
+#include "engine/core/job_runner.h"
+#include "engine/model/inference.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <optional>
+
+namespace segxai {
+namespace {
+
+std::string memberName(const std::string& path) {
+    const std::filesystem::path p(path);
+    const std::string name = p.filename().string();
+    return name.empty() ? p.parent_path().filename().string() : name;
+}
+
+// The study mirrored along `flip` in voxel space (its geometry unchanged), channels only.
+Study mirroredStudy(const Study& study, const FlipAxes& flip) {
+    Study out;
+    out.geometry = study.geometry;
+    out.sourcePaths = study.sourcePaths;
+    for (const Volume& channel : study.channels) {
+        Volume v;
+        v.geometry = channel.geometry;
+        v.name = channel.name;
+        v.voxels = mirrored(channel.voxels, channel.geometry, flip);
+        out.channels.push_back(std::move(v));
+    }
+    return out;
+}
+
+std::string flipName(const FlipAxes& flip) {
+    std::string axes;
+    for (int a = 0; a < 3; ++a) {
+        if (flip[size_t(a)]) axes += "xyz"[a];
+    }
+    return axes.empty() ? "" : " mirrored " + axes;
+}
+
+std::vector<size_t> defaultStdClasses(size_t classes) {
+    std::vector<size_t> out;
+    if (classes > 8) return out;
+    for (size_t c = 1; c < classes; ++c)
+        out.push_back(c);
+    return out;
+}
+
+} // namespace
+
+std::vector<EnsembleMember> loadEnsemble(const std::vector<std::string>& paths, const NnunetOptions& nnunet,
+                                         bool ownMirroring) {
+    if (paths.empty()) throw Error("an ensemble needs at least one model");
+    std::vector<EnsembleMember> members;
+    for (const std::string& path : paths) {
+        auto model = Model::load(path, nnunet);
+        const NnunetPlan* plan = model->nnunetPlan();
+        const bool mirroringKept = !nnunet.mirroring || ownMirroring;
+        if (!plan || (plan->folds.size() == 1 && mirroringKept)) {
+            members.push_back({model, plan ? fmt::format("{} fold {}", memberName(path), plan->folds.front().name)
+                                           : memberName(path)});
+            continue;
+        }
+        for (const NnunetFold& fold : plan->folds) {
+            NnunetOptions one = nnunet;
+            one.folds = {fold.name};
+            one.mirroring = nnunet.mirroring && ownMirroring;
+            members.push_back({Model::load(path, one), fmt::format("{} fold {}", memberName(path), fold.name)});
+        }
+    }
+    const ModelCard& first = members.front().model->card();
+    for (const EnsembleMember& m : members) {
+        const ModelCard& card = m.model->card();
+        if (!first.classes.empty() && !card.classes.empty() && card.classes.size() != first.classes.size()) {
+            throw Error(fmt::format("{} has {} classes and {} has {}: an ensemble's members predict the same classes",
+                                    m.name, card.classes.size(), members.front().name, first.classes.size()));
+        }
+        const int64_t channels = m.model->expectedInputChannels(),
+                      firstChannels = members.front().model->expectedInputChannels();
+        if (channels > 0 && firstChannels > 0 && channels != firstChannels) {
+            throw Error(fmt::format("{} takes {} input channels and {} takes {}: an ensemble's members take the same "
+                                    "inputs",
+                                    m.name, channels, members.front().name, firstChannels));
+        }
+    }
+    return members;
+}
+
+std::vector<FlipAxes> flipsOf(const std::string& axes) {
+    FlipAxes allowed{false, false, false};
+    for (char c : axes) {
+        const auto at = std::string("xyz").find(char(std::tolower(static_cast<unsigned char>(c))));
+        if (at == std::string::npos)
+            throw Error(fmt::format("flip axes '{}': use a combination of x, y and z (voxel axes)", axes));
+        allowed[at] = true;
+    }
+    std::vector<FlipAxes> out;
+    for (int mask = 0; mask < 8; ++mask) {
+        const FlipAxes flip{(mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0};
+        bool ok = true;
+        for (size_t a = 0; a < 3; ++a)
+            ok = ok && (!flip[a] || allowed[a]);
+        if (ok) out.push_back(flip);
+    }
+    return out;
+}
+
+UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, const Study& study,
+                                   const UncertaintyOptions& options, JobContext* job) {
+    if (members.empty()) throw Error("an ensemble needs at least one model");
+    if (options.flips.empty()) throw Error("uncertainty needs at least one pass per member (flips)");
+    const auto start = std::chrono::steady_clock::now();
+    UncertaintyRun run;
+    std::optional<UncertaintyAccumulator> sums;
+    const size_t passes = members.size() * options.flips.size();
+    for (size_t m = 0; m < members.size(); ++m) {
+        for (size_t f = 0; f < options.flips.size(); ++f) {
+            const FlipAxes& flip = options.flips[f];
+            const std::string name = members[m].name + flipName(flip);
+            const size_t pass = m * options.flips.size() + f;
+            std::optional<JobContext> passJob;
+            if (job) {
+                job->throwIfStopped();
+                job->progress(float(pass) / float(passes), fmt::format("{} ({} of {})", name, pass + 1, passes));
+                passJob = job->sub(float(pass) / float(passes), float(pass + 1) / float(passes));
+            }
+            const bool mirrored = flip[0] || flip[1] || flip[2];
+            const Segmentation s =
+                mirrored ? segmentStudy(*members[m].model, mirroredStudy(study, flip), passJob ? &*passJob : nullptr)
+                         : segmentStudy(*members[m].model, study, passJob ? &*passJob : nullptr);
+            if (!sums) {
+                std::vector<size_t> stdClasses =
+                    options.stdClasses.empty() ? defaultStdClasses(s.classNames.size()) : options.stdClasses;
+                sums.emplace(study.geometry, s.classNames, std::move(stdClasses));
+                run.notes.insert(run.notes.end(), s.notes.begin(), s.notes.end());
+            }
+            sums->add(s.probabilities, s.labels, name, flip);
+        }
+    }
+    run.passes = passes;
+    run.maps = sums->finish();
+    Segmentation ensemble;
+    ensemble.classNames = run.maps.classNames;
+    ensemble.labels = run.maps.labels;
+    ensemble.probabilities = run.maps.probabilities;
+    run.instances = findInstances(ensemble);
+    run.perInstance = instanceUncertainty(run.instances, run.maps);
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return run;
+}
+
+} // namespace segxai

@@ -1,0 +1,56 @@
+#pragma once
+#include "engine/analysis/instance_uncertainty.h"
+#include "engine/analysis/uncertainty.h"
+#include "engine/io/study.h"
+#include "engine/model/model.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace segxai {
+
+class JobContext;
+
+// One member of an ensemble: a model that predicts on its own (a TorchScript model, a bundle,
+// or one fold of an nnU-Net folder).
+struct EnsembleMember {
+    std::shared_ptr<const Model> model;
+    std::string name;
+};
+
+// The members the models at `paths` stand for: each path one member, except an nnU-Net folder
+// with several folds, which gives one member per fold (predicted as nnU-Net predicts one fold;
+// with `ownMirroring` false, without nnU-Net's test-time mirroring, for when flips are members
+// of their own). Throws segxai::Error when the members' classes or input channels differ.
+std::vector<EnsembleMember> loadEnsemble(const std::vector<std::string>& paths, const NnunetOptions& nnunet,
+                                         bool ownMirroring);
+
+struct UncertaintyOptions {
+    // Each member runs once per entry, its input mirrored along those voxel axes and its
+    // output mirrored back: {{false, false, false}} is no augmentation.
+    std::vector<FlipAxes> flips{{false, false, false}};
+    // The classes whose probability standard deviation is mapped; empty: every class but the
+    // first (background) when the model has at most 8 classes, else none.
+    std::vector<size_t> stdClasses;
+};
+
+// The flips of `axes` test-time augmentation: no flip, then every non-empty subset of the voxel
+// axes named ("x", "y", "z" in any combination; "xyz" gives 8 passes, as nnU-Net's mirroring).
+std::vector<FlipAxes> flipsOf(const std::string& axes);
+
+struct UncertaintyRun {
+    UncertaintyMaps maps;
+    InstanceSet instances; // the structures of maps.labels
+    std::vector<InstanceUncertainty> perInstance;
+    std::vector<std::string> notes;
+    size_t passes = 0; // member x flip predictions
+    double seconds = 0.0;
+};
+
+// Every member on every flip of the study, one prediction held at a time; the maps, the
+// ensemble's structures and their uncertainty.
+UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, const Study& study,
+                                   const UncertaintyOptions& options, JobContext* job = nullptr);
+
+} // namespace segxai
