@@ -60,6 +60,7 @@ CommandLine::CommandLine()
     add(registerExplainCommand(parser));
     add(registerRenderCommand(parser));
     add(registerLesionsCommand(parser));
+    add(registerUncertaintyCommand(parser));
     add(registerAggregateCommand(parser));
     add(registerEvaluateCommand(parser));
     add(registerBatchCommand(parser));

@@ -4,6 +4,7 @@
 #include "engine/core/job_runner.h"
 #include "engine/model/inference.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
@@ -41,11 +42,26 @@ std::string flipName(const FlipAxes& flip) {
     return axes.empty() ? "" : " mirrored " + axes;
 }
 
-std::vector<size_t> defaultStdClasses(size_t classes) {
+std::vector<size_t> stdClassesOf(const std::vector<std::string>& asked, const std::vector<std::string>& classNames) {
     std::vector<size_t> out;
-    if (classes > 8) return out;
-    for (size_t c = 1; c < classes; ++c)
-        out.push_back(c);
+    if (asked.empty()) {
+        for (size_t c = 1; c < classNames.size() && classNames.size() <= 8; ++c)
+            out.push_back(c);
+        return out;
+    }
+    for (const std::string& name : asked) {
+        const auto at = std::find(classNames.begin(), classNames.end(), name);
+        if (at != classNames.end()) {
+            out.push_back(size_t(at - classNames.begin()));
+            continue;
+        }
+        const bool digits = !name.empty() && std::all_of(name.begin(), name.end(), ::isdigit);
+        if (!digits || std::stoull(name) >= classNames.size()) {
+            throw Error(fmt::format("class '{}' asked for its standard deviation: the model's classes are {}", name,
+                                    fmt::join(classNames, ", ")));
+        }
+        out.push_back(size_t(std::stoull(name)));
+    }
     return out;
 }
 
@@ -132,9 +148,7 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
                 mirrored ? segmentStudy(*members[m].model, mirroredStudy(study, flip), passJob ? &*passJob : nullptr)
                          : segmentStudy(*members[m].model, study, passJob ? &*passJob : nullptr);
             if (!sums) {
-                std::vector<size_t> stdClasses =
-                    options.stdClasses.empty() ? defaultStdClasses(s.classNames.size()) : options.stdClasses;
-                sums.emplace(study.geometry, s.classNames, std::move(stdClasses));
+                sums.emplace(study.geometry, s.classNames, stdClassesOf(options.stdClasses, s.classNames));
                 run.notes.insert(run.notes.end(), s.notes.begin(), s.notes.end());
             }
             sums->add(s.probabilities, s.labels, name, flip);

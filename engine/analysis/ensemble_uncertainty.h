@@ -30,9 +30,9 @@ struct UncertaintyOptions {
     // Each member runs once per entry, its input mirrored along those voxel axes and its
     // output mirrored back: {{false, false, false}} is no augmentation.
     std::vector<FlipAxes> flips{{false, false, false}};
-    // The classes whose probability standard deviation is mapped; empty: every class but the
-    // first (background) when the model has at most 8 classes, else none.
-    std::vector<size_t> stdClasses;
+    // The classes whose probability standard deviation is mapped, by name or index; empty:
+    // every class but the first (background) when the model has at most 8 classes, else none.
+    std::vector<std::string> stdClasses;
 };
 
 // The flips of `axes` test-time augmentation: no flip, then every non-empty subset of the voxel

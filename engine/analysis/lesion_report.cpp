@@ -1,5 +1,6 @@
 #include "engine/analysis/lesion_report.h"
 
+#include "engine/analysis/report_numbers.h"
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
 #include "engine/io/atomic_file.h"
@@ -19,26 +20,6 @@ namespace segxai {
 namespace {
 
 const char* kMethods[] = {"smoothgrad", "smoothgrad-max", "seg-grad-cam++"};
-
-double median(std::vector<double> v) {
-    if (v.empty()) return std::nan("");
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-json testJson(const std::optional<RankTest>& t) {
-    if (!t) return nullptr;
-    return {{"statistic", t->statistic}, {"p", t->pValue}};
-}
-
-json number(double v) {
-    return std::isfinite(v) ? json(v) : json(nullptr);
-}
-
-std::string csvNumber(double v) {
-    return std::isfinite(v) ? fmt::format("{:.6g}", v) : "";
-}
 
 // The MS study's findings on the true positives' SmoothGrad (mean variant).
 std::vector<Finding> findingsOf(const LesionAnalysis& a) {

@@ -1,0 +1,97 @@
+// `segxai uncertainty`: an ensemble's uncertainty on one study (engine/analysis/ensemble_uncertainty.h)
+// as maps, a structure table and a summary.
+#include "app/cli/command.h"
+#include "app/cli/progress_bar.h"
+#include "engine/analysis/uncertainty_report.h"
+#include "engine/core/cpu_usage.h"
+#include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/study_loader.h"
+#include "engine/model/device.h"
+
+#include <cstdio>
+#include <fmt/format.h>
+
+namespace segxai::app {
+namespace {
+
+struct UncertaintyCommandOptions {
+    StudyOptions study;
+    std::vector<std::string> models;
+    NnunetOptions nnunet;
+    std::string tta = "none";
+    std::string flipAxes = "xyz";
+    std::vector<std::string> stdClasses;
+    std::string out;
+};
+
+int run(const UncertaintyCommandOptions& o) {
+    if (o.tta != "none" && o.tta != "flips") throw Error("--tta: use none or flips (got '" + o.tta + "')");
+    checkOutputFolder(o.out);
+    ProgressBar progress("uncertainty");
+    JobContext& job = *progress.context();
+    const CpuMeter cpu;
+    job.progress(0.0f, "loading");
+    UncertaintyOptions options;
+    const bool flips = o.tta == "flips";
+    if (flips) options.flips = flipsOf(o.flipAxes);
+    options.stdClasses = o.stdClasses;
+    // With flips as members of their own, nnU-Net's mirroring inside each fold is off.
+    const std::vector<EnsembleMember> members = loadEnsemble(o.models, o.nnunet, !flips);
+    const StudyRequest request = matchedToModel(o.study.request(), *members.front().model);
+    const Study study = loadStudy(request, nullptr);
+    std::vector<std::string> inputs = request.channelPaths;
+    inputs.insert(inputs.end(), o.models.begin(), o.models.end());
+    if (request.groundTruthPath) inputs.push_back(*request.groundTruthPath);
+
+    JobContext predicting = job.sub(0.0f, 0.95f);
+    const UncertaintyRun result = ensembleUncertainty(members, study, options, &predicting);
+    job.progress(0.95f, "writing");
+    writeUncertainty(result, study.groundTruth, o.out, inputs);
+    progress.finish();
+
+    std::fprintf(stderr, "%zu members x %zu passes = %zu predictions in %.1f s; %zu structures\n", members.size(),
+                 options.flips.size(), result.passes, result.seconds, result.instances.instances.size());
+    const auto summary = uncertaintySummary(result, structuresAgainstTruth(result.instances, study.groundTruth));
+    for (const auto& c : summary["classes"]) {
+        if (c["voxels"].get<size_t>() == 0) continue;
+        std::fprintf(stderr, "  %s: mean entropy %.4f, mutual information %.4f, disagreement %.4f (%zu voxels)\n",
+                     c["class"].get<std::string>().c_str(), c["mean_entropy"].get<double>(),
+                     c["mean_mutual_information"].get<double>(), c["mean_disagreement"].get<double>(),
+                     c["voxels"].get<size_t>());
+    }
+    std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
+                 cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
+    return 0;
+}
+
+} // namespace
+
+CommandRun registerUncertaintyCommand(CLI::App& parser) {
+    auto* c = parser.add_subcommand("uncertainty", "An ensemble's uncertainty: entropy, mutual information, class "
+                                                   "deviation and disagreement maps, and each structure's");
+    auto o = std::make_shared<UncertaintyCommandOptions>();
+    addStudyOptions(*c, o->study, true, true);
+    c->add_option("--model", o->models,
+                  "A member (repeat for more): TorchScript file, model folder, MONAI bundle, or an nnU-Net results "
+                  "folder (each of its folds a member)")
+        ->required();
+    addNnunetOptions(*c, o->nnunet);
+    c->add_option("--tta", o->tta,
+                  "Test-time augmentation: none (default) or flips (each member on every mirror "
+                  "image, mapped back)");
+    c->add_option("--flip-axes", o->flipAxes,
+                  "Voxel axes flipped with --tta flips: x, y, z in any combination "
+                  "(default xyz: 8 passes per member)");
+    c->add_option("--std-classes", o->stdClasses,
+                  "Classes (names or indices) whose probability standard deviation is mapped (default: every class "
+                  "but background when there are at most 8)")
+        ->delimiter(',');
+    c->add_option("--out", o->out,
+                  "Folder for labels, entropy, expected_entropy, mutual_information, disagreement and std_<class> "
+                  "(.nii.gz), instances.csv, members.csv and summary.json")
+        ->required();
+    return [o] { return runReportingErrors([&] { return run(*o); }); };
+}
+
+} // namespace segxai::app

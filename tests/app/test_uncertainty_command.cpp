@@ -1,0 +1,87 @@
+// `segxai uncertainty` on the lesion demo: an ensemble of two members with flips, every file
+// written and consistent with the study; bad options refused before any work.
+#include "engine/io/csv.h"
+#include "engine/io/image_io.h"
+#include "tests/support/run_process.h"
+#include "tests/support/temp_dir.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+using namespace segxai;
+namespace fs = std::filesystem;
+
+TEST_CASE("segxai uncertainty writes an ensemble's maps, structures and summary", "[cli][uncertainty]") {
+    test::TempDir dir;
+    const std::string data = dir.file("demo");
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", data, "--task", "lesions"}).exitCode == 0);
+    const std::string study = data + "/lesions/", out = dir.file("out"), model = SEGXAI_ASSET_DIR "/models/lesions";
+    const auto run = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study + "t1.nii.gz", "--study",
+                                       study + "flair.nii.gz", "--gt", study + "gt.nii.gz", "--model", model, "--model",
+                                       model, "--tta", "flips", "--flip-axes", "x", "--out", out});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("2 members x 2 passes = 4 predictions"));
+
+    const Volume t1 = readVolume(study + "t1.nii.gz");
+    for (const char* name : {"entropy", "expected_entropy", "mutual_information", "disagreement", "std_lesion"}) {
+        const Volume map = readVolume(out + "/" + name + ".nii.gz");
+        CHECK(map.geometry.dims == t1.geometry.dims);
+        CHECK(map.geometry.spacing == t1.geometry.spacing);
+        // Two classes: entropies <= ln 2, shares and deviations <= 1.
+        const auto [low, high] = std::minmax_element(map.voxels.begin(), map.voxels.end());
+        CHECK(*low >= 0.0f);
+        CHECK(*high <= 1.0f);
+    }
+    const LabelVolume labels = readLabelVolume(out + "/labels.nii.gz");
+    CHECK(labels.geometry.dims == t1.geometry.dims);
+
+    std::ifstream csv(out + "/instances.csv");
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header == "id,class,voxels,volume_mm3,mean_probability,truth,mean_entropy,mean_mutual_information,"
+                    "member_share,volume_cv,volume_mm3_member_1,volume_mm3_member_2,volume_mm3_member_3,"
+                    "volume_mm3_member_4");
+    size_t rows = 0, truePositives = 0;
+    for (std::string line; std::getline(csv, line);) {
+        const auto fields = splitCsvLine(line, "instances.csv");
+        REQUIRE(fields.size() == 14);
+        CHECK(fields[1] == "lesion");
+        CHECK((fields[5] == "tp" || fields[5] == "fp"));
+        truePositives += fields[5] == "tp";
+        const double share = std::stod(fields[8]);
+        CHECK((share > 0.0 && share <= 1.0)); // the ensemble's structures: some member found each
+        ++rows;
+    }
+    CHECK(rows >= 3);
+    CHECK(truePositives >= 3);
+
+    nlohmann::json summary;
+    std::ifstream(out + "/summary.json") >> summary;
+    CHECK(summary["members"].size() == 4);
+    CHECK(summary["members"][1] == "lesions mirrored x");
+    CHECK(summary["structures"] == rows);
+    CHECK(summary["tp_vs_fp"]["mean_entropy"]["tp"]["structures"] == truePositives);
+}
+
+TEST_CASE("segxai uncertainty refuses bad options before any work", "[cli][uncertainty]") {
+    test::TempDir dir;
+    const std::string out = dir.file("out"), model = SEGXAI_ASSET_DIR "/models/lesions";
+    const std::string study = dir.file("t1.nii.gz");
+    Geometry g;
+    g.dims = {8, 8, 8};
+    writeVolume(Volume(g, "t1"), study);
+    auto run = test::runProcess(
+        {SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--tta", "rotate", "--out", out});
+    CHECK(run.exitCode == 1);
+    CHECK_THAT(run.output, Catch::Contains("--tta: use none or flips"));
+    CHECK_FALSE(fs::exists(out));
+    run = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--model",
+                            SEGXAI_TEST_DATA "/models/linear.pt", "--out", out});
+    CHECK(run.exitCode == 1);
+    CHECK_THAT(run.output, Catch::Contains("input channels"));
+    CHECK_FALSE(fs::exists(out));
+}

@@ -1,0 +1,111 @@
+// Ensembles of real TorchScript models and nnU-Net folds: members, flips mapped back, and the
+// uncertainty they give where the answer is known.
+#include "engine/analysis/ensemble_uncertainty.h"
+#include "engine/core/error.h"
+#include "engine/model/inference.h"
+#include "tests/support/volumes.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+
+using namespace segxai;
+
+namespace {
+
+const std::string kModels = SEGXAI_TEST_DATA "/models/";
+
+Study studyOf(const Volume& channel) {
+    Study s;
+    s.geometry = channel.geometry;
+    s.channels = {channel};
+    return s;
+}
+
+Study waves(Index3 dims) {
+    Geometry g;
+    g.dims = dims;
+    return studyOf(test::makeVolume(g, [](auto i, auto j, auto k) {
+        return float(std::sin(0.9 * i + 0.2) * std::cos(0.7 * j) + 0.3 * std::sin(1.3 * k + 0.5 * i));
+    }));
+}
+
+float largest(const Volume& v) {
+    return *std::max_element(v.voxels.begin(), v.voxels.end());
+}
+
+} // namespace
+
+TEST_CASE("flips of a flip-equivariant model give zero disagreement and mutual information", "[uncertainty]") {
+    // probabilities.pt is voxel-wise (softmax of -4x, 4x): mirroring its input mirrors its output.
+    const std::vector<EnsembleMember> members{{Model::load(kModels + "probabilities.pt"), "voxel-wise"}};
+    UncertaintyOptions options;
+    options.flips = flipsOf("xyz");
+    REQUIRE(options.flips.size() == 8);
+    const UncertaintyRun run = ensembleUncertainty(members, waves({7, 6, 5}), options);
+    CHECK(run.passes == 8);
+    CHECK(run.maps.memberNames.size() == 8);
+    CHECK(run.maps.memberNames[7] == "voxel-wise mirrored xyz");
+    CHECK(largest(run.maps.disagreement) == 0.0f);
+    CHECK(largest(run.maps.mutualInformation) < 1e-5f); // 0 to float precision
+    CHECK(largest(run.maps.classStd.at(0)) < 1e-3f);
+    CHECK(largest(run.maps.entropy) > 0.01f); // the model is unsure near 0, all passes alike
+}
+
+TEST_CASE("identical members give zero mutual information and each its own name", "[uncertainty]") {
+    const auto model = Model::load(kModels + "local_fcn.pt");
+    const std::vector<EnsembleMember> members{{model, "a"}, {model, "b"}, {model, "c"}};
+    const UncertaintyRun run = ensembleUncertainty(members, waves({9, 8, 7}), {});
+    CHECK(run.passes == 3);
+    CHECK(largest(run.maps.mutualInformation) < 1e-5f); // 0 to float precision
+    CHECK(largest(run.maps.disagreement) == 0.0f);
+    CHECK(run.maps.memberNames == std::vector<std::string>{"a", "b", "c"});
+    // The ensemble's labels are the model's own.
+    const Segmentation alone = segmentStudy(*model, waves({9, 8, 7}));
+    CHECK(run.maps.labels.labels == alone.labels.labels);
+}
+
+TEST_CASE("a flipped pass is the model on the mirrored study, mapped back", "[uncertainty]") {
+    // local_fcn's 3 x 3 x 3 kernels are not symmetric: mirroring changes its answer.
+    const auto model = Model::load(kModels + "local_fcn.pt");
+    const Study study = waves({10, 9, 8});
+    UncertaintyOptions options;
+    options.flips = flipsOf("y");
+    REQUIRE(options.flips.size() == 2);
+    const UncertaintyRun run = ensembleUncertainty({{model, "fcn"}}, study, options);
+    const FlipAxes flip{false, true, false};
+    Study mirroredStudy = study;
+    mirroredStudy.channels[0].voxels = mirrored(study.channels[0].voxels, study.geometry, flip);
+    const Segmentation onMirror = segmentStudy(*model, mirroredStudy);
+    CHECK(run.maps.memberLabels[1].labels == mirrored(onMirror.labels.labels, study.geometry, flip));
+    CHECK(largest(run.maps.mutualInformation) > 1e-6f);
+}
+
+TEST_CASE("members that differ in inputs or classes are refused with both", "[uncertainty]") {
+    CHECK_THROWS_WITH(loadEnsemble({kModels + "local_fcn.pt", kModels + "linear.pt"}, {}, true),
+                      Catch::Contains("takes 2 input channels") && Catch::Contains("takes 1"));
+    const std::vector<EnsembleMember> members{{Model::load(kModels + "probabilities.pt"), "two"},
+                                              {Model::load(kModels + "many_classes.pt"), "many"}};
+    CHECK_THROWS_WITH(ensembleUncertainty(members, waves({6, 6, 6}), {}),
+                      Catch::Contains("'many' has 105 classes") && Catch::Contains("the ensemble has 2"));
+    CHECK_THROWS_WITH(flipsOf("xw"), Catch::Contains("'xw'"));
+    UncertaintyOptions unknownClass;
+    unknownClass.stdClasses = {"liver"};
+    CHECK_THROWS_WITH(ensembleUncertainty({members.front()}, waves({6, 6, 6}), unknownClass),
+                      Catch::Contains("'liver'") && Catch::Contains("negative, positive"));
+}
+
+TEST_CASE("an nnU-Net folder's folds are members of their own", "[uncertainty]") {
+    const std::string folder = SEGXAI_ASSET_DIR "/models/lesions_nnunet/Dataset950_SegXAILesions";
+    const auto members = loadEnsemble({folder}, {}, false);
+    REQUIRE(members.size() == 3);
+    for (size_t f = 0; f < 3; ++f) {
+        CHECK(members[f].name == "Dataset950_SegXAILesions fold " + std::to_string(f));
+        REQUIRE(members[f].model->nnunetPlan()->folds.size() == 1);
+        CHECK(members[f].model->nnunetPlan()->folds.front().name == std::to_string(f));
+        CHECK_FALSE(members[f].model->nnunetSelection()->options.mirroring);
+    }
+    NnunetOptions two;
+    two.folds = {"0", "2"};
+    CHECK(loadEnsemble({folder}, two, true).size() == 2);
+}
