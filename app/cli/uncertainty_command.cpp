@@ -22,11 +22,18 @@ struct UncertaintyCommandOptions {
     std::string tta = "none";
     std::string flipAxes = "xyz";
     std::vector<std::string> stdClasses;
+    std::string method, target;
+    ParameterOptions parameterOptions;
     std::string out;
 };
 
 int run(const UncertaintyCommandOptions& o) {
     if (o.tta != "none" && o.tta != "flips") throw Error("--tta: use none or flips (got '" + o.tta + "')");
+    std::optional<StabilityRequest> stability;
+    if (!o.method.empty() || !o.target.empty()) {
+        if (o.method.empty() || o.target.empty()) throw Error("--method and --target go together");
+        stability = StabilityRequest{parseMethod(o.method), parseTargetSpec(o.target), o.parameterOptions.resolved()};
+    }
     checkOutputFolder(o.out);
     ProgressBar progress("uncertainty");
     JobContext& job = *progress.context();
@@ -45,7 +52,7 @@ int run(const UncertaintyCommandOptions& o) {
     if (request.groundTruthPath) inputs.push_back(*request.groundTruthPath);
 
     JobContext predicting = job.sub(0.0f, 0.95f);
-    const UncertaintyRun result = ensembleUncertainty(members, study, options, &predicting);
+    const UncertaintyRun result = ensembleUncertainty(members, study, options, &predicting, stability);
     job.progress(0.95f, "writing");
     writeUncertainty(result, study.groundTruth, o.out, inputs);
     progress.finish();
@@ -59,6 +66,11 @@ int run(const UncertaintyCommandOptions& o) {
                      c["class"].get<std::string>().c_str(), c["mean_entropy"].get<double>(),
                      c["mean_mutual_information"].get<double>(), c["mean_disagreement"].get<double>(),
                      c["voxels"].get<size_t>());
+    }
+    if (result.stability) {
+        std::fprintf(stderr, "%s of %s by each member: mean rank correlation %.3f, top-5%% overlap %.3f\n",
+                     o.method.c_str(), result.target->description.c_str(), result.stability->meanRankCorrelation,
+                     result.stability->meanTopOverlap);
     }
     std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
                  cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
@@ -87,6 +99,10 @@ CommandRun registerUncertaintyCommand(CLI::App& parser) {
                   "Classes (names or indices) whose probability standard deviation is mapped (default: every class "
                   "but background when there are at most 8)")
         ->delimiter(',');
+    c->add_option("--method", o->method,
+                  "Explain --target with every member (unflipped) and report how stable the map is across them");
+    c->add_option("--target", o->target, "The target of --method (as for explain), resolved on the ensemble's labels");
+    addParameterOptions(*c, o->parameterOptions);
     c->add_option("--out", o->out,
                   "Folder for labels, entropy, expected_entropy, mutual_information, disagreement and std_<class> "
                   "(.nii.gz), instances.csv, members.csv and summary.json")

@@ -124,14 +124,43 @@ std::vector<FlipAxes> flipsOf(const std::string& axes) {
     return out;
 }
 
+namespace {
+
+// Every member explains the target resolved on the ensemble's labels (segment features, for
+// the perturbation methods, are the ensemble's segments, so that the maps share them).
+void explainByMembers(const std::vector<EnsembleMember>& members, const Study& study, const Segmentation& ensemble,
+                      const StabilityRequest& request, UncertaintyRun& run, JobContext* job) {
+    run.target = resolveTarget(request.target, study, ensemble, request.parameters.instances);
+    std::vector<std::string> names;
+    for (size_t m = 0; m < members.size(); ++m) {
+        std::optional<JobContext> memberJob;
+        if (job) {
+            job->throwIfStopped();
+            job->progress(float(m) / float(members.size()), "explaining with " + members[m].name);
+            memberJob = job->sub(float(m) / float(members.size()), float(m + 1) / float(members.size()));
+        }
+        const auto explanations =
+            explain(*members[m].model, study, *run.target, {request.method}, request.parameters,
+                    memberJob ? &*memberJob : nullptr, isFeatureMethod(request.method) ? &ensemble.labels : nullptr);
+        run.memberMaps.push_back(combinedStudyMap(explanations.front(), study.geometry));
+        names.push_back(members[m].name);
+    }
+    run.stability = explanationSpread(run.memberMaps, names, *run.target);
+}
+
+} // namespace
+
 UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, const Study& study,
-                                   const UncertaintyOptions& options, JobContext* job) {
+                                   const UncertaintyOptions& options, JobContext* job,
+                                   const std::optional<StabilityRequest>& stability) {
     if (members.empty()) throw Error("an ensemble needs at least one model");
     if (options.flips.empty()) throw Error("uncertainty needs at least one pass per member (flips)");
     const auto start = std::chrono::steady_clock::now();
     UncertaintyRun run;
     std::optional<UncertaintyAccumulator> sums;
     const size_t passes = members.size() * options.flips.size();
+    // Predictions take this share of the progress, explanations the rest.
+    const float predicting = stability ? 0.5f : 1.0f;
     for (size_t m = 0; m < members.size(); ++m) {
         for (size_t f = 0; f < options.flips.size(); ++f) {
             const FlipAxes& flip = options.flips[f];
@@ -140,8 +169,10 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
             std::optional<JobContext> passJob;
             if (job) {
                 job->throwIfStopped();
-                job->progress(float(pass) / float(passes), fmt::format("{} ({} of {})", name, pass + 1, passes));
-                passJob = job->sub(float(pass) / float(passes), float(pass + 1) / float(passes));
+                job->progress(predicting * float(pass) / float(passes),
+                              fmt::format("{} ({} of {})", name, pass + 1, passes));
+                passJob =
+                    job->sub(predicting * float(pass) / float(passes), predicting * float(pass + 1) / float(passes));
             }
             const bool mirrored = flip[0] || flip[1] || flip[2];
             const Segmentation s =
@@ -162,6 +193,11 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
     ensemble.probabilities = run.maps.probabilities;
     run.instances = findInstances(ensemble);
     run.perInstance = instanceUncertainty(run.instances, run.maps);
+    if (stability) {
+        std::optional<JobContext> explaining;
+        if (job) explaining = job->sub(predicting, 1.0f);
+        explainByMembers(members, study, ensemble, *stability, run, explaining ? &*explaining : nullptr);
+    }
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return run;
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include "engine/analysis/explanation_agreement.h"
 #include "engine/analysis/instance_uncertainty.h"
 #include "engine/analysis/uncertainty.h"
 #include "engine/io/study.h"
@@ -35,6 +36,14 @@ struct UncertaintyOptions {
     std::vector<std::string> stdClasses;
 };
 
+// One target explained by every member (its first pass, unflipped): how stable the
+// explanation is across members.
+struct StabilityRequest {
+    Method method = Method::SegGradCam;
+    TargetSpec target; // resolved on the ensemble's labels
+    ExplainParameters parameters;
+};
+
 // The flips of `axes` test-time augmentation: no flip, then every non-empty subset of the voxel
 // axes named ("x", "y", "z" in any combination; "xyz" gives 8 passes, as nnU-Net's mirroring).
 std::vector<FlipAxes> flipsOf(const std::string& axes);
@@ -46,11 +55,16 @@ struct UncertaintyRun {
     std::vector<std::string> notes;
     size_t passes = 0; // member x flip predictions
     double seconds = 0.0;
+    // With a StabilityRequest: the target and each member's map (channels summed, study grid).
+    std::optional<Target> target;
+    std::vector<Volume> memberMaps;
+    std::optional<ExplanationSpread> stability;
 };
 
 // Every member on every flip of the study, one prediction held at a time; the maps, the
 // ensemble's structures and their uncertainty.
 UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, const Study& study,
-                                   const UncertaintyOptions& options, JobContext* job = nullptr);
+                                   const UncertaintyOptions& options, JobContext* job = nullptr,
+                                   const std::optional<StabilityRequest>& stability = std::nullopt);
 
 } // namespace segxai

@@ -32,6 +32,28 @@ json truthComparison(const UncertaintyRun& run, const std::vector<std::optional<
     return {{"tp", groupJson(tp)}, {"fp", groupJson(fp)}, {"mann_whitney", testJson(mannWhitneyU(tp, fp))}};
 }
 
+json stabilityJson(const UncertaintyRun& run) {
+    const ExplanationSpread& s = *run.stability;
+    json pairs = json::array();
+    for (size_t a = 0; a < s.names.size(); ++a) {
+        for (size_t b = a + 1; b < s.names.size(); ++b) {
+            pairs.push_back({{"a", s.names[a]},
+                             {"b", s.names[b]},
+                             {"rank_correlation", s.pairs[a][b].rankCorrelation},
+                             {"top5_overlap", s.pairs[a][b].topOverlap}});
+        }
+    }
+    json mass = json::object();
+    for (size_t m = 0; m < s.names.size(); ++m)
+        mass[s.names[m]] = s.massInside[m];
+    return {{"target", run.target->description},
+            {"target_voxels", run.target->voxelCount},
+            {"mean_rank_correlation", s.meanRankCorrelation},
+            {"mean_top5_overlap", s.meanTopOverlap},
+            {"positive_mass_inside_target", mass},
+            {"pairs", pairs}};
+}
+
 } // namespace
 
 std::string fileSafeName(const std::string& name) {
@@ -94,6 +116,7 @@ json uncertaintySummary(const UncertaintyRun& run, const std::vector<std::option
     }
     s["classes"] = classes;
     s["structures"] = run.instances.instances.size();
+    if (run.stability) s["explanation_stability"] = stabilityJson(run);
     const bool hasTruth = std::any_of(truth.begin(), truth.end(), [](const auto& t) { return t.has_value(); });
     if (hasTruth) {
         s["tp_vs_fp"] = {
@@ -120,21 +143,26 @@ void writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume
     for (size_t s = 0; s < m.stdClasses.size(); ++s)
         writeVolume(m.classStd[s], path("std_" + fileSafeName(m.classNames[m.stdClasses[s]]) + ".nii.gz"), inputs);
 
+    if (run.stability) {
+        writeVolume(run.stability->mean, path("explanation_mean.nii.gz"), inputs);
+        writeVolume(run.stability->deviation, path("explanation_std.nii.gz"), inputs);
+        for (size_t k = 0; k < run.memberMaps.size(); ++k)
+            writeVolume(run.memberMaps[k], path(fmt::format("explanation_member_{}.nii.gz", k + 1)), inputs);
+    }
     const std::vector<std::optional<bool>> truthOf = structuresAgainstTruth(run.instances, truth);
-    std::string csv = "id,class,voxels,volume_mm3,mean_probability,truth,mean_entropy,mean_mutual_information,"
-                      "member_share,volume_cv";
+    std::string csv = "id,class,voxels,volume_mm3,mean_probability,voxel_i,voxel_j,voxel_k,truth,mean_entropy,"
+                      "mean_mutual_information,member_share,volume_cv";
     for (size_t k = 0; k < m.memberNames.size(); ++k)
         csv += fmt::format(",volume_mm3_member_{}", k + 1);
     csv += "\n";
     for (size_t n = 0; n < run.instances.instances.size(); ++n) {
         const Instance& i = run.instances.instances[n];
         const InstanceUncertainty& u = run.perInstance[n];
-        csv += fmt::format("{},{},{},{:.6g},{:.6g},{},{:.6g},{:.6g},{:.6g},{}", i.id,
+        const char* truthText = !truthOf[n] ? "" : *truthOf[n] ? "tp" : "fp";
+        csv += fmt::format("{},{},{},{:.6g},{:.6g},{},{},{},{},{:.6g},{:.6g},{:.6g},{}", i.id,
                            csvField(m.classNames[size_t(i.classIndex)]), i.voxels, i.volumeMm3, i.meanProbability,
-                           !truthOf[n]   ? ""
-                           : *truthOf[n] ? "tp"
-                                         : "fp",
-                           u.meanEntropy, u.meanMutualInformation, u.memberShare, csvNumber(u.volumeCv));
+                           i.representative[0], i.representative[1], i.representative[2], truthText, u.meanEntropy,
+                           u.meanMutualInformation, u.memberShare, csvNumber(u.volumeCv));
         for (double volume : u.memberVolumesMm3)
             csv += fmt::format(",{:.6g}", volume);
         csv += "\n";

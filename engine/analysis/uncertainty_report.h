@@ -18,8 +18,9 @@ std::vector<std::optional<bool>> structuresAgainstTruth(const InstanceSet& insta
 nlohmann::json uncertaintySummary(const UncertaintyRun& run, const std::vector<std::optional<bool>>& truth);
 
 // Into `folder`: labels.nii.gz (the ensemble), entropy, expected_entropy, mutual_information,
-// disagreement and std_<class> maps (NIfTI, the study's grid), instances.csv, members.csv and
-// summary.json, each file atomically, none over `inputs`.
+// disagreement and std_<class> maps (NIfTI, the study's grid), with an explanation by every
+// member explanation_mean, explanation_std and explanation_member_<k>, then instances.csv,
+// members.csv and summary.json, each file atomically, none over `inputs`.
 void writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume>& truth, const std::string& folder,
                       const std::vector<std::string>& inputs);
 

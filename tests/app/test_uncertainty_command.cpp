@@ -42,17 +42,19 @@ TEST_CASE("segxai uncertainty writes an ensemble's maps, structures and summary"
     std::ifstream csv(out + "/instances.csv");
     std::string header;
     std::getline(csv, header);
-    CHECK(header == "id,class,voxels,volume_mm3,mean_probability,truth,mean_entropy,mean_mutual_information,"
-                    "member_share,volume_cv,volume_mm3_member_1,volume_mm3_member_2,volume_mm3_member_3,"
-                    "volume_mm3_member_4");
+    CHECK(header == "id,class,voxels,volume_mm3,mean_probability,voxel_i,voxel_j,voxel_k,truth,mean_entropy,"
+                    "mean_mutual_information,member_share,volume_cv,volume_mm3_member_1,volume_mm3_member_2,"
+                    "volume_mm3_member_3,volume_mm3_member_4");
     size_t rows = 0, truePositives = 0;
     for (std::string line; std::getline(csv, line);) {
         const auto fields = splitCsvLine(line, "instances.csv");
-        REQUIRE(fields.size() == 14);
+        REQUIRE(fields.size() == 17);
         CHECK(fields[1] == "lesion");
-        CHECK((fields[5] == "tp" || fields[5] == "fp"));
-        truePositives += fields[5] == "tp";
-        const double share = std::stod(fields[8]);
+        // The voxel given is inside the structure: the ensemble labels it lesion.
+        CHECK(labels.at(std::stoll(fields[5]), std::stoll(fields[6]), std::stoll(fields[7])) == 1);
+        CHECK((fields[8] == "tp" || fields[8] == "fp"));
+        truePositives += fields[8] == "tp";
+        const double share = std::stod(fields[11]);
         CHECK((share > 0.0 && share <= 1.0)); // the ensemble's structures: some member found each
         ++rows;
     }
@@ -65,6 +67,47 @@ TEST_CASE("segxai uncertainty writes an ensemble's maps, structures and summary"
     CHECK(summary["members"][1] == "lesions mirrored x");
     CHECK(summary["structures"] == rows);
     CHECK(summary["tp_vs_fp"]["mean_entropy"]["tp"]["structures"] == truePositives);
+}
+
+TEST_CASE("segxai uncertainty explains a picked lesion with every member", "[cli][uncertainty]") {
+    test::TempDir dir;
+    const std::string data = dir.file("demo");
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", data, "--task", "lesions"}).exitCode == 0);
+    const std::string study = data + "/lesions/", out = dir.file("out"), model = SEGXAI_ASSET_DIR "/models/lesions";
+    // The first structure's voxel, from a run without explanation.
+    const std::string first = dir.file("first");
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study + "t1.nii.gz", "--study",
+                              study + "flair.nii.gz", "--model", model, "--out", first})
+                .exitCode == 0);
+    std::ifstream csv(first + "/instances.csv");
+    std::string line;
+    std::getline(csv, line);
+    std::getline(csv, line);
+    const auto fields = splitCsvLine(line, "instances.csv");
+    const std::string voxel = fields[5] + "," + fields[6] + "," + fields[7];
+    const auto run = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study + "t1.nii.gz", "--study",
+                                       study + "flair.nii.gz", "--model", model, "--model", model, "--method",
+                                       "saliency", "--target", "instance:" + voxel, "--out", out});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    // Two identical members: the same map twice.
+    CHECK_THAT(run.output, Catch::Contains("mean rank correlation 1.000, top-5% overlap 1.000"));
+    nlohmann::json summary;
+    std::ifstream(out + "/summary.json") >> summary;
+    const auto& stability = summary["explanation_stability"];
+    CHECK(stability["target"].get<std::string>().find(voxel.substr(0, voxel.find(','))) != std::string::npos);
+    CHECK(stability["pairs"].size() == 1);
+    const Volume a = readVolume(out + "/explanation_member_1.nii.gz"),
+                 b = readVolume(out + "/explanation_member_2.nii.gz");
+    CHECK(a.voxels == b.voxels);
+    const Volume deviation = readVolume(out + "/explanation_std.nii.gz");
+    CHECK(*std::max_element(deviation.voxels.begin(), deviation.voxels.end()) == 0.0f);
+    // --method without --target is refused before any work.
+    const auto half = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study + "t1.nii.gz", "--model", model,
+                                        "--method", "saliency", "--out", dir.file("half")});
+    CHECK(half.exitCode == 1);
+    CHECK_THAT(half.output, Catch::Contains("--method and --target go together"));
+    CHECK_FALSE(fs::exists(dir.file("half")));
 }
 
 TEST_CASE("segxai uncertainty refuses bad options before any work", "[cli][uncertainty]") {

@@ -1,5 +1,6 @@
 // An ensemble's uncertainty maps and per-structure figures against closed forms on hand-built
 // members (docs/methods.md#uncertainty).
+#include "engine/analysis/explanation_agreement.h"
 #include "engine/analysis/instance_uncertainty.h"
 #include "engine/analysis/uncertainty.h"
 #include "engine/core/error.h"
@@ -189,4 +190,35 @@ TEST_CASE("per-structure uncertainty on hand-built masks", "[uncertainty]") {
     // The first structure's voxels 1 and 3: (0.9, 0.1, 0.9) and (0.9, 0.9, 0.9).
     const double first1 = h({1.9 / 3, 1.1 / 3}), first2 = h({2.7 / 3, 0.3 / 3});
     CHECK(u[0].meanEntropy == Approx((first1 + first2 + first2) / 3).margin(1e-5));
+}
+
+TEST_CASE("explanations' agreement: rank correlation, top overlap and mass inside on hand-built maps",
+          "[uncertainty]") {
+    const Geometry g = grid(4, 1, 1);
+    Volume a(g, "a"), b(g, "b"), c(g, "c");
+    a.voxels = {1.0f, 2.0f, 3.0f, 4.0f};
+    b.voxels = {4.0f, 3.0f, 2.0f, 1.0f};
+    c.voxels = {10.0f, 20.0f, 30.0f, 45.0f}; // a's ranks, other values
+    CHECK(mapAgreement(a, b, 0.25).rankCorrelation == Approx(-1.0));
+    CHECK(mapAgreement(a, b, 0.25).topOverlap == 0.0); // top voxel: 3 against 0
+    CHECK(mapAgreement(a, b, 0.5).topOverlap == 0.0);  // {2, 3} against {0, 1}
+    CHECK(mapAgreement(a, b, 0.75).topOverlap == Approx(2.0 / 3.0));
+    CHECK(mapAgreement(a, c).rankCorrelation == Approx(1.0));
+    CHECK(mapAgreement(a, c).topOverlap == 1.0);
+    CHECK_THROWS_WITH(mapAgreement(a, b, 0.0), Catch::Contains("(0, 1]"));
+
+    Target t;
+    t.mask = {0, 0, 1, 1};
+    Volume signedMap(g, "s");
+    signedMap.voxels = {1.0f, -5.0f, 2.0f, 1.0f}; // positive mass 4, inside 3
+    CHECK(positiveMassInside(signedMap, t) == Approx(0.75));
+
+    const ExplanationSpread spread = explanationSpread({a, b, c}, {"a", "b", "c"}, t, 0.25);
+    CHECK(spread.pairs[0][1].rankCorrelation == Approx(-1.0));
+    CHECK(spread.pairs[2][0].rankCorrelation == Approx(1.0));
+    CHECK(spread.meanRankCorrelation == Approx((-1.0 + 1.0 - 1.0) / 3.0));
+    CHECK(spread.meanTopOverlap == Approx((0.0 + 1.0 + 0.0) / 3.0));
+    CHECK(spread.mean.voxels[0] == Approx(5.0));                                       // (1 + 4 + 10) / 3
+    CHECK(spread.deviation.voxels[0] == Approx(std::sqrt((16.0 + 1.0 + 25.0) / 3.0))); // about 5
+    CHECK(spread.massInside[0] == Approx(7.0 / 10.0));
 }

@@ -109,3 +109,23 @@ TEST_CASE("an nnU-Net folder's folds are members of their own", "[uncertainty]")
     two.folds = {"0", "2"};
     CHECK(loadEnsemble({folder}, two, true).size() == 2);
 }
+
+TEST_CASE("a target explained by identical members is perfectly stable", "[uncertainty]") {
+    const auto model = Model::load(kModels + "local_fcn.pt");
+    StabilityRequest request;
+    request.method = Method::Saliency;
+    request.target = parseTargetSpec("class:1");
+    const UncertaintyRun run =
+        ensembleUncertainty({{model, "a"}, {model, "b"}}, waves({9, 8, 7}), {}, nullptr, request);
+    REQUIRE(run.stability);
+    CHECK(run.memberMaps.size() == 2);
+    CHECK(run.stability->meanRankCorrelation == Approx(1.0));
+    CHECK(run.stability->meanTopOverlap == 1.0);
+    CHECK(largest(run.stability->deviation) == 0.0f);
+    CHECK(run.stability->massInside[0] == run.stability->massInside[1]);
+    CHECK(run.target->className == "class 1");
+    // The same map as explaining alone.
+    const Study study = waves({9, 8, 7});
+    const auto alone = explain(*model, study, *run.target, {Method::Saliency}, request.parameters);
+    CHECK(combinedStudyMap(alone.front(), study.geometry).voxels == run.memberMaps[0].voxels);
+}
