@@ -116,7 +116,7 @@ CommandInputs loadCommandInputs(const StudyOptions& studyOptions, const std::str
     job.progress(0.0f, "loading");
     auto loadedModel = Model::load(model, nnunet);
     const StudyRequest request = matchedToModel(studyOptions.request(), *loadedModel);
-    CommandInputs inputs{loadStudy(request, nullptr), std::move(loadedModel), request.channelPaths};
+    CommandInputs inputs{loadStudy(request, nullptr), std::move(loadedModel), request.channelPaths, request};
     inputs.paths.push_back(model);
     if (request.groundTruthPath) inputs.paths.push_back(*request.groundTruthPath);
     return inputs;

@@ -70,6 +70,7 @@ struct CommandInputs {
     Study study;
     std::shared_ptr<const Model> model;
     std::vector<std::string> paths;
+    StudyRequest request; // the channels as matched to the model, to read the study again
 };
 CommandInputs loadCommandInputs(const StudyOptions& study, const std::string& model, JobContext& job,
                                 const NnunetOptions& nnunet = {});

@@ -79,12 +79,15 @@ int run(ExplainOptions& o) {
 
     ProgressBar progress("explain");
     JobContext& job = *progress.context();
-    const CommandInputs inputs = loadCommandInputs(o.study, o.model, job, o.nnunet);
-    const Study& study = inputs.study;
+    CommandInputs inputs = loadCommandInputs(o.study, o.model, job, o.nnunet);
+    Study& study = inputs.study;
     const auto& model = inputs.model;
     const double loadSeconds = since(start);
     auto segmentStep = job.sub(0.0f, 0.15f);
-    Segmentation segmentation = segmentStudy(*model, study, &segmentStep);
+    // The study's voxels are released while the segmentation's windows run and read again for
+    // the explanation: a 512 x 512 x 400 CT holds 0.4 GB in float32, at the segmentation's peak
+    // (docs/performance.md#the-scale-benchmark); reading it again costs seconds.
+    Segmentation segmentation = segmentStudy(*model, std::move(study), &segmentStep);
     const Target target = resolveTarget(spec, study, segmentation, p.instances);
     // The explanation needs the labels at most (as the features of segment ablation and
     // KernelSHAP): the class probabilities (16 bytes per voxel for many classes), and the labels
@@ -96,6 +99,7 @@ int run(ExplainOptions& o) {
     const bool needsSegments = std::any_of(methods.begin(), methods.end(), isFeatureMethod);
     if (!needsSegments) segmentation.labels = LabelVolume();
     releaseFreedMemory();
+    study.channels = loadStudy(inputs.request, nullptr).channels;
     const auto methodStart = std::chrono::steady_clock::now();
     auto explainStep = job.sub(0.15f, 1.0f);
     const std::vector<Explanation> explanations =
