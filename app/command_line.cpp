@@ -61,6 +61,7 @@ CommandLine::CommandLine()
     add(registerRenderCommand(parser));
     add(registerLesionsCommand(parser));
     add(registerUncertaintyCommand(parser));
+    add(registerCompareModelsCommand(parser));
     add(registerAggregateCommand(parser));
     add(registerEvaluateCommand(parser));
     add(registerBatchCommand(parser));

@@ -26,6 +26,7 @@ CommandRun registerEvaluateCommand(CLI::App& parser);
 CommandRun registerBatchCommand(CLI::App& parser);
 CommandRun registerMergeCommand(CLI::App& parser);
 CommandRun registerUncertaintyCommand(CLI::App& parser);
+CommandRun registerCompareModelsCommand(CLI::App& parser);
 
 // Runs `body`, turning an exception into a one-line reason on stderr and exit status 1.
 int runReportingErrors(const std::function<int()>& body);

@@ -145,4 +145,26 @@ ExplanationSpread explanationSpread(const std::vector<Volume>& maps, const std::
     return out;
 }
 
+nlohmann::json spreadSummary(const ExplanationSpread& spread, const Target& target) {
+    using nlohmann::json;
+    json pairs = json::array();
+    for (size_t a = 0; a < spread.names.size(); ++a) {
+        for (size_t b = a + 1; b < spread.names.size(); ++b) {
+            pairs.push_back({{"a", spread.names[a]},
+                             {"b", spread.names[b]},
+                             {"rank_correlation", spread.pairs[a][b].rankCorrelation},
+                             {"top5_overlap", spread.pairs[a][b].topOverlap}});
+        }
+    }
+    json mass = json::array();
+    for (size_t m = 0; m < spread.names.size(); ++m)
+        mass.push_back({{"name", spread.names[m]}, {"share", spread.massInside[m]}});
+    return {{"target", target.description},
+            {"target_voxels", target.voxelCount},
+            {"mean_rank_correlation", spread.meanRankCorrelation},
+            {"mean_top5_overlap", spread.meanTopOverlap},
+            {"positive_mass_inside_target", mass},
+            {"pairs", pairs}};
+}
+
 } // namespace segxai

@@ -3,6 +3,7 @@
 #include "engine/explain/explanation.h"
 #include "engine/explain/target.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct ExplanationSpread {
     double meanRankCorrelation = 0.0, meanTopOverlap = 0.0; // over pairs a < b
     std::vector<double> massInside;                         // per explanation: positiveMassInside()
 };
+
+// The target, the means, each pair's figures and each explanation's mass inside, as JSON.
+nlohmann::json spreadSummary(const ExplanationSpread& spread, const Target& target);
 
 ExplanationSpread explanationSpread(const std::vector<Volume>& maps, const std::vector<std::string>& names,
                                     const Target& target, double topFraction = 0.05);

@@ -32,28 +32,6 @@ json truthComparison(const UncertaintyRun& run, const std::vector<std::optional<
     return {{"tp", groupJson(tp)}, {"fp", groupJson(fp)}, {"mann_whitney", testJson(mannWhitneyU(tp, fp))}};
 }
 
-json stabilityJson(const UncertaintyRun& run) {
-    const ExplanationSpread& s = *run.stability;
-    json pairs = json::array();
-    for (size_t a = 0; a < s.names.size(); ++a) {
-        for (size_t b = a + 1; b < s.names.size(); ++b) {
-            pairs.push_back({{"a", s.names[a]},
-                             {"b", s.names[b]},
-                             {"rank_correlation", s.pairs[a][b].rankCorrelation},
-                             {"top5_overlap", s.pairs[a][b].topOverlap}});
-        }
-    }
-    json mass = json::object();
-    for (size_t m = 0; m < s.names.size(); ++m)
-        mass[s.names[m]] = s.massInside[m];
-    return {{"target", run.target->description},
-            {"target_voxels", run.target->voxelCount},
-            {"mean_rank_correlation", s.meanRankCorrelation},
-            {"mean_top5_overlap", s.meanTopOverlap},
-            {"positive_mass_inside_target", mass},
-            {"pairs", pairs}};
-}
-
 } // namespace
 
 std::string fileSafeName(const std::string& name) {
@@ -116,7 +94,7 @@ json uncertaintySummary(const UncertaintyRun& run, const std::vector<std::option
     }
     s["classes"] = classes;
     s["structures"] = run.instances.instances.size();
-    if (run.stability) s["explanation_stability"] = stabilityJson(run);
+    if (run.stability) s["explanation_stability"] = spreadSummary(*run.stability, *run.target);
     const bool hasTruth = std::any_of(truth.begin(), truth.end(), [](const auto& t) { return t.has_value(); });
     if (hasTruth) {
         s["tp_vs_fp"] = {

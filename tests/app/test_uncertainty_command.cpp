@@ -128,3 +128,41 @@ TEST_CASE("segxai uncertainty refuses bad options before any work", "[cli][uncer
     CHECK_THAT(run.output, Catch::Contains("input channels"));
     CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("segxai compare-models finds where two models disagree and compares their explanations",
+          "[cli][uncertainty]") {
+    test::TempDir dir;
+    const std::string data = dir.file("demo");
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", data, "--task", "lesions"}).exitCode == 0);
+    const std::string study = data + "/lesions/", out = dir.file("out"), model = SEGXAI_ASSET_DIR "/models/lesions";
+    const auto run = test::runProcess({SEGXAI_BINARY, "compare-models", "--study", study + "t1.nii.gz", "--study",
+                                       study + "flair.nii.gz", "--model", model, "--model", model, "--method",
+                                       "seg-grad-cam", "--target", "class:lesion", "--out", out});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("1.0000 of voxels labelled alike") && Catch::Contains("Dice 1.000"));
+    std::ifstream csv(out + "/structures.csv");
+    std::string header, row;
+    std::getline(csv, header);
+    std::getline(csv, row);
+    CHECK(header == "model,class,dice,reference_voxels,model_voxels,common_voxels,reference_mm3,model_mm3,"
+                    "volume_difference_percent");
+    const auto fields = splitCsvLine(row, "structures.csv");
+    REQUIRE(fields.size() == 9);
+    CHECK(fields[1] == "lesion");
+    CHECK(fields[2] == "1");
+    CHECK(fields[3] == fields[4]);
+    CHECK(fields[8] == "0");
+    const Volume a = readVolume(out + "/explanation_model_1.nii.gz"),
+                 b = readVolume(out + "/explanation_model_2.nii.gz");
+    CHECK(a.voxels == b.voxels);
+    const Volume difference = readVolume(out + "/explanation_difference.nii.gz");
+    CHECK(*std::max_element(difference.voxels.begin(), difference.voxels.end()) == 0.0f);
+    CHECK(readLabelVolume(out + "/labels_1.nii.gz").labels == readLabelVolume(out + "/labels_2.nii.gz").labels);
+
+    const auto one = test::runProcess(
+        {SEGXAI_BINARY, "compare-models", "--study", study + "t1.nii.gz", "--model", model, "--out", dir.file("one")});
+    CHECK(one.exitCode == 1);
+    CHECK_THAT(one.output, Catch::Contains("at least two models"));
+    CHECK_FALSE(fs::exists(dir.file("one")));
+}

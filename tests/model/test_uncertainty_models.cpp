@@ -1,13 +1,17 @@
-// Ensembles of real TorchScript models and nnU-Net folds: members, flips mapped back, and the
-// uncertainty they give where the answer is known.
+// Ensembles of real TorchScript models and nnU-Net folds (members, flips mapped back, the
+// uncertainty they give) and models compared, where the answers are known.
 #include "engine/analysis/ensemble_uncertainty.h"
+#include "engine/analysis/model_comparison.h"
 #include "engine/core/error.h"
 #include "engine/model/inference.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 using namespace segxai;
 
@@ -128,4 +132,73 @@ TEST_CASE("a target explained by identical members is perfectly stable", "[uncer
     const Study study = waves({9, 8, 7});
     const auto alone = explain(*model, study, *run.target, {Method::Saliency}, request.parameters);
     CHECK(combinedStudyMap(alone.front(), study.geometry).voxels == run.memberMaps[0].voxels);
+}
+
+namespace {
+
+// A test model copied beside a card of our own.
+std::string withCard(const test::TempDir& dir, const std::string& model, const std::string& card) {
+    const std::filesystem::path target = dir.path() / model;
+    std::filesystem::copy_file(kModels + model, target, std::filesystem::copy_options::overwrite_existing);
+    std::ofstream(std::filesystem::path(target).replace_extension(".json")) << card;
+    return target.string();
+}
+
+// 24 voxels: -1, 0, 1 in turn.
+Study signs() {
+    Geometry g;
+    g.dims = {4, 3, 2};
+    g.spacing = {2.0, 1.0, 1.0};
+    return studyOf(
+        test::makeVolume(g, [&](auto i, auto j, auto k) { return float(int(g.linearIndex(i, j, k) % 3) - 1); }));
+}
+
+} // namespace
+
+TEST_CASE("two models compared class by class against closed forms", "[uncertainty]") {
+    test::TempDir dir;
+    // probabilities.pt says positive where x > 0; TV1 says class 1 wherever x != 0 (its class 1
+    // logits 2 ReLU(x) + 3 ReLU(-x) beat class 0's -ReLU(x) + ReLU(-x) there).
+    const std::vector<EnsembleMember> models{
+        {Model::load(kModels + "probabilities.pt"), "reference"},
+        {Model::load(withCard(dir, "tv1.pt", R"({"classes": ["negative", "positive"]})")), "tv1"}};
+    const ModelComparison c = compareModels(models, signs());
+    REQUIRE(c.classes.size() == 1);
+    const ClassAgreement& a = c.classes[0];
+    CHECK(a.className == "positive");
+    CHECK(a.referenceVoxels == 8);
+    CHECK(a.modelVoxels == 16);
+    CHECK(a.commonVoxels == 8);
+    CHECK(a.dice == Approx(2.0 * 8 / (8 + 16)));
+    CHECK(a.referenceMm3 == Approx(16.0)); // 2 mm^3 voxels
+    CHECK(a.volumeDifferencePercent == Approx(100.0));
+    CHECK(c.voxelAgreement == Approx(16.0 / 24.0));
+    double differing = 0.0;
+    for (float v : c.disagreement.voxels)
+        differing += v;
+    CHECK(differing == Approx(8.0)); // the negative voxels
+
+    const std::vector<EnsembleMember> renamed{
+        models[0], {Model::load(withCard(dir, "tv1.pt", R"({"classes": ["negative", "other"]})")), "renamed"}};
+    const ModelComparison r = compareModels(renamed, signs());
+    CHECK(r.classes.empty());
+    CHECK(r.onlyInReference == std::vector<std::string>{"positive"});
+    CHECK(r.onlyInOthers == std::vector<std::string>{"other (renamed)"});
+    CHECK_THROWS_WITH(compareModels({models[0]}, signs()), Catch::Contains("at least two"));
+}
+
+TEST_CASE("a model compared with itself gives Dice 1 and identical explanations", "[uncertainty]") {
+    const auto model = Model::load(kModels + "local_fcn.pt");
+    StabilityRequest request;
+    request.method = Method::Saliency;
+    request.target = parseTargetSpec("class:1");
+    const ModelComparison c = compareModels({{model, "v1"}, {model, "v1 again"}}, waves({9, 8, 7}), request);
+    for (const ClassAgreement& a : c.classes)
+        CHECK(a.dice == 1.0);
+    CHECK(c.voxelAgreement == 1.0);
+    CHECK(largest(c.disagreement) == 0.0f);
+    REQUIRE(c.explanations);
+    CHECK(c.maps[0].voxels == c.maps[1].voxels);
+    CHECK(c.explanations->meanRankCorrelation == Approx(1.0));
+    CHECK(c.explanations->meanTopOverlap == 1.0);
 }
