@@ -22,6 +22,8 @@ struct UncertaintyCommandOptions {
     std::string tta = "none";
     std::string flipAxes = "xyz";
     std::vector<std::string> stdClasses;
+    int mcDropout = 0;
+    uint64_t mcDropoutSeed = 0;
     std::string method, target;
     ParameterOptions parameterOptions;
     std::string out;
@@ -43,6 +45,8 @@ int run(const UncertaintyCommandOptions& o) {
     const bool flips = o.tta == "flips";
     if (flips) options.flips = flipsOf(o.flipAxes);
     options.stdClasses = o.stdClasses;
+    options.mcDropoutPasses = o.mcDropout;
+    options.mcDropoutSeed = o.mcDropoutSeed;
     // With flips as members of their own, nnU-Net's mirroring inside each fold is off.
     const std::vector<EnsembleMember> members = loadEnsemble(o.models, o.nnunet, !flips);
     const StudyRequest request = matchedToModel(o.study.request(), *members.front().model);
@@ -58,7 +62,7 @@ int run(const UncertaintyCommandOptions& o) {
     progress.finish();
 
     std::fprintf(stderr, "%zu members x %zu passes = %zu predictions in %.1f s; %zu structures\n", members.size(),
-                 options.flips.size(), result.passes, result.seconds, result.instances.instances.size());
+                 result.passes / members.size(), result.passes, result.seconds, result.instances.instances.size());
     const auto summary = uncertaintySummary(result, structuresAgainstTruth(result.instances, study.groundTruth));
     for (const auto& c : summary["classes"]) {
         if (c["voxels"].get<size_t>() == 0) continue;
@@ -95,6 +99,11 @@ CommandRun registerUncertaintyCommand(CLI::App& parser) {
     c->add_option("--flip-axes", o->flipAxes,
                   "Voxel axes flipped with --tta flips: x, y, z in any combination "
                   "(default xyz: 8 passes per member)");
+    c->add_option("--mc-dropout", o->mcDropout,
+                  "Monte Carlo dropout: N passes per member and flip with the dropout layers on (scripted models)")
+        ->check(CLI::Range(0, 10000));
+    c->add_option("--mc-dropout-seed", o->mcDropoutSeed,
+                  "Seed of pass 1 of --mc-dropout (pass t: seed + t - 1; default 0)");
     c->add_option("--std-classes", o->stdClasses,
                   "Classes (names or indices) whose probability standard deviation is mapped (default: every class "
                   "but background when there are at most 8)")

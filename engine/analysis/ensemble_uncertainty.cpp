@@ -3,6 +3,7 @@
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
 #include "engine/model/inference.h"
+#include "engine/model/mc_dropout.h"
 
 #include <algorithm>
 #include <chrono>
@@ -40,6 +41,12 @@ std::string flipName(const FlipAxes& flip) {
         if (flip[size_t(a)]) axes += "xyz"[a];
     }
     return axes.empty() ? "" : " mirrored " + axes;
+}
+
+// One prediction of the study, mirrored along `flip` and mapped back by the accumulator.
+Segmentation segmentPass(const Model& model, const Study& study, const FlipAxes& flip, JobContext* job) {
+    const bool mirrored = flip[0] || flip[1] || flip[2];
+    return mirrored ? segmentStudy(model, mirroredStudy(study, flip), job) : segmentStudy(model, study, job);
 }
 
 std::vector<size_t> stdClassesOf(const std::vector<std::string>& asked, const std::vector<std::string>& classNames) {
@@ -158,31 +165,37 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
     const auto start = std::chrono::steady_clock::now();
     UncertaintyRun run;
     std::optional<UncertaintyAccumulator> sums;
-    const size_t passes = members.size() * options.flips.size();
+    if (options.mcDropoutPasses < 0) throw Error("MC dropout passes cannot be negative");
+    const int dropoutRuns = std::max(1, options.mcDropoutPasses);
+    const size_t passes = members.size() * options.flips.size() * size_t(dropoutRuns);
     // Predictions take this share of the progress, explanations the rest.
     const float predicting = stability ? 0.5f : 1.0f;
+    size_t pass = 0;
     for (size_t m = 0; m < members.size(); ++m) {
-        for (size_t f = 0; f < options.flips.size(); ++f) {
-            const FlipAxes& flip = options.flips[f];
-            const std::string name = members[m].name + flipName(flip);
-            const size_t pass = m * options.flips.size() + f;
-            std::optional<JobContext> passJob;
-            if (job) {
-                job->throwIfStopped();
-                job->progress(predicting * float(pass) / float(passes),
-                              fmt::format("{} ({} of {})", name, pass + 1, passes));
-                passJob =
-                    job->sub(predicting * float(pass) / float(passes), predicting * float(pass + 1) / float(passes));
+        std::optional<McDropout> dropout;
+        if (options.mcDropoutPasses > 0) dropout.emplace(*members[m].model, options.mcDropoutSeed);
+        for (const FlipAxes& flip : options.flips) {
+            for (int t = 0; t < dropoutRuns; ++t, ++pass) {
+                std::string name = members[m].name + flipName(flip);
+                if (dropout) {
+                    dropout->reseed(options.mcDropoutSeed + uint64_t(t));
+                    name += fmt::format(" dropout {}", t + 1);
+                }
+                std::optional<JobContext> passJob;
+                if (job) {
+                    job->throwIfStopped();
+                    job->progress(predicting * float(pass) / float(passes),
+                                  fmt::format("{} ({} of {})", name, pass + 1, passes));
+                    passJob = job->sub(predicting * float(pass) / float(passes),
+                                       predicting * float(pass + 1) / float(passes));
+                }
+                const Segmentation s = segmentPass(*members[m].model, study, flip, passJob ? &*passJob : nullptr);
+                if (!sums) {
+                    sums.emplace(study.geometry, s.classNames, stdClassesOf(options.stdClasses, s.classNames));
+                    run.notes.insert(run.notes.end(), s.notes.begin(), s.notes.end());
+                }
+                sums->add(s.probabilities, s.labels, name, flip);
             }
-            const bool mirrored = flip[0] || flip[1] || flip[2];
-            const Segmentation s =
-                mirrored ? segmentStudy(*members[m].model, mirroredStudy(study, flip), passJob ? &*passJob : nullptr)
-                         : segmentStudy(*members[m].model, study, passJob ? &*passJob : nullptr);
-            if (!sums) {
-                sums.emplace(study.geometry, s.classNames, stdClassesOf(options.stdClasses, s.classNames));
-                run.notes.insert(run.notes.end(), s.notes.begin(), s.notes.end());
-            }
-            sums->add(s.probabilities, s.labels, name, flip);
         }
     }
     run.passes = passes;

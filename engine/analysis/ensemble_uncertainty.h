@@ -34,6 +34,10 @@ struct UncertaintyOptions {
     // The classes whose probability standard deviation is mapped, by name or index; empty:
     // every class but the first (background) when the model has at most 8 classes, else none.
     std::vector<std::string> stdClasses;
+    // Monte Carlo dropout: each member and flip runs this many times with its dropout layers
+    // on (scripted models; 0: off), pass t seeded with mcDropoutSeed + t.
+    int mcDropoutPasses = 0;
+    uint64_t mcDropoutSeed = 0;
 };
 
 // One target explained by every member (its first pass, unflipped): how stable the

@@ -4,6 +4,7 @@
 #include "engine/analysis/model_comparison.h"
 #include "engine/core/error.h"
 #include "engine/model/inference.h"
+#include "engine/model/mc_dropout.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
@@ -201,4 +202,39 @@ TEST_CASE("a model compared with itself gives Dice 1 and identical explanations"
     CHECK(c.maps[0].voxels == c.maps[1].voxels);
     CHECK(c.explanations->meanRankCorrelation == Approx(1.0));
     CHECK(c.explanations->meanTopOverlap == 1.0);
+}
+
+TEST_CASE("MC dropout: scripted dropout switched on, p = 0 gives zero mutual information, traced said so",
+          "[uncertainty]") {
+    const auto scripted = Model::load(kModels + "dropout_scripted.pt");
+    const DropoutLayers layers = dropoutLayers(*scripted);
+    CHECK(layers.switchable);
+    CHECK(layers.paths == std::vector<std::string>{"2"});
+    const DropoutLayers traced = dropoutLayers(*Model::load(kModels + "dropout_traced.pt"));
+    CHECK_FALSE(traced.switchable);
+    CHECK_THAT(traced.reason, Catch::Contains("fixed off when the model was traced") && Catch::Contains("script"));
+    CHECK_THAT(dropoutLayers(*Model::load(kModels + "local_fcn.pt")).reason, Catch::Contains("no dropout layers"));
+
+    const Study study = waves({8, 7, 6});
+    UncertaintyOptions options;
+    options.mcDropoutPasses = 4;
+    options.mcDropoutSeed = 11;
+    const UncertaintyRun zero =
+        ensembleUncertainty({{Model::load(kModels + "dropout_zero_scripted.pt"), "p0"}}, study, options);
+    CHECK(zero.passes == 4);
+    CHECK(zero.maps.memberNames.back() == "p0 dropout 4");
+    CHECK(largest(zero.maps.mutualInformation) < 1e-5f);
+
+    const Segmentation before = segmentStudy(*scripted, study);
+    const UncertaintyRun half = ensembleUncertainty({{scripted, "p0.5"}}, study, options);
+    CHECK(largest(half.maps.mutualInformation) > 1e-3f);
+    // Seeded: the same passes again give the same maps.
+    const UncertaintyRun again = ensembleUncertainty({{scripted, "p0.5"}}, study, options);
+    CHECK(again.maps.entropy.voxels == half.maps.entropy.voxels);
+    // Dropout is off again afterwards: the model predicts as before.
+    const Segmentation after = segmentStudy(*scripted, study);
+    CHECK(after.probabilities.volume(1).voxels == before.probabilities.volume(1).voxels);
+
+    CHECK_THROWS_WITH(ensembleUncertainty({{Model::load(kModels + "dropout_traced.pt"), "t"}}, study, options),
+                      Catch::Contains("MC dropout:") && Catch::Contains("traced"));
 }

@@ -300,6 +300,17 @@ def lesion_models():
     torch.jit.save(torch.jit.trace(ContextBox().eval(), torch.zeros(1, 1, 16, 16, 16)), os.path.join(HERE, "context_box.pt"))
 
 
+def dropout_models():
+    """Monte Carlo dropout: the same small network with dropout p = 0.5 and p = 0, scripted
+    (dropout can be switched on at inference), and traced (the trace fixed it off)."""
+    for p, name in [(0.5, "dropout_scripted.pt"), (0.0, "dropout_zero_scripted.pt"), (0.5, "dropout_traced.pt")]:
+        torch.manual_seed(6)
+        net = nn.Sequential(nn.Conv3d(1, 8, 3, padding=1), nn.ReLU(), nn.Dropout(p),
+                            nn.Conv3d(8, 2, 1)).eval()
+        module = torch.jit.trace(net, torch.zeros(1, 1, 8, 8, 8)) if "traced" in name else torch.jit.script(net)
+        torch.jit.save(module, os.path.join(HERE, name))
+
+
 def bundle():
     """A MONAI-bundle-style folder around the local FCN."""
     root = os.path.join(HERE, "bundle")
@@ -334,5 +345,6 @@ if __name__ == "__main__":
     scripted_models()
     toy_models()
     lesion_models()
+    dropout_models()
     bundle()
     print("test models written to", HERE)
