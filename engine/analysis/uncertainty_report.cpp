@@ -107,25 +107,27 @@ json uncertaintySummary(const UncertaintyRun& run, const std::vector<std::option
 }
 
 void writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume>& truth, const std::string& folder,
-                      const std::vector<std::string>& inputs) {
+                      const std::vector<std::string>& inputs, bool maps) {
     std::error_code ec;
     fs::create_directories(folder, ec);
     if (ec) throw Error(folder + ": cannot create the folder (" + ec.message() + ")");
     auto path = [&](const std::string& name) { return (fs::path(folder) / name).string(); };
     const UncertaintyMaps& m = run.maps;
-    writeLabelVolume(m.labels, path("labels.nii.gz"), inputs);
-    writeVolume(m.entropy, path("entropy.nii.gz"), inputs);
-    writeVolume(m.expectedEntropy, path("expected_entropy.nii.gz"), inputs);
-    writeVolume(m.mutualInformation, path("mutual_information.nii.gz"), inputs);
-    writeVolume(m.disagreement, path("disagreement.nii.gz"), inputs);
-    for (size_t s = 0; s < m.stdClasses.size(); ++s)
-        writeVolume(m.classStd[s], path("std_" + fileSafeName(m.classNames[m.stdClasses[s]]) + ".nii.gz"), inputs);
+    if (maps) {
+        writeLabelVolume(m.labels, path("labels.nii.gz"), inputs);
+        writeVolume(m.entropy, path("entropy.nii.gz"), inputs);
+        writeVolume(m.expectedEntropy, path("expected_entropy.nii.gz"), inputs);
+        writeVolume(m.mutualInformation, path("mutual_information.nii.gz"), inputs);
+        writeVolume(m.disagreement, path("disagreement.nii.gz"), inputs);
+        for (size_t s = 0; s < m.stdClasses.size(); ++s)
+            writeVolume(m.classStd[s], path("std_" + fileSafeName(m.classNames[m.stdClasses[s]]) + ".nii.gz"), inputs);
 
-    if (run.stability) {
-        writeVolume(run.stability->mean, path("explanation_mean.nii.gz"), inputs);
-        writeVolume(run.stability->deviation, path("explanation_std.nii.gz"), inputs);
-        for (size_t k = 0; k < run.memberMaps.size(); ++k)
-            writeVolume(run.memberMaps[k], path(fmt::format("explanation_member_{}.nii.gz", k + 1)), inputs);
+        if (run.stability) {
+            writeVolume(run.stability->mean, path("explanation_mean.nii.gz"), inputs);
+            writeVolume(run.stability->deviation, path("explanation_std.nii.gz"), inputs);
+            for (size_t k = 0; k < run.memberMaps.size(); ++k)
+                writeVolume(run.memberMaps[k], path(fmt::format("explanation_member_{}.nii.gz", k + 1)), inputs);
+        }
     }
     const std::vector<std::optional<bool>> truthOf = structuresAgainstTruth(run.instances, truth);
     std::string csv = "id,class,voxels,volume_mm3,mean_probability,voxel_i,voxel_j,voxel_k,truth,mean_entropy,"

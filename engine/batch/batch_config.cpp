@@ -1,5 +1,6 @@
 #include "engine/batch/batch_config.h"
 
+#include "engine/analysis/ensemble_uncertainty.h"
 #include "engine/analysis/lesion_options_json.h"
 #include "engine/core/error.h"
 #include "engine/explain/explain_parameters_json.h"
@@ -129,6 +130,34 @@ json lesionsJson(const BatchLesions& l) {
     return j;
 }
 
+BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
+    refuseUnknownKeys(j, {"tta", "flip_axes", "mc_dropout", "mc_dropout_seed", "std_classes", "write_maps"}, origin);
+    BatchUncertainty u;
+    u.tta = jsonField<std::string>(j, "tta", u.tta, origin);
+    if (u.tta != "none" && u.tta != "flips") throw Error(origin + ": 'tta' must be none or flips");
+    u.flipAxes = jsonField<std::string>(j, "flip_axes", u.flipAxes, origin);
+    try {
+        flipsOf(u.flipAxes);
+    } catch (const Error& error) {
+        throw Error(origin + ": " + error.what());
+    }
+    u.mcDropout = jsonField<int>(j, "mc_dropout", u.mcDropout, origin);
+    if (u.mcDropout < 0 || u.mcDropout > 10000) throw Error(origin + ": 'mc_dropout' must be 0-10000");
+    u.mcDropoutSeed = jsonField<uint64_t>(j, "mc_dropout_seed", u.mcDropoutSeed, origin);
+    u.stdClasses = stringList(j, "std_classes", {}, origin);
+    u.writeMaps = jsonField<bool>(j, "write_maps", u.writeMaps, origin);
+    return u;
+}
+
+json uncertaintyJson(const BatchUncertainty& u) {
+    return {{"tta", u.tta},
+            {"flip_axes", u.flipAxes},
+            {"mc_dropout", u.mcDropout},
+            {"mc_dropout_seed", u.mcDropoutSeed},
+            {"std_classes", u.stdClasses},
+            {"write_maps", u.writeMaps}};
+}
+
 } // namespace
 
 json BatchConfig::toJson() const {
@@ -148,12 +177,15 @@ json BatchConfig::toJson() const {
                             {"parameters", parametersToJson(aggregation->parameters)}};
     }
     if (metrics) j["metrics"] = metricsJson(*metrics);
+    if (uncertainty) j["uncertainty"] = uncertaintyJson(*uncertainty);
     return j;
 }
 
 BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
     refuseUnknownKeys(
-        j, {"segmentation", "explanations", "write_maps", "instances", "lesions", "aggregation", "metrics"}, origin);
+        j,
+        {"segmentation", "explanations", "write_maps", "instances", "lesions", "aggregation", "metrics", "uncertainty"},
+        origin);
     BatchConfig c;
     if (auto it = j.find("segmentation"); it != j.end()) {
         const std::string where = origin + ": segmentation";
@@ -192,6 +224,8 @@ BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
     }
     if (auto it = j.find("metrics"); it != j.end() && !it->is_null() && *it != false)
         c.metrics = metricsFrom(*it, origin + ": metrics");
+    if (auto it = j.find("uncertainty"); it != j.end() && !it->is_null() && *it != false)
+        c.uncertainty = uncertaintyFrom(*it, origin + ": uncertainty");
     return c;
 }
 

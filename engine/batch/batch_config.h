@@ -19,7 +19,8 @@ namespace segxai {
 //    "instances": {"connectivity": 26, "min_size": 10},
 //    "lesions": {"class": 1, "methods": ["smoothgrad", "seg-grad-cam++"], "samples": 20, "context_max_mm": 10},
 //    "aggregation": {"methods": ["saliency"], "classes": "all"},
-//    "metrics": {"methods": ["saliency", "smoothgrad"], "metrics": ["faithfulness-correlation", "deletion"]}}
+//    "metrics": {"methods": ["saliency", "smoothgrad"], "metrics": ["faithfulness-correlation", "deletion"]},
+//    "uncertainty": {"tta": "flips", "flip_axes": "xyz", "mc_dropout": 0, "std_classes": [], "write_maps": true}}
 // Unknown keys are refused (a typo must not silently skip an analysis).
 struct BatchExplanation {
     Method method = Method::SegGradCam;
@@ -36,6 +37,16 @@ struct BatchAggregation {
     std::vector<Method> methods;
     std::string classes = "all"; // "all" or names / indices, comma-separated
     ExplainParameters parameters;
+};
+
+// The model as an ensemble (an nnU-Net folder's folds as members), with flips and MC dropout.
+struct BatchUncertainty {
+    std::string tta = "none"; // or "flips"
+    std::string flipAxes = "xyz";
+    int mcDropout = 0;
+    uint64_t mcDropoutSeed = 0;
+    std::vector<std::string> stdClasses;
+    bool writeMaps = true;
 };
 
 struct BatchMetrics {
@@ -55,6 +66,7 @@ struct BatchConfig {
     std::optional<BatchLesions> lesions;
     std::optional<BatchAggregation> aggregation;
     std::optional<BatchMetrics> metrics;
+    std::optional<BatchUncertainty> uncertainty;
 
     // Everything that decides the outputs, with defaults filled in: written to DIR/batch.json
     // and hashed, so a rerun with another configuration recomputes.

@@ -2,6 +2,7 @@
 
 #include "engine/analysis/aggregation.h"
 #include "engine/analysis/lesion_report.h"
+#include "engine/analysis/uncertainty_report.h"
 #include "engine/core/error.h"
 #include "engine/explain/instances.h"
 #include "engine/io/atomic_file.h"
@@ -173,6 +174,33 @@ std::string fileNamePart(const std::string& text) {
     return out.empty() ? std::string("_") : out;
 }
 
+namespace {
+
+// The batch's model as an ensemble: an nnU-Net folder's folds loaded one by one (without each
+// fold's own mirroring when flips are members of their own), any other model as it is.
+std::vector<EnsembleMember> batchMembers(const Model& model, bool flips) {
+    const NnunetSelection* selection = model.nnunetSelection();
+    if (selection && (model.nnunetPlan()->folds.size() > 1 || (flips && selection->options.mirroring)))
+        return loadEnsemble({selection->folder}, selection->options, !flips);
+    // Not owned: the batch holds the model for longer than this study.
+    return {{std::shared_ptr<const Model>(&model, [](const Model*) {}), fs::path(model.path()).filename().string()}};
+}
+
+void runUncertainty(const Model& model, const Study& study, const BatchUncertainty& u, const fs::path& out,
+                    const std::vector<std::string>& inputs, JobContext& job) {
+    job.progress(0.0f, "uncertainty");
+    const bool flips = u.tta == "flips";
+    UncertaintyOptions options;
+    if (flips) options.flips = flipsOf(u.flipAxes);
+    options.stdClasses = u.stdClasses;
+    options.mcDropoutPasses = u.mcDropout;
+    options.mcDropoutSeed = u.mcDropoutSeed;
+    const UncertaintyRun run = ensembleUncertainty(batchMembers(model, flips), study, options, &job);
+    writeUncertainty(run, study.groundTruth, (out / "uncertainty").string(), inputs, u.writeMaps);
+}
+
+} // namespace
+
 std::map<std::string, double> runBatchStudy(const Model& model, const Study& study, const std::string& id,
                                             const BatchConfig& config, const std::string& folder,
                                             const std::vector<std::string>& inputs, JobContext* job) {
@@ -183,10 +211,11 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     const fs::path out(folder);
     // Shares of the study's progress per stage, by their usual cost.
     const bool lesions = config.lesions.has_value(), aggregation = config.aggregation.has_value(),
-               metrics = config.metrics.has_value();
+               metrics = config.metrics.has_value(), uncertainty = config.uncertainty.has_value();
     const float wExplain = config.explanations.empty() ? 0.0f : 1.0f, wLesions = lesions ? 2.0f : 0.0f,
-                wAggregation = aggregation ? 1.0f : 0.0f, wMetrics = metrics ? 3.0f : 0.0f, wSegment = 0.3f;
-    const float total = wSegment + wExplain + wLesions + wAggregation + wMetrics;
+                wAggregation = aggregation ? 1.0f : 0.0f, wMetrics = metrics ? 3.0f : 0.0f, wSegment = 0.3f,
+                wUncertainty = uncertainty ? 1.0f : 0.0f;
+    const float total = wSegment + wExplain + wLesions + wAggregation + wMetrics + wUncertainty;
     float at = 0.0f;
     auto stage = [&](float weight) {
         JobContext c = j.sub(at / total, (at + weight) / total);
@@ -255,6 +284,12 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         writeFileAtomically((out / "evaluations.csv").string(), evaluationsTable(id, b.evaluations), inputs);
         writeFileAtomically((out / "curves.csv").string(), b.curvesCsv(), inputs);
         seconds["metrics"] = since(t);
+    }
+    if (uncertainty) {
+        t = Clock::now();
+        JobContext ensemble = stage(wUncertainty);
+        runUncertainty(model, study, *config.uncertainty, out, inputs, ensemble);
+        seconds["uncertainty"] = since(t);
     }
     j.progress(1.0f, "done");
     return seconds;

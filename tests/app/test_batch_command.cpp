@@ -64,7 +64,8 @@ const char* kFullConfig = R"({
   "lesions": {"class": 1, "samples": 2, "context_max_mm": 2, "methods": ["smoothgrad"]},
   "aggregation": {"methods": ["saliency"]},
   "metrics": {"methods": ["saliency", "input-x-gradient"], "metrics": ["faithfulness-correlation", "deletion"],
-              "runs": 4, "curve_steps": 3}
+              "runs": 4, "curve_steps": 3},
+  "uncertainty": {"tta": "flips", "flip_axes": "x", "write_maps": false}
 })";
 
 std::string writeConfig(const fs::path& folder, const std::string& text, const std::string& name = "batch.json") {
@@ -145,7 +146,7 @@ TEST_CASE("six studies as three shards in separate processes merge to what one u
     for (const char* name :
          {"studies.csv", "failures.csv", "cohort_segmentation.csv", "cohort_explanations.csv", "cohort_lesions.csv",
           "cohort_lesion_studies.csv", "cohort_aggregation_saliency.csv", "cohort_aggregation_saliency_mean.csv",
-          "cohort_metrics.csv", "cohort_benchmark.csv", "cohort_benchmark.json"}) {
+          "cohort_metrics.csv", "cohort_benchmark.csv", "cohort_benchmark.json", "cohort_uncertainty.csv"}) {
         INFO(name);
         CHECK(fs::exists(fs::path(whole) / name));
     }
@@ -162,6 +163,14 @@ TEST_CASE("six studies as three shards in separate processes merge to what one u
     const auto aggregation = text(fs::path(whole) / "cohort_aggregation_saliency.csv");
     CHECK(std::count(aggregation.begin(), aggregation.end(), '\n') == 7);
     CHECK(aggregation.find("lesion_explanation_in_edema_mass") != std::string::npos);
+    // Uncertainty: the model and its mirror image along x as two members, every structure of
+    // every study in one table.
+    const auto uncertainty = text(fs::path(whole) / "cohort_uncertainty.csv");
+    CHECK(uncertainty.rfind("study,id,class,voxels,volume_mm3,mean_probability,voxel_i,voxel_j,voxel_k,truth,", 0) ==
+          0);
+    CHECK(uncertainty.find("volume_mm3_member_2\ncase01,") != std::string::npos);
+    CHECK(fs::exists(fs::path(whole) / "case01" / "uncertainty" / "summary.json"));
+    CHECK_FALSE(fs::exists(fs::path(whole) / "case01" / "uncertainty" / "entropy.nii.gz")); // write_maps false
     const auto explanations = text(fs::path(whole) / "cohort_explanations.csv");
     CHECK(explanations.find("case06,smoothgrad,\"lesion instance 1") != std::string::npos);
     CHECK(explanations.find("maps/seg-grad-cam_edema.nii.gz") != std::string::npos);
@@ -185,7 +194,7 @@ TEST_CASE("six studies as three shards in separate processes merge to what one u
     REQUIRE(merge.exitCode == 0);
     CHECK_THAT(merge.output, Catch::Contains("6 studies: 6 done, 0 failed, 0 not finished"));
     const auto expected = mergedTables(whole), actual = mergedTables(sharded);
-    REQUIRE(expected.size() == 11);
+    REQUIRE(expected.size() == 12);
     for (const auto& [name, table] : expected) {
         INFO(name);
         CHECK(actual.count(name) == 1);

@@ -107,7 +107,8 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
         "instances": {"connectivity": 6, "min_size": 3},
         "lesions": {"class": 2, "samples": 4, "context_max_mm": 0, "methods": ["smoothgrad"]},
         "aggregation": {"methods": ["saliency", "seg-grad-cam"], "classes": "1,2"},
-        "metrics": {"methods": ["saliency"], "metrics": ["deletion"], "runs": 5, "curve_steps": 3}})");
+        "metrics": {"methods": ["saliency"], "metrics": ["deletion"], "runs": 5, "curve_steps": 3},
+        "uncertainty": {"tta": "flips", "flip_axes": "xy", "mc_dropout": 3, "std_classes": ["lesion"]}})");
     const BatchConfig c = batchConfigFromJson(full, "batch.json");
     CHECK(c.writeProbabilities);
     REQUIRE(c.explanations.size() == 1);
@@ -125,6 +126,12 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
     REQUIRE(c.metrics);
     CHECK(c.metrics->metrics == std::vector<Metric>{Metric::Deletion});
     CHECK(c.metrics->options.correlationRuns == 5);
+    REQUIRE(c.uncertainty);
+    CHECK(c.uncertainty->tta == "flips");
+    CHECK(c.uncertainty->flipAxes == "xy");
+    CHECK(c.uncertainty->mcDropout == 3);
+    CHECK(c.uncertainty->stdClasses == std::vector<std::string>{"lesion"});
+    CHECK(c.uncertainty->writeMaps);
     // The canonical form parses back to the same configuration.
     CHECK(batchConfigFromJson(c.toJson(), "again").toJson() == c.toJson());
 
@@ -147,6 +154,10 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
     CHECK_THAT(error(R"({"metrics": {"metrics": ["accuracy"]}})"), Catch::Contains("accuracy"));
     CHECK_THAT(error(R"({"instances": {"connectivity": 8}})"), Catch::Contains("6, 18 or 26"));
     CHECK_THAT(error(R"([1, 2])"), Catch::Contains("must be a JSON object"));
+    CHECK_THAT(error(R"({"uncertainty": {"tta": "rotations"}})"), Catch::Contains("'tta' must be none or flips"));
+    CHECK_THAT(error(R"({"uncertainty": {"flip_axes": "xw"}})"),
+               Catch::Contains("uncertainty") && Catch::Contains("'xw'"));
+    CHECK_THAT(error(R"({"uncertainty": {"members": 3}})"), Catch::Contains("unknown key 'members'"));
 
     test::TempDir dir;
     std::ofstream(dir.file("broken.json")) << "{\"explanations\": [";
