@@ -9,6 +9,7 @@
 #include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
+#include "tests/bench/timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,17 +18,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 using namespace segxai;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double seconds(const std::function<void()>& run) {
-    const auto start = Clock::now();
-    run();
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-} // namespace
+using bench::seconds;
 
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;

@@ -16,6 +16,7 @@
 #include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
+#include "tests/bench/timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -25,21 +26,10 @@
 #include <functional>
 
 using namespace segxai;
+using bench::medianSeconds;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double medianSeconds(int repeats, const std::function<void()>& run) {
-    run(); // warm-up
-    std::vector<double> t;
-    for (int r = 0; r < repeats; ++r) {
-        const auto start = Clock::now();
-        run();
-        t.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 // Median over repeats of t(run) / t(reference), the two timed back to back each time.
 double pairedRatio(int repeats, const std::function<void()>& reference, const std::function<void()>& run,

@@ -19,6 +19,7 @@
 #include "engine/model/model_input.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/tensors.h"
+#include "tests/bench/timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -31,24 +32,10 @@
 #include <nlohmann/json.hpp>
 
 using namespace segxai;
-using Clock = std::chrono::steady_clock;
+using bench::medianSeconds;
+using bench::seconds;
 
 namespace {
-
-double seconds(const std::function<void()>& run) {
-    const auto start = Clock::now();
-    run();
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double medianSeconds(int repeats, const std::function<void()>& run) {
-    run(); // warm-up, as the peers
-    std::vector<double> t;
-    for (int r = 0; r < repeats; ++r)
-        t.push_back(seconds(run));
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 nlohmann::json readJson(const std::string& path) {
     std::ifstream in(path);
