@@ -175,10 +175,10 @@ Segmentation segment(const Model& model, const Study& study, JobContext* job, St
         torch::InferenceMode noAutograd;
         std::optional<JobContext> forwardJob;
         if (job) forwardJob = job->sub(0.1f, 0.85f);
-        const torch::Tensor x = volumesToTensor(input.channels, card.reverseAxes);
+        torch::Tensor x = volumesToTensor(input.channels, card.reverseAxes);
         input.channels.clear(); // the tensor holds them now
         if (card.slidingWindow) {
-            forwardModelSlabs(model, x, forwardJob ? &*forwardJob : nullptr,
+            forwardModelSlabs(model, std::move(x), forwardJob ? &*forwardJob : nullptr,
                               WindowSums{kFloatWindowSumsBytes, &halfNote}, std::ref(reduction));
             output = reduction.whole;
         } else {

@@ -83,12 +83,13 @@ void checkFiniteOutput(const torch::Tensor& out) {
 
 } // namespace
 
-void forwardModelSlabs(const Model& model, const torch::Tensor& input, JobContext* job, const WindowSums& sums,
+void forwardModelSlabs(const Model& model, torch::Tensor input, JobContext* job, const WindowSums& sums,
                        const SlabSink& sink) {
     const ModelCard& card = model.card();
     if (!card.slidingWindow) throw Error("slab by slab output needs a sliding-window model");
     Padding padding;
     const torch::Tensor padded = padSpatial(input, std::max<int64_t>(1, card.divisibleBy), padding);
+    input = torch::Tensor();
     auto checked = [&](const torch::Tensor& batch) { return checkedForward(model, batch); };
     slidingWindowSlabs(padded, *card.slidingWindow, checked, job, 1, sums, [&](const OutputSlab& slab) {
         const int a = slab.axis;

@@ -19,8 +19,9 @@ torch::Tensor forwardModel(const Model& model, const torch::Tensor& input, JobCo
                            const WindowSums& sums = {});
 
 // forwardModel() of a sliding-window model, handed to `sink` slab by slab (float32, cropped to
-// the input's spatial size, each checked to be finite): slidingWindowSlabs().
-void forwardModelSlabs(const Model& model, const torch::Tensor& input, JobContext* job, const WindowSums& sums,
+// the input's spatial size, each checked to be finite): slidingWindowSlabs(). `input` is let go
+// once padded, so a caller that moves it in holds one copy of the study while windows run.
+void forwardModelSlabs(const Model& model, torch::Tensor input, JobContext* job, const WindowSums& sums,
                        const SlabSink& sink);
 
 // What the log and reports say when the model returns a tuple or list (`kind`).
