@@ -1,10 +1,12 @@
 #include "app/cli/command.h"
 
+#include "engine/core/error.h"
 #include "engine/core/job_runner.h"
 #include "engine/core/log.h"
 #include "engine/explain/quadrature.h"
 #include "engine/io/study_channels.h"
 #include "engine/io/study_loader.h"
+#include "engine/model/device.h"
 
 #include <cstdio>
 #include <exception>
@@ -120,6 +122,18 @@ CommandInputs loadCommandInputs(const StudyOptions& studyOptions, const std::str
     inputs.paths.push_back(model);
     if (request.groundTruthPath) inputs.paths.push_back(*request.groundTruthPath);
     return inputs;
+}
+
+std::optional<StabilityRequest> explanationRequest(const std::string& method, const std::string& target,
+                                                   const ParameterOptions& parameters) {
+    if (method.empty() && target.empty()) return std::nullopt;
+    if (method.empty() || target.empty()) throw Error("--method and --target go together");
+    return StabilityRequest{parseMethod(method), parseTargetSpec(target), parameters.resolved()};
+}
+
+void printCpuUsage(const CpuMeter& cpu) {
+    std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
+                 cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
 }
 
 } // namespace segxai::app

@@ -1,4 +1,6 @@
 #pragma once
+#include "engine/analysis/ensemble_uncertainty.h"
+#include "engine/core/cpu_usage.h"
 #include "engine/core/job_runner.h"
 #include "engine/explain/explanation.h"
 #include "engine/io/study.h"
@@ -41,6 +43,14 @@ struct ParameterOptions {
     ExplainParameters resolved() const;
 };
 void addParameterOptions(CLI::App& command, ParameterOptions& options);
+
+// --method and --target of a command that explains one target with several models (members,
+// versions): both or neither. Throws segxai::Error.
+std::optional<StabilityRequest> explanationRequest(const std::string& method, const std::string& target,
+                                                   const ParameterOptions& parameters);
+
+// A command's last line: threads, CPU time, wall time and cores busy.
+void printCpuUsage(const CpuMeter& cpu);
 
 // The help of every --model option.
 inline constexpr const char* kModelOptionHelp =

@@ -8,7 +8,6 @@
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/study_loader.h"
-#include "engine/model/device.h"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -27,11 +26,7 @@ struct CompareModelsOptions {
 
 int run(const CompareModelsOptions& o) {
     if (o.models.size() < 2) throw Error("--model: give at least two models to compare");
-    std::optional<StabilityRequest> explanation;
-    if (!o.method.empty() || !o.target.empty()) {
-        if (o.method.empty() || o.target.empty()) throw Error("--method and --target go together");
-        explanation = StabilityRequest{parseMethod(o.method), parseTargetSpec(o.target), o.parameterOptions.resolved()};
-    }
+    const std::optional<StabilityRequest> explanation = explanationRequest(o.method, o.target, o.parameterOptions);
     checkOutputFolder(o.out);
     ProgressBar progress("compare-models");
     JobContext& job = *progress.context();
@@ -64,8 +59,7 @@ int run(const CompareModelsOptions& o) {
                      o.method.c_str(), c.target->description.c_str(), c.explanations->meanRankCorrelation,
                      c.explanations->meanTopOverlap);
     }
-    std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
-                 cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
+    printCpuUsage(cpu);
     return 0;
 }
 

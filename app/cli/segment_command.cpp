@@ -6,7 +6,6 @@
 #include "engine/io/image_io.h"
 #include "engine/io/json_text.h"
 #include "engine/io/study_loader.h"
-#include "engine/model/device.h"
 #include "engine/model/inference.h"
 
 #include <cstdio>
@@ -97,8 +96,7 @@ int run(const SegmentOptions& o) {
         std::fprintf(stderr, " %s %zu", s.classNames[c].c_str(), counts[c]);
     std::fprintf(stderr, " voxels\n");
     if (!o.report.empty()) writeFileAtomically(o.report, readableJson(segmentReport(o, *model, s, counts)), inputs);
-    std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
-                 cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
+    printCpuUsage(cpu);
     return 0;
 }
 

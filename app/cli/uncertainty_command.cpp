@@ -7,7 +7,6 @@
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/study_loader.h"
-#include "engine/model/device.h"
 
 #include <cstdio>
 #include <fmt/format.h>
@@ -31,11 +30,7 @@ struct UncertaintyCommandOptions {
 
 int run(const UncertaintyCommandOptions& o) {
     if (o.tta != "none" && o.tta != "flips") throw Error("--tta: use none or flips (got '" + o.tta + "')");
-    std::optional<StabilityRequest> stability;
-    if (!o.method.empty() || !o.target.empty()) {
-        if (o.method.empty() || o.target.empty()) throw Error("--method and --target go together");
-        stability = StabilityRequest{parseMethod(o.method), parseTargetSpec(o.target), o.parameterOptions.resolved()};
-    }
+    const std::optional<StabilityRequest> stability = explanationRequest(o.method, o.target, o.parameterOptions);
     checkOutputFolder(o.out);
     ProgressBar progress("uncertainty");
     JobContext& job = *progress.context();
@@ -58,12 +53,11 @@ int run(const UncertaintyCommandOptions& o) {
     JobContext predicting = job.sub(0.0f, 0.95f);
     const UncertaintyRun result = ensembleUncertainty(members, study, options, &predicting, stability);
     job.progress(0.95f, "writing");
-    writeUncertainty(result, study.groundTruth, o.out, inputs);
+    const nlohmann::json summary = writeUncertainty(result, study.groundTruth, o.out, inputs);
     progress.finish();
 
     std::fprintf(stderr, "%zu members x %zu passes = %zu predictions in %.1f s; %zu structures\n", members.size(),
                  result.passes / members.size(), result.passes, result.seconds, result.instances.instances.size());
-    const auto summary = uncertaintySummary(result, structuresAgainstTruth(result.instances, study.groundTruth));
     for (const auto& c : summary["classes"]) {
         if (c["voxels"].get<size_t>() == 0) continue;
         std::fprintf(stderr, "  %s: mean entropy %.4f, mutual information %.4f, disagreement %.4f (%zu voxels)\n",
@@ -76,8 +70,7 @@ int run(const UncertaintyCommandOptions& o) {
                      o.method.c_str(), result.target->description.c_str(), result.stability->meanRankCorrelation,
                      result.stability->meanTopOverlap);
     }
-    std::fprintf(stderr, "%d threads; CPU time %.2f s in %.2f s wall (%.2f cores busy)\n", computeDevice().threads,
-                 cpu.cpuSeconds(), cpu.wallSeconds(), cpu.cpuPerWall());
+    printCpuUsage(cpu);
     return 0;
 }
 

@@ -140,12 +140,7 @@ void explainByMembers(const std::vector<EnsembleMember>& members, const Study& s
     run.target = resolveTarget(request.target, study, ensemble, request.parameters.instances);
     std::vector<std::string> names;
     for (size_t m = 0; m < members.size(); ++m) {
-        std::optional<JobContext> memberJob;
-        if (job) {
-            job->throwIfStopped();
-            job->progress(float(m) / float(members.size()), "explaining with " + members[m].name);
-            memberJob = job->sub(float(m) / float(members.size()), float(m + 1) / float(members.size()));
-        }
+        std::optional<JobContext> memberJob = stepContext(job, m, members.size(), "explaining with " + members[m].name);
         const auto explanations =
             explain(*members[m].model, study, *run.target, {request.method}, request.parameters,
                     memberJob ? &*memberJob : nullptr, isFeatureMethod(request.method) ? &ensemble.labels : nullptr);
@@ -181,14 +176,8 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
                     dropout->reseed(options.mcDropoutSeed + uint64_t(t));
                     name += fmt::format(" dropout {}", t + 1);
                 }
-                std::optional<JobContext> passJob;
-                if (job) {
-                    job->throwIfStopped();
-                    job->progress(predicting * float(pass) / float(passes),
-                                  fmt::format("{} ({} of {})", name, pass + 1, passes));
-                    passJob = job->sub(predicting * float(pass) / float(passes),
-                                       predicting * float(pass + 1) / float(passes));
-                }
+                std::optional<JobContext> passJob = stepContext(
+                    job, pass, passes, fmt::format("{} ({} of {})", name, pass + 1, passes), 0.0f, predicting);
                 const Segmentation s = segmentPass(*members[m].model, study, flip, passJob ? &*passJob : nullptr);
                 if (!sums) {
                     sums.emplace(study.geometry, s.classNames, stdClassesOf(options.stdClasses, s.classNames));

@@ -100,11 +100,7 @@ void explainWithEach(ModelComparison& c, const std::vector<EnsembleMember>& mode
                                     c.target->className, fmt::join(c.classNames[m], ", ")));
         }
         own.classIndex = int(*index);
-        std::optional<JobContext> modelJob;
-        if (job) {
-            job->throwIfStopped();
-            modelJob = job->sub(float(m) / float(models.size()), float(m + 1) / float(models.size()));
-        }
+        std::optional<JobContext> modelJob = stepContext(job, m, models.size(), "explaining with " + c.names[m]);
         const auto e =
             explain(*models[m].model, study, own, {request.method}, request.parameters, modelJob ? &*modelJob : nullptr,
                     isFeatureMethod(request.method) ? &c.labels[m] : nullptr);
@@ -123,13 +119,8 @@ ModelComparison compareModels(const std::vector<EnsembleMember>& models, const S
     std::optional<Segmentation> reference;
     const float segmenting = explanation ? 0.5f : 1.0f;
     for (size_t m = 0; m < models.size(); ++m) {
-        std::optional<JobContext> modelJob;
-        if (job) {
-            job->throwIfStopped();
-            job->progress(segmenting * float(m) / float(models.size()), "segmenting with " + models[m].name);
-            modelJob = job->sub(segmenting * float(m) / float(models.size()),
-                                segmenting * float(m + 1) / float(models.size()));
-        }
+        std::optional<JobContext> modelJob =
+            stepContext(job, m, models.size(), "segmenting with " + models[m].name, 0.0f, segmenting);
         Segmentation s = segmentStudy(*models[m].model, study, modelJob ? &*modelJob : nullptr);
         c.names.push_back(models[m].name);
         c.classNames.push_back(s.classNames);

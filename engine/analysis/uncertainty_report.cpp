@@ -106,7 +106,7 @@ json uncertaintySummary(const UncertaintyRun& run, const std::vector<std::option
     return s;
 }
 
-void writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume>& truth, const std::string& folder,
+json writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume>& truth, const std::string& folder,
                       const std::vector<std::string>& inputs, bool maps) {
     std::error_code ec;
     fs::create_directories(folder, ec);
@@ -152,7 +152,9 @@ void writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume
     for (size_t k = 0; k < m.memberNames.size(); ++k)
         members += fmt::format("{},{}\n", k + 1, csvField(m.memberNames[k]));
     writeFileAtomically(path("members.csv"), members, inputs);
-    writeFileAtomically(path("summary.json"), readableJson(uncertaintySummary(run, truthOf)), inputs);
+    json summary = uncertaintySummary(run, truthOf);
+    writeFileAtomically(path("summary.json"), readableJson(summary), inputs);
+    return summary;
 }
 
 } // namespace segxai

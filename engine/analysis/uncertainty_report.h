@@ -21,9 +21,9 @@ nlohmann::json uncertaintySummary(const UncertaintyRun& run, const std::vector<s
 // disagreement and std_<class> maps (NIfTI, the study's grid), with an explanation by every
 // member explanation_mean, explanation_std and explanation_member_<k>, then instances.csv,
 // members.csv and summary.json, each file atomically, none over `inputs`.
-// Without `maps`, only the tables and the summary.
-void writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume>& truth, const std::string& folder,
-                      const std::vector<std::string>& inputs, bool maps = true);
+// Without `maps`, only the tables and the summary. Returns the summary written.
+nlohmann::json writeUncertainty(const UncertaintyRun& run, const std::optional<LabelVolume>& truth,
+                                const std::string& folder, const std::vector<std::string>& inputs, bool maps = true);
 
 // A class name as it appears in file names (letters and digits kept, the rest '_').
 std::string fileSafeName(const std::string& name);

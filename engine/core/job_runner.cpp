@@ -38,6 +38,15 @@ JobContext JobContext::sub(float begin, float end) const {
     return JobContext(*m_control, m_begin + span * begin, m_begin + span * end);
 }
 
+std::optional<JobContext> stepContext(JobContext* job, size_t index, size_t count, std::string_view stage, float begin,
+                                      float end) {
+    if (!job) return std::nullopt;
+    job->throwIfStopped();
+    const float span = (end - begin) / float(std::max<size_t>(1, count));
+    job->progress(begin + span * float(index), stage);
+    return job->sub(begin + span * float(index), begin + span * float(index + 1));
+}
+
 JobRunner::JobRunner(Options options) : m_options(std::move(options)) {
     for (int n = 0; n < std::max(1, m_options.workers); ++n) {
         m_workers.emplace_back([this](std::stop_token stop) {

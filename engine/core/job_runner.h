@@ -60,6 +60,11 @@ private:
     float m_end;
 };
 
+// Step `index` of `count` equal steps spanning [begin, end) of `job`: stops on a cancel, says
+// `stage`, and gives the step's own context (none without a job).
+std::optional<JobContext> stepContext(JobContext* job, size_t index, size_t count, std::string_view stage,
+                                      float begin = 0.0f, float end = 1.0f);
+
 // A context for synchronous callers (command line, tests): never stopped, progress ignored
 // unless a callback is given.
 class StandaloneJob {
