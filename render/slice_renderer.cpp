@@ -8,6 +8,13 @@
 #include <vector>
 
 namespace segxai::render {
+namespace {
+
+// Texture units 0-8 hold the image, the overlay, the colour maps and three label layers with
+// their colours.
+constexpr int kCertaintyUnit = 9;
+
+} // namespace
 
 void LabelColorTable::upload(const std::vector<glm::u8vec4>& colors) {
     if (!m_texture) m_texture = createTexture();
@@ -104,10 +111,14 @@ void SliceRenderer::render(const SliceViewport& viewport, const SliceLayers& lay
     glDisable(GL_DEPTH_TEST);
     glDisable(GL_BLEND);
 
-    // The volumes this view shows: image (unit 0), overlay (1), labels (3, 5, 7).
+    // The volumes this view shows: image (unit 0), overlay (1), labels (3, 5, 7), the overlay's
+    // certainty (9).
     std::vector<Source> sources;
     if (layers.image && layers.image->valid()) sources.push_back({layers.image, 0, "HAS_IMAGE", "u_fragToImage", {}});
     if (layers.overlay.visible()) sources.push_back({layers.overlay.values, 1, "HAS_OVERLAY", "u_fragToOverlay", {}});
+    if (layers.overlay.fades()) {
+        sources.push_back({layers.overlay.certainty, kCertaintyUnit, "HAS_CERTAINTY", "u_fragToCertainty", {}});
+    }
     for (int n = 0; n < int(layers.labels.size()); ++n) {
         if (!layers.labels[size_t(n)].visible()) continue;
         const std::string suffix = std::to_string(n);
@@ -143,7 +154,7 @@ std::vector<std::string> SliceRenderer::prepareSources(const SliceViewport& view
         Source& source = sources[s];
         if (resliced && source.grid.kind == ResliceGrid::Kind::Outside) continue;
         features.push_back(source.feature);
-        if (source.unit >= 3 && layers.labels[size_t((source.unit - 3) / 2)].outline) {
+        if (source.unit >= 3 && source.unit < kCertaintyUnit && layers.labels[size_t((source.unit - 3) / 2)].outline) {
             features.push_back("OUTLINE" + std::to_string((source.unit - 3) / 2));
         }
         if (resliced) reslice(source.volume, source.grid, s);
@@ -162,6 +173,7 @@ void SliceRenderer::drawLayers(const SliceViewport& viewport, const SliceLayers&
     program->set("u_image", 0);
     program->set("u_overlay", 1);
     program->set("u_colormaps", 2);
+    program->set("u_certainty", kCertaintyUnit);
     for (int n = 0; n < int(layers.labels.size()); ++n) {
         program->set(("u_labels" + std::to_string(n)).c_str(), 3 + 2 * n);
         program->set(("u_labelColors" + std::to_string(n)).c_str(), 4 + 2 * n);

@@ -57,7 +57,11 @@ struct OverlayLayer {
     float negativeExtent = 1.0f, positiveExtent = 1.0f; // signed
     float threshold = 0.0f;                             // |value| below is transparent
     float opacity = 0.6f;
+    // Optional: a certainty in [0, 1] per voxel (its own grid) that scales the opacity, so that
+    // the map fades where the model is unsure (1: as opaque as `opacity`, 0: not drawn).
+    const VolumeTexture* certainty = nullptr;
     bool visible() const { return values && values->valid(); }
+    bool fades() const { return visible() && certainty && certainty->valid(); }
     bool operator==(const OverlayLayer&) const = default;
 };
 

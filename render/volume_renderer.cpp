@@ -54,6 +54,7 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
     std::vector<std::string> features;
     if (layers.mip) features.push_back("MIP");
     if (layers.map.visible()) features.push_back("HAS_MAP");
+    if (layers.map.fades()) features.push_back("HAS_CERTAINTY");
     if (labels && !layers.mip) features.push_back("HAS_LABELS");
     if (selection && !layers.mip) features.push_back("HAS_SELECTION");
     const ShaderProgram* program = m_shaders.program("fullscreen.vert", "volume.frag", features);
@@ -84,6 +85,11 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
             program->set("u_mapExtent", glm::vec2(negative, positive));
             program->set("u_mapThreshold", layers.map.threshold);
             program->set("u_mapOpacity", layers.map.opacity);
+        }
+        program->set("u_certainty", 8);
+        if (layers.map.fades()) {
+            bindTexture(GL_TEXTURE_3D, layers.map.certainty->texture(), 8);
+            program->set("u_worldToCertainty", glm::mat4(layers.map.certainty->worldToTexture()));
         }
         program->set("u_labels", 4);
         program->set("u_labelColors", 5);

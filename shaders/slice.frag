@@ -23,6 +23,8 @@ uniform int u_overlaySigned;    // 0: [low, high] -> map; 1: diverging, centred 
 uniform vec2 u_overlayRange;    // unsigned: low, high. signed: negative extent, positive extent
 uniform float u_overlayThreshold; // |value| below this is not drawn
 uniform float u_overlayOpacity;
+uniform VOLUME u_certainty;     // HAS_CERTAINTY: scales the overlay's opacity (0..1)
+uniform mat4 u_fragToCertainty;
 
 uniform VOLUME u_labels0;
 uniform sampler2D u_labelColors0; // one row: colour of label n at texel n
@@ -56,8 +58,8 @@ vec4 labelColor(sampler2D colors, uint label) {
     return textureLod(colors, vec2((min(float(label), size - 1.0) + 0.5) / size, 0.5), 0.0);
 }
 
-// Features that are off are compiled out (HAS_IMAGE, HAS_OVERLAY, LABELS0..2, OUTLINE0..2):
-// a software rasteriser would otherwise pay for every branch on every pixel.
+// Features that are off are compiled out (HAS_IMAGE, HAS_OVERLAY, HAS_CERTAINTY, LABELS0..2,
+// OUTLINE0..2): a software rasteriser would otherwise pay for every branch on every pixel.
 vec3 blendLabels(vec3 color, VOLUME labels, sampler2D colors, mat4 fragToLabels, float opacity, bool outline) {
     vec3 t = (fragToLabels * vec4(gl_FragCoord.xy, 0.0, 1.0)).xyz;
     uint label = labelAt(labels, t);
@@ -116,7 +118,12 @@ void main() {
                     s = clamp((v - u_overlayRange.x) / max(u_overlayRange.y - u_overlayRange.x, 1e-20), 0.0, 1.0);
                 }
                 vec3 mapped = textureLod(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow), 0.0).rgb;
-                color = mix(color, mapped, u_overlayOpacity);
+                float opacity = u_overlayOpacity;
+#ifdef HAS_CERTAINTY
+                vec3 tc = (u_fragToCertainty * vec4(gl_FragCoord.xy, 0.0, 1.0)).xyz;
+                opacity *= inside(tc) ? clamp(SAMPLE(u_certainty, tc).r, 0.0, 1.0) : 0.0;
+#endif
+                color = mix(color, mapped, opacity);
             }
         }
     }

@@ -2,8 +2,8 @@
 // GPU ray casting of the study: composite through a transfer function (or maximum intensity),
 // the explanation map fused along the ray, segmentation labels drawn as shaded shells, the
 // picked structure highlighted, and clipping at the crosshair planes. Features that are off
-// are compiled out (MIP, HAS_MAP, HAS_LABELS, HAS_SELECTION): a software rasteriser runs
-// both sides of every branch on every step of every ray. Every fetch names level 0
+// are compiled out (MIP, HAS_MAP, HAS_CERTAINTY, HAS_LABELS, HAS_SELECTION): a software
+// rasteriser runs both sides of every branch on every step of every ray. Every fetch names level 0
 // (textureLod): derivatives inside the ray loop are undefined, and cost a software rasteriser.
 uniform mat4 u_fragToWorldNear;  // gl_FragCoord -> world point on the near plane (homogeneous)
 uniform mat4 u_fragToWorldFar;   // ... on the far plane
@@ -23,6 +23,8 @@ uniform int u_mapSigned;
 uniform vec2 u_mapExtent;   // unsigned: (high, high); signed: (negative extent, positive extent)
 uniform float u_mapThreshold;
 uniform float u_mapOpacity;
+uniform sampler3D u_certainty;   // HAS_CERTAINTY: scales the map's opacity (0..1)
+uniform mat4 u_worldToCertainty;
 
 uniform sampler3D u_labels;
 uniform mat4 u_worldToLabels;
@@ -66,7 +68,13 @@ vec4 mapColor(vec3 world) {
     float s = u_mapSigned != 0 ? 0.5 + 0.5 * sign(v) * strength : clamp(v / extent, 0.0, 1.0);
     if (abs(s - (u_mapSigned != 0 ? 0.5 : 0.0)) > abs(hottest - (u_mapSigned != 0 ? 0.5 : 0.0))) hottest = s;
     vec3 c = textureLod(u_colormaps, vec2(s * (255.0 / 256.0) + 0.5 / 256.0, u_colormapRow), 0.0).rgb;
-    return vec4(c, u_mapOpacity * strength);
+    float opacity = u_mapOpacity * strength;
+#ifdef HAS_CERTAINTY
+    vec3 tc = (u_worldToCertainty * vec4(world, 1.0)).xyz;
+    bool within = all(greaterThanEqual(tc, vec3(0.0))) && all(lessThanEqual(tc, vec3(1.0)));
+    opacity *= within ? clamp(textureLod(u_certainty, tc, 0.0).r, 0.0, 1.0) : 0.0;
+#endif
+    return vec4(c, opacity);
 }
 
 void main() {

@@ -332,3 +332,45 @@ TEST_CASE("golden: the 3D view with a fused map, a label shell and the axes", "[
     CHECK(greenAbove < greenBelow / 10);
     CHECK(compareWithGolden(picture, "volume_sphere") == "");
 }
+
+TEST_CASE("an overlay fades with its certainty map, which has a grid of its own", "[render]") {
+    Rig rig;
+    REQUIRE(rig.context.available());
+    const Grid grid{{64, 48, 40}};
+    const Grid certaintyGrid{{32, 24, 20}, glm::dvec3(2.0)};
+    const auto grey = grid.fill<float>([](const glm::dvec3&) { return 100.0f; });
+    const auto ones = grid.fill<float>([](const glm::dvec3&) { return 1.0f; });
+    // Certain on the left of world x = 0, half certain up to x = 12, unsure beyond.
+    const auto certainty = certaintyGrid.fill<float>([](const glm::dvec3& w) {
+        return w.x < 0.0 ? 1.0f : w.x < 12.0 ? 0.5f : 0.0f;
+    });
+    VolumeTexture image, map, certain;
+    image.uploadScalars(grid.dims, grey.data(), grid.worldToVoxel(), 1);
+    map.uploadScalars(grid.dims, ones.data(), grid.worldToVoxel(), 1);
+    certain.uploadScalars(certaintyGrid.dims, certainty.data(), certaintyGrid.worldToVoxel(), 1);
+    const SliceViewport viewport = viewportThrough(grid, SliceAxis::Axial, Convention::Neurological, 320, 240);
+    SliceLayers layers;
+    layers.image = &image;
+    layers.windowHigh = 255.0f;
+    layers.overlay.values = &map;
+    layers.overlay.colormap = Colormap::Hot;
+    layers.overlay.opacity = 1.0f;
+    layers.overlay.certainty = &certain;
+    SliceAnnotations annotations;
+    annotations.crosshair = false;
+    rig.slices.render(viewport, layers, annotations, rig.target);
+    const RgbaImage picture = readFramebuffer(rig.target);
+    auto at = [&](double x) {
+        const glm::dvec2 p = viewport.worldToPixel(glm::dvec3(x, 0.0, 0.0));
+        return rgb(picture, int(p.x), int(p.y));
+    };
+    const glm::ivec3 full = expected(Colormap::Hot, 1.0f), image100(100);
+    CHECK(near(at(-15.0), full, 3));                // certain: the colour map's own colour
+    CHECK(near(at(6.0), (full + image100) / 2, 4)); // half certain: half of it over the image
+    CHECK(near(at(20.0), image100, 2));             // unsure: the image alone
+    layers.overlay.certainty = nullptr;             // without it, the map is drawn everywhere
+    rig.slices.render(viewport, layers, annotations, rig.target);
+    CHECK(near(rgb(readFramebuffer(rig.target), int(viewport.worldToPixel(glm::dvec3(20.0, 0.0, 0.0)).x),
+                   int(viewport.worldToPixel(glm::dvec3(20.0, 0.0, 0.0)).y)),
+               full, 3));
+}

@@ -127,6 +127,16 @@ TEST_CASE("composite rendering, label shells, a fused map and clipping", "[rende
     CHECK(fused.x > fused.y + 30.0f);
     CHECK(pixel(readFramebuffer(rig.target), 2, 2).x < 30.0f); // zero map: nothing added
 
+    // A certainty of 0 everywhere fades the map away: the sphere as without it.
+    VolumeTexture unsure;
+    const std::vector<float> zeros(sphere.voxels.size(), 0.0f);
+    unsure.uploadScalars(sphere.dims, zeros.data(), sphere.worldToVoxel(), 1);
+    layers.map.certainty = &unsure;
+    rig.renderer.render(camera, 160, 120, layers, none, rig.target);
+    const glm::vec3 faded = pixel(readFramebuffer(rig.target), 80, 60);
+    CHECK(glm::length(faded - plain) < 3.0f);
+    layers.map.certainty = nullptr;
+
     // Clipping above the crosshair on every axis leaves the octant below the centre: the
     // camera looks from the front (anterior, -y), so the view's upper half is cut away.
     layers.map.values = nullptr;
