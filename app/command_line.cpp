@@ -48,8 +48,8 @@ CommandLine::CommandLine()
     parser.add_option("--size", size, "Window size WxH (default 1600x900)");
     parser
         .add_option("--panel", gui.panel,
-                    "Side panel shown first: study, model, explain, instances, lesions or aggregation")
-        ->check(CLI::IsMember({"study", "model", "explain", "instances", "lesions", "aggregation"}));
+                    "Side panel shown first: study, model, explain, instances, lesions, aggregation or uncertainty")
+        ->check(CLI::IsMember({"study", "model", "explain", "instances", "lesions", "aggregation", "uncertainty"}));
     parser.add_option("--shader-dir", gui.shaderFolder,
                       "Development: read shaders from this folder and reload them on change");
 

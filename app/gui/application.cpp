@@ -30,6 +30,9 @@ void onDrop(GLFWwindow* window, int count, const char** paths) {
 
 namespace {
 
+// The lesion demo's model, under the asset folder: 3 nnU-Net folds (assets/models/lesions_nnunet).
+constexpr const char* kDemoModel = "/models/lesions_nnunet/Dataset950_SegXAILesions";
+
 void onGlfwError(int code, const char* description) {
     logError("window system: {} ({})", description, code);
 }
@@ -140,7 +143,14 @@ int Application::run() {
         }
     }
     if (!m_options.session.empty()) openSessionFile(m_options.session);
-    if (m_options.demo) m_document->workspace.openDemo(demoCacheFolder(), assetFolder() + "/models/lesions");
+    if (m_options.demo) {
+        // The demo model is the 3-fold nnU-Net ensemble (one pass per fold: mirroring off), and its
+        // uncertainty is run once the study is segmented.
+        NnunetOptions oneFoldPass;
+        oneFoldPass.mirroring = false;
+        m_document->workspace.openDemo(demoCacheFolder(), assetFolder() + kDemoModel, oneFoldPass);
+        m_demoUncertaintyPending = true;
+    }
     if (!m_options.model.empty()) m_document->workspace.openModel(m_options.model, m_options.nnunet);
     if (!m_options.files.empty()) {
         StudyRequest request;
@@ -205,6 +215,7 @@ int Application::run() {
 void Application::frame() {
     m_document->update();
     startRequestedExplanation();
+    startDemoUncertainty();
     if (m_benchmark) driveBenchmark();
     // Script commands run one at a time, each once everything has settled and been drawn.
     if (m_script && !m_script->done()) {
@@ -239,6 +250,8 @@ void Application::frame() {
                            m_document->workspace.model() ? &m_document->workspace.model()->model->card() : nullptr,
                            state, m_document->workspace.shellNormals().get());
     m_gpu.syncExplanations(m_document->comparison);
+    const auto uncertainty = m_document->uncertainty.result();
+    m_gpu.syncCertainty(uncertainty ? uncertainty->certainty : nullptr);
     m_gpu.syncSelection(m_document->workspace.instances(), state.selectedInstance);
     m_gpu.syncTransfer(state.transfer);
 
@@ -275,6 +288,14 @@ void Application::frame() {
     handleAutomation();
     captureScreenshots();
     glfwSwapBuffers(m_window);
+}
+
+void Application::startDemoUncertainty() {
+    Workspace& workspace = m_document->workspace;
+    if (!m_demoUncertaintyPending || !workspace.segmentation() || workspace.segmenting()) return;
+    m_demoUncertaintyPending = false;
+    logInfo("lesion demo: the uncertainty of its 3 folds (Uncertainty tab)");
+    m_document->uncertainty.run(UncertaintySettings{}, std::nullopt);
 }
 
 void Application::startRequestedExplanation() {
@@ -413,6 +434,7 @@ constexpr SideTab kSideTabs[] = {
     {"Instances", "Every segmented structure; click one to pick it", "instances"},
     {"Lesions", "Lesion-level analysis: TP/FP/FN, saliency in rings, context, synthetic lesions", "lesions"},
     {"Aggregation", "Agg2Exp: where each class's attribution lies; the faithfulness benchmark", "aggregation"},
+    {"Uncertainty", "The ensemble's uncertainty, explanation stability, model versions compared", "uncertainty"},
 };
 
 void Application::drawSidePanel(float width, float height) {
@@ -437,6 +459,7 @@ void Application::drawSidePanel(float width, float height) {
             if (name == "Instances") m_instancesPanel.draw(*m_document);
             if (name == "Lesions") m_lesionsPanel.draw(*m_document, m_fileDialog);
             if (name == "Aggregation") m_aggregationPanel.draw(*m_document, m_fileDialog);
+            if (name == "Uncertainty") m_uncertaintyPanel.draw(*m_document, m_fileDialog);
             ImGui::EndTabItem();
         }
         for (PlotExport* exporter : {&m_lesionsPanel.plots(), &m_aggregationPanel.plots()}) {

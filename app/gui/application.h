@@ -8,6 +8,7 @@
 #include "app/gui/panels/instances_panel.h"
 #include "app/gui/panels/lesions_panel.h"
 #include "app/gui/panels/log_panel.h"
+#include "app/gui/panels/uncertainty_panel.h"
 #include "app/gui/state/document.h"
 #include "app/gui/state/gui_settings.h"
 #include "app/gui/views/figure.h"
@@ -60,6 +61,15 @@ public:
     void aggregate(Method method);
     void showAggregation(const std::string& className, const std::string& segmentName);
     void benchmark(const std::vector<Method>& methods, const std::vector<Metric>& metrics);
+    // The ensemble's uncertainty: options "flips[:AXES]", "stability", "mc-dropout:N", and model
+    // paths (more members).
+    void runUncertainty(const std::vector<std::string>& options);
+    // An uncertainty map in panel A: entropy, mutual-information, disagreement, expected-entropy,
+    // explanation-mean, explanation-std.
+    void showUncertainty(const std::string& map);
+    void fadeByCertainty(bool on);
+    void compareModels(const std::vector<std::string>& paths);
+    void showDisagreement(int row); // 1: the least agreeing class
     void paintSyntheticLesion(double radiusMm, const std::vector<double>& contrast, double edgeMm);
     void removeSyntheticLesion();
     void quit(int status);
@@ -96,6 +106,7 @@ private:
     void handleAutomation();
     void driveBenchmark(); // starts the frame benchmark once settled, then moves the view each frame
     void startRequestedExplanation();
+    void startDemoUncertainty();
     void captureScreenshots();
     ImVec2 cellSize(int view) const;
 
@@ -115,6 +126,7 @@ private:
     InstancesPanel m_instancesPanel;
     LesionsPanel m_lesionsPanel;
     AggregationPanel m_aggregationPanel;
+    UncertaintyPanel m_uncertaintyPanel;
     // Parts of the window to save once this frame is drawn (plots).
     struct RegionCapture {
         std::string path;
@@ -139,6 +151,7 @@ private:
     int m_framesWithStudy = 0;
     bool m_automationDone = false;
     bool m_explanationStarted = false;
+    bool m_demoUncertaintyPending = false;
     uint64_t m_crosshairStudy = 0;
     int m_exitStatus = 0;
     std::string m_title;

@@ -250,6 +250,73 @@ void Application::setLayout(bool compare, int view) {
     if (view >= 0) state.compareView = view;
 }
 
+void Application::runUncertainty(const std::vector<std::string>& options) {
+    UncertaintySettings settings;
+    bool stability = false;
+    try {
+        for (const std::string& o : options) {
+            if (o == "flips" || o.rfind("flips:", 0) == 0) {
+                settings.flips = true;
+                if (o.size() > 6) settings.flipAxes = o.substr(6);
+                flipsOf(settings.flipAxes); // its message now
+            } else if (o == "stability") {
+                stability = true;
+            } else if (o.rfind("mc-dropout:", 0) == 0) {
+                settings.mcDropoutPasses = std::stoi(o.substr(11));
+            } else {
+                settings.extraModels.push_back(o);
+            }
+        }
+        std::optional<StabilityRequest> request;
+        if (stability) {
+            const Panel& a = m_document->comparison.panels().front();
+            request =
+                StabilityRequest{a.methods.front(), ExplainPanel::currentTarget(m_document->workspace), a.parameters};
+        }
+        settings.stability = stability;
+        m_document->uncertainty.run(settings, request);
+    } catch (const std::exception& e) {
+        reportError(e.what());
+    }
+}
+
+void Application::showUncertainty(const std::string& map) {
+    const auto result = m_document->uncertainty.result();
+    if (!result) {
+        reportError("run the uncertainty first");
+        return;
+    }
+    const std::vector<std::string> maps{"entropy", "mutual-information", "disagreement", "expected-entropy"};
+    const std::vector<std::string> stability{"explanation-mean", "explanation-std"};
+    if (const auto it = std::find(maps.begin(), maps.end(), map); it != maps.end()) {
+        m_document->uncertainty.showMap(0, int(it - maps.begin()));
+    } else if (const auto s = std::find(stability.begin(), stability.end(), map); s != stability.end()) {
+        if (!result->stabilityMaps) reportError("the uncertainty was run without stability");
+        m_document->uncertainty.showStability(0, int(s - stability.begin()));
+    } else {
+        reportError("show-uncertainty: use entropy, mutual-information, disagreement, expected-entropy, "
+                    "explanation-mean or explanation-std (not '" +
+                    map + "')");
+    }
+}
+
+void Application::fadeByCertainty(bool on) {
+    m_document->workspace.viewer().fadeByCertainty = on;
+}
+
+void Application::compareModels(const std::vector<std::string>& paths) {
+    m_document->models.compare(paths);
+}
+
+void Application::showDisagreement(int row) {
+    const auto result = m_document->models.result();
+    if (!result || row < 1 || row > int(result->comparison.classes.size())) {
+        reportError(fmt::format("there is no row {} of compared classes (compare models first)", row));
+        return;
+    }
+    m_document->models.showRow(size_t(row - 1));
+}
+
 void Application::analyseLesions(int samples, double contextMm) {
     LesionAnalysisOptions options;
     options.explain.camPlusPlus = true;

@@ -53,6 +53,11 @@ const std::map<std::string, std::pair<int, int>> kCommands = {
     {"aggregate", {1, 1}},
     {"show-aggregation", {1, 2}},
     {"benchmark", {2, 2}},
+    {"uncertainty", {0, -1}},
+    {"show-uncertainty", {1, 1}},
+    {"fade", {1, 1}},
+    {"compare-models", {1, -1}},
+    {"show-disagreement", {1, 1}},
     {"synthetic-lesion", {2, 3}},
     {"remove-synthetic-lesion", {0, 0}},
     {"explain-instance", {0, 0}},
@@ -173,6 +178,16 @@ bool ScriptRunner::step(Application& app) {
             app.benchmark(methods, metrics);
         } else if (c == "save-lesions") {
             app.saveLesionAnalysis(w[1]);
+        } else if (c == "uncertainty") {
+            app.runUncertainty(std::vector<std::string>(w.begin() + 1, w.end()));
+        } else if (c == "show-uncertainty") {
+            app.showUncertainty(w[1]);
+        } else if (c == "fade") {
+            app.fadeByCertainty(w[1] == "on");
+        } else if (c == "compare-models") {
+            app.compareModels(std::vector<std::string>(w.begin() + 1, w.end()));
+        } else if (c == "show-disagreement") {
+            app.showDisagreement(std::stoi(w[1]));
         } else if (c == "synthetic-lesion") {
             std::vector<double> contrast;
             std::stringstream list(w[2]);

@@ -26,6 +26,14 @@ class Application;
 //   show-aggregation CLASS [SEGMENT]  that class's map (in that segment), segments shaded by its mass
 //   benchmark METHODS METRICS    the faithfulness benchmark (comma-separated lists)
 //   save-lesions FOLDER          the lesion analysis as segxai lesions writes it
+//   uncertainty [flips[:AXES]] [stability] [mc-dropout:N] [MODEL...]  the ensemble's uncertainty
+//                                (the open model's folds and MODELs; stability: the Explain tab's
+//                                target explained by every member with panel A's method)
+//   show-uncertainty MAP         in panel A: entropy, mutual-information, disagreement,
+//                                expected-entropy, explanation-mean, explanation-std
+//   fade on|off                  explanation maps fade where the ensemble is unsure
+//   compare-models MODEL...      the open model against these versions
+//   show-disagreement ROW        views to where the models disagree on row ROW's class (1: least agreeing)
 //   synthetic-lesion RADIUS C1[,C2...] [EDGE]  a spherical lesion at the crosshair (contrast per
 //                                channel, edge in mm), then segmented again
 //   remove-synthetic-lesion

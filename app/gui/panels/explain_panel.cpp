@@ -319,7 +319,9 @@ void ExplainPanel::drawResults(Document& document, FileDialog& files) {
     ImGui::TextWrapped("%c: %s", 'A' + state.activePanel, set->targetDescription.c_str());
     for (int n = 0; n < int(set->items.size()); ++n) {
         const Explanation& e = set->items[size_t(n)];
-        const std::string label = fmt::format("{}  ({:.2f} s)##result{}", methodTitle(e.method), e.seconds, n);
+        const std::string label = set->titles.empty()
+                                      ? fmt::format("{}  ({:.2f} s)##result{}", methodTitle(e.method), e.seconds, n)
+                                      : fmt::format("{}##result{}", itemTitle(*set, size_t(n)), n);
         if (ImGui::Selectable(label.c_str(), n == display.index)) display.index = n;
     }
     display.index = std::clamp(display.index, 0, int(set->items.size()) - 1);

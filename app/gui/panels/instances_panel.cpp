@@ -45,14 +45,28 @@ void InstancesPanel::draw(Document& document) {
         std::iota(m_order.begin(), m_order.end(), 0);
         m_sorted = set.get();
     }
+    // With the ensemble's uncertainty run on this segmentation: its columns per structure.
+    const auto uncertainty = document.uncertainty.result();
+    const std::vector<InstanceUncertainty>* perStructure =
+        uncertainty && uncertainty->perStructure.size() == set->instances.size() ? &uncertainty->perStructure : nullptr;
+    if (perStructure) {
+        ImGui::TextDisabled("H, MI: mean entropy and mutual information (nats); found: share of the %zu members; "
+                            "CV: of the members' volumes",
+                            uncertainty->run.maps.memberNames.size());
+    }
     const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_BordersInnerV;
-    if (!ImGui::BeginTable("instances", 5, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
+    if (!ImGui::BeginTable("instances", perStructure ? 9 : 5, flags, ImVec2(0, ImGui::GetContentRegionAvail().y)))
+        return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_DefaultSort);
     ImGui::TableSetupColumn("class");
     ImGui::TableSetupColumn("mm3");
     ImGui::TableSetupColumn("mean p");
+    if (perStructure) {
+        for (const char* name : {"H", "MI", "found", "CV"})
+            ImGui::TableSetupColumn(name, ImGuiTableColumnFlags_PreferSortDescending);
+    }
     ImGui::TableSetupColumn("centroid (mm)", ImGuiTableColumnFlags_NoSort);
     ImGui::TableHeadersRow();
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs(); specs && specs->SpecsDirty) {
@@ -69,6 +83,15 @@ void InstancesPanel::draw(Document& document) {
                 return x.volumeMm3;
             case 3:
                 return x.meanProbability;
+            case 4:
+            case 5:
+            case 6:
+            case 7: {
+                if (!perStructure) return n;
+                const InstanceUncertainty& u = (*perStructure)[size_t(n)];
+                const double values[] = {u.meanEntropy, u.meanMutualInformation, u.memberShare, u.volumeCv};
+                return values[m_sortColumn - 4];
+            }
             default:
                 return n;
             }
@@ -91,6 +114,13 @@ void InstancesPanel::draw(Document& document) {
         ImGui::Text("%.0f", x.volumeMm3);
         ImGui::TableNextColumn();
         ImGui::Text("%.2f", x.meanProbability);
+        if (perStructure) {
+            const InstanceUncertainty& u = (*perStructure)[size_t(n)];
+            for (const double v : {u.meanEntropy, u.meanMutualInformation, u.memberShare, u.volumeCv}) {
+                ImGui::TableNextColumn();
+                ImGui::Text("%.3f", v);
+            }
+        }
         ImGui::TableNextColumn();
         const glm::dvec3 w = g.voxelToWorld(x.centroid);
         ImGui::Text("%.0f, %.0f, %.0f", w.x, w.y, w.z);

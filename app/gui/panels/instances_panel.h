@@ -4,8 +4,10 @@
 namespace segxai::app {
 
 // The Instances tab: every connected structure of the segmentation (index, class, volume,
-// mean probability, centroid), sortable; a click or N / P selects one and moves the views to
-// it; "Explain this instance" runs every comparison panel with it as the target.
+// mean probability, centroid, and with the ensemble's uncertainty its entropy, mutual
+// information, share of members that find it and volume CV), sortable; a click or N / P
+// selects one and moves the views to it; "Explain this instance" runs every comparison panel
+// with it as the target.
 class InstancesPanel {
 public:
     void draw(Document& document);

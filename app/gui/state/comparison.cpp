@@ -80,6 +80,11 @@ std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> item
     return set;
 }
 
+std::string itemTitle(const ExplanationSet& set, size_t item) {
+    if (item < set.titles.size()) return set.titles[item];
+    return item < set.items.size() ? methodTitle(set.items[item].method) : "";
+}
+
 std::optional<ShownMap> shownMap(const ExplanationSet& set, const MapDisplay& display) {
     if (set.items.empty()) return std::nullopt;
     const size_t item = size_t(std::clamp(display.index, 0, int(set.items.size()) - 1));
@@ -178,11 +183,14 @@ void Comparison::adopt(int panel, std::shared_ptr<const ExplanationSet> set) {
     Panel& p = m_panels[size_t(panel)];
     p.result = std::move(set);
     ++p.generation;
-    for (const Explanation& e : p.result->items) {
-        logInfo("panel {}: {}: {}, S = {:.5g} ({}), {:.2f} s", char('A' + panel), methodTitle(e.method),
-                e.targetDescription, e.score, e.scoreOn, e.seconds);
-        for (const auto& w : e.warnings)
-            logWarning("{}", w);
+    if (p.result->source.kind == MapSource::Kind::Explanation || p.result->source.kind == MapSource::Kind::Lesion ||
+        p.result->source.kind == MapSource::Kind::AggregationCell) {
+        for (const Explanation& e : p.result->items) {
+            logInfo("panel {}: {}: {}, S = {:.5g} ({}), {:.2f} s", char('A' + panel), methodTitle(e.method),
+                    e.targetDescription, e.score, e.scoreOn, e.seconds);
+            for (const auto& w : e.warnings)
+                logWarning("{}", w);
+        }
     }
     if (std::exchange(m_keepDisplay[size_t(panel)], false)) return; // as the session showed it
     ViewerState& viewer = m_workspace.viewer();
@@ -237,6 +245,10 @@ std::string Comparison::targetLabel(int panel) const {
         const int cls = set.items.empty() ? 0 : set.items.front().classIndex;
         return source.segment < 0 ? "class " + className(cls) : className(cls) + " in " + className(source.segment);
     }
+    case MapSource::Kind::Uncertainty:
+        return "ensemble";
+    case MapSource::Kind::Stability:
+        return set.targetDescription;
     case MapSource::Kind::Explanation:
         break;
     }
@@ -266,12 +278,14 @@ std::string Comparison::targetLabel(int panel) const {
 std::string Comparison::fileStem(int panel) const {
     const auto shown = shownMap(panel);
     if (!shown) return std::string(1, char('A' + panel));
-    std::string stem =
-        fmt::format("{}_{}_{}", char('A' + panel), methodId(shown->explanation.method), targetLabel(panel));
+    const ExplanationSet& set = *m_panels[size_t(panel)].result;
+    const std::string what = set.titles.empty() ? methodId(shown->explanation.method) : itemTitle(set, shown->item);
+    std::string stem = fmt::format("{}_{}_{}", char('A' + panel), what, targetLabel(panel));
     if (!shown->map.channel.empty()) stem += "_" + shown->map.channel;
     std::string name;
     for (char c : stem) {
         if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '+') name += c;
+        if (c == ' ' && !name.empty() && name.back() != '-') name += '-';
     }
     return name;
 }
@@ -307,8 +321,8 @@ void Comparison::exportShownMap(int panel, const std::string& path) {
         [set, study, item, channel, path, inputs](JobContext&) {
             writeVolume(inStudyGrid(set->items[item].maps[channel], study->geometry), path, inputs);
         },
-        [path, method = set->items[item].method, name = set->items[item].maps[channel].channel] {
-            logInfo("saved {} ({}{})", path, methodTitle(method), name.empty() ? "" : ", " + name);
+        [path, title = itemTitle(*set, item), name = set->items[item].maps[channel].channel] {
+            logInfo("saved {} ({}{})", path, title, name.empty() ? "" : ", " + name);
         });
 }
 
@@ -369,7 +383,7 @@ void Comparison::updateDifference() {
             for (float v : d->values.voxels)
                 extent = std::max(extent, std::abs(v));
             d->extent = extent > 0.0f ? extent : 1.0f;
-            d->description = fmt::format("{} - {}{}", methodTitle(ea.method), methodTitle(eb.method),
+            d->description = fmt::format("{} - {}{}", itemTitle(*setA, inputs.itemA), itemTitle(*setB, inputs.itemB),
                                          inputs.ranks ? " (ranks)" : " (normalised)");
             return std::shared_ptr<const DifferenceView>(d);
         },

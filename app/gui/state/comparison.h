@@ -15,6 +15,7 @@ namespace segxai::app {
 // Figures of one map the engine thread worked out for display and comparison.
 struct MapFigures {
     float extent = 1.0f;         // robust extent: 99.5th percentile of |value| over non-zero voxels
+    std::string extentName;      // what the extent is when not that ("ln 2, the most"; uncertainty maps)
     float negativeExtent = 1.0f; // ... of |value| over the negative voxels (extent when none)
     float minimum = 0.0f;
     float maximum = 0.0f;
@@ -23,9 +24,11 @@ struct MapFigures {
 };
 
 // Where a panel's maps came from, so that a session can make them again: an explanation of
-// a target, a lesion's maps from the lesion analysis, or a cell of the Agg2Exp matrix.
+// a target, a lesion's maps from the lesion analysis, or a cell of the Agg2Exp matrix. The
+// ensemble's uncertainty maps and its members' explanations of one target (stability) are
+// not kept in sessions: they need the ensemble run again.
 struct MapSource {
-    enum class Kind { Explanation, Lesion, AggregationCell };
+    enum class Kind { Explanation, Lesion, AggregationCell, Uncertainty, Stability };
     Kind kind = Kind::Explanation;
     TargetSpec target;                                // Explanation
     int lesion = 0;                                   // Lesion: its id in the lesion analysis
@@ -33,11 +36,17 @@ struct MapSource {
     int segment = -1;                                 // ... restricted to this segment (-1: the whole map)
     AttributionPart part = AttributionPart::Absolute; // ... segments shaded by this part's mass
 };
+inline MapSource sourceOf(MapSource::Kind kind) {
+    MapSource source;
+    source.kind = kind;
+    return source;
+}
 
 // Explanations of one target, as one comparison panel holds them.
 struct ExplanationSet {
     std::vector<Explanation> items;
     std::vector<std::vector<MapFigures>> figures; // per item, per map
+    std::vector<std::string> titles;              // per item; empty: the item's method title
     std::string targetDescription;
     MapSource source;
     uint64_t segmentationGeneration = 0; // the segmentation they explain
@@ -49,6 +58,9 @@ struct ExplanationSet {
 std::shared_ptr<ExplanationSet> makeExplanationSet(std::vector<Explanation> items, const Target& target,
                                                    const Geometry& studyGrid, MapSource source,
                                                    uint64_t segmentationGeneration);
+
+// What item `item` of a set shows ("Seg-Grad-CAM", "mutual information").
+std::string itemTitle(const ExplanationSet& set, size_t item);
 
 // The map a panel shows: its display's explanation and channel, clamped to what the set holds.
 struct ShownMap {

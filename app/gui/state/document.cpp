@@ -4,7 +4,8 @@ namespace segxai::app {
 
 Document::Document(JobRunner& jobs)
     : m_jobs(jobs), workspace(jobs, m_messages), comparison(workspace), lesions(workspace, comparison),
-      aggregation(workspace, comparison), sessions(workspace, comparison, lesions, aggregation) {
+      aggregation(workspace, comparison), uncertainty(workspace, comparison), models(workspace, comparison),
+      sessions(workspace, comparison, lesions, aggregation) {
     m_jobs.setFailureHandler([this](const JobReport& report) { m_messages.jobEnded(report); });
 }
 
@@ -12,11 +13,11 @@ bool Document::hasResults() const {
     for (const Panel& p : comparison.panels()) {
         if (p.result) return true;
     }
-    return lesions.analysis() || aggregation.aggregation() || aggregation.benchmark();
+    return lesions.analysis() || aggregation.aggregation() || aggregation.benchmark() || uncertainty.result();
 }
 
 uint64_t Document::resultsRevision() const {
-    uint64_t revision = lesions.generation() + aggregation.revision();
+    uint64_t revision = lesions.generation() + aggregation.revision() + uncertainty.revision();
     for (const Panel& p : comparison.panels())
         revision += p.generation;
     return revision;

@@ -3,14 +3,16 @@
 #include "app/gui/state/comparison.h"
 #include "app/gui/state/lesion_work.h"
 #include "app/gui/state/messages.h"
+#include "app/gui/state/model_comparison_work.h"
 #include "app/gui/state/session_restore.h"
+#include "app/gui/state/uncertainty_work.h"
 #include "app/gui/state/workspace.h"
 
 namespace segxai::app {
 
 // Everything the viewer has open, by feature: the study, model and segmentation (Workspace),
-// the comparison panels, the lesion work, the aggregation work, and the restore of a saved
-// session. Panels, views, scripts and sessions work on it. UI thread only.
+// the comparison panels, the lesion, aggregation, uncertainty and model comparison work, and
+// the restore of a saved session. Panels, views, scripts and sessions work on it. UI thread only.
 class Document {
     // First: the features below keep references to them.
     JobRunner& m_jobs;
@@ -25,6 +27,8 @@ public:
     Comparison comparison;
     LesionWork lesions;
     AggregationWork aggregation;
+    UncertaintyWork uncertainty;
+    ModelComparisonWork models;
     SessionRestore sessions;
 
     // Once per frame: delivers finished jobs to their features, then lets each feature drop

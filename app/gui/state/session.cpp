@@ -419,7 +419,8 @@ json sessionToJson(const Document& document) {
         panels.push_back({{"methods", methodsToJson(p.methods)},
                           {"parameters", parametersToJson(p.parameters)},
                           {"model", p.modelPath.empty() ? "" : absolute(p.modelPath)},
-                          {"explained", p.result != nullptr},
+                          {"explained", p.result != nullptr && p.result->source.kind != MapSource::Kind::Uncertainty &&
+                                            p.result->source.kind != MapSource::Kind::Stability},
                           {"shows", sourceName(p.result ? p.result->source.kind : MapSource::Kind::Explanation)}});
         if (p.result && p.result->source.kind == MapSource::Kind::Explanation) target = p.result->source.target.text;
     }

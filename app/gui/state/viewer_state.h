@@ -92,6 +92,10 @@ struct ViewerState {
     Layout layout = Layout::Tri;
     int compareView = 0;         // the view compared panels show: axial, coronal, sagittal, 3D
     bool showDifference = false; // a difference view of panels A and B
+    // Uncertainty maps get their own colour map (render::Colormap, viridis); with the fade on,
+    // explanation maps fade where the ensemble is unsure (opacity x certainty).
+    int uncertaintyColormap = 3;
+    bool fadeByCertainty = false;
     bool rankDifference = false; // ranks instead of normalised values
     TargetChoice target;
 

@@ -40,7 +40,7 @@ bool Workspace::segmenting() const {
     return m_jobs.busy(kSegmentSlot);
 }
 
-void Workspace::openDemo(const std::string& cacheFolder, const std::string& modelPath) {
+void Workspace::openDemo(const std::string& cacheFolder, const std::string& modelPath, const NnunetOptions& nnunet) {
     m_jobs.submit(
         kDemoSlot, "Preparing the lesion demo",
         [cacheFolder](JobContext& job) {
@@ -51,10 +51,10 @@ void Workspace::openDemo(const std::string& cacheFolder, const std::string& mode
             request.groundTruthPath = files.groundTruth;
             return request;
         },
-        [this, modelPath](StudyRequest request) {
+        [this, modelPath, nnunet](StudyRequest request) {
             logInfo("lesion demo: the lesions and the FLAIR contrast are synthetic (made from the "
                     "Colin27 template); the model is SegXAI's demo model");
-            openModel(modelPath);
+            openModel(modelPath, nnunet);
             openStudy(std::move(request));
         },
         [this](const JobReport& report) {

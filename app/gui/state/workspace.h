@@ -37,8 +37,8 @@ public:
     // none is open, otherwise asks (see pendingDrop) how to use them.
     void openPaths(const std::vector<std::string>& paths);
     // The lesion demo: its held-out study (generated into `cacheFolder` on first use) and
-    // the demo model at `modelPath`.
-    void openDemo(const std::string& cacheFolder, const std::string& modelPath);
+    // the demo model at `modelPath` (`nnunet`: how its nnU-Net folder is read).
+    void openDemo(const std::string& cacheFolder, const std::string& modelPath, const NnunetOptions& nnunet = {});
     // Loads a TorchScript file or MONAI bundle folder; the current model stays on failure.
     // `nnunet` chooses folds, checkpoint, configuration and mirroring of an nnU-Net folder.
     void openModel(const std::string& path, const NnunetOptions& nnunet = {});

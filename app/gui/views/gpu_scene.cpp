@@ -132,6 +132,17 @@ void GpuScene::syncExplanations(const Comparison& comparison) {
     sync(kMaxPanels, comparison.differenceGeneration(), difference ? &difference->values : nullptr);
 }
 
+void GpuScene::syncCertainty(const std::shared_ptr<const Volume>& certainty) {
+    if (certainty == m_certaintySource) return;
+    m_certaintySource = certainty;
+    ++m_revision;
+    m_certainty.clear();
+    if (certainty) {
+        m_certainty.uploadScalars(textureDims(certainty->geometry), certainty->voxels.data(),
+                                  certainty->geometry.worldToVoxelMatrix(), m_revision);
+    }
+}
+
 void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected) {
     if (instances.get() == m_selectionSet && selected == m_selected) return;
     m_selectionSet = instances.get();

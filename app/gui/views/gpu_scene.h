@@ -50,6 +50,10 @@ public:
     // The shown map of every comparison panel, and the difference view (uploaded when a
     // panel's result or its shown map changes).
     void syncExplanations(const Comparison& comparison);
+    // The ensemble's certainty (UncertaintyWork::Result::certainty; null: none), which fades
+    // explanation maps where the ensemble is unsure.
+    void syncCertainty(const std::shared_ptr<const Volume>& certainty);
+    const render::VolumeTexture* certainty() const { return m_certainty.valid() ? &m_certainty : nullptr; }
     // The picked structure, outlined in every view.
     void syncSelection(const std::shared_ptr<const InstanceSet>& instances, int32_t selected);
     const render::VolumeTexture* selection() const;
@@ -79,6 +83,8 @@ private:
     render::VolumeTexture m_probability;
     int m_probabilityClass = -1;
     std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
+    render::VolumeTexture m_certainty;
+    std::shared_ptr<const Volume> m_certaintySource; // held: its address names what is uploaded
     render::TransferTexture m_transfer;
     std::vector<glm::u8vec4> m_transferTable;
     render::VolumeTexture m_selection;

@@ -45,6 +45,7 @@ render::OverlayLayer MapOverlay::layer(float opacity) const {
     o.negativeExtent = r.negative;
     o.threshold = r.threshold;
     o.opacity = opacity;
+    o.certainty = certainty;
     return o;
 }
 
@@ -53,7 +54,7 @@ render::ColourBar MapOverlay::colourBar() const {
     const render::Colormap colormap = render::Colormap(signedMap ? display.signedColormap : display.unsignedColormap);
     render::ColourBar bar{true, colormap, signedMap, signedMap ? -r.negative : 0.0f, r.positive, "", r.threshold, ""};
     // The ends are a robust extent (and the gain), not the extremes: say so, and give the maximum.
-    bar.note = fmt::format("ends: p99.5{}; max {:.3g}",
+    bar.note = fmt::format("ends: {}{}; max {:.3g}", extentName.empty() ? "p99.5" : extentName,
                            display.gain != 1.0f ? fmt::format(" / gain {:.2g}", display.gain) : "", maximum);
     return bar;
 }

@@ -22,6 +22,8 @@ struct MapOverlay {
     MapDisplay display;
     std::string title;    // panel and method, shown in the view and on the colour bar
     float maximum = 0.0f; // the map's largest |value| (what the colour bar's note compares with)
+    const render::VolumeTexture* certainty = nullptr; // fades the map where the ensemble is unsure
+    std::string extentName;                           // MapFigures::extentName
 
     // The range the colour map spans: unsigned 0 .. positive; signed -negative .. +positive.
     struct Range {

@@ -33,17 +33,24 @@ MapOverlay ViewerPanel::overlayFor(const Document& document, const GpuScene& gpu
     if (!shown) return overlay;
     overlay.display = state.displays[size_t(panel)];
     overlay.values = gpu.map(panel);
+    const ExplanationSet& set = *document.comparison.panels()[size_t(panel)].result;
+    if (set.source.kind == MapSource::Kind::Uncertainty) {
+        overlay.display.unsignedColormap = state.uncertaintyColormap; // never mistaken for an explanation
+    } else if (state.fadeByCertainty) {
+        overlay.certainty = gpu.certainty();
+    }
     overlay.signedMap = shown->map.signedValues;
     overlay.extent = shown->figures.extent;
+    overlay.extentName = shown->figures.extentName;
     overlay.negativeExtent = shown->figures.negativeExtent;
     overlay.maximum = std::max(std::abs(shown->figures.minimum), std::abs(shown->figures.maximum));
     // "A: Seg-HiRes-Grad-CAM (flair) - lesion 3", and whether it still explains the pick.
     const std::string target = document.comparison.targetLabel(panel);
-    overlay.title = fmt::format(
-        "{}{}{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
-        methodTitle(shown->explanation.method), shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")",
-        target.empty() ? "" : " - " + target,
-        document.comparison.explainsAnotherStructure(panel) ? " (stale: not the picked structure)" : "");
+    overlay.title =
+        fmt::format("{}{}{}{}{}", document.comparison.panels().size() > 1 ? fmt::format("{}: ", char('A' + panel)) : "",
+                    itemTitle(set, shown->item), shown->map.channel.empty() ? "" : " (" + shown->map.channel + ")",
+                    target.empty() ? "" : " - " + target,
+                    document.comparison.explainsAnotherStructure(panel) ? " (stale: not the picked structure)" : "");
     return overlay;
 }
 

@@ -1,0 +1,71 @@
+#pragma once
+#include "app/gui/state/comparison.h"
+#include "app/gui/state/workspace.h"
+#include "engine/analysis/ensemble_uncertainty.h"
+#include "engine/analysis/instance_uncertainty.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segxai::app {
+
+// What the ensemble is made of, besides the open model (whose nnU-Net folds are members each).
+struct UncertaintySettings {
+    std::vector<std::string> extraModels; // more members: TorchScript files, bundles, nnU-Net folders
+    bool flips = false;                   // test-time mirroring, each flip a member
+    std::string flipAxes = "xyz";
+    int mcDropoutPasses = 0; // scripted models with dropout layers; 0: off
+    uint64_t mcDropoutSeed = 0;
+    // Explain the Explain tab's target with every member (panel A's first method).
+    bool stability = false;
+};
+
+// The ensemble's uncertainty on the open study (engine/analysis/ensemble_uncertainty.h), shown
+// as maps in the comparison panels and as columns of the structure list; with stability, the
+// same target explained by every member. Follows the segmentation's generation.
+class UncertaintyWork {
+public:
+    UncertaintyWork(Workspace& workspace, Comparison& comparison) : m_workspace(workspace), m_comparison(comparison) {}
+
+    struct Result {
+        UncertaintyRun run;
+        UncertaintySettings settings;
+        // Per instance of the workspace's structures (Workspace::instances(), same order).
+        std::vector<InstanceUncertainty> perStructure;
+        // 1 - H(p) / ln(classes) on the study grid: what fades explanations where the model is unsure.
+        std::shared_ptr<const Volume> certainty;
+        // Predictive entropy, mutual information, disagreement and each std class, as panel maps.
+        std::shared_ptr<const ExplanationSet> maps;
+        // With stability: the members' mean and standard deviation, then each member's map.
+        std::shared_ptr<const ExplanationSet> stabilityMaps;
+        // engine/analysis/uncertainty_report.h; with the study's ground truth, "tp_vs_fp".
+        nlohmann::json summary;
+        uint64_t segmentationGeneration = 0;
+    };
+
+    // Runs the ensemble on the engine thread. `stability`: the target every member explains.
+    void run(const UncertaintySettings& settings, const std::optional<StabilityRequest>& stability);
+    bool running() const;
+    // The result for the current segmentation (nullptr when none).
+    std::shared_ptr<const Result> result() const;
+    // Moves whenever a result arrives.
+    uint64_t revision() const { return m_revision; }
+
+    // Shows uncertainty map `item` (index into result()->maps) in a panel, in the uncertainty
+    // colour map; or item `item` of the stability maps.
+    void showMap(int panel, int item);
+    void showStability(int panel, int item);
+
+    // Writes the maps, instances.csv and summary.json as `segxai uncertainty` does.
+    void save(const std::string& folder);
+
+private:
+    Workspace& m_workspace;
+    Comparison& m_comparison;
+    std::shared_ptr<const Result> m_result;
+    uint64_t m_revision = 0;
+};
+
+} // namespace segxai::app
