@@ -144,9 +144,11 @@ int Application::run() {
     }
     if (!m_options.session.empty()) openSessionFile(m_options.session);
     if (m_options.demo) {
-        // The demo model is the 3-fold nnU-Net ensemble (one pass per fold: mirroring off), and its
-        // uncertainty is run once the study is segmented.
+        // The demo model is a 3-fold nnU-Net folder: the viewer segments and explains with fold 0
+        // (one pass, no mirroring: a third of the time), and the uncertainty of all 3 folds is run
+        // once the study is segmented.
         NnunetOptions oneFoldPass;
+        oneFoldPass.folds = {"0"};
         oneFoldPass.mirroring = false;
         m_document->workspace.openDemo(demoCacheFolder(), assetFolder() + kDemoModel, oneFoldPass);
         m_demoUncertaintyPending = true;

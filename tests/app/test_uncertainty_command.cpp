@@ -1,7 +1,10 @@
-// `segxai uncertainty` on the lesion demo: an ensemble of two members with flips, every file
-// written and consistent with the study; bad options refused before any work.
+// `segxai uncertainty` and `segxai compare-models` on the lesion demo: an ensemble of two members
+// with flips, every file written and consistent with the study; bad options refused before any
+// work. Then the same in the viewer: the demo's 3 folds show their uncertainty out of the box.
 #include "engine/io/csv.h"
 #include "engine/io/image_io.h"
+#include "render/image_capture.h"
+#include "tests/support/golden.h"
 #include "tests/support/run_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -165,4 +168,51 @@ TEST_CASE("segxai compare-models finds where two models disagree and compares th
     CHECK(one.exitCode == 1);
     CHECK_THAT(one.output, Catch::Contains("at least two models"));
     CHECK_FALSE(fs::exists(dir.file("one")));
+}
+
+namespace {
+
+// Pixels of an uncertainty map drawn over the grey image: viridis' blue-green to green, never
+// grey (r = g = b) nor the ground truth's outline (pure green).
+int viridisPixels(const render::RgbaImage& image, int x0, int y0, int x1, int y1) {
+    int count = 0;
+    for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x) {
+            const uint8_t* p = image.at(x, y);
+            count += p[1] > p[0] + 30 && p[2] > 40 && p[2] < p[1];
+        }
+    return count;
+}
+
+} // namespace
+
+TEST_CASE("the lesion demo shows its 3 folds' uncertainty out of the box; stability and a version compared",
+          "[gui][uncertainty]") {
+    test::TempDir dir;
+    const std::string script = dir.file("uncertainty.txt");
+    std::ofstream(script) << "screenshot \"" << dir.file("start.png") << "\"\n"
+                          << "pick 95,113,101\n"
+                          << "uncertainty stability\n"
+                          << "show-uncertainty explanation-std\n"
+                          << "fade on\n"
+                          << "compare-models \"" << SEGXAI_ASSET_DIR "/models/lesions\"\n"
+                          << "show-disagreement 1\n"
+                          << "screenshot \"" << dir.file("compared.png") << "\"\n"
+                          << "quit\n";
+    const auto run =
+        test::runProcess({SEGXAI_BINARY, "--demo", "--panel", "uncertainty", "--size", "1400x900", "--script", script},
+                         {"XDG_CACHE_HOME=" + dir.file("cache")});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    // Out of the box: the folds are the ensemble, and its mutual information is in panel A.
+    CHECK_THAT(run.output, Catch::Contains("lesion demo: the uncertainty of its 3 folds") &&
+                               Catch::Contains("uncertainty: 3 predictions"));
+    const render::RgbaImage start = test::loadPng(dir.file("start.png"));
+    REQUIRE(start.width == 1400);
+    // The slice views (right of the side panel): the map's colours around the lesions.
+    CHECK(viridisPixels(start, 450, 40, 1400, 880) > 100);
+    // The picked lesion explained by every fold, and the demo model's earlier version compared.
+    CHECK_THAT(run.output, Catch::Contains("by each member: mean rank correlation") &&
+                               Catch::Contains("2 models compared") && Catch::Contains("least agreement: lesion"));
+    CHECK(test::loadPng(dir.file("compared.png")).width == 1400);
 }

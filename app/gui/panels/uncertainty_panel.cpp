@@ -90,8 +90,8 @@ void UncertaintyPanel::draw(Document& document, FileDialog& files) {
 void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
     Workspace& workspace = document.workspace;
     const Model& model = *workspace.model()->model;
-    const NnunetPlan* plan = model.nnunetPlan();
-    const size_t folds = plan ? plan->folds.size() : 1;
+    const NnunetSelection* selection = model.nnunetSelection();
+    const size_t folds = selection ? std::max<size_t>(1, selection->availableFolds.size()) : 1;
     ImGui::TextWrapped("Members: %s%s", fileName(model.path()).c_str(),
                        folds > 1 ? fmt::format(" ({} folds, a member each)", folds).c_str() : "");
     drawModelList(m_settings.extraModels, "members", files);
@@ -248,8 +248,11 @@ void UncertaintyPanel::drawStability(Document& document, const UncertaintyWork::
         ImGui::SetTooltip("over every pair of members: Spearman correlation of the maps, and the share of\n"
                           "their 5%% highest voxels in common. Near 1: the explanation is the task's.");
     }
-    for (size_t m = 0; m < s.names.size(); ++m)
-        ImGui::BulletText("%s: %.0f%% of its positive attribution inside", s.names[m].c_str(), 100.0 * s.massInside[m]);
+    for (size_t m = 0; m < s.names.size(); ++m) {
+        ImGui::Bullet();
+        ImGui::TextWrapped("%s: %.1f%% of its positive attribution inside the target", s.names[m].c_str(),
+                           100.0 * s.massInside[m]);
+    }
     const ExplanationSet& maps = *result.stabilityMaps;
     const auto* shown = document.comparison.panels()[size_t(m_panel)].result.get();
     const int index = document.workspace.viewer().displays[size_t(m_panel)].index;

@@ -246,7 +246,6 @@ std::string Comparison::targetLabel(int panel) const {
         return source.segment < 0 ? "class " + className(cls) : className(cls) + " in " + className(source.segment);
     }
     case MapSource::Kind::Uncertainty:
-        return "ensemble";
     case MapSource::Kind::Stability:
         return set.targetDescription;
     case MapSource::Kind::Explanation:

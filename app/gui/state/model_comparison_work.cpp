@@ -56,7 +56,7 @@ std::pair<Index3, int64_t> disagreementOf(const ModelComparison& c, const ClassA
 std::shared_ptr<const ExplanationSet> disagreementSet(const ModelComparison& c, uint64_t generation) {
     Explanation e;
     e.maps.push_back(ExplanationMap{"", c.disagreement, false});
-    e.targetDescription = "where the models label differently";
+    e.targetDescription = fmt::format("{} models", c.names.size());
     Target everywhere;
     everywhere.description = e.targetDescription;
     everywhere.mask.resize(c.disagreement.voxels.size());
@@ -65,6 +65,8 @@ std::shared_ptr<const ExplanationSet> disagreementSet(const ModelComparison& c, 
     auto set = makeExplanationSet({e}, everywhere, c.disagreement.geometry, sourceOf(MapSource::Kind::Uncertainty),
                                   generation);
     set->titles = {fmt::format("disagreement of {} models", c.names.size())};
+    set->figures.front().front().extent = 1.0f; // every other model labels differently
+    set->figures.front().front().extentName = "1, every model";
     return set;
 }
 

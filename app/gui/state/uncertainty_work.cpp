@@ -20,10 +20,11 @@ Explanation mapItem(const Volume& values, bool signedValues) {
     return e;
 }
 
-// The ensemble's foreground: where each map's share "in the target" is counted.
+// The ensemble's foreground: where each map's share "in the target" is counted (what a panel
+// names as the maps' target: "ensemble").
 Target foregroundOf(const UncertaintyMaps& maps) {
     Target target;
-    target.description = "the ensemble's foreground";
+    target.description = "ensemble";
     target.mask.resize(maps.labels.labels.size());
     for (size_t n = 0; n < target.mask.size(); ++n) {
         target.mask[n] = maps.labels.labels[n] != 0;
@@ -101,8 +102,10 @@ void UncertaintyWork::run(const UncertaintySettings& settings, const std::option
     if (!on) return;
     std::vector<std::string> paths{on->model->path()};
     paths.insert(paths.end(), settings.extraModels.begin(), settings.extraModels.end());
+    // Every fold of an nnU-Net folder is a member, whichever folds the viewer predicts with.
     const NnunetSelection* nnunet = on->model->nnunetSelection();
-    const NnunetOptions nnunetOptions = nnunet ? nnunet->options : NnunetOptions{};
+    NnunetOptions nnunetOptions = nnunet ? nnunet->options : NnunetOptions{};
+    if (nnunet) nnunetOptions.folds = nnunet->availableFolds;
     auto instances = m_workspace.instances();
     m_workspace.jobs().submit(
         kUncertaintySlot, "Uncertainty of the ensemble",

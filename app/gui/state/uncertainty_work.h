@@ -11,7 +11,8 @@
 
 namespace segxai::app {
 
-// What the ensemble is made of, besides the open model (whose nnU-Net folds are members each).
+// What the ensemble is made of, besides the open model (every fold of an nnU-Net folder is a
+// member, even when the viewer predicts with fewer).
 struct UncertaintySettings {
     std::vector<std::string> extraModels; // more members: TorchScript files, bundles, nnU-Net folders
     bool flips = false;                   // test-time mirroring, each flip a member
