@@ -1,7 +1,9 @@
 // `segxai lesions`: the lesion-level analysis of a study (engine/lesion_report.h) as files.
 #include "app/cli/command.h"
 #include "app/cli/progress_bar.h"
+#include "engine/analysis/ensemble_uncertainty.h"
 #include "engine/analysis/lesion_report.h"
+#include "engine/analysis/report_numbers.h"
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/study_loader.h"
@@ -22,8 +24,19 @@ struct LesionsOptions {
     std::string layer;
     bool noMaps = false;
     bool allContext = false;
+    bool uncertainty = false;
+    std::vector<std::string> uncertaintyModels;
     LesionAnalysisOptions analysis;
 };
+
+// "TP 0.061, FP 0.210 (Mann-Whitney p = 0.03)".
+std::string groupMedians(const GroupComparison& c) {
+    std::string line;
+    for (const auto& [group, values] : c.values)
+        line += fmt::format("{}{} {:.3f}", line.empty() ? "" : ", ", group, median(values));
+    if (c.tpVersusFp) line += fmt::format(" (TP vs FP Mann-Whitney p = {:.3g})", c.tpVersusFp->pValue);
+    return line;
+}
 
 int run(LesionsOptions& o) {
     LesionExplainOptions& e = o.analysis.explain;
@@ -45,7 +58,15 @@ int run(LesionsOptions& o) {
     JobContext segmenting = job.sub(0.0f, 0.1f);
     const Segmentation segmentation = segmentStudy(*model, study, &segmenting);
     JobContext analysing = job.sub(0.1f, 1.0f);
-    const LesionAnalysis analysis = analyseLesions(*model, study, segmentation, o.analysis, &analysing);
+    LesionAnalysis analysis = analyseLesions(*model, study, segmentation, o.analysis, &analysing);
+    if (o.uncertainty || !o.uncertaintyModels.empty()) {
+        // The ensemble: the model (an nnU-Net folder's folds each) and the other members.
+        std::vector<std::string> paths{o.model};
+        paths.insert(paths.end(), o.uncertaintyModels.begin(), o.uncertaintyModels.end());
+        job.progress(1.0f, "uncertainty of the ensemble");
+        const UncertaintyRun run = ensembleUncertainty(loadEnsemble(paths, {}, true), study, {});
+        analysis.uncertainty = lesionUncertainty(analysis.lesions, run.maps);
+    }
     progress.finish();
     writeLesionAnalysis(analysis, study, o.out, !o.noMaps, inputs.paths);
 
@@ -62,6 +83,11 @@ int run(LesionsOptions& o) {
                             analysis.lesions.voxelDice);
     }
     std::fprintf(stderr, "%s (%.1f s)\n", line.str().c_str(), analysis.seconds);
+    if (analysis.uncertainty) {
+        const GroupComparison& mi = analysis.uncertainty->comparisons.front();
+        std::fprintf(stderr, "  uncertainty of %zu members: median mutual information %s\n",
+                     analysis.uncertainty->members.size(), groupMedians(mi).c_str());
+    }
     for (const Finding& f : analysis.findings) {
         std::fprintf(stderr, "  %s: %s (%s)\n", f.name.c_str(),
                      !f.holds   ? "not assessable"
@@ -110,6 +136,11 @@ CommandRun registerLesionsCommand(CLI::App& parser) {
                   "Smallest lesion in voxels (default 6: the MS study dropped 5 or fewer)");
     c->add_option("--class", a.lesions.classIndex, "The lesion class index (default 1)");
     c->add_flag("--no-maps", o->noMaps, "Do not write each lesion's maps as NIfTI");
+    c->add_flag("--uncertainty", o->uncertainty,
+                "Each lesion's uncertainty under the ensemble of the model (an nnU-Net folder: its folds) and "
+                "--uncertainty-model: columns in instances.csv, TP/FP/FN compared in summary.json");
+    c->add_option("--uncertainty-model", o->uncertaintyModels,
+                  "Another member of that ensemble (repeat; implies --uncertainty)");
     return [o] { return runReportingErrors([&] { return run(*o); }); };
 }
 

@@ -18,8 +18,7 @@ struct UncertaintyCommandOptions {
     StudyOptions study;
     std::vector<std::string> models;
     NnunetOptions nnunet;
-    std::string tta = "none";
-    std::string flipAxes = "xyz";
+    TestTimeAugmentation tta;
     std::vector<std::string> stdClasses;
     int mcDropout = 0;
     uint64_t mcDropoutSeed = 0;
@@ -29,16 +28,19 @@ struct UncertaintyCommandOptions {
 };
 
 int run(const UncertaintyCommandOptions& o) {
-    if (o.tta != "none" && o.tta != "flips") throw Error("--tta: use none or flips (got '" + o.tta + "')");
+    UncertaintyOptions options;
+    try {
+        o.tta.applyTo(options);
+    } catch (const Error& e) {
+        throw Error(std::string("--tta: ") + e.what());
+    }
     const std::optional<StabilityRequest> stability = explanationRequest(o.method, o.target, o.parameterOptions);
     checkOutputFolder(o.out);
     ProgressBar progress("uncertainty");
     JobContext& job = *progress.context();
     const CpuMeter cpu;
     job.progress(0.0f, "loading");
-    UncertaintyOptions options;
-    const bool flips = o.tta == "flips";
-    if (flips) options.flips = flipsOf(o.flipAxes);
+    const bool flips = o.tta.flips();
     options.stdClasses = o.stdClasses;
     options.mcDropoutPasses = o.mcDropout;
     options.mcDropoutSeed = o.mcDropoutSeed;
@@ -86,12 +88,18 @@ CommandRun registerUncertaintyCommand(CLI::App& parser) {
                   "folder (each of its folds a member)")
         ->required();
     addNnunetOptions(*c, o->nnunet);
-    c->add_option("--tta", o->tta,
-                  "Test-time augmentation: none (default) or flips (each member on every mirror "
-                  "image, mapped back)");
-    c->add_option("--flip-axes", o->flipAxes,
+    c->add_option("--tta", o->tta.kind,
+                  "Test-time augmentation: none (default), flips (each member on every mirror image, mapped back), "
+                  "intensity (seeded gain, gamma and noise) or flips+intensity");
+    c->add_option("--flip-axes", o->tta.flipAxes,
                   "Voxel axes flipped with --tta flips: x, y, z in any combination "
                   "(default xyz: 8 passes per member)");
+    c->add_option("--intensity-passes", o->tta.intensityPasses,
+                  "Passes per member with --tta intensity, each with its own draw (default 4)")
+        ->check(CLI::Range(0, 1000));
+    c->add_option("--intensity-strength", o->tta.intensityStrength,
+                  "Gain and gamma drawn in [1 - s, 1 + s], noise s / 5 of each channel's range (default 0.1)");
+    c->add_option("--intensity-seed", o->tta.intensitySeed, "Seed of the intensity draws (default 0)");
     c->add_option("--mc-dropout", o->mcDropout,
                   "Monte Carlo dropout: N passes per member and flip with the dropout layers on (scripted models)")
         ->check(CLI::Range(0, 10000));

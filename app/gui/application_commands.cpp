@@ -258,9 +258,11 @@ void Application::runUncertainty(const std::vector<std::string>& options) {
             if (o == "flips" || o.rfind("flips:", 0) == 0) {
                 settings.flips = true;
                 if (o.size() > 6) settings.flipAxes = o.substr(6);
-                flipsOf(settings.flipAxes); // its message now
+                flipsOf(settings.flipAxes); // its message now, not from the job
             } else if (o == "stability") {
                 stability = true;
+            } else if (o.rfind("intensity:", 0) == 0) {
+                settings.intensityPasses = std::stoi(o.substr(10));
             } else if (o.rfind("mc-dropout:", 0) == 0) {
                 settings.mcDropoutPasses = std::stoi(o.substr(11));
             } else {

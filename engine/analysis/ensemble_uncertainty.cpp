@@ -43,10 +43,28 @@ std::string flipName(const FlipAxes& flip) {
     return axes.empty() ? "" : " mirrored " + axes;
 }
 
-// One prediction of the study, mirrored along `flip` and mapped back by the accumulator.
-Segmentation segmentPass(const Model& model, const Study& study, const FlipAxes& flip, JobContext* job) {
-    const bool mirrored = flip[0] || flip[1] || flip[2];
-    return mirrored ? segmentStudy(model, mirroredStudy(study, flip), job) : segmentStudy(model, study, job);
+// One augmentation of a member's input: mirrored along `flip` (mapped back by the accumulator),
+// or its intensities jittered.
+struct Augmentation {
+    FlipAxes flip{false, false, false};
+    const IntensityJitter* jitter = nullptr;
+    std::string name() const { return jitter ? " intensity " + jitter->name() : flipName(flip); }
+};
+
+std::vector<Augmentation> augmentationsOf(const UncertaintyOptions& options) {
+    std::vector<Augmentation> out;
+    for (const FlipAxes& flip : options.flips)
+        out.push_back({flip, nullptr});
+    for (const IntensityJitter& jitter : options.intensity)
+        out.push_back({{false, false, false}, &jitter});
+    return out;
+}
+
+// One prediction of the study under one augmentation.
+Segmentation segmentPass(const Model& model, const Study& study, const Augmentation& a, JobContext* job) {
+    if (a.jitter) return segmentStudy(model, jitteredStudy(study, *a.jitter), job);
+    const bool mirrored = a.flip[0] || a.flip[1] || a.flip[2];
+    return mirrored ? segmentStudy(model, mirroredStudy(study, a.flip), job) : segmentStudy(model, study, job);
 }
 
 std::vector<size_t> stdClassesOf(const std::vector<std::string>& asked, const std::vector<std::string>& classNames) {
@@ -112,6 +130,15 @@ std::vector<EnsembleMember> loadEnsemble(const std::vector<std::string>& paths, 
     return members;
 }
 
+void TestTimeAugmentation::applyTo(UncertaintyOptions& options) const {
+    if (kind != "none" && !flips() && !intensity()) {
+        throw Error("test-time augmentation '" + kind + "': use none, flips, intensity or flips+intensity");
+    }
+    options.flips = flips() ? flipsOf(flipAxes) : std::vector<FlipAxes>{{false, false, false}};
+    options.intensity = intensity() ? intensityJitters(intensityPasses, intensityStrength, intensitySeed)
+                                    : std::vector<IntensityJitter>{};
+}
+
 std::vector<FlipAxes> flipsOf(const std::string& axes) {
     FlipAxes allowed{false, false, false};
     for (char c : axes) {
@@ -162,28 +189,30 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
     std::optional<UncertaintyAccumulator> sums;
     if (options.mcDropoutPasses < 0) throw Error("MC dropout passes cannot be negative");
     const int dropoutRuns = std::max(1, options.mcDropoutPasses);
-    const size_t passes = members.size() * options.flips.size() * size_t(dropoutRuns);
+    const std::vector<Augmentation> augmentations = augmentationsOf(options);
+    const size_t passes = members.size() * augmentations.size() * size_t(dropoutRuns);
     // Predictions take this share of the progress, explanations the rest.
     const float predicting = stability ? 0.5f : 1.0f;
     size_t pass = 0;
     for (size_t m = 0; m < members.size(); ++m) {
         std::optional<McDropout> dropout;
         if (options.mcDropoutPasses > 0) dropout.emplace(*members[m].model, options.mcDropoutSeed);
-        for (const FlipAxes& flip : options.flips) {
+        for (const Augmentation& augmentation : augmentations) {
             for (int t = 0; t < dropoutRuns; ++t, ++pass) {
-                std::string name = members[m].name + flipName(flip);
+                std::string name = members[m].name + augmentation.name();
                 if (dropout) {
                     dropout->reseed(options.mcDropoutSeed + uint64_t(t));
                     name += fmt::format(" dropout {}", t + 1);
                 }
                 std::optional<JobContext> passJob = stepContext(
                     job, pass, passes, fmt::format("{} ({} of {})", name, pass + 1, passes), 0.0f, predicting);
-                const Segmentation s = segmentPass(*members[m].model, study, flip, passJob ? &*passJob : nullptr);
+                const Segmentation s =
+                    segmentPass(*members[m].model, study, augmentation, passJob ? &*passJob : nullptr);
                 if (!sums) {
                     sums.emplace(study.geometry, s.classNames, stdClassesOf(options.stdClasses, s.classNames));
                     run.notes.insert(run.notes.end(), s.notes.begin(), s.notes.end());
                 }
-                sums->add(s.probabilities, s.labels, name, flip);
+                sums->add(s.probabilities, s.labels, name, augmentation.flip);
             }
         }
     }

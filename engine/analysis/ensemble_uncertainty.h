@@ -1,6 +1,7 @@
 #pragma once
 #include "engine/analysis/explanation_agreement.h"
 #include "engine/analysis/instance_uncertainty.h"
+#include "engine/analysis/intensity_augmentation.h"
 #include "engine/analysis/uncertainty.h"
 #include "engine/io/study.h"
 #include "engine/model/model.h"
@@ -31,6 +32,8 @@ struct UncertaintyOptions {
     // Each member runs once per entry, its input mirrored along those voxel axes and its
     // output mirrored back: {{false, false, false}} is no augmentation.
     std::vector<FlipAxes> flips{{false, false, false}};
+    // And once more per entry, unflipped, its input's intensities jittered (intensityJitters()).
+    std::vector<IntensityJitter> intensity;
     // The classes whose probability standard deviation is mapped, by name or index; empty:
     // every class but the first (background) when the model has at most 8 classes, else none.
     std::vector<std::string> stdClasses;
@@ -38,6 +41,20 @@ struct UncertaintyOptions {
     // on (scripted models; 0: off), pass t seeded with mcDropoutSeed + t.
     int mcDropoutPasses = 0;
     uint64_t mcDropoutSeed = 0;
+};
+
+// Test-time augmentation as the command line, batch.json and the viewer name it.
+struct TestTimeAugmentation {
+    std::string kind = "none"; // none, flips, intensity or flips+intensity
+    std::string flipAxes = "xyz";
+    int intensityPasses = 4;
+    double intensityStrength = 0.1;
+    uint64_t intensitySeed = 0;
+    bool flips() const { return kind == "flips" || kind == "flips+intensity"; }
+    bool intensity() const { return kind == "intensity" || kind == "flips+intensity"; }
+    // Sets options.flips and options.intensity. Throws segxai::Error naming a bad kind, axes,
+    // pass count or strength.
+    void applyTo(UncertaintyOptions& options) const;
 };
 
 // One target explained by every member (its first pass, unflipped): how stable the

@@ -221,11 +221,7 @@ LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segm
     }
     for (auto& [key, pair] : byMap) {
         for (GroupComparison* c : {&pair.first, &pair.second}) {
-            auto values = [&](const char* g) { return c->values.count(g) ? c->values.at(g) : std::vector<double>{}; };
-            c->tpVersusFp = mannWhitneyU(values("TP"), values("FP"));
-            c->tpVersusFn = mannWhitneyU(values("TP"), values("FN"));
-            c->fpVersusFn = mannWhitneyU(values("FP"), values("FN"));
-            c->kruskalWallis = kruskalWallis({values("TP"), values("FP"), values("FN")});
+            testGroups(*c);
             a.comparisons.push_back(*c);
         }
     }
@@ -233,6 +229,61 @@ LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segm
     a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (job) job->progress(1.0f, "lesions analysed");
     return a;
+}
+
+void testGroups(GroupComparison& c) {
+    auto values = [&](const char* g) { return c.values.count(g) ? c.values.at(g) : std::vector<double>{}; };
+    c.tpVersusFp = mannWhitneyU(values("TP"), values("FP"));
+    c.tpVersusFn = mannWhitneyU(values("TP"), values("FN"));
+    c.fpVersusFn = mannWhitneyU(values("FP"), values("FN"));
+    c.kruskalWallis = kruskalWallis({values("TP"), values("FP"), values("FN")});
+}
+
+json comparisonJson(const GroupComparison& c) {
+    json medians;
+    for (const auto& [group, v] : c.values)
+        medians[group] = number(median(v));
+    return {{"method", c.method},
+            {"channel", c.channel},
+            {"statistic", c.statistic},
+            {"median", medians},
+            {"mann_whitney_tp_fp", testJson(c.tpVersusFp)},
+            {"mann_whitney_tp_fn", testJson(c.tpVersusFn)},
+            {"mann_whitney_fp_fn", testJson(c.fpVersusFn)},
+            {"kruskal_wallis", testJson(c.kruskalWallis)}};
+}
+
+LesionUncertainty lesionUncertainty(const LesionSet& lesions, const UncertaintyMaps& maps) {
+    if (!lesions.grid.sameGrid(maps.labels.geometry)) throw Error("the uncertainty maps are not on the lesions' grid");
+    // The lesions as structures of the lesion class: a member finds one when its own lesion
+    // component overlaps it.
+    InstanceSet structures;
+    structures.components = lesions.ids;
+    for (const Lesion& l : lesions.lesions) {
+        Instance instance;
+        instance.id = l.id;
+        instance.classIndex = lesions.options.classIndex;
+        instance.voxels = l.voxels;
+        structures.instances.push_back(instance);
+    }
+    LesionUncertainty u;
+    u.members = maps.memberNames;
+    u.perLesion = instanceUncertainty(structures, maps);
+    const std::vector<std::pair<const char*, double InstanceUncertainty::*>> figures{
+        {"mean mutual information", &InstanceUncertainty::meanMutualInformation},
+        {"mean entropy", &InstanceUncertainty::meanEntropy},
+        {"member share", &InstanceUncertainty::memberShare},
+        {"volume cv", &InstanceUncertainty::volumeCv}};
+    for (const auto& [name, figure] : figures) {
+        GroupComparison c;
+        c.method = "ensemble";
+        c.statistic = name;
+        for (const Lesion& l : lesions.lesions)
+            c.values[lesionGroupName(l.group)].push_back(u.perLesion[size_t(l.id - 1)].*figure);
+        testGroups(c);
+        u.comparisons.push_back(std::move(c));
+    }
+    return u;
 }
 
 json LesionAnalysis::summary() const {
@@ -265,20 +316,15 @@ json LesionAnalysis::summary() const {
                   "per input voxel, the signed chunk gradient of largest magnitude (chunks: median splits of "
                   "the lesion along its longest extent), averaged over the noise samples"}};
     json peaks = json::array();
-    for (const GroupComparison& c : comparisons) {
-        json medians;
-        for (const auto& [group, v] : c.values)
-            medians[group] = number(median(v));
-        peaks.push_back({{"method", c.method},
-                         {"channel", c.channel},
-                         {"statistic", c.statistic},
-                         {"median", medians},
-                         {"mann_whitney_tp_fp", testJson(c.tpVersusFp)},
-                         {"mann_whitney_tp_fn", testJson(c.tpVersusFn)},
-                         {"mann_whitney_fp_fn", testJson(c.fpVersusFn)},
-                         {"kruskal_wallis", testJson(c.kruskalWallis)}});
-    }
+    for (const GroupComparison& c : comparisons)
+        peaks.push_back(comparisonJson(c));
     s["peak_saliency"] = peaks;
+    if (uncertainty) {
+        json groups = json::array();
+        for (const GroupComparison& c : uncertainty->comparisons)
+            groups.push_back(comparisonJson(c));
+        s["uncertainty"] = {{"members", uncertainty->members}, {"groups", groups}};
+    }
     std::vector<double> sufficient;
     for (const auto& [id, curve] : context) {
         if (curve.sufficientMm) sufficient.push_back(*curve.sufficientMm);
@@ -306,16 +352,23 @@ void writeLesionAnalysis(const LesionAnalysis& a, const Study& study, const std:
     auto path = [&](const std::string& name) { return (fs::path(folder) / name).string(); };
     std::string instances =
         "id,group,voxels,volume_mm3,mean_probability,max_probability,centroid_i,centroid_j,centroid_k,"
-        "voxel_i,voxel_j,voxel_k,distance_mm,score,context_mm\n";
+        "voxel_i,voxel_j,voxel_k,distance_mm,score,context_mm";
+    instances += a.uncertainty ? ",mean_entropy,mean_mutual_information,member_share,volume_cv\n" : "\n";
     for (const Lesion& l : a.lesions.lesions) {
         const LesionMaps& m = a.maps[size_t(l.id - 1)];
         auto context = a.context.find(l.id);
         instances += fmt::format(
-            "{},{},{},{:.6g},{:.6g},{:.6g},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{}\n", l.id, lesionGroupName(l.group),
+            "{},{},{},{:.6g},{:.6g},{:.6g},{:.3f},{:.3f},{:.3f},{},{},{},{},{},{}", l.id, lesionGroupName(l.group),
             l.voxels, l.volumeMm3, l.meanProbability, l.maxProbability, l.centroid.x, l.centroid.y, l.centroid.z,
             l.representative[0], l.representative[1], l.representative[2], l.distanceMm ? csvNumber(*l.distanceMm) : "",
             csvNumber(m.score),
             context != a.context.end() && context->second.sufficientMm ? csvNumber(*context->second.sufficientMm) : "");
+        if (a.uncertainty) {
+            const InstanceUncertainty& u = a.uncertainty->perLesion[size_t(l.id - 1)];
+            instances += fmt::format(",{},{},{},{}", csvNumber(u.meanEntropy), csvNumber(u.meanMutualInformation),
+                                     csvNumber(u.memberShare), csvNumber(u.volumeCv));
+        }
+        instances += "\n";
     }
     writeFileAtomically(path("instances.csv"), instances, inputs);
 

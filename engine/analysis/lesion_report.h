@@ -1,4 +1,5 @@
 #pragma once
+#include "engine/analysis/instance_uncertainty.h"
 #include "engine/analysis/lesion_analysis.h"
 #include "engine/analysis/lesion_maps.h"
 #include "engine/analysis/lesions.h"
@@ -44,6 +45,21 @@ struct GroupComparison {
     std::optional<RankTest> tpVersusFp, tpVersusFn, fpVersusFn, kruskalWallis;
 };
 
+// Fills the comparison's rank tests from its values: TP against FP and against FN, FP against
+// FN (Mann-Whitney U), and the three groups (Kruskal-Wallis).
+void testGroups(GroupComparison& comparison);
+nlohmann::json comparisonJson(const GroupComparison& comparison);
+
+// Each lesion's uncertainty under an ensemble (engine/analysis/instance_uncertainty.h): a
+// predicted lesion over its voxels, a missed one over its ground-truth voxels; and the groups
+// compared on each figure ("mean mutual information", "mean entropy", "member share",
+// "volume cv") with the same rank tests as the peaks.
+struct LesionUncertainty {
+    std::vector<std::string> members;
+    std::vector<InstanceUncertainty> perLesion; // id order
+    std::vector<GroupComparison> comparisons;
+};
+
 // A finding of the MS lesion study, tested on this model: holds, does not, or cannot be
 // assessed (no true positives, no second channel...).
 struct Finding {
@@ -61,6 +77,7 @@ struct LesionAnalysis {
     std::map<int, ContextCurve> context; // by lesion id
     std::vector<GroupComparison> comparisons;
     std::vector<Finding> findings;
+    std::optional<LesionUncertainty> uncertainty; // with an ensemble (lesionUncertainty())
     double seconds = 0.0;
 
     nlohmann::json summary() const;
@@ -74,6 +91,10 @@ Target lesionTarget(const LesionSet& lesions, int id);
 // back; "none" asks for none. Throws segxai::Error for another name.
 std::vector<std::string> lesionMethods(const LesionExplainOptions& options);
 void setLesionMethods(LesionExplainOptions& options, const std::vector<std::string>& methods);
+
+// The lesions' uncertainty under an ensemble's maps on the study grid. Throws segxai::Error
+// when the maps are on another grid.
+LesionUncertainty lesionUncertainty(const LesionSet& lesions, const UncertaintyMaps& maps);
 
 // Runs the whole analysis. Progress and cancel through `job`; throws segxai::Error.
 LesionAnalysis analyseLesions(const Model& model, const Study& study, const Segmentation& segmentation,

@@ -131,13 +131,21 @@ json lesionsJson(const BatchLesions& l) {
 }
 
 BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
-    refuseUnknownKeys(j, {"tta", "flip_axes", "mc_dropout", "mc_dropout_seed", "std_classes", "write_maps"}, origin);
+    refuseUnknownKeys(j,
+                      {"tta", "flip_axes", "intensity_passes", "intensity_strength", "intensity_seed", "mc_dropout",
+                       "mc_dropout_seed", "std_classes", "write_maps"},
+                      origin);
     BatchUncertainty u;
-    u.tta = jsonField<std::string>(j, "tta", u.tta, origin);
-    if (u.tta != "none" && u.tta != "flips") throw Error(origin + ": 'tta' must be none or flips");
-    u.flipAxes = jsonField<std::string>(j, "flip_axes", u.flipAxes, origin);
+    TestTimeAugmentation& t = u.tta;
+    t.kind = jsonField<std::string>(j, "tta", t.kind, origin);
+    t.flipAxes = jsonField<std::string>(j, "flip_axes", t.flipAxes, origin);
+    t.intensityPasses = jsonField<int>(j, "intensity_passes", t.intensityPasses, origin);
+    t.intensityStrength = jsonField<double>(j, "intensity_strength", t.intensityStrength, origin);
+    t.intensitySeed = jsonField<uint64_t>(j, "intensity_seed", t.intensitySeed, origin);
     try {
-        flipsOf(u.flipAxes);
+        flipsOf(t.flipAxes); // named even when flips are off, as a typo in it would be
+        UncertaintyOptions check;
+        t.applyTo(check);
     } catch (const Error& error) {
         throw Error(origin + ": " + error.what());
     }
@@ -150,12 +158,16 @@ BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
 }
 
 json uncertaintyJson(const BatchUncertainty& u) {
-    return {{"tta", u.tta},
-            {"flip_axes", u.flipAxes},
-            {"mc_dropout", u.mcDropout},
-            {"mc_dropout_seed", u.mcDropoutSeed},
-            {"std_classes", u.stdClasses},
-            {"write_maps", u.writeMaps}};
+    json j = {{"tta", u.tta.kind},           {"flip_axes", u.tta.flipAxes},
+              {"mc_dropout", u.mcDropout},   {"mc_dropout_seed", u.mcDropoutSeed},
+              {"std_classes", u.stdClasses}, {"write_maps", u.writeMaps}};
+    // Only with intensity augmentation: a configuration without it keeps the hash it had.
+    if (u.tta.intensity()) {
+        j["intensity_passes"] = u.tta.intensityPasses;
+        j["intensity_strength"] = u.tta.intensityStrength;
+        j["intensity_seed"] = u.tta.intensitySeed;
+    }
+    return j;
 }
 
 } // namespace

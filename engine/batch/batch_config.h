@@ -1,4 +1,5 @@
 #pragma once
+#include "engine/analysis/ensemble_uncertainty.h"
 #include "engine/analysis/lesion_report.h"
 #include "engine/explain/explanation.h"
 #include "engine/explain/faithfulness.h"
@@ -39,10 +40,10 @@ struct BatchAggregation {
     ExplainParameters parameters;
 };
 
-// The model as an ensemble (an nnU-Net folder's folds as members), with flips and MC dropout.
+// The model as an ensemble (an nnU-Net folder's folds as members), with test-time
+// augmentation and MC dropout.
 struct BatchUncertainty {
-    std::string tta = "none"; // or "flips"
-    std::string flipAxes = "xyz";
+    TestTimeAugmentation tta;
     int mcDropout = 0;
     uint64_t mcDropoutSeed = 0;
     std::vector<std::string> stdClasses;

@@ -186,17 +186,18 @@ std::vector<EnsembleMember> batchMembers(const Model& model, bool flips) {
     return {{std::shared_ptr<const Model>(&model, [](const Model*) {}), fs::path(model.path()).filename().string()}};
 }
 
-void runUncertainty(const Model& model, const Study& study, const BatchUncertainty& u, const fs::path& out,
-                    const std::vector<std::string>& inputs, JobContext& job) {
+UncertaintyRun runUncertainty(const Model& model, const Study& study, const BatchUncertainty& u, const fs::path& out,
+                              const std::vector<std::string>& inputs, JobContext& job) {
     job.progress(0.0f, "uncertainty");
-    const bool flips = u.tta == "flips";
+    const bool flips = u.tta.flips();
     UncertaintyOptions options;
-    if (flips) options.flips = flipsOf(u.flipAxes);
+    u.tta.applyTo(options);
     options.stdClasses = u.stdClasses;
     options.mcDropoutPasses = u.mcDropout;
     options.mcDropoutSeed = u.mcDropoutSeed;
-    const UncertaintyRun run = ensembleUncertainty(batchMembers(model, flips), study, options, &job);
+    UncertaintyRun run = ensembleUncertainty(batchMembers(model, flips), study, options, &job);
     writeUncertainty(run, study.groundTruth, (out / "uncertainty").string(), inputs, u.writeMaps);
+    return run;
 }
 
 } // namespace
@@ -239,6 +240,14 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     }
     seconds["segment"] = since(t);
 
+    // Before the lesions: their table takes each lesion's uncertainty from the ensemble's maps.
+    std::optional<UncertaintyRun> ensembleRun;
+    if (uncertainty) {
+        t = Clock::now();
+        JobContext ensemble = stage(wUncertainty);
+        ensembleRun = runUncertainty(model, study, *config.uncertainty, out, inputs, ensemble);
+        seconds["uncertainty"] = since(t);
+    }
     if (!config.explanations.empty()) {
         t = Clock::now();
         JobContext explaining = stage(wExplain);
@@ -250,7 +259,8 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         t = Clock::now();
         JobContext analysing = stage(wLesions);
         analysing.progress(0.0f, "lesion analysis");
-        const LesionAnalysis analysis = analyseLesions(model, study, s, config.lesions->options, &analysing);
+        LesionAnalysis analysis = analyseLesions(model, study, s, config.lesions->options, &analysing);
+        if (ensembleRun) analysis.uncertainty = lesionUncertainty(analysis.lesions, ensembleRun->maps);
         writeLesionAnalysis(analysis, study, (out / "lesions").string(), config.lesions->writeMaps, inputs);
         seconds["lesions"] = since(t);
     }
@@ -284,12 +294,6 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         writeFileAtomically((out / "evaluations.csv").string(), evaluationsTable(id, b.evaluations), inputs);
         writeFileAtomically((out / "curves.csv").string(), b.curvesCsv(), inputs);
         seconds["metrics"] = since(t);
-    }
-    if (uncertainty) {
-        t = Clock::now();
-        JobContext ensemble = stage(wUncertainty);
-        runUncertainty(model, study, *config.uncertainty, out, inputs, ensemble);
-        seconds["uncertainty"] = since(t);
     }
     j.progress(1.0f, "done");
     return seconds;

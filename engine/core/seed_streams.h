@@ -15,12 +15,13 @@ constexpr uint64_t kSeedSpread = 0x9E3779B97F4A7C15ull;
 
 // The random streams, by their offset.
 enum class SeedStream : uint64_t {
-    SmoothGradNoise = 0,       // one generator per sample: offset + sample index
-    DemoCase = 1,              // the synthetic demo studies (DemoRandom)
-    CorrelationSubsets = 5,    // faithfulness correlation: the random voxel subsets
-    SensitivityNoise = 11,     // average sensitivity: the uniform input noise
-    KernelShapCoalitions = 17, // KernelSHAP: the sampled coalitions
-    RandomisedWeights = 23,    // cascading randomisation: the redrawn weights
+    SmoothGradNoise = 0,        // one generator per sample: offset + sample index
+    DemoCase = 1,               // the synthetic demo studies (DemoRandom)
+    CorrelationSubsets = 5,     // faithfulness correlation: the random voxel subsets
+    SensitivityNoise = 11,      // average sensitivity: the uniform input noise
+    KernelShapCoalitions = 17,  // KernelSHAP: the sampled coalitions
+    RandomisedWeights = 23,     // cascading randomisation: the redrawn weights
+    IntensityAugmentation = 29, // test-time intensity jitter: its draws, then each pass's noise
 };
 
 // The seed of `stream` (and of its sample `sample`, for per-sample streams) for the user's

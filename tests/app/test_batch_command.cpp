@@ -171,6 +171,10 @@ TEST_CASE("six studies as three shards in separate processes merge to what one u
     CHECK(uncertainty.find("volume_mm3_member_2\ncase01,") != std::string::npos);
     CHECK(fs::exists(fs::path(whole) / "case01" / "uncertainty" / "summary.json"));
     CHECK_FALSE(fs::exists(fs::path(whole) / "case01" / "uncertainty" / "entropy.nii.gz")); // write_maps false
+    // With the lesions too: every lesion of the cohort carries its uncertainty under that ensemble.
+    const auto cohortLesions = text(fs::path(whole) / "cohort_lesions.csv");
+    const std::string lesionHeader = cohortLesions.substr(0, cohortLesions.find('\n'));
+    CHECK_THAT(lesionHeader, Catch::EndsWith(",mean_entropy,mean_mutual_information,member_share,volume_cv"));
     const auto explanations = text(fs::path(whole) / "cohort_explanations.csv");
     CHECK(explanations.find("case06,smoothgrad,\"lesion instance 1") != std::string::npos);
     CHECK(explanations.find("maps/seg-grad-cam_edema.nii.gz") != std::string::npos);

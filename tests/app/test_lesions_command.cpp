@@ -6,6 +6,7 @@
 #include "tests/support/temp_dir.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -102,6 +103,43 @@ TEST_CASE("segxai lesions writes instances, rings, peaks, context and a summary 
     CHECK(fs::exists(out + "/maps/lesion_1_seg-grad-cam++.nii.gz"));
     CHECK(std::distance(fs::directory_iterator(out + "/maps"), fs::directory_iterator{}) ==
           std::ptrdiff_t(lesions * 3));
+}
+
+TEST_CASE("segxai lesions --uncertainty gives each lesion the ensemble's figures and compares the groups",
+          "[cli][lesions][uncertainty]") {
+    test::TempDir dir;
+    const std::string data = dir.file("demo");
+    REQUIRE(test::runProcess({SEGXAI_BINARY, "demo-data", data, "--task", "lesions"}).exitCode == 0);
+    const std::string study = data + "/lesions/", out = dir.file("out"), model = SEGXAI_ASSET_DIR "/models/lesions";
+    // The demo model and the demo model again: identical members, so no mutual information, and
+    // every member finds every predicted lesion with the same volume.
+    const auto run =
+        test::runProcess({SEGXAI_BINARY, "lesions", "--study", study + "t1.nii.gz", "--study", study + "flair.nii.gz",
+                          "--gt", study + "gt.nii.gz", "--model", model, "--uncertainty-model", model, "--out", out,
+                          "--methods", "none", "--context-max-mm", "0", "--no-maps"});
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    CHECK_THAT(run.output, Catch::Contains("uncertainty of 2 members"));
+    const auto rows = readCsv(out + "/instances.csv");
+    REQUIRE(rows.size() >= 2);
+    const std::vector<std::string> tail(rows[0].end() - 4, rows[0].end());
+    CHECK(tail == std::vector<std::string>{"mean_entropy", "mean_mutual_information", "member_share", "volume_cv"});
+    for (size_t r = 1; r < rows.size(); ++r) {
+        REQUIRE(rows[r].size() == rows[0].size());
+        const size_t n = rows[r].size();
+        CHECK(std::stod(rows[r][n - 3]) == Approx(0.0).margin(1e-6)); // mutual information
+        const double entropy = std::stod(rows[r][n - 4]);
+        CHECK((entropy >= 0.0 && entropy <= std::log(2.0) + 1e-6));
+        if (rows[r][1] == "FN") continue; // a missed lesion: neither member finds it
+        CHECK(rows[r][n - 2] == "1");     // member share
+        CHECK(std::stod(rows[r][n - 1]) == Approx(0.0).margin(1e-9));
+    }
+    std::ifstream in(out + "/summary.json");
+    const auto summary = nlohmann::json::parse(in);
+    REQUIRE(summary.contains("uncertainty"));
+    CHECK(summary["uncertainty"]["members"].size() == 2);
+    CHECK(summary["uncertainty"]["groups"].size() == 4);
+    CHECK(summary["uncertainty"]["groups"][0]["statistic"] == "mean mutual information");
 }
 
 TEST_CASE("segxai lesions refuses bad options with one line", "[cli][lesions]") {

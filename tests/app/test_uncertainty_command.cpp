@@ -123,7 +123,8 @@ TEST_CASE("segxai uncertainty refuses bad options before any work", "[cli][uncer
     auto run = test::runProcess(
         {SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--tta", "rotate", "--out", out});
     CHECK(run.exitCode == 1);
-    CHECK_THAT(run.output, Catch::Contains("--tta: use none or flips"));
+    CHECK_THAT(run.output,
+               Catch::Contains("--tta: ") && Catch::Contains("use none, flips, intensity or flips+intensity"));
     CHECK_FALSE(fs::exists(out));
     run = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--model",
                             SEGXAI_TEST_DATA "/models/linear.pt", "--out", out});
@@ -186,8 +187,9 @@ int viridisPixels(const render::RgbaImage& image, int x0, int y0, int x1, int y1
 
 } // namespace
 
-TEST_CASE("the lesion demo shows its 3 folds' uncertainty out of the box; stability and a version compared",
-          "[gui][uncertainty]") {
+TEST_CASE(
+    "the lesion demo shows its 3 folds' uncertainty out of the box, a picked lesion's stability and a version compared",
+    "[gui][uncertainty]") {
     test::TempDir dir;
     const std::string script = dir.file("uncertainty.txt");
     std::ofstream(script) << "screenshot \"" << dir.file("start.png") << "\"\n"

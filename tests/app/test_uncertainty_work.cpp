@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <fstream>
 
 using namespace segxai;
 using namespace segxai::app;
@@ -116,6 +117,29 @@ TEST_CASE("the Uncertainty tab: a model taken twice is sure of itself, and its m
         document.uncertainty.showStability(1, 0);
         REQUIRE(document.comparison.panels().size() == 2);
         CHECK(document.comparison.panels()[1].result->source.kind == MapSource::Kind::Stability);
+    }
+    SECTION("the Lesions tab's lesions get their columns once both are there") {
+        LesionAnalysisOptions options;
+        setLesionMethods(options.explain, {"none"});
+        options.context = false;
+        options.lesions.minimumSize = 1;
+        document.lesions.analyse(options);
+        o.finish();
+        const auto analysis = document.lesions.analysis();
+        REQUIRE(analysis);
+        const auto lesions = document.lesions.uncertainty();
+        REQUIRE(lesions);
+        REQUIRE(lesions->perLesion.size() == analysis->lesions.lesions.size());
+        for (const InstanceUncertainty& u : lesions->perLesion) {
+            CHECK(u.memberShare == 1.0);
+            CHECK(u.meanMutualInformation <= 1e-6);
+        }
+        document.lesions.save(o.dir.file("lesions"));
+        o.finish();
+        std::ifstream csv(o.dir.file("lesions/instances.csv"));
+        std::string header;
+        std::getline(csv, header);
+        CHECK_THAT(header, Catch::EndsWith("mean_entropy,mean_mutual_information,member_share,volume_cv"));
     }
     SECTION("the result goes with the segmentation it was made on") {
         document.workspace.segment();

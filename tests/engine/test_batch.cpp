@@ -127,8 +127,8 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
     CHECK(c.metrics->metrics == std::vector<Metric>{Metric::Deletion});
     CHECK(c.metrics->options.correlationRuns == 5);
     REQUIRE(c.uncertainty);
-    CHECK(c.uncertainty->tta == "flips");
-    CHECK(c.uncertainty->flipAxes == "xy");
+    CHECK(c.uncertainty->tta.kind == "flips");
+    CHECK(c.uncertainty->tta.flipAxes == "xy");
     CHECK(c.uncertainty->mcDropout == 3);
     CHECK(c.uncertainty->stdClasses == std::vector<std::string>{"lesion"});
     CHECK(c.uncertainty->writeMaps);
@@ -154,7 +154,10 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
     CHECK_THAT(error(R"({"metrics": {"metrics": ["accuracy"]}})"), Catch::Contains("accuracy"));
     CHECK_THAT(error(R"({"instances": {"connectivity": 8}})"), Catch::Contains("6, 18 or 26"));
     CHECK_THAT(error(R"([1, 2])"), Catch::Contains("must be a JSON object"));
-    CHECK_THAT(error(R"({"uncertainty": {"tta": "rotations"}})"), Catch::Contains("'tta' must be none or flips"));
+    CHECK_THAT(error(R"({"uncertainty": {"tta": "rotations"}})"),
+               Catch::Contains("uncertainty") && Catch::Contains("'rotations'") && Catch::Contains("flips+intensity"));
+    CHECK_THAT(error(R"({"uncertainty": {"tta": "intensity", "intensity_strength": 0.9}})"),
+               Catch::Contains("uncertainty") && Catch::Contains("[0, 0.5]"));
     CHECK_THAT(error(R"({"uncertainty": {"flip_axes": "xw"}})"),
                Catch::Contains("uncertainty") && Catch::Contains("'xw'"));
     CHECK_THAT(error(R"({"uncertainty": {"members": 3}})"), Catch::Contains("unknown key 'members'"));

@@ -2,6 +2,8 @@
 // members (docs/methods.md#uncertainty).
 #include "engine/analysis/explanation_agreement.h"
 #include "engine/analysis/instance_uncertainty.h"
+#include "engine/analysis/intensity_augmentation.h"
+#include "engine/analysis/lesion_report.h"
 #include "engine/analysis/uncertainty.h"
 #include "engine/core/error.h"
 
@@ -190,6 +192,108 @@ TEST_CASE("per-structure uncertainty on hand-built masks", "[uncertainty]") {
     // The first structure's voxels 1 and 3: (0.9, 0.1, 0.9) and (0.9, 0.9, 0.9).
     const double first1 = h({1.9 / 3, 1.1 / 3}), first2 = h({2.7 / 3, 0.3 / 3});
     CHECK(u[0].meanEntropy == Approx((first1 + first2 + first2) / 3).margin(1e-5));
+}
+
+TEST_CASE("each lesion's uncertainty, a missed one's on its ground truth, and the groups compared",
+          "[uncertainty][lesions]") {
+    // The members of the test above; the ensemble's labels (voxels 1-3 and 7) are the segmentation,
+    // the truth has voxels 1-3 (matched) and 9 (missed): lesion 1 TP, 2 FP (voxel 7), 3 FN (voxel 9).
+    Geometry g = grid(10, 1, 1, 1.0);
+    g.spacing = {2.0, 1.0, 1.0};
+    const std::vector<std::vector<uint16_t>> members{
+        {0, 1, 1, 1, 0, 0, 1, 1, 0, 0}, {0, 0, 1, 1, 1, 0, 0, 0, 0, 0}, {0, 1, 1, 1, 0, 0, 0, 1, 1, 1}};
+    UncertaintyAccumulator sums(g, {"background", "lesion"}, {});
+    for (const auto& labels : members) {
+        std::vector<float> fg(labels.size());
+        for (size_t v = 0; v < fg.size(); ++v)
+            fg[v] = labels[v] ? 0.9f : 0.1f;
+        const Member m = twoClasses(g, fg, labels);
+        sums.add(m.probabilities, m.labels, "m");
+    }
+    const UncertaintyMaps maps = sums.finish();
+    Segmentation segmentation;
+    segmentation.classNames = maps.classNames;
+    segmentation.labels = maps.labels;
+    segmentation.probabilities = maps.probabilities;
+    LabelVolume truth(g, "truth");
+    truth.labels = {0, 1, 1, 1, 0, 0, 0, 0, 0, 1};
+    LesionOptions options;
+    options.minimumSize = 1;
+    options.connectivity = 6;
+    const LesionSet lesions = findLesions(segmentation, &truth, options);
+    REQUIRE(lesions.lesions.size() == 3);
+    CHECK(lesions.lesion(2).group == LesionGroup::FalsePositive);
+    CHECK(lesions.lesion(3).group == LesionGroup::FalseNegative);
+
+    const LesionUncertainty u = lesionUncertainty(lesions, maps);
+    REQUIRE(u.perLesion.size() == 3);
+    CHECK(u.members.size() == 3);
+    CHECK(u.perLesion[0].memberShare == Approx(1.0));
+    CHECK(u.perLesion[0].volumeCv == Approx(0.0));
+    CHECK(u.perLesion[1].memberShare == Approx(2.0 / 3.0)); // voxel 7: m1 and m3
+    CHECK(u.perLesion[1].memberVolumesMm3 == std::vector<double>{4.0, 0.0, 6.0});
+    // The missed lesion (voxel 9): only m3's component 7-9 reaches it.
+    CHECK(u.perLesion[2].memberShare == Approx(1.0 / 3.0));
+    CHECK(u.perLesion[2].memberVolumesMm3 == std::vector<double>{0.0, 0.0, 6.0});
+    CHECK(u.perLesion[2].meanEntropy == Approx(h({1.9 / 3, 1.1 / 3})).margin(1e-5)); // p = 0.1, 0.1, 0.9
+    // The groups, one value each, compared as the peaks are.
+    const auto share = std::find_if(u.comparisons.begin(), u.comparisons.end(),
+                                    [](const GroupComparison& c) { return c.statistic == "member share"; });
+    REQUIRE(share != u.comparisons.end());
+    CHECK(share->method == "ensemble");
+    CHECK(share->values.at("TP") == std::vector<double>{1.0});
+    CHECK(share->values.at("FP")[0] == Approx(2.0 / 3.0));
+    CHECK(share->values.at("FN")[0] == Approx(1.0 / 3.0));
+    const auto test = mannWhitneyU({1.0}, {2.0 / 3.0});
+    REQUIRE(share->tpVersusFp.has_value() == test.has_value());
+    if (test) CHECK(share->tpVersusFp->statistic == test->statistic);
+    CHECK(u.comparisons.size() == 4);
+    // Maps on another grid are refused.
+    UncertaintyMaps other = maps;
+    other.labels.geometry.dims = {5, 2, 1};
+    CHECK_THROWS_WITH(lesionUncertainty(lesions, other), Catch::Contains("grid"));
+}
+
+TEST_CASE("intensity jitter: gain and gamma on each channel's range, seeded draws within bounds", "[uncertainty]") {
+    Study study;
+    study.geometry = grid(3, 1, 1);
+    Volume channel(study.geometry, "t1");
+    channel.voxels = {2.0f, 7.0f, 12.0f}; // range [2, 12]: u = 0, 0.5, 1
+    study.channels = {channel};
+    IntensityJitter j;
+    j.gamma = 2.0;
+    j.gain = 1.1;
+    const Study out = jitteredStudy(study, j);
+    // v' = lo + gain (hi - lo) u^gamma: 2, 2 + 1.1 x 10 x 0.25, 2 + 1.1 x 10.
+    CHECK(out.channels[0].voxels == std::vector<float>{2.0f, 4.75f, 13.0f});
+    CHECK(jitteredStudy(study, IntensityJitter{}).channels[0].voxels == channel.voxels); // identity
+    const auto draws = intensityJitters(50, 0.1, 3);
+    REQUIRE(draws.size() == 50);
+    for (const IntensityJitter& d : draws) {
+        CHECK((d.gain >= 0.9 && d.gain <= 1.1));
+        CHECK((d.gamma >= 0.9 && d.gamma <= 1.1));
+        CHECK(d.noise == Approx(0.02));
+    }
+    CHECK(draws[0].gain != draws[1].gain);
+    CHECK(intensityJitters(50, 0.1, 3)[7].gamma == draws[7].gamma); // seeded
+    CHECK(intensityJitters(50, 0.1, 4)[7].gamma != draws[7].gamma);
+    // Noise: seeded, of standard deviation noise x range.
+    j = IntensityJitter{};
+    j.noise = 0.1;
+    j.seed = 9;
+    Volume wide(grid(2000, 1, 1), "c");
+    for (size_t v = 0; v < wide.voxels.size(); ++v)
+        wide.voxels[v] = float(v % 2) * 10.0f; // range 10
+    Study noisy;
+    noisy.geometry = wide.geometry;
+    noisy.channels = {wide};
+    const Study a = jitteredStudy(noisy, j), b = jitteredStudy(noisy, j);
+    CHECK(a.channels[0].voxels == b.channels[0].voxels);
+    double squares = 0.0;
+    for (size_t v = 0; v < wide.voxels.size(); ++v)
+        squares += std::pow(double(a.channels[0].voxels[v] - wide.voxels[v]), 2.0);
+    CHECK(std::sqrt(squares / double(wide.voxels.size())) == Approx(1.0).epsilon(0.08));
+    CHECK_THROWS_WITH(intensityJitters(2, 0.7, 0), Catch::Contains("0.7") && Catch::Contains("[0, 0.5]"));
 }
 
 TEST_CASE("explanations' agreement: rank correlation, top overlap and mass inside on hand-built maps",

@@ -86,6 +86,40 @@ TEST_CASE("a flipped pass is the model on the mirrored study, mapped back", "[un
     CHECK(largest(run.maps.mutualInformation) > 1e-6f);
 }
 
+TEST_CASE("intensity passes: each the model on the jittered study, and no jitter gives no uncertainty", "[uncertainty]") {
+    const auto model = Model::load(kModels + "local_fcn.pt");
+    const Study study = waves({9, 8, 7});
+    TestTimeAugmentation tta;
+    tta.kind = "flips+intensity";
+    tta.flipAxes = "x";
+    tta.intensityPasses = 3;
+    tta.intensitySeed = 5;
+    UncertaintyOptions options;
+    tta.applyTo(options);
+    REQUIRE(options.flips.size() == 2);
+    REQUIRE(options.intensity.size() == 3);
+    const UncertaintyRun run = ensembleUncertainty({{model, "fcn"}}, study, options);
+    CHECK(run.passes == 5); // 2 flips, then 3 jitters
+    CHECK_THAT(run.maps.memberNames[2], Catch::StartsWith("fcn intensity gain "));
+    // Pass 3 is the model on the study jittered by the first draw, nothing mapped back.
+    const Segmentation jittered = segmentStudy(*model, jitteredStudy(study, options.intensity[0]));
+    CHECK(run.maps.memberLabels[2].labels == jittered.labels.labels);
+    CHECK(largest(run.maps.mutualInformation) > 1e-6f);
+
+    // Strength 0: every jitter gives the study back (noise 0), so the passes agree exactly.
+    tta.kind = "intensity";
+    tta.intensityStrength = 0.0;
+    UncertaintyOptions none;
+    tta.applyTo(none);
+    REQUIRE(none.flips.size() == 1);
+    const UncertaintyRun same = ensembleUncertainty({{model, "fcn"}}, study, none);
+    CHECK(same.passes == 4);
+    CHECK(largest(same.maps.mutualInformation) < 1e-5f);
+    CHECK(largest(same.maps.disagreement) == 0.0f);
+    tta.kind = "rotations";
+    CHECK_THROWS_WITH(tta.applyTo(none), Catch::Contains("'rotations'") && Catch::Contains("flips+intensity"));
+}
+
 TEST_CASE("members that differ in inputs or classes are refused with both", "[uncertainty]") {
     CHECK_THROWS_WITH(loadEnsemble({kModels + "local_fcn.pt", kModels + "linear.pt"}, {}, true),
                       Catch::Contains("takes 2 input channels") && Catch::Contains("takes 1"));

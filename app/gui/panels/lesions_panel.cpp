@@ -1,6 +1,7 @@
 #include "app/gui/panels/lesions_panel.h"
 
 #include "app/gui/panels/widgets.h"
+#include "engine/analysis/report_numbers.h"
 #include "engine/core/log.h"
 #include "engine/io/atomic_file.h"
 
@@ -209,7 +210,9 @@ void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
                                   ImGuiTableFlags_BordersInnerV;
     const float height = std::min(ImGui::GetTextLineHeightWithSpacing() * (float(a.lesions.lesions.size()) + 1.5f),
                                   ImGui::GetTextLineHeightWithSpacing() * 9.0f);
-    if (!ImGui::BeginTable("lesions", 6, flags, ImVec2(0, height))) return;
+    // With the Uncertainty tab's ensemble: each lesion's mutual information and the share of members finding it.
+    const auto uncertainty = document.lesions.uncertainty();
+    if (!ImGui::BeginTable("lesions", uncertainty ? 8 : 6, flags, ImVec2(0, height))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("#");
     ImGui::TableSetupColumn("group");
@@ -217,6 +220,10 @@ void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
     ImGui::TableSetupColumn("p");
     ImGui::TableSetupColumn("peak");
     ImGui::TableSetupColumn("ctx");
+    if (uncertainty) {
+        ImGui::TableSetupColumn("MI");
+        ImGui::TableSetupColumn("found");
+    }
     ImGui::TableHeadersRow();
     for (const Lesion& l : a.lesions.lesions) {
         ImGui::TableNextRow();
@@ -247,12 +254,39 @@ void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
         } else {
             ImGui::TextDisabled(">%g", a.options.contextMaxMm);
         }
+        if (uncertainty) {
+            const InstanceUncertainty& u = uncertainty->perLesion[size_t(l.id - 1)];
+            ImGui::TableNextColumn();
+            ImGui::Text("%.3f", u.meanMutualInformation);
+            ImGui::TableNextColumn();
+            ImGui::Text("%.0f%%", 100.0 * u.memberShare);
+        }
     }
     ImGui::EndTable();
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
-    ImGui::TextWrapped("peak: %s of %s%s; ctx: mm of context the model needs",
+    ImGui::TextWrapped("peak: %s of %s%s; ctx: mm of context the model needs%s",
                        m_statistic == 0 ? "maximum" : "largest |value|", method.empty() ? "-" : methodLabel(method),
-                       channel.empty() ? "" : (" (" + channel + ")").c_str());
+                       channel.empty() ? "" : (" (" + channel + ")").c_str(),
+                       uncertainty ? fmt::format("; MI: mean mutual information of the {} members (nats); found: "
+                                                 "share of members that find the lesion",
+                                                 uncertainty->members.size())
+                                         .c_str()
+                                   : "");
+    ImGui::PopStyleColor();
+    if (uncertainty && a.lesions.hasTruth) drawUncertaintyGroups(*uncertainty);
+}
+
+void LesionsPanel::drawUncertaintyGroups(const LesionUncertainty& u) {
+    // The groups' medians and rank tests, as for the peaks.
+    auto p = [](const std::optional<RankTest>& t) { return t ? fmt::format("{:.3g}", t->pValue) : std::string("-"); };
+    for (const GroupComparison& c : u.comparisons) {
+        if (c.statistic != "mean mutual information" && c.statistic != "mean entropy") continue;
+        std::string medians;
+        for (const auto& [group, values] : c.values)
+            medians += fmt::format("{}{} {:.3f}", medians.empty() ? "" : ", ", group, median(values));
+        ImGui::TextWrapped("%s: median %s; Mann-Whitney p TP-FP %s, TP-FN %s", c.statistic.c_str(), medians.c_str(),
+                           p(c.tpVersusFp).c_str(), p(c.tpVersusFn).c_str());
+    }
     ImGui::PopStyleColor();
 }
 

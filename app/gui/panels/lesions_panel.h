@@ -28,6 +28,7 @@ private:
     void drawSettings(Document& document);
     void drawSummary(const LesionAnalysis& analysis);
     void drawTable(Document& document, const LesionAnalysis& analysis);
+    void drawUncertaintyGroups(const LesionUncertainty& uncertainty);
     void drawLesion(Document& document, const LesionAnalysis& analysis, FileDialog& files);
     void drawGroups(const LesionAnalysis& analysis, FileDialog& files);
     void drawSynthetic(Document& document);

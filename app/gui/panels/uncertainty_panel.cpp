@@ -102,6 +102,12 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
     std::snprintf(axes, sizeof axes, "%s", m_settings.flipAxes.c_str());
     if (ImGui::InputText("axes##flipAxes", axes, sizeof axes)) m_settings.flipAxes = axes;
     ImGui::SetNextItemWidth(110.0f);
+    inputCount("intensity passes", m_settings.intensityPasses, 0, 64);
+    if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("Each member once more per pass on its input with seeded gain and gamma in [0.9, 1.1]\n"
+                          "and noise of 0.02 of each channel's range (nothing to map back: no voxel moves)");
+    }
+    ImGui::SetNextItemWidth(110.0f);
     inputCount("MC dropout passes", m_settings.mcDropoutPasses, 0, 64);
     if (m_settings.mcDropoutPasses > 0) {
         int seed = int(m_settings.mcDropoutSeed);
@@ -117,8 +123,13 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
         ImGui::SetTooltip("The Explain tab's target (the picked structure, a class...), explained by each member\n"
                           "with panel A's first method: is the explanation a property of the task or of one model?");
     }
-    const size_t predictions = (folds + m_settings.extraModels.size()) *
-                               (m_settings.flips ? flipsOf(m_settings.flipAxes).size() : 1) *
+    size_t flips = 1;
+    try {
+        flips = m_settings.flips ? flipsOf(m_settings.flipAxes).size() : 1;
+    } catch (const Error&) {
+        flips = 1; // said when Run is pressed
+    }
+    const size_t predictions = (folds + m_settings.extraModels.size()) * (flips + size_t(m_settings.intensityPasses)) *
                                size_t(std::max(1, m_settings.mcDropoutPasses));
     ImGui::BeginDisabled(document.uncertainty.running());
     if (ImGui::Button(fmt::format("Run ({} predictions)", predictions).c_str(), ImVec2(-FLT_MIN, 0))) {
@@ -128,7 +139,8 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
             if (m_settings.stability) {
                 stability = StabilityRequest{method, ExplainPanel::currentTarget(workspace), panelA.parameters};
             }
-            if (m_settings.flips) flipsOf(m_settings.flipAxes); // its message before the job starts
+            UncertaintyOptions check;
+            m_settings.augmentation().applyTo(check); // its message before the job starts
             document.uncertainty.run(m_settings, stability);
         } catch (const Error& e) {
             m_message = e.what();

@@ -3,8 +3,8 @@
 namespace segxai::app {
 
 Document::Document(JobRunner& jobs)
-    : m_jobs(jobs), workspace(jobs, m_messages), comparison(workspace), lesions(workspace, comparison),
-      aggregation(workspace, comparison), uncertainty(workspace, comparison), models(workspace, comparison),
+    : m_jobs(jobs), workspace(jobs, m_messages), comparison(workspace), uncertainty(workspace, comparison),
+      lesions(workspace, comparison, uncertainty), aggregation(workspace, comparison), models(workspace, comparison),
       sessions(workspace, comparison, lesions, aggregation) {
     m_jobs.setFailureHandler([this](const JobReport& report) { m_messages.jobEnded(report); });
 }
@@ -27,6 +27,7 @@ void Document::update() {
     m_jobs.drain();
     comparison.update();
     aggregation.update();
+    lesions.update();
 }
 
 } // namespace segxai::app

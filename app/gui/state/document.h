@@ -25,9 +25,9 @@ public:
 
     Workspace workspace;
     Comparison comparison;
+    UncertaintyWork uncertainty; // before the lesion work, which reads its results
     LesionWork lesions;
     AggregationWork aggregation;
-    UncertaintyWork uncertainty;
     ModelComparisonWork models;
     SessionRestore sessions;
 

@@ -13,6 +13,7 @@ const JobSlot kLesionSlot{"lesions"};
 const JobSlot kPaintSlot{"synthetic lesion"};
 const JobSlot kSweepSlot{"synthetic sweep"};
 const JobSlot kFilesSlot{"lesion files"};
+const JobSlot kUncertaintySlot{"lesion uncertainty"};
 
 std::shared_ptr<const LoadedStudy> viewable(std::shared_ptr<const Study> study, const LoadedStudy& like) {
     auto loaded = std::make_shared<LoadedStudy>();
@@ -146,6 +147,31 @@ void LesionWork::show(int id, int method, int map) {
     display.map = m_comparison.shownMap(0) ? int(m_comparison.shownMap(0)->channel) : 0;
 }
 
+std::shared_ptr<const LesionUncertainty> LesionWork::uncertainty() const {
+    const auto a = analysis();
+    return a && a.get() == m_uncertaintyAnalysis && m_uncertaintyEnsemble == m_ensemble.result() ? m_uncertainty
+                                                                                                 : nullptr;
+}
+
+void LesionWork::update() {
+    const auto a = analysis();
+    const auto ensemble = m_ensemble.result();
+    if (!a || !ensemble || (a.get() == m_uncertaintyAnalysis && ensemble == m_uncertaintyEnsemble) ||
+        m_workspace.jobs().busy(kUncertaintySlot))
+        return;
+    m_uncertaintyAnalysis = a.get();
+    m_uncertaintyEnsemble = ensemble;
+    m_uncertainty.reset();
+    m_workspace.jobs().submit(
+        kUncertaintySlot, "Each lesion's uncertainty",
+        [a, ensemble](JobContext&) {
+            return std::make_shared<const LesionUncertainty>(lesionUncertainty(a->lesions, ensemble->run.maps));
+        },
+        [this, a, ensemble](std::shared_ptr<const LesionUncertainty> u) {
+            if (a.get() == m_uncertaintyAnalysis && ensemble == m_uncertaintyEnsemble) m_uncertainty = std::move(u);
+        });
+}
+
 void LesionWork::save(const std::string& folder) {
     const auto analysis = this->analysis();
     if (!analysis || !m_workspace.study()) {
@@ -156,9 +182,15 @@ void LesionWork::save(const std::string& folder) {
     const std::vector<std::string> inputs = m_workspace.inputPaths();
     m_workspace.jobs().submit(
         kFilesSlot, "Saving the lesion analysis",
-        [analysis, study, folder, inputs](JobContext& job) {
+        [analysis, uncertainty = uncertainty(), study, folder, inputs](JobContext& job) {
             job.progress(0.1f, "writing tables and maps");
-            writeLesionAnalysis(*analysis, *study, folder, true, inputs);
+            if (!uncertainty) {
+                writeLesionAnalysis(*analysis, *study, folder, true, inputs);
+                return;
+            }
+            LesionAnalysis withUncertainty = *analysis;
+            withUncertainty.uncertainty = *uncertainty;
+            writeLesionAnalysis(withUncertainty, *study, folder, true, inputs);
         },
         [folder] { logInfo("saved the lesion analysis in {}", folder); });
 }

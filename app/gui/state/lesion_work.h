@@ -1,5 +1,6 @@
 #pragma once
 #include "app/gui/state/comparison.h"
+#include "app/gui/state/uncertainty_work.h"
 #include "app/gui/state/workspace.h"
 #include "engine/analysis/lesion_report.h"
 #include "engine/analysis/synthetic_lesion.h"
@@ -17,7 +18,8 @@ namespace segxai::app {
 // generation; a painted lesion, the study's (a new load removes it).
 class LesionWork {
 public:
-    LesionWork(Workspace& workspace, Comparison& comparison) : m_workspace(workspace), m_comparison(comparison) {}
+    LesionWork(Workspace& workspace, Comparison& comparison, const UncertaintyWork& uncertainty)
+        : m_workspace(workspace), m_comparison(comparison), m_ensemble(uncertainty) {}
 
     // Runs on the engine thread.
     void analyse(const LesionAnalysisOptions& options);
@@ -33,7 +35,14 @@ public:
     // The lesion picked in the table (0: none).
     int shown() const { return analysis() ? m_shown : 0; }
     void setShown(int id) { m_shown = id; }
-    // Writes the analysis as `segxai lesions` does, into `folder` (on the engine thread).
+    // Each lesion's uncertainty under the ensemble of the Uncertainty tab, once both the analysis
+    // and the ensemble's result are there for the current segmentation (nullptr until then).
+    std::shared_ptr<const LesionUncertainty> uncertainty() const;
+    // Once per frame: works the lesions' uncertainty out when a new analysis or ensemble arrives.
+    void update();
+
+    // Writes the analysis as `segxai lesions` does, into `folder` (on the engine thread), with
+    // the lesions' uncertainty when there is one.
     void save(const std::string& folder);
     bool saving() const;
 
@@ -58,7 +67,12 @@ public:
 private:
     Workspace& m_workspace;
     Comparison& m_comparison;
+    const UncertaintyWork& m_ensemble;
     std::shared_ptr<const LesionAnalysis> m_analysis;
+    // The lesions' uncertainty, and the analysis and ensemble result it was made from.
+    std::shared_ptr<const LesionUncertainty> m_uncertainty;
+    const LesionAnalysis* m_uncertaintyAnalysis = nullptr;
+    std::shared_ptr<const UncertaintyWork::Result> m_uncertaintyEnsemble;
     uint64_t m_analysisSegmentation = 0; // the segmentation generation it analysed
     uint64_t m_generation = 0;
     int m_shown = 0;

@@ -97,6 +97,17 @@ Volume certaintyOf(const UncertaintyMaps& maps) {
 
 } // namespace
 
+TestTimeAugmentation UncertaintySettings::augmentation() const {
+    TestTimeAugmentation t;
+    const bool intensity = intensityPasses > 0;
+    t.kind = flips && intensity ? "flips+intensity" : flips ? "flips" : intensity ? "intensity" : "none";
+    t.flipAxes = flipAxes;
+    t.intensityPasses = intensityPasses;
+    t.intensityStrength = intensityStrength;
+    t.intensitySeed = intensitySeed;
+    return t;
+}
+
 void UncertaintyWork::run(const UncertaintySettings& settings, const std::optional<StabilityRequest>& stability) {
     const auto on = m_workspace.segmented("uncertainty");
     if (!on) return;
@@ -112,7 +123,7 @@ void UncertaintyWork::run(const UncertaintySettings& settings, const std::option
         [on = *on, paths, nnunetOptions, settings, stability, instances](JobContext& job) {
             job.progress(0.0f, "loading the members");
             UncertaintyOptions options;
-            if (settings.flips) options.flips = flipsOf(settings.flipAxes);
+            settings.augmentation().applyTo(options);
             options.mcDropoutPasses = settings.mcDropoutPasses;
             options.mcDropoutSeed = settings.mcDropoutSeed;
             const auto members = loadEnsemble(paths, nnunetOptions, !settings.flips);

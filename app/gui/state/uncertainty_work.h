@@ -17,10 +17,15 @@ struct UncertaintySettings {
     std::vector<std::string> extraModels; // more members: TorchScript files, bundles, nnU-Net folders
     bool flips = false;                   // test-time mirroring, each flip a member
     std::string flipAxes = "xyz";
+    int intensityPasses = 0; // test-time intensity jitter (gain, gamma, noise), seeded
+    double intensityStrength = 0.1;
+    uint64_t intensitySeed = 0;
     int mcDropoutPasses = 0; // scripted models with dropout layers; 0: off
     uint64_t mcDropoutSeed = 0;
     // Explain the Explain tab's target with every member (panel A's first method).
     bool stability = false;
+
+    TestTimeAugmentation augmentation() const;
 };
 
 // The ensemble's uncertainty on the open study (engine/analysis/ensemble_uncertainty.h), shown
