@@ -165,18 +165,21 @@ json comparisonSummary(const ModelComparison& c) {
     return s;
 }
 
-void writeModelComparison(const ModelComparison& c, const std::string& folder, const std::vector<std::string>& inputs) {
+void writeModelComparison(const ModelComparison& c, const std::string& folder, const std::vector<std::string>& inputs,
+                          bool maps) {
     std::error_code ec;
     fs::create_directories(folder, ec);
     if (ec) throw Error(folder + ": cannot create the folder (" + ec.message() + ")");
     auto path = [&](const std::string& name) { return (fs::path(folder) / name).string(); };
-    for (size_t m = 0; m < c.labels.size(); ++m)
-        writeLabelVolume(c.labels[m], path(fmt::format("labels_{}.nii.gz", m + 1)), inputs);
-    writeVolume(c.disagreement, path("disagreement.nii.gz"), inputs);
-    for (size_t m = 0; m < c.maps.size(); ++m)
-        writeVolume(c.maps[m], path(fmt::format("explanation_model_{}.nii.gz", m + 1)), inputs);
-    if (c.maps.size() == 2)
-        writeVolume(mapDifference(c.maps[1], c.maps[0], true), path("explanation_difference.nii.gz"), inputs);
+    if (maps) {
+        for (size_t m = 0; m < c.labels.size(); ++m)
+            writeLabelVolume(c.labels[m], path(fmt::format("labels_{}.nii.gz", m + 1)), inputs);
+        writeVolume(c.disagreement, path("disagreement.nii.gz"), inputs);
+        for (size_t m = 0; m < c.maps.size(); ++m)
+            writeVolume(c.maps[m], path(fmt::format("explanation_model_{}.nii.gz", m + 1)), inputs);
+        if (c.maps.size() == 2)
+            writeVolume(mapDifference(c.maps[1], c.maps[0], true), path("explanation_difference.nii.gz"), inputs);
+    }
     std::string csv = "model,class,dice,reference_voxels,model_voxels,common_voxels,reference_mm3,model_mm3,"
                       "volume_difference_percent\n";
     for (const ClassAgreement& r : c.classes) {

@@ -47,7 +47,8 @@ nlohmann::json comparisonSummary(const ModelComparison& comparison);
 
 // Into `folder`: labels_<k>.nii.gz, disagreement.nii.gz, structures.csv, summary.json and, with
 // explanations, explanation_model_<k>.nii.gz and (two models) explanation_difference.nii.gz.
+// Without `maps`, only the tables and the summary.
 void writeModelComparison(const ModelComparison& comparison, const std::string& folder,
-                          const std::vector<std::string>& inputs);
+                          const std::vector<std::string>& inputs, bool maps = true);
 
 } // namespace segxai

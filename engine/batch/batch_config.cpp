@@ -7,6 +7,7 @@
 #include "engine/io/json_fields.h"
 #include "engine/io/json_text.h"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <set>
@@ -16,6 +17,7 @@ namespace segxai {
 namespace {
 
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 ExplainParameters parametersOf(const json& section, const std::string& origin) {
     auto it = section.find("parameters");
@@ -170,6 +172,35 @@ json uncertaintyJson(const BatchUncertainty& u) {
     return j;
 }
 
+BatchModelComparison comparisonFrom(const json& j, const std::string& origin) {
+    refuseUnknownKeys(j, {"models", "method", "target", "parameters", "write_maps"}, origin);
+    BatchModelComparison c;
+    c.models = stringList(j, "models", {}, origin);
+    if (c.models.empty()) throw Error(origin + ": 'models' names no model to compare the batch's model with");
+    c.method = jsonField<std::string>(j, "method", "", origin);
+    c.target = jsonField<std::string>(j, "target", "", origin);
+    if (c.method.empty() != c.target.empty()) throw Error(origin + ": 'method' and 'target' go together");
+    if (!c.method.empty()) {
+        try {
+            c.explanation = StabilityRequest{parseMethod(c.method), parseTargetSpec(c.target), parametersOf(j, origin)};
+        } catch (const Error& error) {
+            throw Error(origin + ": " + error.what());
+        }
+    }
+    c.writeMaps = jsonField<bool>(j, "write_maps", c.writeMaps, origin);
+    return c;
+}
+
+json comparisonJson(const BatchModelComparison& c) {
+    json j = {{"models", c.models}, {"write_maps", c.writeMaps}};
+    if (c.explanation) {
+        j["method"] = c.method;
+        j["target"] = c.target;
+        j["parameters"] = parametersToJson(c.explanation->parameters);
+    }
+    return j;
+}
+
 } // namespace
 
 json BatchConfig::toJson() const {
@@ -190,14 +221,15 @@ json BatchConfig::toJson() const {
     }
     if (metrics) j["metrics"] = metricsJson(*metrics);
     if (uncertainty) j["uncertainty"] = uncertaintyJson(*uncertainty);
+    if (compareModels) j["compare_models"] = comparisonJson(*compareModels);
     return j;
 }
 
 BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
-    refuseUnknownKeys(
-        j,
-        {"segmentation", "explanations", "write_maps", "instances", "lesions", "aggregation", "metrics", "uncertainty"},
-        origin);
+    refuseUnknownKeys(j,
+                      {"segmentation", "explanations", "write_maps", "instances", "lesions", "aggregation", "metrics",
+                       "uncertainty", "compare_models"},
+                      origin);
     BatchConfig c;
     if (auto it = j.find("segmentation"); it != j.end()) {
         const std::string where = origin + ": segmentation";
@@ -238,11 +270,24 @@ BatchConfig batchConfigFromJson(const json& j, const std::string& origin) {
         c.metrics = metricsFrom(*it, origin + ": metrics");
     if (auto it = j.find("uncertainty"); it != j.end() && !it->is_null() && *it != false)
         c.uncertainty = uncertaintyFrom(*it, origin + ": uncertainty");
+    if (auto it = j.find("compare_models"); it != j.end() && !it->is_null() && *it != false)
+        c.compareModels = comparisonFrom(*it, origin + ": compare_models");
     return c;
 }
 
 BatchConfig readBatchConfig(const std::string& path) {
-    return batchConfigFromJson(readJsonFile(path, "batch configuration"), path);
+    BatchConfig c = batchConfigFromJson(readJsonFile(path, "batch configuration"), path);
+    if (c.compareModels) {
+        // Models named relative to batch.json's folder; each must be there before any study runs.
+        for (std::string& model : c.compareModels->models) {
+            fs::path p(model);
+            if (p.is_relative()) p = fs::absolute(fs::path(path).parent_path() / p).lexically_normal();
+            std::error_code ec;
+            if (!fs::exists(p, ec)) throw Error(path + ": compare_models: " + p.string() + " does not exist");
+            model = p.string();
+        }
+    }
+    return c;
 }
 
 std::vector<int> parseClassList(const std::string& text, const std::vector<std::string>& classNames) {

@@ -21,7 +21,8 @@ namespace segxai {
 //    "lesions": {"class": 1, "methods": ["smoothgrad", "seg-grad-cam++"], "samples": 20, "context_max_mm": 10},
 //    "aggregation": {"methods": ["saliency"], "classes": "all"},
 //    "metrics": {"methods": ["saliency", "smoothgrad"], "metrics": ["faithfulness-correlation", "deletion"]},
-//    "uncertainty": {"tta": "flips", "flip_axes": "xyz", "mc_dropout": 0, "std_classes": [], "write_maps": true}}
+//    "uncertainty": {"tta": "flips", "flip_axes": "xyz", "mc_dropout": 0, "std_classes": [], "write_maps": true},
+//    "compare_models": {"models": ["../v2/model"], "method": "seg-grad-cam", "target": "class:1"}}
 // Unknown keys are refused (a typo must not silently skip an analysis).
 struct BatchExplanation {
     Method method = Method::SegGradCam;
@@ -50,6 +51,15 @@ struct BatchUncertainty {
     bool writeMaps = true;
 };
 
+// The batch's model compared with other versions on every study (paths relative to batch.json's
+// folder), optionally each explaining one target.
+struct BatchModelComparison {
+    std::vector<std::string> models;
+    std::optional<StabilityRequest> explanation;
+    std::string method, target; // as written (the request parsed from them)
+    bool writeMaps = true;
+};
+
 struct BatchMetrics {
     std::vector<Method> methods;
     std::vector<Metric> metrics;
@@ -68,6 +78,7 @@ struct BatchConfig {
     std::optional<BatchAggregation> aggregation;
     std::optional<BatchMetrics> metrics;
     std::optional<BatchUncertainty> uncertainty;
+    std::optional<BatchModelComparison> compareModels;
 
     // Everything that decides the outputs, with defaults filled in: written to DIR/batch.json
     // and hashed, so a rerun with another configuration recomputes.

@@ -159,7 +159,8 @@ MergeSummary mergeBatch(const std::string& dir) {
     MergeSummary summary;
     std::string studies = "study,status,seconds,error\n", failures = "study,error\n";
     ConcatenatedTable segmentation("cohort_segmentation.csv"), explanations("cohort_explanations.csv"),
-        lesions("cohort_lesions.csv"), metrics("cohort_metrics.csv"), uncertainty("cohort_uncertainty.csv");
+        lesions("cohort_lesions.csv"), metrics("cohort_metrics.csv"), uncertainty("cohort_uncertainty.csv"),
+        comparison("cohort_model_comparison.csv");
     std::map<std::string, ConcatenatedTable> aggregation;
     std::vector<std::pair<std::string, json>> lesionSummaries;
     for (const auto& entry : batch["studies"]) {
@@ -177,6 +178,7 @@ MergeSummary mergeBatch(const std::string& dir) {
                 lesionSummaries.emplace_back(id, readJson(folder / "lesions" / "summary.json"));
             metrics.add(id, folder / "evaluations.csv");
             uncertainty.add(id, folder / "uncertainty" / "instances.csv", "study");
+            comparison.add(id, folder / "model_comparison" / "structures.csv", "study");
             for (const auto& method : config.value("aggregation", json::object()).value("methods", json::array())) {
                 const std::string name = "cohort_aggregation_" + method.get<std::string>() + ".csv";
                 aggregation.try_emplace(name, name)
@@ -198,7 +200,7 @@ MergeSummary mergeBatch(const std::string& dir) {
     };
     write("studies.csv", studies);
     write("failures.csv", failures);
-    for (const ConcatenatedTable* t : {&segmentation, &explanations, &lesions, &metrics, &uncertainty}) {
+    for (const ConcatenatedTable* t : {&segmentation, &explanations, &lesions, &metrics, &uncertainty, &comparison}) {
         if (!t->empty()) write(t->name(), t->text());
     }
     if (!lesionSummaries.empty()) write("cohort_lesion_studies.csv", lesionStudiesTable(lesionSummaries));

@@ -22,6 +22,8 @@ struct MergeSummary {
 //   cohort_metrics.csv        every study's evaluations.csv
 //   cohort_benchmark.csv      method x metric mean and sd over targets and studies
 //   cohort_benchmark.json     the most faithful method and the ranking
+//   cohort_uncertainty.csv    every study's uncertainty/instances.csv, with a study column
+//   cohort_model_comparison.csv  every study's model_comparison/structures.csv, with a study column
 // Every table is written atomically; a table no study has is not written. Throws
 // segxai::Error when DIR has no batch.json or two studies' tables disagree on their columns.
 MergeSummary mergeBatch(const std::string& dir);

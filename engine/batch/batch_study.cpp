@@ -2,6 +2,7 @@
 
 #include "engine/analysis/aggregation.h"
 #include "engine/analysis/lesion_report.h"
+#include "engine/analysis/model_comparison.h"
 #include "engine/analysis/uncertainty_report.h"
 #include "engine/core/error.h"
 #include "engine/explain/instances.h"
@@ -200,6 +201,21 @@ UncertaintyRun runUncertainty(const Model& model, const Study& study, const Batc
     return run;
 }
 
+// The batch's model (the reference) against each other version, on this study.
+void runComparison(const Model& model, const Study& study, const BatchModelComparison& c, const fs::path& out,
+                   const std::vector<std::string>& inputs, JobContext& job) {
+    job.progress(0.0f, "comparing models");
+    // Not owned: the batch holds its model for longer than this study.
+    std::vector<EnsembleMember> models{
+        {std::shared_ptr<const Model>(&model, [](const Model*) {}), fs::path(model.path()).filename().string()}};
+    for (const std::string& path : c.models)
+        models.push_back({Model::load(path), fs::path(path).filename().string()});
+    const ModelComparison comparison = compareModels(models, study, c.explanation, &job);
+    std::vector<std::string> protectedPaths = inputs;
+    protectedPaths.insert(protectedPaths.end(), c.models.begin(), c.models.end());
+    writeModelComparison(comparison, (out / "model_comparison").string(), protectedPaths, c.writeMaps);
+}
+
 } // namespace
 
 std::map<std::string, double> runBatchStudy(const Model& model, const Study& study, const std::string& id,
@@ -212,11 +228,12 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
     const fs::path out(folder);
     // Shares of the study's progress per stage, by their usual cost.
     const bool lesions = config.lesions.has_value(), aggregation = config.aggregation.has_value(),
-               metrics = config.metrics.has_value(), uncertainty = config.uncertainty.has_value();
+               metrics = config.metrics.has_value(), uncertainty = config.uncertainty.has_value(),
+               comparison = config.compareModels.has_value();
     const float wExplain = config.explanations.empty() ? 0.0f : 1.0f, wLesions = lesions ? 2.0f : 0.0f,
                 wAggregation = aggregation ? 1.0f : 0.0f, wMetrics = metrics ? 3.0f : 0.0f, wSegment = 0.3f,
-                wUncertainty = uncertainty ? 1.0f : 0.0f;
-    const float total = wSegment + wExplain + wLesions + wAggregation + wMetrics + wUncertainty;
+                wUncertainty = uncertainty ? 1.0f : 0.0f, wComparison = comparison ? 0.5f : 0.0f;
+    const float total = wSegment + wExplain + wLesions + wAggregation + wMetrics + wUncertainty + wComparison;
     float at = 0.0f;
     auto stage = [&](float weight) {
         JobContext c = j.sub(at / total, (at + weight) / total);
@@ -294,6 +311,12 @@ std::map<std::string, double> runBatchStudy(const Model& model, const Study& stu
         writeFileAtomically((out / "evaluations.csv").string(), evaluationsTable(id, b.evaluations), inputs);
         writeFileAtomically((out / "curves.csv").string(), b.curvesCsv(), inputs);
         seconds["metrics"] = since(t);
+    }
+    if (comparison) {
+        t = Clock::now();
+        JobContext comparing = stage(wComparison);
+        runComparison(model, study, *config.compareModels, out, inputs, comparing);
+        seconds["compare_models"] = since(t);
     }
     j.progress(1.0f, "done");
     return seconds;

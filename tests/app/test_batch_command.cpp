@@ -356,3 +356,44 @@ TEST_CASE("resident memory after 50 studies stays within 10 percent of after 5",
     CHECK(after50 <= 1.10 * after5);
 #endif
 }
+
+TEST_CASE("compare_models in batch.json: every study compared with a version named relative to it, merged",
+          "[cli][batch][uncertainty]") {
+    test::TempDir dir;
+    // The other version: the same network scripted instead of traced, so every class agrees.
+    fs::create_directories(dir.path() / "v2");
+    fs::copy_file(SEGXAI_TEST_DATA "/models/tiny_unet_scripted.pt", dir.path() / "v2" / "model.pt");
+    fs::copy_file(SEGXAI_TEST_DATA "/models/tiny_unet_scripted.json", dir.path() / "v2" / "model.json");
+    const std::string manifest = writeCohort(dir.path(), 2);
+    const std::string config = writeConfig(
+        dir.path(), R"({"compare_models": {"models": ["v2/model.pt"], "method": "saliency", "target": "class:1",
+                                            "write_maps": false}})");
+    const std::string out = dir.file("out");
+    const auto run = test::runProcess(batchCommand(manifest, config, out));
+    INFO(run.output);
+    REQUIRE(run.exitCode == 0);
+    for (const char* study : {"case01", "case02"}) {
+        CHECK(fs::exists(fs::path(out) / study / "model_comparison" / "summary.json"));
+        CHECK_FALSE(fs::exists(fs::path(out) / study / "model_comparison" / "disagreement.nii.gz"));
+    }
+    const auto cohort = text(fs::path(out) / "cohort_model_comparison.csv");
+    CHECK(cohort.rfind("study,model,class,dice,", 0) == 0);
+    size_t rows = 0;
+    std::stringstream lines(cohort);
+    std::string line;
+    std::getline(lines, line);
+    for (; std::getline(lines, line); ++rows)
+        CHECK(line.find(",model.pt,") != std::string::npos);
+    CHECK(rows >= 2);
+    CHECK(cohort.find(",0.") == std::string::npos); // identical networks: every Dice is 1
+    const auto summary = nlohmann::json::parse(text(fs::path(out) / "case01" / "model_comparison" / "summary.json"));
+    CHECK(summary.dump().find("rank") != std::string::npos); // the two explanations' agreement
+
+    // A version that is not there is named before any study runs.
+    const std::string missing = writeConfig(dir.path(), R"({"compare_models": {"models": ["v3/model.pt"]}})", "b.json");
+    const auto refused = test::runProcess(batchCommand(manifest, missing, dir.file("out2")));
+    CHECK(refused.exitCode != 0);
+    CHECK_THAT(refused.output, Catch::Contains("compare_models") && Catch::Contains("v3/model.pt") &&
+                                   Catch::Contains("does not exist"));
+    CHECK_FALSE(fs::exists(fs::path(dir.file("out2")) / "case01"));
+}
