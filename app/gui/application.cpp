@@ -156,7 +156,7 @@ int Application::run() {
     if (!m_options.model.empty()) m_document->workspace.openModel(m_options.model, m_options.nnunet);
     if (!m_options.files.empty()) {
         StudyRequest request;
-        for (const auto& path : m_options.files) {
+        for (const auto& path : withoutEnsembleMembers(m_options.files)) {
             if (isModelPath(path)) {
                 m_document->workspace.openModel(path, m_options.nnunet);
             } else {

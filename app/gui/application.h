@@ -96,6 +96,9 @@ private:
     std::string figureStem() const;
     // Quits, or first asks when results would be lost (not in a saved session).
     void requestQuit();
+    // Several models given together: the first opens, the others become members of its ensemble
+    // (the Uncertainty tab); returns the paths without them.
+    std::vector<std::string> withoutEnsembleMembers(const std::vector<std::string>& paths);
     void drawPanels();
     void drawSidePanel(float width, float height);
     void drawSideSplitter(const ImVec2& origin, float height, float maximum);

@@ -35,7 +35,25 @@ void Application::dropPaths(const std::vector<std::string>& paths) {
             rest.push_back(path);
         }
     }
-    if (!rest.empty()) m_document->workspace.openPaths(rest);
+    if (!rest.empty()) m_document->workspace.openPaths(withoutEnsembleMembers(rest));
+}
+
+std::vector<std::string> Application::withoutEnsembleMembers(const std::vector<std::string>& paths) {
+    std::vector<std::string> kept, models;
+    for (const auto& path : paths) {
+        if (!isModelPath(path)) {
+            kept.push_back(path);
+        } else if (models.emplace_back(path); models.size() == 1) {
+            kept.push_back(path);
+        }
+    }
+    if (models.size() > 1) {
+        auto& members = m_document->uncertainty.extraMembers;
+        members.assign(models.begin() + 1, models.end());
+        logInfo("{} models together: {} opens, the others are members of its ensemble (Uncertainty tab)", models.size(),
+                models.front());
+    }
+    return kept;
 }
 
 void Application::openSessionFile(const std::string& path) {

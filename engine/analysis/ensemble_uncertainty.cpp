@@ -90,14 +90,37 @@ std::vector<size_t> stdClassesOf(const std::vector<std::string>& asked, const st
     return out;
 }
 
+// The members a card lists, relative ones from the card's folder. Throws segxai::Error for one
+// that is not there.
+std::vector<std::string> cardMembers(const ModelCard& card) {
+    std::vector<std::string> out;
+    for (const std::string& member : card.members) {
+        std::filesystem::path p(member);
+        if (p.is_relative()) p = std::filesystem::path(card.source).parent_path() / p;
+        std::error_code ec;
+        if (!std::filesystem::exists(p, ec)) {
+            throw Error(fmt::format("{}: 'members' names {}, which does not exist", card.source, p.string()));
+        }
+        out.push_back(p.lexically_normal().string());
+    }
+    return out;
+}
+
 } // namespace
 
 std::vector<EnsembleMember> loadEnsemble(const std::vector<std::string>& paths, const NnunetOptions& nnunet,
                                          bool ownMirroring) {
     if (paths.empty()) throw Error("an ensemble needs at least one model");
     std::vector<EnsembleMember> members;
-    for (const std::string& path : paths) {
+    // The paths given, then the members their cards list (theirs are not followed).
+    std::vector<std::string> queue = paths;
+    for (size_t n = 0; n < queue.size(); ++n) {
+        const std::string path = queue[n];
         auto model = Model::load(path, nnunet);
+        if (n < paths.size()) {
+            for (const std::string& member : cardMembers(model->card()))
+                queue.push_back(member);
+        }
         const NnunetPlan* plan = model->nnunetPlan();
         const bool mirroringKept = !nnunet.mirroring || ownMirroring;
         if (!plan || (plan->folds.size() == 1 && mirroringKept)) {

@@ -178,11 +178,13 @@ std::string fileNamePart(const std::string& text) {
 namespace {
 
 // The batch's model as an ensemble: an nnU-Net folder's folds loaded one by one (without each
-// fold's own mirroring when flips are members of their own), any other model as it is.
+// fold's own mirroring when flips are members of their own), a model with the members its card
+// lists, any other model as it is.
 std::vector<EnsembleMember> batchMembers(const Model& model, bool flips) {
     const NnunetSelection* selection = model.nnunetSelection();
     if (selection && (model.nnunetPlan()->folds.size() > 1 || (flips && selection->options.mirroring)))
         return loadEnsemble({selection->folder}, selection->options, !flips);
+    if (!model.card().members.empty()) return loadEnsemble({model.path()}, {}, !flips); // with its card's members
     // Not owned: the batch holds the model for longer than this study.
     return {{std::shared_ptr<const Model>(&model, [](const Model*) {}), fs::path(model.path()).filename().string()}};
 }

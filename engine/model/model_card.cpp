@@ -99,6 +99,13 @@ public:
                 card.inputChannels.push_back(c.get<std::string>());
             }
         }
+        if (const json* v = find(m_root, "members")) {
+            if (!v->is_array()) fail("members", "must be a list of model paths");
+            for (const auto& m : *v) {
+                if (!m.is_string() || m.get<std::string>().empty()) fail("members", "must be a list of model paths");
+                card.members.push_back(m.get<std::string>());
+            }
+        }
         if (const json* v = find(m_root, "classes")) {
             if (!v->is_array()) fail("classes", "must be a list of {\"name\", \"color\"} objects or names");
             for (size_t n = 0; n < v->size(); ++n) {
@@ -237,6 +244,7 @@ std::string modelCardToJson(const ModelCard& card) {
     j["name"] = card.name;
     j["description"] = card.description;
     j["input_channels"] = card.inputChannels;
+    if (!card.members.empty()) j["members"] = card.members;
     nlohmann::json classes = nlohmann::json::array();
     for (const auto& c : card.classes)
         classes.push_back({{"name", c.name}, {"color", c.color}});

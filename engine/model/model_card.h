@@ -45,7 +45,10 @@ struct ModelCard {
     std::string camLayer;              // default layer for CAM methods
     bool outputsProbabilities = false; // else logits
     bool syntheticData = false;        // trained on synthetic data (shown in the UI)
-    std::string source;                // where the card came from (file path or "defaults")
+    // The other members of an ensemble this model belongs to (paths as written, relative ones from
+    // the card's folder): uncertainty runs every one of them besides this model.
+    std::vector<std::string> members;
+    std::string source; // where the card came from (file path or "defaults")
 
     // The normalisation for channel c (the single entry applies to all channels).
     Normalization normalizationFor(size_t channel) const;

@@ -6,7 +6,9 @@
 # - ensemble: the nnU-Net demo's 3 folds as members against 3 x one fold segmented alone;
 # - explanation stability: Seg-Grad-CAM of one lesion by each of 3 members against 3 x one
 #   `segxai explain` with one fold (the members' predictions timed separately and taken off).
-# Each command's own "in X s" figure is used (model loading and file writing left out).
+# Each command's own "in X s" figure is used (model loading and file writing left out); the
+# flips and their plain segmentation, each under a second, are run 3 times alternately and
+# their medians compared (one run of each swings by a third on a shared machine).
 # Usage: tests/bench/bench_uncertainty.sh [build/app/segxai]
 set -euo pipefail
 segxai=$(realpath "${1:-build/app/segxai}")
@@ -18,8 +20,17 @@ s=(--study "$dir/data/lesions/t1.nii.gz" --study "$dir/data/lesions/flair.nii.gz
 nnunet="$assets/lesions_nnunet/Dataset950_SegXAILesions"
 seconds() { grep -o "$1 [0-9.]* s" | head -1 | grep -o "[0-9.]*" | head -1; }
 
-one=$("$segxai" segment "${s[@]}" --model "$assets/lesions" --out "$dir/l.nii.gz" 2>&1 | seconds "segmented in")
-flips=$("$segxai" uncertainty "${s[@]}" --model "$assets/lesions" --tta flips --out "$dir/u1" 2>&1 | seconds "predictions in")
+median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+ones=() flipsRuns=()
+for round in 1 2 3; do
+    ones+=("$("$segxai" segment "${s[@]}" --model "$assets/lesions" --out "$dir/l.nii.gz" 2>&1 | seconds "segmented in")")
+    rm -rf "$dir/u1"
+    flipsRuns+=("$("$segxai" uncertainty "${s[@]}" --model "$assets/lesions" --tta flips --out "$dir/u1" 2>&1 |
+        seconds "predictions in")")
+done
+one=$(median "${ones[@]}")
+flips=$(median "${flipsRuns[@]}")
+echo "segment: ${ones[*]} s; 8 flips: ${flipsRuns[*]} s"
 fold=$("$segxai" segment "${s[@]}" --model "$nnunet" --folds 0 --out "$dir/f.nii.gz" 2>&1 | seconds "segmented in")
 folds=$("$segxai" uncertainty "${s[@]}" --model "$nnunet" --out "$dir/u2" 2>&1 | seconds "predictions in")
 voxel=$(awk -F, 'NR == 2 { print $6 "," $7 "," $8 }' "$dir/u2/instances.csv")

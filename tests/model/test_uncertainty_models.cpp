@@ -86,7 +86,8 @@ TEST_CASE("a flipped pass is the model on the mirrored study, mapped back", "[un
     CHECK(largest(run.maps.mutualInformation) > 1e-6f);
 }
 
-TEST_CASE("intensity passes: each the model on the jittered study, and no jitter gives no uncertainty", "[uncertainty]") {
+TEST_CASE("intensity passes: each the model on the jittered study, and no jitter gives no uncertainty",
+          "[uncertainty]") {
     const auto model = Model::load(kModels + "local_fcn.pt");
     const Study study = waves({9, 8, 7});
     TestTimeAugmentation tta;
@@ -118,6 +119,24 @@ TEST_CASE("intensity passes: each the model on the jittered study, and no jitter
     CHECK(largest(same.maps.disagreement) == 0.0f);
     tta.kind = "rotations";
     CHECK_THROWS_WITH(tta.applyTo(none), Catch::Contains("'rotations'") && Catch::Contains("flips+intensity"));
+}
+
+TEST_CASE("a card's members join its model's ensemble, relative to the card", "[uncertainty]") {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.path() / "v");
+    std::filesystem::copy_file(kModels + "local_fcn.pt", dir.file("a.pt"));
+    std::filesystem::copy_file(kModels + "local_fcn.pt", dir.file("v/b.pt"));
+    std::ofstream(dir.file("a.json")) << R"({"name": "a", "members": ["v/b.pt"]})";
+    const auto members = loadEnsemble({dir.file("a.pt")}, {}, true);
+    REQUIRE(members.size() == 2);
+    CHECK(members[0].name == "a.pt");
+    CHECK(members[1].name == "b.pt");
+    // Identical weights: the ensemble of the card is sure of itself.
+    const UncertaintyRun run = ensembleUncertainty(members, waves({8, 7, 6}), {});
+    CHECK(largest(run.maps.mutualInformation) < 1e-5f);
+    std::ofstream(dir.file("a.json")) << R"({"name": "a", "members": ["v/c.pt"]})";
+    CHECK_THROWS_WITH(loadEnsemble({dir.file("a.pt")}, {}, true),
+                      Catch::Contains("a.json") && Catch::Contains("v/c.pt") && Catch::Contains("does not exist"));
 }
 
 TEST_CASE("members that differ in inputs or classes are refused with both", "[uncertainty]") {

@@ -94,7 +94,11 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
     const size_t folds = selection ? std::max<size_t>(1, selection->availableFolds.size()) : 1;
     ImGui::TextWrapped("Members: %s%s", fileName(model.path()).c_str(),
                        folds > 1 ? fmt::format(" ({} folds, a member each)", folds).c_str() : "");
-    drawModelList(m_settings.extraModels, "members", files);
+    if (!model.card().members.empty()) {
+        ImGui::TextWrapped("and the %zu members its card lists", model.card().members.size());
+    }
+    drawModelList(document.uncertainty.extraMembers, "members", files);
+    m_settings.extraModels = document.uncertainty.extraMembers;
     ImGui::Checkbox("Test-time flips along", &m_settings.flips);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(60.0f);
@@ -129,7 +133,8 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
     } catch (const Error&) {
         flips = 1; // said when Run is pressed
     }
-    const size_t predictions = (folds + m_settings.extraModels.size()) * (flips + size_t(m_settings.intensityPasses)) *
+    const size_t predictions = (folds + model.card().members.size() + m_settings.extraModels.size()) *
+                               (flips + size_t(m_settings.intensityPasses)) *
                                size_t(std::max(1, m_settings.mcDropoutPasses));
     ImGui::BeginDisabled(document.uncertainty.running());
     if (ImGui::Button(fmt::format("Run ({} predictions)", predictions).c_str(), ImVec2(-FLT_MIN, 0))) {

@@ -51,6 +51,10 @@ public:
         uint64_t segmentationGeneration = 0;
     };
 
+    // The members the tab lists besides the open model (models dropped together with it join
+    // here); what Run puts in UncertaintySettings::extraModels.
+    std::vector<std::string> extraMembers;
+
     // Runs the ensemble on the engine thread. `stability`: the target every member explains.
     void run(const UncertaintySettings& settings, const std::optional<StabilityRequest>& stability);
     bool running() const;
