@@ -22,7 +22,8 @@ namespace segxai {
 //   model_comparison/       segxai compare-models' files (structures.csv, summary.json, maps)
 // Tables hold results only (no timings), so a study computed twice gives the same bytes.
 // Returns the seconds spent per stage ("segment", "explain", "lesions", "aggregation",
-// "metrics", "uncertainty", "compare_models"). `protectedPaths` are never overwritten. Throws segxai::Error or JobCancelled.
+// "metrics", "uncertainty", "compare_models"). `protectedPaths` are never overwritten. Throws segxai::Error or
+// JobCancelled.
 std::map<std::string, double> runBatchStudy(const Model& model, const Study& study, const std::string& id,
                                             const BatchConfig& config, const std::string& folder,
                                             const std::vector<std::string>& protectedPaths, JobContext* job = nullptr);

@@ -2,6 +2,7 @@
 // panel A on an absolute scale, the structure columns, explanation stability, and model versions
 // compared, each against answers worked out here.
 #include "app/gui/state/document.h"
+#include "engine/explain/target.h"
 #include "engine/io/image_io.h"
 #include "engine/model/inference.h"
 #include "tests/support/temp_dir.h"
@@ -241,5 +242,16 @@ TEST_CASE("model versions compared in the viewer: Dice by hand, and each class's
         CHECK(document.comparison.panels()[0].result);
         CHECK(document.comparison.panels()[1].result);
         CHECK(document.workspace.viewer().showDifference);
+        // How far the two explanations agree, as engine/analysis/explanation_agreement.h has it.
+        const auto agreement = document.models.agreement();
+        REQUIRE(agreement);
+        const auto& panels = document.comparison.panels();
+        const Volume mapA = combinedStudyMap(panels[0].result->items.front(), study.geometry);
+        const Volume mapB = combinedStudyMap(panels[1].result->items.front(), study.geometry);
+        const MapAgreement expected = mapAgreement(mapA, mapB);
+        CHECK(agreement->maps.rankCorrelation == Approx(expected.rankCorrelation));
+        CHECK(agreement->maps.topOverlap == Approx(expected.topOverlap));
+        const Target target = resolveTarget(parseTargetSpec("class:1"), study, *document.workspace.segmentation());
+        CHECK(agreement->insideB == Approx(positiveMassInside(mapB, target)));
     }
 }

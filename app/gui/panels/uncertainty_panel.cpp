@@ -326,6 +326,12 @@ void UncertaintyPanel::drawComparisonTable(Document& document, const ModelCompar
         }
         ImGui::EndTable();
     }
+    if (const auto agreement = document.models.agreement()) {
+        ImGui::TextWrapped("Panels A and B (%s): rank correlation %.3f, top-5%% overlap %.3f; positive attribution "
+                           "inside the target %.1f%% (A) and %.1f%% (B)",
+                           agreement->target.c_str(), agreement->maps.rankCorrelation, agreement->maps.topOverlap,
+                           100.0 * agreement->insideA, 100.0 * agreement->insideB);
+    }
     for (size_t m = 1; m < c.names.size(); ++m) {
         const std::string label = fmt::format("Explain the target with the open model and {} side by side", c.names[m]);
         if (ImGui::Button(label.c_str(), ImVec2(-FLT_MIN, 0))) {

@@ -28,6 +28,7 @@ void Document::update() {
     comparison.update();
     aggregation.update();
     lesions.update();
+    models.update();
 }
 
 } // namespace segxai::app

@@ -1,16 +1,19 @@
 #include "app/gui/state/model_comparison_work.h"
 
 #include "engine/core/log.h"
+#include "engine/explain/target.h"
 
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <limits>
+#include <tuple>
 
 namespace segxai::app {
 namespace {
 
 const JobSlot kCompareSlot{"compare models"};
+const JobSlot kAgreementSlot{"explanation agreement"};
 
 // Where the reference and model `a.model` label class `a.className` differently: the voxel
 // nearest the middle of those voxels, and their count.
@@ -152,6 +155,54 @@ void ModelComparisonWork::explainSideBySide(size_t model, const TargetSpec& targ
     ViewerState& viewer = m_workspace.viewer();
     viewer.layout = Layout::Compare;
     viewer.showDifference = true;
+}
+
+} // namespace segxai::app
+
+namespace segxai::app {
+
+std::shared_ptr<const ModelComparisonWork::Agreement> ModelComparisonWork::agreement() const {
+    const auto& panels = m_comparison.panels();
+    if (!m_agreement || panels.size() < 2) return nullptr;
+    return m_agreement->generationA == panels[0].generation && m_agreement->generationB == panels[1].generation
+               ? m_agreement
+               : nullptr;
+}
+
+void ModelComparisonWork::update() {
+    const auto& panels = m_comparison.panels();
+    if (panels.size() < 2 || !panels[0].result || !panels[1].result || panels[1].modelPath.empty()) return;
+    const auto a = panels[0].result, b = panels[1].result;
+    if (a->source.kind != MapSource::Kind::Explanation || b->source.kind != MapSource::Kind::Explanation ||
+        a->source.target.text != b->source.target.text || a->items.empty() || b->items.empty())
+        return;
+    const std::pair<uint64_t, uint64_t> generations{panels[0].generation, panels[1].generation};
+    if (generations == m_agreementAsked) return;
+    const auto on = m_workspace.segmented("the explanations' agreement");
+    if (!on) return;
+    m_agreementAsked = generations;
+    m_workspace.jobs().submit(
+        kAgreementSlot, "Agreement of panels A and B",
+        [a, b, on = *on, generations](JobContext&) {
+            auto result = std::make_shared<Agreement>();
+            const Geometry& grid = on.study->geometry;
+            const Volume mapA = combinedStudyMap(a->items.front(), grid);
+            const Volume mapB = combinedStudyMap(b->items.front(), grid);
+            const Target target = resolveTarget(a->source.target, *on.study, *on.segmentation);
+            result->maps = mapAgreement(mapA, mapB);
+            result->insideA = positiveMassInside(mapA, target);
+            result->insideB = positiveMassInside(mapB, target);
+            result->target = target.description;
+            std::tie(result->generationA, result->generationB) = generations;
+            return std::shared_ptr<const Agreement>(result);
+        },
+        [this](std::shared_ptr<const Agreement> agreement) {
+            m_agreement = std::move(agreement);
+            logInfo("panels A and B: rank correlation {:.3f}, top-5% overlap {:.3f}, inside the target {:.1f}% and "
+                    "{:.1f}%",
+                    m_agreement->maps.rankCorrelation, m_agreement->maps.topOverlap, 100.0 * m_agreement->insideA,
+                    100.0 * m_agreement->insideB);
+        });
 }
 
 } // namespace segxai::app

@@ -1,6 +1,7 @@
 #pragma once
 #include "app/gui/state/comparison.h"
 #include "app/gui/state/workspace.h"
+#include "engine/analysis/explanation_agreement.h"
 #include "engine/analysis/model_comparison.h"
 
 #include <memory>
@@ -42,10 +43,25 @@ public:
     // (1.., panel B), side by side, with the difference view.
     void explainSideBySide(size_t model, const TargetSpec& target);
 
+    // How far panels A and B's explanations agree while B shows another model's explanation of
+    // A's target (docs/methods.md#explanation-agreement): their maps' rank correlation, top-5 %
+    // overlap and each one's positive attribution inside the target.
+    struct Agreement {
+        MapAgreement maps;
+        double insideA = 0.0, insideB = 0.0;
+        std::string target;
+        uint64_t generationA = 0, generationB = 0; // the panels' results it was made from
+    };
+    std::shared_ptr<const Agreement> agreement() const;
+    // Once per frame: works the agreement out (engine thread) when either panel's result changes.
+    void update();
+
 private:
     Workspace& m_workspace;
     Comparison& m_comparison;
     std::shared_ptr<const Result> m_result;
+    std::shared_ptr<const Agreement> m_agreement;
+    std::pair<uint64_t, uint64_t> m_agreementAsked{0, 0}; // the panels' generations last submitted
 };
 
 } // namespace segxai::app
