@@ -15,6 +15,11 @@
 namespace segxai::app {
 namespace {
 
+// A rank test's p-value as the tab prints it ("-" when the test could not be made).
+std::string pValueText(const std::optional<RankTest>& t) {
+    return t ? fmt::format("{:.3g}", t->pValue) : std::string("-");
+}
+
 std::vector<std::string> methodsOf(const LesionAnalysis& a) {
     std::vector<std::string> m;
     if (a.options.explain.smoothGradMean) m.push_back("smoothgrad");
@@ -278,14 +283,13 @@ void LesionsPanel::drawTable(Document& document, const LesionAnalysis& a) {
 
 void LesionsPanel::drawUncertaintyGroups(const LesionUncertainty& u) {
     // The groups' medians and rank tests, as for the peaks.
-    auto p = [](const std::optional<RankTest>& t) { return t ? fmt::format("{:.3g}", t->pValue) : std::string("-"); };
     for (const GroupComparison& c : u.comparisons) {
         if (c.statistic != "mean mutual information" && c.statistic != "mean entropy") continue;
         std::string medians;
         for (const auto& [group, values] : c.values)
             medians += fmt::format("{}{} {:.3f}", medians.empty() ? "" : ", ", group, median(values));
         ImGui::TextWrapped("%s: median %s; Mann-Whitney p TP-FP %s, TP-FN %s", c.statistic.c_str(), medians.c_str(),
-                           p(c.tpVersusFp).c_str(), p(c.tpVersusFn).c_str());
+                           pValueText(c.tpVersusFp).c_str(), pValueText(c.tpVersusFn).c_str());
     }
     ImGui::PopStyleColor();
 }
@@ -399,10 +403,9 @@ void LesionsPanel::drawGroups(const LesionAnalysis& a, FileDialog& files) {
         fmt::format("peak {} per group", methodLabel(method)) + (channel.empty() ? "" : " (" + channel + ")");
     const plots::Rect r = plots::boxPlot("##groups", comparison->values, label.c_str(),
                                          ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 9.0f));
-    auto p = [](const std::optional<RankTest>& t) { return t ? fmt::format("{:.3g}", t->pValue) : std::string("-"); };
-    ImGui::TextDisabled("Mann-Whitney p: TP-FP %s, TP-FN %s, FP-FN %s", p(comparison->tpVersusFp).c_str(),
-                        p(comparison->tpVersusFn).c_str(), p(comparison->fpVersusFn).c_str());
-    ImGui::TextDisabled("Kruskal-Wallis p: %s", p(comparison->kruskalWallis).c_str());
+    ImGui::TextDisabled("Mann-Whitney p: TP-FP %s, TP-FN %s, FP-FN %s", pValueText(comparison->tpVersusFp).c_str(),
+                        pValueText(comparison->tpVersusFn).c_str(), pValueText(comparison->fpVersusFn).c_str());
+    ImGui::TextDisabled("Kruskal-Wallis p: %s", pValueText(comparison->kruskalWallis).c_str());
     std::string csv = "group,count,q1,median,q3,whisker_low,whisker_high,values\n";
     for (const auto& [group, values] : comparison->values) {
         const plots::Quartiles q = plots::quartiles(values);

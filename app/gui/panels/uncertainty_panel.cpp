@@ -98,7 +98,6 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
         ImGui::TextWrapped("and the %zu members its card lists", model.card().members.size());
     }
     drawModelList(document.uncertainty.extraMembers, "members", files);
-    m_settings.extraModels = document.uncertainty.extraMembers;
     ImGui::Checkbox("Test-time flips along", &m_settings.flips);
     ImGui::SameLine();
     ImGui::SetNextItemWidth(60.0f);
@@ -133,7 +132,7 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
     } catch (const Error&) {
         flips = 1; // said when Run is pressed
     }
-    const size_t predictions = (folds + model.card().members.size() + m_settings.extraModels.size()) *
+    const size_t predictions = (folds + model.card().members.size() + document.uncertainty.extraMembers.size()) *
                                (flips + size_t(m_settings.intensityPasses)) *
                                size_t(std::max(1, m_settings.mcDropoutPasses));
     ImGui::BeginDisabled(document.uncertainty.running());
@@ -146,6 +145,7 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
             }
             UncertaintyOptions check;
             m_settings.augmentation().applyTo(check); // its message before the job starts
+            m_settings.extraModels = document.uncertainty.extraMembers;
             document.uncertainty.run(m_settings, stability);
         } catch (const Error& e) {
             m_message = e.what();
