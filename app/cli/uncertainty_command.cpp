@@ -90,7 +90,8 @@ CommandRun registerUncertaintyCommand(CLI::App& parser) {
     addNnunetOptions(*c, o->nnunet);
     c->add_option("--tta", o->tta.kind,
                   "Test-time augmentation: none (default), flips (each member on every mirror image, mapped back), "
-                  "intensity (seeded gain, gamma and noise) or flips+intensity");
+                  "intensity (seeded gain, gamma and noise), spatial (seeded small rotations and whole-voxel "
+                  "shifts, mapped back), or several joined by + (flips+intensity+spatial)");
     c->add_option("--flip-axes", o->tta.flipAxes,
                   "Voxel axes flipped with --tta flips: x, y, z in any combination "
                   "(default xyz: 8 passes per member)");
@@ -100,6 +101,17 @@ CommandRun registerUncertaintyCommand(CLI::App& parser) {
     c->add_option("--intensity-strength", o->tta.intensityStrength,
                   "Gain and gamma drawn in [1 - s, 1 + s], noise s / 5 of each channel's range (default 0.1)");
     c->add_option("--intensity-seed", o->tta.intensitySeed, "Seed of the intensity draws (default 0)");
+    c->add_option("--spatial-passes", o->tta.spatialPasses,
+                  "Passes per member with --tta spatial, each with its own rotation and shift (default 4)")
+        ->check(CLI::Range(0, 1000));
+    c->add_option(
+        "--max-rotation", o->tta.maxRotationDegrees,
+        "Rotations about each voxel axis drawn in [-D, D] degrees with --tta spatial (default 5, at most 30)");
+    c->add_option(
+        "--max-shift", o->tta.maxShiftVoxels,
+        "Shifts along each voxel axis drawn in whole voxels in [-N, N] with --tta spatial (default 2, at most "
+        "16)");
+    c->add_option("--spatial-seed", o->tta.spatialSeed, "Seed of the rotation and shift draws (default 0)");
     c->add_option("--mc-dropout", o->mcDropout,
                   "Monte Carlo dropout: N passes per member and flip with the dropout layers on (scripted models)")
         ->check(CLI::Range(0, 10000));

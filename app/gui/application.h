@@ -61,8 +61,8 @@ public:
     void aggregate(Method method);
     void showAggregation(const std::string& className, const std::string& segmentName);
     void benchmark(const std::vector<Method>& methods, const std::vector<Metric>& metrics);
-    // The ensemble's uncertainty: options "flips[:AXES]", "intensity:N", "stability", "mc-dropout:N", and model
-    // paths (more members).
+    // The ensemble's uncertainty: options "flips[:AXES]", "intensity:N", "spatial:N", "stability", "mc-dropout:N", and
+    // model paths (more members).
     void runUncertainty(const std::vector<std::string>& options);
     // An uncertainty map in panel A: entropy, mutual-information, disagreement, expected-entropy,
     // explanation-mean, explanation-std.

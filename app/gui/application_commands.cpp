@@ -281,6 +281,8 @@ void Application::runUncertainty(const std::vector<std::string>& options) {
                 stability = true;
             } else if (o.rfind("intensity:", 0) == 0) {
                 settings.intensityPasses = std::stoi(o.substr(10));
+            } else if (o.rfind("spatial:", 0) == 0) {
+                settings.spatialPasses = std::stoi(o.substr(8));
             } else if (o.rfind("mc-dropout:", 0) == 0) {
                 settings.mcDropoutPasses = std::stoi(o.substr(11));
             } else {

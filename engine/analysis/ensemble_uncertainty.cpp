@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <optional>
+#include <sstream>
 
 namespace segxai {
 namespace {
@@ -18,21 +19,6 @@ std::string memberName(const std::string& path) {
     const std::filesystem::path p(path);
     const std::string name = p.filename().string();
     return name.empty() ? p.parent_path().filename().string() : name;
-}
-
-// The study mirrored along `flip` in voxel space (its geometry unchanged), channels only.
-Study mirroredStudy(const Study& study, const FlipAxes& flip) {
-    Study out;
-    out.geometry = study.geometry;
-    out.sourcePaths = study.sourcePaths;
-    for (const Volume& channel : study.channels) {
-        Volume v;
-        v.geometry = channel.geometry;
-        v.name = channel.name;
-        v.voxels = mirrored(channel.voxels, channel.geometry, flip);
-        out.channels.push_back(std::move(v));
-    }
-    return out;
 }
 
 std::string flipName(const FlipAxes& flip) {
@@ -48,7 +34,11 @@ std::string flipName(const FlipAxes& flip) {
 struct Augmentation {
     FlipAxes flip{false, false, false};
     const IntensityJitter* jitter = nullptr;
-    std::string name() const { return jitter ? " intensity " + jitter->name() : flipName(flip); }
+    const SpatialJitter* motion = nullptr;
+    std::string name() const {
+        if (jitter) return " intensity " + jitter->name();
+        return motion ? " moved " + motion->name() : flipName(flip);
+    }
 };
 
 std::vector<Augmentation> augmentationsOf(const UncertaintyOptions& options) {
@@ -56,15 +46,18 @@ std::vector<Augmentation> augmentationsOf(const UncertaintyOptions& options) {
     for (const FlipAxes& flip : options.flips)
         out.push_back({flip, nullptr});
     for (const IntensityJitter& jitter : options.intensity)
-        out.push_back({{false, false, false}, &jitter});
+        out.push_back({{false, false, false}, &jitter, nullptr});
+    for (const SpatialJitter& motion : options.spatial)
+        out.push_back({{false, false, false}, nullptr, &motion});
     return out;
 }
 
-// One prediction of the study under one augmentation.
-Segmentation segmentPass(const Model& model, const Study& study, const Augmentation& a, JobContext* job) {
+// One prediction of the study under one augmentation, on the study's grid and mirrored back.
+Segmentation segmentPass(const PreparedStudy& prepared, const Model& model, const Study& study, const Augmentation& a,
+                         JobContext* job) {
     if (a.jitter) return segmentStudy(model, jitteredStudy(study, *a.jitter), job);
-    const bool mirrored = a.flip[0] || a.flip[1] || a.flip[2];
-    return mirrored ? segmentStudy(model, mirroredStudy(study, a.flip), job) : segmentStudy(model, study, job);
+    if (a.motion) return movedBack(segmentStudy(model, movedStudy(study, *a.motion), job), *a.motion);
+    return prepared.predict(a.flip, job);
 }
 
 std::vector<size_t> stdClassesOf(const std::vector<std::string>& asked, const std::vector<std::string>& classNames) {
@@ -153,13 +146,35 @@ std::vector<EnsembleMember> loadEnsemble(const std::vector<std::string>& paths, 
     return members;
 }
 
+bool TestTimeAugmentation::has(const std::string& part) const {
+    std::stringstream parts(kind);
+    for (std::string p; std::getline(parts, p, '+');) {
+        if (p == part) return true;
+    }
+    return false;
+}
+
 void TestTimeAugmentation::applyTo(UncertaintyOptions& options) const {
-    if (kind != "none" && !flips() && !intensity()) {
-        throw Error("test-time augmentation '" + kind + "': use none, flips, intensity or flips+intensity");
+    if (kind != "none") {
+        std::stringstream parts(kind);
+        std::vector<std::string> seen;
+        for (std::string p; std::getline(parts, p, '+');) {
+            const bool known = p == "flips" || p == "intensity" || p == "spatial";
+            if (!known || std::find(seen.begin(), seen.end(), p) != seen.end()) {
+                throw Error("test-time augmentation '" + kind +
+                            "': use none, or flips, intensity and spatial joined by '+' (each once)");
+            }
+            seen.push_back(p);
+        }
+        if (seen.empty() || kind.back() == '+')
+            throw Error("test-time augmentation '" + kind +
+                        "': use none, or flips, intensity and spatial joined by '+'");
     }
     options.flips = flips() ? flipsOf(flipAxes) : std::vector<FlipAxes>{{false, false, false}};
     options.intensity = intensity() ? intensityJitters(intensityPasses, intensityStrength, intensitySeed)
                                     : std::vector<IntensityJitter>{};
+    options.spatial = spatial() ? spatialJitters(spatialPasses, maxRotationDegrees, maxShiftVoxels, spatialSeed)
+                                : std::vector<SpatialJitter>{};
 }
 
 std::vector<FlipAxes> flipsOf(const std::string& axes) {
@@ -220,6 +235,8 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
     for (size_t m = 0; m < members.size(); ++m) {
         std::optional<McDropout> dropout;
         if (options.mcDropoutPasses > 0) dropout.emplace(*members[m].model, options.mcDropoutSeed);
+        // The input is prepared once per member for all its flips and dropout passes.
+        const PreparedStudy prepared(*members[m].model, study);
         for (const Augmentation& augmentation : augmentations) {
             for (int t = 0; t < dropoutRuns; ++t, ++pass) {
                 std::string name = members[m].name + augmentation.name();
@@ -230,12 +247,12 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
                 std::optional<JobContext> passJob = stepContext(
                     job, pass, passes, fmt::format("{} ({} of {})", name, pass + 1, passes), 0.0f, predicting);
                 const Segmentation s =
-                    segmentPass(*members[m].model, study, augmentation, passJob ? &*passJob : nullptr);
+                    segmentPass(prepared, *members[m].model, study, augmentation, passJob ? &*passJob : nullptr);
                 if (!sums) {
                     sums.emplace(study.geometry, s.classNames, stdClassesOf(options.stdClasses, s.classNames));
                     run.notes.insert(run.notes.end(), s.notes.begin(), s.notes.end());
                 }
-                sums->add(s.probabilities, s.labels, name, augmentation.flip);
+                sums->add(s.probabilities, s.labels, name);
             }
         }
     }

@@ -2,6 +2,7 @@
 #include "engine/analysis/explanation_agreement.h"
 #include "engine/analysis/instance_uncertainty.h"
 #include "engine/analysis/intensity_augmentation.h"
+#include "engine/analysis/spatial_augmentation.h"
 #include "engine/analysis/uncertainty.h"
 #include "engine/io/study.h"
 #include "engine/model/model.h"
@@ -34,6 +35,9 @@ struct UncertaintyOptions {
     std::vector<FlipAxes> flips{{false, false, false}};
     // And once more per entry, unflipped, its input's intensities jittered (intensityJitters()).
     std::vector<IntensityJitter> intensity;
+    // And once more per entry, unflipped, its input rotated and shifted and its output moved
+    // back (spatialJitters()).
+    std::vector<SpatialJitter> spatial;
     // The classes whose probability standard deviation is mapped, by name or index; empty:
     // every class but the first (background) when the model has at most 8 classes, else none.
     std::vector<std::string> stdClasses;
@@ -45,16 +49,25 @@ struct UncertaintyOptions {
 
 // Test-time augmentation as the command line, batch.json and the viewer name it.
 struct TestTimeAugmentation {
-    std::string kind = "none"; // none, flips, intensity or flips+intensity
+    // "none", or any of flips, intensity and spatial joined by '+' ("flips+spatial").
+    std::string kind = "none";
     std::string flipAxes = "xyz";
     int intensityPasses = 4;
     double intensityStrength = 0.1;
     uint64_t intensitySeed = 0;
-    bool flips() const { return kind == "flips" || kind == "flips+intensity"; }
-    bool intensity() const { return kind == "intensity" || kind == "flips+intensity"; }
-    // Sets options.flips and options.intensity. Throws segxai::Error naming a bad kind, axes,
-    // pass count or strength.
+    int spatialPasses = 4;
+    double maxRotationDegrees = 5.0;
+    int maxShiftVoxels = 2;
+    uint64_t spatialSeed = 0;
+    bool flips() const { return has("flips"); }
+    bool intensity() const { return has("intensity"); }
+    bool spatial() const { return has("spatial"); }
+    // Sets options.flips, options.intensity and options.spatial. Throws segxai::Error naming a
+    // bad kind, axes, pass count, strength, angle or shift.
     void applyTo(UncertaintyOptions& options) const;
+
+private:
+    bool has(const std::string& part) const;
 };
 
 // One target explained by every member (its first pass, unflipped): how stable the

@@ -33,13 +33,10 @@ std::vector<IntensityJitter> intensityJitters(int passes, double strength, uint6
 }
 
 Study jitteredStudy(const Study& study, const IntensityJitter& jitter) {
-    Study out;
-    out.geometry = study.geometry;
-    out.sourcePaths = study.sourcePaths;
-    for (size_t c = 0; c < study.channels.size(); ++c) {
-        Volume v = study.channels[c];
+    return transformedStudy(study, [&](const Volume& channel, size_t c) {
+        std::vector<float> voxels = channel.voxels;
         float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
-        for (float x : v.voxels) {
+        for (float x : voxels) {
             if (!std::isfinite(x)) continue;
             lo = std::min(lo, x);
             hi = std::max(hi, x);
@@ -48,16 +45,15 @@ Study jitteredStudy(const Study& study, const IntensityJitter& jitter) {
         if (range > 0.0) {
             std::mt19937_64 engine(jitter.seed + c);
             std::normal_distribution<double> noise(0.0, jitter.noise * range);
-            for (float& x : v.voxels) {
+            for (float& x : voxels) {
                 if (!std::isfinite(x)) continue;
                 const double u = std::clamp((double(x) - lo) / range, 0.0, 1.0);
                 x = float(lo + jitter.gain * range * std::pow(u, jitter.gamma) +
                           (jitter.noise > 0.0 ? noise(engine) : 0.0));
             }
         }
-        out.channels.push_back(std::move(v));
-    }
-    return out;
+        return voxels;
+    });
 }
 
 } // namespace segxai

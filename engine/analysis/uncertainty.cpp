@@ -31,11 +31,6 @@ template <typename Body> void forEachVoxel(const Geometry& grid, Body&& body) {
 
 } // namespace
 
-size_t mirroredIndex(const Geometry& grid, int64_t i, int64_t j, int64_t k, const FlipAxes& flip) {
-    return grid.linearIndex(flip[0] ? grid.dims[0] - 1 - i : i, flip[1] ? grid.dims[1] - 1 - j : j,
-                            flip[2] ? grid.dims[2] - 1 - k : k);
-}
-
 uint64_t UncertaintyAccumulator::bytesNeeded(const Geometry& grid, size_t classes, size_t stdClasses, size_t members) {
     const uint64_t voxels = grid.voxelCount();
     return voxels * 4 * (classes + 2 * stdClasses + 1) + voxels * 2 * members;
@@ -65,7 +60,7 @@ UncertaintyAccumulator::UncertaintyAccumulator(const Geometry& grid, std::vector
 }
 
 void UncertaintyAccumulator::add(const ClassProbabilities& probabilities, const LabelVolume& labels,
-                                 const std::string& name, const FlipAxes& flip) {
+                                 const std::string& name) {
     if (probabilities.size() != m_classNames.size()) {
         throw Error(fmt::format("member '{}' has {} classes; the ensemble has {}", name, probabilities.size(),
                                 m_classNames.size()));
@@ -73,26 +68,42 @@ void UncertaintyAccumulator::add(const ClassProbabilities& probabilities, const 
     if (probabilities.geometry().dims != m_grid.dims || labels.geometry.dims != m_grid.dims)
         throw Error(fmt::format("member '{}' is not on the study's grid", name));
     const size_t voxels = m_grid.voxelCount(), classes = m_classNames.size();
-    LabelVolume own(m_grid, name);
-    forEachVoxel(m_grid, [&](int64_t i, int64_t j, int64_t k, size_t voxel) {
-        const size_t from = mirroredIndex(m_grid, i, j, k, flip);
-        double entropy = 0.0, mass = 0.0;
-        for (size_t c = 0; c < classes; ++c) {
-            const float p = probabilities.at(c, from);
-            m_sum[c * voxels + voxel] += p;
-            entropy += entropyTerm(p);
-            mass += p;
-        }
-        entropy += entropyTerm(std::max(0.0, 1.0 - mass));
-        for (size_t s = 0; s < m_stdClasses.size(); ++s) {
-            const float p = probabilities.at(m_stdClasses[s], from);
-            if (m_memberNames.empty()) m_first[s * voxels + voxel] = p;
-            const float d = p - m_first[s * voxels + voxel];
-            m_sumSquares[s * voxels + voxel] += d * d;
-        }
-        m_sumEntropy[voxel] += float(entropy);
-        own.labels[voxel] = labels.labels[from];
-    });
+    const bool first = m_memberNames.empty();
+    // Class by class over runs of voxels, in float: one pass over each map, which the compiler
+    // vectorises for dense probabilities (a few classes, the common case).
+    parallelFor(
+        int64_t(voxels),
+        [&](int64_t v0, int64_t v1) {
+            const size_t n = size_t(v1 - v0), begin = size_t(v0);
+            std::vector<float> entropy(n, 0.0f), mass(n, 0.0f), p(n);
+            for (size_t c = 0; c < classes; ++c) {
+                probabilities.read(c, begin, n, p.data());
+                float* sum = m_sum.data() + c * voxels + begin;
+                for (size_t v = 0; v < n; ++v) {
+                    sum[v] += p[v];
+                    mass[v] += p[v];
+                    entropy[v] += p[v] > 0.0f ? -p[v] * std::log(p[v]) : 0.0f;
+                }
+            }
+            for (size_t v = 0; v < n; ++v) {
+                const float rest = std::max(0.0f, 1.0f - mass[v]);
+                m_sumEntropy[begin + v] += entropy[v] + (rest > 0.0f ? -rest * std::log(rest) : 0.0f);
+            }
+            for (size_t s = 0; s < m_stdClasses.size(); ++s) {
+                probabilities.read(m_stdClasses[s], begin, n, p.data());
+                float* firstP = m_first.data() + s * voxels + begin;
+                float* squares = m_sumSquares.data() + s * voxels + begin;
+                for (size_t v = 0; v < n; ++v) {
+                    if (first) firstP[v] = p[v];
+                    const float d = p[v] - firstP[v];
+                    squares[v] += d * d;
+                }
+            }
+        },
+        1 << 15);
+    LabelVolume own = labels;
+    own.geometry = m_grid;
+    own.name = name;
     m_memberLabels.push_back(std::move(own));
     m_memberNames.push_back(name);
 }

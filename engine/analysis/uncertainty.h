@@ -1,4 +1,5 @@
 #pragma once
+#include "engine/core/mirror.h"
 #include "engine/core/volume.h"
 #include "engine/model/class_probabilities.h"
 
@@ -8,10 +9,6 @@
 #include <vector>
 
 namespace segxai {
-
-// Which voxel axes a member's input was mirrored along (test-time augmentation by flips). Its
-// output is read mirrored back along the same axes, which undoes the flip exactly.
-using FlipAxes = std::array<bool, 3>;
 
 // The ensemble's uncertainty, voxel by voxel, on the study's grid. With p_m the class
 // probabilities of member m (of M) and p = mean over m of p_m (docs/methods.md#uncertainty):
@@ -40,11 +37,10 @@ public:
     // Bytes the sums need for `members` members (the check the constructor makes, for one).
     static uint64_t bytesNeeded(const Geometry& grid, size_t classes, size_t stdClasses, size_t members);
 
-    // One member's probabilities and labels on the grid, read mirrored along `flip`. A class
-    // left out at a voxel (ClassProbabilities keeps 4 of many) counts 0 there, and the entropy
-    // counts the mass left out as one more outcome (a lower bound of the member's entropy).
-    void add(const ClassProbabilities& probabilities, const LabelVolume& labels, const std::string& name,
-             const FlipAxes& flip = {false, false, false});
+    // One member's probabilities and labels on the grid. A class left out at a voxel
+    // (ClassProbabilities keeps 4 of many) counts 0 there, and the entropy counts the mass left
+    // out as one more outcome (a lower bound of the member's entropy).
+    void add(const ClassProbabilities& probabilities, const LabelVolume& labels, const std::string& name);
 
     size_t members() const { return m_memberNames.size(); }
     // The maps of the members added so far (at least one).
@@ -61,19 +57,5 @@ private:
     std::vector<LabelVolume> m_memberLabels;
     std::vector<std::string> m_memberNames;
 };
-
-// The index of voxel (i, j, k) of `grid` mirrored along `flip`.
-size_t mirroredIndex(const Geometry& grid, int64_t i, int64_t j, int64_t k, const FlipAxes& flip);
-
-// `volume` mirrored along `flip` (its geometry unchanged).
-template <typename T>
-std::vector<T> mirrored(const std::vector<T>& voxels, const Geometry& grid, const FlipAxes& flip) {
-    std::vector<T> out(voxels.size());
-    for (int64_t k = 0; k < grid.dims[2]; ++k)
-        for (int64_t j = 0; j < grid.dims[1]; ++j)
-            for (int64_t i = 0; i < grid.dims[0]; ++i)
-                out[grid.linearIndex(i, j, k)] = voxels[mirroredIndex(grid, i, j, k, flip)];
-    return out;
-}
 
 } // namespace segxai

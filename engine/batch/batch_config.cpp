@@ -134,8 +134,9 @@ json lesionsJson(const BatchLesions& l) {
 
 BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
     refuseUnknownKeys(j,
-                      {"tta", "flip_axes", "intensity_passes", "intensity_strength", "intensity_seed", "mc_dropout",
-                       "mc_dropout_seed", "std_classes", "write_maps"},
+                      {"tta", "flip_axes", "intensity_passes", "intensity_strength", "intensity_seed", "spatial_passes",
+                       "max_rotation_deg", "max_shift_voxels", "spatial_seed", "mc_dropout", "mc_dropout_seed",
+                       "std_classes", "write_maps"},
                       origin);
     BatchUncertainty u;
     TestTimeAugmentation& t = u.tta;
@@ -144,6 +145,10 @@ BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
     t.intensityPasses = jsonField<int>(j, "intensity_passes", t.intensityPasses, origin);
     t.intensityStrength = jsonField<double>(j, "intensity_strength", t.intensityStrength, origin);
     t.intensitySeed = jsonField<uint64_t>(j, "intensity_seed", t.intensitySeed, origin);
+    t.spatialPasses = jsonField<int>(j, "spatial_passes", t.spatialPasses, origin);
+    t.maxRotationDegrees = jsonField<double>(j, "max_rotation_deg", t.maxRotationDegrees, origin);
+    t.maxShiftVoxels = jsonField<int>(j, "max_shift_voxels", t.maxShiftVoxels, origin);
+    t.spatialSeed = jsonField<uint64_t>(j, "spatial_seed", t.spatialSeed, origin);
     try {
         flipsOf(t.flipAxes); // named even when flips are off, as a typo in it would be
         UncertaintyOptions check;
@@ -163,11 +168,17 @@ json uncertaintyJson(const BatchUncertainty& u) {
     json j = {{"tta", u.tta.kind},           {"flip_axes", u.tta.flipAxes},
               {"mc_dropout", u.mcDropout},   {"mc_dropout_seed", u.mcDropoutSeed},
               {"std_classes", u.stdClasses}, {"write_maps", u.writeMaps}};
-    // Only with intensity augmentation: a configuration without it keeps the hash it had.
+    // Only with intensity or spatial augmentation: a configuration without them keeps the hash it had.
     if (u.tta.intensity()) {
         j["intensity_passes"] = u.tta.intensityPasses;
         j["intensity_strength"] = u.tta.intensityStrength;
         j["intensity_seed"] = u.tta.intensitySeed;
+    }
+    if (u.tta.spatial()) {
+        j["spatial_passes"] = u.tta.spatialPasses;
+        j["max_rotation_deg"] = u.tta.maxRotationDegrees;
+        j["max_shift_voxels"] = u.tta.maxShiftVoxels;
+        j["spatial_seed"] = u.tta.spatialSeed;
     }
     return j;
 }

@@ -22,6 +22,7 @@ enum class SeedStream : uint64_t {
     KernelShapCoalitions = 17,  // KernelSHAP: the sampled coalitions
     RandomisedWeights = 23,     // cascading randomisation: the redrawn weights
     IntensityAugmentation = 29, // test-time intensity jitter: its draws, then each pass's noise
+    SpatialAugmentation = 37,   // test-time rotations and shifts: their draws
 };
 
 // The seed of `stream` (and of its sample `sample`, for per-sample streams) for the user's

@@ -34,4 +34,20 @@ struct Study {
     std::vector<std::string> warnings;
 };
 
+// The study's geometry, paths and channel names, each channel's voxels made by
+// `voxels(channel, index)` (a test-time augmentation's input); no ground truth.
+template <typename MakeVoxels> Study transformedStudy(const Study& study, MakeVoxels&& voxels) {
+    Study out;
+    out.geometry = study.geometry;
+    out.sourcePaths = study.sourcePaths;
+    for (size_t c = 0; c < study.channels.size(); ++c) {
+        Volume v;
+        v.geometry = study.channels[c].geometry;
+        v.name = study.channels[c].name;
+        v.voxels = voxels(study.channels[c], c);
+        out.channels.push_back(std::move(v));
+    }
+    return out;
+}
+
 } // namespace segxai

@@ -35,6 +35,15 @@ float ClassProbabilities::at(size_t classIndex, size_t voxel) const {
     return 0.0f;
 }
 
+void ClassProbabilities::read(size_t classIndex, size_t first, size_t count, float* out) const {
+    if (dense()) {
+        std::copy_n(m_dense.begin() + ptrdiff_t(classIndex * m_grid.voxelCount() + first), count, out);
+        return;
+    }
+    for (size_t v = 0; v < count; ++v)
+        out[v] = at(classIndex, first + v);
+}
+
 Volume ClassProbabilities::volume(size_t classIndex, const std::string& name) const {
     Volume out(m_grid, name);
     const size_t voxels = m_grid.voxelCount();
@@ -50,6 +59,41 @@ Volume ClassProbabilities::volume(size_t classIndex, const std::string& name) co
         },
         1 << 16);
     return out;
+}
+
+namespace {
+
+// Blocks of `block` values, one per voxel of `grid` in its voxel order, mirrored along `flip`.
+template <typename T>
+void mirrorBlocks(std::vector<T>& values, const Geometry& grid, size_t block, const FlipAxes& flip) {
+    std::vector<T> out(values.size());
+    parallelFor(grid.dims[2], [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+            for (int64_t j = 0; j < grid.dims[1]; ++j)
+                for (int64_t i = 0; i < grid.dims[0]; ++i) {
+                    const size_t to = grid.linearIndex(i, j, k) * block;
+                    const size_t from = mirroredIndex(grid, i, j, k, flip) * block;
+                    std::copy_n(values.begin() + ptrdiff_t(from), block, out.begin() + ptrdiff_t(to));
+                }
+    });
+    values.swap(out);
+}
+
+} // namespace
+
+void ClassProbabilities::mirror(const FlipAxes& flip) {
+    if (!anyFlip(flip)) return;
+    if (!dense()) {
+        mirrorBlocks(m_class, m_grid, kKeptPerVoxel, flip);
+        mirrorBlocks(m_value, m_grid, kKeptPerVoxel, flip);
+        return;
+    }
+    const size_t voxels = m_grid.voxelCount();
+    for (size_t c = 0; c < m_classes; ++c) {
+        std::vector<float> one(m_dense.begin() + ptrdiff_t(c * voxels), m_dense.begin() + ptrdiff_t((c + 1) * voxels));
+        mirrorBlocks(one, m_grid, 1, flip);
+        std::copy(one.begin(), one.end(), m_dense.begin() + ptrdiff_t(c * voxels));
+    }
 }
 
 void ClassProbabilities::keep(size_t voxel, uint16_t classIndex, float value) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "engine/core/mirror.h"
 #include "engine/core/volume.h"
 
 #include <cstdint>
@@ -36,6 +37,8 @@ public:
     float at(size_t classIndex, int64_t i, int64_t j, int64_t k) const {
         return at(classIndex, m_grid.linearIndex(i, j, k));
     }
+    // Class `classIndex` at voxels first .. first + count - 1 into `out`.
+    void read(size_t classIndex, size_t first, size_t count, float* out) const;
     // One class's map on the whole grid, in float32.
     Volume volume(size_t classIndex, const std::string& name = {}) const;
 
@@ -53,6 +56,9 @@ public:
     // probable class at each target voxel (the first of equals) into `labels` (on `target`).
     // Kept classes only: a class left out at a voxel counts as 0 there.
     ClassProbabilities resampledLinear(const Geometry& target, LabelVolume& labels) const;
+
+    // Mirrors every class's map along `flip` of the grid, in place.
+    void mirror(const FlipAxes& flip);
 
     // Memory held, in bytes.
     size_t bytes() const;

@@ -158,34 +158,45 @@ void releaseChannels(Study& study) {
 
 namespace {
 
-Segmentation segment(const Model& model, const Study& study, JobContext* job, Study* releasable) {
-    if (model.impl().nnunet) return segmentNnunet(model, study, job, releasable);
-    const auto start = std::chrono::steady_clock::now();
+// The tensor dimensions of a [1, C, spatial...] tensor that are the model grid's axes in `flip`.
+std::vector<int64_t> flipDims(const FlipAxes& flip, bool reverseAxes) {
+    std::vector<int64_t> dims;
+    for (int64_t a = 0; a < 3; ++a) {
+        if (flip[size_t(a)]) dims.push_back(reverseAxes ? 4 - a : 2 + a);
+    }
+    return dims;
+}
+
+// The model's prediction of its prepared input `x` on `modelGrid`, mirrored along `flip` of
+// that grid and mirrored back, mapped onto `studyGrid`.
+Segmentation predictPrepared(const Model& model, const torch::Tensor& x, const Geometry& modelGrid,
+                             const Geometry& studyGrid, const FlipAxes& flip, JobContext* job) {
     const Model::Impl& m = model.impl();
     const ModelCard& card = m.card;
-    if (job) job->progress(0.02f, "preparing input");
-    ModelInput input = prepareModelInput(study, card, model.expectedInputChannels());
-    if (releasable) releaseChannels(*releasable);
-    if (job) job->throwIfStopped();
-
+    const std::vector<int64_t> dims = flipDims(flip, card.reverseAxes);
     torch::Tensor output;
     std::string halfNote;
-    SlabReduction reduction(input.grid, card.reverseAxes, card.outputsProbabilities);
+    SlabReduction reduction(modelGrid, card.reverseAxes, card.outputsProbabilities);
     {
         torch::InferenceMode noAutograd;
         std::optional<JobContext> forwardJob;
         if (job) forwardJob = job->sub(0.1f, 0.85f);
-        torch::Tensor x = volumesToTensor(input.channels, card.reverseAxes);
-        input.channels.clear(); // the tensor holds them now
+        torch::Tensor input = dims.empty() ? x : torch::flip(x, dims);
         if (card.slidingWindow) {
-            forwardModelSlabs(model, std::move(x), forwardJob ? &*forwardJob : nullptr,
+            forwardModelSlabs(model, std::move(input), forwardJob ? &*forwardJob : nullptr,
                               WindowSums{kFloatWindowSumsBytes, &halfNote}, std::ref(reduction));
             output = reduction.whole;
         } else {
-            output = forwardModel(model, x, forwardJob ? &*forwardJob : nullptr);
+            output = forwardModel(model, input, forwardJob ? &*forwardJob : nullptr);
         }
         if (job) job->progress(0.86f, "mapping back");
-        if (output.defined()) toProbabilitiesInPlace(output, card.outputsProbabilities);
+        if (output.defined()) {
+            toProbabilitiesInPlace(output, card.outputsProbabilities);
+            if (!dims.empty()) output = torch::flip(output, dims);
+        } else if (!dims.empty()) {
+            reduction.probabilities.mirror(flip);
+            reduction.labels.labels = mirrored(reduction.labels.labels, modelGrid, flip);
+        }
     }
 
     Segmentation segmentation;
@@ -204,21 +215,80 @@ Segmentation segment(const Model& model, const Study& study, JobContext* job, St
     for (int64_t c = 0; c < classes; ++c)
         segmentation.classNames.push_back(card.className(size_t(c)));
     if (output.defined()) {
-        mapClassesToStudy(output, input.grid, card.reverseAxes, study.geometry, segmentation, job);
-    } else if (input.grid.sameGrid(study.geometry)) {
+        mapClassesToStudy(output, modelGrid, card.reverseAxes, studyGrid, segmentation, job);
+    } else if (modelGrid.sameGrid(studyGrid)) {
         segmentation.probabilities = std::move(reduction.probabilities);
         segmentation.labels = std::move(reduction.labels);
-        segmentation.labels.geometry = study.geometry;
+        segmentation.labels.geometry = studyGrid;
     } else {
         segmentation.labels.name = "segmentation";
-        segmentation.probabilities = reduction.probabilities.resampledLinear(study.geometry, segmentation.labels);
+        segmentation.probabilities = reduction.probabilities.resampledLinear(studyGrid, segmentation.labels);
     }
+    return segmentation;
+}
+
+// The study's channels prepared as the card says, as the model's input tensor.
+torch::Tensor preparedTensor(const Model& model, const Study& study, Geometry& modelGrid, Study* releasable) {
+    ModelInput input = prepareModelInput(study, model.impl().card, model.expectedInputChannels());
+    if (releasable) releaseChannels(*releasable);
+    modelGrid = input.grid;
+    torch::Tensor x = volumesToTensor(input.channels, model.impl().card.reverseAxes);
+    input.channels.clear(); // the tensor holds them now
+    return x;
+}
+
+Segmentation segment(const Model& model, const Study& study, JobContext* job, Study* releasable) {
+    if (model.impl().nnunet) return segmentNnunet(model, study, job, releasable);
+    const auto start = std::chrono::steady_clock::now();
+    if (job) job->progress(0.02f, "preparing input");
+    Geometry modelGrid;
+    const torch::Tensor x = preparedTensor(model, study, modelGrid, releasable);
+    if (job) job->throwIfStopped();
+    Segmentation segmentation = predictPrepared(model, x, modelGrid, study.geometry, {false, false, false}, job);
     segmentation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (job) job->progress(1.0f, "segmented");
     return segmentation;
 }
 
+// The study mirrored along `flip` in voxel space (its geometry unchanged), channels only.
+Study mirroredStudy(const Study& study, const FlipAxes& flip) {
+    return transformedStudy(
+        study, [&](const Volume& channel, size_t) { return mirrored(channel.voxels, channel.geometry, flip); });
+}
+
 } // namespace
+
+struct PreparedStudy::Input {
+    Geometry grid;
+    torch::Tensor tensor;
+};
+
+PreparedStudy::PreparedStudy(const Model& model, const Study& study, JobContext* job) : m_model(model), m_study(study) {
+    if (model.impl().nnunet) return;
+    if (job) job->progress(0.02f, "preparing input");
+    m_input = std::make_unique<Input>();
+    m_input->tensor = preparedTensor(model, study, m_input->grid, nullptr);
+}
+
+PreparedStudy::~PreparedStudy() = default;
+
+Segmentation PreparedStudy::predict(const FlipAxes& flip, JobContext* job) const {
+    const auto start = std::chrono::steady_clock::now();
+    Segmentation segmentation;
+    if (!m_input) {
+        // nnU-Net prepares (crops, resamples, normalises) per prediction; its study is mirrored.
+        if (!anyFlip(flip)) return segmentNnunet(m_model, m_study, job);
+        segmentation = segmentNnunet(m_model, mirroredStudy(m_study, flip), job);
+        segmentation.probabilities.mirror(flip);
+        segmentation.labels.labels = mirrored(segmentation.labels.labels, m_study.geometry, flip);
+    } else {
+        const FlipAxes onModelGrid = flipOnGrid(flip, m_study.geometry, m_input->grid);
+        segmentation = predictPrepared(m_model, m_input->tensor, m_input->grid, m_study.geometry, onModelGrid, job);
+    }
+    segmentation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (job) job->progress(1.0f, "segmented");
+    return segmentation;
+}
 
 Segmentation segmentStudy(const Model& model, const Study& study, JobContext* job) {
     return segment(model, study, job, nullptr);

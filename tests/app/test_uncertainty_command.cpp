@@ -123,8 +123,12 @@ TEST_CASE("segxai uncertainty refuses bad options before any work", "[cli][uncer
     auto run = test::runProcess(
         {SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--tta", "rotate", "--out", out});
     CHECK(run.exitCode == 1);
-    CHECK_THAT(run.output,
-               Catch::Contains("--tta: ") && Catch::Contains("use none, flips, intensity or flips+intensity"));
+    CHECK_THAT(run.output, Catch::Contains("--tta: ") && Catch::Contains("flips, intensity and spatial joined by '+'"));
+    CHECK_FALSE(fs::exists(out));
+    run = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--tta", "spatial",
+                            "--max-rotation", "45", "--out", out});
+    CHECK(run.exitCode == 1);
+    CHECK_THAT(run.output, Catch::Contains("rotation 45 degrees is outside [0, 30]"));
     CHECK_FALSE(fs::exists(out));
     run = test::runProcess({SEGXAI_BINARY, "uncertainty", "--study", study, "--model", model, "--model",
                             SEGXAI_TEST_DATA "/models/linear.pt", "--out", out});

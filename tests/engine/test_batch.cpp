@@ -154,8 +154,11 @@ TEST_CASE("batch.json: defaults, every section, and clear errors", "[batch]") {
     CHECK_THAT(error(R"({"metrics": {"metrics": ["accuracy"]}})"), Catch::Contains("accuracy"));
     CHECK_THAT(error(R"({"instances": {"connectivity": 8}})"), Catch::Contains("6, 18 or 26"));
     CHECK_THAT(error(R"([1, 2])"), Catch::Contains("must be a JSON object"));
-    CHECK_THAT(error(R"({"uncertainty": {"tta": "rotations"}})"),
-               Catch::Contains("uncertainty") && Catch::Contains("'rotations'") && Catch::Contains("flips+intensity"));
+    CHECK_THAT(error(R"({"uncertainty": {"tta": "rotations"}})"), Catch::Contains("uncertainty") &&
+                                                                      Catch::Contains("'rotations'") &&
+                                                                      Catch::Contains("spatial joined by"));
+    CHECK_THAT(error(R"({"uncertainty": {"tta": "flips+spatial", "max_shift_voxels": 20}})"),
+               Catch::Contains("uncertainty") && Catch::Contains("shift 20 voxels is outside [0, 16]"));
     CHECK_THAT(error(R"({"uncertainty": {"tta": "intensity", "intensity_strength": 0.9}})"),
                Catch::Contains("uncertainty") && Catch::Contains("[0, 0.5]"));
     CHECK_THAT(error(R"({"uncertainty": {"flip_axes": "xw"}})"),

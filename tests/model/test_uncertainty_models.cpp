@@ -118,7 +118,7 @@ TEST_CASE("intensity passes: each the model on the jittered study, and no jitter
     CHECK(largest(same.maps.mutualInformation) < 1e-5f);
     CHECK(largest(same.maps.disagreement) == 0.0f);
     tta.kind = "rotations";
-    CHECK_THROWS_WITH(tta.applyTo(none), Catch::Contains("'rotations'") && Catch::Contains("flips+intensity"));
+    CHECK_THROWS_WITH(tta.applyTo(none), Catch::Contains("'rotations'") && Catch::Contains("spatial joined by '+'"));
 }
 
 TEST_CASE("a card's members join its model's ensemble, relative to the card", "[uncertainty]") {
@@ -290,4 +290,58 @@ TEST_CASE("MC dropout: scripted dropout switched on, p = 0 gives zero mutual inf
 
     CHECK_THROWS_WITH(ensembleUncertainty({{Model::load(kModels + "dropout_traced.pt"), "t"}}, study, options),
                       Catch::Contains("MC dropout:") && Catch::Contains("traced"));
+}
+
+TEST_CASE("flips mirror the model's own grid and are mapped back on it (spacing, RAS)", "[uncertainty]") {
+    // An LPS study at 1 mm; the card reorients to RAS (x and y reversed) and resamples to 2 mm:
+    // each flip mirrors the prepared input on the model's grid, not the study again.
+    test::TempDir dir;
+    const std::string card = R"({"output": "probabilities", "spacing_mm": 2, "orientation": "RAS"})";
+    const Study study = waves({12, 10, 8});
+    UncertaintyOptions options;
+    options.flips = flipsOf("xyz");
+    // Voxel-wise: every flip gives back the unflipped prediction, bit for bit.
+    const auto voxelWise = Model::load(withCard(dir, "probabilities.pt", card));
+    const UncertaintyRun same = ensembleUncertainty({{voxelWise, "voxel-wise"}}, study, options);
+    const Segmentation plain = segmentStudy(*voxelWise, study);
+    for (const LabelVolume& member : same.maps.memberLabels)
+        CHECK(member.labels == plain.labels.labels);
+    CHECK(largest(same.maps.mutualInformation) < 1e-5f); // 0 to float precision
+    CHECK(largest(same.maps.classStd.at(0)) == 0.0f);
+    // local_fcn's kernels are not symmetric: its flipped passes differ, so the flips happened.
+    const auto fcn = Model::load(withCard(dir, "local_fcn.pt", R"({"spacing_mm": 2, "orientation": "RAS"})"));
+    const UncertaintyRun differing = ensembleUncertainty({{fcn, "fcn"}}, study, options);
+    CHECK(largest(differing.maps.mutualInformation) > 1e-6f);
+    CHECK(differing.maps.memberLabels[0].labels == segmentStudy(*fcn, study).labels.labels);
+}
+
+TEST_CASE("whole-voxel shifts of a voxel-wise model give no uncertainty away from the edge; rotations little",
+          "[uncertainty]") {
+    const auto model = Model::load(kModels + "probabilities.pt");
+    const Study study = waves({12, 10, 8});
+    TestTimeAugmentation tta;
+    tta.kind = "spatial";
+    tta.spatialPasses = 4;
+    tta.maxRotationDegrees = 0.0;
+    tta.maxShiftVoxels = 1;
+    UncertaintyOptions options;
+    tta.applyTo(options);
+    const UncertaintyRun shifted = ensembleUncertainty({{model, "voxel-wise"}}, study, options);
+    CHECK(shifted.passes == 5); // the unmoved pass, then 4 motions
+    CHECK_THAT(shifted.maps.memberNames[1], Catch::StartsWith("voxel-wise moved rotation 0.0, 0.0, 0.0 deg, shift"));
+    float interior = 0.0f, edge = 0.0f;
+    for (int64_t k = 0; k < 8; ++k)
+        for (int64_t j = 0; j < 10; ++j)
+            for (int64_t i = 0; i < 12; ++i) {
+                const bool inside = i >= 1 && j >= 1 && k >= 1 && i < 11 && j < 9 && k < 7;
+                float& worst = inside ? interior : edge;
+                worst = std::max(worst, shifted.maps.mutualInformation.at(i, j, k));
+                if (inside) CHECK(shifted.maps.disagreement.at(i, j, k) == 0.0f);
+            }
+    CHECK(interior < 1e-5f);
+    CHECK(edge > 1e-5f); // within a shift of the edge a moved pass reads the edge voxel again
+    tta.maxRotationDegrees = 5.0;
+    tta.applyTo(options);
+    const UncertaintyRun turned = ensembleUncertainty({{model, "voxel-wise"}}, study, options);
+    CHECK(largest(turned.maps.mutualInformation) > 1e-5f);
 }

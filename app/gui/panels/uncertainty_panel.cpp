@@ -111,6 +111,13 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
                           "and noise of 0.02 of each channel's range (nothing to map back: no voxel moves)");
     }
     ImGui::SetNextItemWidth(110.0f);
+    inputCount("rotation and shift passes", m_settings.spatialPasses, 0, 64);
+    if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("Each member once more per pass on its input rotated by up to %.0f degrees about each axis\n"
+                          "and shifted by up to %d whole voxels (seeded), its prediction moved back by the inverse",
+                          m_settings.maxRotationDegrees, m_settings.maxShiftVoxels);
+    }
+    ImGui::SetNextItemWidth(110.0f);
     inputCount("MC dropout passes", m_settings.mcDropoutPasses, 0, 64);
     if (m_settings.mcDropoutPasses > 0) {
         int seed = int(m_settings.mcDropoutSeed);
@@ -133,7 +140,7 @@ void UncertaintyPanel::drawSettings(Document& document, FileDialog& files) {
         flips = 1; // said when Run is pressed
     }
     const size_t predictions = (folds + model.card().members.size() + document.uncertainty.extraMembers.size()) *
-                               (flips + size_t(m_settings.intensityPasses)) *
+                               (flips + size_t(m_settings.intensityPasses) + size_t(m_settings.spatialPasses)) *
                                size_t(std::max(1, m_settings.mcDropoutPasses));
     ImGui::BeginDisabled(document.uncertainty.running());
     if (ImGui::Button(fmt::format("Run ({} predictions)", predictions).c_str(), ImVec2(-FLT_MIN, 0))) {

@@ -99,12 +99,19 @@ Volume certaintyOf(const UncertaintyMaps& maps) {
 
 TestTimeAugmentation UncertaintySettings::augmentation() const {
     TestTimeAugmentation t;
-    const bool intensity = intensityPasses > 0;
-    t.kind = flips && intensity ? "flips+intensity" : flips ? "flips" : intensity ? "intensity" : "none";
+    std::vector<std::string> kinds;
+    if (flips) kinds.push_back("flips");
+    if (intensityPasses > 0) kinds.push_back("intensity");
+    if (spatialPasses > 0) kinds.push_back("spatial");
+    t.kind = kinds.empty() ? "none" : fmt::format("{}", fmt::join(kinds, "+"));
     t.flipAxes = flipAxes;
     t.intensityPasses = intensityPasses;
     t.intensityStrength = intensityStrength;
     t.intensitySeed = intensitySeed;
+    t.spatialPasses = spatialPasses;
+    t.maxRotationDegrees = maxRotationDegrees;
+    t.maxShiftVoxels = maxShiftVoxels;
+    t.spatialSeed = spatialSeed;
     return t;
 }
 

@@ -20,6 +20,10 @@ struct UncertaintySettings {
     int intensityPasses = 0; // test-time intensity jitter (gain, gamma, noise), seeded
     double intensityStrength = 0.1;
     uint64_t intensitySeed = 0;
+    int spatialPasses = 0; // test-time small rotations and whole-voxel shifts, seeded, mapped back
+    double maxRotationDegrees = 5.0;
+    int maxShiftVoxels = 2;
+    uint64_t spatialSeed = 0;
     int mcDropoutPasses = 0; // scripted models with dropout layers; 0: off
     uint64_t mcDropoutSeed = 0;
     // Explain the Explain tab's target with every member (panel A's first method).
