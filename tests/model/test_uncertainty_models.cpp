@@ -315,7 +315,7 @@ TEST_CASE("flips mirror the model's own grid and are mapped back on it (spacing,
     CHECK(differing.maps.memberLabels[0].labels == segmentStudy(*fcn, study).labels.labels);
 }
 
-TEST_CASE("whole-voxel shifts of a voxel-wise model give no uncertainty away from the edge; rotations little",
+TEST_CASE("whole-voxel shifts of a voxel-wise model give no uncertainty away from the edge, rotations little",
           "[uncertainty]") {
     const auto model = Model::load(kModels + "probabilities.pt");
     const Study study = waves({12, 10, 8});

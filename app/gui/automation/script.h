@@ -26,9 +26,9 @@ class Application;
 //   show-aggregation CLASS [SEGMENT]  that class's map (in that segment), segments shaded by its mass
 //   benchmark METHODS METRICS    the faithfulness benchmark (comma-separated lists)
 //   save-lesions FOLDER          the lesion analysis as segxai lesions writes it
-//   uncertainty [flips[:AXES]] [intensity:N] [spatial:N] [stability] [mc-dropout:N] [MODEL...]  the ensemble's
-//   uncertainty
-//                                (the open model's folds and MODELs; stability: the Explain tab's
+//   uncertainty [flips[:AXES]] [intensity:N] [spatial:N] [stability] [mc-dropout:N] [MODEL...]
+//                                the ensemble's uncertainty (the open model's folds and MODELs;
+//                                N jitters, N rotations and shifts; stability: the Explain tab's
 //                                target explained by every member with panel A's method)
 //   show-uncertainty MAP         in panel A: entropy, mutual-information, disagreement,
 //                                expected-entropy, explanation-mean, explanation-std
