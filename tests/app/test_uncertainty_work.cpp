@@ -255,3 +255,55 @@ TEST_CASE("model versions compared in the viewer: Dice by hand, and each class's
         CHECK(agreement->insideB == Approx(positiveMassInside(mapB, target)));
     }
 }
+
+TEST_CASE("a session keeps the ensemble's uncertainty and reopens to the same map in the same panel",
+          "[uncertainty][workspace]") {
+    Opened o(kLocal);
+    UncertaintySettings settings;
+    settings.extraModels = {kWide};
+    settings.flips = true;
+    settings.flipAxes.assign(1, 'x');
+    settings.spatialPasses = 1;
+    o.document.uncertainty.run(settings, std::nullopt);
+    o.finish();
+    const auto before = o.document.uncertainty.result();
+    REQUIRE(before);
+    CHECK(before->run.passes == 6); // 2 members x (2 flips + 1 motion)
+    o.document.uncertainty.showMap(0, 2);
+    REQUIRE(o.document.comparison.panels()[0].result == before->maps);
+    const nlohmann::json saved = sessionToJson(o.document);
+    INFO(saved.dump(1));
+    CHECK(saved["panels"][0]["shows"] == "uncertainty");
+    CHECK(saved["panels"][0]["explained"] == true);
+    CHECK(saved["uncertainty"]["extra_models"][0] == std::filesystem::absolute(kWide).lexically_normal().string());
+    CHECK(saved["uncertainty"]["flip_axes"] == "x");
+    CHECK(saved["uncertainty"]["spatial_passes"] == 1);
+    CHECK(saved["uncertainty"]["panel"] == 0);
+    CHECK(saved["uncertainty"]["map"] == 2);
+
+    // A fresh viewer opens the session: the ensemble runs again and panel A shows map 2.
+    JobRunner jobs;
+    Document reopened{jobs};
+    reopened.sessions.open(sessionFromJson(saved, "s.segxai"));
+    for (int n = 0; n < 40 && (!jobs.idle() || reopened.workspace.loading() || !reopened.uncertainty.result()); ++n) {
+        jobs.waitIdle();
+        reopened.update();
+    }
+    INFO(fmt::format("{}", fmt::join(reopened.messages().take(), "; ")));
+    const auto after = reopened.uncertainty.result();
+    REQUIRE(after);
+    CHECK(after->run.maps.memberNames == before->run.maps.memberNames);
+    CHECK(after->run.maps.mutualInformation.voxels == before->run.maps.mutualInformation.voxels);
+    CHECK(reopened.comparison.panels()[0].result == after->maps);
+    CHECK(reopened.workspace.viewer().displays[0].index == 2);
+
+    // A session whose panel shows an uncertainty map it does not name is refused.
+    nlohmann::json broken = saved;
+    broken.erase("uncertainty");
+    CHECK_THROWS_WITH(sessionFromJson(broken, "s.segxai"),
+                      Catch::Contains("panel A shows an uncertainty map, but 'uncertainty' names none"));
+    broken = saved;
+    broken["uncertainty"]["max_shift_voxels"] = 99;
+    CHECK_THROWS_WITH(sessionFromJson(broken, "s.segxai"),
+                      Catch::Contains("s.segxai: uncertainty: ") && Catch::Contains("outside [0, 16]"));
+}

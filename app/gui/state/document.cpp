@@ -5,7 +5,7 @@ namespace segxai::app {
 Document::Document(JobRunner& jobs)
     : m_jobs(jobs), workspace(jobs, m_messages), comparison(workspace), uncertainty(workspace, comparison),
       lesions(workspace, comparison, uncertainty), aggregation(workspace, comparison), models(workspace, comparison),
-      sessions(workspace, comparison, lesions, aggregation) {
+      sessions(workspace, comparison, lesions, aggregation, uncertainty) {
     m_jobs.setFailureHandler([this](const JobReport& report) { m_messages.jobEnded(report); });
 }
 

@@ -1,12 +1,14 @@
 #include "app/gui/state/session.h"
 
 #include "app/gui/state/document.h"
+#include "app/gui/state/uncertainty_settings_json.h"
 #include "engine/analysis/lesion_options_json.h"
 #include "engine/core/error.h"
 #include "engine/explain/explain_parameters_json.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/json_fields.h"
 #include "engine/io/json_text.h"
+#include "engine/model/nnunet_options_json.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -144,6 +146,8 @@ const char* sourceName(MapSource::Kind kind) {
         return "lesion";
     case MapSource::Kind::AggregationCell:
         return "aggregation";
+    case MapSource::Kind::Uncertainty:
+        return "uncertainty";
     default:
         return "explanation";
     }
@@ -154,7 +158,8 @@ MapSource::Kind sourceKind(const json& j, const std::string& where) {
     if (name == "explanation") return MapSource::Kind::Explanation;
     if (name == "lesion") return MapSource::Kind::Lesion;
     if (name == "aggregation") return MapSource::Kind::AggregationCell;
-    throw Error(where + ": 'shows' must be explanation, lesion or aggregation, not '" + name + "'");
+    if (name == "uncertainty") return MapSource::Kind::Uncertainty;
+    throw Error(where + ": 'shows' must be explanation, lesion, aggregation or uncertainty, not '" + name + "'");
 }
 
 json syntheticToJson(const SyntheticLesion& l) {
@@ -183,31 +188,6 @@ SyntheticLesion syntheticFromJson(const json& j, const std::string& where) {
     }
     l.edgeMm = jsonField<double>(j, "edge_mm", l.edgeMm, where);
     return l;
-}
-
-json nnunetToJson(const NnunetOptions& o) {
-    return {{"folds", o.folds},
-            {"checkpoint", o.checkpointName},
-            {"configuration", o.configuration},
-            {"mirroring", o.mirroring},
-            {"step", o.tileStep}};
-}
-
-NnunetOptions nnunetFromJson(const json& j, const std::string& where) {
-    if (!j.is_object()) throw Error(where + " must be an object");
-    NnunetOptions o;
-    const json folds = j.value("folds", json::array());
-    if (!folds.is_array()) throw Error(where + ": 'folds' must be a list of fold names");
-    for (const auto& f : folds) {
-        if (!f.is_string()) throw Error(where + ": 'folds' must be a list of fold names");
-        o.folds.push_back(f.get<std::string>());
-    }
-    o.checkpointName = jsonField<std::string>(j, "checkpoint", o.checkpointName, where);
-    o.configuration = jsonField<std::string>(j, "configuration", "", where);
-    o.mirroring = jsonField<bool>(j, "mirroring", true, where);
-    o.tileStep = jsonField<double>(j, "step", o.tileStep, where);
-    if (!(o.tileStep >= 0.05 && o.tileStep <= 1.0)) throw Error(where + ": 'step' must be in [0.05, 1]");
-    return o;
 }
 
 json aggregationToJson(const Session::AggregationEntry& a) {
@@ -419,8 +399,7 @@ json sessionToJson(const Document& document) {
         panels.push_back({{"methods", methodsToJson(p.methods)},
                           {"parameters", parametersToJson(p.parameters)},
                           {"model", p.modelPath.empty() ? "" : absolute(p.modelPath)},
-                          {"explained", p.result != nullptr && p.result->source.kind != MapSource::Kind::Uncertainty &&
-                                            p.result->source.kind != MapSource::Kind::Stability},
+                          {"explained", p.result != nullptr && p.result->source.kind != MapSource::Kind::Stability},
                           {"shows", sourceName(p.result ? p.result->source.kind : MapSource::Kind::Explanation)}});
         if (p.result && p.result->source.kind == MapSource::Kind::Explanation) target = p.result->source.target.text;
     }
@@ -452,6 +431,18 @@ json sessionToJson(const Document& document) {
             entry.part = cell->part;
         }
         session["aggregation"] = aggregationToJson(entry);
+    }
+    if (const auto u = document.uncertainty.result()) {
+        json entry = uncertaintySettingsToJson(u->settings);
+        for (json& m : entry["extra_models"])
+            m = absolute(m.get<std::string>());
+        entry["panel"] = entry["map"] = -1;
+        for (size_t n = 0; n < document.comparison.panels().size(); ++n) {
+            if (document.comparison.panels()[n].result != u->maps) continue;
+            entry["panel"] = n;
+            entry["map"] = state.displays[n].index;
+        }
+        session["uncertainty"] = entry;
     }
     if (state.selectedInstance != 0 && workspace.instances()) {
         for (const Instance& i : workspace.instances()->instances) {
@@ -516,7 +507,7 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
         entry.modelPath = resolved(panelModel.get<std::string>(), folder);
         entry.explained = p.value("explained", false) == true;
         entry.shows = sourceKind(p, where);
-        if (n > 0 && entry.shows != MapSource::Kind::Explanation)
+        if (n > 0 && (entry.shows == MapSource::Kind::Lesion || entry.shows == MapSource::Kind::AggregationCell))
             throw Error(where + ": only panel A shows lesions and aggregation cells");
         s.panels.push_back(std::move(entry));
     }
@@ -534,6 +525,22 @@ Session sessionFromJson(const json& j, const std::string& origin, const std::str
     }
     if (auto it = j.find("aggregation"); it != j.end() && !it->is_null()) {
         s.aggregation = aggregationFromJson(*it, origin + ": aggregation");
+    }
+    if (auto it = j.find("uncertainty"); it != j.end() && !it->is_null()) {
+        const std::string where = origin + ": uncertainty";
+        Session::UncertaintyEntry entry{uncertaintySettingsFromJson(*it, where),
+                                        jsonField<int>(*it, "panel", -1, where), jsonField<int>(*it, "map", -1, where)};
+        for (std::string& m : entry.settings.extraModels)
+            m = resolved(m, folder);
+        s.uncertainty = entry;
+    }
+    for (size_t n = 0; n < s.panels.size(); ++n) {
+        const auto& p = s.panels[n];
+        if (p.explained && p.shows == MapSource::Kind::Uncertainty &&
+            !(s.uncertainty && s.uncertainty->panel == int(n) && s.uncertainty->map >= 0)) {
+            throw Error(fmt::format("{}: panel {} shows an uncertainty map, but 'uncertainty' names none", origin,
+                                    char('A' + n)));
+        }
     }
     for (const auto& p : s.panels) {
         if (!p.explained) continue;

@@ -1,5 +1,6 @@
 #pragma once
 #include "app/gui/state/comparison.h"
+#include "app/gui/state/uncertainty_work.h"
 #include "app/gui/state/viewer_state.h"
 #include "engine/analysis/aggregation.h"
 #include "engine/analysis/lesion_report.h"
@@ -17,7 +18,8 @@ namespace segxai::app {
 class Document;
 
 // A saved session: what to load (study, model, a painted synthetic lesion), what each panel
-// shows (an explanation of a target, a lesion's maps, a cell of the Agg2Exp matrix), the
+// shows (an explanation of a target, a lesion's maps, a cell of the Agg2Exp matrix, an
+// uncertainty map), the
 // analyses those came from, and how it was shown (the whole view state), so that opening it
 // computes again what is needed and gives the same picture.
 // Stored as JSON (extension .segxai): {"segxai_session": 1, ...}.
@@ -47,6 +49,11 @@ struct Session {
         AttributionPart part = AttributionPart::Absolute;
     };
     std::optional<AggregationEntry> aggregation; // an Agg2Exp aggregation to run again
+    struct UncertaintyEntry {
+        UncertaintySettings settings;
+        int panel = -1, map = -1; // the panel showing one of its maps, and which (-1: none)
+    };
+    std::optional<UncertaintyEntry> uncertainty; // an ensemble's uncertainty to run again
     std::optional<Index3> selectedVoxel;         // a voxel of the picked structure
     nlohmann::json view;                         // ViewerState, applied with applyViewState()
 };

@@ -20,8 +20,9 @@ bool panelAShows(const Session& session, MapSource::Kind kind) {
 } // namespace
 
 SessionRestore::SessionRestore(Workspace& workspace, Comparison& comparison, LesionWork& lesions,
-                               AggregationWork& aggregation)
-    : m_workspace(workspace), m_comparison(comparison), m_lesions(lesions), m_aggregation(aggregation) {
+                               AggregationWork& aggregation, UncertaintyWork& uncertainty)
+    : m_workspace(workspace), m_comparison(comparison), m_lesions(lesions), m_aggregation(aggregation),
+      m_uncertainty(uncertainty) {
     m_workspace.onStudyLoaded = [this] { studyLoaded(); };
     m_workspace.onSegmented = [this] { segmented(); };
     m_workspace.onLoadFailed = [this] { m_pending.reset(); };
@@ -29,6 +30,8 @@ SessionRestore::SessionRestore(Workspace& workspace, Comparison& comparison, Les
     m_lesions.onAnalysisFailed = [this] { m_restoringLesions = false; };
     m_aggregation.onAggregated = [this] { aggregated(); };
     m_aggregation.onAggregationFailed = [this] { m_restoringAggregation = false; };
+    m_uncertainty.onFinished = [this] { uncertaintyFinished(); };
+    m_uncertainty.onFailed = [this] { m_restoringUncertainty = false; };
 }
 
 void SessionRestore::open(const Session& session) {
@@ -73,10 +76,16 @@ void SessionRestore::restorePanels(const Session& session) {
     // The analyses panel A's maps (or the tabs) came from are computed again, then shown.
     m_restoringLesions = session.lesions.has_value();
     m_restoringAggregation = session.aggregation.has_value();
+    m_restoringUncertainty = session.uncertainty.has_value();
     m_restoringSegmentation = m_workspace.segmentationGeneration();
-    if (m_restoringLesions || m_restoringAggregation) m_restoring = std::make_shared<const Session>(session);
+    if (m_restoringLesions || m_restoringAggregation || m_restoringUncertainty)
+        m_restoring = std::make_shared<const Session>(session);
     if (session.lesions) m_lesions.analyse(session.lesions->options);
     if (session.aggregation) m_aggregation.aggregate(session.aggregation->method, session.aggregation->parameters);
+    if (session.uncertainty) {
+        m_uncertainty.extraMembers = session.uncertainty->settings.extraModels;
+        m_uncertainty.run(session.uncertainty->settings, std::nullopt);
+    }
 }
 
 void SessionRestore::applySelection(const Session& session) {
@@ -86,7 +95,7 @@ void SessionRestore::applySelection(const Session& session) {
 void SessionRestore::lesionsAnalysed() {
     if (!std::exchange(m_restoringLesions, false) || !m_restoring) return;
     const auto session = m_restoring;
-    if (!m_restoringAggregation) m_restoring.reset();
+    releaseWhenDone();
     if (m_restoringSegmentation != m_workspace.segmentationGeneration()) return;
     const int id = session->lesions->shown;
     if (!panelAShows(*session, MapSource::Kind::Lesion)) {
@@ -104,7 +113,7 @@ void SessionRestore::lesionsAnalysed() {
 void SessionRestore::aggregated() {
     if (!std::exchange(m_restoringAggregation, false) || !m_restoring) return;
     const auto session = m_restoring;
-    if (!m_restoringLesions) m_restoring.reset();
+    releaseWhenDone();
     if (m_restoringSegmentation != m_workspace.segmentationGeneration()) return;
     const Session::AggregationEntry& cell = *session->aggregation;
     if (!panelAShows(*session, MapSource::Kind::AggregationCell) || cell.row < 0) return;
@@ -114,6 +123,24 @@ void SessionRestore::aggregated() {
     m_aggregation.showCell(cell.row, cell.segment, cell.part);
     restoreShownState(saved, m_workspace.viewer());
     applySelection(*session);
+}
+
+void SessionRestore::uncertaintyFinished() {
+    if (!std::exchange(m_restoringUncertainty, false) || !m_restoring) return;
+    const auto session = m_restoring;
+    releaseWhenDone();
+    if (m_restoringSegmentation != m_workspace.segmentationGeneration()) return;
+    const Session::UncertaintyEntry& entry = *session->uncertainty;
+    if (entry.panel < 0 || entry.panel >= int(m_comparison.panels().size()) || entry.map < 0) return;
+    ViewerState saved = m_workspace.viewer();
+    applyViewState(session->view, saved);
+    m_comparison.keepDisplayOnce(entry.panel);
+    m_uncertainty.showMap(entry.panel, entry.map);
+    m_workspace.viewer().displays[size_t(entry.panel)] = saved.displays[size_t(entry.panel)];
+}
+
+void SessionRestore::releaseWhenDone() {
+    if (!m_restoringLesions && !m_restoringAggregation && !m_restoringUncertainty) m_restoring.reset();
 }
 
 } // namespace segxai::app

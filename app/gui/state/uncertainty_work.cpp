@@ -165,10 +165,13 @@ void UncertaintyWork::run(const UncertaintySettings& settings, const std::option
                         run.target->description, run.stability->meanRankCorrelation, run.stability->meanTopOverlap);
             }
             // Shown at once unless panel A shows something already (the Uncertainty tab shows it then).
-            if (m_comparison.panels().front().result) return;
-            showMap(0, run.maps.memberNames.size() > 1 ? 1 : 0);
+            if (!m_comparison.panels().front().result) showMap(0, run.maps.memberNames.size() > 1 ? 1 : 0);
+            if (onFinished) onFinished();
         },
-        [this](const JobReport& report) { m_workspace.messages().jobEnded(report); });
+        [this](const JobReport& report) {
+            m_workspace.messages().jobEnded(report);
+            if (report.status != JobStatus::Succeeded && onFailed) onFailed();
+        });
 }
 
 bool UncertaintyWork::running() const {

@@ -4,6 +4,7 @@
 #include "engine/analysis/ensemble_uncertainty.h"
 #include "engine/analysis/instance_uncertainty.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,9 @@ public:
     std::shared_ptr<const Result> result() const;
     // Moves whenever a result arrives.
     uint64_t revision() const { return m_revision; }
+    // Called on the UI thread when a run's result has arrived (sessions show their map then).
+    std::function<void()> onFinished;
+    std::function<void()> onFailed; // ... or it failed or was cancelled
 
     // Shows uncertainty map `item` (index into result()->maps) in a panel, in the uncertainty
     // colour map; or item `item` of the stability maps.
