@@ -258,6 +258,7 @@ UncertaintyRun ensembleUncertainty(const std::vector<EnsembleMember>& members, c
     }
     run.passes = passes;
     run.maps = sums->finish();
+    sums.reset(); // the sums are freed before the structures are found
     Segmentation ensemble;
     ensemble.classNames = run.maps.classNames;
     ensemble.labels = run.maps.labels;

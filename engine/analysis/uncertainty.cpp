@@ -108,7 +108,7 @@ void UncertaintyAccumulator::add(const ClassProbabilities& probabilities, const 
     m_memberNames.push_back(name);
 }
 
-UncertaintyMaps UncertaintyAccumulator::finish() const {
+UncertaintyMaps UncertaintyAccumulator::finish() {
     if (m_memberNames.empty()) throw Error("uncertainty needs at least one member");
     const size_t voxels = m_grid.voxelCount(), classes = m_classNames.size();
     const double members = double(m_memberNames.size());
@@ -160,7 +160,7 @@ UncertaintyMaps UncertaintyAccumulator::finish() const {
             out.classStd[s].voxels[voxel] = float(std::sqrt(std::max(0.0, meanSquare - meanShift * meanShift)));
         }
     });
-    out.memberLabels = m_memberLabels;
+    out.memberLabels = std::move(m_memberLabels);
     out.memberNames = m_memberNames;
     return out;
 }

@@ -43,8 +43,9 @@ public:
     void add(const ClassProbabilities& probabilities, const LabelVolume& labels, const std::string& name);
 
     size_t members() const { return m_memberNames.size(); }
-    // The maps of the members added so far (at least one).
-    UncertaintyMaps finish() const;
+    // The maps of the members added so far (at least one). The members' labels move into the
+    // maps (not copied: K label maps would be held twice), so this is called once.
+    UncertaintyMaps finish();
 
 private:
     Geometry m_grid;
