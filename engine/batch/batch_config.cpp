@@ -1,7 +1,7 @@
 #include "engine/batch/batch_config.h"
 
-#include "engine/analysis/ensemble_uncertainty.h"
 #include "engine/analysis/lesion_options_json.h"
+#include "engine/analysis/test_time_augmentation_json.h"
 #include "engine/core/error.h"
 #include "engine/explain/explain_parameters_json.h"
 #include "engine/io/json_fields.h"
@@ -133,29 +133,11 @@ json lesionsJson(const BatchLesions& l) {
 }
 
 BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
-    refuseUnknownKeys(j,
-                      {"tta", "flip_axes", "intensity_passes", "intensity_strength", "intensity_seed", "spatial_passes",
-                       "max_rotation_deg", "max_shift_voxels", "spatial_seed", "mc_dropout", "mc_dropout_seed",
-                       "std_classes", "write_maps"},
-                      origin);
+    std::set<std::string> keys(std::begin(kTestTimeAugmentationKeys), std::end(kTestTimeAugmentationKeys));
+    keys.insert({"mc_dropout", "mc_dropout_seed", "std_classes", "write_maps"});
+    refuseUnknownKeys(j, keys, origin);
     BatchUncertainty u;
-    TestTimeAugmentation& t = u.tta;
-    t.kind = jsonField<std::string>(j, "tta", t.kind, origin);
-    t.flipAxes = jsonField<std::string>(j, "flip_axes", t.flipAxes, origin);
-    t.intensityPasses = jsonField<int>(j, "intensity_passes", t.intensityPasses, origin);
-    t.intensityStrength = jsonField<double>(j, "intensity_strength", t.intensityStrength, origin);
-    t.intensitySeed = jsonField<uint64_t>(j, "intensity_seed", t.intensitySeed, origin);
-    t.spatialPasses = jsonField<int>(j, "spatial_passes", t.spatialPasses, origin);
-    t.maxRotationDegrees = jsonField<double>(j, "max_rotation_deg", t.maxRotationDegrees, origin);
-    t.maxShiftVoxels = jsonField<int>(j, "max_shift_voxels", t.maxShiftVoxels, origin);
-    t.spatialSeed = jsonField<uint64_t>(j, "spatial_seed", t.spatialSeed, origin);
-    try {
-        flipsOf(t.flipAxes); // named even when flips are off, as a typo in it would be
-        UncertaintyOptions check;
-        t.applyTo(check);
-    } catch (const Error& error) {
-        throw Error(origin + ": " + error.what());
-    }
+    readTestTimeAugmentation(j, u.tta, origin);
     u.mcDropout = jsonField<int>(j, "mc_dropout", u.mcDropout, origin);
     if (u.mcDropout < 0 || u.mcDropout > 10000) throw Error(origin + ": 'mc_dropout' must be 0-10000");
     u.mcDropoutSeed = jsonField<uint64_t>(j, "mc_dropout_seed", u.mcDropoutSeed, origin);
@@ -165,21 +147,11 @@ BatchUncertainty uncertaintyFrom(const json& j, const std::string& origin) {
 }
 
 json uncertaintyJson(const BatchUncertainty& u) {
-    json j = {{"tta", u.tta.kind},           {"flip_axes", u.tta.flipAxes},
-              {"mc_dropout", u.mcDropout},   {"mc_dropout_seed", u.mcDropoutSeed},
-              {"std_classes", u.stdClasses}, {"write_maps", u.writeMaps}};
-    // Only with intensity or spatial augmentation: a configuration without them keeps the hash it had.
-    if (u.tta.intensity()) {
-        j["intensity_passes"] = u.tta.intensityPasses;
-        j["intensity_strength"] = u.tta.intensityStrength;
-        j["intensity_seed"] = u.tta.intensitySeed;
-    }
-    if (u.tta.spatial()) {
-        j["spatial_passes"] = u.tta.spatialPasses;
-        j["max_rotation_deg"] = u.tta.maxRotationDegrees;
-        j["max_shift_voxels"] = u.tta.maxShiftVoxels;
-        j["spatial_seed"] = u.tta.spatialSeed;
-    }
+    json j = {{"mc_dropout", u.mcDropout},
+              {"mc_dropout_seed", u.mcDropoutSeed},
+              {"std_classes", u.stdClasses},
+              {"write_maps", u.writeMaps}};
+    writeTestTimeAugmentation(u.tta, j);
     return j;
 }
 

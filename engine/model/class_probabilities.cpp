@@ -63,18 +63,20 @@ Volume ClassProbabilities::volume(size_t classIndex, const std::string& name) co
 
 namespace {
 
-// Blocks of `block` values, one per voxel of `grid` in its voxel order, mirrored along `flip`.
+// `values` laid out [plane][voxel][block] (voxels in `grid`'s order), mirrored along `flip`.
 template <typename T>
-void mirrorBlocks(std::vector<T>& values, const Geometry& grid, size_t block, const FlipAxes& flip) {
+void mirrorVoxels(std::vector<T>& values, const Geometry& grid, size_t planes, size_t block, const FlipAxes& flip) {
     std::vector<T> out(values.size());
+    const size_t plane = grid.voxelCount() * block;
     parallelFor(grid.dims[2], [&](int64_t k0, int64_t k1) {
-        for (int64_t k = k0; k < k1; ++k)
-            for (int64_t j = 0; j < grid.dims[1]; ++j)
-                for (int64_t i = 0; i < grid.dims[0]; ++i) {
-                    const size_t to = grid.linearIndex(i, j, k) * block;
-                    const size_t from = mirroredIndex(grid, i, j, k, flip) * block;
-                    std::copy_n(values.begin() + ptrdiff_t(from), block, out.begin() + ptrdiff_t(to));
-                }
+        for (size_t p = 0; p < planes; ++p)
+            for (int64_t k = k0; k < k1; ++k)
+                for (int64_t j = 0; j < grid.dims[1]; ++j)
+                    for (int64_t i = 0; i < grid.dims[0]; ++i) {
+                        const size_t to = p * plane + grid.linearIndex(i, j, k) * block;
+                        const size_t from = p * plane + mirroredIndex(grid, i, j, k, flip) * block;
+                        std::copy_n(values.begin() + ptrdiff_t(from), block, out.begin() + ptrdiff_t(to));
+                    }
     });
     values.swap(out);
 }
@@ -83,16 +85,11 @@ void mirrorBlocks(std::vector<T>& values, const Geometry& grid, size_t block, co
 
 void ClassProbabilities::mirror(const FlipAxes& flip) {
     if (!anyFlip(flip)) return;
-    if (!dense()) {
-        mirrorBlocks(m_class, m_grid, kKeptPerVoxel, flip);
-        mirrorBlocks(m_value, m_grid, kKeptPerVoxel, flip);
-        return;
-    }
-    const size_t voxels = m_grid.voxelCount();
-    for (size_t c = 0; c < m_classes; ++c) {
-        std::vector<float> one(m_dense.begin() + ptrdiff_t(c * voxels), m_dense.begin() + ptrdiff_t((c + 1) * voxels));
-        mirrorBlocks(one, m_grid, 1, flip);
-        std::copy(one.begin(), one.end(), m_dense.begin() + ptrdiff_t(c * voxels));
+    if (dense()) {
+        mirrorVoxels(m_dense, m_grid, m_classes, 1, flip);
+    } else {
+        mirrorVoxels(m_class, m_grid, 1, kKeptPerVoxel, flip);
+        mirrorVoxels(m_value, m_grid, 1, kKeptPerVoxel, flip);
     }
 }
 

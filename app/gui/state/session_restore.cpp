@@ -93,10 +93,8 @@ void SessionRestore::applySelection(const Session& session) {
 }
 
 void SessionRestore::lesionsAnalysed() {
-    if (!std::exchange(m_restoringLesions, false) || !m_restoring) return;
-    const auto session = m_restoring;
-    releaseWhenDone();
-    if (m_restoringSegmentation != m_workspace.segmentationGeneration()) return;
+    const auto session = arrived(m_restoringLesions);
+    if (!session) return;
     const int id = session->lesions->shown;
     if (!panelAShows(*session, MapSource::Kind::Lesion)) {
         m_lesions.setShown(id);
@@ -111,10 +109,8 @@ void SessionRestore::lesionsAnalysed() {
 }
 
 void SessionRestore::aggregated() {
-    if (!std::exchange(m_restoringAggregation, false) || !m_restoring) return;
-    const auto session = m_restoring;
-    releaseWhenDone();
-    if (m_restoringSegmentation != m_workspace.segmentationGeneration()) return;
+    const auto session = arrived(m_restoringAggregation);
+    if (!session) return;
     const Session::AggregationEntry& cell = *session->aggregation;
     if (!panelAShows(*session, MapSource::Kind::AggregationCell) || cell.row < 0) return;
     ViewerState saved = m_workspace.viewer();
@@ -126,10 +122,8 @@ void SessionRestore::aggregated() {
 }
 
 void SessionRestore::uncertaintyFinished() {
-    if (!std::exchange(m_restoringUncertainty, false) || !m_restoring) return;
-    const auto session = m_restoring;
-    releaseWhenDone();
-    if (m_restoringSegmentation != m_workspace.segmentationGeneration()) return;
+    const auto session = arrived(m_restoringUncertainty);
+    if (!session) return;
     const Session::UncertaintyEntry& entry = *session->uncertainty;
     if (entry.panel < 0 || entry.panel >= int(m_comparison.panels().size()) || entry.map < 0) return;
     ViewerState saved = m_workspace.viewer();
@@ -139,8 +133,11 @@ void SessionRestore::uncertaintyFinished() {
     m_workspace.viewer().displays[size_t(entry.panel)] = saved.displays[size_t(entry.panel)];
 }
 
-void SessionRestore::releaseWhenDone() {
+std::shared_ptr<const Session> SessionRestore::arrived(bool& restoring) {
+    if (!std::exchange(restoring, false) || !m_restoring) return nullptr;
+    auto session = m_restoring;
     if (!m_restoringLesions && !m_restoringAggregation && !m_restoringUncertainty) m_restoring.reset();
+    return m_restoringSegmentation == m_workspace.segmentationGeneration() ? session : nullptr;
 }
 
 } // namespace segxai::app

@@ -29,8 +29,9 @@ private:
     void lesionsAnalysed();
     void aggregated();
     void uncertaintyFinished();
-    // Forgets the session once no analysis it runs again is outstanding.
-    void releaseWhenDone();
+    // The session whose analysis (`restoring`, now cleared) has arrived, while its segmentation
+    // is still the workspace's; null otherwise. Forgotten once no other analysis is outstanding.
+    std::shared_ptr<const Session> arrived(bool& restoring);
     void applySelection(const Session& session);
 
     Workspace& m_workspace;

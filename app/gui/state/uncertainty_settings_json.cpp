@@ -1,5 +1,6 @@
 #include "app/gui/state/uncertainty_settings_json.h"
 
+#include "engine/analysis/test_time_augmentation_json.h"
 #include "engine/core/error.h"
 #include "engine/io/json_fields.h"
 
@@ -8,18 +9,9 @@ namespace segxai::app {
 using nlohmann::json;
 
 json uncertaintySettingsToJson(const UncertaintySettings& s) {
-    return {{"extra_models", s.extraModels},
-            {"flips", s.flips},
-            {"flip_axes", s.flipAxes},
-            {"intensity_passes", s.intensityPasses},
-            {"intensity_strength", s.intensityStrength},
-            {"intensity_seed", s.intensitySeed},
-            {"spatial_passes", s.spatialPasses},
-            {"max_rotation_deg", s.maxRotationDegrees},
-            {"max_shift_voxels", s.maxShiftVoxels},
-            {"spatial_seed", s.spatialSeed},
-            {"mc_dropout", s.mcDropoutPasses},
-            {"mc_dropout_seed", s.mcDropoutSeed}};
+    json j = {{"extra_models", s.extraModels}, {"mc_dropout", s.mcDropoutPasses}, {"mc_dropout_seed", s.mcDropoutSeed}};
+    writeTestTimeAugmentation(s.augmentation(), j);
+    return j;
 }
 
 UncertaintySettings uncertaintySettingsFromJson(const json& j, const std::string& where) {
@@ -32,26 +24,12 @@ UncertaintySettings uncertaintySettingsFromJson(const json& j, const std::string
             throw Error(where + ": 'extra_models' must be a list of model paths");
         s.extraModels.push_back(m.get<std::string>());
     }
-    s.flips = jsonField<bool>(j, "flips", s.flips, where);
-    s.flipAxes = jsonField<std::string>(j, "flip_axes", s.flipAxes, where);
-    s.intensityPasses = jsonField<int>(j, "intensity_passes", s.intensityPasses, where);
-    s.intensityStrength = jsonField<double>(j, "intensity_strength", s.intensityStrength, where);
-    s.intensitySeed = jsonField<uint64_t>(j, "intensity_seed", s.intensitySeed, where);
-    s.spatialPasses = jsonField<int>(j, "spatial_passes", s.spatialPasses, where);
-    s.maxRotationDegrees = jsonField<double>(j, "max_rotation_deg", s.maxRotationDegrees, where);
-    s.maxShiftVoxels = jsonField<int>(j, "max_shift_voxels", s.maxShiftVoxels, where);
-    s.spatialSeed = jsonField<uint64_t>(j, "spatial_seed", s.spatialSeed, where);
+    TestTimeAugmentation tta;
+    readTestTimeAugmentation(j, tta, where);
+    s.setAugmentation(tta);
     s.mcDropoutPasses = jsonField<int>(j, "mc_dropout", s.mcDropoutPasses, where);
     s.mcDropoutSeed = jsonField<uint64_t>(j, "mc_dropout_seed", s.mcDropoutSeed, where);
-    if (s.intensityPasses < 0 || s.spatialPasses < 0 || s.mcDropoutPasses < 0)
-        throw Error(where + ": pass counts cannot be negative");
-    try {
-        flipsOf(s.flipAxes);
-        UncertaintyOptions check;
-        s.augmentation().applyTo(check); // axes, strength, angle and shift checked now
-    } catch (const Error& error) {
-        throw Error(where + ": " + error.what());
-    }
+    if (s.mcDropoutPasses < 0) throw Error(where + ": 'mc_dropout' cannot be negative");
     return s;
 }
 

@@ -115,6 +115,18 @@ TestTimeAugmentation UncertaintySettings::augmentation() const {
     return t;
 }
 
+void UncertaintySettings::setAugmentation(const TestTimeAugmentation& t) {
+    flips = t.flips();
+    flipAxes = t.flipAxes;
+    intensityPasses = t.intensity() ? t.intensityPasses : 0;
+    intensityStrength = t.intensityStrength;
+    intensitySeed = t.intensitySeed;
+    spatialPasses = t.spatial() ? t.spatialPasses : 0;
+    maxRotationDegrees = t.maxRotationDegrees;
+    maxShiftVoxels = t.maxShiftVoxels;
+    spatialSeed = t.spatialSeed;
+}
+
 void UncertaintyWork::run(const UncertaintySettings& settings, const std::optional<StabilityRequest>& stability) {
     const auto on = m_workspace.segmented("uncertainty");
     if (!on) return;

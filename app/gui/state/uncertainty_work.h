@@ -31,6 +31,8 @@ struct UncertaintySettings {
     bool stability = false;
 
     TestTimeAugmentation augmentation() const;
+    // The reverse: the flips, intensity and spatial passes `tta` asks for (0 passes: off).
+    void setAugmentation(const TestTimeAugmentation& tta);
 };
 
 // The ensemble's uncertainty on the open study (engine/analysis/ensemble_uncertainty.h), shown
