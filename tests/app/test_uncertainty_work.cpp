@@ -5,6 +5,7 @@
 #include "engine/explain/target.h"
 #include "engine/io/image_io.h"
 #include "engine/model/inference.h"
+#include "tests/app/run_jobs.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/volumes.h"
 
@@ -19,13 +20,6 @@ using namespace segxai;
 using namespace segxai::app;
 
 namespace {
-
-void runJobsToEnd(JobRunner& jobs, Document& document) {
-    for (int n = 0; n < 20 && (!jobs.idle() || document.workspace.loading()); ++n) {
-        jobs.waitIdle();
-        document.update();
-    }
-}
 
 // A one-channel study of blobs, segmented by `model` (a quarter of it class 1 for kLocal).
 struct Opened {
@@ -48,7 +42,7 @@ struct Opened {
         document.workspace.openStudy(StudyRequest{{dir.file("t1.nii.gz")}, {}, {}});
         finish();
     }
-    void finish() { runJobsToEnd(jobs, document); }
+    void finish() { test::runJobsToEnd(jobs, document); }
 };
 
 // Two small networks of one input channel and two classes, with other weights.
@@ -285,7 +279,8 @@ TEST_CASE("a session keeps the ensemble's uncertainty and reopens to the same ma
     JobRunner jobs;
     Document reopened{jobs};
     reopened.sessions.open(sessionFromJson(saved, "s.segxai"));
-    for (int n = 0; n < 40 && (!jobs.idle() || reopened.workspace.loading() || !reopened.uncertainty.result()); ++n) {
+    for (int n = 0; n < 40 && (!jobs.quiescent() || reopened.workspace.loading() || !reopened.uncertainty.result());
+         ++n) {
         jobs.waitIdle();
         reopened.update();
     }

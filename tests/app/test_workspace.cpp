@@ -2,6 +2,7 @@
 #include "app/gui/state/document.h"
 #include "app/gui/state/session.h"
 #include "engine/io/image_io.h"
+#include "tests/app/run_jobs.h"
 #include "tests/support/dicom_writer.h"
 #include "tests/support/nnunet_refs.h"
 #include "tests/support/temp_dir.h"
@@ -23,15 +24,6 @@ void settle(Document& document) {
         document.workspace.jobs().waitIdle();
         document.update();
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-}
-
-// Runs the engine's jobs and the document's updates until nothing is left to do (a job that
-// finishes may start the next: loading a model segments).
-void runJobsToEnd(JobRunner& jobs, Document& document) {
-    for (int n = 0; n < 20 && (!jobs.idle() || document.workspace.loading()); ++n) {
-        jobs.waitIdle();
-        document.update();
     }
 }
 
@@ -146,7 +138,7 @@ TEST_CASE("a study opened as [flair, t1] is reloaded in the model's order [t1, f
     JobRunner jobs;
     Document document(jobs);
     Workspace& workspace = document.workspace;
-    auto finish = [&] { runJobsToEnd(jobs, document); };
+    auto finish = [&] { test::runJobsToEnd(jobs, document); };
     workspace.openModel(SEGXAI_TEST_DATA "/models/tiny_unet_traced.pt"); // card: t1, flair
     finish();
     workspace.openStudy(StudyRequest{{dir.file("flair.nii.gz"), dir.file("t1.nii.gz")}, {}, {}});
@@ -195,7 +187,7 @@ TEST_CASE(
     JobRunner jobs;
     Document document(jobs);
     Workspace& workspace = document.workspace;
-    auto finish = [&] { runJobsToEnd(jobs, document); };
+    auto finish = [&] { test::runJobsToEnd(jobs, document); };
     const std::string folder = test::nnunetModelFolder("Dataset901_PlainCTAniso");
     // Dropped as the dataset folder, as a user would drop it.
     workspace.openModel(std::filesystem::path(folder).parent_path().string());
