@@ -9,7 +9,7 @@ SEGXAI_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config clang-format
     libtorch-dev libinsighttoolkit5-dev
     libimgui-dev libglfw3-dev libglm-dev libepoxy-dev libgl-dev
-    zlib1g-dev catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+    libopenblas0-openmp zlib1g-dev catch2 nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
     xvfb xauth libgl1-mesa-dri fonts-dejavu-core mricron-data
 )
 

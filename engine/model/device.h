@@ -8,7 +8,11 @@ namespace segxai {
 struct ComputeDevice {
     bool cuda = false;
     int threads = 1;
-    std::string description; // "CPU, 2 threads (LibTorch 1.13.1)"
+    std::string description; // "CPU, 2 threads, LibTorch 1.13.1, OpenBLAS"
+    // The BLAS LibTorch's CPU kernels call (transposed convolutions, linear layers): its file,
+    // and whether it is the unoptimised, single-threaded reference implementation.
+    std::string blasLibrary;
+    bool referenceBlas = false;
 };
 
 // Finds the device once and reports it. Safe to call from any thread, any number of times.

@@ -1,7 +1,10 @@
 #include "engine/model/device.h"
 
 #include "engine/core/cpu_cores.h"
+#include "engine/core/log.h"
 
+#include <dlfcn.h>
+#include <filesystem>
 #include <fmt/format.h>
 #include <thread>
 #include <torch/csrc/jit/runtime/graph_executor.h>
@@ -9,6 +12,29 @@
 #include <torch/version.h>
 
 namespace segxai {
+namespace {
+
+// The file that serves sgemm_ in this process, with symbolic links (Debian's alternatives)
+// resolved, so that it names the implementation.
+std::string loadedBlasLibrary() {
+    void* symbol = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info info{};
+    if (symbol == nullptr || dladdr(symbol, &info) == 0 || info.dli_fname == nullptr) return {};
+    std::error_code error;
+    const auto resolved = std::filesystem::canonical(info.dli_fname, error);
+    return error ? std::string(info.dli_fname) : resolved.string();
+}
+
+std::string blasName(const std::string& library) {
+    for (const auto& [part, name] :
+         {std::pair{"openblas", "OpenBLAS"}, std::pair{"blis", "BLIS"}, std::pair{"mkl", "MKL"},
+          std::pair{"atlas", "ATLAS"}, std::pair{"/blas/libblas", "reference BLAS"}}) {
+        if (library.find(part) != std::string::npos) return name;
+    }
+    return std::filesystem::path(library).filename().string();
+}
+
+} // namespace
 
 const ComputeDevice& computeDevice() {
     static const ComputeDevice device = [] {
@@ -22,8 +48,20 @@ const ComputeDevice& computeDevice() {
         torch::jit::getProfilingMode() = false;
         d.cuda = torch::cuda::is_available();
         d.threads = usableCores();
+        d.blasLibrary = loadedBlasLibrary();
+        d.referenceBlas = blasName(d.blasLibrary) == "reference BLAS";
         d.description = d.cuda ? fmt::format("CUDA ({} GPU), LibTorch {}", torch::cuda::device_count(), TORCH_VERSION)
                                : fmt::format("CPU, {} threads, LibTorch {}", d.threads, TORCH_VERSION);
+        if (!d.cuda && !d.blasLibrary.empty()) d.description += ", " + blasName(d.blasLibrary);
+        // Debian's LibTorch calls whichever BLAS the system's alternatives select; the
+        // reference one runs transposed convolutions on one core and about twice as slowly
+        // (docs/performance.md#threads).
+        if (!d.cuda && d.referenceBlas) {
+            logWarning("LibTorch calls the reference BLAS ({}), which is single-threaded and unoptimised: models "
+                       "with transposed convolutions run about twice as slowly. Install an optimised one "
+                       "(Debian: apt-get install libopenblas0-openmp).",
+                       d.blasLibrary);
+        }
         return d;
     }();
     return device;

@@ -134,15 +134,17 @@ private:
         offset[size_t(gridAxis)] = slab.first;
         const int64_t ni = byVoxel.size(2), nj = byVoxel.size(1), nk = byVoxel.size(0), classes = byVoxel.size(3);
         const float* values = byVoxel.data_ptr<float>();
-        parallelFor(nk, [&](int64_t k0, int64_t k1) {
-            for (int64_t k = k0; k < k1; ++k)
-                for (int64_t j = 0; j < nj; ++j)
-                    for (int64_t i = 0; i < ni; ++i) {
-                        const float* row = values + ((k * nj + j) * ni + i) * classes;
-                        const size_t voxel = m_grid.linearIndex(offset[0] + i, offset[1] + j, offset[2] + k);
-                        probabilities.setVoxel(voxel, row);
-                        labels.labels[voxel] = uint16_t(std::max_element(row, row + classes) - row);
-                    }
+        // Split by lines of voxels, not by k: a slab is often one k thick.
+        parallelFor(nk * nj, [&](int64_t l0, int64_t l1) {
+            for (int64_t line = l0; line < l1; ++line) {
+                const int64_t k = line / nj, j = line % nj;
+                for (int64_t i = 0; i < ni; ++i) {
+                    const float* row = values + ((k * nj + j) * ni + i) * classes;
+                    const size_t voxel = m_grid.linearIndex(offset[0] + i, offset[1] + j, offset[2] + k);
+                    probabilities.setVoxel(voxel, row);
+                    labels.labels[voxel] = uint16_t(std::max_element(row, row + classes) - row);
+                }
+            }
         });
     }
 

@@ -95,3 +95,13 @@ TEST_CASE("a model's forward on an engine worker keeps every allowed core busy: 
         WARN("the machine is busy (" << capacity << " cores free): CPU time / wall time not checked");
     }
 }
+
+TEST_CASE("LibTorch's BLAS is found and named, and it is not the single-threaded reference one", "[model][threads]") {
+    // Debian's LibTorch calls whichever BLAS the system selects; the install step
+    // (cmake/setup.sh) installs OpenBLAS, which halved the scale case's segmentation.
+    const ComputeDevice& device = computeDevice();
+    INFO(device.blasLibrary);
+    REQUIRE_FALSE(device.blasLibrary.empty());
+    if (!device.cuda) CHECK_THAT(device.description, Catch::Contains("BLAS") || Catch::Contains("MKL"));
+    CHECK_FALSE(device.referenceBlas);
+}
