@@ -4,6 +4,7 @@
 #include "engine/core/job_runner.h"
 #include "engine/core/memory_budget.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/gzip_file.h"
 #include "engine/io/metaimage_header.h"
 #include "engine/io/nifti_header.h"
 
@@ -498,16 +499,35 @@ void writeImage(const Geometry& geometry, const std::vector<Voxel>& voxels, cons
     }
     auto image = imageFromGeometry<Image>(geometry);
     std::copy(voxels.begin(), voxels.end(), image->GetBufferPointer());
-    writeAtomically(path, ext, protectedPaths, [&](const std::string& temporaryPath) {
+    auto itkWrite = [&](const std::string& file, bool compress) {
         try {
             auto writer = itk::ImageFileWriter<Image>::New();
-            writer->SetFileName(temporaryPath);
+            writer->SetFileName(file);
             writer->SetInput(image);
-            writer->SetUseCompression(true);
+            writer->SetUseCompression(compress);
             writer->Update();
         } catch (const itk::ExceptionObject& e) {
             throw Error(fmt::format("{}: cannot write: {}", path, e.GetDescription()));
         }
+    };
+    writeAtomically(path, ext, protectedPaths, [&](const std::string& temporaryPath) {
+        if (ext != ".nii.gz") {
+            itkWrite(temporaryPath, true);
+            return;
+        }
+        // ITK's NIfTI writer compresses on one core at zlib's default level, whatever level it
+        // is given (14.6 s for the scale case's labels). ITK writes the plain file, with its
+        // header; it is then compressed on every core at the fastest level (docs/performance.md#the-scale-benchmark).
+        const std::string plain = temporaryPath.substr(0, temporaryPath.size() - 3);
+        try {
+            itkWrite(plain, false);
+            gzipFile(plain, temporaryPath);
+        } catch (...) {
+            std::error_code ignored;
+            std::filesystem::remove(plain, ignored);
+            throw;
+        }
+        std::filesystem::remove(plain);
     });
 }
 

@@ -12,6 +12,7 @@
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
 #include <itkVector.h>
+#include <zlib.h>
 
 using namespace segxai;
 
@@ -49,6 +50,45 @@ TEST_CASE("every writable format round-trips geometry and voxels", "[io]") {
         CHECK(header.pixelType == "float32");
         CHECK(header.geometry.dims == original.geometry.dims);
     }
+}
+
+TEST_CASE("a .nii.gz is the plain NIfTI in one gzip member, its blocks compressed in parallel", "[io]") {
+    test::TempDir dir;
+    Geometry g;
+    g.dims = {128, 96, 80}; // 3.75 MiB of float32: four blocks and a part
+    const Volume original =
+        test::makeVolume(g, [](auto i, auto j, auto k) { return float((i * 7 + j * 3 + k) % 23) + 0.25f * float(k); });
+    writeVolume(original, dir.file("v.nii"));
+    writeVolume(original, dir.file("v.nii.gz"));
+    std::ifstream plainFile(dir.file("v.nii"), std::ios::binary);
+    const std::vector<char> plain((std::istreambuf_iterator<char>(plainFile)), std::istreambuf_iterator<char>());
+    std::ifstream gzFile(dir.file("v.nii.gz"), std::ios::binary);
+    std::vector<unsigned char> gz((std::istreambuf_iterator<char>(gzFile)), std::istreambuf_iterator<char>());
+    REQUIRE(gz.size() > 18);
+    CHECK(gz.size() < plain.size());
+    // One member: a single inflate reaches the stream's end, with its CRC and size checked,
+    // exactly at the file's end, and gives the plain file byte for byte.
+    z_stream stream{};
+    REQUIRE(inflateInit2(&stream, 16 + 15) == Z_OK);
+    std::vector<char> out(plain.size() + 1024);
+    stream.next_in = gz.data();
+    stream.avail_in = uInt(gz.size());
+    stream.next_out = reinterpret_cast<unsigned char*>(out.data());
+    stream.avail_out = uInt(out.size());
+    const int status = inflate(&stream, Z_FINISH);
+    const size_t produced = out.size() - stream.avail_out;
+    const uInt left = stream.avail_in;
+    inflateEnd(&stream);
+    CHECK(status == Z_STREAM_END);
+    CHECK(left == 0);
+    REQUIRE(produced == plain.size());
+    CHECK(std::equal(plain.begin(), plain.end(), out.begin()));
+    CHECK(readVolume(dir.file("v.nii.gz")).voxels == original.voxels);
+    // Nothing else left in the folder: the plain temporary is gone.
+    size_t files = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        ++files;
+    CHECK(files == 2);
 }
 
 TEST_CASE("label maps round-trip and must hold whole numbers", "[io]") {
