@@ -4,11 +4,13 @@
 #include "engine/core/job_runner.h"
 #include "engine/core/memory_budget.h"
 #include "engine/core/resample.h"
+#include "engine/model/model_input.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fmt/format.h>
+#include <numeric>
 #include <optional>
 
 namespace segxai {
@@ -102,15 +104,17 @@ Target classRegionTarget(const Segmentation& segmentation, int c) {
 
 } // namespace
 
-// How many classes are explained together. Each costs its mask on the study grid and, on the
-// model grid (at most the study's voxel count at 4 bytes), its score weights and a map per
-// channel; the rest of the job (the model's passes) is the same for any number. Explaining
-// together saves forwards on whole-volume models; sliding-window models pass target by
-// target anyway. So: every class when they fit a quarter of the available memory (at most
-// 2 GB), else as many as fit, at least one.
-size_t aggregationChunk(const Study& study, size_t classes) {
-    const uint64_t voxels = study.geometry.voxelCount();
-    const uint64_t perClass = voxels * (1 + 4 * (1 + std::max<size_t>(1, study.channels.size())));
+// How many classes are explained together. Each holds its mask on the study grid and, on the
+// model's grid (padded to its windows: a fifth more), its score weights twice (as given and
+// padded), its input gradient and its map per channel; the rest of the job (the model's
+// passes) is the same for any number. Explaining together saves forwards: one for every
+// target on whole-volume models, one per window for the targets it touches on sliding-window
+// models. So: every class when they fit a quarter of the available memory (at most 2 GB),
+// else as many as fit, at least one.
+size_t aggregationChunk(const Model& model, const Study& study, size_t classes) {
+    const uint64_t modelVoxels = uint64_t(modelGridFor(study.geometry, model.card()).voxelCount());
+    const uint64_t channels = std::max<size_t>(1, study.channels.size());
+    const uint64_t perClass = study.geometry.voxelCount() + modelVoxels * 4 * (2 + 2 * channels) * 6 / 5;
     const uint64_t available = availableMemoryBytes();
     const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
     return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(perClass, 1)), 1, std::max<size_t>(classes, 1));
@@ -140,19 +144,31 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
     std::optional<LabelVolume> onMapGrid;
     // Classes a chunk at a time, each chunk's maps reduced to its rows before the next is
     // explained (unless the caller keeps the maps): memory for a chunk, not for every class.
-    const size_t chunk = maps ? classes.size() : aggregationChunk(study, classes.size());
+    // Predicted classes first: a chunk's targets share each window's forward, and a class with
+    // no voxels costs no window, only its memory, so it would waste a predicted class's place.
+    const size_t chunk = maps ? classes.size() : aggregationChunk(model, study, classes.size());
+    std::vector<size_t> order(classes.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    if (!maps) {
+        std::stable_partition(order.begin(), order.end(),
+                              [&](size_t row) { return m.segmentVoxels[size_t(classes[row])] > 0; });
+    }
+    SegmentShares none; // a class whose explanation has no map
+    for (auto* part : {&none.mass, &none.mean})
+        part->fill(std::vector<double>(size_t(K), 0.0));
+    m.rows.assign(classes.size(), none);
     for (size_t first = 0; first < classes.size(); first += chunk) {
         const size_t last = std::min(classes.size(), first + chunk);
         std::vector<Target> targets;
         for (size_t c = first; c < last; ++c)
-            targets.push_back(classRegionTarget(segmentation, classes[c]));
+            targets.push_back(classRegionTarget(segmentation, classes[order[c]]));
         std::optional<JobContext> part;
         if (job) part = job->sub(float(first) / float(classes.size()), float(last) / float(classes.size()));
         std::vector<Explanation> explanations =
             explainTargets(model, study, targets, method, parameters, &segmentation.labels, part ? &*part : nullptr);
-        for (const Explanation& e : explanations) {
+        for (size_t e = 0; e < explanations.size(); ++e) {
             std::vector<const Volume*> channels;
-            for (const ExplanationMap& map : e.maps)
+            for (const ExplanationMap& map : explanations[e].maps)
                 channels.push_back(&map.values);
             if (channels.empty()) continue;
             const Geometry& grid = channels.front()->geometry;
@@ -160,7 +176,7 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
                 onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels
                                                                         : resampleNearest(segmentation.labels, grid);
             }
-            m.rows.push_back(aggregateOverSegments(channels, *onMapGrid, K));
+            m.rows[order[first + e]] = aggregateOverSegments(channels, *onMapGrid, K);
         }
         if (maps) *maps = std::move(explanations);
     }

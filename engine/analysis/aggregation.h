@@ -63,7 +63,7 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
                                  JobContext* job = nullptr, std::vector<Explanation>* maps = nullptr);
 
 // How many of `classes` aggregateStudy explains together on `study` (see aggregation.cpp).
-size_t aggregationChunk(const Study& study, size_t classes);
+size_t aggregationChunk(const Model& model, const Study& study, size_t classes);
 
 // The cohort view: the mean over studies of each cell (studies must share classes and rows).
 AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies);

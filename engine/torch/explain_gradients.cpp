@@ -87,8 +87,13 @@ std::vector<Explanation> explainGradientMethodsTogether(const ExplanationProblem
     if (job) job->progress(0.0f, "forward and backward");
     const auto start = Clock::now();
     PassOptions options{layer, wantCam, parameters.variant, {false, false, false}};
+    options.inputGradient = false;
     for (Method m : methods) {
-        if (isCamMethod(m)) options.cams[camSlot(m)] = true;
+        if (isCamMethod(m)) {
+            options.cams[camSlot(m)] = true;
+        } else {
+            options.inputGradient = true;
+        }
     }
     const PassResult pass = gradientPass(p.model, p.x, p.scoreTargets.front(), options, job);
     const double seconds = secondsSince(start);

@@ -2,6 +2,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/job_runner.h"
+#include "engine/core/memory_budget.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <numeric>
+#include <optional>
 #include <torch/csrc/autograd/autograd.h>
 
 namespace segxai {
@@ -107,35 +109,44 @@ torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start,
         .slice(first + 2, start[2], start[2] + extent[2]);
 }
 
-// What both ways of running a pass work on: the padded batch and the target's padded weights.
+// What both ways of running a pass work on: the padded batch and the targets' padded weights.
 struct PaddedProblem {
     const Model& model;
-    int64_t alignment;            // sliding windows start on its multiples (windowAlignment)
-    const torch::Tensor& padded;  // [B, C, X, Y, Z]
-    const torch::Tensor& weights; // [X, Y, Z], on the model's device
-    int64_t classIndex;
-    const std::string& layer; // empty: no layer captured
+    int64_t alignment;                // sliding windows start on its multiples (windowAlignment)
+    const torch::Tensor& padded;      // [B, C, X, Y, Z]
+    std::vector<ScoreTarget> targets; // weights [X, Y, Z] padded, on the model's device
+    const std::string& layer;         // empty: no layer captured
     const PassOptions& options;
 
     std::vector<int64_t> size() const { return {padded.size(2), padded.size(3), padded.size(4)}; }
+    // What the backward is taken with respect to: the captured activation (a CAM) and the input
+    // (its gradient), as asked. Without the input the backward stops at the layer.
+    bool wantsInputGradient() const { return options.inputGradient || layer.empty(); }
 };
 
-// What a pass adds up on the padded grid, before it is cropped back to the input's.
+// What a pass adds up for one target on the padded grid, before it is cropped back to the input's.
 struct PaddedSums {
-    torch::Tensor gradient;          // dS/d(input), [B, C, X, Y, Z]
+    torch::Tensor gradient;          // dS/d(input), [B, C, X, Y, Z] (undefined when not asked)
     std::vector<torch::Tensor> cams; // the CAM maps upsampled (undefined where not asked)
 };
 
-// One forward and one backward of the whole padded batch.
+// The tensors a backward is taken with respect to: the activation first, then the input.
+std::vector<torch::Tensor> backwardInputs(const PaddedProblem& p, const WindowForward& f) {
+    std::vector<torch::Tensor> wrt;
+    if (f.activation.defined()) wrt.push_back(f.activation);
+    if (p.wantsInputGradient()) wrt.push_back(f.leaf);
+    return wrt;
+}
+
+// One forward and one backward of the whole padded batch, for the problem's one target.
 PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
     PaddedSums sums;
+    const ScoreTarget& target = p.targets.front();
     WindowForward f = forwardWithGrad(p.model, p.padded, p.layer);
-    const torch::Tensor perSample = (classScores(f.output, p.classIndex) * p.weights).sum({1, 2, 3});
+    const torch::Tensor perSample = (classScores(f.output, target.classIndex) * target.weights).sum({1, 2, 3});
     f.output.reset(); // the backward needs none of the output
-    std::vector<torch::Tensor> wrt{f.leaf};
-    if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
-    const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
-    sums.gradient = grads.back().to(torch::kCPU);
+    const auto grads = torch::autograd::grad({perSample.sum()}, backwardInputs(p, f));
+    if (p.wantsInputGradient()) sums.gradient = grads.back().to(torch::kCPU);
     for (int64_t b = 0; b < p.padded.size(0); ++b)
         result.scores[size_t(b)] = perSample[b].item<double>();
     if (f.activation.defined()) {
@@ -151,18 +162,19 @@ PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
 
 // A layer's activations stitched across sliding windows onto one layer grid (averaged where
 // windows overlap, weighted by the importance map so that window borders, which see zero
-// padding, count little), and its gradients summed (S is a sum over windows). Windows start
-// on multiples of the card's divisor, so the windows of a layer whose stride divides it
-// share one layer grid.
+// padding, count little), and each target's gradients summed (S is a sum over windows).
+// Windows start on multiples of the card's divisor, so the windows of a layer whose stride
+// divides it share one layer grid.
 class LayerStitch {
 public:
-    LayerStitch(const WindowPlan& plan, int64_t alignment, std::vector<int64_t> size, const std::string& layer)
-        : m_plan(plan), m_alignment(alignment), m_size(std::move(size)), m_layer(layer) {}
+    LayerStitch(const WindowPlan& plan, int64_t alignment, std::vector<int64_t> size, const std::string& layer,
+                size_t targets)
+        : m_plan(plan), m_alignment(alignment), m_size(std::move(size)), m_layer(layer), m_gradientSums(targets) {}
 
-    // Adds the activation [K, x, y, z] of the window at `start`, and its gradient when the
-    // window touches the target (undefined otherwise). Throws segxai::Error when the layer's
-    // windows do not share one grid.
-    void add(const Extent& start, const torch::Tensor& activation, const torch::Tensor& gradient) {
+    // Adds the activation [K, x, y, z] of the window at `start`, and the gradient of each
+    // target the window touches (`gradients[t]`, undefined for the others). Throws
+    // segxai::Error when the layer's windows do not share one grid.
+    void add(const Extent& start, const torch::Tensor& activation, const std::vector<torch::Tensor>& gradients) {
         if (!m_activationSum.defined()) startGrid(activation);
         const Extent at{start[0] / m_stride[0], start[1] / m_stride[1], start[2] / m_stride[2]};
         const Extent extent{activation.size(1), activation.size(2), activation.size(3)};
@@ -171,17 +183,23 @@ public:
                           F::AvgPool3dFuncOptions({m_stride[0], m_stride[1], m_stride[2]}))[0][0];
         region(m_activationSum, 1, at, extent) += activation * layerImportance;
         region(m_activationCount, 0, at, extent) += layerImportance;
-        if (gradient.defined()) region(m_gradientSum, 1, at, extent) += gradient;
+        for (size_t t = 0; t < gradients.size(); ++t) {
+            if (!gradients[t].defined()) continue;
+            if (!m_gradientSums[t].defined()) m_gradientSums[t] = torch::zeros_like(m_activationSum);
+            region(m_gradientSums[t], 1, at, extent) += gradients[t];
+        }
     }
 
-    // The CAM maps of the stitched pair, exactly as for a whole volume: at the layer's
-    // resolution into `result`, and returned upsampled to the padded grid.
-    std::vector<torch::Tensor> cams(const PassOptions& options, PassResult& result) const {
+    // The CAM maps of target `t`'s stitched pair, exactly as for a whole volume: at the
+    // layer's resolution into `result`, and returned upsampled to the padded grid.
+    std::vector<torch::Tensor> cams(size_t t, const PassOptions& options, PassResult& result) const {
         if (!m_activationSum.defined()) throw Error("no window produced the layer's activation");
         const torch::Tensor stitched = m_activationSum / m_activationCount.clamp_min(1e-20);
+        const torch::Tensor gradient =
+            m_gradientSums[t].defined() ? m_gradientSums[t] : torch::zeros_like(m_activationSum);
         result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2), stitched.size(3)};
         std::vector<torch::Tensor> upsampled;
-        for (const torch::Tensor& cam : camMaps(stitched, m_gradientSum, options.variant, options.cams)) {
+        for (const torch::Tensor& cam : camMaps(stitched, gradient, options.variant, options.cams)) {
             result.layerCams.push_back(cam);
             upsampled.push_back(cam.defined() ? upsample(cam, m_size) : cam);
         }
@@ -202,11 +220,9 @@ private:
             }
             m_stride[size_t(a)] = window / across;
         }
-        const std::vector<int64_t> grid{activation.size(0), m_size[0] / m_stride[0], m_size[1] / m_stride[1],
-                                        m_size[2] / m_stride[2]};
-        m_activationSum = torch::zeros(grid);
-        m_gradientSum = torch::zeros(grid);
-        m_activationCount = torch::zeros({grid[1], grid[2], grid[3]});
+        m_activationSum = torch::zeros(
+            {activation.size(0), m_size[0] / m_stride[0], m_size[1] / m_stride[1], m_size[2] / m_stride[2]});
+        m_activationCount = torch::zeros({m_activationSum.size(1), m_activationSum.size(2), m_activationSum.size(3)});
     }
 
     const WindowPlan& m_plan;
@@ -214,121 +230,219 @@ private:
     std::vector<int64_t> m_size; // the padded grid
     const std::string& m_layer;
     Extent m_stride{1, 1, 1};
-    torch::Tensor m_activationSum, m_activationCount, m_gradientSum;
+    torch::Tensor m_activationSum, m_activationCount;
+    std::vector<torch::Tensor> m_gradientSums; // per target; undefined until a window touches it
 };
 
-// The layer's activation of one window and its gradient (undefined without a layer, the
-// gradient also outside the target).
+// A target in one window: its weights there (the target's, times the window's share of the
+// blend) and the window's view of its padded input gradient.
+struct WindowTarget {
+    size_t index;
+    torch::Tensor weights, gradientRegion;
+};
+
+// The layer's activation of one window and the gradient of each target there (undefined
+// without a layer, and for the targets the window does not touch).
 struct WindowLayer {
-    torch::Tensor activation, gradient;
+    torch::Tensor activation;
+    std::vector<torch::Tensor> gradients;
 };
 
-// One window of a sliding-window pass. Inside the target: its forward and backward, the
-// input gradient added to `gradientRegion` (a view of the padded gradient) and S to the
-// scores. Outside: the layer's activation only, for the stitched grid.
-WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, const torch::Tensor& windowWeights,
-                       bool inTarget, torch::Tensor gradientRegion, PassResult& result) {
+// One window of a sliding-window pass. Touching targets: one forward, then a backward per
+// target (the graph kept between them), its input gradient added to its region and S to its
+// scores. Touching none: the layer's activation only, for the stitched grid.
+WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, std::vector<WindowTarget>& touching,
+                       std::vector<PassResult>& results) {
     WindowLayer out;
-    if (!inTarget) {
+    out.gradients.resize(p.targets.size());
+    if (touching.empty()) {
         torch::NoGradGuard noGrad;
         const torch::Tensor first = window.slice(0, 0, 1).to(p.model.impl().device);
         out.activation = layerCapture(p.model, p.layer)->forward(first).activation[0].to(torch::kCPU);
         return out;
     }
     WindowForward f = forwardWithGrad(p.model, window, p.layer);
-    const torch::Tensor perSample = (classScores(f.output, p.classIndex) * windowWeights).sum({1, 2, 3});
+    std::vector<torch::Tensor> perSample;
+    for (const WindowTarget& t : touching)
+        perSample.push_back((classScores(f.output, p.targets[t.index].classIndex) * t.weights).sum({1, 2, 3}));
     f.output.reset(); // every class's output: the backward needs none of it (a 105-class window: 0.9 GB)
-    std::vector<torch::Tensor> wrt{f.leaf};
-    if (f.activation.defined()) wrt.insert(wrt.begin(), f.activation);
-    const auto grads = torch::autograd::grad({perSample.sum()}, wrt);
-    gradientRegion += grads.back().to(torch::kCPU);
-    for (int64_t b = 0; b < window.size(0); ++b)
-        result.scores[size_t(b)] += perSample[b].item<double>();
-    if (f.activation.defined()) {
-        out.activation = f.activation[0].detach().to(torch::kCPU);
-        out.gradient = grads[0][0].detach().to(torch::kCPU);
+    const std::vector<torch::Tensor> wrt = backwardInputs(p, f);
+    for (size_t i = 0; i < touching.size(); ++i) {
+        const bool more = i + 1 < touching.size();
+        const auto grads = torch::autograd::grad({perSample[i].sum()}, wrt, {}, /*retain_graph=*/more);
+        if (p.wantsInputGradient()) touching[i].gradientRegion += grads.back().to(torch::kCPU);
+        PassResult& result = results[touching[i].index];
+        for (int64_t b = 0; b < window.size(0); ++b)
+            result.scores[size_t(b)] += perSample[i][b].item<double>();
+        if (f.activation.defined()) out.gradients[touching[i].index] = grads[0][0].detach().to(torch::kCPU);
     }
+    if (f.activation.defined()) out.activation = f.activation[0].detach().to(torch::kCPU);
     return out;
 }
 
 // S = sum_v T(v) o(v) with o the blended output: window w contributes its output weighted by
-// T * importance / (sum of the importances at v). The input gradient is summed over the
-// windows; the layer's activations and gradients are stitched (LayerStitch).
-PaddedSums slidingWindowPass(const PaddedProblem& p, PassResult& result, JobContext* job) {
+// T * importance / (sum of the importances at v). Each window's forward serves every target
+// it touches; a window that touches none is skipped (or, for a CAM, runs without gradient for
+// the stitched activation). The input gradient is summed over the windows; the layer's
+// activations and gradients are stitched (LayerStitch).
+std::vector<PaddedSums> slidingWindowPass(const PaddedProblem& p, std::vector<PassResult>& results, JobContext* job) {
     const ModelCard& card = p.model.card();
     const std::vector<int64_t> size = p.size();
-    const int64_t alignment = p.alignment;
-    const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow, alignment);
+    const WindowPlan plan = planWindows({size[0], size[1], size[2]}, *card.slidingWindow, p.alignment);
     const Extent& patch = plan.patch;
     const torch::Tensor importance = plan.importance.to(p.model.impl().device);
     torch::Tensor normaliser = torch::zeros({size[0], size[1], size[2]}, importance.options());
     for (const Extent& s : plan.starts)
         region(normaliser, 0, s, patch) += importance;
-    PaddedSums sums;
-    sums.gradient = torch::zeros_like(p.padded);
-    LayerStitch stitch(plan, alignment, size, p.layer);
+    std::vector<PaddedSums> sums(p.targets.size());
+    if (p.wantsInputGradient()) {
+        for (PaddedSums& s : sums)
+            s.gradient = torch::zeros_like(p.padded);
+    }
+    LayerStitch stitch(plan, p.alignment, size, p.layer, p.targets.size());
     for (size_t w = 0; w < plan.starts.size(); ++w) {
         const Extent& s = plan.starts[w];
-        const torch::Tensor windowWeights =
-            region(p.weights, 0, s, patch) * importance / region(normaliser, 0, s, patch);
-        const bool inTarget = windowWeights.abs().sum().item<double>() != 0.0;
-        if (!inTarget && p.layer.empty()) continue; // contributes nothing
+        const torch::Tensor blendShare = importance / region(normaliser, 0, s, patch);
+        std::vector<WindowTarget> touching;
+        for (size_t t = 0; t < p.targets.size(); ++t) {
+            torch::Tensor weights = region(p.targets[t].weights, 0, s, patch) * blendShare;
+            if (weights.abs().sum().item<double>() == 0.0) continue;
+            touching.push_back({t, std::move(weights),
+                                p.wantsInputGradient() ? region(sums[t].gradient, 2, s, patch) : torch::Tensor()});
+        }
+        if (touching.empty() && p.layer.empty()) continue; // contributes nothing
         if (job) {
             job->throwIfStopped();
             job->progress(float(w) / float(plan.starts.size()),
                           fmt::format("window {} of {}", w + 1, plan.starts.size()));
         }
-        const WindowLayer layer = windowPass(p, region(p.padded, 2, s, patch), windowWeights, inTarget,
-                                             region(sums.gradient, 2, s, patch), result);
-        if (layer.activation.defined()) stitch.add(s, layer.activation, layer.gradient);
+        const WindowLayer layer = windowPass(p, region(p.padded, 2, s, patch), touching, results);
+        if (layer.activation.defined()) stitch.add(s, layer.activation, layer.gradients);
     }
-    if (p.options.wantCam) sums.cams = stitch.cams(p.options, result);
+    if (p.options.wantCam) {
+        for (size_t t = 0; t < sums.size(); ++t)
+            sums[t].cams = stitch.cams(t, p.options, results[t]);
+    }
     return sums;
 }
+
+// The captured layer as sliding windows see it.
+struct LayerShape {
+    int64_t alignment = 1;     // windows start on its multiples (see windowAlignment)
+    int64_t channels = 0;      // the layer's channels (0: no layer)
+    int64_t voxelsPerCell = 1; // input voxels per layer voxel
+};
 
 // Where sliding windows may start: on multiples of the card's divisor and, for a CAM, of the
 // layer's stride on every axis (measured on one patch of zeros), so that every window's
 // activation falls on one layer grid whatever the study's size. The input is padded to a
 // multiple of it, so the last window is aligned too.
-int64_t windowAlignment(const Model& model, const std::string& layer, int64_t channels) {
+LayerShape windowLayerShape(const Model& model, const std::string& layer, int64_t channels) {
     const ModelCard& card = model.card();
-    int64_t alignment = std::max<int64_t>(1, card.divisibleBy);
-    if (!card.slidingWindow || layer.empty()) return alignment;
+    LayerShape shape;
+    shape.alignment = std::max<int64_t>(1, card.divisibleBy);
+    if (!card.slidingWindow || layer.empty()) return shape;
     const auto& patch = card.slidingWindow->patch;
     torch::NoGradGuard noGrad;
     const torch::Tensor zeros = torch::zeros({1, channels, patch[0], patch[1], patch[2]}).to(model.impl().device);
     const torch::Tensor activation = layerCapture(model, layer)->forward(zeros).activation;
-    if (!activation.defined() || activation.dim() != 5) return alignment;
+    if (!activation.defined() || activation.dim() != 5) return shape;
+    shape.channels = activation.size(1);
     for (int a = 0; a < 3; ++a) {
         const int64_t across = activation.size(a + 2);
-        if (across > 0 && patch[size_t(a)] % across == 0) alignment = std::lcm(alignment, patch[size_t(a)] / across);
+        if (across > 0 && patch[size_t(a)] % across == 0) {
+            shape.alignment = std::lcm(shape.alignment, patch[size_t(a)] / across);
+            shape.voxelsPerCell *= patch[size_t(a)] / across;
+        }
     }
-    return alignment;
+    return shape;
+}
+
+// How many targets one sliding-window pass serves: each holds its input gradient (when asked)
+// and its stitched layer gradient until the last window; as many as fit a quarter of the
+// available memory (at most 2 GB), at least one.
+size_t targetsPerPass(const torch::Tensor& padded, const LayerShape& layer, bool inputGradient, size_t targets) {
+    const uint64_t voxels = uint64_t(padded.numel() / padded.size(1));
+    uint64_t perTarget = 4 * voxels / uint64_t(layer.voxelsPerCell) * uint64_t(layer.channels);
+    if (inputGradient) perTarget += 4 * uint64_t(padded.numel());
+    const uint64_t available = availableMemoryBytes();
+    const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
+    return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(perTarget, 1)), 1, std::max<size_t>(targets, 1));
+}
+
+// Targets [first, last) through one pass on the padded batch: their results, cropped.
+void passTargets(const PaddedProblem& p, const Padding& padding, size_t first, std::vector<PassResult>& results,
+                 JobContext* job) {
+    std::vector<PassResult> part(p.targets.size());
+    for (PassResult& r : part) {
+        r.padBefore = padding.before;
+        r.paddedSize = {p.padded.size(2), p.padded.size(3), p.padded.size(4)};
+        r.scores.assign(size_t(p.padded.size(0)), 0.0);
+    }
+    std::vector<PaddedSums> sums;
+    if (p.model.card().slidingWindow) {
+        sums = slidingWindowPass(p, part, job);
+    } else {
+        sums.push_back(wholeVolumePass(p, part.front()));
+    }
+    for (size_t t = 0; t < part.size(); ++t) {
+        if (sums[t].gradient.defined()) part[t].inputGradient = cropSpatial(sums[t].gradient, padding);
+        for (const auto& cam : sums[t].cams)
+            part[t].cams.push_back(cam.defined() ? cropSpatial(cam, padding) : cam);
+        results[first + t] = std::move(part[t]);
+    }
+}
+
+// The part of `job` for items [first, last) of `count` (none without a job).
+std::optional<JobContext> share(JobContext* job, size_t first, size_t last, size_t count) {
+    if (!job) return std::nullopt;
+    job->throwIfStopped();
+    return job->sub(float(first) / float(count), float(last) / float(count));
 }
 
 } // namespace
 
+std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& inputs,
+                                       const std::vector<ScoreTarget>& targets, const PassOptions& options,
+                                       JobContext* job) {
+    std::vector<PassResult> results(targets.size());
+    // An nnU-Net ensemble's CAM: per member, on its own activations, averaged; and a
+    // whole-volume model: target by target (inputGradients() shares their forward).
+    const bool byTarget = (options.wantCam && hasNnunetMembers(model)) || !model.card().slidingWindow;
+    if (byTarget && targets.size() != 1) {
+        for (size_t t = 0; t < targets.size(); ++t) {
+            std::optional<JobContext> sub = share(job, t, t + 1, targets.size());
+            results[t] = gradientPasses(model, inputs, {targets[t]}, options, sub ? &*sub : nullptr).front();
+        }
+        return results;
+    }
+    if (options.wantCam && hasNnunetMembers(model))
+        return {nnunetMemberAveragedPass(model, inputs, targets.front(), options, job)};
+    const std::string layer = options.wantCam ? options.layer : std::string();
+    Padding padding;
+    const LayerShape shape = windowLayerShape(model, layer, inputs.size(1));
+    const torch::Tensor padded = padForModel(model, inputs, padding, shape.alignment);
+    const size_t perPass = targetsPerPass(padded, shape, options.inputGradient || layer.empty(), targets.size());
+    for (size_t first = 0; first < targets.size(); first += perPass) {
+        const size_t last = std::min(targets.size(), first + perPass);
+        std::vector<ScoreTarget> padTargets;
+        for (size_t t = first; t < last; ++t) {
+            Padding weightPadding;
+            padTargets.push_back({padForModel(model, targets[t].weights.unsqueeze(0), weightPadding, shape.alignment)
+                                      .squeeze(0)
+                                      .to(model.impl().device),
+                                  targets[t].classIndex});
+        }
+        std::optional<JobContext> sub = share(job, first, last, targets.size());
+        const PaddedProblem p{model, shape.alignment, padded, std::move(padTargets), layer, options};
+        passTargets(p, padding, first, results, sub ? &*sub : nullptr);
+    }
+    return results;
+}
+
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
                         const PassOptions& options, JobContext* job) {
-    // An nnU-Net ensemble's CAM: per member, on its own activations, averaged.
-    if (options.wantCam && hasNnunetMembers(model))
-        return nnunetMemberAveragedPass(model, inputs, target, options, job);
-    const std::string layer = options.wantCam ? options.layer : std::string();
-    Padding padding, weightPadding;
-    const int64_t alignment = windowAlignment(model, layer, inputs.size(1));
-    const torch::Tensor padded = padForModel(model, inputs, padding, alignment);
-    const torch::Tensor weights =
-        padForModel(model, target.weights.unsqueeze(0), weightPadding, alignment).squeeze(0).to(model.impl().device);
-    PassResult result;
-    result.padBefore = padding.before;
-    result.paddedSize = {padded.size(2), padded.size(3), padded.size(4)};
-    result.scores.assign(size_t(inputs.size(0)), 0.0);
-    const PaddedProblem p{model, alignment, padded, weights, target.classIndex, layer, options};
-    const PaddedSums sums = model.card().slidingWindow ? slidingWindowPass(p, result, job) : wholeVolumePass(p, result);
-    result.inputGradient = cropSpatial(sums.gradient, padding);
-    for (const auto& cam : sums.cams)
-        result.cams.push_back(cam.defined() ? cropSpatial(cam, padding) : cam);
-    return result;
+    return gradientPasses(model, inputs, {target}, options, job).front();
 }
 
 std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target) {

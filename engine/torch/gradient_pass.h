@@ -25,11 +25,13 @@ struct PassOptions {
     CamPlusPlusVariant variant = CamPlusPlusVariant::Paper;
     // Which maps, in the order Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++.
     std::array<bool, 3> cams{true, true, true};
+    // The input gradient too (with a layer: without it the backward stops at the layer).
+    bool inputGradient = true;
 };
 
 struct PassResult {
     std::vector<double> scores;  // S per sample
-    torch::Tensor inputGradient; // [B, C, X, Y, Z]
+    torch::Tensor inputGradient; // [B, C, X, Y, Z] (undefined when not asked)
     // CAM maps (when asked): [X, Y, Z] on the model grid after ReLU and upsampling, in the order
     // Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++ (undefined when not asked); and at the
     // layer's own resolution, with the padding the input had.
@@ -44,18 +46,26 @@ struct PassResult {
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
                         const PassOptions& options, JobContext* job);
 
+// gradientPass() of several targets of one batch. A sliding-window model runs each window's
+// forward once for every target whose weights touch it, with a backward per target (the
+// graph kept between them); as many targets at a time as their sums fit in memory.
+std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& inputs,
+                                       const std::vector<ScoreTarget>& targets, const PassOptions& options,
+                                       JobContext* job);
+
 // Scores S of a batch without autograd (occlusion, completeness).
 std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target);
 
 // Several targets of one input [1, C, X, Y, Z] with one forward: a backward per target (the
-// graph kept between them). Sliding-window models run gradientPass() per target. Returns the
+// graph kept between them); sliding-window models share each window's forward the same way
+// (gradientPasses()). Returns the
 // input gradient [1, C, X, Y, Z] of each target and, in `scores`, S of each.
 std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input,
                                           const std::vector<ScoreTarget>& targets,
                                           std::vector<double>* scores = nullptr);
 // The CAM maps `which` asks for (Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++) of each
 // target, [X, Y, Z] on the input's grid, with one forward capturing `layer` and a backward per
-// target (sliding-window models: gradientPass() per target).
+// target (sliding-window models: gradientPasses(), without the input gradient).
 std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
                                                           const std::vector<ScoreTarget>& targets,
                                                           const std::string& layer, CamPlusPlusVariant variant,

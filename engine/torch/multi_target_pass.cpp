@@ -22,8 +22,7 @@ std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tenso
     std::vector<torch::Tensor> gradients;
     if (scores) scores->clear();
     if (model.card().slidingWindow) {
-        for (const ScoreTarget& t : targets) {
-            const PassResult r = gradientPass(model, input, t, {}, nullptr);
+        for (const PassResult& r : gradientPasses(model, input, targets, {}, nullptr)) {
             gradients.push_back(r.inputGradient);
             if (scores) scores->push_back(r.scores[0]);
         }
@@ -49,10 +48,10 @@ std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, co
                                                           std::array<bool, 3> which, JobContext* job) {
     std::vector<std::vector<torch::Tensor>> maps;
     if (model.card().slidingWindow) {
-        for (size_t t = 0; t < targets.size(); ++t) {
-            if (job) job->throwIfStopped();
-            maps.push_back(gradientPass(model, input, targets[t], {layer, true, variant, which}, nullptr).cams);
-        }
+        PassOptions options{layer, true, variant, which};
+        options.inputGradient = false;
+        for (PassResult& r : gradientPasses(model, input, targets, options, job))
+            maps.push_back(std::move(r.cams));
         return maps;
     }
     Padding padding;

@@ -73,14 +73,14 @@ PassResult nnunetMemberAveragedPass(const Model& model, const torch::Tensor& inp
                 gradientPass(*folds[f], flipped(inputs, dims, 2), memberTarget, options, sub ? &*sub : nullptr);
             if (done++ == 0) {
                 mean = r;
-                mean.inputGradient = torch::zeros_like(r.inputGradient);
+                if (r.inputGradient.defined()) mean.inputGradient = torch::zeros_like(r.inputGradient);
                 for (auto& cam : mean.cams)
                     cam = cam.defined() ? torch::zeros_like(cam) : cam;
                 for (auto& cam : mean.layerCams)
                     cam = cam.defined() ? torch::zeros_like(cam) : cam;
                 std::fill(mean.scores.begin(), mean.scores.end(), 0.0);
             }
-            mean.inputGradient += flipped(r.inputGradient, dims, 2) / members;
+            if (r.inputGradient.defined()) mean.inputGradient += flipped(r.inputGradient, dims, 2) / members;
             for (size_t n = 0; n < r.scores.size(); ++n)
                 mean.scores[n] += r.scores[n] / members;
             for (size_t c = 0; c < r.cams.size() && c < mean.cams.size(); ++c)
