@@ -250,7 +250,8 @@ struct WindowLayer {
 
 // One window of a sliding-window pass. Touching targets: one forward, then a backward per
 // target (the graph kept between them), its input gradient added to its region and S to its
-// scores. Touching none: the layer's activation only, for the stitched grid.
+// scores. Touching none: the layer's activation only (the forward cut at the layer), for the
+// stitched grid.
 WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, std::vector<WindowTarget>& touching,
                        std::vector<PassResult>& results) {
     WindowLayer out;
@@ -258,7 +259,7 @@ WindowLayer windowPass(const PaddedProblem& p, const torch::Tensor& window, std:
     if (touching.empty()) {
         torch::NoGradGuard noGrad;
         const torch::Tensor first = window.slice(0, 0, 1).to(p.model.impl().device);
-        out.activation = layerCapture(p.model, p.layer)->forward(first).activation[0].to(torch::kCPU);
+        out.activation = layerCapture(p.model, p.layer)->activation(first)[0].to(torch::kCPU);
         return out;
     }
     WindowForward f = forwardWithGrad(p.model, window, p.layer);
@@ -345,7 +346,7 @@ LayerShape windowLayerShape(const Model& model, const std::string& layer, int64_
     const auto& patch = card.slidingWindow->patch;
     torch::NoGradGuard noGrad;
     const torch::Tensor zeros = torch::zeros({1, channels, patch[0], patch[1], patch[2]}).to(model.impl().device);
-    const torch::Tensor activation = layerCapture(model, layer)->forward(zeros).activation;
+    const torch::Tensor activation = layerCapture(model, layer)->activation(zeros);
     if (!activation.defined() || activation.dim() != 5) return shape;
     shape.channels = activation.size(1);
     for (int a = 0; a < 3; ++a) {

@@ -337,24 +337,45 @@ torch::Tensor firstTensor(const IValue& value) {
     throw Error("the model returned " + std::string(value.tagKind()) + " where a tensor is needed");
 }
 
+// The capture graph cut at the layer: what only the output needs is dead code and goes.
+std::shared_ptr<Graph> activationOnlyGraph(Graph& capture) {
+    std::shared_ptr<Graph> graph = capture.copy();
+    Value* activation = graph->outputs()[0]->node()->input(1);
+    setTupleOutput(*graph, {activation});
+    EliminateDeadCode(graph);
+    return graph;
+}
+
+// Runs `function` (a rewritten forward) on `input`: its output tuple.
+c10::intrusive_ptr<c10::ivalue::Tuple> runRewritten(const Model& model, GraphFunction& function,
+                                                    const torch::Tensor& input) {
+    const Model::Impl& m = model.impl();
+    Stack stack{m.module._ivalue(), input};
+    try {
+        std::lock_guard lock(m.mutex);
+        function.run(stack);
+    } catch (const std::exception& e) {
+        throw Error("the model's forward failed: " + torchErrorMessage(e.what()));
+    }
+    return stack.back().toTuple();
+}
+
 } // namespace
 
 LayerCapture::LayerCapture(const Model& model, const std::string& path) : m_model(model), m_path(path) {
     std::lock_guard lock(model.impl().mutex);
-    m_function = makeFunction(captureGraph(model.impl().module, path, m_warning), path);
+    const std::shared_ptr<Graph> graph = captureGraph(model.impl().module, path, m_warning);
+    m_activationFunction = makeFunction(activationOnlyGraph(*graph), path + ".activation");
+    m_function = makeFunction(graph, path);
 }
 
 CapturedForward LayerCapture::forward(const torch::Tensor& input) const {
-    const Model::Impl& m = m_model.impl();
-    Stack stack{m.module._ivalue(), input};
-    try {
-        std::lock_guard lock(m.mutex);
-        m_function->run(stack);
-    } catch (const std::exception& e) {
-        throw Error("the model's forward failed: " + torchErrorMessage(e.what()));
-    }
-    const auto tuple = stack.back().toTuple();
+    const auto tuple = runRewritten(m_model, *m_function, input);
     return {firstTensor(tuple->elements()[0]), tuple->elements()[1].toTensor()};
+}
+
+torch::Tensor LayerCapture::activation(const torch::Tensor& input) const {
+    return runRewritten(m_model, *m_activationFunction, input)->elements()[0].toTensor();
 }
 
 std::shared_ptr<const LayerCapture> layerCapture(const Model& model, const std::string& path) {

@@ -39,6 +39,8 @@ public:
     // Runs the rewritten forward on `input` (already on the model's device). Autograd follows
     // the caller's grad mode.
     CapturedForward forward(const torch::Tensor& input) const;
+    // The activation alone, from the forward cut at the layer (what follows it is not run).
+    torch::Tensor activation(const torch::Tensor& input) const;
     const std::string& path() const { return m_path; }
     // Set when a later in-place op overwrites the activation.
     const std::string& warning() const { return m_warning; }
@@ -46,7 +48,7 @@ public:
 private:
     const Model& m_model;
     std::string m_path;
-    std::shared_ptr<torch::jit::GraphFunction> m_function;
+    std::shared_ptr<torch::jit::GraphFunction> m_function, m_activationFunction;
     std::string m_warning;
 };
 

@@ -44,6 +44,8 @@ TEST_CASE("captured layers and their gradients equal Python's hooks", "[capture]
                 const CapturedForward f = capture->forward(x);
                 CHECK(maxError(f.output, expected.attr("output").toTensor()) < 1e-5);
                 CHECK(maxError(f.activation, expected.attr("act_" + key).toTensor()) < 1e-5);
+                // The forward cut at the layer gives the same activation, exactly.
+                CHECK(torch::equal(capture->activation(input), f.activation.detach()));
                 const torch::Tensor score = f.output
                                                 .index({0, 1, torch::indexing::Slice(2, 6),
                                                         torch::indexing::Slice(3, 9), torch::indexing::Slice(1, 5)})
