@@ -115,9 +115,7 @@ size_t aggregationChunk(const Model& model, const Study& study, size_t classes) 
     const uint64_t modelVoxels = uint64_t(modelGridFor(study.geometry, model.card()).voxelCount());
     const uint64_t channels = std::max<size_t>(1, study.channels.size());
     const uint64_t perClass = study.geometry.voxelCount() + modelVoxels * 4 * (2 + 2 * channels) * 6 / 5;
-    const uint64_t available = availableMemoryBytes();
-    const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
-    return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(perClass, 1)), 1, std::max<size_t>(classes, 1));
+    return itemsForQuarterBudget(perClass, classes);
 }
 
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation,

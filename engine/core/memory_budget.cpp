@@ -74,6 +74,12 @@ uint64_t PeakMemoryProbe::growthBytes() const {
     return peak > m_start ? peak - m_start : 0;
 }
 
+size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items) {
+    const uint64_t available = availableMemoryBytes();
+    const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
+    return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(bytesPerItem, 1)), 1, std::max<size_t>(items, 1));
+}
+
 int batchForBudget(uint64_t bytesPerSample, int maximum) {
     const uint64_t available = availableMemoryBytes();
     const uint64_t budget = std::min<uint64_t>(available ? available / 2 : (1ull << 30), 8ull << 30);

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace segxai {
@@ -24,6 +25,10 @@ public:
 private:
     uint64_t m_start = 0;
 };
+
+// How many items costing `bytesPerItem` each fit a quarter of the available memory (at most
+// 2 GB; 1 GB when unknown), clamped to [1, max(items, 1)]: targets explained together.
+size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items);
 
 // How many samples fit a budget of half the available memory (at most 8 GB), given one
 // sample's cost: clamped to [1, maximum].

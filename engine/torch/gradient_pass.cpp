@@ -112,7 +112,7 @@ torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start,
 // What both ways of running a pass work on: the padded batch and the targets' padded weights.
 struct PaddedProblem {
     const Model& model;
-    int64_t alignment;                // sliding windows start on its multiples (windowAlignment)
+    int64_t alignment;                // sliding windows start on its multiples (windowLayerShape)
     const torch::Tensor& padded;      // [B, C, X, Y, Z]
     std::vector<ScoreTarget> targets; // weights [X, Y, Z] padded, on the model's device
     const std::string& layer;         // empty: no layer captured
@@ -329,7 +329,7 @@ std::vector<PaddedSums> slidingWindowPass(const PaddedProblem& p, std::vector<Pa
 
 // The captured layer as sliding windows see it.
 struct LayerShape {
-    int64_t alignment = 1;     // windows start on its multiples (see windowAlignment)
+    int64_t alignment = 1;     // windows start on its multiples (windowLayerShape)
     int64_t channels = 0;      // the layer's channels (0: no layer)
     int64_t voxelsPerCell = 1; // input voxels per layer voxel
 };
@@ -366,9 +366,7 @@ size_t targetsPerPass(const torch::Tensor& padded, const LayerShape& layer, bool
     const uint64_t voxels = uint64_t(padded.numel() / padded.size(1));
     uint64_t perTarget = 4 * voxels / uint64_t(layer.voxelsPerCell) * uint64_t(layer.channels);
     if (inputGradient) perTarget += 4 * uint64_t(padded.numel());
-    const uint64_t available = availableMemoryBytes();
-    const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
-    return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(perTarget, 1)), 1, std::max<size_t>(targets, 1));
+    return itemsForQuarterBudget(perTarget, targets);
 }
 
 // Targets [first, last) through one pass on the padded batch: their results, cropped.
