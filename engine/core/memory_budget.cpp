@@ -74,15 +74,23 @@ uint64_t PeakMemoryProbe::growthBytes() const {
     return peak > m_start ? peak - m_start : 0;
 }
 
-size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items) {
+namespace {
+
+// A share (1 / `divisor`) of the available memory, at most `cap`; 1 GB when it is unknown.
+uint64_t shareOfAvailable(uint64_t divisor, uint64_t cap) {
     const uint64_t available = availableMemoryBytes();
-    const uint64_t budget = std::min<uint64_t>(available ? available / 4 : uint64_t(1) << 30, uint64_t(2) << 30);
+    return std::min<uint64_t>(available ? available / divisor : uint64_t(1) << 30, cap);
+}
+
+} // namespace
+
+size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items) {
+    const uint64_t budget = shareOfAvailable(4, uint64_t(2) << 30);
     return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(bytesPerItem, 1)), 1, std::max<size_t>(items, 1));
 }
 
 int batchForBudget(uint64_t bytesPerSample, int maximum) {
-    const uint64_t available = availableMemoryBytes();
-    const uint64_t budget = std::min<uint64_t>(available ? available / 2 : (1ull << 30), 8ull << 30);
+    const uint64_t budget = shareOfAvailable(2, uint64_t(8) << 30);
     if (bytesPerSample == 0) return std::max(1, std::min(maximum, 4));
     return int(std::clamp<uint64_t>(budget / bytesPerSample, 1, uint64_t(std::max(1, maximum))));
 }

@@ -138,23 +138,27 @@ std::vector<torch::Tensor> backwardInputs(const PaddedProblem& p, const WindowFo
     return wrt;
 }
 
-// One forward and one backward of the whole padded batch, for the problem's one target.
-PaddedSums wholeVolumePass(const PaddedProblem& p, PassResult& result) {
-    PaddedSums sums;
-    const ScoreTarget& target = p.targets.front();
+// One forward of the whole padded batch and a backward per target (the graph kept between them).
+std::vector<PaddedSums> wholeVolumePass(const PaddedProblem& p, std::vector<PassResult>& results) {
     WindowForward f = forwardWithGrad(p.model, p.padded, p.layer);
-    const torch::Tensor perSample = (classScores(f.output, target.classIndex) * target.weights).sum({1, 2, 3});
+    std::vector<torch::Tensor> perSample;
+    for (const ScoreTarget& target : p.targets)
+        perSample.push_back((classScores(f.output, target.classIndex) * target.weights).sum({1, 2, 3}));
     f.output.reset(); // the backward needs none of the output
-    const auto grads = torch::autograd::grad({perSample.sum()}, backwardInputs(p, f));
-    if (p.wantsInputGradient()) sums.gradient = grads.back().to(torch::kCPU);
-    for (int64_t b = 0; b < p.padded.size(0); ++b)
-        result.scores[size_t(b)] = perSample[b].item<double>();
-    if (f.activation.defined()) {
-        result.layerShape = f.activation.sizes().vec();
+    const std::vector<torch::Tensor> wrt = backwardInputs(p, f);
+    std::vector<PaddedSums> sums(p.targets.size());
+    for (size_t t = 0; t < p.targets.size(); ++t) {
+        const bool more = t + 1 < p.targets.size();
+        const auto grads = torch::autograd::grad({perSample[t].sum()}, wrt, {}, /*retain_graph=*/more);
+        if (p.wantsInputGradient()) sums[t].gradient = grads.back().to(torch::kCPU);
+        for (int64_t b = 0; b < p.padded.size(0); ++b)
+            results[t].scores[size_t(b)] = perSample[t][b].item<double>();
+        if (!f.activation.defined()) continue;
+        results[t].layerShape = f.activation.sizes().vec();
         for (const torch::Tensor& cam :
              camMaps(f.activation[0].detach(), grads[0][0].detach(), p.options.variant, p.options.cams)) {
-            result.layerCams.push_back(cam.defined() ? cam.to(torch::kCPU) : cam);
-            sums.cams.push_back(cam.defined() ? upsample(cam, p.size()).to(torch::kCPU) : cam);
+            results[t].layerCams.push_back(cam.defined() ? cam.to(torch::kCPU) : cam);
+            sums[t].cams.push_back(cam.defined() ? upsample(cam, p.size()).to(torch::kCPU) : cam);
         }
     }
     return sums;
@@ -378,12 +382,8 @@ void passTargets(const PaddedProblem& p, const Padding& padding, size_t first, s
         r.paddedSize = {p.padded.size(2), p.padded.size(3), p.padded.size(4)};
         r.scores.assign(size_t(p.padded.size(0)), 0.0);
     }
-    std::vector<PaddedSums> sums;
-    if (p.model.card().slidingWindow) {
-        sums = slidingWindowPass(p, part, job);
-    } else {
-        sums.push_back(wholeVolumePass(p, part.front()));
-    }
+    const std::vector<PaddedSums> sums =
+        p.model.card().slidingWindow ? slidingWindowPass(p, part, job) : wholeVolumePass(p, part);
     for (size_t t = 0; t < part.size(); ++t) {
         if (sums[t].gradient.defined()) part[t].inputGradient = cropSpatial(sums[t].gradient, padding);
         for (const auto& cam : sums[t].cams)
@@ -405,18 +405,16 @@ std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& 
                                        const std::vector<ScoreTarget>& targets, const PassOptions& options,
                                        JobContext* job) {
     std::vector<PassResult> results(targets.size());
-    // An nnU-Net ensemble's CAM: per member, on its own activations, averaged; and a
-    // whole-volume model: target by target (inputGradients() shares their forward).
-    const bool byTarget = (options.wantCam && hasNnunetMembers(model)) || !model.card().slidingWindow;
-    if (byTarget && targets.size() != 1) {
+    // An nnU-Net ensemble's CAM: per member, on its own activations, averaged, target by target.
+    const bool byMember = options.wantCam && hasNnunetMembers(model);
+    if (byMember && targets.size() != 1) {
         for (size_t t = 0; t < targets.size(); ++t) {
             std::optional<JobContext> sub = share(job, t, t + 1, targets.size());
             results[t] = gradientPasses(model, inputs, {targets[t]}, options, sub ? &*sub : nullptr).front();
         }
         return results;
     }
-    if (options.wantCam && hasNnunetMembers(model))
-        return {nnunetMemberAveragedPass(model, inputs, targets.front(), options, job)};
+    if (byMember) return {nnunetMemberAveragedPass(model, inputs, targets.front(), options, job)};
     const std::string layer = options.wantCam ? options.layer : std::string();
     Padding padding;
     const LayerShape shape = windowLayerShape(model, layer, inputs.size(1));

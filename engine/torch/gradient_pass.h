@@ -46,9 +46,10 @@ struct PassResult {
 PassResult gradientPass(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target,
                         const PassOptions& options, JobContext* job);
 
-// gradientPass() of several targets of one batch. A sliding-window model runs each window's
-// forward once for every target whose weights touch it, with a backward per target (the
-// graph kept between them); as many targets at a time as their sums fit in memory.
+// gradientPass() of several targets of one batch, sharing the forward: one forward of the
+// whole volume, or of each sliding window for every target whose weights touch it, with a
+// backward per target (the graph kept between them); as many targets at a time as their sums
+// fit in memory. An nnU-Net ensemble's CAMs run target by target.
 std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& inputs,
                                        const std::vector<ScoreTarget>& targets, const PassOptions& options,
                                        JobContext* job);
@@ -56,16 +57,14 @@ std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& 
 // Scores S of a batch without autograd (occlusion, completeness).
 std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, const ScoreTarget& target);
 
-// Several targets of one input [1, C, X, Y, Z] with one forward: a backward per target (the
-// graph kept between them); sliding-window models share each window's forward the same way
-// (gradientPasses()). Returns the
-// input gradient [1, C, X, Y, Z] of each target and, in `scores`, S of each.
+// Several targets of one input [1, C, X, Y, Z] sharing the forward (gradientPasses()). Returns
+// the input gradient [1, C, X, Y, Z] of each target and, in `scores`, S of each.
 std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tensor& input,
                                           const std::vector<ScoreTarget>& targets,
                                           std::vector<double>* scores = nullptr);
 // The CAM maps `which` asks for (Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++) of each
-// target, [X, Y, Z] on the input's grid, with one forward capturing `layer` and a backward per
-// target (sliding-window models: gradientPasses(), without the input gradient).
+// target, [X, Y, Z] on the input's grid, sharing the forward that captures `layer`
+// (gradientPasses(), without the input gradient).
 std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
                                                           const std::vector<ScoreTarget>& targets,
                                                           const std::string& layer, CamPlusPlusVariant variant,
