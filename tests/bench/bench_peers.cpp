@@ -118,38 +118,46 @@ nlohmann::json smoothGradCurve(const Bench& b, NoiseSampling sampling, const std
     return {{"curve", curve}, {"r95", first}};
 }
 
-void row(const char* what, double segxai, double peer, const char* ratioName, double ratio, const char* bar) {
+// Prints one row of a ratio table and keeps its ratio in `ratios` under `key`.
+void row(nlohmann::json& ratios, const char* key, const char* what, double segxai, double peer, const char* ratioName,
+         double ratio, const char* bar) {
     std::printf("%-34s %10.4f %10s %-40s %7.3f  %s\n", what, segxai,
                 peer > 0 ? fmt::format("{:.4f}", peer).c_str() : "-", ratioName, ratio, bar);
+    ratios[key] = {{"ratio", ratio}, {"what", ratioName}, {"target", bar}};
 }
 
-// The ratio table against one peer run (a JSON of peer_bench.py); rows whose figure the run
-// lacks are left out.
-void printRatios(const nlohmann::json& result, const nlohmann::json& peers, const std::string& label) {
+// The ratio table against one peer run (a JSON of peer_bench.py), returned as
+// {key: {ratio, what, target}}; rows whose figure the run lacks are left out.
+nlohmann::json printRatios(const nlohmann::json& result, const nlohmann::json& peers, const std::string& label) {
     std::printf("\nagainst %s\n%-34s %10s %10s %-40s %7s  %s\n", label.c_str(), "what", "SegXAI s", "peer s", "ratio",
                 "value", "target");
+    nlohmann::json ratios = nlohmann::json::object();
     const auto pyFloor = [&](int batch) {
         return peers.at("floor_per_sample").at("torchscript").at(std::to_string(batch)).get<double>();
     };
     for (int batch : {1, 8, 16}) {
         const double own = result["floor_per_sample"][std::to_string(batch)];
-        row(fmt::format("floor per sample, B = {}", batch).c_str(), own, pyFloor(batch), "SegXAI / PyTorch",
-            own / pyFloor(batch), "(LibTorch vs PyTorch)");
+        row(ratios, fmt::format("floor_b{}", batch).c_str(), fmt::format("floor per sample, B = {}", batch).c_str(),
+            own, pyFloor(batch), "SegXAI / PyTorch", own / pyFloor(batch), "(LibTorch vs PyTorch)");
     }
     const double sal = result["saliency"], sg = result["smoothgrad"], igs = result["ig"], cam = result["seg_grad_cam"];
     const auto peer = [&](const char* key) { return peers.contains(key) ? peers.at(key).get<double>() : 0.0; };
-    row("saliency", sal, peer("saliency"), "SegXAI / PyTorch floor B = 1", sal / pyFloor(1), "");
-    row("SmoothGrad n = 8 (batch 8)", sg, peer("smoothgrad"), "per sample / PyTorch floor B = 8", sg / 8 / pyFloor(8),
-        "<= 1.05");
+    row(ratios, "saliency_floor", "saliency", sal, peer("saliency"), "SegXAI / PyTorch floor B = 1", sal / pyFloor(1),
+        "");
+    row(ratios, "smoothgrad_floor", "SmoothGrad n = 8 (batch 8)", sg, peer("smoothgrad"),
+        "per sample / PyTorch floor B = 8", sg / 8 / pyFloor(8), "<= 1.05");
     if (peers.contains("smoothgrad"))
-        row("", sg, peer("smoothgrad"), "Captum / SegXAI", peer("smoothgrad") / sg, ">= 1.0");
-    row("IG 16 steps right Riemann (batch 16)", igs, peer("ig"), "per step / PyTorch floor B = 16",
+        row(ratios, "smoothgrad_captum", "", sg, peer("smoothgrad"), "Captum / SegXAI", peer("smoothgrad") / sg,
+            ">= 1.0");
+    row(ratios, "ig_floor", "IG 16 steps right Riemann (batch 16)", igs, peer("ig"), "per step / PyTorch floor B = 16",
         igs / 16 / pyFloor(16), "<= 1.05");
-    if (peers.contains("ig")) row("", igs, peer("ig"), "Captum / SegXAI", peer("ig") / igs, ">= 1.0");
+    if (peers.contains("ig"))
+        row(ratios, "ig_captum", "", igs, peer("ig"), "Captum / SegXAI", peer("ig") / igs, ">= 1.0");
     if (peers.contains("gradcam"))
-        row("Seg-Grad-CAM (card's layer)", cam, peer("gradcam"), "pytorch-grad-cam / SegXAI", peer("gradcam") / cam,
-            ">= 2");
-    row("", cam, pyFloor(1), "SegXAI / PyTorch floor B = 1", cam / pyFloor(1), "<= 1.15");
+        row(ratios, "cam_gradcam", "Seg-Grad-CAM (card's layer)", cam, peer("gradcam"), "pytorch-grad-cam / SegXAI",
+            peer("gradcam") / cam, ">= 2");
+    row(ratios, "cam_floor", "", cam, pyFloor(1), "SegXAI / PyTorch floor B = 1", cam / pyFloor(1), "<= 1.15");
+    return ratios;
 }
 
 } // namespace
@@ -209,7 +217,7 @@ int main(int argc, char** argv) {
     result["seg_grad_cam"] = b.time(Method::SegGradCam, {});
 
     for (const auto& [label, peers] : peerRuns)
-        printRatios(result, peers, label);
+        result["ratios"][label] = printRatios(result, peers, label);
 
     if (curve) {
         std::printf("\nSmoothGrad agreement with a 256-sample map (SegXAI's own, independent noise, seed 1234567):\n");

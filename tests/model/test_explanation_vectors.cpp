@@ -275,6 +275,31 @@ TEST_CASE("TV5, antithetic: paired noise cancels the odd terms of the gradient e
     CHECK_THROWS_WITH(parseNoiseSampling("sobol", "batch.json"), Catch::Contains("batch.json: 'sobol'"));
 }
 
+TEST_CASE("SmoothGrad's noise does not depend on how its samples are batched", "[explain][tv]") {
+    // Each sample draws from its own stream, and a batch's samples are drawn in parallel: a
+    // map from batches of 1, 3 or all 10 samples is the same to the bit, also when batches
+    // split antithetic pairs (3 per batch).
+    const auto cube = Model::load(kModels + "cube.pt");
+    const Study c = line({{1.0f, 0.5f, -0.25f}});
+    for (NoiseSampling sampling : {NoiseSampling::Independent, NoiseSampling::Antithetic}) {
+        INFO(noiseSamplingName(sampling));
+        ExplainParameters q;
+        q.samples = 10;
+        q.noiseFraction = 0.2;
+        q.noiseSampling = sampling;
+        q.seed = 5;
+        std::vector<std::vector<float>> maps;
+        for (int batch : {1, 3, 10}) {
+            q.batch = batch;
+            maps.push_back(values(explain(*cube, c, targetOf(c, 0, {0, 1, 2}), {Method::SmoothGrad}, q)[0]));
+        }
+        CHECK(maps[0] == maps[1]);
+        CHECK(maps[0] == maps[2]);
+        // And the noise is there: 3 (x + e)^2 averaged over the samples is not 3 x^2.
+        CHECK(std::abs(maps[0][0] - 3.0f) > 1e-4);
+    }
+}
+
 TEST_CASE("quadrature rules integrate what they should exactly", "[explain]") {
     // Gauss-Legendre with n points is exact up to degree 2n - 1.
     const Quadrature g = quadrature(QuadratureRule::GaussLegendre, 5);
