@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <malloc.h>
@@ -52,6 +53,12 @@ uint64_t availableMemoryBytes() {
             available = available ? std::min<uint64_t>(available, mb << 20) : mb << 20;
     }
     return available;
+}
+
+std::string describeBytes(uint64_t bytes) {
+    if (bytes >= 1000000000) return fmt::format("{:.1f} GB", double(bytes) / 1e9);
+    if (bytes >= 10000000) return fmt::format("{:.0f} MB", double(bytes) / 1e6);
+    return fmt::format("{:.1f} MB", double(bytes) / 1e6);
 }
 
 uint64_t residentMemoryBytes() {

@@ -1,12 +1,16 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace segxai {
 
 // Memory the system can still give (MemAvailable), in bytes, at most SEGXAI_MEMORY_LIMIT_MB
 // when that is set (a share of a shared node, or a test); 0 if unknown.
 uint64_t availableMemoryBytes();
+
+// "1.4 GB", "35 MB" or "1.2 MB": a size for a message (decimal units, as the system monitor shows them).
+std::string describeBytes(uint64_t bytes);
 
 // The process's resident memory now (VmRSS), in bytes; 0 if unknown.
 uint64_t residentMemoryBytes();

@@ -373,6 +373,24 @@ size_t targetsPerPass(const torch::Tensor& padded, const LayerShape& layer, bool
     return itemsForQuarterBudget(perTarget, targets);
 }
 
+// A CAM through sliding windows keeps the layer's activation over the whole volume, and each
+// target's gradient there, until the last window (LayerStitch). At a fine decoder layer of a
+// wide network on a CT that is gigabytes, so it is refused before the first window, with both
+// figures, when the system cannot hold it.
+void requireStitchMemory(const torch::Tensor& padded, const LayerShape& layer, const std::string& name,
+                         size_t targets) {
+    const uint64_t cells = uint64_t(padded.numel() / padded.size(1)) / uint64_t(layer.voxelsPerCell);
+    const uint64_t needed = 4 * cells * (uint64_t(layer.channels) * (1 + targets) + 1);
+    const uint64_t available = availableMemoryBytes();
+    if (available == 0 || needed <= available) return;
+    throw Error(
+        fmt::format("a CAM at layer '{}' through sliding windows holds its {} channels over the whole volume "
+                    "({} layer voxels) for the activation and the gradient of {} target{}: {} in float32, "
+                    "and {} is available; choose a coarser layer (a deeper encoder stage or an earlier decoder stage)",
+                    name, layer.channels, cells, targets, targets == 1 ? "" : "s", describeBytes(needed),
+                    describeBytes(available)));
+}
+
 // Targets [first, last) through one pass on the padded batch: their results, cropped.
 void passTargets(const PaddedProblem& p, const Padding& padding, size_t first, std::vector<PassResult>& results,
                  JobContext* job) {
@@ -420,6 +438,7 @@ std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& 
     const LayerShape shape = windowLayerShape(model, layer, inputs.size(1));
     const torch::Tensor padded = padForModel(model, inputs, padding, shape.alignment);
     const size_t perPass = targetsPerPass(padded, shape, options.inputGradient || layer.empty(), targets.size());
+    if (!layer.empty() && model.card().slidingWindow) requireStitchMemory(padded, shape, layer, perPass);
     for (size_t first = 0; first < targets.size(); first += perPass) {
         const size_t last = std::min(targets.size(), first + perPass);
         std::vector<ScoreTarget> padTargets;

@@ -216,6 +216,33 @@ TEST_CASE("CAM layers of any stride work through sliding windows on any study si
     }
 }
 
+TEST_CASE("a CAM layer whose stitched volume would not fit is refused before the first window, with both figures",
+          "[explain][models][memory]") {
+    // model.1 (stride 2, 8 channels) of the tiny U-Net over 80^3 windowed: 64000 layer voxels,
+    // its activation and one target's gradient plus the overlap counts, 4 x 64000 x (8 x 2 + 1)
+    // bytes = 4.4 MB, more than the 1 MB the limit leaves.
+    test::TempDir dir;
+    std::filesystem::copy_file(kModels + "tiny_unet_traced.pt", dir.path() / "model.pt");
+    std::ofstream(dir.path() / "model.json") << R"({"sliding_window": {"patch": 16, "overlap": 0.5}})";
+    const auto windowed = Model::load(dir.path().string());
+    Geometry g;
+    g.dims = {80, 80, 80};
+    Study study;
+    study.geometry = g;
+    study.channels = {test::makeVolume(g, [](auto i, auto, auto) { return float(i % 7); }),
+                      test::makeVolume(g, [](auto, auto j, auto) { return float(j % 5); })};
+    const Target target = boxTarget(study, 1, {10, 8, 8}, {27, 25, 21});
+    ExplainParameters p;
+    p.layer = "model.1";
+    setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
+    CHECK_THROWS_WITH(explain(*windowed, study, target, {Method::SegGradCam}, p),
+                      Catch::Contains("a CAM at layer 'model.1' through sliding windows") &&
+                          Catch::Contains("(64000 layer voxels)") &&
+                          Catch::Contains("4.4 MB in float32, and 1.0 MB is available") &&
+                          Catch::Contains("choose a coarser layer"));
+    unsetenv("SEGXAI_MEMORY_LIMIT_MB");
+}
+
 TEST_CASE("every method gives finite maps that light up around a demo lesion", "[explain][models][demo]") {
     const auto model = Model::load(SEGXAI_ASSET_DIR "/models/lesions");
     const DemoCase c = makeDemoCase(DemoTemplates::load(), DemoTask::Lesions, kFirstHeldOutSeed);
