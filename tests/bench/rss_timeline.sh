@@ -24,7 +24,9 @@ while kill -0 "$pid" 2>/dev/null; do
     kb_total=0 ticks=0
     pids=("$pid")
     for children in /proc/"$pid"/task/*/children; do
-        read -r -a more <"$children" 2>/dev/null && pids+=("${more[@]}")
+        more=()
+        read -r -a more <"$children" 2>/dev/null || true # the list has no newline: read fails but fills `more`
+        pids+=("${more[@]}")
     done
     for p in "${pids[@]}"; do
         while read -r key value _; do
