@@ -102,8 +102,9 @@ int run(ExplainOptions& o) {
     study.channels = loadStudy(inputs.request, nullptr).channels;
     const auto methodStart = std::chrono::steady_clock::now();
     auto explainStep = job.sub(0.15f, 1.0f);
-    const std::vector<Explanation> explanations =
-        explain(*model, study, target, methods, p, &explainStep, needsSegments ? &segmentation.labels : nullptr);
+    // Its voxels go again once they are on the model's grid (the maps are written on its geometry).
+    const std::vector<Explanation> explanations = explain(*model, std::move(study), target, methods, p, &explainStep,
+                                                          needsSegments ? &segmentation.labels : nullptr);
     const double methodSeconds = since(methodStart);
     progress.finish();
 

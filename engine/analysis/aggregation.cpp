@@ -104,18 +104,28 @@ Target classRegionTarget(const Segmentation& segmentation, int c) {
 
 } // namespace
 
-// How many classes are explained together. Each holds its mask on the study grid and, on the
-// model's grid (padded to its windows: a fifth more), its score weights twice (as given and
-// padded), its input gradient and its map per channel; the rest of the job (the model's
-// passes) is the same for any number. Explaining together saves forwards: one for every
-// target on whole-volume models, one per window for the targets it touches on sliding-window
-// models. So: every class when they fit a quarter of the available memory (at most 2 GB),
-// else as many as fit, at least one.
-size_t aggregationChunk(const Model& model, const Study& study, size_t classes) {
+// How many classes are explained together. While they are explained each holds, on the
+// model's grid, its score weights and its input gradient per channel (padded to the windows: a
+// fifth more), then its map per channel in place of the gradient; its mask on the study's grid
+// only until the weights are made (explainTargets). The rest of the job (the model's passes) is
+// the same for any number (a CAM's stitched layer is bounded per pass by gradientPasses).
+// Explaining together saves forwards: one for every target on whole-volume models, one per
+// window for the targets it touches on sliding-window models. So: every class when they fit a
+// quarter of the available memory, at most 1.6 GiB, else as many as fit, at least one. The cap
+// is below the 2 GiB of one pass's targets because the chunks sit beside the whole job's
+// working set: at TotalSegmentator's scale (105 classes, 128^3 windows) the windows, the study
+// and its labels peak at 5.6 GiB without any class, 7.6 GiB with 2 GiB of classes (measured,
+// docs/performance.md#every-class), against the 8 GB the job should stay within. The other
+// methods (SmoothGrad and Integrated Gradients sum a batch of gradients per class, perturbation
+// methods score many inputs) are reckoned at about twice that, with the mask held throughout.
+size_t aggregationChunk(const Model& model, const Study& study, size_t classes, Method method) {
     const uint64_t modelVoxels = uint64_t(modelGridFor(study.geometry, model.card()).voxelCount());
     const uint64_t channels = std::max<size_t>(1, study.channels.size());
-    const uint64_t perClass = study.geometry.voxelCount() + modelVoxels * 4 * (2 + 2 * channels) * 6 / 5;
-    return itemsForQuarterBudget(perClass, classes);
+    const uint64_t onePass = modelVoxels * 4 * (5 + 6 * channels) / 5;
+    const uint64_t perClass = isGradientFamily(method)
+                                  ? std::max<uint64_t>(study.geometry.voxelCount() + modelVoxels * 4, onePass)
+                                  : study.geometry.voxelCount() + modelVoxels * 4 * (2 + 2 * channels) * 6 / 5;
+    return itemsForQuarterBudget(perClass, classes, uint64_t(1600) << 20);
 }
 
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation,
@@ -142,28 +152,27 @@ AggregationMatrix aggregateStudy(const Model& model, const Study& study, const S
     std::optional<LabelVolume> onMapGrid;
     // Classes a chunk at a time, each chunk's maps reduced to its rows before the next is
     // explained (unless the caller keeps the maps): memory for a chunk, not for every class.
-    // Predicted classes first: a chunk's targets share each window's forward, and a class with
-    // no voxels costs no window, only its memory, so it would waste a predicted class's place.
-    const size_t chunk = maps ? classes.size() : aggregationChunk(model, study, classes.size());
-    std::vector<size_t> order(classes.size());
-    std::iota(order.begin(), order.end(), size_t(0));
-    if (!maps) {
-        std::stable_partition(order.begin(), order.end(),
-                              [&](size_t row) { return m.segmentVoxels[size_t(classes[row])] > 0; });
+    // A class predicted nowhere has no target voxel, so its score is zero whatever the input,
+    // its map is zero and its row is zeros: it is explained only when the caller keeps the maps
+    // (a 105-class model's random weights predict 48 classes of a body CT, a trained one most).
+    std::vector<size_t> order;
+    for (size_t row = 0; row < classes.size(); ++row) {
+        if (maps || m.segmentVoxels[size_t(classes[row])] > 0) order.push_back(row);
     }
+    const size_t chunk = maps ? order.size() : aggregationChunk(model, study, order.size(), method);
     SegmentShares none; // a class whose explanation has no map
     for (auto* part : {&none.mass, &none.mean})
         part->fill(std::vector<double>(size_t(K), 0.0));
     m.rows.assign(classes.size(), none);
-    for (size_t first = 0; first < classes.size(); first += chunk) {
-        const size_t last = std::min(classes.size(), first + chunk);
+    for (size_t first = 0; first < order.size(); first += chunk) {
+        const size_t last = std::min(order.size(), first + chunk);
         std::vector<Target> targets;
         for (size_t c = first; c < last; ++c)
             targets.push_back(classRegionTarget(segmentation, classes[order[c]]));
         std::optional<JobContext> part;
-        if (job) part = job->sub(float(first) / float(classes.size()), float(last) / float(classes.size()));
-        std::vector<Explanation> explanations =
-            explainTargets(model, study, targets, method, parameters, &segmentation.labels, part ? &*part : nullptr);
+        if (job) part = job->sub(float(first) / float(order.size()), float(last) / float(order.size()));
+        std::vector<Explanation> explanations = explainTargets(model, study, std::move(targets), method, parameters,
+                                                               &segmentation.labels, part ? &*part : nullptr);
         for (size_t e = 0; e < explanations.size(); ++e) {
             std::vector<const Volume*> channels;
             for (const ExplanationMap& map : explanations[e].maps)

@@ -55,15 +55,16 @@ struct AggregationMatrix {
 // shared pass (explainTargets). The shares are taken on the maps' own grid (the model's),
 // with the predicted segments resampled onto it nearest-neighbour; segmentVoxels counts the
 // study's voxels. Classes are explained in chunks that fit the available memory, each reduced
-// to its rows before the next (a 105-class model on a body CT never holds 104 maps). Throws
-// segxai::Error like explain().
+// to its rows before the next (a 105-class model on a body CT never holds 104 maps); a class
+// predicted nowhere gets a row of zeros without running the model (its score is zero whatever
+// the input). Throws segxai::Error like explain().
 // `maps`, when given, receives each class's explanation (rows' order; then all in one chunk).
 AggregationMatrix aggregateStudy(const Model& model, const Study& study, const Segmentation& segmentation,
                                  Method method, const ExplainParameters& parameters, std::vector<int> classes = {},
                                  JobContext* job = nullptr, std::vector<Explanation>* maps = nullptr);
 
 // How many of `classes` aggregateStudy explains together on `study` (see aggregation.cpp).
-size_t aggregationChunk(const Model& model, const Study& study, size_t classes);
+size_t aggregationChunk(const Model& model, const Study& study, size_t classes, Method method);
 
 // The cohort view: the mean over studies of each cell (studies must share classes and rows).
 AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies);

@@ -91,8 +91,8 @@ uint64_t shareOfAvailable(uint64_t divisor, uint64_t cap) {
 
 } // namespace
 
-size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items) {
-    const uint64_t budget = shareOfAvailable(4, uint64_t(2) << 30);
+size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items, uint64_t cap) {
+    const uint64_t budget = shareOfAvailable(4, cap);
     return std::clamp<size_t>(size_t(budget / std::max<uint64_t>(bytesPerItem, 1)), 1, std::max<size_t>(items, 1));
 }
 

@@ -31,8 +31,9 @@ private:
 };
 
 // How many items costing `bytesPerItem` each fit a quarter of the available memory (at most
-// 2 GB; 1 GB when unknown), clamped to [1, max(items, 1)]: targets explained together.
-size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items);
+// `cap`, 2 GiB unless given; 1 GiB when unknown), clamped to [1, max(items, 1)]: targets
+// explained together.
+size_t itemsForQuarterBudget(uint64_t bytesPerItem, size_t items, uint64_t cap = uint64_t(2) << 30);
 
 // How many samples fit a budget of half the available memory (at most 8 GB), given one
 // sample's cost: clamped to [1, maximum].

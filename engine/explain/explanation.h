@@ -122,6 +122,12 @@ struct Explanation {
 std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
                                  const std::vector<Method>& methods, const ExplainParameters& parameters,
                                  JobContext* job = nullptr, const LabelVolume* segments = nullptr);
+// The same for a caller that needs no more of the study's voxels (`segxai explain`): they are
+// let go once they are on the model's grid; `study` keeps its geometry, channel names and
+// paths. A body CT's voxels are 0.4 GB in float32 beside the explanation's own work.
+std::vector<Explanation> explain(const Model& model, Study&& study, const Target& target,
+                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
+                                 JobContext* job = nullptr, const LabelVolume* segments = nullptr);
 
 // Many targets with one method, sharing the work: gradient methods one forward and a
 // backward per target (per sample or step for SmoothGrad and IG), perturbation methods one
@@ -129,6 +135,11 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
 // (explain() runs these same computations with its one target). Throws segxai::Error like
 // explain(), and when a target does not belong to the study.
 std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets,
+                                        Method method, const ExplainParameters& parameters,
+                                        const LabelVolume* segments = nullptr, JobContext* job = nullptr);
+// The same, taking the targets: each mask (one byte per study voxel) is let go once it is on
+// the model's grid, so many targets of a large study hold only their weights there.
+std::vector<Explanation> explainTargets(const Model& model, const Study& study, std::vector<Target>&& targets,
                                         Method method, const ExplainParameters& parameters,
                                         const LabelVolume* segments = nullptr, JobContext* job = nullptr);
 

@@ -63,9 +63,12 @@ std::vector<Explanation> explainByFamily(const ExplanationProblem& p, Method met
     throw Error("unknown explanation method");
 }
 
-std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
-                                 const std::vector<Method>& requested, const ExplainParameters& parameters,
-                                 JobContext* job, const LabelVolume* segments) {
+namespace {
+
+// explain(), letting go of `release`'s voxels (the study's, when given) once the problem is made.
+std::vector<Explanation> explainMethods(const Model& model, const Study& study, const Target& target,
+                                        const std::vector<Method>& requested, const ExplainParameters& parameters,
+                                        JobContext* job, const LabelVolume* segments, Study* release) {
     const std::vector<Method> methods = withoutRepeats(requested);
     if (methods.empty()) return {};
     if (target.mask.size() != study.geometry.voxelCount()) {
@@ -73,6 +76,10 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
     }
     const std::vector<Target> targets{target};
     const ExplanationProblem p = makeProblem(model, study, targets, job);
+    if (release) {
+        for (Volume& channel : release->channels)
+            std::vector<float>().swap(channel.voxels);
+    }
 
     // The gradient family shares one forward and backward; the others run one by one, each
     // with a share of the progress by its count of backward passes.
@@ -104,23 +111,54 @@ std::vector<Explanation> explain(const Model& model, const Study& study, const T
     return ordered;
 }
 
+std::vector<Explanation> explainProblem(const ExplanationProblem& p, Method method, const ExplainParameters& parameters,
+                                        const LabelVolume* segments, JobContext* job, Clock::time_point start) {
+    std::vector<Explanation> out = explainByFamily(p, method, parameters, segments, job);
+    // The shared work is split evenly between the targets.
+    const double seconds = secondsSince(start);
+    for (Explanation& e : out) {
+        e.seconds = seconds / double(p.targets.size());
+        if (p.targets.size() > 1) {
+            e.notes.push_back(fmt::format("{} targets explained together in {:.2f} s", p.targets.size(), seconds));
+        }
+    }
+    if (job) job->progress(1.0f, "explained");
+    return out;
+}
+
+} // namespace
+
+std::vector<Explanation> explain(const Model& model, const Study& study, const Target& target,
+                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
+                                 JobContext* job, const LabelVolume* segments) {
+    return explainMethods(model, study, target, methods, parameters, job, segments, nullptr);
+}
+
+std::vector<Explanation> explain(const Model& model, Study&& study, const Target& target,
+                                 const std::vector<Method>& methods, const ExplainParameters& parameters,
+                                 JobContext* job, const LabelVolume* segments) {
+    return explainMethods(model, study, target, methods, parameters, job, segments, &study);
+}
+
 std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets,
                                         Method method, const ExplainParameters& parameters, const LabelVolume* segments,
                                         JobContext* job) {
     if (targets.empty()) return {};
     const auto start = Clock::now();
-    const ExplanationProblem p = makeProblem(model, study, targets, job);
-    std::vector<Explanation> out = explainByFamily(p, method, parameters, segments, job);
-    // The shared work is split evenly between the targets.
-    const double seconds = secondsSince(start);
-    for (Explanation& e : out) {
-        e.seconds = seconds / double(targets.size());
-        if (targets.size() > 1) {
-            e.notes.push_back(fmt::format("{} targets explained together in {:.2f} s", targets.size(), seconds));
-        }
-    }
-    if (job) job->progress(1.0f, "explained");
-    return out;
+    return explainProblem(makeProblem(model, study, targets, job), method, parameters, segments, job, start);
+}
+
+std::vector<Explanation> explainTargets(const Model& model, const Study& study, std::vector<Target>&& targets,
+                                        Method method, const ExplainParameters& parameters, const LabelVolume* segments,
+                                        JobContext* job) {
+    if (targets.empty()) return {};
+    const auto start = Clock::now();
+    std::vector<Target> owned = std::move(targets);
+    const ExplanationProblem p = makeProblem(model, study, owned, job);
+    // makeProblem is the masks' last reader (p.targets keeps names, counts and warnings).
+    for (Target& t : owned)
+        std::vector<uint8_t>().swap(t.mask);
+    return explainProblem(p, method, parameters, segments, job, start);
 }
 
 } // namespace segxai

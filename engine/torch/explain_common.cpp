@@ -28,11 +28,13 @@ ExplanationProblem makeProblem(const Model& model, const Study& study, const std
         ExplanationProblem p{model,  study, targets, std::move(prepared.input), {}, std::move(prepared.targets),
                              reverse};
         p.x = volumesToTensor(p.input.channels, reverse);
+        p.input.channels.clear(); // x holds them now
         return p;
     }
     ExplanationProblem p{model, study, targets, prepareModelInput(study, model.card(), model.expectedInputChannels()),
                          {},    {},    reverse};
     p.x = volumesToTensor(p.input.channels, reverse);
+    p.input.channels.clear();
     for (const Target& t : targets) {
         p.scoreTargets.push_back({maskOnModelGrid(t.mask, study.geometry, p.input.grid, reverse), t.classIndex});
     }

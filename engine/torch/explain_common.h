@@ -25,8 +25,8 @@ struct ExplanationProblem {
     const Model& model;
     const Study& study;
     const std::vector<Target>& targets;    // as the caller gave them (names, warnings)
-    ModelInput input;                      // the study on the model's grid, normalised
-    torch::Tensor x;                       // that input, [1, C, X, Y, Z]
+    ModelInput input;                      // the model's grid (the channels go once in x)
+    torch::Tensor x;                       // the study there, normalised: [1, C, X, Y, Z]
     std::vector<ScoreTarget> scoreTargets; // one per target: its weights on the model's grid
     bool reverseAxes = false;              // the tensors' spatial axes are (z, y, x)
 

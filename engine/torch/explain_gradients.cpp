@@ -5,6 +5,8 @@
 #include "engine/torch/explain_families.h"
 #include "engine/torch/tensors.h"
 
+#include <optional>
+
 namespace segxai {
 namespace {
 
@@ -54,10 +56,11 @@ std::vector<Explanation> explainInputGradients(const ExplanationProblem& p, Meth
                                                const ExplainParameters& parameters) {
     std::vector<Explanation> out = explanationsWithoutMaps(p, method, parameters);
     std::vector<double> scores;
-    const auto gradients = inputGradients(p.model, p.x, p.scoreTargets, &scores);
+    std::vector<torch::Tensor> gradients = inputGradients(p.model, p.x, p.scoreTargets, &scores);
     for (size_t t = 0; t < out.size(); ++t) {
         out[t].maps = inputSpaceMaps(p, method, gradients[t][0], parameters.normalize);
         out[t].score = scores[t];
+        gradients[t].reset(); // many targets: a map in place of each gradient, not beside it
     }
     return out;
 }
@@ -148,21 +151,37 @@ std::vector<Explanation> explainIntegratedGradients(const ExplanationProblem& p,
     const torch::Tensor x0 = baselineFor(p, parameters.baseline);
     const torch::Tensor delta = p.x - x0;
     std::vector<torch::Tensor> sums = zeroSums(p);
+    // S at the input and at the baseline, for the completeness check (the maps sum to their
+    // change): taken from the path's own passes where a step's input is that end to the bit
+    // (right Riemann ends at the input; left Riemann and the trapezoid start at the baseline),
+    // so only the other end costs a forward.
+    std::array<std::optional<std::vector<double>>, 2> ends;
     inBatches(int64_t(q.points.size()), parameters.batch, job, "IG step", [&](int64_t first, int64_t count) {
         const torch::Tensor inputs =
             batchOf(first, count, [&](int64_t n) { return torch::Tensor(x0 + q.points[size_t(n)] * delta); });
-        const auto gradients = inputGradients(p.model, inputs, p.scoreTargets);
+        const std::vector<PassResult> passes = gradientPasses(p.model, inputs, p.scoreTargets, {}, nullptr);
         for (size_t t = 0; t < sums.size(); ++t) {
             for (int64_t b = 0; b < count; ++b)
-                sums[t] += q.weights[size_t(first + b)] * gradients[t][b];
+                sums[t] += q.weights[size_t(first + b)] * passes[t].inputGradient[b];
+        }
+        for (int64_t b = 0; b < count; ++b) {
+            for (size_t end = 0; end < 2; ++end) {
+                if (ends[end] || !torch::equal(inputs[b], (end == 0 ? p.x : x0)[0])) continue;
+                ends[end].emplace();
+                for (const PassResult& pass : passes)
+                    ends[end]->push_back(pass.scores[size_t(b)]);
+            }
         }
     });
-    // S at the input and at the baseline: the completeness check (the maps sum to their change).
-    const auto ends = scoresForTargets(p.model, torch::cat({p.x, x0}, 0), p.scoreTargets);
+    for (size_t end = 0; end < 2; ++end) {
+        if (!ends[end]) ends[end] = scoresForTargets(p.model, end == 0 ? p.x : x0, p.scoreTargets)[0];
+    }
+    const std::vector<double>& atInput = *ends[0];
+    const std::vector<double>& atBaseline = *ends[1];
     for (size_t t = 0; t < out.size(); ++t) {
         const torch::Tensor ig = delta[0] * sums[t];
-        const double change = ends[0][t] - ends[1][t], sum = ig.sum().item<double>();
-        out[t].score = ends[0][t];
+        const double change = atInput[t] - atBaseline[t], sum = ig.sum().item<double>();
+        out[t].score = atInput[t];
         out[t].completenessGap = change != 0.0 ? std::abs(sum - change) / std::abs(change) : std::abs(sum);
         out[t].maps = perChannel(p, ig, methodId(method), parameters.normalize, true);
     }

@@ -71,8 +71,7 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
     std::vector<int64_t> keep(size_t(A.dim()), 1);
     keep[0] = A.size(0);
     std::vector<torch::Tensor> maps(3);
-    // Seg-Grad-CAM: channel weights are the mean gradient.
-    if (which[0]) maps[0] = torch::relu((G.mean(spatial).view(keep) * A).sum(0));
+    if (which[0]) maps[0] = segGradCam(A, G.mean(spatial));
     // Seg-HiRes-Grad-CAM: gradient times activation, where the gradient lands.
     if (which[1]) maps[1] = torch::relu((G * A).sum(0));
     if (!which[2]) return maps;
@@ -92,6 +91,16 @@ std::vector<torch::Tensor> camMaps(const torch::Tensor& A, const torch::Tensor& 
     return maps;
 }
 
+torch::Tensor segGradCam(const torch::Tensor& A, const torch::Tensor& channelWeights) {
+    std::vector<int64_t> keep(size_t(A.dim()), 1);
+    keep[0] = A.size(0);
+    return torch::relu((channelWeights.view(keep) * A).sum(0));
+}
+
+bool needsVoxelGradient(std::array<bool, 3> which) {
+    return which[1] || which[2];
+}
+
 torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Padding& padding, int64_t alignment) {
     const ModelCard& card = model.card();
     return padSpatial(batch, alignment > 0 ? alignment : std::max<int64_t>(1, card.divisibleBy), padding,
@@ -109,16 +118,39 @@ torch::Tensor region(const torch::Tensor& t, int64_t first, const Extent& start,
         .slice(first + 2, start[2], start[2] + extent[2]);
 }
 
-// What both ways of running a pass work on: the padded batch and the targets' padded weights.
+// What both ways of running a pass work on: the padded batch and the targets' weights.
 struct PaddedProblem {
     const Model& model;
     int64_t alignment;                // sliding windows start on its multiples (windowLayerShape)
     const torch::Tensor& padded;      // [B, C, X, Y, Z]
-    std::vector<ScoreTarget> targets; // weights [X, Y, Z] padded, on the model's device
+    const Padding& padding;           // where the input lies in `padded`
+    std::vector<ScoreTarget> targets; // weights [X, Y, Z] on the input's grid (not padded)
     const std::string& layer;         // empty: no layer captured
     const PassOptions& options;
 
     std::vector<int64_t> size() const { return {padded.size(2), padded.size(3), padded.size(4)}; }
+    // Target t's weights over `extent` voxels from `start` of the padded grid, zero in the
+    // padding, on the model's device. Padding a target's weights whole would hold a copy per
+    // target for the whole pass; a window takes its part when it runs.
+    torch::Tensor weightsIn(size_t t, const Extent& start, const Extent& extent) const {
+        const torch::Tensor& weights = targets[t].weights;
+        Extent from{}, to{}, at{}, overlap{};
+        bool inside = true;
+        for (size_t a = 0; a < 3; ++a) {
+            const int64_t lo = start[a] - padding.before[a], hi = lo + extent[a];
+            from[a] = std::max<int64_t>(0, lo);
+            to[a] = std::min<int64_t>(weights.size(int64_t(a)), hi);
+            at[a] = from[a] - lo;
+            overlap[a] = std::max<int64_t>(0, to[a] - from[a]);
+            inside = inside && from[a] == lo && to[a] == hi;
+        }
+        const torch::Device device = model.impl().device;
+        if (inside) return region(weights, 0, from, extent).to(device);
+        torch::Tensor part = torch::zeros({extent[0], extent[1], extent[2]}, weights.options());
+        if (overlap[0] > 0 && overlap[1] > 0 && overlap[2] > 0)
+            region(part, 0, at, overlap).copy_(region(weights, 0, from, overlap));
+        return part.to(device);
+    }
     // What the backward is taken with respect to: the captured activation (a CAM) and the input
     // (its gradient), as asked. Without the input the backward stops at the layer.
     bool wantsInputGradient() const { return options.inputGradient || layer.empty(); }
@@ -141,9 +173,12 @@ std::vector<torch::Tensor> backwardInputs(const PaddedProblem& p, const WindowFo
 // One forward of the whole padded batch and a backward per target (the graph kept between them).
 std::vector<PaddedSums> wholeVolumePass(const PaddedProblem& p, std::vector<PassResult>& results) {
     WindowForward f = forwardWithGrad(p.model, p.padded, p.layer);
+    const Extent whole{p.padded.size(2), p.padded.size(3), p.padded.size(4)};
     std::vector<torch::Tensor> perSample;
-    for (const ScoreTarget& target : p.targets)
-        perSample.push_back((classScores(f.output, target.classIndex) * target.weights).sum({1, 2, 3}));
+    for (size_t t = 0; t < p.targets.size(); ++t) {
+        perSample.push_back(
+            (classScores(f.output, p.targets[t].classIndex) * p.weightsIn(t, {0, 0, 0}, whole)).sum({1, 2, 3}));
+    }
     f.output.reset(); // the backward needs none of the output
     const std::vector<torch::Tensor> wrt = backwardInputs(p, f);
     std::vector<PaddedSums> sums(p.targets.size());
@@ -166,14 +201,17 @@ std::vector<PaddedSums> wholeVolumePass(const PaddedProblem& p, std::vector<Pass
 
 // A layer's activations stitched across sliding windows onto one layer grid (averaged where
 // windows overlap, weighted by the importance map so that window borders, which see zero
-// padding, count little), and each target's gradients summed (S is a sum over windows).
-// Windows start on multiples of the card's divisor, so the windows of a layer whose stride
-// divides it share one layer grid.
+// padding, count little), and each target's gradients summed (S is a sum over windows): voxel
+// by voxel for the maps that need it, else per channel only (Seg-Grad-CAM's weights are the
+// gradient's mean, and at a fine decoder layer of a CT each target's stitched gradient is
+// as large as the activation). Windows start on multiples of the card's divisor, so the
+// windows of a layer whose stride divides it share one layer grid.
 class LayerStitch {
 public:
     LayerStitch(const WindowPlan& plan, int64_t alignment, std::vector<int64_t> size, const std::string& layer,
-                size_t targets)
-        : m_plan(plan), m_alignment(alignment), m_size(std::move(size)), m_layer(layer), m_gradientSums(targets) {}
+                size_t targets, bool voxelGradient)
+        : m_plan(plan), m_alignment(alignment), m_size(std::move(size)), m_layer(layer), m_voxelGradient(voxelGradient),
+          m_gradientSums(targets) {}
 
     // Adds the activation [K, x, y, z] of the window at `start`, and the gradient of each
     // target the window touches (`gradients[t]`, undefined for the others). Throws
@@ -189,21 +227,41 @@ public:
         region(m_activationCount, 0, at, extent) += layerImportance;
         for (size_t t = 0; t < gradients.size(); ++t) {
             if (!gradients[t].defined()) continue;
+            if (!m_voxelGradient) {
+                const torch::Tensor sums = gradients[t].sum({1, 2, 3}, false, torch::kFloat64);
+                m_gradientSums[t] = m_gradientSums[t].defined() ? m_gradientSums[t] + sums : sums;
+                continue;
+            }
             if (!m_gradientSums[t].defined()) m_gradientSums[t] = torch::zeros_like(m_activationSum);
             region(m_gradientSums[t], 1, at, extent) += gradients[t];
         }
     }
 
-    // The CAM maps of target `t`'s stitched pair, exactly as for a whole volume: at the
-    // layer's resolution into `result`, and returned upsampled to the padded grid.
-    std::vector<torch::Tensor> cams(size_t t, const PassOptions& options, PassResult& result) const {
+    // After the last window: the activation sums become their weighted average, in place.
+    void average() {
         if (!m_activationSum.defined()) throw Error("no window produced the layer's activation");
-        const torch::Tensor stitched = m_activationSum / m_activationCount.clamp_min(1e-20);
-        const torch::Tensor gradient =
-            m_gradientSums[t].defined() ? m_gradientSums[t] : torch::zeros_like(m_activationSum);
+        m_activationSum.div_(m_activationCount.clamp_min_(1e-20));
+        m_activationCount = torch::Tensor();
+    }
+
+    // The CAM maps of target `t`'s stitched pair (after average()), exactly as for a whole
+    // volume: at the layer's resolution into `result`, and returned upsampled to the padded grid.
+    std::vector<torch::Tensor> cams(size_t t, const PassOptions& options, PassResult& result) const {
+        const torch::Tensor& stitched = m_activationSum;
         result.layerShape = {1, stitched.size(0), stitched.size(1), stitched.size(2), stitched.size(3)};
+        std::vector<torch::Tensor> maps;
+        if (m_voxelGradient) {
+            const torch::Tensor gradient =
+                m_gradientSums[t].defined() ? m_gradientSums[t] : torch::zeros_like(m_activationSum);
+            maps = camMaps(stitched, gradient, options.variant, options.cams);
+        } else {
+            const double cells = double(stitched.numel() / stitched.size(0));
+            const torch::Tensor weights = m_gradientSums[t].defined() ? (m_gradientSums[t] / cells).to(torch::kFloat32)
+                                                                      : torch::zeros({stitched.size(0)});
+            maps = {segGradCam(stitched, weights), torch::Tensor(), torch::Tensor()};
+        }
         std::vector<torch::Tensor> upsampled;
-        for (const torch::Tensor& cam : camMaps(stitched, gradient, options.variant, options.cams)) {
+        for (const torch::Tensor& cam : maps) {
             result.layerCams.push_back(cam);
             upsampled.push_back(cam.defined() ? upsample(cam, m_size) : cam);
         }
@@ -233,6 +291,7 @@ private:
     int64_t m_alignment;
     std::vector<int64_t> m_size; // the padded grid
     const std::string& m_layer;
+    bool m_voxelGradient; // else per channel (float64 sums over the windows)
     Extent m_stride{1, 1, 1};
     torch::Tensor m_activationSum, m_activationCount;
     std::vector<torch::Tensor> m_gradientSums; // per target; undefined until a window touches it
@@ -304,13 +363,13 @@ std::vector<PaddedSums> slidingWindowPass(const PaddedProblem& p, std::vector<Pa
         for (PaddedSums& s : sums)
             s.gradient = torch::zeros_like(p.padded);
     }
-    LayerStitch stitch(plan, p.alignment, size, p.layer, p.targets.size());
+    LayerStitch stitch(plan, p.alignment, size, p.layer, p.targets.size(), needsVoxelGradient(p.options.cams));
     for (size_t w = 0; w < plan.starts.size(); ++w) {
         const Extent& s = plan.starts[w];
         const torch::Tensor blendShare = importance / region(normaliser, 0, s, patch);
         std::vector<WindowTarget> touching;
         for (size_t t = 0; t < p.targets.size(); ++t) {
-            torch::Tensor weights = region(p.targets[t].weights, 0, s, patch) * blendShare;
+            torch::Tensor weights = p.weightsIn(t, s, patch) * blendShare;
             if (weights.abs().sum().item<double>() == 0.0) continue;
             touching.push_back({t, std::move(weights),
                                 p.wantsInputGradient() ? region(sums[t].gradient, 2, s, patch) : torch::Tensor()});
@@ -325,6 +384,7 @@ std::vector<PaddedSums> slidingWindowPass(const PaddedProblem& p, std::vector<Pa
         if (layer.activation.defined()) stitch.add(s, layer.activation, layer.gradients);
     }
     if (p.options.wantCam) {
+        stitch.average();
         for (size_t t = 0; t < sums.size(); ++t)
             sums[t].cams = stitch.cams(t, p.options, results[t]);
     }
@@ -336,6 +396,11 @@ struct LayerShape {
     int64_t alignment = 1;     // windows start on its multiples (windowLayerShape)
     int64_t channels = 0;      // the layer's channels (0: no layer)
     int64_t voxelsPerCell = 1; // input voxels per layer voxel
+
+    // The layer's voxels over the padded input [B, C, X, Y, Z].
+    uint64_t cells(const torch::Tensor& padded) const {
+        return uint64_t(padded.numel() / padded.size(1)) / uint64_t(voxelsPerCell);
+    }
 };
 
 // Where sliding windows may start: on multiples of the card's divisor and, for a CAM, of the
@@ -364,31 +429,36 @@ LayerShape windowLayerShape(const Model& model, const std::string& layer, int64_
 }
 
 // How many targets one sliding-window pass serves: each holds its input gradient (when asked)
-// and its stitched layer gradient until the last window; as many as fit a quarter of the
-// available memory (at most 2 GB), at least one.
-size_t targetsPerPass(const torch::Tensor& padded, const LayerShape& layer, bool inputGradient, size_t targets) {
-    const uint64_t voxels = uint64_t(padded.numel() / padded.size(1));
-    uint64_t perTarget = 4 * voxels / uint64_t(layer.voxelsPerCell) * uint64_t(layer.channels);
-    if (inputGradient) perTarget += 4 * uint64_t(padded.numel());
+// and, for the CAM maps that need it, its stitched layer gradient until the last window; as
+// many as fit a quarter of the available memory (at most 2 GB), at least one.
+size_t targetsPerPass(const torch::Tensor& padded, const LayerShape& layer, const PassOptions& options,
+                      size_t targets) {
+    uint64_t perTarget = 0;
+    if (layer.channels > 0 && needsVoxelGradient(options.cams))
+        perTarget += 4 * layer.cells(padded) * uint64_t(layer.channels);
+    if (options.inputGradient || layer.channels == 0) perTarget += 4 * uint64_t(padded.numel());
     return itemsForQuarterBudget(perTarget, targets);
 }
 
 // A CAM through sliding windows keeps the layer's activation over the whole volume, and each
-// target's gradient there, until the last window (LayerStitch). At a fine decoder layer of a
-// wide network on a CT that is gigabytes, so it is refused before the first window, with both
-// figures, when the system cannot hold it.
-void requireStitchMemory(const torch::Tensor& padded, const LayerShape& layer, const std::string& name,
+// target's gradient there when its maps need it voxel by voxel, until the last window
+// (LayerStitch). At a fine decoder layer of a wide network on a CT that is gigabytes, so it is
+// refused before the first window, with both figures, when the system cannot hold it.
+void requireStitchMemory(const torch::Tensor& padded, const LayerShape& layer, const PassOptions& options,
                          size_t targets) {
-    const uint64_t cells = uint64_t(padded.numel() / padded.size(1)) / uint64_t(layer.voxelsPerCell);
-    const uint64_t needed = 4 * cells * (uint64_t(layer.channels) * (1 + targets) + 1);
+    const uint64_t cells = layer.cells(padded);
+    const uint64_t gradients = needsVoxelGradient(options.cams) ? targets : 0;
+    const uint64_t needed = 4 * cells * (uint64_t(layer.channels) * (1 + gradients) + 1);
     const uint64_t available = availableMemoryBytes();
     if (available == 0 || needed <= available) return;
-    throw Error(
-        fmt::format("a CAM at layer '{}' through sliding windows holds its {} channels over the whole volume "
-                    "({} layer voxels) for the activation and the gradient of {} target{}: {} in float32, "
-                    "and {} is available; choose a coarser layer (a deeper encoder stage or an earlier decoder stage)",
-                    name, layer.channels, cells, targets, targets == 1 ? "" : "s", describeBytes(needed),
-                    describeBytes(available)));
+    const std::string what = gradients == 0 ? std::string("the activation")
+                                            : fmt::format("the activation and the gradient of {} target{}", gradients,
+                                                          gradients == 1 ? "" : "s");
+    throw Error(fmt::format("a CAM at layer '{}' through sliding windows holds its {} channels over the whole volume "
+                            "({} layer voxels) for {}: {} in float32, and {} is available; choose a coarser layer (a "
+                            "deeper encoder stage or an earlier decoder stage)",
+                            options.layer, layer.channels, cells, what, describeBytes(needed),
+                            describeBytes(available)));
 }
 
 // Targets [first, last) through one pass on the padded batch: their results, cropped.
@@ -437,20 +507,18 @@ std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& 
     Padding padding;
     const LayerShape shape = windowLayerShape(model, layer, inputs.size(1));
     const torch::Tensor padded = padForModel(model, inputs, padding, shape.alignment);
-    const size_t perPass = targetsPerPass(padded, shape, options.inputGradient || layer.empty(), targets.size());
-    if (!layer.empty() && model.card().slidingWindow) requireStitchMemory(padded, shape, layer, perPass);
+    const size_t perPass = targetsPerPass(padded, shape, options, targets.size());
+    if (!layer.empty() && model.card().slidingWindow) requireStitchMemory(padded, shape, options, perPass);
     for (size_t first = 0; first < targets.size(); first += perPass) {
         const size_t last = std::min(targets.size(), first + perPass);
-        std::vector<ScoreTarget> padTargets;
-        for (size_t t = first; t < last; ++t) {
-            Padding weightPadding;
-            padTargets.push_back({padForModel(model, targets[t].weights.unsqueeze(0), weightPadding, shape.alignment)
-                                      .squeeze(0)
-                                      .to(model.impl().device),
-                                  targets[t].classIndex});
-        }
         std::optional<JobContext> sub = share(job, first, last, targets.size());
-        const PaddedProblem p{model, shape.alignment, padded, std::move(padTargets), layer, options};
+        const PaddedProblem p{model,
+                              shape.alignment,
+                              padded,
+                              padding,
+                              {targets.begin() + ptrdiff_t(first), targets.begin() + ptrdiff_t(last)},
+                              layer,
+                              options};
         passTargets(p, padding, first, results, sub ? &*sub : nullptr);
     }
     return results;

@@ -93,5 +93,10 @@ torch::Tensor padForModel(const Model& model, const torch::Tensor& batch, Paddin
 // the others undefined).
 std::vector<torch::Tensor> camMaps(const torch::Tensor& activation, const torch::Tensor& gradient,
                                    CamPlusPlusVariant variant, std::array<bool, 3> which = {true, true, true});
+// Seg-Grad-CAM from A and its channels' weights (the mean gradient per channel, [K]).
+torch::Tensor segGradCam(const torch::Tensor& activation, const torch::Tensor& channelWeights);
+// Whether the CAM maps `which` asks for need the layer's gradient voxel by voxel: Seg-Grad-CAM
+// needs only its mean per channel.
+bool needsVoxelGradient(std::array<bool, 3> which);
 
 } // namespace segxai

@@ -180,10 +180,10 @@ TEST_CASE("the class x segment matrix is the same explained a class at a time", 
         aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1, 2}, nullptr, &maps);
     REQUIRE(maps.size() == 3);
     setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
-    CHECK(aggregationChunk(*model, study, 3) == 1);
+    CHECK(aggregationChunk(*model, study, 3, Method::Saliency) == 1);
     const AggregationMatrix chunked = aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1, 2});
     unsetenv("SEGXAI_MEMORY_LIMIT_MB");
-    CHECK(aggregationChunk(*model, study, 3) == 3);
+    CHECK(aggregationChunk(*model, study, 3, Method::Saliency) == 3);
     REQUIRE(chunked.rows.size() == 3);
     for (size_t r = 0; r < 3; ++r)
         for (int part = 0; part < kAttributionParts; ++part)

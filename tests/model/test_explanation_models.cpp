@@ -208,6 +208,18 @@ TEST_CASE("CAM layers of any stride work through sliding windows on any study si
                         "volume\n",
                         layer, (long long)dims[0], (long long)dims[1], (long long)dims[2], r);
             REQUIRE(b[0].layerMap);
+            // Alone, Seg-Grad-CAM keeps the windows' gradients per channel; beside
+            // Seg-HiRes-Grad-CAM, voxel by voxel: the same map either way.
+            const auto both = explain(*windowed, study, target, {Method::SegGradCam, Method::SegHiResGradCam}, p);
+            const auto& vc = both[0].maps[0].values.voxels;
+            REQUIRE(vc.size() == vb.size());
+            float worst = 0.0f, peak = 0.0f;
+            for (size_t n = 0; n < vb.size(); ++n) {
+                worst = std::max(worst, std::abs(vb[n] - vc[n]));
+                peak = std::max(peak, std::abs(vc[n]));
+            }
+            CHECK(peak > 0.0f);
+            CHECK(worst <= 1e-5f * peak);
             // Layer grids offset by half a layer voxel (the whole volume is padded to 4, the windows
             // to the layer's stride) still give nearly the same map.
             CHECK(r > (samePadding ? 0.99 : 0.9));
@@ -219,8 +231,10 @@ TEST_CASE("CAM layers of any stride work through sliding windows on any study si
 TEST_CASE("a CAM layer whose stitched volume would not fit is refused before the first window, with both figures",
           "[explain][models][memory]") {
     // model.1 (stride 2, 8 channels) of the tiny U-Net over 80^3 windowed: 64000 layer voxels,
-    // its activation and one target's gradient plus the overlap counts, 4 x 64000 x (8 x 2 + 1)
-    // bytes = 4.4 MB, more than the 1 MB the limit leaves.
+    // its activation plus the overlap counts, 4 x 64000 x (8 + 1) bytes = 2.3 MB for
+    // Seg-Grad-CAM (its gradient kept per channel); and one target's gradient voxel by voxel for
+    // Seg-HiRes-Grad-CAM, 4 x 64000 x (8 x 2 + 1) bytes = 4.4 MB: both more than the 1 MB the
+    // limit leaves.
     test::TempDir dir;
     std::filesystem::copy_file(kModels + "tiny_unet_traced.pt", dir.path() / "model.pt");
     std::ofstream(dir.path() / "model.json") << R"({"sliding_window": {"patch": 16, "overlap": 0.5}})";
@@ -237,9 +251,12 @@ TEST_CASE("a CAM layer whose stitched volume would not fit is refused before the
     setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
     CHECK_THROWS_WITH(explain(*windowed, study, target, {Method::SegGradCam}, p),
                       Catch::Contains("a CAM at layer 'model.1' through sliding windows") &&
-                          Catch::Contains("(64000 layer voxels)") &&
-                          Catch::Contains("4.4 MB in float32, and 1.0 MB is available") &&
+                          Catch::Contains("(64000 layer voxels) for the activation: ") &&
+                          Catch::Contains("2.3 MB in float32, and 1.0 MB is available") &&
                           Catch::Contains("choose a coarser layer"));
+    CHECK_THROWS_WITH(explain(*windowed, study, target, {Method::SegHiResGradCam}, p),
+                      Catch::Contains("(64000 layer voxels) for the activation and the gradient of 1 target: ") &&
+                          Catch::Contains("4.4 MB in float32, and 1.0 MB is available"));
     unsetenv("SEGXAI_MEMORY_LIMIT_MB");
 }
 
