@@ -114,8 +114,8 @@ Target classRegionTarget(const Segmentation& segmentation, int c) {
 // quarter of the available memory, at most 1.6 GiB, else as many as fit, at least one. The cap
 // is below the 2 GiB of one pass's targets because the chunks sit beside the whole job's
 // working set: at TotalSegmentator's scale (105 classes, 128^3 windows) the windows, the study
-// and its labels peak at 5.6 GiB without any class, 7.6 GiB with 2 GiB of classes (measured,
-// docs/performance.md#every-class), against the 8 GB the job should stay within. The other
+// and its labels take about 5.6 GiB without any class, and 8 classes (2 GiB) reached 7.4 GiB
+// (docs/performance.md#every-class), against the 8 GB the job should stay within. The other
 // methods (SmoothGrad and Integrated Gradients sum a batch of gradients per class, perturbation
 // methods score many inputs) are reckoned at about twice that, with the mask held throughout.
 size_t aggregationChunk(const Model& model, const Study& study, size_t classes, Method method) {
