@@ -6,6 +6,7 @@
 #include "engine/model/segmentation.h"
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -137,11 +138,36 @@ std::vector<Explanation> explain(const Model& model, Study&& study, const Target
 std::vector<Explanation> explainTargets(const Model& model, const Study& study, const std::vector<Target>& targets,
                                         Method method, const ExplainParameters& parameters,
                                         const LabelVolume* segments = nullptr, JobContext* job = nullptr);
-// The same, taking the targets: each mask (one byte per study voxel) is let go once it is on
-// the model's grid, so many targets of a large study hold only their weights there.
-std::vector<Explanation> explainTargets(const Model& model, const Study& study, std::vector<Target>&& targets,
-                                        Method method, const ExplainParameters& parameters,
-                                        const LabelVolume* segments = nullptr, JobContext* job = nullptr);
+
+struct ProblemInput;
+// A study as the model sees it (on the model's grid, normalised), made once for explainTargets()
+// of several sets of targets: Agg2Exp explains a model's classes a chunk at a time, and each
+// call of the overload above prepares the study again (a body CT: seconds of resampling, and
+// its voxels held beside the work). `study` and `model` must outlive it; the study may let go of
+// its voxels once it is made (releaseVoxels): only its geometry and channel names are read
+// after. Throws segxai::Error as explain() does for the input.
+class ExplanationInput {
+public:
+    ExplanationInput(const Model& model, const Study& study, JobContext* job = nullptr);
+    ~ExplanationInput();
+    ExplanationInput(const ExplanationInput&) = delete;
+    ExplanationInput& operator=(const ExplanationInput&) = delete;
+
+    const Model& model() const { return m_model; }
+    const Study& study() const { return m_study; }
+    const ProblemInput& prepared() const { return *m_prepared; }
+
+private:
+    const Model& m_model;
+    const Study& m_study;
+    std::unique_ptr<ProblemInput> m_prepared;
+};
+// explainTargets() on a prepared input, taking the targets: each mask (one byte per study voxel)
+// is let go once it is on the model's grid, so many targets of a large study hold only their
+// weights there.
+std::vector<Explanation> explainTargets(const ExplanationInput& input, std::vector<Target>&& targets, Method method,
+                                        const ExplainParameters& parameters, const LabelVolume* segments = nullptr,
+                                        JobContext* job = nullptr);
 
 // Perturbation methods: map value of a feature spread over its voxels (its value / its
 // voxel count on the model grid), so a segment's sum is its value.

@@ -50,4 +50,11 @@ template <typename MakeVoxels> Study transformedStudy(const Study& study, MakeVo
     return out;
 }
 
+// Frees the channels' voxels, keeping each channel's name and geometry (and the study's
+// geometry, paths and ground truth): for a caller that needs the study's layout, not its values.
+inline void releaseVoxels(Study& study) {
+    for (Volume& channel : study.channels)
+        std::vector<float>().swap(channel.voxels);
+}
+
 } // namespace segxai

@@ -76,10 +76,7 @@ std::vector<Explanation> explainMethods(const Model& model, const Study& study, 
     }
     const std::vector<Target> targets{target};
     const ExplanationProblem p = makeProblem(model, study, targets, job);
-    if (release) {
-        for (Volume& channel : release->channels)
-            std::vector<float>().swap(channel.voxels);
-    }
+    if (release) releaseVoxels(*release);
 
     // The gradient family shares one forward and backward; the others run one by one, each
     // with a share of the progress by its count of backward passes.
@@ -148,14 +145,20 @@ std::vector<Explanation> explainTargets(const Model& model, const Study& study, 
     return explainProblem(makeProblem(model, study, targets, job), method, parameters, segments, job, start);
 }
 
-std::vector<Explanation> explainTargets(const Model& model, const Study& study, std::vector<Target>&& targets,
-                                        Method method, const ExplainParameters& parameters, const LabelVolume* segments,
+ExplanationInput::ExplanationInput(const Model& model, const Study& study, JobContext* job)
+    : m_model(model), m_study(study),
+      m_prepared(std::make_unique<ProblemInput>(prepareProblemInput(model, study, job))) {}
+
+ExplanationInput::~ExplanationInput() = default;
+
+std::vector<Explanation> explainTargets(const ExplanationInput& input, std::vector<Target>&& targets, Method method,
+                                        const ExplainParameters& parameters, const LabelVolume* segments,
                                         JobContext* job) {
     if (targets.empty()) return {};
     const auto start = Clock::now();
     std::vector<Target> owned = std::move(targets);
-    const ExplanationProblem p = makeProblem(model, study, owned, job);
-    // makeProblem is the masks' last reader (p.targets keeps names, counts and warnings).
+    const ExplanationProblem p = problemOn(input.model(), input.study(), input.prepared(), owned);
+    // problemOn is the masks' last reader (p.targets keeps names, counts and warnings).
     for (Target& t : owned)
         std::vector<uint8_t>().swap(t.mask);
     return explainProblem(p, method, parameters, segments, job, start);

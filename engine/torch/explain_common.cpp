@@ -14,31 +14,53 @@ namespace segxai {
 
 namespace F = torch::nn::functional;
 
-ExplanationProblem makeProblem(const Model& model, const Study& study, const std::vector<Target>& targets,
-                               JobContext* job) {
+ProblemInput prepareProblemInput(const Model& model, const Study& study, JobContext* job) {
+    if (job) job->progress(0.0f, "preparing the input");
+    ProblemInput out;
+    out.reverseAxes = model.card().reverseAxes;
+    if (model.nnunetPlan()) {
+        NnunetInput prepared = nnunetPreprocess(study.channels, *model.nnunetPlan());
+        out.grid = prepared.recipe.modelGrid;
+        out.x = volumesToTensor(prepared.channels, out.reverseAxes);
+        out.nnunetRecipe = std::move(prepared.recipe);
+        return out;
+    }
+    const ModelInput input = prepareModelInput(study, model.card(), model.expectedInputChannels());
+    out.grid = input.grid;
+    out.x = volumesToTensor(input.channels, out.reverseAxes);
+    return out;
+}
+
+namespace {
+
+void requireTargetsOf(const Study& study, const std::vector<Target>& targets) {
     for (const Target& t : targets) {
         if (t.mask.size() != study.geometry.voxelCount()) {
             throw Error("a target does not belong to this study");
         }
     }
-    if (job) job->progress(0.0f, "preparing the input");
-    const bool reverse = model.card().reverseAxes;
-    if (model.nnunetPlan()) {
-        NnunetProblemInput prepared = nnunetProblemInput(model, study, targets);
-        ExplanationProblem p{model,  study, targets, std::move(prepared.input), {}, std::move(prepared.targets),
-                             reverse};
-        p.x = volumesToTensor(p.input.channels, reverse);
-        p.input.channels.clear(); // x holds them now
+}
+
+} // namespace
+
+ExplanationProblem problemOn(const Model& model, const Study& study, const ProblemInput& input,
+                             const std::vector<Target>& targets) {
+    requireTargetsOf(study, targets);
+    ExplanationProblem p{model, study, targets, ModelInput{input.grid, {}}, input.x, {}, input.reverseAxes};
+    if (input.nnunetRecipe) {
+        p.scoreTargets = nnunetScoreTargets(model, *input.nnunetRecipe, targets);
         return p;
     }
-    ExplanationProblem p{model, study, targets, prepareModelInput(study, model.card(), model.expectedInputChannels()),
-                         {},    {},    reverse};
-    p.x = volumesToTensor(p.input.channels, reverse);
-    p.input.channels.clear();
     for (const Target& t : targets) {
-        p.scoreTargets.push_back({maskOnModelGrid(t.mask, study.geometry, p.input.grid, reverse), t.classIndex});
+        p.scoreTargets.push_back({maskOnModelGrid(t.mask, study.geometry, p.input.grid, p.reverseAxes), t.classIndex});
     }
     return p;
+}
+
+ExplanationProblem makeProblem(const Model& model, const Study& study, const std::vector<Target>& targets,
+                               JobContext* job) {
+    requireTargetsOf(study, targets); // before the input's work
+    return problemOn(model, study, prepareProblemInput(model, study, job), targets);
 }
 
 std::string defaultCamLayer(const Model& model, const std::vector<LayerInfo>& layers) {

@@ -7,6 +7,7 @@
 #include "engine/core/seed_streams.h"
 #include "engine/explain/explanation.h"
 #include "engine/model/model_input.h"
+#include "engine/model/nnunet_preprocess.h"
 #include "engine/torch/gradient_pass.h"
 
 #include <chrono>
@@ -38,6 +39,23 @@ struct ExplanationProblem {
 // segxai::Error when a target does not belong to the study or the input cannot be prepared.
 ExplanationProblem makeProblem(const Model& model, const Study& study, const std::vector<Target>& targets,
                                JobContext* job);
+
+// The study as the model sees it, made once for the problems of any number of targets: the
+// model's grid, the normalised input tensor and, for nnU-Net folders, how the study was
+// preprocessed (which maps a target's mask onto the networks' grid).
+struct ProblemInput {
+    Geometry grid;
+    torch::Tensor x; // [1, C, X, Y, Z]
+    bool reverseAxes = false;
+    std::optional<NnunetCase> nnunetRecipe;
+};
+// Throws segxai::Error when the input cannot be prepared.
+ProblemInput prepareProblemInput(const Model& model, const Study& study, JobContext* job);
+// The problem of `targets` on an input made by prepareProblemInput() of `study` (which may have
+// let go of its voxels since: only its geometry and channel names are read). Throws
+// segxai::Error when a target does not belong to the study.
+ExplanationProblem problemOn(const Model& model, const Study& study, const ProblemInput& input,
+                             const std::vector<Target>& targets);
 
 // The layer CAM methods capture: `requested`, or else the model's default (defaultCamLayer).
 // Throws segxai::Error when the model has no layer that could serve.

@@ -126,13 +126,11 @@ void loadNnunetModel(Model::Impl& impl, const std::string& path, const NnunetOpt
         logInfo("{}", note);
 }
 
-NnunetProblemInput nnunetProblemInput(const Model& model, const Study& study, const std::vector<Target>& targets) {
+std::vector<ScoreTarget> nnunetScoreTargets(const Model& model, const NnunetCase& recipe,
+                                            const std::vector<Target>& targets) {
     const NnunetPlan& plan = *model.nnunetPlan();
-    NnunetInput prepared = nnunetPreprocess(study.channels, plan);
-    NnunetProblemInput out;
-    out.input.grid = prepared.recipe.modelGrid;
-    out.input.channels = std::move(prepared.channels);
-    const auto& shape = prepared.recipe.modelShape;
+    const auto& shape = recipe.modelShape;
+    std::vector<ScoreTarget> out;
     for (const Target& t : targets) {
         int64_t head = t.classIndex;
         if (plan.labels.regions) {
@@ -144,8 +142,8 @@ NnunetProblemInput nnunetProblemInput(const Model& model, const Study& study, co
                                         plan.folder, t.classIndex));
             head = int64_t(it - order.begin());
         }
-        const std::vector<float> weights = nnunetTargetWeights(t.mask, prepared.recipe, plan);
-        out.targets.push_back(
+        const std::vector<float> weights = nnunetTargetWeights(t.mask, recipe, plan);
+        out.push_back(
             {torch::from_blob(const_cast<float*>(weights.data()), {shape[0], shape[1], shape[2]}).clone(), head});
     }
     return out;

@@ -5,6 +5,7 @@
 #include "engine/io/study.h"
 #include "engine/model/model.h"
 #include "engine/model/model_input.h"
+#include "engine/model/nnunet_preprocess.h"
 #include "engine/model/segmentation.h"
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/model_impl.h"
@@ -26,14 +27,11 @@ void loadNnunetModel(Model::Impl& impl, const std::string& path, const NnunetOpt
 // preprocessed.
 Segmentation segmentNnunet(const Model& model, const Study& study, JobContext* job, Study* releasable = nullptr);
 
-// The study as the networks see it (nnU-Net's preprocessing; tensor axes in nnU-Net's internal
-// order, the card's reverseAxes) and each target's score weights on that grid: the adjoint of
-// the export's resampling, so a score is the target's sum of the logits nnU-Net exports. Region
-// models: a class's output is its region's. Throws segxai::Error for a region model's background.
-struct NnunetProblemInput {
-    ModelInput input;
-    std::vector<ScoreTarget> targets;
-};
-NnunetProblemInput nnunetProblemInput(const Model& model, const Study& study, const std::vector<Target>& targets);
+// Each target's score weights on the networks' grid (nnunetPreprocess()'s `recipe`; tensor axes
+// in nnU-Net's internal order, the card's reverseAxes): the adjoint of the export's resampling,
+// so a score is the target's sum of the logits nnU-Net exports. Region models: a class's output
+// is its region's. Throws segxai::Error for a region model's background.
+std::vector<ScoreTarget> nnunetScoreTargets(const Model& model, const NnunetCase& recipe,
+                                            const std::vector<Target>& targets);
 
 } // namespace segxai

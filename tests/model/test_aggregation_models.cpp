@@ -160,9 +160,10 @@ TEST_CASE("the class x segment matrix of a study", "[aggregation]") {
 }
 
 TEST_CASE("the class x segment matrix is the same explained a class at a time", "[aggregation]") {
-    // With 1 MB of memory allowed every class is its own chunk; with the maps kept, all are
-    // explained together. The matrices agree cell by cell, also for the first class, which is
-    // not predicted anywhere (chunks take the predicted classes first; rows keep their order).
+    // With 1 MB of memory allowed every class is its own chunk, all on one prepared input; with
+    // the maps kept, all are explained together. The matrices agree cell by cell, also for the
+    // first class, which is not predicted anywhere (chunks take the predicted classes first;
+    // rows keep their order).
     const auto model = Model::load(kModels + "tiny_unet_traced.pt");
     Geometry g;
     g.dims = {32, 32, 24};
@@ -181,8 +182,13 @@ TEST_CASE("the class x segment matrix is the same explained a class at a time", 
     REQUIRE(maps.size() == 3);
     setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
     CHECK(aggregationChunk(*model, study, 3, Method::Saliency) == 1);
-    const AggregationMatrix chunked = aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1, 2});
+    // The chunks share one input made from the study, whose voxels then go (`segxai aggregate`).
+    Study released = study;
+    const AggregationMatrix chunked = aggregateStudy(*model, std::move(released), s, Method::Saliency, {}, {0, 1, 2});
     unsetenv("SEGXAI_MEMORY_LIMIT_MB");
+    REQUIRE(released.channels.size() == 2);
+    CHECK(released.channels[0].voxels.empty());
+    CHECK(released.channels[1].name == "b");
     CHECK(aggregationChunk(*model, study, 3, Method::Saliency) == 3);
     REQUIRE(chunked.rows.size() == 3);
     for (size_t r = 0; r < 3; ++r)
