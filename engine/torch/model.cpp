@@ -8,6 +8,7 @@
 #include "engine/torch/model_impl.h"
 #include "engine/torch/nnunet_model.h"
 #include "engine/torch/nnunet_predict.h"
+#include "engine/torch/pointwise_convolution.h"
 #include "engine/torch/torch_checkpoint.h"
 
 #include <filesystem>
@@ -195,6 +196,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const NnunetOp
 
     impl->inputChannels = !impl->card.inputChannels.empty() ? int64_t(impl->card.inputChannels.size())
                                                             : channelsOfFirstConsumer(impl->module);
+    usePointwiseConvolutions(impl->module);
     return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
