@@ -6,7 +6,9 @@
 #include <fstream>
 #include <limits>
 #include <malloc.h>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace segxai {
 namespace {
@@ -65,7 +67,31 @@ uint64_t residentMemoryBytes() {
     return statusKilobytes("/proc/self/status", "VmRSS:");
 }
 
+namespace {
+
+std::mutex& freedMemoryCachesMutex() {
+    static std::mutex mutex;
+    return mutex;
+}
+std::vector<void (*)()>& freedMemoryCaches() {
+    static std::vector<void (*)()> caches;
+    return caches;
+}
+
+} // namespace
+
+void addFreedMemoryCache(void (*release)()) {
+    std::lock_guard lock(freedMemoryCachesMutex());
+    auto& caches = freedMemoryCaches();
+    if (std::find(caches.begin(), caches.end(), release) == caches.end()) caches.push_back(release);
+}
+
 void releaseFreedMemory() {
+    {
+        std::lock_guard lock(freedMemoryCachesMutex());
+        for (auto release : freedMemoryCaches())
+            release();
+    }
 #if defined(__GLIBC__)
     malloc_trim(0);
 #endif

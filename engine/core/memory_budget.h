@@ -15,9 +15,14 @@ std::string describeBytes(uint64_t bytes);
 // The process's resident memory now (VmRSS), in bytes; 0 if unknown.
 uint64_t residentMemoryBytes();
 
-// Hands memory the allocator keeps after large frees back to the system (glibc's
-// malloc_trim), so a long batch's resident size stays what it uses.
+// Hands memory the allocators keep after large frees back to the system (glibc's
+// malloc_trim, and every cache registered below), so a long batch's resident size stays what
+// it uses.
 void releaseFreedMemory();
+
+// Adds a cache of freed memory that releaseFreedMemory empties too (LibTorch's block cache,
+// which lives above this layer).
+void addFreedMemoryCache(void (*release)());
 
 // The process's peak resident memory since construction (the peak counter is reset), for
 // measuring what one sample of a batched computation costs.

@@ -2,6 +2,7 @@
 
 #include "engine/core/cpu_cores.h"
 #include "engine/core/log.h"
+#include "engine/torch/cpu_block_cache.h"
 
 #include <dlfcn.h>
 #include <filesystem>
@@ -46,6 +47,7 @@ const ComputeDevice& computeDevice() {
         // (docs/performance.md#peer-comparison). The legacy executor specialises per shape
         // and keeps every specialisation. Set before any model runs.
         torch::jit::getProfilingMode() = false;
+        useCpuBlockCache(); // before the first model: its buffers are the ones that fragment a heap
         d.cuda = torch::cuda::is_available();
         d.threads = usableCores();
         d.blasLibrary = loadedBlasLibrary();

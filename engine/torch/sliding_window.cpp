@@ -224,6 +224,10 @@ void slidingWindowSlabs(const torch::Tensor& input, const SlidingWindow& window,
         }
     }
     if (ring) ring->release(released, size[0], emit);
+    ring.reset();
+    // The windows' buffers, kept for the next window of their size, go back before the work
+    // that follows (resampling, writing) asks for buffers of other sizes.
+    releaseFreedMemory();
     if (job) job->progress(1.0f, "windows blended");
 }
 
