@@ -1,6 +1,7 @@
 // segxai: the desktop application, or with a subcommand the same engine on the command line.
 #include "app/command_line.h"
 #include "engine/core/log.h"
+#include "engine/model/device.h"
 
 #include <cstdio>
 
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
     for (auto& [command, run] : commands) {
         if (command->parsed()) {
             segxai::Log::instance().setEcho(segxai::LogLevel::Info);
+            // LibTorch's thread count is per thread: set here, the work before a model's first
+            // forward (preparing the input, planning windows) runs on every core too.
+            segxai::useComputeThreads();
             return run();
         }
     }

@@ -20,10 +20,10 @@ ClassProbabilities::ClassProbabilities(const Geometry& grid, size_t classes) : m
     if (classes >= kNoClass) throw Error(fmt::format("{} classes: at most {} are supported", classes, kNoClass - 1));
     const size_t voxels = grid.voxelCount();
     if (dense()) {
-        m_dense.assign(classes * voxels, 0.0f);
+        m_dense = parallelFilled(classes * voxels, 0.0f);
     } else {
-        m_class.assign(kKeptPerVoxel * voxels, kNoClass);
-        m_value.assign(kKeptPerVoxel * voxels, 0);
+        m_class = parallelFilled(kKeptPerVoxel * voxels, kNoClass);
+        m_value = parallelFilled(kKeptPerVoxel * voxels, uint16_t(0));
     }
 }
 
@@ -64,9 +64,9 @@ Volume ClassProbabilities::volume(size_t classIndex, const std::string& name) co
 namespace {
 
 // `values` laid out [plane][voxel][block] (voxels in `grid`'s order), mirrored along `flip`.
-template <typename T>
-void mirrorVoxels(std::vector<T>& values, const Geometry& grid, size_t planes, size_t block, const FlipAxes& flip) {
-    std::vector<T> out(values.size());
+template <typename Values>
+void mirrorVoxels(Values& values, const Geometry& grid, size_t planes, size_t block, const FlipAxes& flip) {
+    Values out(values.size());
     const size_t plane = grid.voxelCount() * block;
     parallelFor(grid.dims[2], [&](int64_t k0, int64_t k1) {
         for (size_t p = 0; p < planes; ++p)

@@ -1,5 +1,6 @@
 #pragma once
 #include "engine/core/mirror.h"
+#include "engine/core/uninitialized_vector.h"
 #include "engine/core/volume.h"
 
 #include <cstdint>
@@ -68,9 +69,9 @@ private:
 
     Geometry m_grid;
     size_t m_classes = 0;
-    std::vector<float> m_dense;    // dense: [class][voxel]
-    std::vector<uint16_t> m_class; // kept: [voxel][slot], kNoClass when the slot is free
-    std::vector<uint16_t> m_value; // kept: [voxel][slot], half precision
+    UninitializedVector<float> m_dense;    // dense: [class][voxel]
+    UninitializedVector<uint16_t> m_class; // kept: [voxel][slot], kNoClass when the slot is free
+    UninitializedVector<uint16_t> m_value; // kept: [voxel][slot], half precision
 };
 
 } // namespace segxai

@@ -7,9 +7,9 @@
 // gigabytes) in every window. In glibc's heap (kept for reuse, engine/core/memory_budget.cpp)
 // they fragment it: the same binary and command on 105 classes at Colin27 peaked anywhere from
 // 1.9 to 3.9 GB, because a buffer that no longer fits a hole extends the heap's top. Here a
-// freed buffer waits for a request of its own size class; in a window after the first, every
-// request finds one, so the memory mapped is what one window needs at once, from run to run
-// (docs/performance.md#allocator).
+// freed buffer waits for the next request it holds; after the first windows nearly every
+// request finds one, so the memory mapped follows what one window needs at once (within 1.5
+// times), the same from run to run (docs/performance.md#allocator).
 
 namespace segxai {
 

@@ -2,6 +2,7 @@
 // classes, the four most probable per voxel in half precision for many.
 #include "engine/model/class_probabilities.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 using namespace segxai;
@@ -69,4 +70,26 @@ TEST_CASE("many classes keep the four most probable per voxel above the floor, i
     CHECK(q.at(0, 2) == 1.0f);
     CHECK(q.at(12, 0) == 0.0f);
     CHECK(q.volume(0).voxels == std::vector<float>{1.0f, 1.0f, 1.0f});
+}
+
+TEST_CASE("a large grid's probabilities start at 0 for every class, filled on every core", "[probabilities]") {
+    // Above parallelFilled's chunk (1 << 20 values), so the fill is split between threads; each
+    // allocation follows a freed one of its size holding other values, which the heap hands out
+    // again unwritten, so a value the fill missed shows.
+    const Geometry g = grid(129, 131, 67);
+    const size_t voxels = g.voxelCount();
+    { std::vector<uint16_t> dirty(2 * ClassProbabilities::kKeptPerVoxel * voxels, uint16_t(1)); }
+    const ClassProbabilities many(g, 105);
+    size_t nonzero = 0;
+    for (size_t v = 0; v < voxels; ++v)
+        nonzero += many.at(1, v) != 0.0f;
+    CHECK(nonzero == 0);
+    { std::vector<float> dirty(3 * voxels, 0.5f); }
+    ClassProbabilities few(g, 3);
+    std::vector<float> values(voxels);
+    few.read(2, 0, voxels, values.data());
+    CHECK(std::count(values.begin(), values.end(), 0.0f) == ptrdiff_t(voxels));
+    const float kept[] = {0.9f, 0.1f, 0.0f};
+    few.setVoxel(voxels - 1, kept);
+    CHECK(few.at(0, voxels - 1) == 0.9f);
 }
