@@ -29,6 +29,8 @@ uint64_t statusKilobytes(const char* file, const char* key) {
 // 105-class network spent as long in the kernel as in the convolutions. Keeping freed blocks in
 // one heap for reuse made `segxai segment` of that model 5 times faster (docs/performance.md,
 // "Allocator"); memory is handed back after large jobs (releaseFreedMemory) and at exit.
+// Since LibTorch's buffers of 1 MiB and more go through its block cache
+// (engine/torch/cpu_block_cache.h), this heap holds the smaller ones and SegXAI's own data.
 // SEGXAI_SYSTEM_MALLOC=1 keeps glibc's defaults (to measure the difference).
 struct ReuseFreedMemory {
     ReuseFreedMemory() {

@@ -40,7 +40,7 @@ public:
         m_used += size;
         m_peakUsed = std::max(m_peakUsed, m_used);
         Block block = takeWaiting(size);
-        if (block.address == nullptr) block = mapAfterUnmapping(size);
+        if (block.address == nullptr) block = mapOrResize(size);
         if (block.address == nullptr) {
             m_used -= size;
             lock.unlock();
@@ -69,9 +69,7 @@ public:
 
     void release() {
         std::lock_guard lock(m_mutex);
-        for (const auto& waiting : m_waiting)
-            unmap(waiting);
-        m_waiting.clear();
+        unmapWhileOver(0);
         m_peakUsed = m_used;
         m_freshSinceAllowance = 0;
     }
@@ -102,7 +100,7 @@ private:
     // request with mremap (the pages it keeps are not faulted in again): the smallest that
     // holds it, shrunk, else the largest, grown; then the longest waiting go back to the system
     // while the total is still over.
-    Block mapAfterUnmapping(size_t size) {
+    Block mapOrResize(size_t size) {
         const auto limit = size_t(double(m_peakUsed) * m_allowance);
         if (m_mapped + size > limit && !m_waiting.empty()) {
             const size_t chosen = resizeCandidate(size);
@@ -120,9 +118,7 @@ private:
         unmapWhileOver(limit > size ? limit - size : 0);
         void* address = map(size);
         if (address == nullptr && !m_waiting.empty()) { // the system is short: every waiting block goes back first
-            for (const auto& waiting : m_waiting)
-                unmap(waiting);
-            m_waiting.clear();
+            unmapWhileOver(0);
             address = map(size);
         }
         return {address, address ? size : 0};
@@ -161,6 +157,7 @@ private:
         faultedIn(size);
         return block;
     }
+    // The longest waiting blocks go back to the system until at most `limit` is mapped (0: all).
     void unmapWhileOver(size_t limit) {
         size_t unmapped = 0;
         for (; unmapped < m_waiting.size() && m_mapped > limit; ++unmapped)
