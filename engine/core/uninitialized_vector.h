@@ -3,6 +3,7 @@
 // large buffer is filled, and its pages first touched, by every core (parallelFill) instead of
 // by the constructor on one: zeroing the 1.7 GB of the scale benchmark's kept probabilities took
 // one core 6 s at the end of every segmentation (docs/performance.md#threads).
+#include "engine/core/huge_pages.h"
 #include "engine/core/parallel.h"
 
 #include <algorithm>
@@ -31,6 +32,8 @@ template <typename T> using UninitializedVector = std::vector<T, DefaultInitAllo
 // `count` copies of `value`, written by every core.
 template <typename T> UninitializedVector<T> parallelFilled(size_t count, T value) {
     UninitializedVector<T> out;
+    out.reserve(count);
+    adviseHugePages(out.data(), count * sizeof(T));
     out.resize(count);
     parallelFor(
         int64_t(count), [&](int64_t begin, int64_t end) { std::fill(out.begin() + begin, out.begin() + end, value); },

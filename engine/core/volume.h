@@ -1,5 +1,6 @@
 #pragma once
 #include "engine/core/geometry.h"
+#include "engine/core/huge_pages.h"
 
 #include <cstdint>
 #include <string>
@@ -15,7 +16,7 @@ struct Volume {
 
     Volume() = default;
     Volume(Geometry g, std::string volumeName)
-        : geometry(g), voxels(g.voxelCount(), 0.0f), name(std::move(volumeName)) {}
+        : geometry(g), voxels(zeroedVector<float>(g.voxelCount())), name(std::move(volumeName)) {}
 
     float at(int64_t i, int64_t j, int64_t k) const { return voxels[geometry.linearIndex(i, j, k)]; }
     float& at(int64_t i, int64_t j, int64_t k) { return voxels[geometry.linearIndex(i, j, k)]; }
@@ -29,7 +30,7 @@ struct LabelVolume {
 
     LabelVolume() = default;
     LabelVolume(Geometry g, std::string volumeName)
-        : geometry(g), labels(g.voxelCount(), 0), name(std::move(volumeName)) {}
+        : geometry(g), labels(zeroedVector<uint16_t>(g.voxelCount())), name(std::move(volumeName)) {}
 
     uint16_t at(int64_t i, int64_t j, int64_t k) const { return labels[geometry.linearIndex(i, j, k)]; }
     uint16_t& at(int64_t i, int64_t j, int64_t k) { return labels[geometry.linearIndex(i, j, k)]; }

@@ -1,5 +1,6 @@
 #pragma once
 #include "engine/core/volume.h"
+#include "engine/io/image_paths.h"
 #include "engine/io/study.h"
 
 #include <string>
@@ -39,9 +40,6 @@ constexpr size_t kMaxVoxels = size_t(1) << 31;
 // functions below call it themselves).
 void registerImageFormats();
 
-// Extensions SegXAI reads (directories are read as DICOM series).
-bool isSupportedImagePath(const std::string& path);
-
 // Each of these throws segxai::Error naming the file and what is wrong: missing, unsupported
 // type, unreadable, 4D where 3D is needed, vector pixels, too large, invalid geometry.
 ImageHeader readImageHeader(const std::string& path, const std::string& dicomSeries = {});
@@ -62,8 +60,5 @@ void writeInt16Volume(const Geometry& geometry, const std::vector<int16_t>& voxe
                       const std::vector<std::string>& protectedPaths = {});
 void writeLabelVolume(const LabelVolume& labels, const std::string& path,
                       const std::vector<std::string>& protectedPaths = {});
-
-// Channel name from a path: "t1" for ".../t1.nii.gz".
-std::string volumeNameFromPath(const std::string& path);
 
 } // namespace segxai

@@ -47,6 +47,7 @@ std::optional<NiftiHeaderInfo> parseHeader(const unsigned char* header, size_t s
                 info.sform[r][c] = readAt<float>(header, 280 + 16 * r + 4 * c, swap);
         for (size_t d = 0; d < 8; ++d)
             info.dim[d] = readAt<int16_t>(header, 40 + 2 * d, swap);
+        info.bitsPerVoxel = readAt<int16_t>(header, 72, swap);
         return info;
     }
     if (sizeofHeader == 540 && size >= 540) {
@@ -59,9 +60,22 @@ std::optional<NiftiHeaderInfo> parseHeader(const unsigned char* header, size_t s
                 info.sform[r][c] = readAt<double>(header, 400 + 32 * r + 8 * c, swap);
         for (size_t d = 0; d < 8; ++d)
             info.dim[d] = readAt<int64_t>(header, 16 + 8 * d, swap);
+        info.bitsPerVoxel = readAt<int16_t>(header, 14, swap);
         return info;
     }
     return std::nullopt;
+}
+
+// The bytes of voxel data the header's sizes and bits per voxel need (0 for a header too
+// damaged to say: checkNiftiSizes and ITK refuse those).
+uint64_t storedImageBytes(const NiftiHeaderInfo& h) {
+    if (h.dim[0] < 1 || h.dim[0] > 7 || h.bitsPerVoxel <= 0) return 0;
+    uint64_t voxels = 1;
+    for (int64_t d = 1; d <= h.dim[0]; ++d) {
+        if (h.dim[size_t(d)] < 1) return 0;
+        voxels *= uint64_t(h.dim[size_t(d)]);
+    }
+    return (voxels * uint64_t(h.bitsPerVoxel) + 7) / 8;
 }
 
 [[noreturn]] void truncated(const std::string& path, uint64_t have, uint64_t need) {
@@ -124,10 +138,11 @@ std::optional<Geometry> sformGeometry(const NiftiHeaderInfo& h, const Index3& di
     return g;
 }
 
-void checkNiftiComplete(const std::string& path, uint64_t imageBytes) {
+void checkNiftiComplete(const std::string& path) {
     if (endsWith(path, ".nii")) {
         const auto info = readNiftiHeaderInfo(path);
         const uint64_t size = std::filesystem::file_size(path);
+        const uint64_t imageBytes = info ? storedImageBytes(*info) : 0;
         if (info && size < info->voxelOffset + imageBytes) {
             truncated(path, size - std::min(size, info->voxelOffset), imageBytes);
         }
@@ -155,6 +170,7 @@ void checkNiftiComplete(const std::string& path, uint64_t imageBytes) {
     if (n < 0 || (error != Z_OK && error != Z_STREAM_END)) {
         throw Error(fmt::format("{}: damaged compressed data ({})", path, reason));
     }
+    const uint64_t imageBytes = info ? storedImageBytes(*info) : 0;
     if (info && total < info->voxelOffset + imageBytes) {
         truncated(path, total - std::min(total, info->voxelOffset), imageBytes);
     }

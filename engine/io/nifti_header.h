@@ -15,6 +15,7 @@ struct NiftiHeaderInfo {
     int sformCode = 0;
     std::array<std::array<double, 4>, 3> sform{}; // srow_x, srow_y, srow_z (RAS, mm)
     std::array<int64_t, 8> dim{};                 // dim[0]: the number of dimensions, then the sizes
+    int bitsPerVoxel = 0;                         // as stored, before any scl_slope / scl_inter
 };
 
 // Empty when the file is not a NIfTI file SegXAI recognises.
@@ -30,8 +31,10 @@ std::optional<Geometry> sformGeometry(const NiftiHeaderInfo& header, const Index
 
 // ITK's NIfTI reader pads a truncated file with zeros and only prints a warning, so a
 // half-copied scan would load as a scan with missing slices. This checks that a .nii or
-// .nii.gz file holds the header's voxel offset plus `imageBytes` of voxel data, and throws
-// segxai::Error naming the file otherwise. Other formats' readers detect short files.
-void checkNiftiComplete(const std::string& path, uint64_t imageBytes);
+// .nii.gz file holds the header's voxel offset plus the voxel data its sizes and bits per voxel
+// need (as stored: a scaled int16 CT holds 2 bytes per voxel, though ITK delivers float32), and
+// that its compressed data is undamaged, and throws segxai::Error naming the file otherwise.
+// Other formats' readers detect short files.
+void checkNiftiComplete(const std::string& path);
 
 } // namespace segxai

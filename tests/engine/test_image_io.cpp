@@ -262,3 +262,70 @@ TEST_CASE("hostile headers: zero or negative sizes, a degenerate orientation, 5D
     std::filesystem::create_directory_symlink(dir.file("series"), dir.file("series/again"));
     CHECK_THROWS_WITH(readVolume(dir.file("series")), Catch::Contains("no DICOM series"));
 }
+
+namespace {
+
+// Writes 2 x 3 x 2 voxels of `values` (cycled) as type T and reads them back as SegXAI does.
+template <typename T> std::vector<float> readBackAs(const std::string& path, const std::vector<double>& values) {
+    using Image = itk::Image<T, 3>;
+    auto image = Image::New();
+    typename Image::RegionType region;
+    region.SetSize({2, 3, 2});
+    image->SetRegions(region);
+    image->Allocate();
+    for (size_t n = 0; n < 12; ++n)
+        image->GetBufferPointer()[n] = static_cast<T>(values[n % values.size()]);
+    auto writer = itk::ImageFileWriter<Image>::New();
+    writer->SetFileName(path);
+    writer->SetInput(image);
+    writer->Update();
+    return readVolume(path).voxels;
+}
+
+template <typename T> void checkReadsAsFloat(const std::string& path, const std::vector<double>& values) {
+    INFO(path);
+    const std::vector<float> back = readBackAs<T>(path, values);
+    REQUIRE(back.size() == 12);
+    for (size_t n = 0; n < 12; ++n)
+        CHECK(back[n] == static_cast<float>(static_cast<T>(values[n % values.size()])));
+}
+
+} // namespace
+
+TEST_CASE("every stored pixel type reads as the same float32 values, a NIfTI's scaling applied", "[io]") {
+    test::TempDir dir;
+    registerImageFormats(); // the files are written with ITK's own writer, before SegXAI registers them
+    for (const std::string ext : {".nii.gz", ".nrrd", ".mha"}) {
+        checkReadsAsFloat<uint8_t>(dir.file("u8" + ext), {0, 1, 127, 128, 200, 255});
+        checkReadsAsFloat<int8_t>(dir.file("s8" + ext), {-128, -1, 0, 1, 127});
+        checkReadsAsFloat<uint16_t>(dir.file("u16" + ext), {0, 1, 32768, 65535});
+        checkReadsAsFloat<int16_t>(dir.file("s16" + ext), {-32768, -1024, -1, 0, 3071, 32767});
+        checkReadsAsFloat<uint32_t>(dir.file("u32" + ext), {0, 16777217, 4294967295.0});
+        checkReadsAsFloat<int32_t>(dir.file("s32" + ext), {-2147483648.0, -16777217, 0, 2147483647});
+        checkReadsAsFloat<float>(dir.file("f32" + ext), {-1.5, 0.1, 3e38, 1e-40});
+        checkReadsAsFloat<double>(dir.file("f64" + ext), {0.1, -1e-300, 1e30, 123456789.123});
+    }
+    // A CT stored as int16 with scl_slope 0.5 and scl_inter -1024: voxels read as v * 0.5 - 1024.
+    const std::string scaled = dir.file("scaled.nii");
+    writeRawNifti(scaled, {2, 3, 2}, {1, 1, 1}, kIdentity, 12 * 2);
+    std::fstream file(scaled, std::ios::in | std::ios::out | std::ios::binary);
+    auto put = [&](std::streamoff offset, auto value) {
+        file.seekp(offset);
+        file.write(reinterpret_cast<const char*>(&value), sizeof(value));
+    };
+    put(70, int16_t(4)); // int16
+    put(72, int16_t(16));
+    put(112, 0.5f);
+    put(116, -1024.0f);
+    const std::array<int16_t, 12> stored{-32768, -1, 0, 1, 2, 3, 100, 2047, 4095, 32767, 7, -7};
+    for (size_t n = 0; n < stored.size(); ++n)
+        put(std::streamoff(352 + 2 * n), stored[n]);
+    file.close();
+    const Volume ct = readVolume(scaled);
+    REQUIRE(ct.voxels.size() == stored.size());
+    for (size_t n = 0; n < stored.size(); ++n)
+        CHECK(ct.voxels[n] == float(stored[n]) * 0.5f - 1024.0f);
+    // Whole or not is judged by the stored type's size, not the float32 ITK delivers.
+    std::filesystem::resize_file(scaled, 352 + 22);
+    CHECK_THROWS_WITH(readVolume(scaled), Catch::Contains("holds 22 bytes of image data where the header needs 24"));
+}
