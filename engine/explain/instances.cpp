@@ -64,6 +64,9 @@ InstanceSet findInstances(const Segmentation& s, int connectivity, int64_t minim
     std::stable_sort(set.instances.begin(), set.instances.end(), [](const Instance& a, const Instance& b) {
         return a.classIndex != b.classIndex ? a.classIndex < b.classIndex : a.voxels > b.voxels;
     });
+    set.positionById.assign(set.instances.size() + 1, -1);
+    for (size_t n = 0; n < set.instances.size(); ++n)
+        set.positionById[size_t(set.instances[n].id)] = int32_t(n);
     return set;
 }
 

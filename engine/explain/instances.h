@@ -22,6 +22,14 @@ struct Instance {
 struct InstanceSet {
     std::vector<Instance> instances; // ordered by class, then size (largest first)
     std::vector<int32_t> components; // study grid: instance id per voxel, 0 outside
+    // By id: the instance's position in `instances`, -1 for id 0. The viewer looks structures
+    // up by id every frame, and a poor model's segmentation of a CT has millions of them.
+    std::vector<int32_t> positionById;
+
+    // The position in `instances` of the instance with this id; -1 for none.
+    int positionOf(int32_t id) const {
+        return id > 0 && size_t(id) < positionById.size() ? positionById[size_t(id)] : -1;
+    }
 };
 
 // The connected components of every foreground class of a segmentation (connectivity 6, 18

@@ -19,6 +19,37 @@ void stepInstances(Document& document, int step) {
     workspace.selectInstance(current < 0 ? (step > 0 ? 0 : count - 1) : (current + step + count) % count);
 }
 
+namespace {
+
+// One structure's row of the table (list index n).
+void drawRow(Workspace& workspace, int n, int selected, const std::vector<InstanceUncertainty>* perStructure) {
+    const Instance& x = workspace.instances()->instances[size_t(n)];
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    const std::string label = fmt::format("{}##instance{}", n + 1, n);
+    if (ImGui::Selectable(label.c_str(), n == selected, ImGuiSelectableFlags_SpanAllColumns))
+        workspace.selectInstance(n);
+    if (n == selected && ImGui::IsWindowAppearing()) ImGui::SetScrollHereY();
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(workspace.segmentation()->classNames[size_t(x.classIndex)].c_str());
+    ImGui::TableNextColumn();
+    ImGui::Text("%.0f", x.volumeMm3);
+    ImGui::TableNextColumn();
+    ImGui::Text("%.2f", x.meanProbability);
+    if (perStructure) {
+        const InstanceUncertainty& u = (*perStructure)[size_t(n)];
+        for (const double v : {u.meanEntropy, u.meanMutualInformation, u.memberShare, u.volumeCv}) {
+            ImGui::TableNextColumn();
+            ImGui::Text("%.3f", v);
+        }
+    }
+    ImGui::TableNextColumn();
+    const glm::dvec3 w = workspace.study()->study->geometry.voxelToWorld(x.centroid);
+    ImGui::Text("%.0f, %.0f, %.0f", w.x, w.y, w.z);
+}
+
+} // namespace
+
 void InstancesPanel::draw(Document& document) {
     Workspace& workspace = document.workspace;
     const auto& set = workspace.instances();
@@ -26,8 +57,6 @@ void InstancesPanel::draw(Document& document) {
         ImGui::TextWrapped("Segment a study to list its structures.");
         return;
     }
-    const auto& classes = workspace.segmentation()->classNames;
-    const Geometry& g = workspace.study()->study->geometry;
     ImGui::Text("%zu structures (26-connected)", set->instances.size());
     const int selected = workspace.selectedListIndex();
     ImGui::BeginDisabled(selected < 0);
@@ -100,30 +129,16 @@ void InstancesPanel::draw(Document& document) {
                          [&](int a, int b) { return m_ascending ? key(a) < key(b) : key(a) > key(b); });
         specs->SpecsDirty = false;
     }
-    for (int n : m_order) {
-        const Instance& x = set->instances[size_t(n)];
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        const std::string label = fmt::format("{}##instance{}", n + 1, n);
-        if (ImGui::Selectable(label.c_str(), n == selected, ImGuiSelectableFlags_SpanAllColumns))
-            workspace.selectInstance(n);
-        if (n == selected && ImGui::IsWindowAppearing()) ImGui::SetScrollHereY();
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(classes[size_t(x.classIndex)].c_str());
-        ImGui::TableNextColumn();
-        ImGui::Text("%.0f", x.volumeMm3);
-        ImGui::TableNextColumn();
-        ImGui::Text("%.2f", x.meanProbability);
-        if (perStructure) {
-            const InstanceUncertainty& u = (*perStructure)[size_t(n)];
-            for (const double v : {u.meanEntropy, u.meanMutualInformation, u.memberShare, u.volumeCv}) {
-                ImGui::TableNextColumn();
-                ImGui::Text("%.3f", v);
-            }
-        }
-        ImGui::TableNextColumn();
-        const glm::dvec3 w = g.voxelToWorld(x.centroid);
-        ImGui::Text("%.0f, %.0f, %.0f", w.x, w.y, w.z);
+    // Only the rows in sight are drawn: a poor model's CT can have millions of structures.
+    ImGuiListClipper clipper;
+    clipper.Begin(int(m_order.size()));
+    if (selected >= 0 && ImGui::IsWindowAppearing()) {
+        const int row = int(std::find(m_order.begin(), m_order.end(), selected) - m_order.begin());
+        clipper.ForceDisplayRangeByIndices(row, row + 1);
+    }
+    while (clipper.Step()) {
+        for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row)
+            drawRow(workspace, m_order[size_t(row)], selected, perStructure);
     }
     ImGui::EndTable();
 }

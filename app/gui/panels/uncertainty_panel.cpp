@@ -243,11 +243,14 @@ void UncertaintyPanel::drawStructures(Document& document, const UncertaintyWork:
     if (!instances || result.perStructure.size() != instances->instances.size()) return;
     std::vector<size_t> order(result.perStructure.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return result.perStructure[a].meanMutualInformation > result.perStructure[b].meanMutualInformation;
+    // The first 8 only, every frame: a poor model's CT can have millions of structures.
+    const size_t shown = std::min<size_t>(order.size(), 8);
+    std::partial_sort(order.begin(), order.begin() + ptrdiff_t(shown), order.end(), [&](size_t a, size_t b) {
+        const double ma = result.perStructure[a].meanMutualInformation,
+                     mb = result.perStructure[b].meanMutualInformation;
+        return ma != mb ? ma > mb : a < b;
     });
     ImGui::Text("Most uncertain structures (of %zu; all in the Instances tab)", order.size());
-    const size_t shown = std::min<size_t>(order.size(), 8);
     const int selected = document.workspace.selectedListIndex();
     for (size_t r = 0; r < shown; ++r) {
         const size_t n = order[r];

@@ -227,13 +227,11 @@ void Workspace::pickAtCrosshair() {
 }
 
 std::string Workspace::structureName(int32_t id) const {
-    if (!m_instances || !m_segmentation || id == 0) return "";
-    for (size_t n = 0; n < m_instances->instances.size(); ++n) {
-        const Instance& instance = m_instances->instances[n];
-        if (instance.id == id)
-            return m_segmentation->classNames[size_t(instance.classIndex)] + " " + std::to_string(n + 1);
-    }
-    return "";
+    if (!m_instances || !m_segmentation) return "";
+    const int n = m_instances->positionOf(id);
+    if (n < 0) return "";
+    return m_segmentation->classNames[size_t(m_instances->instances[size_t(n)].classIndex)] + " " +
+           std::to_string(n + 1);
 }
 
 int32_t Workspace::instanceAt(const Index3& v) const {
@@ -250,11 +248,7 @@ void Workspace::selectInstance(int listIndex) {
 }
 
 int Workspace::selectedListIndex() const {
-    if (!m_instances) return -1;
-    for (size_t n = 0; n < m_instances->instances.size(); ++n) {
-        if (m_instances->instances[n].id == m_viewer.selectedInstance) return int(n);
-    }
-    return -1;
+    return m_instances ? m_instances->positionOf(m_viewer.selectedInstance) : -1;
 }
 
 bool looksLikeLabelMap(const std::string& path) {

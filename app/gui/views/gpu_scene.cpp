@@ -151,9 +151,9 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     m_selection.clear();
     m_selectionCentre.reset();
     if (!instances || selected == 0 || !m_segmentation.valid()) return;
-    for (const Instance& instance : instances->instances) {
-        if (instance.id == selected) m_selectionCentre = m_segmentationGrid.voxelToWorld(instance.centroid);
-    }
+    const int position = instances->positionOf(selected);
+    if (position >= 0)
+        m_selectionCentre = m_segmentationGrid.voxelToWorld(instances->instances[size_t(position)].centroid);
     std::vector<uint16_t> mask(instances->components.size());
     for (size_t n = 0; n < mask.size(); ++n)
         mask[n] = instances->components[n] == selected;
