@@ -101,7 +101,10 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
             bindTexture(GL_TEXTURE_3D, layers.labels->shellNormalTexture(), 7);
             program->set("u_worldToLabels", glm::mat4(layers.labels->worldToTexture()));
             program->set("u_labelOpacity", layers.labelOpacity);
-            if (selection) bindTexture(GL_TEXTURE_3D, layers.selection->texture(), 6);
+            if (selection) {
+                bindTexture(GL_TEXTURE_3D, layers.selection->texture(), 6);
+                program->set("u_worldToSelection", glm::mat4(layers.selection->worldToTexture()));
+            }
         }
         program->set("u_clipPoint", glm::vec3(layers.clipPoint));
         glUniform3i(program->location("u_clipAxes"), layers.clipAxes.x, layers.clipAxes.y, layers.clipAxes.z);

@@ -33,7 +33,7 @@ struct VolumeLayers {
     const VolumeTexture* labels = nullptr;
     const LabelColorTable* labelColors = nullptr;
     float labelOpacity = 0.85f;
-    const VolumeTexture* selection = nullptr; // same grid as labels
+    const VolumeTexture* selection = nullptr; // non-zero: the picked structure (on a grid of its own)
     glm::dvec3 clipPoint{0.0};
     glm::ivec3 clipAxes{0}; // 1: cut away what lies above the point on that world axis, -1: below
     float stepScale = 1.0f; // 1: one voxel per step; larger while interacting

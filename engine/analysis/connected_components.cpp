@@ -5,8 +5,9 @@
 #include <array>
 
 namespace segxai {
+namespace {
 
-Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask, int connectivity) {
+std::vector<std::array<int, 3>> neighbourOffsets(int connectivity) {
     if (connectivity != 6 && connectivity != 18 && connectivity != 26) {
         throw Error("connectivity must be 6, 18 or 26, not " + std::to_string(connectivity));
     }
@@ -18,34 +19,92 @@ Components connectedComponents(const Geometry& geometry, const std::vector<uint8
                 if (order == 0 || (connectivity == 6 && order > 1) || (connectivity == 18 && order > 2)) continue;
                 offsets.push_back({dx, dy, dz});
             }
+    return offsets;
+}
+
+// The root of provisional label `l`, halving the path on the way.
+int32_t rootOf(std::vector<int32_t>& parent, int32_t l) {
+    while (parent[size_t(l)] != l) {
+        parent[size_t(l)] = parent[size_t(parent[size_t(l)])];
+        l = parent[size_t(l)];
+    }
+    return l;
+}
+
+// Two passes over the grid in memory order (no flood fill's scattered reads): the first gives
+// each voxel whose key is non-zero the label of a neighbour already visited with the same key,
+// or a new one, and records which labels meet; the second replaces each by its component's
+// number, counted in the scan order of the component's first voxel.
+template <typename Key> Components labelComponents(const Geometry& geometry, size_t voxels, int connectivity, Key key) {
+    const auto& d = geometry.dims;
+    // The neighbours visited before a voxel: half of them, those earlier in memory order.
+    std::vector<std::array<int, 3>> before;
+    std::vector<int64_t> steps;
+    for (const auto& o : neighbourOffsets(connectivity)) {
+        const int64_t step = o[0] + d[0] * (o[1] + d[1] * o[2]);
+        if (step >= 0) continue;
+        before.push_back(o);
+        steps.push_back(step);
+    }
     Components c;
     c.geometry = geometry;
-    c.labels.assign(geometry.voxelCount(), 0);
-    c.sizes = {0};
-    const auto& d = geometry.dims;
-    std::vector<int64_t> stack;
-    for (int64_t start = 0; start < int64_t(mask.size()); ++start) {
-        if (!mask[size_t(start)] || c.labels[size_t(start)]) continue;
-        const int32_t id = int32_t(c.sizes.size());
-        c.sizes.push_back(0);
-        c.labels[size_t(start)] = id;
-        stack.push_back(start);
-        while (!stack.empty()) {
-            const int64_t n = stack.back();
-            stack.pop_back();
-            ++c.sizes[size_t(id)];
-            const int64_t i = n % d[0], j = n / d[0] % d[1], k = n / (d[0] * d[1]);
-            for (const auto& o : offsets) {
-                const int64_t x = i + o[0], y = j + o[1], z = k + o[2];
-                if (x < 0 || y < 0 || z < 0 || x >= d[0] || y >= d[1] || z >= d[2]) continue;
-                const size_t m = size_t(x + d[0] * (y + d[1] * z));
-                if (!mask[m] || c.labels[m]) continue;
-                c.labels[m] = id;
-                stack.push_back(int64_t(m));
+    c.labels = zeroedVector<int32_t>(voxels);
+    std::vector<int32_t> parent{0};
+    for (int64_t k = 0; k < d[2]; ++k)
+        for (int64_t j = 0; j < d[1]; ++j)
+            for (int64_t i = 0; i < d[0]; ++i) {
+                const int64_t n = i + d[0] * (j + d[1] * k);
+                const auto value = key(size_t(n));
+                if (!value) continue;
+                const bool inner = i > 0 && j > 0 && k > 0 && i < d[0] - 1 && j < d[1] - 1;
+                int32_t label = 0;
+                for (size_t s = 0; s < steps.size(); ++s) {
+                    if (!inner) {
+                        const int64_t x = i + before[s][0], y = j + before[s][1], z = k + before[s][2];
+                        if (x < 0 || y < 0 || z < 0 || x >= d[0] || y >= d[1]) continue;
+                    }
+                    const size_t m = size_t(n + steps[s]);
+                    if (key(m) != value) continue;
+                    const int32_t other = rootOf(parent, c.labels[m]);
+                    if (!label) {
+                        label = other;
+                    } else if (other != label) {
+                        // The older label stays the root.
+                        const int32_t young = std::max(label, other);
+                        label = std::min(label, other);
+                        parent[size_t(young)] = label;
+                    }
+                }
+                if (!label) {
+                    label = int32_t(parent.size());
+                    parent.push_back(label);
+                }
+                c.labels[size_t(n)] = label;
             }
+    std::vector<int32_t> number(parent.size(), 0);
+    c.sizes = {0};
+    for (int32_t& label : c.labels) {
+        if (!label) continue;
+        int32_t& id = number[size_t(rootOf(parent, label))];
+        if (!id) {
+            id = int32_t(c.sizes.size());
+            c.sizes.push_back(0);
         }
+        label = id;
+        ++c.sizes[size_t(id)];
     }
     return c;
+}
+
+} // namespace
+
+Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask, int connectivity) {
+    return labelComponents(geometry, mask.size(), connectivity, [&](size_t n) { return mask[n] != 0; });
+}
+
+Components connectedRegions(const LabelVolume& labels, int connectivity) {
+    return labelComponents(labels.geometry, labels.labels.size(), connectivity,
+                           [&](size_t n) { return labels.labels[n]; });
 }
 
 std::vector<uint8_t> labelMask(const LabelVolume& labels, uint16_t label) {

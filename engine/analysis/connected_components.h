@@ -18,6 +18,10 @@ struct Components {
 // Throws segxai::Error for a connectivity other than 6, 18 or 26.
 Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask, int connectivity = 26);
 
+// Connected components of every non-zero label at once: neighbours join when they hold the
+// same label (one pass over the grid, whatever the number of classes).
+Components connectedRegions(const LabelVolume& labels, int connectivity = 26);
+
 // Mask of voxels holding `label`.
 std::vector<uint8_t> labelMask(const LabelVolume& labels, uint16_t label);
 

@@ -15,8 +15,9 @@ struct Instance {
     double volumeMm3 = 0.0;
     double meanProbability = 0.0; // of its class, over its voxels
     double maxProbability = 0.0;
-    glm::dvec3 centroid{0.0};       // voxel index (continuous)
-    Index3 representative{0, 0, 0}; // its voxel closest to the centroid (targets and jumps)
+    glm::dvec3 centroid{0.0};             // voxel index (continuous)
+    Index3 representative{0, 0, 0};       // its voxel closest to the centroid (targets and jumps)
+    Index3 first{0, 0, 0}, last{0, 0, 0}; // its bounding box, voxel indices (inclusive)
 };
 
 struct InstanceSet {

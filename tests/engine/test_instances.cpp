@@ -28,6 +28,8 @@ TEST_CASE("structures are listed by class and size, and found by id in their lis
     CHECK(set.instances[0].voxels == 3);
     CHECK(set.instances[0].volumeMm3 == Approx(6.0));
     CHECK(set.instances[0].representative == Index3{3, 0, 0});
+    CHECK(set.instances[0].first == Index3{2, 0, 0});
+    CHECK(set.instances[0].last == Index3{4, 0, 0});
     CHECK(set.instances[0].meanProbability == Approx((0.7 + 0.5 + 0.6) / 3.0));
     CHECK(set.instances[0].maxProbability == Approx(0.7));
     CHECK(set.instances[1].id == 1);
@@ -35,6 +37,8 @@ TEST_CASE("structures are listed by class and size, and found by id in their lis
     CHECK(set.instances[2].id == 3);
     CHECK(set.instances[2].classIndex == 2);
     CHECK(set.instances[2].centroid.x == Approx(5.5));
+    CHECK(set.instances[2].first == Index3{5, 0, 0});
+    CHECK(set.instances[2].last == Index3{6, 0, 0});
     for (size_t n = 0; n < set.instances.size(); ++n)
         CHECK(set.positionOf(set.instances[n].id) == int(n));
     CHECK(set.positionOf(0) == -1);

@@ -148,3 +148,64 @@ TEST_CASE("composite rendering, label shells, a fused map and clipping", "[rende
     CHECK(pixel(clipped, 80, 70).x > 240.0f); // below the centre: kept
     CHECK(pixel(clipped, 80, 45).x < 60.0f);  // above: cut away
 }
+
+TEST_CASE("a picked structure's highlight on a grid of its own bounding box draws as on the whole grid",
+          "[render][volume]") {
+    Rig rig;
+    REQUIRE(rig.context.available());
+    const Sphere sphere;
+    rig.image.uploadScalars(sphere.dims, sphere.voxels.data(), sphere.worldToVoxel(), 1);
+    rig.transfer.update(TransferFunction::preset(TransferFunction::Preset::MrBrain));
+    VolumeTexture labels;
+    labels.uploadLabels(sphere.dims, sphere.labels.data(), sphere.worldToVoxel(), 1, true);
+    LabelColorTable colors;
+    colors.upload({{0, 0, 0, 0}, {0, 200, 0, 255}});
+    // Picked: the sphere's half at i >= 24, as a mask on the whole grid and on its box alone
+    // (i 24-35, j and k 12-35), placed by its own world-to-voxel matrix.
+    const glm::ivec3 first(24, 12, 12), size(12, 24, 24);
+    std::vector<uint16_t> whole(sphere.labels.size(), 0), box;
+    for (int k = 0; k < 48; ++k)
+        for (int j = 0; j < 48; ++j)
+            for (int i = 0; i < 48; ++i) {
+                const size_t n = size_t((k * 48 + j) * 48 + i);
+                whole[n] = sphere.labels[n] && i >= 24;
+            }
+    for (int k = first.z; k < first.z + size.z; ++k)
+        for (int j = first.y; j < first.y + size.y; ++j)
+            for (int i = first.x; i < first.x + size.x; ++i)
+                box.push_back(whole[size_t((k * 48 + j) * 48 + i)]);
+    VolumeTexture wholeSelection, boxSelection;
+    wholeSelection.uploadLabels(sphere.dims, whole.data(), sphere.worldToVoxel(), 1);
+    boxSelection.uploadLabels(size, box.data(),
+                              glm::translate(glm::dmat4(1.0), -glm::dvec3(first)) * sphere.worldToVoxel(), 1);
+    OrbitCamera camera;
+    camera.distance = 200.0;
+    VolumeLayers layers;
+    layers.image = &rig.image;
+    layers.transfer = &rig.transfer;
+    layers.low = 0.0f;
+    layers.high = 200.0f;
+    layers.labels = &labels;
+    layers.labelColors = &colors;
+    layers.labelOpacity = 1.0f;
+    VolumeAnnotations none;
+    none.axes = false;
+    layers.selection = &wholeSelection;
+    rig.renderer.render(camera, 160, 120, layers, none, rig.target);
+    const RgbaImage onWhole = readFramebuffer(rig.target);
+    layers.selection = &boxSelection;
+    rig.renderer.render(camera, 160, 120, layers, none, rig.target);
+    const RgbaImage onBox = readFramebuffer(rig.target);
+
+    int yellow = 0, green = 0, different = 0;
+    for (int y = 0; y < 120; ++y)
+        for (int x = 0; x < 160; ++x) {
+            const glm::vec3 a = pixel(onWhole, x, y), b = pixel(onBox, x, y);
+            different += glm::length(a - b) > 1.0f;
+            yellow += a.x > 120.0f && a.y > 110.0f && a.z < 0.5f * a.y;
+            green += a.y > a.x + 60.0f;
+        }
+    CHECK(different == 0);
+    CHECK(yellow > 200); // the picked half (a disc of radius 13 pixels), highlighted
+    CHECK(green > 200);  // the other half, in its class's colour
+}

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
+#include <glm/gtc/matrix_transform.hpp>
 
 namespace segxai::app {
 namespace {
@@ -150,15 +151,27 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     ++m_revision;
     m_selection.clear();
     m_selectionCentre.reset();
-    if (!instances || selected == 0 || !m_segmentation.valid()) return;
-    const int position = instances->positionOf(selected);
-    if (position >= 0)
-        m_selectionCentre = m_segmentationGrid.voxelToWorld(instances->instances[size_t(position)].centroid);
-    std::vector<uint16_t> mask(instances->components.size());
-    for (size_t n = 0; n < mask.size(); ++n)
-        mask[n] = instances->components[n] == selected;
-    // The components live on the segmentation's grid.
-    m_selection.uploadLabels(textureDims(m_segmentationGrid), mask.data(), m_segmentationGrid.worldToVoxelMatrix(),
+    const int position = instances ? instances->positionOf(selected) : -1;
+    if (position < 0 || !m_segmentation.valid()) return;
+    const Instance& instance = instances->instances[size_t(position)];
+    m_selectionCentre = m_segmentationGrid.voxelToWorld(instance.centroid);
+    // The structure's bounding box only (the views read nothing outside a texture): a pick
+    // costs the structure's size, not the study's (a CT's whole grid took the frame 2 s).
+    const Geometry& g = m_segmentationGrid;
+    const Index3 first = instance.first, size{instance.last[0] - first[0] + 1, instance.last[1] - first[1] + 1,
+                                              instance.last[2] - first[2] + 1};
+    std::vector<uint16_t> mask(size_t(size[0] * size[1] * size[2]));
+    size_t n = 0;
+    for (int64_t k = 0; k < size[2]; ++k)
+        for (int64_t j = 0; j < size[1]; ++j) {
+            const int32_t* row = &instances->components[g.linearIndex(first[0], first[1] + j, first[2] + k)];
+            for (int64_t i = 0; i < size[0]; ++i)
+                mask[n++] = row[i] == selected;
+        }
+    const glm::dmat4 worldToBox =
+        glm::translate(glm::dmat4(1.0), -glm::dvec3(double(first[0]), double(first[1]), double(first[2]))) *
+        g.worldToVoxelMatrix();
+    m_selection.uploadLabels({int(size[0]), int(size[1]), int(size[2])}, mask.data(), worldToBox,
                              ++m_selectionGeneration);
     if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, kPickColour});
 }
