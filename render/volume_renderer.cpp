@@ -104,6 +104,7 @@ void VolumeRenderer::render(const OrbitCamera& camera, int width, int height, co
             if (selection) {
                 bindTexture(GL_TEXTURE_3D, layers.selection->texture(), 6);
                 program->set("u_worldToSelection", glm::mat4(layers.selection->worldToTexture()));
+                program->set("u_selectionColour", layers.selectionColour);
             }
         }
         program->set("u_clipPoint", glm::vec3(layers.clipPoint));

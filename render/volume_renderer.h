@@ -33,7 +33,8 @@ struct VolumeLayers {
     const VolumeTexture* labels = nullptr;
     const LabelColorTable* labelColors = nullptr;
     float labelOpacity = 0.85f;
-    const VolumeTexture* selection = nullptr; // non-zero: the picked structure (on a grid of its own)
+    const VolumeTexture* selection = nullptr;     // non-zero: the picked structure (on a grid of its own)
+    glm::vec3 selectionColour{1.0f, 0.25f, 1.0f}; // its shell's colour (0..1)
     glm::dvec3 clipPoint{0.0};
     glm::ivec3 clipAxes{0}; // 1: cut away what lies above the point on that world axis, -1: below
     float stepScale = 1.0f; // 1: one voxel per step; larger while interacting

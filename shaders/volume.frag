@@ -34,6 +34,7 @@ uniform float u_labelOpacity;
 
 uniform sampler3D u_selection;
 uniform mat4 u_worldToSelection; // its own grid: the picked structure's bounding box
+uniform vec3 u_selectionColour;
 
 uniform vec3 u_clipPoint;      // world
 uniform ivec3 u_clipAxes;      // 1: keep the side of the plane below the point, -1: above it
@@ -149,7 +150,7 @@ void main() {
                 float light = 0.35 + 0.65 * abs(dot(shellNormal(world), u_lightDirection));
                 vec3 shell = lc.rgb * light;
 #ifdef HAS_SELECTION
-                if (labelAt(u_selection, u_worldToSelection, world) != 0u) shell = vec3(1.0, 0.94, 0.24) * light;
+                if (labelAt(u_selection, u_worldToSelection, world) != 0u) shell = u_selectionColour * light;
 #endif
                 sampleColor = vec4(mix(sampleColor.rgb, shell, u_labelOpacity), max(sampleColor.a, u_labelOpacity));
             }

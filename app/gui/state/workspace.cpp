@@ -8,6 +8,7 @@
 #include "render/shell_normals.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <regex>
 
@@ -93,7 +94,9 @@ void Workspace::segment() {
             SegmentResult result;
             result.segmentation = std::make_shared<const Segmentation>(segmentStudy(*model->model, *study, &job));
             job.progress(0.95f, "finding structures");
+            const auto start = std::chrono::steady_clock::now();
             result.instances = std::make_shared<const InstanceSet>(findInstances(*result.segmentation));
+            result.structureSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             const LabelVolume& labels = result.segmentation->labels;
             result.shellNormals = std::make_shared<const std::vector<glm::u8vec4>>(render::shellNormals(
                 glm::ivec3(labels.geometry.dims[0], labels.geometry.dims[1], labels.geometry.dims[2]),
@@ -131,6 +134,7 @@ void Workspace::adoptSegmentation(SegmentResult result) {
     m_viewer.probabilityClass =
         std::min<int>(std::max(1, m_viewer.probabilityClass), int(m_segmentation->classNames.size()) - 1);
     logInfo("segmented in {:.2f} s on {}", m_segmentation->seconds, m_segmentation->device);
+    if (m_instances) logInfo("{} structures found in {:.1f} s", m_instances->instances.size(), result.structureSeconds);
     if (onSegmented) onSegmented();
 }
 

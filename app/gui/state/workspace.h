@@ -137,6 +137,7 @@ private:
     struct SegmentResult {
         std::shared_ptr<const Segmentation> segmentation;
         std::shared_ptr<const InstanceSet> instances;
+        double structureSeconds = 0.0; // finding the instances
         std::shared_ptr<const std::vector<glm::u8vec4>> shellNormals;
         std::shared_ptr<const LoadedModel> model; // with the catalogue for this study's shape
         std::vector<size_t> classVoxels;

@@ -50,6 +50,7 @@ VolumeViewWidget::Scene VolumeViewWidget::sceneFor(int width, int height, const 
         layers.labelColors = &gpu.segmentationColors();
         layers.labelOpacity = state.shellOpacity;
         layers.selection = gpu.selection();
+        layers.selectionColour = glm::vec3(kPickColour) / 255.0f;
     }
     // The cut point matters only when something is cut (a moving crosshair redraws nothing).
     if (state.clip[0] || state.clip[1] || state.clip[2]) {
