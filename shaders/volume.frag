@@ -5,40 +5,40 @@
 // are compiled out (MIP, HAS_MAP, HAS_CERTAINTY, HAS_LABELS, HAS_SELECTION): a software
 // rasteriser runs both sides of every branch on every step of every ray. Every fetch names level 0
 // (textureLod): derivatives inside the ray loop are undefined, and cost a software rasteriser.
-uniform mat4 u_fragToWorldNear; // gl_FragCoord -> world point on the near plane (homogeneous)
-uniform mat4 u_fragToWorldFar;  // ... on the far plane
+uniform mat4 u_fragToWorldNear;  // gl_FragCoord -> world point on the near plane (homogeneous)
+uniform mat4 u_fragToWorldFar;   // ... on the far plane
 
 uniform sampler3D u_image;
-uniform mat4 u_worldToImage; // world -> image texture coordinates
+uniform mat4 u_worldToImage;     // world -> image texture coordinates
 uniform vec3 u_imageDims;
-uniform vec2 u_imageRange;    // values mapped to the transfer function's 0..1
-uniform sampler2D u_transfer; // one row: RGBA per normalised value (alpha per voxel step)
-uniform float u_stepScale;    // 1: one voxel per step; larger while the mouse moves
+uniform vec2 u_imageRange;       // values mapped to the transfer function's 0..1
+uniform sampler2D u_transfer;    // one row: RGBA per normalised value (alpha per voxel step)
+uniform float u_stepScale;       // 1: one voxel per step; larger while the mouse moves
 
 uniform sampler3D u_map;
 uniform mat4 u_worldToMap;
 uniform sampler2D u_colormaps;
 uniform float u_colormapRow;
 uniform int u_mapSigned;
-uniform vec2 u_mapExtent; // unsigned: (high, high); signed: (negative extent, positive extent)
+uniform vec2 u_mapExtent;   // unsigned: (high, high); signed: (negative extent, positive extent)
 uniform float u_mapThreshold;
 uniform float u_mapOpacity;
-uniform sampler3D u_certainty; // HAS_CERTAINTY: scales the map's opacity (0..1)
+uniform sampler3D u_certainty;   // HAS_CERTAINTY: scales the map's opacity (0..1)
 uniform mat4 u_worldToCertainty;
 
 uniform sampler3D u_labels;
 uniform mat4 u_worldToLabels;
 uniform sampler2D u_labelColors;
-uniform sampler3D u_labelNormals; // render/shell_normals.h, same grid as the labels
+uniform sampler3D u_labelNormals;   // render/shell_normals.h, same grid as the labels
 uniform float u_labelOpacity;
 
 uniform sampler3D u_selection;
-uniform mat4 u_worldToSelection; // its own grid: the picked structure's bounding box
+uniform mat4 u_worldToSelection;  // its own grid: the picked structure's bounding box
 uniform vec3 u_selectionColour;
 
-uniform vec3 u_clipPoint;      // world
-uniform ivec3 u_clipAxes;      // 1: keep the side of the plane below the point, -1: above it
-uniform vec3 u_lightDirection; // world, towards the light
+uniform vec3 u_clipPoint;        // world
+uniform ivec3 u_clipAxes;        // 1: keep the side of the plane below the point, -1: above it
+uniform vec3 u_lightDirection;   // world, towards the light
 uniform vec3 u_background;
 
 out vec4 o_color;
@@ -97,10 +97,7 @@ void main() {
     for (int a = 0; a < 3; ++a) {
         if (u_clipAxes[a] == 0) continue;
         float t = (u_clipPoint[a] - origin[a]) / direction[a];
-        if ((direction[a] > 0.0) == (u_clipAxes[a] > 0))
-            tFar = min(tFar, t);
-        else
-            tNear = max(tNear, t);
+        if ((direction[a] > 0.0) == (u_clipAxes[a] > 0)) tFar = min(tFar, t); else tNear = max(tNear, t);
     }
     if (tNear >= tFar) {
         o_color = vec4(u_background, 1.0);
@@ -121,8 +118,7 @@ void main() {
     for (float t = tNear; t < tFar; t += dt) {
         vec3 world = origin + t * direction;
         vec3 tex = o + t * d;
-        float value = clamp(
-            (textureLod(u_image, tex, 0.0).r - u_imageRange.x) / max(u_imageRange.y - u_imageRange.x, 1e-20), 0.0, 1.0);
+        float value = clamp((textureLod(u_image, tex, 0.0).r - u_imageRange.x) / max(u_imageRange.y - u_imageRange.x, 1e-20), 0.0, 1.0);
 #ifdef MIP
         maximum = max(maximum, value);
 #ifdef HAS_MAP

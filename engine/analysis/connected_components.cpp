@@ -35,7 +35,7 @@ int32_t rootOf(std::vector<int32_t>& parent, int32_t l) {
 // each voxel whose key is non-zero the label of a neighbour already visited with the same key,
 // or a new one, and records which labels meet; the second replaces each by its component's
 // number, counted in the scan order of the component's first voxel.
-template <typename Key> Components labelComponents(const Geometry& geometry, size_t voxels, int connectivity, Key key) {
+template <typename Key> Components labelComponents(const Geometry& geometry, int connectivity, Key key) {
     const auto& d = geometry.dims;
     // The neighbours visited before a voxel: half of them, those earlier in memory order.
     std::vector<std::array<int, 3>> before;
@@ -48,7 +48,7 @@ template <typename Key> Components labelComponents(const Geometry& geometry, siz
     }
     Components c;
     c.geometry = geometry;
-    c.labels = zeroedVector<int32_t>(voxels);
+    c.labels = zeroedVector<int32_t>(geometry.voxelCount());
     std::vector<int32_t> parent{0};
     for (int64_t k = 0; k < d[2]; ++k)
         for (int64_t j = 0; j < d[1]; ++j)
@@ -99,12 +99,11 @@ template <typename Key> Components labelComponents(const Geometry& geometry, siz
 } // namespace
 
 Components connectedComponents(const Geometry& geometry, const std::vector<uint8_t>& mask, int connectivity) {
-    return labelComponents(geometry, mask.size(), connectivity, [&](size_t n) { return mask[n] != 0; });
+    return labelComponents(geometry, connectivity, [&](size_t n) { return mask[n] != 0; });
 }
 
 Components connectedRegions(const LabelVolume& labels, int connectivity) {
-    return labelComponents(labels.geometry, labels.labels.size(), connectivity,
-                           [&](size_t n) { return labels.labels[n]; });
+    return labelComponents(labels.geometry, connectivity, [&](size_t n) { return labels.labels[n]; });
 }
 
 std::vector<uint8_t> labelMask(const LabelVolume& labels, uint16_t label) {

@@ -48,6 +48,34 @@ glm::vec3 pixel(const RgbaImage& image, int x, int y) {
     return glm::vec3(p[0], p[1], p[2]);
 }
 
+// The sphere through the MR brain transfer function, seen head-on from 200 mm; its labels
+// (one class, green) uploaded but not yet shown.
+struct SphereScene {
+    Rig rig;
+    const Sphere sphere;
+    VolumeTexture labels;
+    LabelColorTable colors;
+    OrbitCamera camera;
+    VolumeLayers layers;
+    VolumeAnnotations none;
+    SphereScene() {
+        rig.image.uploadScalars(sphere.dims, sphere.voxels.data(), sphere.worldToVoxel(), 1);
+        rig.transfer.update(TransferFunction::preset(TransferFunction::Preset::MrBrain));
+        labels.uploadLabels(sphere.dims, sphere.labels.data(), sphere.worldToVoxel(), 1, true);
+        colors.upload({{0, 0, 0, 0}, {0, 200, 0, 255}});
+        camera.distance = 200.0;
+        layers.image = &rig.image;
+        layers.transfer = &rig.transfer;
+        layers.low = 0.0f;
+        layers.high = 200.0f;
+        none.axes = false;
+    }
+    RgbaImage render() {
+        rig.renderer.render(camera, 160, 120, layers, none, rig.target);
+        return readFramebuffer(rig.target);
+    }
+};
+
 } // namespace
 
 TEST_CASE("maximum intensity projection shows the sphere in the middle and nothing at the corners",
@@ -79,24 +107,9 @@ TEST_CASE("maximum intensity projection shows the sphere in the middle and nothi
 }
 
 TEST_CASE("composite rendering, label shells, a fused map and clipping", "[render][volume]") {
-    Rig rig;
-    REQUIRE(rig.context.available());
-    const Sphere sphere;
-    rig.image.uploadScalars(sphere.dims, sphere.voxels.data(), sphere.worldToVoxel(), 1);
-    rig.transfer.update(TransferFunction::preset(TransferFunction::Preset::MrBrain));
-    VolumeTexture labels;
-    labels.uploadLabels(sphere.dims, sphere.labels.data(), sphere.worldToVoxel(), 1, true);
-    LabelColorTable colors;
-    colors.upload({{0, 0, 0, 0}, {0, 200, 0, 255}});
-    OrbitCamera camera;
-    camera.distance = 200.0;
-    VolumeLayers layers;
-    layers.image = &rig.image;
-    layers.transfer = &rig.transfer;
-    layers.low = 0.0f;
-    layers.high = 200.0f;
-    VolumeAnnotations none;
-    none.axes = false;
+    SphereScene scene;
+    REQUIRE(scene.rig.context.available());
+    auto& [rig, sphere, labels, colors, camera, layers, none] = scene;
     rig.renderer.render(camera, 160, 120, layers, none, rig.target);
     const glm::vec3 plain = pixel(readFramebuffer(rig.target), 80, 60);
     CHECK(plain.x > 100.0f); // the bright sphere, through the transfer function
@@ -151,15 +164,9 @@ TEST_CASE("composite rendering, label shells, a fused map and clipping", "[rende
 
 TEST_CASE("a picked structure's highlight on a grid of its own bounding box draws as on the whole grid",
           "[render][volume]") {
-    Rig rig;
-    REQUIRE(rig.context.available());
-    const Sphere sphere;
-    rig.image.uploadScalars(sphere.dims, sphere.voxels.data(), sphere.worldToVoxel(), 1);
-    rig.transfer.update(TransferFunction::preset(TransferFunction::Preset::MrBrain));
-    VolumeTexture labels;
-    labels.uploadLabels(sphere.dims, sphere.labels.data(), sphere.worldToVoxel(), 1, true);
-    LabelColorTable colors;
-    colors.upload({{0, 0, 0, 0}, {0, 200, 0, 255}});
+    SphereScene scene;
+    REQUIRE(scene.rig.context.available());
+    const Sphere& sphere = scene.sphere;
     // Picked: the sphere's half at i >= 24, as a mask on the whole grid and on its box alone
     // (i 24-35, j and k 12-35), placed by its own world-to-voxel matrix.
     const glm::ivec3 first(24, 12, 12), size(12, 24, 24);
@@ -178,24 +185,13 @@ TEST_CASE("a picked structure's highlight on a grid of its own bounding box draw
     wholeSelection.uploadLabels(sphere.dims, whole.data(), sphere.worldToVoxel(), 1);
     boxSelection.uploadLabels(size, box.data(),
                               glm::translate(glm::dmat4(1.0), -glm::dvec3(first)) * sphere.worldToVoxel(), 1);
-    OrbitCamera camera;
-    camera.distance = 200.0;
-    VolumeLayers layers;
-    layers.image = &rig.image;
-    layers.transfer = &rig.transfer;
-    layers.low = 0.0f;
-    layers.high = 200.0f;
-    layers.labels = &labels;
-    layers.labelColors = &colors;
-    layers.labelOpacity = 1.0f;
-    VolumeAnnotations none;
-    none.axes = false;
-    layers.selection = &wholeSelection;
-    rig.renderer.render(camera, 160, 120, layers, none, rig.target);
-    const RgbaImage onWhole = readFramebuffer(rig.target);
-    layers.selection = &boxSelection;
-    rig.renderer.render(camera, 160, 120, layers, none, rig.target);
-    const RgbaImage onBox = readFramebuffer(rig.target);
+    scene.layers.labels = &scene.labels;
+    scene.layers.labelColors = &scene.colors;
+    scene.layers.labelOpacity = 1.0f;
+    scene.layers.selection = &wholeSelection;
+    const RgbaImage onWhole = scene.render();
+    scene.layers.selection = &boxSelection;
+    const RgbaImage onBox = scene.render();
 
     int picked = 0, green = 0, different = 0;
     for (int y = 0; y < 120; ++y)
