@@ -1,10 +1,7 @@
 #include "engine/analysis/aggregation.h"
 
 #include "engine/core/error.h"
-#include "engine/core/job_runner.h"
-#include "engine/core/memory_budget.h"
 #include "engine/core/resample.h"
-#include "engine/model/model_input.h"
 
 #include <algorithm>
 #include <cctype>
@@ -104,30 +101,6 @@ Target classRegionTarget(const Segmentation& segmentation, int c) {
 
 } // namespace
 
-// How many classes are explained together. While they are explained each holds, on the
-// model's grid, its score weights and its input gradient per channel (padded to the windows: a
-// fifth more), then its map per channel in place of the gradient; its mask on the study's grid
-// only until the weights are made (explainTargets). The rest of the job (the model's passes) is
-// the same for any number (a CAM's stitched layer is bounded per pass by gradientPasses).
-// Explaining together saves forwards: one for every target on whole-volume models, one per
-// window for the targets it touches on sliding-window models. So: every class when they fit a
-// quarter of the available memory, at most 1.6 GiB, else as many as fit, at least one. The cap
-// is below the 2 GiB of one pass's targets because the chunks sit beside the whole job's
-// working set: at TotalSegmentator's scale (105 classes, 128^3 windows) the windows, the study
-// and its labels take about 5.6 GiB without any class, and 8 classes (2 GiB) reached 7.4 GiB
-// (docs/performance.md#every-class), against the 8 GB the job should stay within. The other
-// methods (SmoothGrad and Integrated Gradients sum a batch of gradients per class, perturbation
-// methods score many inputs) are reckoned at about twice that, with the mask held throughout.
-size_t aggregationChunk(const Model& model, const Study& study, size_t classes, Method method) {
-    const uint64_t modelVoxels = uint64_t(modelGridFor(study.geometry, model.card()).voxelCount());
-    const uint64_t channels = std::max<size_t>(1, study.channels.size());
-    const uint64_t onePass = modelVoxels * 4 * (5 + 6 * channels) / 5;
-    const uint64_t perClass = isGradientFamily(method)
-                                  ? std::max<uint64_t>(study.geometry.voxelCount() + modelVoxels * 4, onePass)
-                                  : study.geometry.voxelCount() + modelVoxels * 4 * (2 + 2 * channels) * 6 / 5;
-    return itemsForQuarterBudget(perClass, classes, uint64_t(1600) << 20);
-}
-
 namespace {
 
 // aggregateStudy(), letting go of `release`'s voxels (the study's, when given) once the model's
@@ -163,42 +136,32 @@ AggregationMatrix aggregateClasses(const Model& model, const Study& study, const
     for (size_t row = 0; row < classes.size(); ++row) {
         if (maps || m.segmentVoxels[size_t(classes[row])] > 0) order.push_back(row);
     }
-    const size_t chunk = maps ? order.size() : aggregationChunk(model, study, order.size(), method);
+    const size_t chunk = maps ? order.size() : targetsPerChunk(model, study, order.size(), method);
     SegmentShares none; // a class whose explanation has no map
     for (auto* part : {&none.mass, &none.mean})
         part->fill(std::vector<double>(size_t(K), 0.0));
     m.rows.assign(classes.size(), none);
+    if (order.empty()) return m;
     // The study on the model's grid, once for every chunk.
-    std::optional<ExplanationInput> input;
-    if (!order.empty()) input.emplace(model, study, job);
+    const ExplanationInput input(model, study, job);
     if (release) releaseVoxels(*release); // the maps keep the channels' names
-    for (size_t first = 0; first < order.size(); first += chunk) {
-        const size_t last = std::min(order.size(), first + chunk);
-        std::vector<Target> targets;
-        for (size_t c = first; c < last; ++c)
-            targets.push_back(classRegionTarget(segmentation, classes[order[c]]));
-        std::optional<JobContext> part;
-        if (job) part = job->sub(float(first) / float(order.size()), float(last) / float(order.size()));
-        std::vector<Explanation> explanations = explainTargets(*input, std::move(targets), method, parameters,
-                                                               &segmentation.labels, part ? &*part : nullptr);
-        for (size_t e = 0; e < explanations.size(); ++e) {
-            std::vector<const Volume*> channels;
-            for (const ExplanationMap& map : explanations[e].maps)
-                channels.push_back(&map.values);
-            if (channels.empty()) continue;
+    const auto makeTarget = [&](size_t i) { return classRegionTarget(segmentation, classes[order[i]]); };
+    const auto take = [&](size_t i, Explanation&& explanation) {
+        std::vector<const Volume*> channels;
+        for (const ExplanationMap& map : explanation.maps)
+            channels.push_back(&map.values);
+        if (!channels.empty()) {
             const Geometry& grid = channels.front()->geometry;
             if (!onMapGrid || !onMapGrid->geometry.sameGrid(grid)) {
                 onMapGrid = grid.sameGrid(segmentation.labels.geometry) ? segmentation.labels
                                                                         : resampleNearest(segmentation.labels, grid);
             }
-            m.rows[order[first + e]] = aggregateOverSegments(channels, *onMapGrid, K);
+            m.rows[order[i]] = aggregateOverSegments(channels, *onMapGrid, K);
         }
-        if (maps) *maps = std::move(explanations);
-        // The chunk's freed pages go back to the system: the next chunk's buffers would
-        // otherwise be placed among them and fragment the heap (at the scale benchmark the
-        // later chunks ran 0.6-0.9 GiB above the first).
-        releaseFreedMemory();
-    }
+        if (maps) maps->push_back(std::move(explanation));
+    };
+    if (maps) maps->clear();
+    explainInChunks(input, order.size(), chunk, makeTarget, method, parameters, &segmentation.labels, job, take);
     return m;
 }
 

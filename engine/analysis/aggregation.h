@@ -68,9 +68,6 @@ AggregationMatrix aggregateStudy(const Model& model, Study&& study, const Segmen
                                  const ExplainParameters& parameters, std::vector<int> classes = {},
                                  JobContext* job = nullptr);
 
-// How many of `classes` aggregateStudy explains together on `study` (see aggregation.cpp).
-size_t aggregationChunk(const Model& model, const Study& study, size_t classes, Method method);
-
 // The cohort view: the mean over studies of each cell (studies must share classes and rows).
 AggregationMatrix cohortMean(const std::vector<AggregationMatrix>& studies);
 

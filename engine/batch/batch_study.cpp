@@ -15,6 +15,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
+#include <functional>
+#include <memory>
+#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -61,72 +64,84 @@ std::string segmentationTable(const std::string& id, const Study& study, const S
     return csv;
 }
 
-struct NamedTarget {
-    std::string name; // file-name part
-    Target target;
+// One target of an explanation entry: its file-name part, and how to make it (its mask is made
+// only when its chunk is explained).
+struct TargetMaker {
+    std::string name;
+    std::function<Target()> make;
 };
 
 // The targets of one explanation entry: every foreground class with voxels, every instance,
 // or the given specs.
-std::vector<NamedTarget> targetsOf(const BatchExplanation& e, const Study& study, const Segmentation& s) {
-    std::vector<NamedTarget> out;
+std::vector<TargetMaker> targetsOf(const BatchExplanation& e, const Study& study, const Segmentation& s) {
+    std::vector<TargetMaker> out;
+    const InstanceOptions& options = e.parameters.instances;
     for (const std::string& t : e.targets) {
         if (t == "every-class") {
+            std::vector<int64_t> voxels(s.classNames.size(), 0);
+            for (uint16_t label : s.labels.labels)
+                if (label < voxels.size()) ++voxels[label];
             for (size_t c = 1; c < s.classNames.size(); ++c) {
-                Target target =
-                    resolveTarget(parseTargetSpec(fmt::format("class:{}", c)), study, s, e.parameters.instances);
-                if (target.voxelCount > 0) out.push_back({fileNamePart(s.classNames[c]), std::move(target)});
+                if (voxels[c] == 0) continue;
+                const TargetSpec spec = parseTargetSpec(fmt::format("class:{}", c));
+                out.push_back({fileNamePart(s.classNames[c]),
+                               [spec, &study, &s, options] { return resolveTarget(spec, study, s, options); }});
             }
         } else if (t == "every-instance") {
-            const InstanceSet instances =
-                findInstances(s, e.parameters.instances.connectivity, e.parameters.instances.minimumSize);
-            for (size_t i = 0; i < instances.instances.size(); ++i) {
-                const Instance& instance = instances.instances[i];
-                Target target;
-                target.classIndex = instance.classIndex;
-                target.className = s.classNames[size_t(instance.classIndex)];
-                target.mask.assign(instances.components.size(), 0);
-                for (size_t v = 0; v < instances.components.size(); ++v)
-                    target.mask[v] = instances.components[v] == instance.id;
-                target.voxelCount = size_t(instance.voxels);
-                const Index3 r = instance.representative;
-                target.description = fmt::format("{} instance {} at ({}, {}, {}), {} voxels", target.className, i + 1,
-                                                 r[0], r[1], r[2], instance.voxels);
-                out.push_back({fmt::format("instance{}_{}", i + 1, fileNamePart(target.className)), std::move(target)});
+            const auto instances =
+                std::make_shared<const InstanceSet>(findInstances(s, options.connectivity, options.minimumSize));
+            for (size_t i = 0; i < instances->instances.size(); ++i) {
+                const std::string className = s.classNames[size_t(instances->instances[i].classIndex)];
+                out.push_back({fmt::format("instance{}_{}", i + 1, fileNamePart(className)), [instances, i, className] {
+                                   const Instance& instance = instances->instances[i];
+                                   Target target;
+                                   target.classIndex = instance.classIndex;
+                                   target.className = className;
+                                   target.mask.assign(instances->components.size(), 0);
+                                   for (size_t v = 0; v < instances->components.size(); ++v)
+                                       target.mask[v] = instances->components[v] == instance.id;
+                                   target.voxelCount = size_t(instance.voxels);
+                                   const Index3 r = instance.representative;
+                                   target.description =
+                                       fmt::format("{} instance {} at ({}, {}, {}), {} voxels", className, i + 1, r[0],
+                                                   r[1], r[2], instance.voxels);
+                                   return target;
+                               }});
             }
         } else {
-            out.push_back({fileNamePart(t), resolveTarget(parseTargetSpec(t), study, s, e.parameters.instances)});
+            const TargetSpec spec = parseTargetSpec(t);
+            out.push_back(
+                {fileNamePart(t), [spec, &study, &s, options] { return resolveTarget(spec, study, s, options); }});
         }
     }
     return out;
 }
 
+// The explanation entries' maps and table rows. Each entry's targets are explained as many
+// together as fit the memory (explainInChunks), each chunk's maps written and let go before the
+// next: every lesion of a study with hundreds holds one chunk's masks and maps, not all.
 std::string explanationsTable(const std::string& id, const BatchConfig& config, const Model& model, const Study& study,
                               const Segmentation& s, const std::string& folder, const std::vector<std::string>& inputs,
                               JobContext& job) {
     std::string csv = "study,method,target,class,target_voxels,score,files\n";
     const fs::path maps = fs::path(folder) / "maps";
     if (config.writeMaps && !config.explanations.empty()) fs::create_directories(maps);
+    std::optional<ExplanationInput> input; // the study on the model's grid, once for every entry
     for (size_t e = 0; e < config.explanations.size(); ++e) {
         const BatchExplanation& entry = config.explanations[e];
         JobContext step =
             job.sub(float(e) / float(config.explanations.size()), float(e + 1) / float(config.explanations.size()));
         step.progress(0.0f, std::string("explaining: ") + methodId(entry.method));
-        const std::vector<NamedTarget> named = targetsOf(entry, study, s);
-        if (named.empty()) continue;
-        std::vector<Target> targets;
-        for (const auto& n : named)
-            targets.push_back(n.target);
-        const std::vector<Explanation> explanations =
-            explainTargets(model, study, targets, entry.method, entry.parameters, &s.labels, &step);
-        for (size_t t = 0; t < explanations.size(); ++t) {
-            const Explanation& x = explanations[t];
+        const std::vector<TargetMaker> targets = targetsOf(entry, study, s);
+        if (targets.empty()) continue;
+        if (!input) input.emplace(model, study, &step);
+        const auto take = [&](size_t t, Explanation&& x) {
             std::string files;
             if (config.writeMaps) {
                 for (const ExplanationMap& map : x.maps) {
                     // Appended piece by piece: `"literal" + std::string&&` makes GCC 12 warn
                     // (-Wrestrict, a false positive) in a Release build.
-                    std::string name = fmt::format("{}_{}", methodId(x.method), named[t].name);
+                    std::string name = fmt::format("{}_{}", methodId(x.method), targets[t].name);
                     if (x.maps.size() > 1) name.append("_").append(fileNamePart(map.channel));
                     name.append(".nii.gz");
                     writeVolume(inStudyGrid(map, study.geometry), (maps / name).string(), inputs);
@@ -134,10 +149,13 @@ std::string explanationsTable(const std::string& id, const BatchConfig& config, 
                     files.append("maps/").append(name);
                 }
             }
-            csv += fmt::format("{},{},{},{},{},{},{}\n", csvField(id), methodId(x.method),
-                               csvField(named[t].target.description), csvField(x.className), x.targetVoxels,
-                               number(x.score), csvField(files));
-        }
+            csv +=
+                fmt::format("{},{},{},{},{},{},{}\n", csvField(id), methodId(x.method), csvField(x.targetDescription),
+                            csvField(x.className), x.targetVoxels, number(x.score), csvField(files));
+        };
+        explainInChunks(
+            *input, targets.size(), targetsPerChunk(model, study, targets.size(), entry.method),
+            [&](size_t t) { return targets[t].make(); }, entry.method, entry.parameters, &s.labels, &step, take);
     }
     return csv;
 }

@@ -1,7 +1,9 @@
 #include "engine/explain/explanation.h"
 
 #include "engine/core/error.h"
+#include "engine/core/memory_budget.h"
 #include "engine/core/resample.h"
+#include "engine/model/model_input.h"
 
 #include <fmt/format.h>
 
@@ -17,6 +19,31 @@ bool isCamMethod(Method m) {
 
 bool isGradientFamily(Method m) {
     return isCamMethod(m) || m == Method::Saliency || m == Method::SaliencyAbs || m == Method::InputXGradient;
+}
+
+// While targets are explained together each holds, on the model's grid, its score weights and
+// its input gradient per channel (padded to the windows: a fifth more), then its map per
+// channel in place of the gradient; its mask on the study's grid only until the weights are
+// made (explainTargets). The rest of the job (the model's passes) is the same for any number
+// (a CAM's stitched layer is bounded per pass by gradientPasses). Explaining together saves
+// forwards: one for every target on whole-volume models, one per window for the targets it
+// touches on sliding-window models. So: every target when they fit a quarter of the available
+// memory, at most 1.6 GiB, else as many as fit, at least one. The cap is below the 2 GiB of one
+// pass's targets because the chunks sit beside the whole job's working set: at
+// TotalSegmentator's scale (105 classes, 128^3 windows) the windows, the study and its labels
+// take about 5.6 GiB without any class, and 8 classes (2 GiB) reached 7.4 GiB
+// (docs/performance.md#every-class), against the 8 GB the job should stay within. The other
+// methods (SmoothGrad and Integrated Gradients sum a batch of gradients per target,
+// perturbation methods score many inputs) are reckoned at about twice that, with the mask held
+// throughout.
+size_t targetsPerChunk(const Model& model, const Study& study, size_t targets, Method method) {
+    const uint64_t modelVoxels = uint64_t(modelGridFor(study.geometry, model.card()).voxelCount());
+    const uint64_t channels = std::max<size_t>(1, study.channels.size());
+    const uint64_t onePass = modelVoxels * 4 * (5 + 6 * channels) / 5;
+    const uint64_t perTarget = isGradientFamily(method)
+                                   ? std::max<uint64_t>(study.geometry.voxelCount() + modelVoxels * 4, onePass)
+                                   : study.geometry.voxelCount() + modelVoxels * 4 * (2 + 2 * channels) * 6 / 5;
+    return itemsForQuarterBudget(perTarget, targets, uint64_t(1600) << 20);
 }
 
 Volume inStudyGrid(const ExplanationMap& map, const Geometry& studyGrid) {

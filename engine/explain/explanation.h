@@ -6,6 +6,7 @@
 #include "engine/model/segmentation.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -168,6 +169,23 @@ private:
 std::vector<Explanation> explainTargets(const ExplanationInput& input, std::vector<Target>&& targets, Method method,
                                         const ExplainParameters& parameters, const LabelVolume* segments = nullptr,
                                         JobContext* job = nullptr);
+
+// How many of `targets` targets of `study` are explained together (explainInChunks): while
+// they are, each holds its mask on the study's grid until its weights are made and, on the
+// model's grid, its score weights, its gradient or map per channel and, for SmoothGrad, IG and
+// the perturbation methods, their sums (engine/explain/explanation.cpp). As many as fit a
+// quarter of the available memory, at most 1.6 GiB, at least one.
+size_t targetsPerChunk(const Model& model, const Study& study, size_t targets, Method method);
+
+// `count` targets, each made by `makeTarget(i)` only when its chunk comes, explained `chunk` at
+// a time on one prepared input (each chunk's work shared as in explainTargets()), and each
+// explanation handed to `take(i, ...)` before the next chunk's targets are made: memory for one
+// chunk's masks and maps, whatever the count (every class of a 105-class model, every lesion
+// of a cohort study). The maps are those of explainTargets() with every target at once.
+void explainInChunks(const ExplanationInput& input, size_t count, size_t chunk,
+                     const std::function<Target(size_t)>& makeTarget, Method method,
+                     const ExplainParameters& parameters, const LabelVolume* segments, JobContext* job,
+                     const std::function<void(size_t, Explanation&&)>& take);
 
 // Perturbation methods: map value of a feature spread over its voxels (its value / its
 // voxel count on the model grid), so a segment's sum is its value.

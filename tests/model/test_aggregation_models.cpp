@@ -55,14 +55,8 @@ TEST_CASE("targets explained together give explain()'s maps one by one", "[aggre
     const bool windowed = GENERATE(false, true);
     INFO((windowed ? "sliding windows" : "whole volume"));
     const auto model = Model::load(windowed ? (dir.path() / "windowed").string() : kModels + "tiny_unet_traced.pt");
-    Geometry g;
-    g.dims = {16, 20, 12};
-    Study study;
-    study.geometry = g;
-    study.channels = {test::makeVolume(
-                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
-                      test::makeVolume(
-                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    Study study = test::twoChannelStudy({16, 20, 12});
+    const Geometry& g = study.geometry;
     const std::vector<Target> targets{maskTarget(g, 0, [](auto i, auto, auto) { return i < 6; }),
                                       maskTarget(g, 1, [](auto i, auto j, auto) { return i >= 6 && j < 10; }),
                                       maskTarget(g, 2, [](auto, auto j, auto k) { return j >= 10 && k > 3; })};
@@ -85,6 +79,54 @@ TEST_CASE("targets explained together give explain()'s maps one by one", "[aggre
                 CHECK(worstDifference(together[t].maps[c].values.voxels, alone[0].maps[c].values.voxels) < 1e-4);
             }
             CHECK(together[t].score == Approx(alone[0].score).epsilon(1e-4).margin(1e-4));
+        }
+    }
+}
+
+TEST_CASE("targets explained a chunk at a time give the maps of all at once, each made when its chunk comes",
+          "[aggregation][explain]") {
+    const auto model = Model::load(kModels + "tiny_unet_traced.pt");
+    Study study = test::twoChannelStudy({16, 20, 12});
+    const Geometry& g = study.geometry;
+    std::vector<Target> targets;
+    for (int t = 0; t < 5; ++t)
+        targets.push_back(maskTarget(g, t % 3, [t](auto i, auto j, auto) { return (i + j) % 5 == t; }));
+    ExplainParameters p;
+    p.samples = 2;
+    const Method method = GENERATE(Method::Saliency, Method::SmoothGrad);
+    INFO(methodId(method));
+    const auto together = explainTargets(*model, study, targets, method, p);
+    const ExplanationInput input(*model, study);
+    for (size_t chunk : {size_t(1), size_t(2), size_t(5)}) {
+        INFO("chunks of " << chunk);
+        std::vector<std::string> calls; // the order targets are made and explanations handed over
+        std::vector<Explanation> chunked(targets.size());
+        explainInChunks(
+            input, targets.size(), chunk,
+            [&](size_t t) {
+                calls.push_back(fmt::format("make {}", t));
+                return targets[t];
+            },
+            method, p, nullptr, nullptr,
+            [&](size_t t, Explanation&& x) {
+                calls.push_back(fmt::format("take {}", t));
+                chunked[t] = std::move(x);
+            });
+        std::vector<std::string> expected;
+        for (size_t first = 0; first < targets.size(); first += chunk) {
+            const size_t last = std::min(targets.size(), first + chunk);
+            for (size_t t = first; t < last; ++t)
+                expected.push_back(fmt::format("make {}", t));
+            for (size_t t = first; t < last; ++t)
+                expected.push_back(fmt::format("take {}", t));
+        }
+        CHECK(calls == expected);
+        for (size_t t = 0; t < targets.size(); ++t) {
+            INFO("target " << t);
+            CHECK(chunked[t].targetVoxels == targets[t].voxelCount);
+            REQUIRE(chunked[t].maps.size() == together[t].maps.size());
+            for (size_t c = 0; c < together[t].maps.size(); ++c)
+                CHECK(worstDifference(chunked[t].maps[c].values.voxels, together[t].maps[c].values.voxels) < 1e-5);
         }
     }
 }
@@ -165,14 +207,7 @@ TEST_CASE("the class x segment matrix is the same explained a class at a time", 
     // first class, which is not predicted anywhere (chunks take the predicted classes first;
     // rows keep their order).
     const auto model = Model::load(kModels + "tiny_unet_traced.pt");
-    Geometry g;
-    g.dims = {32, 32, 24};
-    Study study;
-    study.geometry = g;
-    study.channels = {test::makeVolume(
-                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
-                      test::makeVolume(
-                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    Study study = test::twoChannelStudy({32, 32, 24});
     Segmentation s = segmentStudy(*model, study);
     for (uint16_t& label : s.labels.labels)
         if (label == 0) label = 2;
@@ -181,7 +216,7 @@ TEST_CASE("the class x segment matrix is the same explained a class at a time", 
         aggregateStudy(*model, study, s, Method::Saliency, {}, {0, 1, 2}, nullptr, &maps);
     REQUIRE(maps.size() == 3);
     setenv("SEGXAI_MEMORY_LIMIT_MB", "1", 1);
-    CHECK(aggregationChunk(*model, study, 3, Method::Saliency) == 1);
+    CHECK(targetsPerChunk(*model, study, 3, Method::Saliency) == 1);
     // The chunks share one input made from the study, whose voxels then go (`segxai aggregate`).
     Study released = study;
     const AggregationMatrix chunked = aggregateStudy(*model, std::move(released), s, Method::Saliency, {}, {0, 1, 2});
@@ -189,7 +224,7 @@ TEST_CASE("the class x segment matrix is the same explained a class at a time", 
     REQUIRE(released.channels.size() == 2);
     CHECK(released.channels[0].voxels.empty());
     CHECK(released.channels[1].name == "b");
-    CHECK(aggregationChunk(*model, study, 3, Method::Saliency) == 3);
+    CHECK(targetsPerChunk(*model, study, 3, Method::Saliency) == 3);
     REQUIRE(chunked.rows.size() == 3);
     for (size_t r = 0; r < 3; ++r)
         for (int part = 0; part < kAttributionParts; ++part)

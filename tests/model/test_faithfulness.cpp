@@ -89,14 +89,8 @@ TEST_CASE("deleting the most relevant voxels first lowers the score of an additi
 
 TEST_CASE("sensitivity and cascading randomisation on a U-Net", "[faithfulness]") {
     const auto model = Model::load(kModels + "tiny_unet_traced.pt");
-    Geometry g;
-    g.dims = {16, 20, 12};
-    Study study;
-    study.geometry = g;
-    study.channels = {test::makeVolume(
-                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
-                      test::makeVolume(
-                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    Study study = test::twoChannelStudy({16, 20, 12});
+    const Geometry& g = study.geometry;
     MetricOptions options;
     options.sensitivitySamples = 2;
     options.randomisationStages = 3;

@@ -1,5 +1,6 @@
 #include "tests/support/volumes.h"
 
+#include <cmath>
 #include <glm/gtc/matrix_transform.hpp>
 
 namespace segxai::test {
@@ -14,6 +15,18 @@ Volume makeVolume(const Geometry& geometry, const std::function<float(int64_t, i
         }
     }
     return volume;
+}
+
+Study twoChannelStudy(Index3 dims) {
+    Geometry g;
+    g.dims = dims;
+    Study study;
+    study.geometry = g;
+    study.channels = {makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::sin(0.3 * i + 0.2 * j + 0.1 * k)); }, "a"),
+                      makeVolume(
+                          g, [](auto i, auto j, auto k) { return float(std::cos(0.2 * i + 0.3 * j + 0.1 * k)); }, "b")};
+    return study;
 }
 
 glm::dmat3 rotation(const glm::dvec3& axis, double degrees) {

@@ -1,5 +1,6 @@
 #pragma once
 #include "engine/core/volume.h"
+#include "engine/io/study.h"
 
 #include <functional>
 
@@ -8,6 +9,10 @@ namespace segxai::test {
 // A volume whose voxel (i, j, k) holds value(i, j, k).
 Volume makeVolume(const Geometry& geometry, const std::function<float(int64_t, int64_t, int64_t)>& value,
                   const std::string& name = "test");
+
+// A study of two smooth channels, "a" (a sine) and "b" (a cosine) of the voxel's index, on an
+// axis-aligned 1 mm grid: the input of the model tests' tiny U-Net.
+Study twoChannelStudy(Index3 dims);
 
 // A rotation by `degrees` about a (normalised) axis: an oblique direction matrix.
 glm::dmat3 rotation(const glm::dvec3& axis, double degrees);
