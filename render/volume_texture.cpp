@@ -2,6 +2,7 @@
 
 #include "render/shell_normals.h"
 
+#include <chrono>
 #include <glm/gtc/matrix_transform.hpp>
 #include <vector>
 
@@ -11,6 +12,9 @@ void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVox
     if (!m_texture) m_texture = createTexture();
     m_dims = dims;
     m_generation = generation;
+    m_slicesUploaded = dims.z; // complete, unless staged
+    m_stagedVoxels = nullptr;
+    m_stagedNormals = nullptr;
     m_worldToVoxel = worldToVoxel;
     // Voxel centre index n sits at texture coordinate (n + 0.5) / dims.
     m_worldToTexture = glm::scale(glm::dmat4(1.0), 1.0 / glm::dvec3(dims)) *
@@ -46,20 +50,76 @@ bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
                                  uint64_t generation, const glm::u8vec4* shellNormals) {
     if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
+    defineLabels(dims, labels, shellNormals != nullptr, shellNormals);
+    return true;
+}
+
+void VolumeTexture::defineLabels(const glm::ivec3& dims, const uint16_t* labels, bool shellNormals,
+                                 const glm::u8vec4* normals) {
     m_labels = true;
     glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED, GL_UNSIGNED_SHORT, labels);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     m_normals.reset();
-    if (shellNormals) {
-        m_normals = createTexture();
-        glBindTexture(GL_TEXTURE_3D, m_normals.get());
-        glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, shellNormals);
-        for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
-            glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
-        glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-        glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    }
+    if (!shellNormals) return;
+    m_normals = createTexture();
+    glBindTexture(GL_TEXTURE_3D, m_normals.get());
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals);
+    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
+        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+}
+
+bool VolumeTexture::stageScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
+                                 uint64_t generation) {
+    if (m_texture && generation == m_generation) return false;
+    prepare(dims, worldToVoxel, generation);
+    m_labels = false;
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, dims.x, dims.y, dims.z, 0, GL_RED, GL_FLOAT, nullptr);
+    setLinear(m_linear);
+    m_stagedVoxels = voxels;
+    m_stagedNormals = nullptr;
+    m_slicesUploaded = 0;
+    return true;
+}
+
+bool VolumeTexture::stageLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                                uint64_t generation, const glm::u8vec4* shellNormals) {
+    if (m_texture && generation == m_generation) return false;
+    prepare(dims, worldToVoxel, generation);
+    defineLabels(dims, nullptr, shellNormals != nullptr, nullptr);
+    m_stagedVoxels = labels;
+    m_stagedNormals = shellNormals;
+    m_slicesUploaded = 0;
+    return true;
+}
+
+bool VolumeTexture::uploadSome(double seconds) {
+    if (!staging()) return false;
+    const auto start = std::chrono::steady_clock::now();
+    const size_t sliceVoxels = size_t(m_dims.x) * size_t(m_dims.y);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    do {
+        const int z = m_slicesUploaded;
+        glBindTexture(GL_TEXTURE_3D, m_texture.get());
+        if (m_labels) {
+            glTexSubImage3D(GL_TEXTURE_3D, 0, 0, 0, z, m_dims.x, m_dims.y, 1, GL_RED, GL_UNSIGNED_SHORT,
+                            static_cast<const uint16_t*>(m_stagedVoxels) + size_t(z) * sliceVoxels);
+        } else {
+            glTexSubImage3D(GL_TEXTURE_3D, 0, 0, 0, z, m_dims.x, m_dims.y, 1, GL_RED, GL_FLOAT,
+                            static_cast<const float*>(m_stagedVoxels) + size_t(z) * sliceVoxels);
+        }
+        if (m_stagedNormals) {
+            glBindTexture(GL_TEXTURE_3D, m_normals.get());
+            glTexSubImage3D(GL_TEXTURE_3D, 0, 0, 0, z, m_dims.x, m_dims.y, 1, GL_RGBA, GL_UNSIGNED_BYTE,
+                            m_stagedNormals + size_t(z) * sliceVoxels);
+        }
+        ++m_slicesUploaded;
+    } while (staging() && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
+    if (staging()) return false;
+    m_stagedVoxels = nullptr;
+    m_stagedNormals = nullptr;
     return true;
 }
 
@@ -68,6 +128,9 @@ void VolumeTexture::clear() {
     m_normals.reset();
     m_generation = 0;
     m_dims = glm::ivec3(0);
+    m_stagedVoxels = nullptr;
+    m_stagedNormals = nullptr;
+    m_slicesUploaded = 0;
 }
 
 void VolumeTexture::setLinear(bool linear) {

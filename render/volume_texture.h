@@ -24,8 +24,21 @@ public:
                       uint64_t generation, const glm::u8vec4* shellNormals);
     void clear();
 
+    // Staged uploads, for volumes too large to send in one frame (a 512 x 512 x 400 CT's labels
+    // and shell normals took 1.1 s): stage*() sizes the texture and remembers the data, which
+    // must stay alive and unchanged until staging() is false; uploadSome() sends whole slices.
+    // The texture is valid() (drawn) only once every slice is on the GPU. Return whether they
+    // staged (not for the generation the texture already holds or is staging).
+    bool stageScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel, uint64_t generation);
+    bool stageLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                     uint64_t generation, const glm::u8vec4* shellNormals = nullptr);
+    // Sends slices until `seconds` have passed (at least one slice); returns whether the
+    // texture became complete with them.
+    bool uploadSome(double seconds);
+    bool staging() const { return m_texture && m_slicesUploaded < m_dims.z; }
+
     uint64_t generation() const { return m_generation; }
-    bool valid() const { return bool(m_texture); }
+    bool valid() const { return m_texture && !staging(); }
     GLuint texture() const { return m_texture.get(); }
     // RGBA8 shell normals on the same grid, linear; 0 unless uploaded with the labels.
     GLuint shellNormalTexture() const { return m_normals.get(); }
@@ -43,6 +56,10 @@ public:
 private:
     void prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation);
 
+    // Sizes the label texture (and the normals' when `shellNormals`), filled by `labels` at once
+    // when given.
+    void defineLabels(const glm::ivec3& dims, const uint16_t* labels, bool shellNormals, const glm::u8vec4* normals);
+
     TextureName m_texture;
     TextureName m_normals;
     glm::ivec3 m_dims{0};
@@ -51,6 +68,10 @@ private:
     bool m_labels = false;
     uint64_t m_generation = 0;
     bool m_linear = true;
+    // A staged upload's data and progress (every slice uploaded when not staging).
+    const void* m_stagedVoxels = nullptr;
+    const glm::u8vec4* m_stagedNormals = nullptr;
+    int m_slicesUploaded = 0;
 };
 
 } // namespace segxai::render

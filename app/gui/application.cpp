@@ -190,6 +190,8 @@ int Application::run() {
             }
             continue;
         }
+        // Volumes on their way to the GPU need frames, and so do the frames after the last part.
+        if (m_gpu.uploading()) framesToDraw = std::max(framesToDraw, 2);
         if (framesToDraw > 0 || m_benchmark) {
             glfwPollEvents();
         } else if (!m_jobs->idle() || !m_options.shaderFolder.empty()) {
@@ -250,12 +252,15 @@ void Application::frame() {
     m_gpu.setLinear(state.linearInterpolation);
     m_gpu.syncSegmentation(m_document->workspace.segmentation(), m_document->workspace.segmentationGeneration(),
                            m_document->workspace.model() ? &m_document->workspace.model()->model->card() : nullptr,
-                           state, m_document->workspace.shellNormals().get());
+                           state, m_document->workspace.shellNormals());
     m_gpu.syncExplanations(m_document->comparison);
     const auto uncertainty = m_document->uncertainty.result();
     m_gpu.syncCertainty(uncertainty ? uncertainty->certainty : nullptr);
     m_gpu.syncSelection(m_document->workspace.instances(), state.selectedInstance);
     m_gpu.syncTransfer(state.transfer);
+    // Large volumes go up part by part, at most about this long a frame: the frame still takes
+    // its usual time plus this, not a whole CT's upload at once.
+    m_gpu.pumpUploads(0.02);
 
     std::string title = "SegXAI";
     if (const auto& loaded = m_document->workspace.study()) {
@@ -351,10 +356,9 @@ void Application::driveBenchmark() {
         return;
     }
     const bool explanationPending = !m_options.explainMethods.empty() && !m_explanationStarted && m_errors.empty();
-    const bool settled = loaded && m_jobs->quiescent() && !m_document->workspace.loading() && !explanationPending;
+    const bool settled = loaded && quiescent() && !explanationPending;
     m_benchmarkSettledFrames = settled ? m_benchmarkSettledFrames + 1 : 0;
-    const bool idle = m_jobs->quiescent() && !m_document->workspace.loading();
-    if (idle && (!m_errors.empty() || !loaded)) {
+    if (quiescent() && (!m_errors.empty() || !loaded)) {
         std::fprintf(stderr, "segxai: error: the benchmark could not start: %s\n",
                      m_errors.empty() ? "no study is open" : m_errors.front().c_str());
         quit(1);
@@ -394,7 +398,7 @@ void Application::handleAutomation() {
         return;
     }
     const bool explanationPending = !m_options.explainMethods.empty() && !m_explanationStarted && m_errors.empty();
-    const bool quiet = m_jobs->quiescent() && !m_document->workspace.loading() && !explanationPending;
+    const bool quiet = quiescent() && !explanationPending;
     const bool settled = m_document->workspace.study() && quiet;
     if (!settled) m_framesWithStudy = 0;
     if (settled) {

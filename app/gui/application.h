@@ -75,7 +75,7 @@ public:
     void quit(int status);
     // Prints the frame times since the last call (FrameLog) to standard output and the log.
     void reportFrameTimes();
-    // Nothing loading, computing, or waiting in the inbox.
+    // Nothing loading, computing, on its way to the GPU, or waiting in the inbox.
     bool quiescent() const;
     void reportError(const std::string& message);
 

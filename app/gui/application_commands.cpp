@@ -22,7 +22,7 @@ void Application::reportError(const std::string& message) {
 }
 
 bool Application::quiescent() const {
-    return m_jobs->quiescent() && !m_document->workspace.loading();
+    return m_jobs->quiescent() && !m_document->workspace.loading() && !m_gpu.uploading();
 }
 
 void Application::dropPaths(const std::vector<std::string>& paths) {

@@ -2,6 +2,7 @@
 // convention says, oblique grids are resliced in world space, labels and annotations appear.
 #include "render/colormap.h"
 #include "render/font_atlas.h"
+#include "render/gl.h"
 #include "render/image_capture.h"
 #include "render/shader_library.h"
 #include "render/slice_renderer.h"
@@ -203,6 +204,64 @@ TEST_CASE("a texture uploads only a generation it does not hold", "[render]") {
     rig.texture.clear();
     CHECK(rig.texture.uploadScalars(volume.dims, volume.voxels.data(), glm::inverse(volume.voxelToWorld()), 8));
     CHECK(std::abs(centre() - 127.5f) <= 1.5f);
+}
+
+// A texture's level 0 as the GPU holds it.
+template <typename T>
+std::vector<T> textureContents(GLuint texture, size_t voxels, GLenum format, GLenum type, int components = 1) {
+    std::vector<T> out(voxels * size_t(components));
+    glBindTexture(GL_TEXTURE_3D, texture);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glGetTexImage(GL_TEXTURE_3D, 0, format, type, out.data());
+    return out;
+}
+
+TEST_CASE("a staged texture goes up a slice per call within its time and is drawn only once complete", "[render]") {
+    Rig rig;
+    REQUIRE(rig.context.available());
+    const MarkerVolume volume;
+    const size_t voxels = volume.voxels.size();
+    const glm::dmat4 worldToVoxel = glm::inverse(volume.voxelToWorld());
+    // Without time to spend, each call sends one slice; the last one completes the texture.
+    const auto sendAll = [&](VolumeTexture& texture) {
+        int calls = 0;
+        while (texture.staging()) {
+            CHECK_FALSE(texture.valid());
+            ++calls;
+            const bool completed = texture.uploadSome(0.0);
+            CHECK(completed == !texture.staging());
+        }
+        CHECK(texture.valid());
+        CHECK_FALSE(texture.uploadSome(1.0)); // nothing left
+        return calls;
+    };
+    VolumeTexture scalars;
+    REQUIRE(scalars.stageScalars(volume.dims, volume.voxels.data(), worldToVoxel, 3));
+    CHECK_FALSE(scalars.stageScalars(volume.dims, volume.voxels.data(), worldToVoxel, 3)); // already staging it
+    CHECK(sendAll(scalars) == volume.dims.z);
+    CHECK(textureContents<float>(scalars.texture(), voxels, GL_RED, GL_FLOAT) == volume.voxels);
+
+    std::vector<uint16_t> labels(voxels);
+    std::vector<glm::u8vec4> normals(voxels);
+    for (size_t n = 0; n < voxels; ++n) {
+        labels[n] = uint16_t(n % 65521);
+        normals[n] = glm::u8vec4(n % 251, n % 241, n % 239, n % 233);
+    }
+    VolumeTexture staged, whole;
+    REQUIRE(staged.stageLabels(volume.dims, labels.data(), worldToVoxel, 1, normals.data()));
+    CHECK(staged.holdsLabels());
+    CHECK(sendAll(staged) == volume.dims.z);
+    whole.uploadLabels(volume.dims, labels.data(), worldToVoxel, 1, normals.data());
+    CHECK(textureContents<uint16_t>(staged.texture(), voxels, GL_RED, GL_UNSIGNED_SHORT) == labels);
+    CHECK(textureContents<uint8_t>(staged.shellNormalTexture(), voxels, GL_RGBA, GL_UNSIGNED_BYTE, 4) ==
+          textureContents<uint8_t>(whole.shellNormalTexture(), voxels, GL_RGBA, GL_UNSIGNED_BYTE, 4));
+    CHECK(staged.worldToTexture() == whole.worldToTexture());
+    // With time to spend, one call sends every slice.
+    VolumeTexture quick;
+    quick.stageLabels(volume.dims, labels.data(), worldToVoxel, 1);
+    CHECK(quick.uploadSome(60.0));
+    CHECK(quick.valid());
+    CHECK(quick.shellNormalTexture() == 0);
 }
 
 TEST_CASE("labels are drawn in their palette colour - filled or as outlines", "[render]") {

@@ -24,20 +24,21 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
     ++m_revision;
     m_channels.clear();
     m_groundTruth.clear();
+    m_studySource = loaded;
     if (!loaded) return;
-    const auto start = std::chrono::steady_clock::now();
+    m_studyStaged = std::chrono::steady_clock::now();
     const Study& study = *loaded->study;
     for (const Volume& channel : study.channels) {
         auto texture = std::make_unique<render::VolumeTexture>();
         texture->setLinear(m_linear);
-        texture->uploadScalars(textureDims(channel.geometry), channel.voxels.data(),
-                               channel.geometry.worldToVoxelMatrix(), generation);
+        texture->stageScalars(textureDims(channel.geometry), channel.voxels.data(),
+                              channel.geometry.worldToVoxelMatrix(), generation);
         m_channels.push_back(std::move(texture));
     }
     if (study.groundTruth) {
         const LabelVolume& gt = *study.groundTruth;
-        m_groundTruth.uploadLabels(textureDims(gt.geometry), gt.labels.data(), gt.geometry.worldToVoxelMatrix(),
-                                   generation);
+        m_groundTruth.stageLabels(textureDims(gt.geometry), gt.labels.data(), gt.geometry.worldToVoxelMatrix(),
+                                  generation);
     }
     // Ground truth in ITK-SNAP's palette, but label 1 green: a model's first class is
     // usually drawn red, and the two must stay apart.
@@ -45,8 +46,6 @@ void GpuScene::sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t g
     std::swap(palette[1], palette[2]);
     m_labelColors.upload(palette);
     m_truthColour = palette[1];
-    logInfo("study uploaded to the GPU in {:.0f} ms",
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void GpuScene::setLinear(bool linear) {
@@ -59,7 +58,7 @@ void GpuScene::setLinear(bool linear) {
 
 void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segmentation, uint64_t generation,
                                 const ModelCard* card, const ViewerState& state,
-                                const std::vector<glm::u8vec4>* shellNormals) {
+                                const std::shared_ptr<const std::vector<glm::u8vec4>>& shellNormals) {
     if (generation != m_segmentationGeneration) {
         m_segmentationGeneration = generation;
         ++m_revision;
@@ -67,19 +66,20 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
         m_probability.clear();
         m_probabilityClass = -1;
         m_uploadedColors.clear();
+        m_segmentationSource = segmentation;
+        m_normalsSource.reset();
         if (segmentation) {
             const LabelVolume& labels = segmentation->labels;
             m_segmentationGrid = labels.geometry;
-            const auto start = std::chrono::steady_clock::now();
+            m_segmentationStaged = std::chrono::steady_clock::now();
             if (shellNormals && shellNormals->size() == labels.labels.size()) {
-                m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
-                                            labels.geometry.worldToVoxelMatrix(), generation, shellNormals->data());
+                m_normalsSource = shellNormals;
+                m_segmentation.stageLabels(textureDims(labels.geometry), labels.labels.data(),
+                                           labels.geometry.worldToVoxelMatrix(), generation, shellNormals->data());
             } else {
                 m_segmentation.uploadLabels(textureDims(labels.geometry), labels.labels.data(),
                                             labels.geometry.worldToVoxelMatrix(), generation, true);
             }
-            logInfo("segmentation uploaded to the GPU in {:.0f} ms",
-                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         }
     }
     if (!segmentation) return;
@@ -150,30 +150,60 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
     m_selected = selected;
     ++m_revision;
     m_selection.clear();
+    m_selectionMask.reset();
     m_selectionCentre.reset();
     const int position = instances ? instances->positionOf(selected) : -1;
-    if (position < 0 || !m_segmentation.valid()) return;
+    if (position < 0 || !m_segmentationSource) return;
     const Instance& instance = instances->instances[size_t(position)];
     m_selectionCentre = m_segmentationGrid.voxelToWorld(instance.centroid);
-    // The structure's bounding box only (the views read nothing outside a texture): a pick
-    // costs the structure's size, not the study's (a CT's whole grid took the frame 2 s).
-    const Geometry& g = m_segmentationGrid;
-    const Index3 first = instance.first, size{instance.last[0] - first[0] + 1, instance.last[1] - first[1] + 1,
-                                              instance.last[2] - first[2] + 1};
-    std::vector<uint16_t> mask(size_t(size[0] * size[1] * size[2]));
-    size_t n = 0;
-    for (int64_t k = 0; k < size[2]; ++k)
-        for (int64_t j = 0; j < size[1]; ++j) {
-            const int32_t* row = &instances->components[g.linearIndex(first[0], first[1] + j, first[2] + k)];
-            for (int64_t i = 0; i < size[0]; ++i)
-                mask[n++] = row[i] == selected;
-        }
-    const glm::dmat4 worldToBox =
-        glm::translate(glm::dmat4(1.0), -glm::dvec3(double(first[0]), double(first[1]), double(first[2]))) *
-        g.worldToVoxelMatrix();
-    m_selection.uploadLabels({int(size[0]), int(size[1]), int(size[2])}, mask.data(), worldToBox,
-                             ++m_selectionGeneration);
+    // The structure's bounding box only (the views read nothing outside a texture), its mask
+    // made off this thread and uploaded a slab per frame (pumpUploads): a structure spanning a
+    // CT's whole grid took a frame 0.9 s.
+    m_selectionMask = std::make_unique<SelectionMaskBuild>(instances, m_segmentationGrid, instance);
     if (!m_selectionColors.valid()) m_selectionColors.upload({{0, 0, 0, 0}, kPickColour});
+}
+
+bool GpuScene::uploading() const {
+    const auto staging = [](const render::VolumeTexture& t) { return t.staging(); };
+    return std::any_of(m_channels.begin(), m_channels.end(), [&](const auto& t) { return staging(*t); }) ||
+           staging(m_groundTruth) || staging(m_segmentation) || m_selectionMask || staging(m_selection);
+}
+
+void GpuScene::pumpUploads(double seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto left = [&] {
+        return seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    const auto logDone = [](const char* what, std::chrono::steady_clock::time_point staged) {
+        logInfo("{} uploaded to the GPU in {:.0f} ms (a part each frame)", what,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - staged).count());
+    };
+    // A texture is drawn once complete: the views redraw then.
+    const auto pump = [&](render::VolumeTexture& texture) {
+        if (!texture.staging() || left() <= 0.0) return false;
+        const bool completed = texture.uploadSome(left());
+        if (completed) ++m_revision;
+        return completed;
+    };
+    bool studyStaging = false;
+    for (auto& texture : m_channels) {
+        pump(*texture);
+        studyStaging = studyStaging || texture->staging();
+    }
+    pump(m_groundTruth);
+    if (m_studySource && !studyStaging && !m_groundTruth.staging()) {
+        if (m_studyStaged) logDone("study", *m_studyStaged);
+        m_studyStaged.reset();
+    }
+    if (pump(m_segmentation)) {
+        logDone("segmentation", m_segmentationStaged);
+        m_normalsSource.reset(); // the workspace keeps its own
+    }
+    if (m_selectionMask && m_selectionMask->ready() && !m_selection.valid() && !m_selection.staging()) {
+        m_selection.stageLabels(m_selectionMask->dims(), m_selectionMask->mask().data(), m_selectionMask->worldToBox(),
+                                ++m_selectionGeneration);
+    }
+    if (pump(m_selection)) m_selectionMask.reset();
 }
 
 void GpuScene::syncTransfer(const render::TransferFunction& function) {
