@@ -28,6 +28,11 @@ void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVox
 
 bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                                   uint64_t generation) {
+    return defineScalars(dims, voxels, worldToVoxel, generation);
+}
+
+bool VolumeTexture::defineScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
+                                  uint64_t generation) {
     if (m_texture && generation == m_generation) return false;
     prepare(dims, worldToVoxel, generation);
     m_labels = false;
@@ -73,13 +78,8 @@ void VolumeTexture::defineLabels(const glm::ivec3& dims, const uint16_t* labels,
 
 bool VolumeTexture::stageScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                                  uint64_t generation) {
-    if (m_texture && generation == m_generation) return false;
-    prepare(dims, worldToVoxel, generation);
-    m_labels = false;
-    glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, dims.x, dims.y, dims.z, 0, GL_RED, GL_FLOAT, nullptr);
-    setLinear(m_linear);
+    if (!defineScalars(dims, nullptr, worldToVoxel, generation)) return false;
     m_stagedVoxels = voxels;
-    m_stagedNormals = nullptr;
     m_slicesUploaded = 0;
     return true;
 }

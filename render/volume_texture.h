@@ -56,6 +56,10 @@ public:
 private:
     void prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation);
 
+    // Sizes the scalar texture (a generation it does not hold), filled by `voxels` at once when
+    // given; returns whether it did.
+    bool defineScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
+                       uint64_t generation);
     // Sizes the label texture (and the normals' when `shellNormals`), filled by `labels` at once
     // when given.
     void defineLabels(const glm::ivec3& dims, const uint16_t* labels, bool shellNormals, const glm::u8vec4* normals);
