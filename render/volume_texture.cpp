@@ -53,20 +53,19 @@ bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
 
 bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                                  uint64_t generation, const glm::u8vec4* shellNormals) {
-    if (m_texture && generation == m_generation) return false;
-    prepare(dims, worldToVoxel, generation);
-    defineLabels(dims, labels, shellNormals != nullptr, shellNormals);
-    return true;
+    return defineLabels(dims, labels, worldToVoxel, generation, shellNormals != nullptr, shellNormals);
 }
 
-void VolumeTexture::defineLabels(const glm::ivec3& dims, const uint16_t* labels, bool shellNormals,
-                                 const glm::u8vec4* normals) {
+bool VolumeTexture::defineLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                                 uint64_t generation, bool shellNormals, const glm::u8vec4* normals) {
+    if (m_texture && generation == m_generation) return false;
+    prepare(dims, worldToVoxel, generation);
     m_labels = true;
     glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED, GL_UNSIGNED_SHORT, labels);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     m_normals.reset();
-    if (!shellNormals) return;
+    if (!shellNormals) return true;
     m_normals = createTexture();
     glBindTexture(GL_TEXTURE_3D, m_normals.get());
     glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals);
@@ -74,6 +73,7 @@ void VolumeTexture::defineLabels(const glm::ivec3& dims, const uint16_t* labels,
         glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    return true;
 }
 
 bool VolumeTexture::stageScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
@@ -86,9 +86,7 @@ bool VolumeTexture::stageScalars(const glm::ivec3& dims, const float* voxels, co
 
 bool VolumeTexture::stageLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                                 uint64_t generation, const glm::u8vec4* shellNormals) {
-    if (m_texture && generation == m_generation) return false;
-    prepare(dims, worldToVoxel, generation);
-    defineLabels(dims, nullptr, shellNormals != nullptr, nullptr);
+    if (!defineLabels(dims, nullptr, worldToVoxel, generation, shellNormals != nullptr, nullptr)) return false;
     m_stagedVoxels = labels;
     m_stagedNormals = shellNormals;
     m_slicesUploaded = 0;

@@ -60,9 +60,10 @@ private:
     // given; returns whether it did.
     bool defineScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                        uint64_t generation);
-    // Sizes the label texture (and the normals' when `shellNormals`), filled by `labels` at once
-    // when given.
-    void defineLabels(const glm::ivec3& dims, const uint16_t* labels, bool shellNormals, const glm::u8vec4* normals);
+    // Sizes the label texture (and the normals' when `shellNormals`) for a generation it does
+    // not hold, filled by `labels` and `normals` at once when given; returns whether it did.
+    bool defineLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
+                      uint64_t generation, bool shellNormals, const glm::u8vec4* normals);
 
     TextureName m_texture;
     TextureName m_normals;

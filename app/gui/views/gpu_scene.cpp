@@ -164,9 +164,8 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
 }
 
 bool GpuScene::uploading() const {
-    const auto staging = [](const render::VolumeTexture& t) { return t.staging(); };
-    return std::any_of(m_channels.begin(), m_channels.end(), [&](const auto& t) { return staging(*t); }) ||
-           staging(m_groundTruth) || staging(m_segmentation) || m_selectionMask || staging(m_selection);
+    return std::any_of(m_channels.begin(), m_channels.end(), [](const auto& t) { return t->staging(); }) ||
+           m_groundTruth.staging() || m_segmentation.staging() || m_selectionMask || m_selection.staging();
 }
 
 void GpuScene::pumpUploads(double seconds) {
@@ -191,9 +190,10 @@ void GpuScene::pumpUploads(double seconds) {
         studyStaging = studyStaging || texture->staging();
     }
     pump(m_groundTruth);
-    if (m_studySource && !studyStaging && !m_groundTruth.staging()) {
-        if (m_studyStaged) logDone("study", *m_studyStaged);
+    if (m_studyStaged && !studyStaging && !m_groundTruth.staging()) {
+        logDone("study", *m_studyStaged);
         m_studyStaged.reset();
+        m_studySource.reset(); // the workspace keeps its own
     }
     if (pump(m_segmentation)) {
         logDone("segmentation", m_segmentationStaged);
