@@ -24,4 +24,18 @@ const ComputeDevice& computeDevice();
 // JobRunner::Options::prepareWorker, the command line's main thread); cheap to repeat.
 void useComputeThreads();
 
+// Within its scope the calling thread runs LibTorch work on `threads` threads, and
+// useComputeThreads() keeps that count: a lane of a batch split between the cores
+// (engine/torch/sample_lanes.h). On leaving, the thread gets the full count back.
+class ComputeThreadsScope {
+public:
+    explicit ComputeThreadsScope(int threads);
+    ~ComputeThreadsScope();
+    ComputeThreadsScope(const ComputeThreadsScope&) = delete;
+    ComputeThreadsScope& operator=(const ComputeThreadsScope&) = delete;
+
+private:
+    int m_outer;
+};
+
 } // namespace segxai

@@ -4,6 +4,7 @@
 #include "engine/core/log.h"
 #include "engine/torch/cpu_block_cache.h"
 
+#include <algorithm>
 #include <dlfcn.h>
 #include <filesystem>
 #include <fmt/format.h>
@@ -69,9 +70,23 @@ const ComputeDevice& computeDevice() {
     return device;
 }
 
+namespace {
+thread_local int t_scopedThreads = 0; // 0: the device's full count
+} // namespace
+
 void useComputeThreads() {
-    const int threads = computeDevice().threads;
+    const int threads = t_scopedThreads > 0 ? t_scopedThreads : computeDevice().threads;
     if (at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+ComputeThreadsScope::ComputeThreadsScope(int threads) : m_outer(t_scopedThreads) {
+    t_scopedThreads = std::max(1, threads);
+    useComputeThreads();
+}
+
+ComputeThreadsScope::~ComputeThreadsScope() {
+    t_scopedThreads = m_outer;
+    useComputeThreads();
 }
 
 } // namespace segxai

@@ -7,6 +7,7 @@
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/nnunet_members.h"
+#include "engine/torch/sample_lanes.h"
 #include "engine/torch/sliding_window.h"
 #include "engine/torch/tensors.h"
 
@@ -492,11 +493,41 @@ std::optional<JobContext> share(JobContext* job, size_t first, size_t last, size
     return job->sub(float(first) / float(count), float(last) / float(count));
 }
 
+// gradientPasses() of a batch split between the cores (engine/torch/sample_lanes.h): each
+// lane's passes on its samples, joined in the samples' order.
+std::vector<PassResult> passesInLanes(const Model& model, const torch::Tensor& inputs,
+                                      const std::vector<ScoreTarget>& targets, const PassOptions& options, int lanes) {
+    std::vector<std::vector<PassResult>> parts(static_cast<size_t>(lanes));
+    runInLanes(model, inputs.size(0), lanes, [&](int lane, LaneShare share) {
+        parts[size_t(lane)] =
+            gradientPasses(model, inputs.slice(0, share.first, share.first + share.count), targets, options, nullptr);
+    });
+    std::vector<PassResult> joined = std::move(parts[0]);
+    for (size_t t = 0; t < joined.size(); ++t) {
+        std::vector<torch::Tensor> gradients{joined[t].inputGradient};
+        for (size_t lane = 1; lane < parts.size(); ++lane) {
+            const PassResult& part = parts[lane][t];
+            joined[t].scores.insert(joined[t].scores.end(), part.scores.begin(), part.scores.end());
+            gradients.push_back(part.inputGradient);
+        }
+        if (joined[t].inputGradient.defined()) joined[t].inputGradient = torch::cat(gradients);
+    }
+    return joined;
+}
+
 } // namespace
 
 std::vector<PassResult> gradientPasses(const Model& model, const torch::Tensor& inputs,
                                        const std::vector<ScoreTarget>& targets, const PassOptions& options,
                                        JobContext* job) {
+    // Batches of whole-volume passes without a layer (SmoothGrad, Integrated Gradients) run
+    // their samples side by side, each lane on its share of the cores.
+    if (!options.wantCam && !model.card().slidingWindow) {
+        if (const int lanes = sampleLanes(model, inputs.size(0)); lanes > 1) {
+            if (job) job->throwIfStopped();
+            return passesInLanes(model, inputs, targets, options, lanes);
+        }
+    }
     std::vector<PassResult> results(targets.size());
     // An nnU-Net ensemble's CAM: per member, on its own activations, averaged, target by target.
     const bool byMember = options.wantCam && hasNnunetMembers(model);
@@ -539,6 +570,10 @@ std::vector<double> scoreBatch(const Model& model, const torch::Tensor& inputs, 
     std::vector<double> scores;
     const torch::Tensor weights = target.weights.to(torch::kCPU);
     if (!model.card().slidingWindow) {
+        if (const int lanes = sampleLanes(model, inputs.size(0)); lanes > 1) {
+            return joinedOverLanes<double>(model, inputs, lanes,
+                                           [&](const torch::Tensor& part) { return scoreBatch(model, part, target); });
+        }
         const torch::Tensor out = forwardModel(model, inputs, nullptr, false);
         const torch::Tensor s = (classScores(out, target.classIndex).to(torch::kCPU) * weights).sum({1, 2, 3});
         for (int64_t b = 0; b < s.size(0); ++b)

@@ -35,7 +35,7 @@ torch::Tensor moduleForward(const Model& model, const torch::Tensor& batch) {
     const Model::Impl& m = model.impl();
     torch::IValue result;
     try {
-        std::lock_guard lock(m.mutex);
+        const std::unique_lock lock = lockForForward(m);
         if (m.nnunet) {
             result = nnunetMemberMean(*m.nnunet, batch.to(m.device));
         } else {

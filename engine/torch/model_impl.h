@@ -28,12 +28,17 @@ struct Model::Impl {
     // nnU-Net ensembles: one single-fold model per fold, made on first use (CAMs per member).
     mutable std::vector<std::shared_ptr<const Model>> members;
     mutable std::mutex membersMutex;
-    // TorchScript modules are not documented as safe for concurrent forwards; engine jobs
-    // that run the model hold this.
+    // Held for a forward (lockForForward): engine jobs run the model one forward at a time,
+    // each forward on every core.
     mutable std::mutex mutex;
     // Rewritten forward graphs per layer path, built once (engine/torch/layer_capture.h).
     mutable std::map<std::string, std::shared_ptr<const LayerCapture>> captures;
     mutable std::mutex captureMutex;
 };
+
+// The model's lock for one forward. A lane of a batch split between the cores
+// (engine/torch/sample_lanes.h) runs its forward beside the other lanes under the lock their
+// runner took for all of them, and gets an empty lock here.
+std::unique_lock<std::mutex> lockForForward(const Model::Impl& model);
 
 } // namespace segxai

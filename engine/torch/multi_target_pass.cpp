@@ -4,6 +4,7 @@
 #include "engine/torch/gradient_pass.h"
 #include "engine/torch/model_forward.h"
 #include "engine/torch/model_impl.h"
+#include "engine/torch/sample_lanes.h"
 
 #include <torch/csrc/autograd/autograd.h>
 
@@ -43,6 +44,11 @@ std::vector<std::vector<double>> scoresForTargets(const Model& model, const torc
         return row;
     };
     if (!model.card().slidingWindow) {
+        if (const int lanes = sampleLanes(model, inputs.size(0)); lanes > 1) {
+            return joinedOverLanes<std::vector<double>>(model, inputs, lanes, [&](const torch::Tensor& part) {
+                return scoresForTargets(model, part, targets);
+            });
+        }
         const torch::Tensor out = forwardModel(model, inputs, nullptr, false);
         for (int64_t b = 0; b < out.size(0); ++b)
             scores.push_back(score(out.slice(0, b, b + 1)));
