@@ -72,8 +72,8 @@ std::vector<Explanation> explainCams(const ExplanationProblem& p, Method method,
     const size_t slot = camSlot(method);
     std::array<bool, 3> which{false, false, false};
     which[slot] = true;
-    const auto maps = camMapsForTargets(p.model, p.x, p.scoreTargets, layer, parameters.variant, which, job);
-    const auto scores = scoresForTargets(p.model, p.x, p.scoreTargets)[0];
+    std::vector<double> scores;
+    const auto maps = camMapsForTargets(p.model, p.x, p.scoreTargets, layer, parameters.variant, which, job, &scores);
     for (size_t t = 0; t < out.size(); ++t) {
         out[t].layer = layer;
         out[t].maps = {{"", toVolume(p, maps[t][slot], methodId(method), parameters.normalize), false}};

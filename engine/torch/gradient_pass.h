@@ -64,11 +64,13 @@ std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tenso
                                           std::vector<double>* scores = nullptr);
 // The CAM maps `which` asks for (Seg-Grad-CAM, Seg-HiRes-Grad-CAM, Seg-Grad-CAM++) of each
 // target, [X, Y, Z] on the input's grid, sharing the forward that captures `layer`
-// (gradientPasses(), without the input gradient).
+// (gradientPasses(), without the input gradient); in `scores`, S of each target from the same
+// forward.
 std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
                                                           const std::vector<ScoreTarget>& targets,
                                                           const std::string& layer, CamPlusPlusVariant variant,
-                                                          std::array<bool, 3> which, JobContext* job);
+                                                          std::array<bool, 3> which, JobContext* job,
+                                                          std::vector<double>* scores = nullptr);
 // S of every target for every input of a batch [B, C, X, Y, Z], from one forward (no autograd):
 // [B][targets].
 std::vector<std::vector<double>> scoresForTargets(const Model& model, const torch::Tensor& inputs,

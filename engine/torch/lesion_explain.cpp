@@ -188,16 +188,18 @@ std::vector<LesionMaps> explainLesions(const Model& model, const Study& study, c
     }
     auto rest = shares.next(restWork);
     if (rest) rest->progress(0.0f, options.camPlusPlus ? "scores and Seg-Grad-CAM++" : "scores");
+    std::vector<double> scores; // S of each lesion: from the CAM's forward, or a forward of its own
     if (options.camPlusPlus) {
         const std::string layer = camLayerFor(p, options.layer);
-        const auto maps =
-            camMapsForTargets(model, p.x, p.scoreTargets, layer, options.variant, {false, false, true}, orNull(rest));
+        const auto maps = camMapsForTargets(model, p.x, p.scoreTargets, layer, options.variant, {false, false, true},
+                                            orNull(rest), &scores);
         for (size_t t = 0; t < targets.size(); ++t) {
             results[t].camPlusPlus = ExplanationMap{
                 "", toVolume(p, maps[t][2], methodId(Method::SegGradCamPlusPlus), Normalize::None), false};
         }
+    } else {
+        scores = unperturbedScores(p);
     }
-    const std::vector<double> scores = unperturbedScores(p);
     for (size_t t = 0; t < targets.size(); ++t)
         results[t].score = scores[t];
     if (job) job->progress(1.0f, "explained");

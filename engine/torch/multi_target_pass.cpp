@@ -24,12 +24,16 @@ std::vector<torch::Tensor> inputGradients(const Model& model, const torch::Tenso
 std::vector<std::vector<torch::Tensor>> camMapsForTargets(const Model& model, const torch::Tensor& input,
                                                           const std::vector<ScoreTarget>& targets,
                                                           const std::string& layer, CamPlusPlusVariant variant,
-                                                          std::array<bool, 3> which, JobContext* job) {
+                                                          std::array<bool, 3> which, JobContext* job,
+                                                          std::vector<double>* scores) {
     PassOptions options{layer, true, variant, which};
     options.inputGradient = false;
     std::vector<std::vector<torch::Tensor>> maps;
-    for (PassResult& r : gradientPasses(model, input, targets, options, job))
+    if (scores) scores->clear();
+    for (PassResult& r : gradientPasses(model, input, targets, options, job)) {
         maps.push_back(std::move(r.cams));
+        if (scores) scores->push_back(r.scores[0]);
+    }
     return maps;
 }
 
