@@ -1,6 +1,7 @@
 #include "render/volume_texture.h"
 
 #include "render/shell_normals.h"
+#include "render/texture_memory.h"
 
 #include <chrono>
 #include <glm/gtc/matrix_transform.hpp>
@@ -8,42 +9,60 @@
 
 namespace segxai::render {
 
-void VolumeTexture::prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation) {
-    if (!m_texture) m_texture = createTexture();
+void VolumeTexture::describe(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation, bool labels,
+                             bool shellNormals) {
     m_dims = dims;
     m_generation = generation;
-    m_slicesUploaded = dims.z; // complete, unless staged
+    m_labels = labels;
+    m_shellNormals = shellNormals;
+    m_staging = false;
     m_stagedVoxels = nullptr;
     m_stagedNormals = nullptr;
+    m_slicesUploaded = 0;
+    m_memoryReady = {};
     m_worldToVoxel = worldToVoxel;
     // Voxel centre index n sits at texture coordinate (n + 0.5) / dims.
     m_worldToTexture = glm::scale(glm::dmat4(1.0), 1.0 / glm::dvec3(dims)) *
                        glm::translate(glm::dmat4(1.0), glm::dvec3(0.5)) * worldToVoxel;
+}
+
+void VolumeTexture::specify(const void* voxels, const glm::u8vec4* normals) {
+    if (!m_texture) m_texture = createTexture();
     glBindTexture(GL_TEXTURE_3D, m_texture.get());
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
+    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
+        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+    const glm::ivec3 d = m_dims;
+    if (!m_labels) {
+        glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, d.x, d.y, d.z, 0, GL_RED, GL_FLOAT, voxels);
+        setLinear(m_linear);
+        return;
+    }
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, d.x, d.y, d.z, 0, GL_RED, GL_UNSIGNED_SHORT, voxels);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    m_normals.reset();
+    if (!m_shellNormals) return;
+    m_normals = createTexture();
+    glBindTexture(GL_TEXTURE_3D, m_normals.get());
+    glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, d.x, d.y, d.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals);
+    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
+        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
 }
 
 bool VolumeTexture::uploadScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                                   uint64_t generation) {
-    return defineScalars(dims, voxels, worldToVoxel, generation);
-}
-
-bool VolumeTexture::defineScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
-                                  uint64_t generation) {
-    if (m_texture && generation == m_generation) return false;
-    prepare(dims, worldToVoxel, generation);
-    m_labels = false;
-    glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, dims.x, dims.y, dims.z, 0, GL_RED, GL_FLOAT, voxels);
-    setLinear(m_linear);
+    if (holds(generation)) return false;
+    describe(dims, worldToVoxel, generation, false, false);
+    specify(voxels, nullptr);
     return true;
 }
 
 bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                                  uint64_t generation, bool shellNormals) {
-    if (m_texture && generation == m_generation) return false;
+    if (holds(generation)) return false;
     if (shellNormals) {
         const std::vector<glm::u8vec4> normals = render::shellNormals(dims, labels);
         return uploadLabels(dims, labels, worldToVoxel, generation, normals.data());
@@ -53,49 +72,47 @@ bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels,
 
 bool VolumeTexture::uploadLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                                  uint64_t generation, const glm::u8vec4* shellNormals) {
-    return defineLabels(dims, labels, worldToVoxel, generation, shellNormals != nullptr, shellNormals);
+    if (holds(generation)) return false;
+    describe(dims, worldToVoxel, generation, true, shellNormals != nullptr);
+    specify(labels, shellNormals);
+    return true;
 }
 
-bool VolumeTexture::defineLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
-                                 uint64_t generation, bool shellNormals, const glm::u8vec4* normals) {
-    if (m_texture && generation == m_generation) return false;
-    prepare(dims, worldToVoxel, generation);
-    m_labels = true;
-    glTexImage3D(GL_TEXTURE_3D, 0, GL_R16, dims.x, dims.y, dims.z, 0, GL_RED, GL_UNSIGNED_SHORT, labels);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+void VolumeTexture::stage(const void* voxels, const glm::u8vec4* normals, size_t bytesPerVoxel) {
+    // The texture it held goes now: under a software renderer its memory is the first the new
+    // one can take.
+    m_texture.reset();
     m_normals.reset();
-    if (!shellNormals) return true;
-    m_normals = createTexture();
-    glBindTexture(GL_TEXTURE_3D, m_normals.get());
-    glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, dims.x, dims.y, dims.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals);
-    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
-        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    return true;
+    m_stagedVoxels = voxels;
+    m_stagedNormals = normals;
+    m_staging = true;
+    m_memoryReady = prepareTextureMemory(size_t(m_dims.x) * size_t(m_dims.y) * size_t(m_dims.z) * bytesPerVoxel);
 }
 
 bool VolumeTexture::stageScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
                                  uint64_t generation) {
-    if (!defineScalars(dims, nullptr, worldToVoxel, generation)) return false;
-    m_stagedVoxels = voxels;
-    m_slicesUploaded = 0;
+    if (holds(generation)) return false;
+    describe(dims, worldToVoxel, generation, false, false);
+    stage(voxels, nullptr, sizeof(float));
     return true;
 }
 
 bool VolumeTexture::stageLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                                 uint64_t generation, const glm::u8vec4* shellNormals) {
-    if (!defineLabels(dims, nullptr, worldToVoxel, generation, shellNormals != nullptr, nullptr)) return false;
-    m_stagedVoxels = labels;
-    m_stagedNormals = shellNormals;
-    m_slicesUploaded = 0;
+    if (holds(generation)) return false;
+    describe(dims, worldToVoxel, generation, true, shellNormals != nullptr);
+    stage(labels, shellNormals, sizeof(uint16_t) + (shellNormals ? sizeof(glm::u8vec4) : 0));
     return true;
 }
 
 bool VolumeTexture::uploadSome(double seconds) {
-    if (!staging()) return false;
+    if (!m_staging) return false;
+    if (m_memoryReady.valid()) {
+        if (m_memoryReady.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+        m_memoryReady.get();
+    }
     const auto start = std::chrono::steady_clock::now();
+    if (!m_texture) specify(nullptr, nullptr);
     const size_t sliceVoxels = size_t(m_dims.x) * size_t(m_dims.y);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     do {
@@ -114,8 +131,10 @@ bool VolumeTexture::uploadSome(double seconds) {
                             m_stagedNormals + size_t(z) * sliceVoxels);
         }
         ++m_slicesUploaded;
-    } while (staging() && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
-    if (staging()) return false;
+    } while (m_slicesUploaded < m_dims.z &&
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds);
+    if (m_slicesUploaded < m_dims.z) return false;
+    m_staging = false;
     m_stagedVoxels = nullptr;
     m_stagedNormals = nullptr;
     return true;
@@ -126,9 +145,11 @@ void VolumeTexture::clear() {
     m_normals.reset();
     m_generation = 0;
     m_dims = glm::ivec3(0);
+    m_staging = false;
     m_stagedVoxels = nullptr;
     m_stagedNormals = nullptr;
     m_slicesUploaded = 0;
+    m_memoryReady = {};
 }
 
 void VolumeTexture::setLinear(bool linear) {

@@ -2,6 +2,7 @@
 #include "render/gl_objects.h"
 
 #include <cstdint>
+#include <future>
 #include <glm/glm.hpp>
 
 namespace segxai::render {
@@ -25,20 +26,23 @@ public:
     void clear();
 
     // Staged uploads, for volumes too large to send in one frame (a 512 x 512 x 400 CT's labels
-    // and shell normals took 1.1 s): stage*() sizes the texture and remembers the data, which
-    // must stay alive and unchanged until staging() is false; uploadSome() sends whole slices.
-    // The texture is valid() (drawn) only once every slice is on the GPU. Return whether they
-    // staged (not for the generation the texture already holds or is staging).
+    // and shell normals took 1.1 s): stage*() remembers the data, which must stay alive and
+    // unchanged until staging() is false, and under a software renderer has the texture's memory
+    // faulted in on another thread (render/texture_memory.h); uploadSome() then sizes the
+    // texture and sends whole slices. The texture is valid() (drawn) only once every slice is on
+    // the GPU. Return whether they staged (not for the generation the texture already holds or
+    // is staging).
     bool stageScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel, uint64_t generation);
     bool stageLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
                      uint64_t generation, const glm::u8vec4* shellNormals = nullptr);
-    // Sends slices until `seconds` have passed (at least one slice); returns whether the
-    // texture became complete with them.
+    // Sends slices until `seconds` have passed (at least one slice, once the memory is ready);
+    // returns whether the texture became complete with them.
     bool uploadSome(double seconds);
-    bool staging() const { return m_texture && m_slicesUploaded < m_dims.z; }
+    bool staging() const { return m_staging; }
+    int slicesSent() const { return m_slicesUploaded; } // of a staged texture's dims().z
 
     uint64_t generation() const { return m_generation; }
-    bool valid() const { return m_texture && !staging(); }
+    bool valid() const { return m_texture && !m_staging; }
     GLuint texture() const { return m_texture.get(); }
     // RGBA8 shell normals on the same grid, linear; 0 unless uploaded with the labels.
     GLuint shellNormalTexture() const { return m_normals.get(); }
@@ -54,16 +58,16 @@ public:
     bool holdsLabels() const { return m_labels; }
 
 private:
-    void prepare(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation);
-
-    // Sizes the scalar texture (a generation it does not hold), filled by `voxels` at once when
-    // given; returns whether it did.
-    bool defineScalars(const glm::ivec3& dims, const float* voxels, const glm::dmat4& worldToVoxel,
-                       uint64_t generation);
-    // Sizes the label texture (and the normals' when `shellNormals`) for a generation it does
-    // not hold, filled by `labels` and `normals` at once when given; returns whether it did.
-    bool defineLabels(const glm::ivec3& dims, const uint16_t* labels, const glm::dmat4& worldToVoxel,
-                      uint64_t generation, bool shellNormals, const glm::u8vec4* normals);
+    // Records the size, placement, kind and generation of what the texture is to hold.
+    void describe(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation, bool labels,
+                  bool shellNormals);
+    // Whether the texture holds, or is staging, `generation`.
+    bool holds(uint64_t generation) const { return (m_texture || m_staging) && generation == m_generation; }
+    // Sizes the texture (and the normals' when described with them) as described, filled by
+    // `voxels` and `normals` at once when given.
+    void specify(const void* voxels, const glm::u8vec4* normals);
+    // Remembers staged data; the texture is sized once its memory is ready.
+    void stage(const void* voxels, const glm::u8vec4* normals, size_t bytesPerVoxel);
 
     TextureName m_texture;
     TextureName m_normals;
@@ -77,6 +81,9 @@ private:
     const void* m_stagedVoxels = nullptr;
     const glm::u8vec4* m_stagedNormals = nullptr;
     int m_slicesUploaded = 0;
+    bool m_staging = false;
+    bool m_shellNormals = false;     // described with shell normals
+    std::future<void> m_memoryReady; // a staged texture's memory, faulted in (software renderers)
 };
 
 } // namespace segxai::render

@@ -7,13 +7,16 @@
 #include "render/shader_library.h"
 #include "render/slice_renderer.h"
 #include "render/slice_view.h"
+#include "render/texture_memory.h"
 #include "tests/support/gl_context.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <glm/gtc/matrix_inverse.hpp>
 #include <glm/gtc/matrix_transform.hpp>
+#include <thread>
 #include <vector>
 
 using namespace segxai::render;
@@ -222,14 +225,22 @@ TEST_CASE("a staged texture goes up a slice per call within its time and is draw
     const MarkerVolume volume;
     const size_t voxels = volume.voxels.size();
     const glm::dmat4 worldToVoxel = glm::inverse(volume.voxelToWorld());
-    // Without time to spend, each call sends one slice; the last one completes the texture.
+    // Without time to spend, each call sends one slice (once the texture's memory is ready,
+    // which under a software renderer is faulted in on another thread first); the last one
+    // completes the texture.
     const auto sendAll = [&](VolumeTexture& texture) {
         int calls = 0;
         while (texture.staging()) {
             CHECK_FALSE(texture.valid());
-            ++calls;
+            const int before = texture.slicesSent();
             const bool completed = texture.uploadSome(0.0);
             CHECK(completed == !texture.staging());
+            if (texture.slicesSent() == before) { // the memory is not ready yet
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                continue;
+            }
+            ++calls;
+            CHECK(texture.slicesSent() == before + 1);
         }
         CHECK(texture.valid());
         CHECK_FALSE(texture.uploadSome(1.0)); // nothing left
@@ -259,9 +270,34 @@ TEST_CASE("a staged texture goes up a slice per call within its time and is draw
     // With time to spend, one call sends every slice.
     VolumeTexture quick;
     quick.stageLabels(volume.dims, labels.data(), worldToVoxel, 1);
-    CHECK(quick.uploadSome(60.0));
+    while (!quick.uploadSome(60.0))
+        CHECK(quick.slicesSent() == 0);
     CHECK(quick.valid());
     CHECK(quick.shellNormalTexture() == 0);
+}
+
+TEST_CASE("a large staged texture under a software renderer waits for its memory to be faulted in, then arrives "
+          "whole",
+          "[render]") {
+    Rig rig;
+    REQUIRE(rig.context.available());
+    const glm::ivec3 dims(256, 256, 160); // 40 MiB of float: above what is faulted in within a frame
+    std::vector<float> voxels(size_t(dims.x) * size_t(dims.y) * size_t(dims.z));
+    for (size_t n = 0; n < voxels.size(); ++n)
+        voxels[n] = float(n % 10007);
+    VolumeTexture texture;
+    REQUIRE(texture.stageScalars(dims, voxels.data(), glm::dmat4(1.0), 1));
+    int waited = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!texture.uploadSome(1.0) && std::chrono::steady_clock::now() < deadline) {
+        if (texture.slicesSent() == 0) ++waited;
+        CHECK_FALSE(texture.valid());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    REQUIRE(texture.valid());
+    // The first call comes microseconds after staging; faulting in 100 MB takes far longer.
+    if (softwareRenderer()) CHECK(waited > 0);
+    CHECK(textureContents<float>(texture.texture(), voxels.size(), GL_RED, GL_FLOAT) == voxels);
 }
 
 TEST_CASE("labels are drawn in their palette colour - filled or as outlines", "[render]") {

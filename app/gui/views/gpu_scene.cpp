@@ -114,23 +114,27 @@ void GpuScene::syncSegmentation(const std::shared_ptr<const Segmentation>& segme
 }
 
 void GpuScene::syncExplanations(const Comparison& comparison) {
-    // Each texture holds one generation of its slot's map; nothing shown: no texture.
-    auto sync = [&](int slot, uint64_t generation, const Volume* v) {
+    // Each texture holds one generation of its slot's map; nothing shown: no texture. A map on
+    // a CT's grid is 420 MB: staged like the study (pumpUploads), its source held meanwhile.
+    auto sync = [&](int slot, uint64_t generation, const Volume* v, std::shared_ptr<const void> source) {
         render::VolumeTexture& texture = m_maps[size_t(slot)];
         if (!v) {
-            if (texture.valid()) ++m_revision;
+            if (texture.valid() || texture.staging()) ++m_revision;
             texture.clear();
-        } else if (texture.uploadScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(),
-                                         generation)) {
+            m_mapSources[size_t(slot)].reset();
+        } else if (texture.stageScalars(textureDims(v->geometry), v->voxels.data(), v->geometry.worldToVoxelMatrix(),
+                                        generation)) {
+            m_mapSources[size_t(slot)] = std::move(source);
             ++m_revision;
         }
     };
     for (int panel = 0; panel < kMaxPanels; ++panel) {
         const auto shown = comparison.shownMap(panel);
-        sync(panel, comparison.shownGeneration(panel), shown ? &shown->map.values : nullptr);
+        sync(panel, comparison.shownGeneration(panel), shown ? &shown->map.values : nullptr,
+             shown ? comparison.panels()[size_t(panel)].result : nullptr);
     }
     const auto& difference = comparison.difference();
-    sync(kMaxPanels, comparison.differenceGeneration(), difference ? &difference->values : nullptr);
+    sync(kMaxPanels, comparison.differenceGeneration(), difference ? &difference->values : nullptr, difference);
 }
 
 void GpuScene::syncCertainty(const std::shared_ptr<const Volume>& certainty) {
@@ -165,7 +169,8 @@ void GpuScene::syncSelection(const std::shared_ptr<const InstanceSet>& instances
 
 bool GpuScene::uploading() const {
     return std::any_of(m_channels.begin(), m_channels.end(), [](const auto& t) { return t->staging(); }) ||
-           m_groundTruth.staging() || m_segmentation.staging() || m_selectionMask || m_selection.staging();
+           m_groundTruth.staging() || m_segmentation.staging() || m_selectionMask || m_selection.staging() ||
+           std::any_of(m_maps.begin(), m_maps.end(), [](const auto& t) { return t.staging(); });
 }
 
 void GpuScene::pumpUploads(double seconds) {
@@ -204,6 +209,8 @@ void GpuScene::pumpUploads(double seconds) {
                                 ++m_selectionGeneration);
     }
     if (pump(m_selection)) m_selectionMask.reset();
+    for (render::VolumeTexture& map : m_maps)
+        pump(map);
 }
 
 void GpuScene::syncTransfer(const render::TransferFunction& function) {

@@ -25,9 +25,9 @@ constexpr glm::u8vec4 kPickColour{255, 64, 255, 255};
 
 // GPU mirrors of the current study: a 3D texture per channel, the ground-truth labels and
 // their colours. sync() uploads only what a newer study generation changed. The large
-// volumes (the study's channels and ground truth, the segmentation, the picked structure) go
-// up a slab of slices per frame (pumpUploads), each drawn once complete: a body CT in one
-// go stalled a frame for 1.1-1.3 s.
+// volumes (the study's channels and ground truth, the segmentation, the picked structure, the
+// panels' maps) go up a slab of slices per frame (pumpUploads), each drawn once complete: a
+// body CT in one go stalled a frame for 1.1-1.3 s.
 class GpuScene {
 public:
     void sync(const std::shared_ptr<const LoadedStudy>& loaded, uint64_t generation);
@@ -98,6 +98,7 @@ private:
     render::VolumeTexture m_probability;
     int m_probabilityClass = -1;
     std::array<render::VolumeTexture, kMaxPanels + 1> m_maps;
+    std::array<std::shared_ptr<const void>, kMaxPanels + 1> m_mapSources; // what the maps' staging reads
     render::VolumeTexture m_certainty;
     std::shared_ptr<const Volume> m_certaintySource; // held: its address names what is uploaded
     render::TransferTexture m_transfer;
