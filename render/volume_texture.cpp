@@ -8,6 +8,15 @@
 #include <vector>
 
 namespace segxai::render {
+namespace {
+
+// The bound 3D texture samples its edge voxel beyond its edges.
+void clampToEdges() {
+    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
+        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+}
+
+} // namespace
 
 void VolumeTexture::describe(const glm::ivec3& dims, const glm::dmat4& worldToVoxel, uint64_t generation, bool labels,
                              bool shellNormals) {
@@ -30,8 +39,7 @@ void VolumeTexture::specify(const void* voxels, const glm::u8vec4* normals) {
     if (!m_texture) m_texture = createTexture();
     glBindTexture(GL_TEXTURE_3D, m_texture.get());
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
-        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+    clampToEdges();
     const glm::ivec3 d = m_dims;
     if (!m_labels) {
         glTexImage3D(GL_TEXTURE_3D, 0, GL_R32F, d.x, d.y, d.z, 0, GL_RED, GL_FLOAT, voxels);
@@ -46,8 +54,7 @@ void VolumeTexture::specify(const void* voxels, const glm::u8vec4* normals) {
     m_normals = createTexture();
     glBindTexture(GL_TEXTURE_3D, m_normals.get());
     glTexImage3D(GL_TEXTURE_3D, 0, GL_RGBA8, d.x, d.y, d.z, 0, GL_RGBA, GL_UNSIGNED_BYTE, normals);
-    for (GLenum wrap : {GL_TEXTURE_WRAP_S, GL_TEXTURE_WRAP_T, GL_TEXTURE_WRAP_R})
-        glTexParameteri(GL_TEXTURE_3D, wrap, GL_CLAMP_TO_EDGE);
+    clampToEdges();
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
 }

@@ -43,9 +43,7 @@ std::unique_lock<std::mutex> lockForForward(const Model::Impl& model) {
 int sampleLanes(const Model& model, int64_t samples) {
     static const bool disabled = lanesDisabled();
     const ComputeDevice& device = computeDevice();
-    if (disabled || t_laneOf != nullptr || device.cuda || model.impl().device.is_cuda() || device.threads < 2 ||
-        samples < 2)
-        return 1;
+    if (disabled || t_laneOf != nullptr || model.impl().device.is_cuda() || device.threads < 2 || samples < 2) return 1;
     return int(std::min<int64_t>(samples, device.threads));
 }
 

@@ -17,8 +17,8 @@ class Model;
 
 // How many lanes a batch of `samples` whole-volume passes of `model` runs in: one on a GPU,
 // on one core, for a single sample, or within a lane (a lane's passes are not split again);
-// otherwise min(samples, cores). SEGXAI_SAMPLE_LANES=1
-// in the environment runs every batch as one lane (for comparison).
+// otherwise min(samples, cores). SEGXAI_SAMPLE_LANES=1 in the environment runs every batch as
+// one lane (for comparison).
 int sampleLanes(const Model& model, int64_t samples);
 
 // Lane `lane` of `lanes`: its samples [first, first + count) of `samples`.
