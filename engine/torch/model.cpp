@@ -4,11 +4,11 @@
 #include "engine/core/log.h"
 #include "engine/model/device.h"
 #include "engine/model/monai_bundle.h"
+#include "engine/torch/convolutions.h"
 #include "engine/torch/layer_capture.h"
 #include "engine/torch/model_impl.h"
 #include "engine/torch/nnunet_model.h"
 #include "engine/torch/nnunet_predict.h"
-#include "engine/torch/pointwise_convolution.h"
 #include "engine/torch/torch_checkpoint.h"
 
 #include <filesystem>
@@ -196,7 +196,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const NnunetOp
 
     impl->inputChannels = !impl->card.inputChannels.empty() ? int64_t(impl->card.inputChannels.size())
                                                             : channelsOfFirstConsumer(impl->module);
-    usePointwiseConvolutions(impl->module);
+    useOwnConvolutions(impl->module);
     return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 

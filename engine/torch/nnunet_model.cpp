@@ -6,9 +6,9 @@
 #include "engine/model/device.h"
 #include "engine/model/inference.h"
 #include "engine/model/nnunet_preprocess.h"
+#include "engine/torch/convolutions.h"
 #include "engine/torch/nnunet_network.h"
 #include "engine/torch/nnunet_predict.h"
-#include "engine/torch/pointwise_convolution.h"
 #include "engine/torch/torch_errors.h"
 
 #include <algorithm>
@@ -86,7 +86,7 @@ void loadNnunetModel(Model::Impl& impl, const std::string& path, const NnunetOpt
         }
         torch::jit::Module network = buildNnunetNetwork(e.plan.network);
         loadNnunetWeights(network, stateDict(root, "network_weights"), file);
-        usePointwiseConvolutions(network);
+        useOwnConvolutions(network);
         for (auto parameter : network.parameters())
             parameter.requires_grad_(false);
         network.to(impl.device);

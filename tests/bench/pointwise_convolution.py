@@ -2,7 +2,7 @@
 """usage: tests/bench/pointwise_convolution.py [THREADS]
 
 Times a 1x1x1 3D convolution in PyTorch (oneDNN on the CPU) against the batched matrix product
-SegXAI runs in its place (engine/torch/pointwise_convolution.cpp), forward and forward +
+SegXAI runs in its place (engine/torch/convolutions.cpp), forward and forward +
 backward with respect to the input, and the rise of resident memory during each forward, for
 the shapes that matter: nnU-Net's output layers (105 classes) at 128^3 windows and hidden
 1x1x1 layers as in MONAI's residual units. Fastest of 3 (2 with backward), in one run.

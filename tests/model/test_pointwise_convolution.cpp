@@ -1,6 +1,6 @@
-// 1x1x1 convolutions rewritten to a matrix product (engine/torch/pointwise_convolution.h): the
+// 1x1x1 convolutions rewritten to a matrix product (engine/torch/convolutions.h): the
 // same values and input gradients as LibTorch's convolution, scripted and traced.
-#include "engine/torch/pointwise_convolution.h"
+#include "engine/torch/convolutions.h"
 
 #include <catch2/catch.hpp>
 #include <sstream>
@@ -50,7 +50,7 @@ TEST_CASE("scripted 1x1x1 convolutions run as a product with LibTorch's values a
         return torch::conv3d(torch::conv3d(z, w2), strided, {}, 2);
     };
 
-    CHECK(usePointwiseConvolutions(net) == 4);
+    CHECK(useOwnConvolutions(net) == 4);
     const std::string graph = forwardGraph(net);
     CHECK(graph.find("aten::conv3d") == std::string::npos);
     CHECK(graph.find("segxai::conv3d") != std::string::npos);
@@ -71,7 +71,7 @@ TEST_CASE("traced 1x1x1 convolutions run as a product with LibTorch's values", "
     // local_fcn.pt: torch.jit.trace of conv 3x3x3, relu, conv 3x3x3, relu, conv 1x1x1.
     torch::jit::Module untouched = torch::jit::load(kModels + "local_fcn.pt");
     torch::jit::Module rewritten = torch::jit::load(kModels + "local_fcn.pt");
-    CHECK(usePointwiseConvolutions(rewritten) == 3);
+    CHECK(useOwnConvolutions(rewritten) == 3);
     const std::string graph = forwardGraph(rewritten);
     CHECK(graph.find("aten::_convolution") == std::string::npos);
     CHECK(graph.find("segxai::convolution") != std::string::npos);

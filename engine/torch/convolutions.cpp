@@ -1,4 +1,6 @@
-#include "engine/torch/pointwise_convolution.h"
+#include "engine/torch/convolutions.h"
+
+#include "engine/torch/frozen_convolution.h"
 
 #include <algorithm>
 #include <optional>
@@ -33,19 +35,46 @@ at::Tensor pointwise(const at::Tensor& input, const at::Tensor& weight, const c1
     return product.view({batch, out, input.size(2), input.size(3), input.size(4)});
 }
 
-at::Tensor conv3d(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
-                  at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
-    if (isPointwise(input, weight, stride, padding, groups)) return pointwise(input, weight, bias);
-    return at::conv3d(input, weight, bias, stride, padding, dilation, groups);
+std::vector<int64_t> zeros(size_t n) {
+    return std::vector<int64_t>(n, 0);
 }
 
+// Every convolution the rewritten graph runs: a 1x1x1 kernel as a product, frozen weights on
+// oneDNN (frozen_convolution.h), anything else as LibTorch would.
+at::Tensor convolve(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                    const ConvolutionArguments& a) {
+    if (!a.transposed && isPointwise(input, weight, a.stride, a.padding, a.groups))
+        return pointwise(input, weight, bias);
+    if (convolvesFrozen(input, weight, bias, a)) return convolveFrozen(input, weight, bias, a);
+    return at::convolution(input, weight, bias, a.stride, a.padding, a.dilation, a.transposed, a.outputPadding,
+                           a.groups);
+}
+
+at::Tensor conv3d(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                  at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups) {
+    return convolve(input, weight, bias,
+                    {stride.vec(), padding.vec(), dilation.vec(), zeros(stride.size()), groups, false});
+}
+
+at::Tensor convTranspose3d(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
+                           at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef outputPadding,
+                           int64_t groups, at::IntArrayRef dilation) {
+    return convolve(input, weight, bias,
+                    {stride.vec(), padding.vec(), dilation.vec(), outputPadding.vec(), groups, true});
+}
+
+// aten::_convolution's flags beyond the geometry (benchmark, determinism, cuDNN, TF32) matter
+// only on a GPU, where LibTorch gets them unchanged.
 at::Tensor convolution(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                        at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, bool transposed,
                        at::IntArrayRef outputPadding, int64_t groups, bool benchmark, bool deterministic,
                        bool cudnnEnabled, bool allowTf32) {
-    if (!transposed && isPointwise(input, weight, stride, padding, groups)) return pointwise(input, weight, bias);
-    return at::_convolution(input, weight, bias, stride, padding, dilation, transposed, outputPadding, groups,
-                            benchmark, deterministic, cudnnEnabled, allowTf32);
+    if (!input.device().is_cpu()) {
+        return at::_convolution(input, weight, bias, stride, padding, dilation, transposed, outputPadding, groups,
+                                benchmark, deterministic, cudnnEnabled, allowTf32);
+    }
+    return convolve(input, weight, bias,
+                    {stride.vec(), padding.vec(), dilation.vec(), outputPadding.vec(), groups, transposed});
 }
 
 // Registered without a dispatch key: autograd differentiates the LibTorch operators they call.
@@ -57,14 +86,20 @@ TORCH_LIBRARY(segxai, m) {
           "bool transposed, int[] output_padding, int groups, bool benchmark, bool deterministic, "
           "bool cudnn_enabled, bool allow_tf32) -> Tensor",
           &convolution);
+    m.def("conv_transpose3d(Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, "
+          "int[] output_padding, int groups, int[] dilation) -> Tensor",
+          &convTranspose3d);
 }
 
 // The operator that replaces `node`, if any: aten::conv3d with int-list padding (not its
-// "same"/"valid" overload), and the 13 arguments of aten::_convolution as LibTorch 1.13 traces.
+// "same"/"valid" overload), aten::conv_transpose3d, and the 13 arguments of aten::_convolution
+// as LibTorch 1.13 traces.
 std::optional<c10::Symbol> replacementOf(const torch::jit::Node* node) {
     if (node->kind() == c10::aten::conv3d && node->inputs().size() == 7 &&
         node->input(4)->type()->kind() == c10::TypeKind::ListType)
         return c10::Symbol::fromQualString("segxai::conv3d");
+    if (node->kind() == c10::aten::conv_transpose3d && node->inputs().size() == 8)
+        return c10::Symbol::fromQualString("segxai::conv_transpose3d");
     if (node->kind() == c10::aten::_convolution && node->inputs().size() == 13)
         return c10::Symbol::fromQualString("segxai::convolution");
     return std::nullopt;
@@ -91,7 +126,7 @@ int rewrite(torch::jit::Block* block) {
 
 } // namespace
 
-int usePointwiseConvolutions(torch::jit::Module& module) {
+int useOwnConvolutions(torch::jit::Module& module) {
     int count = 0;
     for (const torch::jit::Module& sub : module.modules()) {
         for (const torch::jit::Method& method : sub.get_methods())
