@@ -182,6 +182,7 @@ size_t targetsPerChunk(const Model& model, const Study& study, size_t targets, M
 // explanation handed to `take(i, ...)` before the next chunk's targets are made: memory for one
 // chunk's masks and maps, whatever the count (every class of a 105-class model, every lesion
 // of a cohort study). The maps are those of explainTargets() with every target at once.
+// Freed memory goes back to the system between chunks and after the last of several.
 void explainInChunks(const ExplanationInput& input, size_t count, size_t chunk,
                      const std::function<Target(size_t)>& makeTarget, Method method,
                      const ExplainParameters& parameters, const LabelVolume* segments, JobContext* job,
