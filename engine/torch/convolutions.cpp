@@ -77,7 +77,8 @@ at::Tensor convolution(const at::Tensor& input, const at::Tensor& weight, const 
                     {stride.vec(), padding.vec(), dilation.vec(), outputPadding.vec(), groups, transposed});
 }
 
-// Registered without a dispatch key: autograd differentiates the LibTorch operators they call.
+// Registered without a dispatch key: autograd differentiates the LibTorch operators they call,
+// or the frozen convolutions' own autograd function (frozen_convolution.cpp).
 TORCH_LIBRARY(segxai, m) {
     m.def("conv3d(Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] dilation, "
           "int groups) -> Tensor",
